@@ -1,0 +1,11 @@
+import { createLogger } from '@firefly/logger';
+import { handleProcessSignals } from '@firefly/server-kit';
+import { loadGatewayConfig } from './config.ts';
+import { createGatewayServer } from './server.ts';
+
+const config = loadGatewayConfig();
+const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+const server = await createGatewayServer({ config, logger });
+const url = await server.listen(config.GATEWAY_PORT, config.HOST);
+logger.info({ url }, 'gateway ready');
+handleProcessSignals(server, logger, config.SHUTDOWN_GRACE_SECONDS);

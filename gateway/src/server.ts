@@ -1,0 +1,200 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type Express, type Request } from 'express';
+import { createCredentialSigner, type Identity } from '@firefly/auth';
+import { AppError, createFormatError, unauthenticated } from '@firefly/errors';
+import type { Logger } from '@firefly/logger';
+import { createMetrics, type Metrics } from '@firefly/server-kit';
+import { parseTenantHosts, type GatewayConfig } from './config.ts';
+import type { GatewayContext } from './context.ts';
+import { CredentialedDataSource } from './data-source.ts';
+import { depthLimitRule } from './plugins/depth-limit.ts';
+import { resolveTenant } from './tenant.ts';
+
+/** Verifies a client's bearer token; provided by the identity layer. Throws an AppError when the token is bad. */
+export type TokenAuthenticator = (token: string, request: { tenantId: string; requestId: string }) => Promise<Identity>;
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  logger: Logger;
+  /** Without one, every bearer token is refused (there is nothing to verify it with). */
+  authenticate?: TokenAuthenticator;
+  /** The supergraph SDL; default: read from SUPERGRAPH_PATH or schema/supergraph.graphql. */
+  supergraphSdl?: string;
+  plugins?: ApolloServerPlugin<GatewayContext>[];
+}
+
+export interface GatewayServer {
+  app: Express;
+  httpServer: HttpServer;
+  metrics: Metrics;
+  listen(port: number, host?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function readSupergraph(config: Pick<GatewayConfig, 'SUPERGRAPH_PATH'>): string {
+  // src/ and dist/ both sit one level below gateway/, so this resolves the committed file in either.
+  const path = config.SUPERGRAPH_PATH ?? fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url));
+  return readFileSync(path, 'utf8');
+}
+
+/**
+ * Builds the gateway without listening: `@apollo/gateway` on the static, build-time-composed supergraph, inside
+ * Apollo Server 5 on Express 5. Subgraphs are called with a gateway-issued credential (see CredentialedDataSource).
+ */
+export async function createGatewayServer(options: GatewayOptions): Promise<GatewayServer> {
+  const { config, logger } = options;
+  const metrics = createMetrics('gateway');
+  const signCredential = createCredentialSigner({ secret: config.INTERNAL_TOKEN_SECRET, issuer: 'gateway' });
+  const tenantHosts = parseTenantHosts(config.TENANT_HOSTS);
+  const subgraphUrls: Record<string, string> = {
+    user: config.USER_SUBGRAPH_URL,
+    conversation: config.CONVERSATION_SUBGRAPH_URL,
+    image: config.IMAGE_SUBGRAPH_URL,
+    billing: config.BILLING_SUBGRAPH_URL,
+  };
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl ?? readSupergraph(config),
+    buildService: ({ name, url }) => new CredentialedDataSource({ url: subgraphUrls[name] ?? url }),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  const production = config.NODE_ENV === 'production';
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: !production,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    validationRules: [depthLimitRule(config.MAX_QUERY_DEPTH)],
+    formatError: createFormatError({
+      exposeDetails: config.NODE_ENV === 'development',
+      onMasked: (error) => logger.error({ err: error }, 'masked an internal error'),
+    }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      production || !config.SANDBOX_ENABLED
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      metrics.apolloPlugin as ApolloServerPlugin<GatewayContext>,
+      ...(options.plugins ?? []),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service: 'gateway' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await Promise.all(
+      Object.entries(subgraphUrls).map(async ([name, url]) => {
+        try {
+          const response = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(2_000) });
+          return { name, ok: response.ok };
+        } catch {
+          return { name, ok: false };
+        }
+      }),
+    );
+    const ready = checks.every((c) => c.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: 'gateway', checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  const buildContext = async (req: Request): Promise<GatewayContext> => {
+    const requestId = requestIdOf(req);
+    const tenantId = resolveTenant({ host: req.get('host'), header: req.get(config.TENANT_HEADER) }, tenantHosts);
+    const identity = await authenticateRequest(req.get('authorization'), { tenantId, requestId }, options.authenticate);
+    let credential: Promise<string> | undefined;
+    return {
+      identity,
+      requestId,
+      logger: logger.child({ requestId }),
+      credential: () => (credential ??= signCredential(identity)),
+    };
+  };
+
+  app.use(
+    '/graphql',
+    metrics.httpMiddleware,
+    (req, res, next) => {
+      res.setHeader('x-request-id', requestIdOf(req));
+      next();
+    },
+    express.json({ limit: config.MAX_BODY_BYTES }),
+    expressMiddleware(apollo, { context: ({ req }) => buildContext(req) }),
+  );
+  // Body too large / malformed JSON: answer in GraphQL's error shape rather than Express's HTML page.
+  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(error);
+    if (error instanceof AppError) {
+      res.status(error.code === 'UNAUTHENTICATED' ? 401 : 400).json({ errors: [{ message: error.message, extensions: error.extensions }] });
+      return;
+    }
+    const status = error.status ?? 500;
+    const message = error.type === 'entity.too.large' ? `Request body is larger than ${config.MAX_BODY_BYTES} bytes` : status < 500 ? 'Malformed request' : 'Internal server error';
+    if (status >= 500) logger.error({ err: error }, 'unhandled error in the HTTP layer');
+    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR' } }] });
+  });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    app,
+    httpServer,
+    metrics,
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address() as AddressInfo;
+          resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}/graphql`);
+        });
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        await apollo.stop();
+        if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      })();
+      return stopping;
+    },
+  };
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** Honours a well-formed incoming `x-request-id` (from a load balancer) and otherwise makes one. */
+function requestIdOf(req: Request): string {
+  const cached = (req as Request & { requestId?: string }).requestId;
+  if (cached) return cached;
+  const incoming = req.get('x-request-id');
+  const id = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+  (req as Request & { requestId?: string }).requestId = id;
+  return id;
+}
+
+async function authenticateRequest(
+  authorization: string | undefined,
+  request: { tenantId: string; requestId: string },
+  authenticate: TokenAuthenticator | undefined,
+): Promise<Identity> {
+  if (!authorization) return { kind: 'anonymous', ...request };
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+  // A token we cannot verify is refused, never treated as anonymous (api-contract.md).
+  if (!match?.[1] || !authenticate) throw unauthenticated('Invalid access token');
+  return authenticate(match[1], request);
+}

@@ -1,0 +1,26 @@
+/** Roles a user can hold (api-contract.md `enum Role`). */
+export type Role = 'USER' | 'ADMIN';
+export const ROLES: readonly Role[] = ['USER', 'ADMIN'];
+
+/**
+ * Who is making a request, as verified by the gateway (or, for `service`, by the calling subgraph).
+ * A tagged union: check `kind` before reading user fields.
+ */
+export type Identity =
+  | { kind: 'anonymous'; tenantId: string; requestId: string }
+  | { kind: 'user'; tenantId: string; requestId: string; userId: string; roles: Role[]; sessionId: string }
+  | { kind: 'service'; tenantId: string; requestId: string; service: string };
+
+export function isUser(identity: Identity): identity is Extract<Identity, { kind: 'user' }> {
+  return identity.kind === 'user';
+}
+
+export function isService(identity: Identity): identity is Extract<Identity, { kind: 'service' }> {
+  return identity.kind === 'service';
+}
+
+export function hasRole(identity: Identity, role: Role): boolean {
+  return identity.kind === 'user' && identity.roles.includes(role);
+}
+
+export const DEFAULT_TENANT_ID = 'default';

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+export { z };
+
+/** Thrown at boot when the environment does not describe a valid configuration. Names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Parses the environment once into a frozen, typed object. Empty strings count as unset, so `.env` files with
+ * `FOO=` fall back to the default. Error messages name the variable and the expected form, never its value
+ * (it may be a secret).
+ */
+export function parseConfig<S extends z.ZodObject>(schema: S, env: Env = process.env): Readonly<z.infer<S>> {
+  const cleaned: Env = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') cleaned[key] = value.trim();
+  }
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`),
+    );
+  }
+  return deepFreeze(result.data);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+// ---- reusable field types -------------------------------------------------------------------------------
+
+export const port = (fallback: number) =>
+  z.coerce.number({ error: 'expected a TCP port number' }).int().min(0).max(65535).default(fallback);
+
+export const positiveInt = (fallback: number) =>
+  z.coerce.number({ error: 'expected a whole number' }).int().positive({ error: 'expected a number above 0' }).default(fallback);
+
+export const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const url = (protocols: string[], fallback?: string) => {
+  const base = z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { error: `expected a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}` },
+  );
+  return fallback === undefined ? base : base.default(fallback);
+};
+
+export const nodeEnv = z.enum(['development', 'test', 'production'], { error: 'expected development, test or production' }).default('development');
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected a pino level' }).default('info');
+
+/**
+ * A development-only default for the secret that signs gateway and service credentials. Production refuses it
+ * (see {@link refuseDevelopmentDefaults}); `npm start` and the tests generate a random one per run.
+ */
+export const DEV_INTERNAL_TOKEN_SECRET = 'firefly-development-only-internal-secret-do-not-use';
+
+/** Variables every process reads. */
+export const commonShape = {
+  NODE_ENV: nodeEnv,
+  LOG_LEVEL: logLevel,
+  /** Pretty, human-readable logs (development). Default: false. */
+  LOG_PRETTY: bool(false),
+  HOST: z.string().default('127.0.0.1'),
+  INTERNAL_TOKEN_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).default(DEV_INTERNAL_TOKEN_SECRET),
+  /** Seconds to wait for in-flight requests on SIGTERM before closing anyway. */
+  SHUTDOWN_GRACE_SECONDS: positiveInt(10),
+};
+
+export const databaseShape = {
+  DATABASE_URL: url(['mysql', 'mariadb'], 'mysql://root@127.0.0.1:3306/firefly'),
+  DATABASE_POOL_SIZE: positiveInt(10),
+};
+
+export const redisShape = {
+  REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().default('ff:'),
+};
+
+/** Throws a {@link ConfigError} when a production process would run with a development default. */
+export function refuseDevelopmentDefaults(config: { NODE_ENV: string; INTERNAL_TOKEN_SECRET?: string }, extra: string[] = []): void {
+  if (config.NODE_ENV !== 'production') return;
+  const problems = [...extra];
+  if (config.INTERNAL_TOKEN_SECRET === DEV_INTERNAL_TOKEN_SECRET) {
+    problems.push('INTERNAL_TOKEN_SECRET: must be set to a random secret in production (the development default is public)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}

@@ -1,0 +1,69 @@
+/**
+ * The one registry of error codes clients see in `extensions.code` (api-contract.md). Domain code throws
+ * {@link AppError}s built by the factories in app-error.ts; anything else is masked by `formatError`.
+ */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INSUFFICIENT_CREDITS: 'INSUFFICIENT_CREDITS',
+  CONFLICT: 'CONFLICT',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
+  UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
+  CONTENT_REJECTED: 'CONTENT_REJECTED',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Codes Apollo Server itself emits for malformed requests; they describe the request, so they pass through. */
+export const APOLLO_REQUEST_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+const known = new Set<string>(Object.values(ErrorCode));
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && known.has(value);
+}
+
+/** HTTP status a transport (e.g. a plain REST route) should use for a code. */
+export function httpStatusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'UNAUTHENTICATED':
+      return 401;
+    case 'FORBIDDEN':
+      return 403;
+    case 'NOT_FOUND':
+    case 'PERSISTED_QUERY_NOT_FOUND':
+      return 404;
+    case 'BAD_USER_INPUT':
+    case 'PERSISTED_QUERY_NOT_IN_LIST':
+      return 400;
+    case 'CONFLICT':
+      return 409;
+    case 'RATE_LIMITED':
+      return 429;
+    case 'INSUFFICIENT_CREDITS':
+      return 402;
+    case 'CONTENT_REJECTED':
+      return 422;
+    case 'UPSTREAM_UNAVAILABLE':
+      return 503;
+    case 'INTERNAL_SERVER_ERROR':
+      return 500;
+    default:
+      return assertNever(code);
+  }
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unreachable case: ${JSON.stringify(value)}`);
+}

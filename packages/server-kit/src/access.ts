@@ -1,0 +1,125 @@
+import {
+  defaultFieldResolver,
+  isObjectType,
+  valueFromASTUntyped,
+  type ConstDirectiveNode,
+  type GraphQLField,
+  type GraphQLFieldResolver,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from 'graphql';
+import { forbidden, unauthenticated } from '@firefly/errors';
+import type { Identity } from '@firefly/auth';
+import type { BaseContext } from './context.ts';
+
+/**
+ * Enforces the access rules declared on a subgraph's SDL with federation's directives, in the subgraph that owns
+ * the field, so that no resolver can forget a check:
+ * - `@authenticated`: a signed-in user (or a service) is required, else UNAUTHENTICATED;
+ * - `@requiresScopes(scopes: [["admin"], …])`: any one inner list fully held; scopes map to roles
+ *   (`admin` → ADMIN, `user` → USER) and `service` to a service credential;
+ * - `@policy(policies: [["owner"], …])`: any one inner list of named policies all pass; `public` always passes;
+ *   the others are functions the subgraph provides (unknown names fail the boot, never open a hole).
+ * A rule on a type applies to every field of the type; rules on the field apply in addition.
+ */
+export type PolicyCheck = (input: { identity: Identity; parent: unknown; args: Record<string, unknown> }) => boolean | Promise<boolean>;
+
+export interface AccessOptions {
+  policies?: Record<string, PolicyCheck>;
+}
+
+interface Rule {
+  authenticated: boolean;
+  scopes: string[][] | null;
+  policies: string[][] | null;
+}
+
+export function applyAccessPolicies(schema: GraphQLSchema, options: AccessOptions = {}): GraphQLSchema {
+  const policies: Record<string, PolicyCheck> = { public: () => true, ...options.policies };
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__') || type.name === '_Service') continue;
+    const typeRule = readRule(typeDirectives(type));
+    for (const field of Object.values(type.getFields())) {
+      const fieldRule = readRule(field.astNode?.directives ?? []);
+      const rules = [typeRule, fieldRule].filter((r): r is Rule => r !== null);
+      if (rules.length === 0) continue;
+      for (const rule of rules) {
+        for (const name of rule.policies?.flat() ?? []) {
+          if (!policies[name]) throw new Error(`access policy "${name}" on ${type.name}.${field.name} has no implementation`);
+        }
+      }
+      wrapField(field, rules, policies);
+    }
+  }
+  return schema;
+}
+
+function typeDirectives(type: GraphQLObjectType): readonly ConstDirectiveNode[] {
+  return [...(type.astNode?.directives ?? []), ...type.extensionASTNodes.flatMap((node) => node.directives ?? [])];
+}
+
+function readRule(directives: readonly ConstDirectiveNode[]): Rule | null {
+  let rule: Rule | null = null;
+  for (const directive of directives) {
+    const name = directive.name.value;
+    if (name !== 'authenticated' && name !== 'requiresScopes' && name !== 'policy') continue;
+    rule ??= { authenticated: false, scopes: null, policies: null };
+    if (name === 'authenticated') rule.authenticated = true;
+    const arg = directive.arguments?.[0];
+    if (name === 'requiresScopes' && arg) rule.scopes = valueFromASTUntyped(arg.value) as string[][];
+    if (name === 'policy' && arg) rule.policies = valueFromASTUntyped(arg.value) as string[][];
+  }
+  return rule;
+}
+
+function wrapField(field: GraphQLField<unknown, unknown>, rules: Rule[], policies: Record<string, PolicyCheck>) {
+  const check = async (parent: unknown, args: Record<string, unknown>, context: unknown) => {
+    const { identity } = context as BaseContext;
+    for (const rule of rules) await enforce(rule, identity, parent, args, policies);
+  };
+  const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
+  field.resolve = async (parent, args, context, info) => {
+    await check(parent, args, context);
+    return resolve(parent, args, context, info);
+  };
+  const subscribe = field.subscribe;
+  if (subscribe) {
+    field.subscribe = async (parent, args, context, info) => {
+      await check(parent, args, context);
+      return subscribe(parent, args, context, info);
+    };
+  }
+}
+
+async function enforce(rule: Rule, identity: Identity, parent: unknown, args: Record<string, unknown>, policies: Record<string, PolicyCheck>) {
+  const signedIn = identity.kind !== 'anonymous';
+  const onlyPublic = rule.policies?.every((all) => all.every((p) => p === 'public')) ?? false;
+  if ((rule.authenticated || rule.scopes || (rule.policies && !onlyPublic)) && !signedIn) throw unauthenticated();
+  if (rule.scopes && !rule.scopes.some((all) => all.every((scope) => holdsScope(identity, scope)))) throw forbidden();
+  if (rule.policies) {
+    for (const all of rule.policies) {
+      let ok = true;
+      for (const name of all) {
+        if (!(await policies[name]!({ identity, parent, args }))) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return;
+    }
+    throw forbidden();
+  }
+}
+
+function holdsScope(identity: Identity, scope: string): boolean {
+  switch (scope) {
+    case 'service':
+      return identity.kind === 'service';
+    case 'admin':
+      return identity.kind === 'user' && identity.roles.includes('ADMIN');
+    case 'user':
+      return identity.kind === 'user';
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,213 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import express, { type Express, type Request } from 'express';
+import { parse, type DocumentNode } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { CREDENTIAL_HEADER, CREDENTIAL_PARAM, CredentialError, createCredentialVerifier, type Identity } from '@firefly/auth';
+import { createFormatError } from '@firefly/errors';
+import type { Logger } from '@firefly/logger';
+import { applyAccessPolicies, type AccessOptions } from './access.ts';
+import type { BaseContext } from './context.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+
+/** A named dependency probed by `/readyz` (MySQL, Redis, an upstream). Resolve when healthy, throw when not. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<unknown>;
+}
+
+export interface SubgraphServerOptions<TContext extends BaseContext> {
+  /** e.g. `user`; used in logs and metrics as `subgraph-<name>`. */
+  name: string;
+  typeDefs: string | DocumentNode;
+  resolvers: GraphQLResolverMap<TContext>;
+  /** Secret that verifies gateway and service credentials. */
+  internalTokenSecret: string;
+  logger: Logger;
+  /** Extends the verified base context with this subgraph's loaders and services (fresh per request). */
+  createContext: (base: BaseContext) => TContext | Promise<TContext>;
+  access?: AccessOptions;
+  readiness?: ReadinessCheck[];
+  /** Add the original message of masked errors to responses. Development only. Default false. */
+  exposeErrorDetails?: boolean;
+  plugins?: ApolloServerPlugin<TContext>[];
+  /** Express routes mounted before GraphQL (e.g. payment notifications). They do their own authentication. */
+  configureApp?: (app: Express) => void;
+  /** Called on stop after the HTTP server closed, to release MySQL, Redis, workers. */
+  onStop?: () => Promise<void>;
+}
+
+export interface SubgraphServer {
+  app: Express;
+  httpServer: HttpServer;
+  metrics: Metrics;
+  /** Starts listening; resolves with the GraphQL URL. Port 0 picks a free port. */
+  listen(port: number, host?: string): Promise<string>;
+  /** Stops accepting, drains in-flight requests and sockets, then runs `onStop`. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds a subgraph's server without listening: Express 5 + Apollo Server 5 + `buildSubgraphSchema`, graphql-ws
+ * on the same `/graphql` path, `/healthz`, `/readyz`, `/metrics`. Every GraphQL request and socket must present a
+ * valid gateway or service credential, or it is refused with 401 before any resolver runs.
+ */
+export async function createSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>): Promise<SubgraphServer> {
+  const service = `subgraph-${options.name}`;
+  const logger = options.logger;
+  const verifyCredential = createCredentialVerifier({ secret: options.internalTokenSecret });
+  const typeDefs = typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
+  const schema = applyAccessPolicies(buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]), options.access);
+  const metrics = createMetrics(service);
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+
+  const buildBase = (identity: Identity): BaseContext => ({
+    identity,
+    tenantId: identity.tenantId,
+    requestId: identity.requestId,
+    logger: logger.child({ requestId: identity.requestId }),
+  });
+
+  const wsCleanup = useServer<Record<string, unknown>, { identity?: Identity }>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        try {
+          ctx.extra.identity = await verifyCredential(ctx.connectionParams?.[CREDENTIAL_PARAM] as string | undefined);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      context: async (ctx) => options.createContext(buildBase(ctx.extra.identity!)),
+    },
+    wsServer,
+    15_000,
+  );
+
+  const apollo = new ApolloServer<TContext>({
+    schema,
+    introspection: true,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: createFormatError({
+      exposeDetails: options.exposeErrorDetails ?? false,
+      onMasked: (error) => logger.error({ err: error }, 'masked an internal error'),
+    }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
+      metrics.apolloPlugin as ApolloServerPlugin<TContext>,
+      ...(options.plugins ?? []),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(
+      (options.readiness ?? []).map(async ({ name, check }) => {
+        try {
+          await withTimeout(check(), 2_000);
+          return { name, ok: true };
+        } catch (error) {
+          return { name, ok: false, error: error instanceof Error ? error.message : String(error) };
+        }
+      }),
+    );
+    const ready = results.every((r) => r.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service, checks: results });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  options.configureApp?.(app);
+
+  app.use(
+    '/graphql',
+    metrics.httpMiddleware,
+    async (req, res, next) => {
+      try {
+        res.locals.identity = await verifyCredential(req.get(CREDENTIAL_HEADER));
+        next();
+      } catch (error) {
+        const reason = error instanceof CredentialError ? error.reason : 'invalid';
+        logger.warn({ reason, ip: req.ip }, 'refused a request without a valid gateway credential');
+        res.status(401).json({ errors: [{ message: 'A valid gateway credential is required', extensions: { code: 'UNAUTHENTICATED' } }] });
+      }
+    },
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ res }) => options.createContext(buildBase(res.locals.identity as Identity)),
+    }),
+  );
+
+  let stopping: Promise<void> | null = null;
+  return {
+    app,
+    httpServer,
+    metrics,
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address() as AddressInfo;
+          resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}/graphql`);
+        });
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        await apollo.stop();
+        if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        await options.onStop?.();
+      })();
+      return stopping;
+    },
+  };
+}
+
+export function newRequestId(): string {
+  return randomUUID();
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+export type { Request };
