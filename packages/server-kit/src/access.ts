@@ -1,5 +1,6 @@
 import {
   defaultFieldResolver,
+  isNonNullType,
   isObjectType,
   valueFromASTUntyped,
   type ConstDirectiveNode,
@@ -8,7 +9,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import { forbidden, unauthenticated } from '@firefly/errors';
+import { AppError, forbidden, unauthenticated } from '@firefly/errors';
 import type { Identity } from '@firefly/auth';
 import type { BaseContext } from './context.ts';
 
@@ -20,9 +21,18 @@ import type { BaseContext } from './context.ts';
  *   (`admin` → ADMIN, `user` → USER) and `service` to a service credential;
  * - `@policy(policies: [["owner"], …])`: any one inner list of named policies all pass; `public` always passes;
  *   the others are functions the subgraph provides (unknown names fail the boot, never open a hole).
- * A rule on a type applies to every field of the type; rules on the field apply in addition.
+ * A rule on a type applies to every field of the type; rules on the field apply in addition. A service credential
+ * passes every rule (it acts for the user named in its arguments). A nullable non-root field whose policy fails
+ * resolves to null (e.g. another user's email); everything else fails with UNAUTHENTICATED or FORBIDDEN.
  */
-export type PolicyCheck = (input: { identity: Identity; parent: unknown; args: Record<string, unknown> }) => boolean | Promise<boolean>;
+export type PolicyCheck = (input: {
+  identity: Identity;
+  /** The object whose field is resolved; undefined on root fields. */
+  parent: unknown;
+  /** GraphQL type name of `parent` (e.g. `User`). */
+  typeName: string;
+  args: Record<string, unknown>;
+}) => boolean | Promise<boolean>;
 
 export interface AccessOptions {
   policies?: Record<string, PolicyCheck>;
@@ -48,7 +58,9 @@ export function applyAccessPolicies(schema: GraphQLSchema, options: AccessOption
           if (!policies[name]) throw new Error(`access policy "${name}" on ${type.name}.${field.name} has no implementation`);
         }
       }
-      wrapField(field, rules, policies);
+      const rootTypes = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()];
+      const nullOnDeny = !isNonNullType(field.type) && !rootTypes.includes(type);
+      wrapField(type.name, field, rules, policies, nullOnDeny);
     }
   }
   return schema;
@@ -72,14 +84,20 @@ function readRule(directives: readonly ConstDirectiveNode[]): Rule | null {
   return rule;
 }
 
-function wrapField(field: GraphQLField<unknown, unknown>, rules: Rule[], policies: Record<string, PolicyCheck>) {
+function wrapField(typeName: string, field: GraphQLField<unknown, unknown>, rules: Rule[], policies: Record<string, PolicyCheck>, nullOnDeny: boolean) {
   const check = async (parent: unknown, args: Record<string, unknown>, context: unknown) => {
     const { identity } = context as BaseContext;
-    for (const rule of rules) await enforce(rule, identity, parent, args, policies);
+    if (identity.kind === 'service') return;
+    for (const rule of rules) await enforce(rule, { identity, parent, typeName, args }, policies);
   };
   const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
   field.resolve = async (parent, args, context, info) => {
-    await check(parent, args, context);
+    try {
+      await check(parent, args, context);
+    } catch (error) {
+      if (nullOnDeny && error instanceof AppError && error.code === 'FORBIDDEN') return null;
+      throw error;
+    }
     return resolve(parent, args, context, info);
   };
   const subscribe = field.subscribe;
@@ -91,7 +109,8 @@ function wrapField(field: GraphQLField<unknown, unknown>, rules: Rule[], policie
   }
 }
 
-async function enforce(rule: Rule, identity: Identity, parent: unknown, args: Record<string, unknown>, policies: Record<string, PolicyCheck>) {
+async function enforce(rule: Rule, input: Parameters<PolicyCheck>[0], policies: Record<string, PolicyCheck>) {
+  const { identity } = input;
   const signedIn = identity.kind !== 'anonymous';
   const onlyPublic = rule.policies?.every((all) => all.every((p) => p === 'public')) ?? false;
   if ((rule.authenticated || rule.scopes || (rule.policies && !onlyPublic)) && !signedIn) throw unauthenticated();
@@ -100,7 +119,7 @@ async function enforce(rule: Rule, identity: Identity, parent: unknown, args: Re
     for (const all of rule.policies) {
       let ok = true;
       for (const name of all) {
-        if (!(await policies[name]!({ identity, parent, args }))) {
+        if (!(await policies[name]!(input))) {
           ok = false;
           break;
         }
@@ -123,3 +142,30 @@ function holdsScope(identity: Identity, scope: string): boolean {
       return false;
   }
 }
+
+const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
+
+/** Owner of an object for the `owner` policies: a User is its own owner; any other row has a `userId`. */
+function ownerIdOf(parent: unknown, typeName: string): string | undefined {
+  if (!parent || typeof parent !== 'object') return undefined;
+  const row = parent as { id?: unknown; userId?: unknown };
+  const owner = typeName === 'User' ? row.id : row.userId;
+  return typeof owner === 'string' ? owner : undefined;
+}
+
+/** True when the caller owns `parent` or is an ADMIN. */
+export function isOwnerOrAdmin(identity: Identity, parent: unknown, typeName: string): boolean {
+  if (identity.kind !== 'user') return false;
+  if (identity.roles.includes('ADMIN')) return true;
+  return ownerIdOf(parent, typeName) === identity.userId;
+}
+
+/**
+ * The policies every subgraph shares (see the comment block at the top of each schema.graphql).
+ * `owner` on a root field only requires a signed-in user: the resolver scopes its lookup to the caller, so a
+ * foreign id answers exactly like a missing one. `owner_or_masked` lets the field resolve; its resolver masks.
+ */
+export const sharedPolicies: Record<string, PolicyCheck> = {
+  owner: ({ identity, parent, typeName }) => (ROOT_TYPES.has(typeName) ? identity.kind === 'user' : isOwnerOrAdmin(identity, parent, typeName)),
+  owner_or_masked: () => true,
+};
