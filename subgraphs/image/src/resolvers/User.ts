@@ -1,0 +1,7 @@
+import type { ImageContext } from '../context.ts';
+
+export const User = {
+  __resolveReference: (reference: { id: string }) => reference,
+  imageJobs: (user: { id: string }, args: { first?: number; after?: string }, ctx: ImageContext) =>
+    ctx.loaders.jobsOfUser.load({ userId: user.id, ...args }),
+};

@@ -1,0 +1,7 @@
+import { DateTimeScalar, JSONScalar } from '@firefly/server-kit';
+import { Image } from './Image.ts';
+import { ImageJob } from './ImageJob.ts';
+import { Query } from './Query.ts';
+import { User } from './User.ts';
+
+export const resolvers = { DateTime: DateTimeScalar, JSON: JSONScalar, Query, ImageJob, Image, User };
