@@ -1,8 +1,9 @@
-import { commonShape, parseConfig, port, positiveInt, bool, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
+import { accessTokenShape, commonShape, parseConfig, port, positiveInt, bool, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
 
 const schema = z.object({
   ...commonShape,
   ...redisShape,
+  ...accessTokenShape,
   GATEWAY_PORT: port(4000),
   /** Path of the composed supergraph (committed at schema/supergraph.graphql). */
   SUPERGRAPH_PATH: z.string().optional(),

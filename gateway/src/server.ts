@@ -10,6 +10,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request } from 'express';
+import type { JSONWebKeySet } from 'jose';
 import { createCredentialSigner, type Identity } from '@firefly/auth';
 import { AppError, createFormatError, unauthenticated } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   logger: Logger;
   /** Without one, every bearer token is refused (there is nothing to verify it with). */
   authenticate?: TokenAuthenticator;
+  /** Public keys served at /.well-known/jwks.json. */
+  jwks?: JSONWebKeySet;
   /** The supergraph SDL; default: read from SUPERGRAPH_PATH or schema/supergraph.graphql. */
   supergraphSdl?: string;
   plugins?: ApolloServerPlugin<GatewayContext>[];
@@ -110,6 +113,10 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     );
     const ready = checks.every((c) => c.ok);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: 'gateway', checks });
+  });
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    res.setHeader('cache-control', 'public, max-age=300');
+    res.json(options.jwks ?? { keys: [] });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -1,2 +1,3 @@
 export * from './identity.ts';
 export * from './credential.ts';
+export * from './access-token.ts';

@@ -100,11 +100,26 @@ export const redisShape = {
 };
 
 /** Throws a {@link ConfigError} when a production process would run with a development default. */
-export function refuseDevelopmentDefaults(config: { NODE_ENV: string; INTERNAL_TOKEN_SECRET?: string }, extra: string[] = []): void {
+export function refuseDevelopmentDefaults(config: { NODE_ENV: string; INTERNAL_TOKEN_SECRET?: string; ACCESS_TOKEN_KEYS?: string | undefined }, extra: string[] = []): void {
   if (config.NODE_ENV !== 'production') return;
   const problems = [...extra];
+  if ('ACCESS_TOKEN_KEYS' in config && !config.ACCESS_TOKEN_KEYS) {
+    problems.push('ACCESS_TOKEN_KEYS: must be set in production (a JSON array of private Ed25519 JWKs)');
+  }
   if (config.INTERNAL_TOKEN_SECRET === DEV_INTERNAL_TOKEN_SECRET) {
     problems.push('INTERNAL_TOKEN_SECRET: must be set to a random secret in production (the development default is public)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 }
+
+/** Access-token settings shared by the user subgraph (issues tokens) and the gateway (verifies them). */
+export const accessTokenShape = {
+  /**
+   * JSON array of private Ed25519 JWKs with `kid`; the first signs, all verify (rotation). Required in production;
+   * in development `npm start` generates one into .data/ and a process without it makes an ephemeral key.
+   */
+  ACCESS_TOKEN_KEYS: z.string().optional(),
+  ACCESS_TOKEN_ISSUER: z.string().default('firefly'),
+  ACCESS_TOKEN_AUDIENCE: z.string().default('firefly-api'),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt(900),
+};

@@ -1,0 +1,101 @@
+import { SignJWT, jwtVerify, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JSONWebKeySet, type CryptoKey } from 'jose';
+import { unauthenticated } from '@firefly/errors';
+import { ROLES, type Role } from './identity.ts';
+
+/**
+ * Access tokens: short-lived JWTs signed with Ed25519 (EdDSA), `kid` in the header so keys rotate. Clients hold
+ * them; the gateway verifies them against the public JWKS, which it also serves at /.well-known/jwks.json.
+ * During a rotation two keys are active: the newest signs, both verify.
+ */
+export const ACCESS_TOKEN_ALGORITHM = 'EdDSA';
+
+export interface SigningKey {
+  kid: string;
+  privateJwk: JWK;
+}
+
+/** Claims of a verified access token. */
+export interface AccessClaims {
+  userId: string;
+  tenantId: string;
+  sessionId: string;
+  roles: Role[];
+}
+
+export interface AccessTokenOptions {
+  issuer: string;
+  audience: string;
+  /** Lifetime in seconds. Default 900 (15 min). */
+  ttlSeconds?: number;
+}
+
+/** Parses ACCESS_TOKEN_KEYS: a JSON array of private Ed25519 JWKs, each with a `kid`; the first one signs. */
+export function parseSigningKeys(json: string): SigningKey[] {
+  const parsed = JSON.parse(json) as unknown;
+  if (!Array.isArray(parsed) || parsed.length === 0) throw new Error('expected a non-empty JSON array of private JWKs');
+  return parsed.map((jwk: JWK) => {
+    if (!jwk.kid || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.d) throw new Error('every key must be a private Ed25519 JWK with a kid');
+    return { kid: jwk.kid, privateJwk: jwk };
+  });
+}
+
+/** Makes a fresh signing key (development, tests, and `npm run keys:generate`). */
+export async function generateSigningKey(kid = `dev-${Date.now().toString(36)}`): Promise<SigningKey> {
+  const { privateKey } = await generateKeyPair(ACCESS_TOKEN_ALGORITHM, { crv: 'Ed25519', extractable: true });
+  const privateJwk = await exportJWK(privateKey);
+  return { kid, privateJwk: { ...privateJwk, kid, alg: ACCESS_TOKEN_ALGORITHM, use: 'sig' } };
+}
+
+/** The public half of the keys, as served at /.well-known/jwks.json. */
+export function publicJwks(keys: SigningKey[]): JSONWebKeySet {
+  return {
+    keys: keys.map(({ kid, privateJwk }) => {
+      const { d: _private, ...publicJwk } = privateJwk;
+      return { ...publicJwk, kid, alg: ACCESS_TOKEN_ALGORITHM, use: 'sig' };
+    }),
+  };
+}
+
+export function createAccessTokenIssuer(keys: SigningKey[], options: AccessTokenOptions) {
+  const signer = keys[0];
+  if (!signer) throw new Error('no signing key');
+  let key: Promise<CryptoKey | Uint8Array> | undefined;
+  const ttlSeconds = options.ttlSeconds ?? 900;
+  return {
+    ttlSeconds,
+    async issue(claims: AccessClaims): Promise<string> {
+      key ??= importJWK(signer.privateJwk, ACCESS_TOKEN_ALGORITHM);
+      return new SignJWT({ tid: claims.tenantId, sid: claims.sessionId, roles: claims.roles })
+        .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, kid: signer.kid, typ: 'at+jwt' })
+        .setSubject(claims.userId)
+        .setIssuer(options.issuer)
+        .setAudience(options.audience)
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(await key);
+    },
+  };
+}
+
+/**
+ * Verifies signature (only EdDSA; `alg: none` and HMAC confusion are refused), expiry, issuer and audience,
+ * and that the key id is one of ours. Every failure is UNAUTHENTICATED with a generic message.
+ */
+export function createAccessTokenVerifier(jwks: JSONWebKeySet, options: AccessTokenOptions) {
+  const keySet = createLocalJWKSet(jwks);
+  return async function verifyAccessToken(token: string): Promise<AccessClaims> {
+    try {
+      const { payload } = await jwtVerify(token, keySet, {
+        algorithms: [ACCESS_TOKEN_ALGORITHM],
+        issuer: options.issuer,
+        audience: options.audience,
+        typ: 'at+jwt',
+      });
+      const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is Role => ROLES.includes(r as Role)) : [];
+      if (typeof payload.sub !== 'string' || typeof payload.tid !== 'string' || typeof payload.sid !== 'string') throw new Error('claims');
+      return { userId: payload.sub, tenantId: payload.tid, sessionId: payload.sid, roles };
+    } catch {
+      throw unauthenticated('Invalid or expired access token');
+    }
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * `npm start`: the whole platform on one machine, for development.
+ * Checks MySQL and Redis, generates the Prisma client, builds, migrates and seeds the database, checks the
+ * supergraph, then runs every process on its default port with prefixed logs until Ctrl-C.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createConnection } from 'mariadb';
+import { Redis } from 'ioredis';
+import { generateSigningKey } from '@firefly/auth';
+import { REPO_ROOT } from './compose.ts';
+
+const root = REPO_ROOT;
+if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
+const env: Record<string, string | undefined> = { ...process.env };
+env.NODE_ENV ??= 'development';
+env.DATABASE_URL ??= 'mysql://root@127.0.0.1:3306/firefly';
+env.REDIS_URL ??= 'redis://127.0.0.1:6379';
+env.LOG_PRETTY ??= 'true';
+
+const COLORS = [36, 35, 33, 32, 34, 96, 95];
+const say = (message: string) => console.log(`\x1b[1m[start]\x1b[0m ${message}`);
+
+function fail(message: string): never {
+  console.error(`\n\x1b[31m[start] ${message}\x1b[0m\n`);
+  process.exit(1);
+}
+
+function run(label: string, command: string, args: string[]) {
+  say(label);
+  const result = spawnSync(command, args, { cwd: root, env, stdio: 'inherit' });
+  if (result.status !== 0) fail(`${label} failed (exit ${result.status ?? result.signal})`);
+}
+
+const HOW_TO_START = 'Start one with `docker compose -f docker/compose.yml up -d mysql redis` (or your own server) and run `npm start` again.';
+
+async function checkMysql() {
+  const url = new URL(env.DATABASE_URL!);
+  const where = `${url.hostname}:${url.port || 3306} (DATABASE_URL)`;
+  try {
+    const connection = await createConnection({
+      host: url.hostname,
+      port: Number(url.port || 3306),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      connectTimeout: 3_000,
+    });
+    await connection.end();
+  } catch (error) {
+    fail(`MySQL is not reachable at ${where}: ${(error as Error).message}\n  ${HOW_TO_START}`);
+  }
+}
+
+async function checkRedis() {
+  const url = new URL(env.REDIS_URL!);
+  const where = `${url.hostname}:${url.port || 6379} (REDIS_URL)`;
+  const redis = new Redis(env.REDIS_URL!, { lazyConnect: true, connectTimeout: 3_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    fail(`Redis is not reachable at ${where}: ${(error as Error).message}\n  ${HOW_TO_START}`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Development secrets, made once and kept in .data/ (gitignored) so restarts keep sessions valid. */
+async function ensureDevSecrets() {
+  if (env.NODE_ENV === 'production') return;
+  const file = join(root, '.data', 'dev-secrets.json');
+  let secrets: { INTERNAL_TOKEN_SECRET: string; ACCESS_TOKEN_KEYS: string };
+  if (existsSync(file)) {
+    secrets = JSON.parse(readFileSync(file, 'utf8'));
+  } else {
+    mkdirSync(join(root, '.data'), { recursive: true });
+    const key = await generateSigningKey(`dev-${new Date().toISOString().slice(0, 10)}`);
+    secrets = { INTERNAL_TOKEN_SECRET: randomBytes(32).toString('hex'), ACCESS_TOKEN_KEYS: JSON.stringify([key.privateJwk]) };
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    say('generated development secrets in .data/dev-secrets.json');
+  }
+  env.INTERNAL_TOKEN_SECRET ??= secrets.INTERNAL_TOKEN_SECRET;
+  env.ACCESS_TOKEN_KEYS ??= secrets.ACCESS_TOKEN_KEYS;
+}
+
+interface ProcessSpec {
+  name: string;
+  entry: string;
+  port: number;
+}
+
+const processes: ProcessSpec[] = [
+  { name: 'user', entry: 'subgraphs/user/dist/main.js', port: 4001 },
+  { name: 'conversation', entry: 'subgraphs/conversation/dist/main.js', port: 4002 },
+  { name: 'image', entry: 'subgraphs/image/dist/main.js', port: 4003 },
+  { name: 'billing', entry: 'subgraphs/billing/dist/main.js', port: 4004 },
+  { name: 'gateway', entry: 'gateway/dist/main.js', port: 4000 },
+];
+
+const children: ChildProcess[] = [];
+
+function startProcess(spec: ProcessSpec, index: number) {
+  const color = COLORS[index % COLORS.length];
+  const prefix = `\x1b[${color}m${spec.name.padEnd(12)}|\x1b[0m `;
+  const child = spawn(process.execPath, ['--enable-source-maps', join(root, spec.entry)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pipe = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) => {
+    let buffer = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buffer += chunk;
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) out.write(`${prefix}${line}\n`);
+    });
+  };
+  pipe(child.stdout!, process.stdout);
+  pipe(child.stderr!, process.stderr);
+  child.on('exit', (code, signal) => {
+    if (!shuttingDown) {
+      console.error(`${prefix}exited (${code ?? signal}); stopping everything`);
+      void shutdown(1);
+    }
+  });
+  children.push(child);
+}
+
+async function waitForHealth(spec: ProcessSpec, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${spec.port}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  fail(`${spec.name} did not become healthy on port ${spec.port} within ${timeoutMs / 1000}s`);
+}
+
+let shuttingDown = false;
+async function shutdown(code: number) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  say('stopping…');
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+        }),
+    ),
+  );
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+await checkMysql();
+await checkRedis();
+await ensureDevSecrets();
+run('generating the Prisma client', process.execPath, ['scripts/prisma-generate.mjs']);
+run('building', 'npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
+run('migrating the database', 'npx', ['tsx', 'scripts/db-migrate.ts']);
+run('seeding the database', 'npx', ['tsx', 'scripts/db-seed.ts']);
+run('checking the supergraph is current', 'npx', ['tsx', 'scripts/compose.ts', '--check']);
+
+processes.forEach((spec, index) => startProcess(spec, index));
+await Promise.all(processes.map((spec) => waitForHealth(spec)));
+
+console.log(`
+\x1b[1m萤火AI Firefly AI is running\x1b[0m
+  GraphQL (HTTP + graphql-ws)  http://localhost:4000/graphql
+  Apollo Sandbox               http://localhost:4000/graphql   (open in a browser)
+  JWKS                         http://localhost:4000/.well-known/jwks.json
+  Metrics                      http://localhost:4000/metrics
+  Subgraphs                    user :4001 · conversation :4002 · image :4003 · billing :4004
+Press Ctrl-C to stop.
+`);
