@@ -1,0 +1,337 @@
+import { abortOnReturn } from './abort-on-return.ts';
+import { validateClientOptions, withClientDefaults, type ResolvedClientOptions } from './client-options.ts';
+import { mapUpstreamError, networkError, parseRetryAfter, protocolError, timeoutError } from './error-mapping.ts';
+import { DashScopeError } from './errors.ts';
+import { IdleTimeout } from './idle-timeout.ts';
+import { backoffDelayMs, sleep } from './retry.ts';
+import { parseSseText, SseParser, type SseEvent } from './sse-parser.ts';
+import type {
+  CallOptions,
+  ChatChunk,
+  ChatRequest,
+  ChatResult,
+  DashScopeClient,
+  DashScopeClientOptions,
+} from './types.ts';
+import { buildGenerationBody, parseErrorEnvelope, parseGenerationOutput, parseJson, type GenerationOutput } from './wire.ts';
+
+const USER_AGENT = 'firefly-dashscope/0.1.0';
+const GENERATION_PATH = '/services/aigc/text-generation/generation';
+
+/** What the client reports before sleeping for a retry, so the caller can log it with the upstream request id. */
+export interface RetryEvent {
+  /** 1 for the first retry. */
+  retry: number;
+  delayMs: number;
+  error: DashScopeError;
+}
+
+export interface CreateDashScopeClientOptions extends DashScopeClientOptions {
+  /** Called before each retry sleep. Must not throw. */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+interface ResolvedCall {
+  timeoutMs: number;
+  headers: Readonly<Record<string, string>>;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Creates a client for DashScope's native text-generation API (protocol doc §2–§3).
+ *
+ * Retries (exponential backoff, full jitter) cover retryable failures — throttling, 5xx, network, timeouts — but
+ * only until the first chunk has been handed out: a retry after that would make the user read text twice.
+ */
+export function createDashScopeClient(options: CreateDashScopeClientOptions): DashScopeClient {
+  const config = validateClientOptions(withClientDefaults(options));
+  const onRetry = options.onRetry;
+  const url = `${config.baseUrl}${GENERATION_PATH}`;
+
+  function resolveCall(call: CallOptions): ResolvedCall {
+    const timeoutMs = call.timeoutMs ?? config.timeoutMs;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError(`dashscope: timeoutMs must be > 0, got ${timeoutMs}`);
+    return { timeoutMs, headers: call.headers ?? {}, signal: call.signal };
+  }
+
+  async function backoff(retry: number, error: DashScopeError, signal: AbortSignal | undefined): Promise<void> {
+    const delayMs = backoffDelayMs(retry, config.retryBaseDelayMs, config.retryMaxDelayMs, error.retryAfterSeconds);
+    try {
+      onRetry?.({ retry: retry + 1, delayMs, error });
+    } catch {
+      // A failing log hook must not change the outcome of the call.
+    }
+    await sleep(delayMs, signal);
+  }
+
+  function canRetry(error: unknown, retry: number): error is DashScopeError {
+    return error instanceof DashScopeError && error.retryable && retry < config.maxRetries;
+  }
+
+  async function* streamWithRetries(request: ChatRequest, call: ResolvedCall): AsyncGenerator<ChatChunk, void, undefined> {
+    let seq = 0;
+    for (let retry = 0; ; retry++) {
+      try {
+        for await (const out of streamAttempt(config, url, request, call)) {
+          // Empty non-final events exist (protocol doc §3: older streams send an extra empty "null" event).
+          // Skipping them keeps "something was yielded" equal to "the user saw output", which is what the
+          // retry rule below is about; their cumulative usage reappears in the next event anyway.
+          if (out.content === '' && out.reasoningContent === '' && out.finishReason === null) continue;
+          seq += 1;
+          yield {
+            seq,
+            delta: out.content,
+            reasoningDelta: out.reasoningContent,
+            finishReason: out.finishReason,
+            usage: out.usage,
+            requestId: out.requestId ?? '',
+          };
+        }
+        return;
+      } catch (error) {
+        if (seq > 0 || !canRetry(error, retry)) throw error;
+        await backoff(retry, error, call.signal);
+      }
+    }
+  }
+
+  return {
+    streamChat(request: ChatRequest, callOptions: CallOptions = {}): AsyncIterableIterator<ChatChunk> {
+      const call = resolveCall(callOptions);
+      return abortOnReturn((signal) => streamWithRetries(request, { ...call, signal }), call.signal);
+    },
+
+    async chat(request: ChatRequest, callOptions: CallOptions = {}): Promise<ChatResult> {
+      const call = resolveCall(callOptions);
+      for (let retry = 0; ; retry++) {
+        try {
+          return await chatAttempt(config, url, request, call);
+        } catch (error) {
+          if (!canRetry(error, retry)) throw error;
+          await backoff(retry, error, call.signal);
+        }
+      }
+    },
+  };
+}
+
+function requestHeaders(config: ResolvedClientOptions, call: ResolvedCall, stream: boolean): Record<string, string> {
+  const headers: Record<string, string> = {
+    ...config.headers,
+    ...call.headers,
+    Authorization: `Bearer ${config.apiKey}`,
+    'Content-Type': 'application/json',
+    'User-Agent': USER_AGENT,
+  };
+  if (config.workspace !== undefined) headers['X-DashScope-WorkSpace'] = config.workspace;
+  if (stream) {
+    // X-DashScope-SSE is what switches the native API to SSE; the doc and the SDK send Accept as well (§1).
+    headers.Accept = 'text/event-stream';
+    headers['X-DashScope-SSE'] = 'enable';
+    // A compressing hop may sit on events until its buffer fills; tokens must flow as they are produced.
+    headers['Accept-Encoding'] = 'identity';
+  } else {
+    headers.Accept = 'application/json';
+  }
+  return headers;
+}
+
+interface Attempt {
+  controller: AbortController;
+  idle: IdleTimeout;
+  signal: AbortSignal;
+  requestId: string | undefined;
+}
+
+function startAttempt(call: ResolvedCall): Attempt {
+  const controller = new AbortController();
+  return {
+    controller,
+    idle: new IdleTimeout(call.timeoutMs, controller),
+    signal: call.signal ? AbortSignal.any([call.signal, controller.signal]) : controller.signal,
+    requestId: undefined,
+  };
+}
+
+/** Turns whatever an attempt threw into what the caller should see. The caller's own abort always wins. */
+function settleAttemptError(error: unknown, call: ResolvedCall, attempt: Attempt): unknown {
+  if (call.signal?.aborted) return call.signal.reason;
+  if (attempt.idle.firedIn) return timeoutError(attempt.idle.ms, attempt.idle.firedIn, attempt.requestId);
+  if (error instanceof DashScopeError) return error;
+  return networkError(error, attempt.requestId);
+}
+
+async function* streamAttempt(
+  config: ResolvedClientOptions,
+  url: string,
+  request: ChatRequest,
+  call: ResolvedCall,
+): AsyncGenerator<GenerationOutput, void, undefined> {
+  const attempt = startAttempt(call);
+  try {
+    attempt.idle.arm('first byte');
+    const response = await config.fetch(url, {
+      method: 'POST',
+      headers: requestHeaders(config, call, true),
+      body: JSON.stringify(buildGenerationBody(request, true)),
+      signal: attempt.signal,
+    });
+    attempt.requestId = response.headers.get('x-request-id') ?? undefined;
+    attempt.idle.arm('response body');
+    if (response.status !== 200) throw await errorFromResponse(response, attempt.requestId, attempt.signal);
+    if (!isEventStream(response)) {
+      // Defensive: an intermediary may answer JSON to a streaming request. Either an error envelope or a whole
+      // answer; the latter becomes a single final event.
+      const payload = parseJson(await response.text(), attempt.requestId);
+      const envelope = parseErrorEnvelope(payload);
+      if (envelope.code && !hasOutput(payload)) {
+        throw mapUpstreamError({ code: envelope.code, message: envelope.message, requestId: envelope.requestId ?? attempt.requestId });
+      }
+      yield parseGenerationOutput(payload, attempt.requestId);
+      return;
+    }
+    if (!response.body) throw protocolError('DashScope sent an event stream without a body', attempt.requestId);
+
+    const parser = new SseParser();
+    attempt.idle.arm('next event');
+    for await (const bytes of response.body) {
+      for (const event of parser.feed(bytes)) {
+        const out = readStreamEvent(event, attempt.requestId);
+        if (out === undefined) continue;
+        attempt.idle.pause();
+        yield out;
+        // Events already buffered from the same read must not leak out after an abort.
+        attempt.signal.throwIfAborted();
+        if (out.finishReason !== null) return;
+        attempt.idle.arm('next event');
+      }
+    }
+    attempt.idle.pause();
+    for (const event of parser.end()) {
+      const out = readStreamEvent(event, attempt.requestId);
+      if (out === undefined) continue;
+      yield out;
+      if (out.finishReason !== null) return;
+    }
+    // Native mode has no [DONE]: the final event (finish_reason set) is the only proof of completion (§3).
+    throw networkError(undefined, attempt.requestId, 'DashScope closed the stream before the final event');
+  } catch (error) {
+    throw settleAttemptError(error, call, attempt);
+  } finally {
+    attempt.idle.pause();
+    // Frees the connection when we stop before DashScope closes the stream (consumer left, final event seen).
+    attempt.controller.abort();
+  }
+}
+
+/** A `result` event → output; `event:error` → typed error (protocol doc §3.1); anything else is ignored. */
+function readStreamEvent(event: SseEvent, requestId: string | undefined): GenerationOutput | undefined {
+  if (event.event === 'error') {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(event.data);
+    } catch {
+      payload = undefined;
+    }
+    const envelope = parseErrorEnvelope(payload);
+    throw mapUpstreamError({
+      // §3.1: the status lives in a comment line; the SDK assumes 400 when it is missing.
+      status: event.httpStatus ?? 400,
+      code: envelope.code,
+      message: envelope.message ?? (payload === undefined ? event.data : undefined),
+      requestId: envelope.requestId ?? requestId,
+    });
+  }
+  if (event.event !== 'result' && event.event !== 'message') return undefined;
+  return parseGenerationOutput(parseJson(event.data, requestId), requestId);
+}
+
+async function chatAttempt(
+  config: ResolvedClientOptions,
+  url: string,
+  request: ChatRequest,
+  call: ResolvedCall,
+): Promise<ChatResult> {
+  const attempt = startAttempt(call);
+  try {
+    attempt.idle.arm('first byte');
+    const response = await config.fetch(url, {
+      method: 'POST',
+      headers: requestHeaders(config, call, false),
+      body: JSON.stringify(buildGenerationBody(request, false)),
+      signal: attempt.signal,
+    });
+    attempt.requestId = response.headers.get('x-request-id') ?? undefined;
+    attempt.idle.arm('response body');
+    if (response.status !== 200) throw await errorFromResponse(response, attempt.requestId, attempt.signal);
+    const payload = parseJson(await response.text(), attempt.requestId);
+    const envelope = parseErrorEnvelope(payload);
+    if (envelope.code && !hasOutput(payload)) {
+      throw mapUpstreamError({ code: envelope.code, message: envelope.message, requestId: envelope.requestId ?? attempt.requestId });
+    }
+    const out = parseGenerationOutput(payload, attempt.requestId);
+    return {
+      content: out.content,
+      reasoningContent: out.reasoningContent,
+      // A non-streaming answer is complete by definition; DashScope always names the reason (§2.1).
+      finishReason: out.finishReason ?? 'stop',
+      usage: out.usage,
+      requestId: out.requestId ?? '',
+    };
+  } catch (error) {
+    throw settleAttemptError(error, call, attempt);
+  } finally {
+    attempt.idle.pause();
+    attempt.controller.abort();
+  }
+}
+
+function isEventStream(response: Response): boolean {
+  return (response.headers.get('content-type') ?? '').toLowerCase().includes('text/event-stream');
+}
+
+function hasOutput(payload: unknown): boolean {
+  return typeof payload === 'object' && payload !== null && 'output' in payload;
+}
+
+/**
+ * Error for a non-200 answer. Auth and gateway failures come as JSON; a streaming request may get an SSE-framed
+ * body instead, whose first `data:` is the envelope (protocol doc §3.1).
+ */
+async function errorFromResponse(
+  response: Response,
+  headerRequestId: string | undefined,
+  signal: AbortSignal,
+): Promise<DashScopeError> {
+  const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+  let text = '';
+  try {
+    text = await response.text();
+  } catch (cause) {
+    // Timeouts and aborts are settled by the caller; any other unreadable body still classifies by status.
+    if (signal.aborted) throw cause;
+  }
+  let payload: unknown;
+  if (isEventStream(response)) {
+    const first = parseSseText(text)[0];
+    payload = first ? safeJson(first.data) : undefined;
+  } else {
+    payload = safeJson(text);
+  }
+  const envelope = parseErrorEnvelope(payload);
+  return mapUpstreamError({
+    status: response.status,
+    code: envelope.code,
+    message: envelope.message,
+    requestId: envelope.requestId ?? headerRequestId,
+    retryAfterSeconds,
+  });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
