@@ -68,7 +68,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
 
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl ?? readSupergraph(config),
-    buildService: ({ name, url }) => new CredentialedDataSource({ url: subgraphUrls[name] ?? url }),
+    buildService: ({ name, url }) => new CredentialedDataSource({ name, url: subgraphUrls[name] ?? url ?? '', timeoutMs: config.SUBGRAPH_TIMEOUT_MS }),
   });
 
   const app = express();
