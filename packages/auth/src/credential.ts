@@ -1,5 +1,5 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import type { Identity, Role } from './identity.ts';
+import type { Identity, RequestOrigin, Role } from './identity.ts';
 import { ROLES } from './identity.ts';
 
 /**
@@ -32,7 +32,14 @@ interface Claims {
   rol?: Role[];
   sid?: string;
   svc?: string;
+  /** Client IP (RequestOrigin.clientIp). */
+  ip?: string;
+  /** Client User-Agent (RequestOrigin.userAgent), at most MAX_USER_AGENT_LENGTH characters. */
+  ua?: string;
 }
+
+/** Longest User-Agent carried in a credential; longer ones are cut (they are only displayed). */
+export const MAX_USER_AGENT_LENGTH = 256;
 
 export function createCredentialSigner(options: CredentialSignerOptions) {
   const key = new TextEncoder().encode(options.secret);
@@ -44,6 +51,8 @@ export function createCredentialSigner(options: CredentialSignerOptions) {
       claims.sid = identity.sessionId;
     }
     if (identity.kind === 'service') claims.svc = identity.service;
+    if (identity.clientIp) claims.ip = identity.clientIp;
+    if (identity.userAgent) claims.ua = identity.userAgent.slice(0, MAX_USER_AGENT_LENGTH);
     return new SignJWT({ ...claims })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setIssuer(options.issuer)
@@ -79,17 +88,20 @@ export function createCredentialVerifier(options: { secret: string }) {
 
 function toIdentity(claims: Claims & { sub?: string }): Identity {
   if (typeof claims.tid !== 'string' || typeof claims.rid !== 'string') throw new CredentialError('invalid');
+  const origin: RequestOrigin = {};
+  if (typeof claims.ip === 'string') origin.clientIp = claims.ip;
+  if (typeof claims.ua === 'string') origin.userAgent = claims.ua;
   switch (claims.knd) {
     case 'anonymous':
-      return { kind: 'anonymous', tenantId: claims.tid, requestId: claims.rid };
+      return { kind: 'anonymous', tenantId: claims.tid, requestId: claims.rid, ...origin };
     case 'user': {
       const roles = Array.isArray(claims.rol) ? claims.rol.filter((r): r is Role => ROLES.includes(r)) : [];
       if (!claims.sub || typeof claims.sid !== 'string') throw new CredentialError('invalid');
-      return { kind: 'user', tenantId: claims.tid, requestId: claims.rid, userId: claims.sub, roles, sessionId: claims.sid };
+      return { kind: 'user', tenantId: claims.tid, requestId: claims.rid, userId: claims.sub, roles, sessionId: claims.sid, ...origin };
     }
     case 'service':
       if (typeof claims.svc !== 'string') throw new CredentialError('invalid');
-      return { kind: 'service', tenantId: claims.tid, requestId: claims.rid, service: claims.svc };
+      return { kind: 'service', tenantId: claims.tid, requestId: claims.rid, service: claims.svc, ...origin };
     default:
       throw new CredentialError('invalid');
   }

@@ -3,13 +3,26 @@ export type Role = 'USER' | 'ADMIN';
 export const ROLES: readonly Role[] = ['USER', 'ADMIN'];
 
 /**
+ * Where a request came from, as the gateway saw it. Carried inside the signed credential so that a subgraph can
+ * rate-limit and record sessions by client IP without trusting any header a client could set.
+ */
+export interface RequestOrigin {
+  /** The client's IP address (after the gateway's TRUST_PROXY rules). Absent on service calls. */
+  clientIp?: string;
+  /** The client's User-Agent, truncated; only ever displayed (mySessions), never trusted. */
+  userAgent?: string;
+}
+
+/**
  * Who is making a request, as verified by the gateway (or, for `service`, by the calling subgraph).
  * A tagged union: check `kind` before reading user fields.
  */
-export type Identity =
+export type Identity = (
   | { kind: 'anonymous'; tenantId: string; requestId: string }
   | { kind: 'user'; tenantId: string; requestId: string; userId: string; roles: Role[]; sessionId: string }
-  | { kind: 'service'; tenantId: string; requestId: string; service: string };
+  | { kind: 'service'; tenantId: string; requestId: string; service: string }
+) &
+  RequestOrigin;
 
 export function isUser(identity: Identity): identity is Extract<Identity, { kind: 'user' }> {
   return identity.kind === 'user';
