@@ -84,6 +84,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     validationRules: [depthLimitRule(config.MAX_QUERY_DEPTH)],
     formatError: createFormatError({
       exposeDetails: config.NODE_ENV === 'development',
+      trustDownstreamCodes: true,
       onMasked: (error) => logger.error({ err: error }, 'masked an internal error'),
     }),
     plugins: [

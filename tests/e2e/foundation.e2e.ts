@@ -246,7 +246,7 @@ describe('edge limits of the gateway', () => {
     // me + 4 × 4 + id = 18 levels: refused at validation.
     const deep = await sg.request(nest(4), { token });
     expect(deep.body.errors?.[0]?.message).toMatch(/too deep/);
-    expect(deep.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(deep.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(sg.queries).toHaveLength(0);
   });
 

@@ -6,6 +6,11 @@ import { APOLLO_REQUEST_CODES, ErrorCode, isErrorCode } from './codes.ts';
 export interface FormatErrorOptions {
   /** Add the original message and stack of masked errors under `extensions.detail`. Development only. Default false. */
   exposeDetails?: boolean;
+  /**
+   * Gateway only: errors relayed from a subgraph (`extensions.serviceName`) keep their registry code. Subgraphs
+   * mask their own errors before answering, so such a code is already client-safe. Default false.
+   */
+  trustDownstreamCodes?: boolean;
   /** Called with every error that gets masked, so it is logged once with its stack. */
   onMasked?: (error: unknown) => void;
 }
@@ -24,6 +29,10 @@ export function createFormatError(options: FormatErrorOptions = {}) {
         return withoutStack(formatted);
       }
       if (typeof code === 'string' && APOLLO_REQUEST_CODES.has(code)) return withoutStack(formatted);
+      if (options.trustDownstreamCodes && isErrorCode(code) && typeof formatted.extensions?.serviceName === 'string') {
+        const { serviceName: _service, ...extensions } = formatted.extensions;
+        return withoutStack({ ...formatted, extensions });
+      }
       options.onMasked?.(original);
       const extensions: Record<string, unknown> = { code: ErrorCode.INTERNAL_SERVER_ERROR };
       if (options.exposeDetails) extensions.detail = original instanceof Error ? original.message : String(original);
