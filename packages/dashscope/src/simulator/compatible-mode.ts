@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import { planAnswer, type AnswerPlan } from './answer-plan.ts';
+import { planChatFault, type FaultAction } from './chat-faults.ts';
+import {
+  checkChatModel,
+  checkInputInspection,
+  checkInputLength,
+  checkMessages,
+  checkSampling,
+  invalidParameter,
+  isFaultError,
+  wantsOutputInspection,
+} from './chat-validation.ts';
+import type { Exchange } from './context.ts';
+import type { FaultError } from './faults.ts';
+import { dashscopeHeaders, dropConnection, pause, sendJson, untilAborted, writeChunked } from './http.ts';
+import type { ReplyMessage } from './reply.ts';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+interface CompatRequest {
+  model: string;
+  messages: ReplyMessage[];
+  stream: boolean;
+  includeUsage: boolean;
+  thinking: boolean;
+  maxTokens: number | undefined;
+  seed: number | undefined;
+  stop: string[];
+}
+
+/** `POST /compatible-mode/v1/chat/completions` (protocol doc §4, §9.7). */
+export async function handleChatCompletions(x: Exchange): Promise<void> {
+  const body = isObj(x.body) ? x.body : {};
+  const stream = body.stream === true;
+  x.record.stream = stream;
+  const faults = planChatFault(x.fault, stream);
+
+  if (faults.before) {
+    switch (faults.before.type) {
+      case 'delay':
+        if (!(await pause(faults.before.ms, x.clientGone))) return;
+        break;
+      case 'stall':
+        if (faults.before.ms === undefined) await untilAborted(x.clientGone);
+        else await pause(faults.before.ms, x.clientGone);
+        if (x.clientGone.aborted) return;
+        break;
+      case 'disconnect':
+        x.record.outcome = 'dropped';
+        x.req.socket.destroy();
+        return;
+      case 'error':
+        sendCompatError(x, faults.before.error, faults.before.framing === 'sse' && stream, faults.before.retryAfterSeconds);
+        return;
+    }
+  }
+
+  const request = parseCompatRequest(x, stream);
+  if (isFaultError(request)) {
+    sendCompatError(x, request, false);
+    return;
+  }
+  const inspection = checkInputInspection(request.messages, x.sim.options);
+  if (inspection) {
+    sendCompatError(x, inspection, false);
+    return;
+  }
+  const plan = planAnswer(
+    { messages: request.messages, maxTokens: request.maxTokens, seed: request.seed, stop: request.stop, thinking: request.thinking },
+    x.sim.options.minDeltas,
+  );
+  const id = `chatcmpl-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+
+  if (!stream) {
+    if (!(await pause(x.sim.options.firstTokenDelayMs, x.clientGone))) return;
+    const message: Obj = { role: 'assistant', content: plan.content };
+    if (request.thinking) message.reasoning_content = plan.reasoning;
+    sendJson(
+      x.res,
+      200,
+      {
+        choices: [{ message, finish_reason: plan.finishReason, index: 0, logprobs: null }],
+        object: 'chat.completion',
+        usage: usage(plan),
+        created,
+        system_fingerprint: null,
+        model: request.model,
+        id,
+      },
+      dashscopeHeaders(x.requestId, x.arrivedAt, true),
+    );
+    x.record.status = 200;
+    return;
+  }
+
+  let during = faults.during;
+  if (!during && wantsOutputInspection(request.messages, x.sim.options)) {
+    const error = { status: 400, code: 'DataInspectionFailed', message: 'Output data may contain inappropriate content.' };
+    during = { afterDeltas: 3, action: { type: 'error', error, framing: 'sse', retryAfterSeconds: undefined } };
+  }
+  await streamCompat(x, request, plan, id, created, during);
+}
+
+function parseCompatRequest(x: Exchange, stream: boolean): CompatRequest | FaultError {
+  if (x.bodyError) return invalidParameter(x.bodyError);
+  if (!isObj(x.body)) return invalidParameter('The request body must be a JSON object.');
+  const body = x.body;
+  const modelError = checkChatModel(body.model, x.sim.options);
+  if (modelError) return modelError;
+  const messages = checkMessages(body.messages);
+  if (isFaultError(messages)) return messages;
+  const tooLong = checkInputLength(messages, x.sim.options);
+  if (tooLong) return tooLong;
+  const sampling = checkSampling(body);
+  if (isFaultError(sampling)) return sampling;
+  const thinking = body.enable_thinking === true;
+  if (thinking && !stream) return invalidParameter('parameter.enable_thinking must be set to false for non-streaming calls');
+  const includeUsage = isObj(body.stream_options) && body.stream_options.include_usage === true;
+  return { model: body.model as string, messages, stream, includeUsage, thinking, ...sampling };
+}
+
+function usage(plan: AnswerPlan): Obj {
+  return {
+    prompt_tokens: plan.inputTokens,
+    completion_tokens: plan.outputTokens,
+    total_tokens: plan.inputTokens + plan.outputTokens,
+    prompt_tokens_details: { cached_tokens: 0 },
+  };
+}
+
+/** Compatible-mode twins of native codes (§4): snake_case, with a few renamed. */
+function compatCode(code: string): { code: string; type: string } {
+  switch (code) {
+    case 'InvalidApiKey':
+      return { code: 'invalid_api_key', type: 'invalid_request_error' };
+    case 'DataInspectionFailed':
+      return { code: 'data_inspection_failed', type: 'data_inspection_failed' };
+    case 'Throttling.AllocationQuota':
+      return { code: 'insufficient_quota', type: 'insufficient_quota' };
+    case 'InvalidParameter':
+      return { code: 'invalid_parameter_error', type: 'invalid_request_error' };
+    case 'ModelNotFound':
+      return { code: 'model_not_found', type: 'invalid_request_error' };
+    default:
+      // §4: some throttling bodies keep native codes such as Throttling.RateQuota.
+      if (code.startsWith('Throttling')) return { code, type: 'limit_requests' };
+      return {
+        code: code.replace(/\./g, '_').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase(),
+        type: code.startsWith('Internal') || code.startsWith('Model') ? 'internal_error' : 'invalid_request_error',
+      };
+  }
+}
+
+function compatErrorBody(error: FaultError): Obj {
+  const { code, type } = compatCode(error.code);
+  return { error: { message: error.message, type, param: null, code } };
+}
+
+function sendCompatError(x: Exchange, error: FaultError, sseBody: boolean, retryAfterSeconds?: number): void {
+  const headers = dashscopeHeaders(x.requestId, x.arrivedAt, true);
+  if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
+  const body = { ...compatErrorBody(error), request_id: x.requestId };
+  x.record.status = error.status;
+  if (sseBody) {
+    // [3P] in §4: streaming requests refused up front with the error status and an SSE-framed body.
+    x.res.writeHead(error.status, { ...headers, 'content-type': 'text/event-stream;charset=UTF-8' });
+    x.res.end(`data: ${JSON.stringify(body)}\n\n`);
+    return;
+  }
+  sendJson(x.res, error.status, body, headers);
+}
+
+async function streamCompat(
+  x: Exchange,
+  request: CompatRequest,
+  plan: AnswerPlan,
+  id: string,
+  created: number,
+  during: { afterDeltas: number; action: FaultAction } | undefined,
+): Promise<void> {
+  const { res } = x;
+  const options = x.sim.options;
+  res.writeHead(200, {
+    ...dashscopeHeaders(x.requestId, x.arrivedAt, false),
+    'content-type': 'text/event-stream;charset=UTF-8',
+    'cache-control': 'no-cache',
+  });
+  res.flushHeaders();
+  x.record.status = 200;
+
+  const frame = (data: unknown): void => writeChunked(res, `data: ${JSON.stringify(data)}\n\n`, options.writeChunkBytes);
+  const chunk = (delta: Obj, finishReason: string | null, usageValue: Obj | null = null, choices = true): void =>
+    frame({
+      choices: choices ? [{ delta, finish_reason: finishReason, index: 0, logprobs: null }] : [],
+      object: 'chat.completion.chunk',
+      usage: usageValue,
+      created,
+      system_fingerprint: null,
+      model: request.model,
+      id,
+    });
+
+  const strike = async (action: FaultAction): Promise<boolean> => {
+    switch (action.type) {
+      case 'error':
+        // §4 [3P]: a bare error chunk after partial content; whether [DONE] follows is unconfirmed, so none is sent.
+        frame(compatErrorBody(action.error));
+        res.end();
+        return false;
+      case 'disconnect':
+        x.record.outcome = 'dropped';
+        await dropConnection(res);
+        return false;
+      case 'stall':
+        if (action.ms === undefined) {
+          await untilAborted(x.clientGone);
+          return false;
+        }
+        return pause(action.ms, x.clientGone);
+      case 'delay':
+        return pause(action.ms, x.clientGone);
+    }
+  };
+
+  // §4: the first chunk announces the role with empty content.
+  chunk({ content: '', role: 'assistant' }, null);
+  for (const [index, delta] of plan.deltas.entries()) {
+    if (during && x.record.deltasSent === during.afterDeltas && !(await strike(during.action))) return;
+    if (!(await pause(index === 0 ? options.firstTokenDelayMs : options.tokenDelayMs, x.clientGone))) return;
+    chunk(delta.reasoning ? { content: null, reasoning_content: delta.reasoning } : { content: delta.content }, null);
+    x.record.deltasSent += 1;
+  }
+  if (during && x.record.deltasSent <= during.afterDeltas && !(await strike(during.action))) return;
+  if (!(await pause(options.tokenDelayMs, x.clientGone))) return;
+  chunk({ content: '' }, plan.finishReason);
+  // Usage only on request, as one extra chunk with no choices (§4).
+  if (request.includeUsage) chunk({}, null, usage(plan), false);
+  res.end('data: [DONE]\n\n');
+}
