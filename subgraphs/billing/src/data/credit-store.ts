@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import { isUniqueConstraintError, type BillingDb, type BillingTx } from '@firefly/db';
+import { newSortableId } from '../domain/ids.ts';
+import type { AccountRef, AccountRow, Balance, CloseOutcome, CreditStore, HoldOutcome, BookOutcome } from '../domain/ports.ts';
+
+/*
+ * LOCKING STRATEGY — why the balance can neither go negative nor lose or invent a credit under concurrency.
+ *
+ * 1. The CreditAccount row is the mutex of its credits. Every transaction that moves credits starts with an UPDATE
+ *    of that row, which takes InnoDB's exclusive row lock and keeps it until COMMIT/ROLLBACK. So all money-moving
+ *    transactions of one account run one after another, and every later statement of a transaction (reading the
+ *    reservation's status, reading the balance to compute balanceAfter or a settlement, inserting the ledger entry)
+ *    sees a state no one else can change until it commits. Other accounts are not blocked.
+ * 2. Spending is a conditional atomic UPDATE:
+ *      UPDATE CreditAccount SET available = available - :n, reserved = reserved + :n WHERE id = :id AND available >= :n
+ *    The check and the write are one statement on the locked, latest committed row (an UPDATE always reads the
+ *    current version, never a snapshot), so two spenders can never both pass the check on the same credits:
+ *    the second waits for the first's lock, then re-evaluates `available >= :n` on the new value. 0 rows affected
+ *    means insufficient credits and nothing was written. Prisma's `updateMany` sends exactly this one statement
+ *    (checked in credit-store.test.ts); `update` would not do for this, and there is no SELECT … FOR UPDATE in Prisma.
+ * 3. The same transaction writes the ledger entry / reservation row, so the account and its history change
+ *    together or not at all. Idempotency is enforced by unique keys, not by find-then-insert: LedgerEntry
+ *    (accountId, idempotencyKey) and the Reservation primary key (derived from the caller's idempotency key). A
+ *    duplicate insert fails, the whole transaction rolls back (undoing its account UPDATE), and the caller reads
+ *    back the original. A settle/release "claims" the reservation by re-reading its status under the account lock;
+ *    a second, concurrent settle of the same reservation waits for the lock, then sees SETTLED and books nothing.
+ * 4. Lock order is always account row first, then its reservation/ledger rows (inserts take the foreign-key S lock
+ *    on the account row we already hold X on), so transactions of one account cannot deadlock each other. READ
+ *    COMMITTED keeps InnoDB from taking gap locks on the secondary indexes (no phantom-range locking needed:
+ *    nothing here scans a range while writing), and makes every plain read see the latest committed row. A
+ *    deadlock or lock-wait abort that MySQL still reports is retried: every transaction here is idempotent.
+ * 5. Accounts are created outside these transactions with INSERT IGNORE on the unique (tenantId, userId), so two
+ *    first-time callers cannot create two accounts, and no transaction ever upgrades a shared lock to exclusive.
+ *
+ * Invariant (tested after every concurrency test): for every account, sum(LedgerEntry.delta) = available +
+ * reserved, reserved = sum(amount of HELD reservations), both ≥ 0, and balanceAfter is the running sum of deltas.
+ * A hold books no ledger entry (credits only move from available to reserved); a settlement books -charged once.
+ */
+
+/** Tuning of the credit transactions. */
+export interface CreditStoreOptions {
+  /** Milliseconds a transaction may wait for a pooled connection. Default 10,000. */
+  maxWaitMs?: number;
+  /** Milliseconds a transaction may run before Prisma rolls it back. Default 10,000. */
+  timeoutMs?: number;
+  /** Tries of a transaction MySQL aborted (deadlock) or that could not start in time. Default 3. */
+  attempts?: number;
+}
+
+/** Prisma codes worth a retry: P2034 deadlock / write conflict, P2028 transaction could not start or timed out. */
+const RETRYABLE_CODES = new Set(['P2034', 'P2028']);
+
+const accountSelect = { id: true, tenantId: true, userId: true, available: true, reserved: true } as const;
+const entrySelect = {
+  id: true,
+  tenantId: true,
+  accountId: true,
+  userId: true,
+  delta: true,
+  balanceAfter: true,
+  reason: true,
+  referenceId: true,
+  idempotencyKey: true,
+  note: true,
+  createdAt: true,
+} as const;
+const reservationSelect = {
+  id: true,
+  tenantId: true,
+  accountId: true,
+  userId: true,
+  amount: true,
+  settledAmount: true,
+  status: true,
+  referenceId: true,
+  expiresAt: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;
+
+export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {}): CreditStore {
+  const txOptions = { isolationLevel: 'ReadCommitted' as const, maxWait: options.maxWaitMs ?? 10_000, timeout: options.timeoutMs ?? 10_000 };
+  const attempts = options.attempts ?? 3;
+
+  async function transact<T>(fn: (tx: BillingTx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.$transaction(fn, txOptions);
+      } catch (error) {
+        if (attempt >= attempts || !isRetryable(error)) throw error;
+        await sleep(10 * attempt + Math.random() * 20);
+      }
+    }
+  }
+
+  const findAccount = (tenantId: string, userId: string): Promise<AccountRow | null> =>
+    db.creditAccount.findUnique({ where: { tenantId_userId: { tenantId, userId } }, select: accountSelect });
+
+  return {
+    findAccount,
+
+    async ensureAccount(tenantId, userId) {
+      const found = await findAccount(tenantId, userId);
+      if (found) return found;
+      await db.creditAccount.createMany({ data: [{ id: randomUUID(), tenantId, userId }], skipDuplicates: true });
+      return db.creditAccount.findUniqueOrThrow({ where: { tenantId_userId: { tenantId, userId } }, select: accountSelect });
+    },
+
+    findEntry(accountId, idempotencyKey) {
+      return db.ledgerEntry.findUnique({ where: { accountId_idempotencyKey: { accountId, idempotencyKey } }, select: entrySelect });
+    },
+
+    async book(account, entry): Promise<BookOutcome> {
+      try {
+        return await transact(async (tx): Promise<BookOutcome> => {
+          const moved = await tx.creditAccount.updateMany({
+            where: { id: account.id, ...(entry.delta < 0 ? { available: { gte: -entry.delta } } : {}) },
+            data: { available: { increment: entry.delta } },
+          });
+          if (moved.count === 0) return { kind: 'insufficient', available: (await balanceOf(tx, account)).available };
+          const balance = await balanceOf(tx, account);
+          const row = await tx.ledgerEntry.create({
+            data: { ...ownerOf(account), ...entry, id: newSortableId(), balanceAfter: balance.available + balance.reserved, createdAt: new Date() },
+            select: entrySelect,
+          });
+          return { kind: 'booked', entry: row, balance };
+        });
+      } catch (error) {
+        if (isUniqueConstraintError(error)) return { kind: 'duplicate' };
+        throw error;
+      }
+    },
+
+    findReservation(id, tenantId) {
+      return db.reservation.findFirst({ where: { id, ...(tenantId === null ? {} : { tenantId }) }, select: reservationSelect });
+    },
+
+    async hold(account, reservation): Promise<HoldOutcome> {
+      try {
+        return await transact(async (tx): Promise<HoldOutcome> => {
+          const moved = await tx.creditAccount.updateMany({
+            where: { id: account.id, available: { gte: reservation.amount } },
+            data: { available: { decrement: reservation.amount }, reserved: { increment: reservation.amount } },
+          });
+          if (moved.count === 0) return { kind: 'insufficient', available: (await balanceOf(tx, account)).available };
+          const now = new Date();
+          const row = await tx.reservation.create({
+            data: { ...ownerOf(account), ...reservation, status: 'HELD', createdAt: now, updatedAt: now },
+            select: reservationSelect,
+          });
+          return { kind: 'held', reservation: row };
+        });
+      } catch (error) {
+        if (isUniqueConstraintError(error)) return { kind: 'duplicate' };
+        throw error;
+      }
+    },
+
+    close(reservation, request) {
+      return transact(async (tx): Promise<CloseOutcome> => {
+        const now = new Date();
+        const account = { id: reservation.accountId, tenantId: reservation.tenantId, userId: reservation.userId };
+        // The account lock first (see the top of this file); the write itself is only a touch of updatedAt.
+        const locked = await tx.creditAccount.updateMany({ where: { id: account.id }, data: { updatedAt: now } });
+        if (locked.count !== 1) throw new Error(`credit account ${account.id} of reservation ${reservation.id} is missing`);
+
+        const current = await tx.reservation.findUnique({ where: { id: reservation.id }, select: reservationSelect });
+        if (!current) throw new Error(`reservation ${reservation.id} disappeared`);
+        if (current.status !== 'HELD' || (request.expiredBy && current.expiresAt > request.expiredBy)) return { kind: 'unchanged', reservation: current };
+
+        const balance = await balanceOf(tx, account);
+        const hold = current.amount;
+        const { charged, entry } = request.decide(balance.available);
+        if (!Number.isSafeInteger(charged) || charged < 0 || charged > hold + balance.available) {
+          throw new Error(`refusing to charge ${charged} for a hold of ${hold} with ${balance.available} available`);
+        }
+        // Under the lock these guards always hold; they are the database's last word against a negative balance.
+        const moved = await tx.creditAccount.updateMany({
+          where: { id: account.id, reserved: { gte: hold }, available: { gte: charged - hold } },
+          data: { available: { increment: hold - charged }, reserved: { decrement: hold } },
+        });
+        if (moved.count !== 1) throw new Error(`credit account ${account.id} does not hold reservation ${reservation.id}`);
+        const settledAmount = request.status === 'SETTLED' ? charged : null;
+        const closed = await tx.reservation.updateMany({ where: { id: current.id, status: 'HELD' }, data: { status: request.status, settledAmount, updatedAt: now } });
+        if (closed.count !== 1) throw new Error(`reservation ${reservation.id} changed under its account lock`);
+        if (entry && charged > 0) {
+          await tx.ledgerEntry.create({
+            data: { ...ownerOf(account), ...entry, id: newSortableId(), delta: -charged, balanceAfter: balance.available + balance.reserved - charged, createdAt: now },
+          });
+        }
+        return { kind: 'closed', reservation: { ...current, status: request.status, settledAmount, updatedAt: now }, charged };
+      });
+    },
+
+    listExpired(now, limit) {
+      return db.reservation.findMany({
+        where: { status: 'HELD', expiresAt: { lte: now } },
+        orderBy: { expiresAt: 'asc' },
+        take: limit,
+        select: reservationSelect,
+      });
+    },
+  };
+}
+
+function ownerOf(account: AccountRef) {
+  return { tenantId: account.tenantId, accountId: account.id, userId: account.userId };
+}
+
+async function balanceOf(tx: BillingTx, account: AccountRef): Promise<Balance> {
+  return tx.creditAccount.findUniqueOrThrow({ where: { id: account.id }, select: { available: true, reserved: true } });
+}
+
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE_CODES.has(code);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,15 @@
+import type { BillingDb } from '@firefly/db';
+
+const select = { id: true, name: true, credits: true, priceFen: true, active: true } as const;
+
+export type ProductView = { id: string; name: string; credits: number; priceFen: number; active: boolean };
+
+/** Credit packs of one tenant. */
+export function createProductRepository(db: BillingDb, tenantId: string) {
+  return {
+    listActive: (): Promise<ProductView[]> =>
+      db.product.findMany({ where: { tenantId, active: true }, orderBy: [{ sortOrder: 'asc' }, { id: 'asc' }], select }),
+    /** Inactive ones included: an old order still shows the pack it bought. */
+    findByIds: (ids: readonly string[]): Promise<ProductView[]> => db.product.findMany({ where: { tenantId, id: { in: [...ids] } }, select }),
+  };
+}

@@ -1,0 +1,113 @@
+import type { LedgerReason, ReservationStatus } from '@firefly/db';
+
+/**
+ * What the credit use cases need from storage. `data/credit-store.ts` implements it over Prisma; the use cases in
+ * this folder hold the rules (validation, idempotency keys, how a settlement is priced) and never see SQL.
+ */
+export interface AccountRef {
+  id: string;
+  tenantId: string;
+  userId: string;
+}
+
+export interface Balance {
+  /** Spendable now. */
+  available: number;
+  /** Held by HELD reservations. */
+  reserved: number;
+}
+
+export type AccountRow = AccountRef & Balance;
+
+export interface LedgerEntryRow {
+  id: string;
+  tenantId: string;
+  accountId: string;
+  userId: string;
+  delta: number;
+  /** available + reserved right after this entry (the running sum of deltas). */
+  balanceAfter: number;
+  reason: LedgerReason;
+  referenceId: string | null;
+  idempotencyKey: string;
+  note: string | null;
+  createdAt: Date;
+}
+
+export interface ReservationRow {
+  id: string;
+  tenantId: string;
+  accountId: string;
+  userId: string;
+  amount: number;
+  settledAmount: number | null;
+  status: ReservationStatus;
+  referenceId: string;
+  expiresAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewLedgerEntry {
+  delta: number;
+  reason: LedgerReason;
+  referenceId: string | null;
+  /** Unique per account: the same business event can never be booked twice. */
+  idempotencyKey: string;
+  note: string | null;
+}
+
+export type BookOutcome =
+  | { kind: 'booked'; entry: LedgerEntryRow; balance: Balance }
+  /** An entry with the same idempotency key exists: nothing was booked. */
+  | { kind: 'duplicate' }
+  /** A negative delta larger than available: nothing was booked. */
+  | { kind: 'insufficient'; available: number };
+
+export interface NewReservation {
+  id: string;
+  amount: number;
+  referenceId: string;
+  expiresAt: Date;
+}
+
+export type HoldOutcome =
+  | { kind: 'held'; reservation: ReservationRow }
+  /** A reservation with this id exists: nothing was held. */
+  | { kind: 'duplicate' }
+  | { kind: 'insufficient'; available: number };
+
+/** How a HELD reservation is closed, decided under the account lock from the account's current `available`. */
+export interface CloseDecision {
+  /** Credits taken for good, 0 ≤ charged ≤ hold + available. */
+  charged: number;
+  /** The ledger entry booking `-charged`; null when nothing is charged. */
+  entry: Omit<NewLedgerEntry, 'delta'> | null;
+}
+
+export interface CloseRequest {
+  status: 'SETTLED' | 'RELEASED';
+  /** Only close when the reservation expired at or before this instant (the sweeper). */
+  expiredBy?: Date;
+  /** `available` excludes the hold being closed. */
+  decide: (available: number) => CloseDecision;
+}
+
+export type CloseOutcome =
+  | { kind: 'closed'; reservation: ReservationRow; charged: number }
+  /** Not HELD any more (or not expired yet, for the sweeper): nothing changed. */
+  | { kind: 'unchanged'; reservation: ReservationRow };
+
+export interface CreditStore {
+  findAccount(tenantId: string, userId: string): Promise<AccountRow | null>;
+  /** The user's account, created empty when missing (idempotent, safe under concurrency). */
+  ensureAccount(tenantId: string, userId: string): Promise<AccountRef>;
+  findEntry(accountId: string, idempotencyKey: string): Promise<LedgerEntryRow | null>;
+  book(account: AccountRef, entry: NewLedgerEntry): Promise<BookOutcome>;
+  /** `tenantId` null: any tenant (the sweeper). */
+  findReservation(id: string, tenantId: string | null): Promise<ReservationRow | null>;
+  hold(account: AccountRef, reservation: NewReservation): Promise<HoldOutcome>;
+  close(reservation: ReservationRow, request: CloseRequest): Promise<CloseOutcome>;
+  /** HELD reservations of every tenant whose expiry is at or before `now`, oldest expiry first. */
+  listExpired(now: Date, limit: number): Promise<ReservationRow[]>;
+}

@@ -1,0 +1,21 @@
+import { notFound } from '@firefly/errors';
+import type { CreditDeps } from './credit-deps.ts';
+import type { ReservationRow } from './ports.ts';
+
+export interface ReleaseReservationInput {
+  tenantId: string;
+  reservationId: string;
+}
+
+/**
+ * Returns the whole hold of a HELD reservation to available, booking nothing (a hold never created a ledger
+ * entry). Idempotent by reservation id: releasing a RELEASED or SETTLED reservation changes nothing and returns it,
+ * so a caller may always release on its failure path without knowing whether it had settled.
+ */
+export async function releaseReservation(deps: CreditDeps, input: ReleaseReservationInput): Promise<ReservationRow> {
+  const reservation = await deps.store.findReservation(input.reservationId, input.tenantId);
+  if (!reservation) throw notFound('Reservation');
+  if (reservation.status !== 'HELD') return reservation;
+  const outcome = await deps.store.close(reservation, { status: 'RELEASED', decide: () => ({ charged: 0, entry: null }) });
+  return outcome.reservation;
+}

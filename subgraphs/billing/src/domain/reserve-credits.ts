@@ -1,0 +1,65 @@
+import { assertNever, badUserInput, conflict, insufficientCredits } from '@firefly/errors';
+import type { CreditDeps } from './credit-deps.ts';
+import { reservationIdFor } from './ids.ts';
+import type { ReservationRow } from './ports.ts';
+import { requireCredits, requireKey } from './validate.ts';
+
+export interface ReserveCreditsInput {
+  tenantId: string;
+  userId: string;
+  /** Upper bound of the cost. */
+  amount: number;
+  /** What the credits are for (assistant message id, image job id). */
+  referenceId: string;
+  /** The sweeper releases the hold after this many seconds if nobody settles or releases it. */
+  ttlSeconds: number;
+  /** The same key (per tenant and user) returns the same reservation instead of holding twice. */
+  idempotencyKey: string;
+}
+
+/**
+ * Holds `amount` credits (available → reserved) or fails with INSUFFICIENT_CREDITS. Idempotent by
+ * `idempotencyKey`: a retry, even one racing the original, returns the original reservation — whatever its status
+ * now — and a key reused for a different amount or reference is a CONFLICT.
+ */
+export async function reserveCredits(deps: CreditDeps, input: ReserveCreditsInput): Promise<ReservationRow> {
+  const { store, settings } = deps;
+  requireKey(input.userId, 'userId');
+  requireKey(input.referenceId, 'referenceId');
+  requireKey(input.idempotencyKey, 'idempotencyKey');
+  const amount = requireCredits(input.amount, 'amount', { allowZero: false });
+  if (!Number.isSafeInteger(input.ttlSeconds) || input.ttlSeconds < 1 || input.ttlSeconds > settings.maxReservationTtlSeconds) {
+    throw badUserInput(`ttlSeconds must be a whole number from 1 to ${settings.maxReservationTtlSeconds}`, { field: 'ttlSeconds' });
+  }
+
+  const id = reservationIdFor(input.tenantId, input.userId, input.idempotencyKey);
+  const existing = await store.findReservation(id, input.tenantId);
+  if (existing) return sameRequest(existing, input);
+
+  const account = await store.findAccount(input.tenantId, input.userId);
+  if (!account) throw insufficientCredits({ available: 0, requested: amount });
+
+  const now = deps.now?.() ?? new Date();
+  const outcome = await store.hold(account, { id, amount, referenceId: input.referenceId, expiresAt: new Date(now.getTime() + input.ttlSeconds * 1_000) });
+  switch (outcome.kind) {
+    case 'held':
+      return outcome.reservation;
+    case 'duplicate':
+    case 'insufficient': {
+      // A concurrent retry of the same request may have won the race: answer as it did.
+      const winner = await store.findReservation(id, input.tenantId);
+      if (winner) return sameRequest(winner, input);
+      if (outcome.kind === 'duplicate') throw new Error(`reservation ${id} collided but cannot be read back`);
+      throw insufficientCredits({ available: outcome.available, requested: amount });
+    }
+    default:
+      return assertNever(outcome);
+  }
+}
+
+function sameRequest(reservation: ReservationRow, input: ReserveCreditsInput): ReservationRow {
+  if (reservation.amount !== input.amount || reservation.referenceId !== input.referenceId) {
+    throw conflict('idempotencyKey was already used for a different reservation', { field: 'idempotencyKey' });
+  }
+  return reservation;
+}

@@ -1,0 +1,8 @@
+import { DateTimeScalar } from '@firefly/server-kit';
+import { Mutation } from './Mutation.ts';
+import { Order } from './Order.ts';
+import { Query } from './Query.ts';
+import { Reservation } from './Reservation.ts';
+import { User } from './User.ts';
+
+export const resolvers = { DateTime: DateTimeScalar, Query, Mutation, User, Order, Reservation };
