@@ -7,7 +7,13 @@ import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { createDb, redactUrl, withDatabase } from '@firefly/db';
 import { seed } from '@firefly/db/seed';
-import { createScratchDatabase, DEFAULT_TEST_SERVER_URL, openConnection, type ScratchDatabase } from '@firefly/db/testing';
+import {
+  createScratchDatabase,
+  DEFAULT_TEST_SERVER_URL,
+  dropStaleScratchDatabases,
+  openConnection,
+  type ScratchDatabase,
+} from '@firefly/db/testing';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,6 +38,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   await assertMariaDbReachable(serverUrl);
   const redis = await connectRedis(redisUrl);
+  // Housekeeping only: a run killed before its teardown leaves its database behind; never fail a run over it.
+  await dropStaleScratchDatabases(serverUrl).catch(() => []);
 
   let database: ScratchDatabase | undefined;
   try {

@@ -29,7 +29,7 @@ export interface ScratchDatabase {
   /** `mysql://…/<name>`, ready for `createDb` or `migrate`. */
   url: string;
   name: string;
-  /** Drops the database. Safe to call more than once. */
+  /** Drops the database (DROP DATABASE IF EXISTS, so calling it again is harmless). */
   drop(): Promise<void>;
 }
 
@@ -51,12 +51,7 @@ export async function createScratchDatabase(prefix: string, options: ScratchData
     await conn.end();
   }
 
-  let dropped = false;
-  const drop = async (): Promise<void> => {
-    if (dropped) return;
-    dropped = true;
-    await dropDatabase(serverUrl, name);
-  };
+  const drop = (): Promise<void> => dropDatabase(serverUrl, name);
   if (options.migrated !== false || options.migrationsDir !== undefined) {
     try {
       await migrate({ url, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR });
@@ -77,6 +72,38 @@ export async function dropDatabase(serverUrl: string, name: string): Promise<voi
     await conn.end();
   }
 }
+
+/**
+ * Drops scratch databases that runs which died before their teardown left behind: names of the form
+ * `<prefix>_<16 hex chars>` whose last migration started more than `olderThanHours` ago (default 24). A database
+ * without migration history cannot be dated and is left alone, as is everything named otherwise. Returns the
+ * names dropped.
+ */
+export async function dropStaleScratchDatabases(serverUrl: string, olderThanHours = 24): Promise<string[]> {
+  const conn = await openConnection(serverUrl, { serverOnly: true });
+  try {
+    const candidates = await conn.query<{ name: string }[]>(
+      `SELECT TABLE_SCHEMA AS name FROM information_schema.TABLES
+        WHERE TABLE_NAME = '_prisma_migrations' AND TABLE_SCHEMA REGEXP '_[0-9a-f]{16}$'`,
+    );
+    const dropped: string[] = [];
+    for (const { name } of candidates) {
+      if (!SCRATCH_NAME.test(name)) continue;
+      const [row] = await conn.query<{ stale: number | null }[]>(
+        `SELECT MAX(started_at) < UTC_TIMESTAMP(3) - INTERVAL ? HOUR AS stale FROM ${quoteIdentifier(name)}._prisma_migrations`,
+        [olderThanHours],
+      );
+      if (Number(row?.stale) !== 1) continue;
+      await conn.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`);
+      dropped.push(name);
+    }
+    return dropped;
+  } finally {
+    await conn.end();
+  }
+}
+
+const SCRATCH_NAME = /^[a-z0-9_]+_[0-9a-f]{16}$/;
 
 /** `<prefix>_<16 hex chars>`, lower-case, only `[a-z0-9_]`, at most 64 characters (MySQL's limit). */
 export function scratchDatabaseName(prefix: string): string {

@@ -62,9 +62,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 
   const conn = await openConnection(options.url, { serverOnly: true, multipleStatements: true });
   try {
-    await conn.query(
-      `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
-    );
+    await createDatabaseIfMissing(conn, database, logger);
     await conn.query(`USE ${quoteIdentifier(database)}`);
     await acquireLock(conn, options.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS);
     try {
@@ -95,6 +93,18 @@ export async function markMigrationRolledBack(options: MarkRolledBackOptions): P
   } finally {
     await conn.end();
   }
+}
+
+/**
+ * Looks before creating: a production user is often granted rights on its own database only, and MySQL checks the
+ * global CREATE privilege even for `CREATE DATABASE IF NOT EXISTS` on a database that exists.
+ */
+async function createDatabaseIfMissing(conn: Connection, database: string, logger: MigrateLogger): Promise<void> {
+  const rows = await conn.query<unknown[]>('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
+  if (rows.length > 0) return;
+  // IF NOT EXISTS still matters: another runner may create it between our look and our create.
+  await conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  logger.info({ database }, 'created database');
 }
 
 async function acquireLock(conn: Connection, timeoutSeconds: number): Promise<void> {
