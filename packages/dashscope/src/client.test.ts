@@ -149,6 +149,7 @@ describe('error mapping', () => {
       expect(error.requestId).toBe(chatRequests()[0]?.requestId);
       expect(chatRequests()).toHaveLength(1);
       expect(error.message).not.toContain('sk-wrong');
+      expect(chatRequests()[0]?.headers.authorization).toBe('Bearer <redacted>');
     }
   });
 
@@ -214,6 +215,13 @@ describe('retries', () => {
     expect(chatRequests().map((r) => r.status)).toEqual([429, 200]);
     expect(retries).toHaveLength(1);
     expect(retries[0]?.error.code).toBe('RATE_LIMITED');
+  });
+
+  it('hands a Retry-After longer than the backoff cap to the caller instead of waiting', async () => {
+    sim.setFaults([{ kind: 'throttle', retryAfterSeconds: 30, times: 1 }]);
+    const error = await failure(client({ maxRetries: 3, retryMaxDelayMs: 1_000 }).chat(ASK));
+    expect(error).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 30 });
+    expect(chatRequests()).toHaveLength(1);
   });
 
   it('retries 500s for chat() until one succeeds', async () => {

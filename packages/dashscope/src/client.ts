@@ -65,7 +65,10 @@ export function createDashScopeClient(options: CreateDashScopeClientOptions): Da
   }
 
   function canRetry(error: unknown, retry: number): error is DashScopeError {
-    return error instanceof DashScopeError && error.retryable && retry < config.maxRetries;
+    if (!(error instanceof DashScopeError) || !error.retryable || retry >= config.maxRetries) return false;
+    // A Retry-After longer than we would ever back off is better handed to the user (RATE_LIMITED carries it)
+    // than spent holding the request open.
+    return error.retryAfterSeconds === undefined || error.retryAfterSeconds * 1000 <= config.retryMaxDelayMs;
   }
 
   async function* streamWithRetries(request: ChatRequest, call: ResolvedCall): AsyncGenerator<ChatChunk, void, undefined> {

@@ -121,6 +121,28 @@ describe('native SSE framing (protocol doc §3)', () => {
   });
 });
 
+describe('development defaults (api-contract.md)', () => {
+  it('answers even a one-word prompt with at least 20 deltas, about 30 ms apart', async () => {
+    const defaults = await startDashScopeSimulator();
+    try {
+      const started = Date.now();
+      const res = await fetch(`${defaults.baseUrl}/services/aigc/text-generation/generation`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${defaults.apiKey}`, 'content-type': 'application/json', 'x-dashscope-sse': 'enable' },
+        body: JSON.stringify(nativeBody('hi')),
+      });
+      const events = parseSseText(await res.text());
+      const elapsed = Date.now() - started;
+      const deltas = events.filter((e) => ((JSON.parse(e.data) as NativeEvent).output.choices[0]?.message.content ?? '') !== '');
+      expect(deltas.length).toBeGreaterThanOrEqual(20);
+      // Timers never fire early, so this lower bound is safe; no upper bound on a shared CI machine.
+      expect(elapsed).toBeGreaterThanOrEqual(20 * 30 * 0.9);
+    } finally {
+      await defaults.close();
+    }
+  });
+});
+
 describe('validation and errors (protocol doc §6, §9.2–9.3)', () => {
   it('401 InvalidApiKey for a missing or unknown key', async () => {
     const res = await fetch(`${sim.url}${GENERATION}`, { method: 'POST', body: JSON.stringify(nativeBody('x')) });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleChatCompletions } from './compatible-mode.ts';
 import type { Exchange, SimulatorRuntime } from './context.ts';
@@ -120,7 +120,7 @@ export async function startDashScopeSimulator(options: DashScopeSimulatorOptions
       method,
       url: `${url.pathname}${url.search}`,
       endpoint: target.endpoint,
-      headers: req.headers,
+      headers: redactForeignKey(req.headers, config.apiKeys),
       body,
       receivedAt: arrivedAt,
       stream: false,
@@ -326,6 +326,17 @@ function sendAuthError(res: ServerResponse, compatible: boolean, requestId: stri
     return;
   }
   sendJson(res, 401, { code: 'InvalidApiKey', message: 'Invalid API-key provided.', request_id: requestId }, headers);
+}
+
+/**
+ * The log (and `/__simulator/requests`) keeps simulator keys as sent, but a key the simulator does not know may be a
+ * real one pointed here by mistake: it is never stored.
+ */
+function redactForeignKey(headers: IncomingHttpHeaders, keys: readonly string[]): IncomingHttpHeaders {
+  const auth = headers.authorization;
+  if (auth === undefined) return headers;
+  const key = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim();
+  return key !== undefined && keys.includes(key) ? headers : { ...headers, authorization: 'Bearer <redacted>' };
 }
 
 function lastUserText(body: unknown): string {
