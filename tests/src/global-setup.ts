@@ -97,7 +97,11 @@ async function connectRedis(url: string): Promise<Redis> {
     // Fail fast: a missing Redis should stop the run with one clear error, not retry forever.
     retryStrategy: () => null,
   });
-  redis.on('error', () => {});
+  // ioredis reports the socket error as an event and rejects connect() with a bare "Connection is closed".
+  let socketError: unknown;
+  redis.on('error', (error: unknown) => {
+    socketError ??= error;
+  });
   try {
     await redis.connect();
     await redis.ping();
@@ -105,7 +109,7 @@ async function connectRedis(url: string): Promise<Redis> {
   } catch (error) {
     redis.disconnect();
     throw new Error(
-      `Redis is not reachable at ${redactRedisUrl(url)} (${messageOf(error)}). ` +
+      `Redis is not reachable at ${redactRedisUrl(url)} (${messageOf(socketError ?? error)}). ` +
         'Start it (docker compose -f docker/compose.yml up -d redis) or point REDIS_URL at a running server.',
       { cause: error },
     );
