@@ -1,17 +1,25 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createCredentialSigner, type Identity, type Role } from '@firefly/auth';
 import { createDb, type Db, type QueryEvent } from '@firefly/db';
+import { inject } from 'vitest';
 import { createLogger, type Logger } from '@firefly/logger';
 import { createCreditStore, type CreditStoreOptions } from '../data/credit-store.ts';
 import { DEFAULT_CREDIT_SETTINGS, type CreditDeps, type CreditSettings } from '../domain/credit-deps.ts';
 import { buildBillingSubgraph } from '../server.ts';
 
-export const silentLogger: Logger = createLogger({ service: 'billing-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Provided by tests/src/global-setup.ts: this run's migrated and seeded database. */
+    databaseUrl: string;
+  }
+}
+
+export const silentLogger: Logger = createLogger({ service: 'billing-test', level: 'silent' });
 
 /** A client of this run's database (vitest globalSetup: migrated and seeded). */
 export function openTestDb(options: { connectionLimit?: number; onQuery?: (event: QueryEvent) => void } = {}): Db {
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set: run through vitest (globalSetup creates the database)');
+  const url = inject('databaseUrl');
+  if (!url) throw new Error('no databaseUrl: run through vitest (tests/src/global-setup.ts creates the database)');
   return createDb({ url, connectionLimit: options.connectionLimit ?? 10, onQuery: options.onQuery });
 }
 

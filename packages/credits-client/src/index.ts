@@ -1,0 +1,3 @@
+export { BillingCallError, createCreditsClient } from './client.ts';
+export type { CreditsClientOptions } from './client.ts';
+export type * from './types.ts';

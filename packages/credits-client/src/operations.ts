@@ -1,0 +1,28 @@
+// The GraphQL documents the client sends. They use only the internal (@inaccessible) billing fields, so they are
+// valid against the billing subgraph's own schema and never against the public supergraph API.
+
+const RESERVATION_FIELDS = 'id userId amount settledAmount status referenceId expiresAt createdAt';
+
+export const RESERVE = `mutation ReserveCredits($input: ReserveCreditsInput!) {
+  reserveCredits(input: $input) { ${RESERVATION_FIELDS} }
+}`;
+
+export const SETTLE = `mutation SettleReservation($id: ID!, $actualAmount: Int!, $reason: LedgerReason!, $referenceId: String) {
+  settleReservation(id: $id, actualAmount: $actualAmount, reason: $reason, referenceId: $referenceId) { ${RESERVATION_FIELDS} }
+}`;
+
+export const RELEASE = `mutation ReleaseReservation($id: ID!) {
+  releaseReservation(id: $id) { ${RESERVATION_FIELDS} }
+}`;
+
+export const GRANT_SIGNUP_CREDITS = `mutation GrantSignupCredits($userId: ID!) {
+  grantSignupCredits(userId: $userId) { available reserved }
+}`;
+
+export const CHAT_COST = `query ChatCost($modelId: ID!, $inputTokens: Int!, $outputTokens: Int!) {
+  chatCost(modelId: $modelId, inputTokens: $inputTokens, outputTokens: $outputTokens)
+}`;
+
+export const IMAGE_COST = `query ImageCost($modelId: ID!, $size: String!, $count: Int!) {
+  imageCost(modelId: $modelId, size: $size, count: $count)
+}`;

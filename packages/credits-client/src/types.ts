@@ -1,0 +1,101 @@
+/** The billing subgraph's internal credit API as the conversation and image subgraphs see it. */
+
+export type ReservationStatus = 'HELD' | 'SETTLED' | 'RELEASED' | 'EXPIRED';
+
+/** Ledger reasons a settlement may book. */
+export type UsageReason = 'CHAT_USAGE' | 'IMAGE_USAGE';
+
+export interface Reservation {
+  id: string;
+  userId: string;
+  amount: number;
+  /** The charged amount once SETTLED. */
+  settledAmount: number | null;
+  status: ReservationStatus;
+  referenceId: string;
+  /** ISO-8601. */
+  expiresAt: string;
+  createdAt: string;
+}
+
+export interface SettledReservation extends Reservation {
+  /**
+   * Cost that could not be collected: `actualAmount − settledAmount` when the actual cost exceeded hold + available
+   * (billing charges what there is and writes the rest off). 0 otherwise. On a replayed settle it is computed from
+   * this call's `actualAmount`.
+   */
+  shortfall: number;
+}
+
+export interface CreditBalance {
+  available: number;
+  reserved: number;
+}
+
+/** Who the call is for: the tenant goes into the signed service credential; billing scopes everything to it. */
+export interface TenantScope {
+  tenantId: string;
+  /** Propagated as the credential's request id, for log correlation. Default: a fresh UUID. */
+  requestId?: string;
+}
+
+export interface ReserveInput extends TenantScope {
+  userId: string;
+  /** Upper bound of the cost, in credits (≥ 1). */
+  amount: number;
+  /** What the credits are for: the assistant message id, the image job id. */
+  referenceId: string;
+  /** Billing's sweeper releases the hold after this long if it was neither settled nor released. */
+  ttlSeconds: number;
+  /** The same key returns the same reservation: derive it from the business event (e.g. `message:<id>`). */
+  idempotencyKey: string;
+}
+
+export interface SettleInput extends TenantScope {
+  reservationId: string;
+  /** The real cost (≥ 0). */
+  actualAmount: number;
+  reason: UsageReason;
+  /** Defaults to the reservation's referenceId. */
+  referenceId?: string;
+}
+
+export interface ReleaseInput extends TenantScope {
+  reservationId: string;
+}
+
+export interface GrantSignupCreditsInput extends TenantScope {
+  userId: string;
+}
+
+export interface QuoteChatInput extends TenantScope {
+  modelId: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface QuoteImageInput extends TenantScope {
+  modelId: string;
+  size: string;
+  count: number;
+}
+
+export interface CallOptions {
+  /** Aborts the call (all attempts). */
+  signal?: AbortSignal;
+}
+
+export interface CreditsClient {
+  /** Holds credits; AppError INSUFFICIENT_CREDITS when the user has too few. Idempotent by `idempotencyKey`. */
+  reserve(input: ReserveInput, options?: CallOptions): Promise<Reservation>;
+  /** Charges the real cost and returns the rest of the hold. Idempotent by reservation id; CONFLICT once released. */
+  settle(input: SettleInput, options?: CallOptions): Promise<SettledReservation>;
+  /** Returns the whole hold. Idempotent; a no-op on a settled reservation. */
+  release(input: ReleaseInput, options?: CallOptions): Promise<Reservation>;
+  /** Creates the account and books the sign-up grant once per user. */
+  grantSignupCredits(input: GrantSignupCreditsInput, options?: CallOptions): Promise<CreditBalance>;
+  /** Credits of one chat message with this usage (rounded up per message). NOT_FOUND for an unpriced model. */
+  quoteChat(input: QuoteChatInput, options?: CallOptions): Promise<number>;
+  /** Credits of `count` images of one size. NOT_FOUND for an unpriced model. */
+  quoteImage(input: QuoteImageInput, options?: CallOptions): Promise<number>;
+}

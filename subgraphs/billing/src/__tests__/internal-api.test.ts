@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { Supergraph } from '@apollo/federation-internals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCredentialSigner } from '@firefly/auth';
+import { BillingCallError, createCreditsClient, type CreditsClient } from '@firefly/credits-client';
+import { expectLedgerInvariant, newTenantId, newUserId, serviceIdentity, startTestBilling, userIdentity, type TestBilling } from './helpers.ts';
+
+const INTERNAL_FIELDS = ['reserveCredits', 'settleReservation', 'releaseReservation', 'grantSignupCredits', 'chatCost', 'imageCost'];
+const RESERVE = `mutation($input: ReserveCreditsInput!) { reserveCredits(input: $input) { id status amount } }`;
+
+let billing: TestBilling;
+let client: CreditsClient;
+beforeAll(async () => {
+  billing = await startTestBilling();
+  client = createCreditsClient({ url: billing.url, secret: billing.secret, service: 'conversation', retryDelayMs: 10 });
+});
+afterAll(() => billing.stop());
+
+const reserveVariables = (userId: string) => ({ input: { userId, amount: 1, referenceId: 'msg-1', ttlSeconds: 60, idempotencyKey: randomUUID() } });
+
+describe('the internal credit API refuses everyone but our services', () => {
+  it('no credential: 401 before any resolver runs', async () => {
+    const response = await billing.request(RESERVE, reserveVariables(newUserId()), null);
+    expect(response.status).toBe(401);
+    expect(response.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('a credential signed with another secret: 401', async () => {
+    const forged = await createCredentialSigner({ secret: 'x'.repeat(64), issuer: 'conversation' })(serviceIdentity('default'));
+    const response = await billing.request(RESERVE, reserveVariables(newUserId()), null, { 'x-firefly-credential': forged });
+    expect(response.status).toBe(401);
+  });
+
+  it('a signed-in user, even an ADMIN, is FORBIDDEN', async () => {
+    const tenantId = newTenantId();
+    for (const roles of [['USER'], ['ADMIN']] as const) {
+      const response = await billing.request(RESERVE, reserveVariables(newUserId()), userIdentity(tenantId, newUserId(), [...roles]));
+      expect(response.body.errors[0].extensions.code).toBe('FORBIDDEN');
+      expect(response.body.data).toBeNull();
+    }
+    const grant = await billing.request(`mutation($u: ID!) { grantSignupCredits(userId: $u) { available } }`, { u: newUserId() }, userIdentity(tenantId, newUserId()));
+    expect(grant.body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('is absent from the composed public API schema', () => {
+    const sdl = readFileSync(new URL('../../../../schema/supergraph.graphql', import.meta.url), 'utf8');
+    const api = Supergraph.build(sdl).apiSchema().toGraphQLJSSchema();
+    const mutations = Object.keys(api.getMutationType()!.getFields());
+    const queries = Object.keys(api.getQueryType()!.getFields());
+    for (const field of INTERNAL_FIELDS) {
+      expect(mutations).not.toContain(field);
+      expect(queries).not.toContain(field);
+    }
+    for (const type of ['Reservation', 'ReservationStatus', 'ReserveCreditsInput']) expect(api.getType(type)).toBeUndefined();
+    // …while the public billing API is there.
+    expect(mutations).toContain('adjustCredits');
+    expect(queries).toEqual(expect.arrayContaining(['products', 'order']));
+  });
+});
+
+describe('the credits client against the real billing subgraph', () => {
+  it('grant, quote, reserve, settle (twice), release: every step idempotent', async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    expect(await client.grantSignupCredits({ tenantId, userId })).toEqual({ available: 100, reserved: 0 });
+    expect(await client.grantSignupCredits({ tenantId, userId })).toEqual({ available: 100, reserved: 0 });
+
+    const cost = await client.quoteChat({ tenantId, modelId: 'qwen-plus', inputTokens: 1500, outputTokens: 8192 });
+    expect(cost).toBe(53); // 3 + 49.152 = 52.152 → 53
+    expect(await client.quoteImage({ tenantId, modelId: 'wanx2.1-t2i-turbo', size: '1024*1024', count: 2 })).toBe(8);
+
+    const reserveInput = { tenantId, userId, amount: cost, referenceId: 'msg-42', ttlSeconds: 120, idempotencyKey: `message:${randomUUID()}` };
+    const reservation = await client.reserve(reserveInput);
+    expect(reservation).toMatchObject({ userId, amount: 53, status: 'HELD', settledAmount: null, referenceId: 'msg-42' });
+    expect((await client.reserve(reserveInput)).id).toBe(reservation.id);
+
+    const settleInput = { tenantId, reservationId: reservation.id, actualAmount: 20, reason: 'CHAT_USAGE' as const };
+    const settled = await Promise.all(Array.from({ length: 10 }, () => client.settle(settleInput)));
+    expect(settled.every((r) => r.status === 'SETTLED' && r.settledAmount === 20 && r.shortfall === 0)).toBe(true);
+    expect(await client.release({ tenantId, reservationId: reservation.id })).toMatchObject({ status: 'SETTLED' });
+    expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toEqual({ available: 80, reserved: 0, entries: 2 });
+  });
+
+  it('maps billing errors to AppError codes', async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    await client.grantSignupCredits({ tenantId, userId });
+    await expect(client.reserve({ tenantId, userId, amount: 101, referenceId: 'm', ttlSeconds: 60, idempotencyKey: randomUUID() })).rejects.toMatchObject({
+      code: 'INSUFFICIENT_CREDITS',
+      extensions: { available: 100, requested: 101 },
+    });
+    await expect(client.settle({ tenantId, reservationId: 'rsv_missing', actualAmount: 1, reason: 'CHAT_USAGE' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.quoteChat({ tenantId, modelId: 'no-such-model', inputTokens: 1, outputTokens: 1 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.reserve({ tenantId, userId, amount: 0, referenceId: 'm', ttlSeconds: 60, idempotencyKey: randomUUID() })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
+  it('the shortfall of a settlement above hold + available comes back to the caller', async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    await client.grantSignupCredits({ tenantId, userId });
+    const reservation = await client.reserve({ tenantId, userId, amount: 90, referenceId: 'job-1', ttlSeconds: 60, idempotencyKey: randomUUID() });
+    expect(await client.settle({ tenantId, reservationId: reservation.id, actualAmount: 130, reason: 'IMAGE_USAGE' })).toMatchObject({ settledAmount: 100, shortfall: 30 });
+    expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 0, reserved: 0 });
+  });
+
+  it("a reservation is scoped to the credential's tenant", async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    await client.grantSignupCredits({ tenantId, userId });
+    const reservation = await client.reserve({ tenantId, userId, amount: 5, referenceId: 'm', ttlSeconds: 60, idempotencyKey: randomUUID() });
+    await expect(client.release({ tenantId: newTenantId(), reservationId: reservation.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const response = await billing.request(RESERVE, { input: { ...reserveVariables(userId).input, tenantId: newTenantId() } }, serviceIdentity(tenantId));
+    expect(response.body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('a client with the wrong secret fails once, without retrying, as an internal error', async () => {
+    const before = billing.queries.length;
+    const wrong = createCreditsClient({ url: billing.url, secret: 'y'.repeat(64), service: 'image', retryDelayMs: 10 });
+    await expect(wrong.grantSignupCredits({ tenantId: newTenantId(), userId: newUserId() })).rejects.toBeInstanceOf(BillingCallError);
+    expect(billing.queries.length).toBe(before);
+  });
+});
