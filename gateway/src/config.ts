@@ -19,6 +19,11 @@ const schema = z.object({
   TENANT_HOSTS: z.string().default(''),
   MAX_QUERY_DEPTH: positiveInt(15),
   MAX_BODY_BYTES: positiveInt(1_000_000),
+  /**
+   * Which proxies in front of the gateway may set X-Forwarded-For (Express `trust proxy`): a hop count, `true`, or
+   * addresses/subnets (`loopback, 10.0.0.0/8`). Default: none — the client IP is the socket's peer.
+   */
+  TRUST_PROXY: z.string().default(''),
   /** Milliseconds before a subgraph fetch is abandoned with UPSTREAM_UNAVAILABLE. */
   SUBGRAPH_TIMEOUT_MS: positiveInt(15_000),
 });

@@ -1,6 +1,8 @@
 import { createLogger } from '@firefly/logger';
 import { handleProcessSignals } from '@firefly/server-kit';
 import { publicJwks } from '@firefly/auth';
+import { createSessionStore } from '@firefly/auth/sessions';
+import { createRedis } from '@firefly/redis';
 import { createTokenAuthenticator, loadSigningKeys } from './auth.ts';
 import { loadGatewayConfig } from './config.ts';
 import { createGatewayServer } from './server.ts';
@@ -8,7 +10,10 @@ import { createGatewayServer } from './server.ts';
 const config = loadGatewayConfig();
 const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
 const keys = await loadSigningKeys(config, logger);
-const server = await createGatewayServer({ config, logger, authenticate: createTokenAuthenticator(keys, config), jwks: publicJwks(keys) });
+// Every authenticated request checks its session in Redis, so a revocation applies on the very next request.
+const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, name: 'gateway', logger });
+const authenticate = createTokenAuthenticator(keys, config, { sessions: createSessionStore(redis) });
+const server = await createGatewayServer({ config, logger, authenticate, jwks: publicJwks(keys) });
 const url = await server.listen(config.GATEWAY_PORT, config.HOST);
 logger.info({ url }, 'gateway ready');
 handleProcessSignals(server, logger, config.SHUTDOWN_GRACE_SECONDS);

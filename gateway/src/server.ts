@@ -11,7 +11,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request } from 'express';
 import type { JSONWebKeySet } from 'jose';
-import { createCredentialSigner, type Identity } from '@firefly/auth';
+import { createCredentialSigner, MAX_USER_AGENT_LENGTH, type Identity, type RequestOrigin } from '@firefly/auth';
 import { AppError, createFormatError, unauthenticated } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import { createMetrics, type Metrics } from '@firefly/server-kit';
@@ -22,7 +22,7 @@ import { depthLimitRule } from './plugins/depth-limit.ts';
 import { resolveTenant } from './tenant.ts';
 
 /** Verifies a client's bearer token; provided by the identity layer. Throws an AppError when the token is bad. */
-export type TokenAuthenticator = (token: string, request: { tenantId: string; requestId: string }) => Promise<Identity>;
+export type TokenAuthenticator = (token: string, request: { tenantId: string; requestId: string } & RequestOrigin) => Promise<Identity>;
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -73,6 +73,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
 
   const app = express();
   app.disable('x-powered-by');
+  if (config.TRUST_PROXY) app.set('trust proxy', parseTrustProxy(config.TRUST_PROXY));
   const httpServer = createServer(app);
   const production = config.NODE_ENV === 'production';
 
@@ -126,7 +127,10 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   const buildContext = async (req: Request): Promise<GatewayContext> => {
     const requestId = requestIdOf(req);
     const tenantId = resolveTenant({ host: req.get('host'), header: req.get(config.TENANT_HEADER) }, tenantHosts);
-    const identity = await authenticateRequest(req.get('authorization'), { tenantId, requestId }, options.authenticate);
+    // The client's IP and User-Agent travel to subgraphs inside the signed credential (rate limits, SMS caps,
+    // the session list); `req.ip` honours TRUST_PROXY, so a client cannot pick its IP with X-Forwarded-For.
+    const origin: RequestOrigin = { ...(req.ip ? { clientIp: req.ip } : {}), ...(req.get('user-agent') ? { userAgent: req.get('user-agent')!.slice(0, MAX_USER_AGENT_LENGTH) } : {}) };
+    const identity = await authenticateRequest(req.get('authorization'), { tenantId, requestId, ...origin }, options.authenticate);
     let credential: Promise<string> | undefined;
     return {
       identity,
@@ -197,7 +201,7 @@ function requestIdOf(req: Request): string {
 
 async function authenticateRequest(
   authorization: string | undefined,
-  request: { tenantId: string; requestId: string },
+  request: { tenantId: string; requestId: string } & RequestOrigin,
   authenticate: TokenAuthenticator | undefined,
 ): Promise<Identity> {
   if (!authorization) return { kind: 'anonymous', ...request };
@@ -205,4 +209,11 @@ async function authenticateRequest(
   // A token we cannot verify is refused, never treated as anonymous (api-contract.md).
   if (!match?.[1] || !authenticate) throw unauthenticated('Invalid access token');
   return authenticate(match[1], request);
+}
+
+/** TRUST_PROXY as Express takes it: a hop count (`1`), `true`, or addresses/subnets/names (`loopback, 10.0.0.0/8`). */
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
 }

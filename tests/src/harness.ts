@@ -1,8 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createAccessTokenIssuer, generateSigningKey, publicJwks, type Role } from '@firefly/auth';
+import { createSessionStore } from '@firefly/auth/sessions';
+import { createCreditsClient } from '@firefly/credits-client';
+import { closeRedis, createRedis, type Redis } from '@firefly/redis';
 import { createDb, type Db, type QueryEvent } from '@firefly/db';
 import { createLogger, type Logger } from '@firefly/logger';
-import { buildUserSubgraph } from '@firefly/subgraph-user';
+import { buildUserSubgraph, loadUserConfig } from '@firefly/subgraph-user';
 import { buildConversationSubgraph } from '@firefly/subgraph-conversation';
 import { buildImageSubgraph } from '@firefly/subgraph-image';
 import { buildBillingSubgraph } from '@firefly/subgraph-billing';
@@ -14,10 +17,12 @@ export interface Supergraph {
   subgraphUrls: Record<'user' | 'conversation' | 'image' | 'billing', string>;
   db: Db;
   internalTokenSecret: string;
+  /** This run's Redis (keys under REDIS_KEY_PREFIX), as the subgraphs and the gateway use it. */
+  redis: Redis;
   /** SQL statements sent by the subgraphs since the last `resetQueryLog()`. */
   queries: QueryEvent[];
   resetQueryLog(): void;
-  /** A real access token for a user row (signed with this run's key, verified by the gateway). */
+  /** A real access token for a user row (signed with this run's key, verified by the gateway), with a live session. */
   tokenFor(user: { id: string; tenantId: string; roles?: Role[] }): Promise<string>;
   /** POSTs a GraphQL request to the gateway. */
   request(query: string, options?: { variables?: Record<string, unknown>; token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse>;
@@ -39,15 +44,25 @@ export function databaseUrl(): string {
  * Starts the four subgraphs and the gateway in this process, on free ports, against this run's database,
  * exactly as their main.ts files wire them (same builders, real HTTP between gateway and subgraphs).
  */
-export async function startSupergraph(options: { logger?: Logger } = {}): Promise<Supergraph> {
+export async function startSupergraph(options: { logger?: Logger; env?: Record<string, string> } = {}): Promise<Supergraph> {
   const logger = options.logger ?? createLogger({ service: 'e2e', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const internalTokenSecret = randomBytes(32).toString('hex');
   const queries: QueryEvent[] = [];
   const db = createDb({ url: databaseUrl(), connectionLimit: 10, onQuery: (event) => queries.push(event) });
   const common = { db, internalTokenSecret, logger, exposeErrorDetails: true };
+  const redis = createRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: process.env.REDIS_KEY_PREFIX, name: 'e2e', logger });
+  const key = await generateSigningKey('e2e');
+  // `env` overrides the user subgraph's and the gateway's configuration (e.g. SMS provider, limits).
+  const env = { NODE_ENV: 'test', INTERNAL_TOKEN_SECRET: internalTokenSecret, ...options.env };
+  // Billing listens after the user subgraph is built: resolve its URL at call time.
+  let billingUrl = '';
+  const signupGrant = {
+    grantSignupCredits: (input: { tenantId: string; userId: string; requestId?: string }): Promise<unknown> =>
+      createCreditsClient({ url: billingUrl, secret: internalTokenSecret, service: 'user' }).grantSignupCredits(input),
+  };
 
   const subgraphs = {
-    user: await buildUserSubgraph(common),
+    user: await buildUserSubgraph({ ...common, redis, config: loadUserConfig(env), signingKeys: [key], signupGrant }),
     conversation: await buildConversationSubgraph(common),
     image: await buildImageSubgraph({ ...common, publicBaseUrl: 'http://127.0.0.1:4003/files' }),
     billing: await buildBillingSubgraph(common),
@@ -58,17 +73,20 @@ export async function startSupergraph(options: { logger?: Logger } = {}): Promis
     image: await subgraphs.image.listen(0),
     billing: await subgraphs.billing.listen(0),
   };
+  billingUrl = subgraphUrls.billing;
 
-  const key = await generateSigningKey('e2e');
   const config = loadGatewayConfig({
-    NODE_ENV: 'test',
+    ...env,
+    // Tests play clients behind a proxy on localhost: X-Forwarded-For picks the client IP (rate limits, SMS caps).
+    TRUST_PROXY: 'loopback',
     INTERNAL_TOKEN_SECRET: internalTokenSecret,
     USER_SUBGRAPH_URL: subgraphUrls.user,
     CONVERSATION_SUBGRAPH_URL: subgraphUrls.conversation,
     IMAGE_SUBGRAPH_URL: subgraphUrls.image,
     BILLING_SUBGRAPH_URL: subgraphUrls.billing,
   });
-  const gateway = await createGatewayServer({ config, logger, authenticate: createTokenAuthenticator([key], config), jwks: publicJwks([key]) });
+  const sessions = createSessionStore(redis);
+  const gateway = await createGatewayServer({ config, logger, authenticate: createTokenAuthenticator([key], config, { sessions }), jwks: publicJwks([key]) });
   const gatewayUrl = await gateway.listen(0);
   const issuer = createAccessTokenIssuer([key], { issuer: config.ACCESS_TOKEN_ISSUER, audience: config.ACCESS_TOKEN_AUDIENCE });
 
@@ -77,9 +95,14 @@ export async function startSupergraph(options: { logger?: Logger } = {}): Promis
     subgraphUrls,
     db,
     internalTokenSecret,
+    redis,
     queries,
     resetQueryLog: () => void queries.splice(0),
-    tokenFor: (user) => issuer.issue({ userId: user.id, tenantId: user.tenantId, sessionId: randomUUID(), roles: user.roles ?? ['USER'] }),
+    async tokenFor(user) {
+      const session = { sessionId: randomUUID(), userId: user.id, tenantId: user.tenantId, roles: user.roles ?? (['USER'] as Role[]), expiresAt: Date.now() + 3_600_000 };
+      await sessions.save(session);
+      return issuer.issue(session);
+    },
     async request(query, { variables, token, headers } = {}) {
       const response = await fetch(gatewayUrl, {
         method: 'POST',
@@ -92,6 +115,7 @@ export async function startSupergraph(options: { logger?: Logger } = {}): Promis
       await gateway.stop();
       await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
       await db.$disconnect();
+      await closeRedis(redis);
     },
   };
 }

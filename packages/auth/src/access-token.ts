@@ -99,3 +99,13 @@ export function createAccessTokenVerifier(jwks: JSONWebKeySet, options: AccessTo
     }
   };
 }
+
+/**
+ * The keys of ACCESS_TOKEN_KEYS, or — when it is unset, which production refuses at boot — one ephemeral key, after
+ * calling `onEphemeral` so the process can warn that tokens it signs verify nowhere else.
+ */
+export async function resolveSigningKeys(json: string | undefined, onEphemeral?: () => void): Promise<SigningKey[]> {
+  if (json) return parseSigningKeys(json);
+  onEphemeral?.();
+  return [await generateSigningKey()];
+}

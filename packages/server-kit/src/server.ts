@@ -8,7 +8,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import express, { type Express, type Request } from 'express';
-import { parse, type DocumentNode } from 'graphql';
+import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { CREDENTIAL_HEADER, CREDENTIAL_PARAM, CredentialError, createCredentialVerifier, type Identity } from '@firefly/auth';
@@ -39,6 +39,11 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   /** Add the original message of masked errors to responses. Development only. Default false. */
   exposeErrorDetails?: boolean;
   plugins?: ApolloServerPlugin<TContext>[];
+  /**
+   * Applied to the built subgraph schema before the access rules are wrapped around it (e.g. a schema directive
+   * such as `@rateLimit`). Access checks therefore run first, then the transform's wrappers, then the resolver.
+   */
+  transformSchema?: (schema: GraphQLSchema) => GraphQLSchema;
   /** Express routes mounted before GraphQL (e.g. payment notifications). They do their own authentication. */
   configureApp?: (app: Express) => void;
   /** Called on stop after the HTTP server closed, to release MySQL, Redis, workers. */
@@ -65,7 +70,8 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
   const logger = options.logger;
   const verifyCredential = createCredentialVerifier({ secret: options.internalTokenSecret });
   const typeDefs = typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
-  const schema = applyAccessPolicies(buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]), options.access);
+  const built = buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
+  const schema = applyAccessPolicies(options.transformSchema ? options.transformSchema(built) : built, options.access);
   const metrics = createMetrics(service);
 
   const app = express();

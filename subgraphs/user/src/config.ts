@@ -1,16 +1,94 @@
-import { commonShape, databaseShape, parseConfig, port, redisShape, refuseDevelopmentDefaults, z } from '@firefly/config';
+import { accessTokenShape, commonShape, ConfigError, databaseShape, parseConfig, port, positiveInt, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
+import { smsConfigProblems, smsShape } from '@firefly/sms';
 
-const schema = z.object({
-  ...commonShape,
-  ...databaseShape,
-  ...redisShape,
-  USER_SUBGRAPH_PORT: port(4001),
-});
+/**
+ * OWASP's Password Storage Cheat Sheet lists equivalent argon2id settings (m=47104 t=1, m=19456 t=2,
+ * m=12288 t=3, m=9216 t=4, m=7168 t=5, all p=1): the floor is memory × passes ≥ 19456 KiB × 2 with at least
+ * 7 MiB of memory. A configuration below it is refused at boot.
+ */
+export const OWASP_MIN_ARGON2 = { memoryKib: 7168, memoryTimesPasses: 19_456 * 2 };
+
+const schema = z
+  .object({
+    ...commonShape,
+    ...databaseShape,
+    ...redisShape,
+    ...accessTokenShape,
+    ...smsShape,
+    USER_SUBGRAPH_PORT: port(4001),
+    /** Billing's GraphQL endpoint: registration books the sign-up grant there with a service credential. */
+    BILLING_SUBGRAPH_URL: url(['http', 'https'], 'http://127.0.0.1:4004/graphql'),
+    /** argon2id memory in KiB. Default 19456 (19 MiB, OWASP). */
+    ARGON2_MEMORY_KIB: positiveInt(19_456),
+    /** argon2id passes. Default 2. */
+    ARGON2_TIME_COST: positiveInt(2),
+    /** argon2id lanes. Default 1. */
+    ARGON2_PARALLELISM: positiveInt(1),
+    /** Life of a session and its refresh token, renewed by every refreshSession (sliding). Default 30 days. */
+    REFRESH_TOKEN_TTL_SECONDS: positiveInt(30 * 86_400),
+    SMS_CODE_TTL_SECONDS: positiveInt(300),
+    /** Wrong codes allowed before the code is destroyed. Default 5. */
+    SMS_CODE_MAX_ATTEMPTS: positiveInt(5),
+    /** Seconds between two codes to the same phone. Default 60. */
+    SMS_COOLDOWN_SECONDS: positiveInt(60),
+    /** Codes per phone per 24 h. Default 10. */
+    SMS_DAILY_CAP_PER_PHONE: positiveInt(10),
+    /** Codes requested from one client IP per 24 h. Default 30. */
+    SMS_DAILY_CAP_PER_IP: positiveInt(30),
+    /** Failed logins of one account (any IP) before it is throttled. Default 10 per 15 min, then 15 min. */
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt(10),
+    LOGIN_ACCOUNT_WINDOW_SECONDS: positiveInt(900),
+    /** Failed logins from one client IP (any account) before it is throttled. Default 100 per hour, then 1 h. */
+    LOGIN_MAX_FAILURES_PER_IP: positiveInt(100),
+    LOGIN_IP_WINDOW_SECONDS: positiveInt(3_600),
+    /**
+     * Overrides of the `@rateLimit` values in schema.graphql, per field:
+     * `Mutation.login=30/60,Mutation.register=10/600` (limit/seconds). Default: none (the schema's values).
+     */
+    USER_RATE_LIMITS: z.string().default(''),
+  })
+  .superRefine((config, ctx) => {
+    const work = config.ARGON2_MEMORY_KIB * config.ARGON2_TIME_COST;
+    if (config.ARGON2_MEMORY_KIB < OWASP_MIN_ARGON2.memoryKib || work < OWASP_MIN_ARGON2.memoryTimesPasses) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ARGON2_MEMORY_KIB'],
+        message: 'argon2id below the OWASP minimum: need ARGON2_MEMORY_KIB ≥ 7168 and ARGON2_MEMORY_KIB × ARGON2_TIME_COST ≥ 38912 (e.g. 19456 × 2)',
+      });
+    }
+    try {
+      parseRateLimitOverrides(config.USER_RATE_LIMITS);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['USER_RATE_LIMITS'], message: (error as Error).message });
+    }
+  });
 
 export type UserConfig = ReturnType<typeof loadUserConfig>;
 
 export function loadUserConfig(env: Record<string, string | undefined> = process.env) {
   const config = parseConfig(schema, env);
-  refuseDevelopmentDefaults(config);
+  const smsProblems = smsConfigProblems(config);
+  refuseDevelopmentDefaults(config, smsProblems);
+  // Outside production, an incomplete Aliyun configuration is still unusable (the console provider is fine).
+  if (smsProblems.length > 0) throw new ConfigError(smsProblems);
   return config;
+}
+
+export interface RateLimitOverride {
+  limit: number;
+  duration: number;
+}
+
+/** Parses USER_RATE_LIMITS (`Type.field=limit/seconds,…`). */
+export function parseRateLimitOverrides(value: string): Map<string, RateLimitOverride> {
+  const overrides = new Map<string, RateLimitOverride>();
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const match = /^([A-Za-z_]\w*\.[A-Za-z_]\w*)=(\d+)\/(\d+)$/.exec(entry);
+    if (!match) throw new Error(`expected Type.field=limit/seconds entries separated by commas, got "${entry}"`);
+    const limit = Number(match[2]);
+    const duration = Number(match[3]);
+    if (limit < 1 || duration < 1) throw new Error(`limit and seconds must be at least 1 in "${entry}"`);
+    overrides.set(match[1]!, { limit, duration });
+  }
+  return overrides;
 }

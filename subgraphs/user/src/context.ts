@@ -2,14 +2,14 @@ import type { UserDb } from '@firefly/db';
 import type { BaseContext } from '@firefly/server-kit';
 import { createSessionRepository } from './data/sessions.ts';
 import { createUserLoader, createUserRepository } from './data/users.ts';
+import type { IdentityScope, IdentityServices } from './domain/scope.ts';
 
 export interface UserDeps {
   db: UserDb;
+  services: IdentityServices;
 }
 
-export interface UserContext extends BaseContext {
-  users: ReturnType<typeof createUserRepository>;
-  sessions: ReturnType<typeof createSessionRepository>;
+export interface UserContext extends BaseContext, IdentityScope {
   loaders: { user: ReturnType<typeof createUserLoader> };
 }
 
@@ -20,6 +20,7 @@ export function createUserContext(deps: UserDeps, base: BaseContext): UserContex
     ...base,
     users,
     sessions: createSessionRepository(deps.db, base.tenantId),
+    services: deps.services,
     loaders: { user: createUserLoader(users) },
   };
 }

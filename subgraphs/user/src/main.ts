@@ -1,5 +1,8 @@
+import { resolveSigningKeys } from '@firefly/auth';
+import { createCreditsClient } from '@firefly/credits-client';
 import { createDb } from '@firefly/db';
 import { createLogger } from '@firefly/logger';
+import { closeRedis, createRedis } from '@firefly/redis';
 import { handleProcessSignals } from '@firefly/server-kit';
 import { loadUserConfig } from './config.ts';
 import { buildUserSubgraph } from './server.ts';
@@ -7,14 +10,25 @@ import { buildUserSubgraph } from './server.ts';
 const config = loadUserConfig();
 const logger = createLogger({ service: 'subgraph-user', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
 const db = createDb({ url: config.DATABASE_URL, connectionLimit: config.DATABASE_POOL_SIZE });
+const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, name: 'subgraph-user', logger });
+const signingKeys = await resolveSigningKeys(config.ACCESS_TOKEN_KEYS, () =>
+  logger.warn('ACCESS_TOKEN_KEYS is not set: using an ephemeral development key (the gateway will not accept its tokens)'),
+);
 const server = await buildUserSubgraph({
   db,
+  redis,
+  config,
+  signingKeys,
+  signupGrant: createCreditsClient({ url: config.BILLING_SUBGRAPH_URL, secret: config.INTERNAL_TOKEN_SECRET, service: 'user', logger }),
   internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
   logger,
   exposeErrorDetails: config.NODE_ENV === 'development',
   readiness: [{ name: 'mysql', check: () => db.$queryRaw`SELECT 1` }],
-  onStop: () => db.$disconnect(),
+  onStop: async () => {
+    await closeRedis(redis);
+    await db.$disconnect();
+  },
 });
 const url = await server.listen(config.USER_SUBGRAPH_PORT, config.HOST);
-logger.info({ url }, 'user subgraph ready');
+logger.info({ url, sms: config.SMS_PROVIDER }, 'user subgraph ready');
 handleProcessSignals(server, logger, config.SHUTDOWN_GRACE_SECONDS);

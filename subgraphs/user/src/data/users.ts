@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { UserDb } from '@firefly/db';
 import { createByIdLoader, keysetWhere, type Page } from '@firefly/server-kit';
 
@@ -15,11 +16,28 @@ const userSelect = {
 
 export type UserRow = { id: string; tenantId: string; displayName: string; email: string | null; phone: string | null; avatarUrl: string | null; roles: string; status: 'ACTIVE' | 'SUSPENDED'; createdAt: Date };
 
+export interface NewUser {
+  displayName: string;
+  email: string | null;
+  phone: string | null;
+  /** argon2id hash, or null for a phone-only account without a password. */
+  passwordHash: string | null;
+}
+
 /** Users of one tenant. Every query filters by the tenant, so another tenant's id finds nothing. */
 export function createUserRepository(db: UserDb, tenantId: string) {
   return {
     findByIds(ids: readonly string[]): Promise<UserRow[]> {
       return db.user.findMany({ where: { tenantId, id: { in: [...ids] } }, select: userSelect });
+    },
+    findById(id: string): Promise<UserRow | null> {
+      return db.user.findFirst({ where: { tenantId, id }, select: userSelect });
+    },
+    findByEmail(email: string): Promise<UserRow | null> {
+      return db.user.findFirst({ where: { tenantId, email }, select: userSelect });
+    },
+    findByPhone(phone: string): Promise<UserRow | null> {
+      return db.user.findFirst({ where: { tenantId, phone }, select: userSelect });
     },
     /** Newest first; `query` matches display name, email or phone. */
     list(page: Page, query: string | null | undefined): Promise<UserRow[]> {
@@ -37,8 +55,44 @@ export function createUserRepository(db: UserDb, tenantId: string) {
         select: userSelect,
       });
     },
+    /**
+     * Creates the user and its password credential in one transaction. Uniqueness of email and phone per tenant is
+     * the database's job (`@@unique([tenantId, email])`, `@@unique([tenantId, phone])`): a duplicate rejects with
+     * Prisma's unique-constraint error, which the caller turns into CONFLICT. No find-then-insert race.
+     */
+    create(user: NewUser): Promise<UserRow> {
+      const id = randomUUID();
+      return db.$transaction(async (tx) => {
+        const row = await tx.user.create({
+          data: { id, tenantId, displayName: user.displayName, email: user.email, phone: user.phone, roles: 'USER' },
+          select: userSelect,
+        });
+        if (user.passwordHash) {
+          await tx.credential.create({ data: { id: randomUUID(), tenantId, userId: id, type: 'PASSWORD', secretHash: user.passwordHash } });
+        }
+        return row;
+      });
+    },
+    async passwordHashOf(userId: string): Promise<string | null> {
+      const row = await db.credential.findFirst({ where: { tenantId, userId, type: 'PASSWORD' }, select: { secretHash: true } });
+      return row?.secretHash ?? null;
+    },
+    async setPasswordHash(userId: string, secretHash: string): Promise<void> {
+      await db.credential.upsert({
+        where: { userId_type: { userId, type: 'PASSWORD' } },
+        create: { id: randomUUID(), tenantId, userId, type: 'PASSWORD', secretHash },
+        update: { secretHash },
+      });
+    },
+    async update(id: string, data: { displayName?: string; avatarUrl?: string | null; roles?: string; status?: 'ACTIVE' | 'SUSPENDED' }): Promise<UserRow | null> {
+      const { count } = await db.user.updateMany({ where: { tenantId, id }, data });
+      if (count === 0) return null;
+      return db.user.findFirst({ where: { tenantId, id }, select: userSelect });
+    },
   };
 }
+
+export type UserRepository = ReturnType<typeof createUserRepository>;
 
 export function createUserLoader(repository: ReturnType<typeof createUserRepository>) {
   return createByIdLoader(repository.findByIds);

@@ -1,0 +1,37 @@
+import { ROLES, type Role } from '@firefly/auth';
+import { badUserInput, notFound, unauthenticated } from '@firefly/errors';
+import type { UserRow } from '../data/users.ts';
+import type { IdentityScope } from './scope.ts';
+import { revokeSessions } from './sessions.ts';
+
+function adminId(scope: IdentityScope): string {
+  if (scope.identity.kind !== 'user') throw unauthenticated();
+  return scope.identity.userId;
+}
+
+/**
+ * Replaces a user's roles. USER is always kept (every account is a user); an admin cannot drop their own ADMIN
+ * role, so a tenant cannot lose its last admin by accident. Live sessions get the new roles at once: the gateway
+ * reads roles from the session record, not from the access token.
+ */
+export async function setUserRoles(scope: IdentityScope, input: { userId: string; roles: Role[] }): Promise<UserRow> {
+  const me = adminId(scope);
+  const roles = ROLES.filter((role) => role === 'USER' || input.roles.includes(role));
+  if (input.userId === me && !roles.includes('ADMIN')) throw badUserInput('You cannot remove your own ADMIN role', { field: 'roles' });
+  const user = await scope.users.update(input.userId, { roles: roles.join(',') });
+  if (!user) throw notFound('User');
+  await scope.services.sessionStore.setRoles(scope.tenantId, user.id, roles);
+  scope.logger.info({ userId: user.id, roles, by: me }, 'user roles changed');
+  return user;
+}
+
+/** SUSPENDED signs the user out everywhere at once; ACTIVE lets them sign in again. */
+export async function setUserStatus(scope: IdentityScope, input: { userId: string; status: 'ACTIVE' | 'SUSPENDED' }): Promise<UserRow> {
+  const me = adminId(scope);
+  if (input.userId === me && input.status === 'SUSPENDED') throw badUserInput('You cannot suspend your own account', { field: 'userId' });
+  const user = await scope.users.update(input.userId, { status: input.status });
+  if (!user) throw notFound('User');
+  if (input.status === 'SUSPENDED') await revokeSessions(scope, { userId: user.id }, 'suspended');
+  scope.logger.info({ userId: user.id, status: input.status, by: me }, 'user status changed');
+  return user;
+}
