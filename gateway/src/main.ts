@@ -2,7 +2,7 @@ import { createLogger } from '@firefly/logger';
 import { handleProcessSignals } from '@firefly/server-kit';
 import { publicJwks } from '@firefly/auth';
 import { createSessionStore } from '@firefly/auth/sessions';
-import { createRedis } from '@firefly/redis';
+import { closeRedis, createRedis } from '@firefly/redis';
 import { createTokenAuthenticator, loadSigningKeys } from './auth.ts';
 import { loadGatewayConfig } from './config.ts';
 import { createGatewayServer } from './server.ts';
@@ -13,7 +13,7 @@ const keys = await loadSigningKeys(config, logger);
 // Every authenticated request checks its session in Redis, so a revocation applies on the very next request.
 const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, name: 'gateway', logger });
 const authenticate = createTokenAuthenticator(keys, config, { sessions: createSessionStore(redis) });
-const server = await createGatewayServer({ config, logger, authenticate, jwks: publicJwks(keys) });
+const server = await createGatewayServer({ config, logger, authenticate, jwks: publicJwks(keys), onStop: () => closeRedis(redis) });
 const url = await server.listen(config.GATEWAY_PORT, config.HOST);
 logger.info({ url }, 'gateway ready');
 handleProcessSignals(server, logger, config.SHUTDOWN_GRACE_SECONDS);

@@ -34,6 +34,8 @@ export interface GatewayOptions {
   /** The supergraph SDL; default: read from SUPERGRAPH_PATH or schema/supergraph.graphql. */
   supergraphSdl?: string;
   plugins?: ApolloServerPlugin<GatewayContext>[];
+  /** Called on stop after the HTTP server closed, to release Redis and other clients. */
+  onStop?: () => Promise<void>;
 }
 
 export interface GatewayServer {
@@ -81,6 +83,8 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     gateway,
     introspection: !production,
     csrfPrevention: true,
+    // The process entry owns SIGTERM/SIGINT (handleProcessSignals); Apollo's own handlers would race it.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimitRule(config.MAX_QUERY_DEPTH)],
     formatError: createFormatError({
@@ -181,6 +185,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
       stopping ??= (async () => {
         await apollo.stop();
         if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        await options.onStop?.();
       })();
       return stopping;
     },

@@ -107,6 +107,8 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     schema,
     introspection: true,
     csrfPrevention: true,
+    // The process entry owns SIGTERM/SIGINT (handleProcessSignals); Apollo's own handlers would race it.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError({
       exposeDetails: options.exposeErrorDetails ?? false,
