@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createAccessTokenIssuer, generateSigningKey, publicJwks, type Role } from '@firefly/auth';
+import { createAccessTokenIssuer, generateSigningKey, publicJwks, type Role, type SigningKey } from '@firefly/auth';
 import { createSessionStore } from '@firefly/auth/sessions';
 import { createCreditsClient } from '@firefly/credits-client';
 import { closeRedis, createRedis, type Redis } from '@firefly/redis';
@@ -19,6 +19,8 @@ export interface Supergraph {
   internalTokenSecret: string;
   /** This run's Redis (keys under REDIS_KEY_PREFIX), as the subgraphs and the gateway use it. */
   redis: Redis;
+  /** The access-token key the user subgraph signs with and the gateway verifies with (to craft bad tokens). */
+  signingKey: SigningKey;
   /** SQL statements sent by the subgraphs since the last `resetQueryLog()`. */
   queries: QueryEvent[];
   resetQueryLog(): void;
@@ -96,6 +98,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
     db,
     internalTokenSecret,
     redis,
+    signingKey: key,
     queries,
     resetQueryLog: () => void queries.splice(0),
     async tokenFor(user) {

@@ -108,6 +108,9 @@ export function createSmsCodes(deps: { redis: Redis; provider: SmsProvider; secr
       const result = (await redis.eval(VERIFY_SCRIPT, 1, key, candidate, settings.maxAttempts)) as number;
       switch (result) {
         case 1:
+          // The cooldown limits re-sending while a code is outstanding; once one is used, a next step (sign-in
+          // right after registering) may ask for another at once. The daily caps still apply.
+          await redis.del(cooldownKey(input.tenantId, input.phone));
           return 'ok';
         case 0:
           return 'missing';
