@@ -120,7 +120,7 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
           if (moved.count === 0) return { kind: 'insufficient', available: (await balanceOf(tx, account)).available };
           const balance = await balanceOf(tx, account);
           const row = await tx.ledgerEntry.create({
-            data: { ...ownerOf(account), ...entry, id: newSortableId(), balanceAfter: balance.available + balance.reserved, createdAt: new Date() },
+            data: { ...ownerOf(account), ...entry, ...bookingStamp(), balanceAfter: balance.available + balance.reserved },
             select: entrySelect,
           });
           return { kind: 'booked', entry: row, balance };
@@ -185,7 +185,7 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
         if (closed.count !== 1) throw new Error(`reservation ${reservation.id} changed under its account lock`);
         if (entry && charged > 0) {
           await tx.ledgerEntry.create({
-            data: { ...ownerOf(account), ...entry, id: newSortableId(), delta: -charged, balanceAfter: balance.available + balance.reserved - charged, createdAt: now },
+            data: { ...ownerOf(account), ...entry, ...bookingStamp(), delta: -charged, balanceAfter: balance.available + balance.reserved - charged },
           });
         }
         return { kind: 'closed', reservation: { ...current, status: request.status, settledAmount, updatedAt: now }, charged };
@@ -201,6 +201,17 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
       });
     },
   };
+}
+
+/**
+ * Id and time of a ledger entry, taken under the account lock (never before waiting for it), so that entries of one
+ * account sort by (createdAt, id) in booking order: the ms timestamp cannot go back across a lock hand-over, and the
+ * id's counter orders entries of the same millisecond (within one process; across replicas a same-ms tie is broken
+ * by the id's random bits). createdAt is written explicitly at ms precision, which keyset cursors rely on.
+ */
+function bookingStamp(): { id: string; createdAt: Date } {
+  const createdAt = new Date();
+  return { id: newSortableId(createdAt.getTime()), createdAt };
 }
 
 function ownerOf(account: AccountRef) {
