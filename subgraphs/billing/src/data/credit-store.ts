@@ -17,7 +17,7 @@ import type { AccountRef, AccountRow, Balance, CloseOutcome, CreditStore, HoldOu
  *    current version, never a snapshot), so two spenders can never both pass the check on the same credits:
  *    the second waits for the first's lock, then re-evaluates `available >= :n` on the new value. 0 rows affected
  *    means insufficient credits and nothing was written. Prisma's `updateMany` sends exactly this one statement
- *    (checked in credit-store.test.ts); `update` would not do for this, and there is no SELECT … FOR UPDATE in Prisma.
+ *    (pinned down by __tests__/credits.test.ts); `update` would not do for this, and there is no SELECT … FOR UPDATE in Prisma.
  * 3. The same transaction writes the ledger entry / reservation row, so the account and its history change
  *    together or not at all. Idempotency is enforced by unique keys, not by find-then-insert: LedgerEntry
  *    (accountId, idempotencyKey) and the Reservation primary key (derived from the caller's idempotency key). A
