@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JSONWebKeySet, type CryptoKey } from 'jose';
 import { unauthenticated } from '@firefly/errors';
 import { ROLES, type Role } from './identity.ts';
@@ -68,6 +69,8 @@ export function createAccessTokenIssuer(keys: SigningKey[], options: AccessToken
       return new SignJWT({ tid: claims.tenantId, sid: claims.sessionId, roles: claims.roles })
         .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, kid: signer.kid, typ: 'at+jwt' })
         .setSubject(claims.userId)
+        // A unique id per token: two tokens of one session minted in the same second still differ.
+        .setJti(randomUUID())
         .setIssuer(options.issuer)
         .setAudience(options.audience)
         .setIssuedAt()

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as Dysmsapi from '@alicloud/dysmsapi20170525';
 import * as OpenApi from '@alicloud/openapi-core';
-import { createAliyunSmsClient, createAliyunSmsProvider, createConsoleSmsProvider, createSmsProvider, SmsError, smsConfigProblems, type SmsConfig } from '../src/index.ts';
-import { startAliyunSmsDouble, type AliyunSmsDouble } from '../src/double/index.ts';
+import { createAliyunSmsClient, createAliyunSmsProvider, createConsoleSmsProvider, createSmsProvider, SmsError, smsConfigProblems, type SmsConfig } from './index.ts';
+import { startAliyunSmsDouble, type AliyunSmsDouble } from './double/index.ts';
 
 let double: AliyunSmsDouble;
 

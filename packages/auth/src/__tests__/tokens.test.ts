@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { decodeProtectedHeader } from 'jose';
+import {
+  createAccessTokenIssuer,
+  createAccessTokenVerifier,
+  createCredentialSigner,
+  createCredentialVerifier,
+  generateRefreshToken,
+  generateSigningKey,
+  hashRefreshToken,
+  isWellFormedRefreshToken,
+  MAX_USER_AGENT_LENGTH,
+  publicJwks,
+  resolveSigningKeys,
+} from '../index.ts';
+
+const options = { issuer: 'firefly', audience: 'firefly-api' };
+const claims = { userId: 'u1', tenantId: 'default', sessionId: 's1', roles: ['USER' as const] };
+
+describe('access tokens', () => {
+  it('carry kid and typ, and verify against the JWKS', async () => {
+    const key = await generateSigningKey('k1');
+    const token = await createAccessTokenIssuer([key], options).issue(claims);
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'EdDSA', kid: 'k1', typ: 'at+jwt' });
+    expect(await createAccessTokenVerifier(publicJwks([key]), options)(token)).toEqual(claims);
+  });
+
+  it('rotate: during a rotation both keys verify, the newest signs', async () => {
+    const old = await generateSigningKey('2025-01');
+    const next = await generateSigningKey('2025-07');
+    const before = await createAccessTokenIssuer([old], options).issue(claims);
+    const after = await createAccessTokenIssuer([next, old], options).issue(claims);
+    expect(decodeProtectedHeader(after).kid).toBe('2025-07');
+    const verify = createAccessTokenVerifier(publicJwks([next, old]), options);
+    expect(await verify(before)).toEqual(claims);
+    expect(await verify(after)).toEqual(claims);
+    // Once the old key is dropped, its tokens stop verifying.
+    await expect(createAccessTokenVerifier(publicJwks([next]), options)(before)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('refuse other audiences, issuers and expired tokens', async () => {
+    const key = await generateSigningKey('k1');
+    const verify = createAccessTokenVerifier(publicJwks([key]), options);
+    for (const token of [
+      await createAccessTokenIssuer([key], { ...options, audience: 'other' }).issue(claims),
+      await createAccessTokenIssuer([key], { ...options, issuer: 'other' }).issue(claims),
+      await createAccessTokenIssuer([key], { ...options, ttlSeconds: -1 }).issue(claims),
+    ]) {
+      await expect(verify(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    }
+  });
+
+  it('resolveSigningKeys parses ACCESS_TOKEN_KEYS or makes one ephemeral key, saying so', async () => {
+    const key = await generateSigningKey('k9');
+    expect((await resolveSigningKeys(JSON.stringify([key.privateJwk]))).map((k) => k.kid)).toEqual(['k9']);
+    let warned = false;
+    const ephemeral = await resolveSigningKeys(undefined, () => (warned = true));
+    expect(warned).toBe(true);
+    expect(ephemeral).toHaveLength(1);
+  });
+});
+
+describe('the gateway credential carries the request origin', () => {
+  it('round-trips client IP and a truncated User-Agent, and leaves them out when absent', async () => {
+    const secret = 's'.repeat(64);
+    const sign = createCredentialSigner({ secret, issuer: 'gateway' });
+    const verify = createCredentialVerifier({ secret });
+    const withOrigin = await verify(await sign({ kind: 'anonymous', tenantId: 'default', requestId: 'r1', clientIp: '10.1.2.3', userAgent: 'x'.repeat(1000) }));
+    expect(withOrigin).toEqual({ kind: 'anonymous', tenantId: 'default', requestId: 'r1', clientIp: '10.1.2.3', userAgent: 'x'.repeat(MAX_USER_AGENT_LENGTH) });
+    const bare = await verify(await sign({ kind: 'user', tenantId: 'default', requestId: 'r2', userId: 'u', roles: ['USER'], sessionId: 's' }));
+    expect(bare).toEqual({ kind: 'user', tenantId: 'default', requestId: 'r2', userId: 'u', roles: ['USER'], sessionId: 's' });
+  });
+});
+
+describe('refresh tokens', () => {
+  it('are opaque, 256-bit, prefixed, and stored as a 64-hex SHA-256', () => {
+    const token = generateRefreshToken();
+    expect(token).toMatch(/^ffr_[A-Za-z0-9_-]{43}$/);
+    expect(isWellFormedRefreshToken(token)).toBe(true);
+    expect(isWellFormedRefreshToken(`${token}x`)).toBe(false);
+    expect(hashRefreshToken(token)).toMatch(/^[0-9a-f]{64}$/);
+    expect(generateRefreshToken()).not.toBe(token);
+  });
+});
