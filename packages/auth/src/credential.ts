@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { Identity, RequestOrigin, Role } from './identity.ts';
 import { ROLES } from './identity.ts';
@@ -42,7 +43,7 @@ interface Claims {
 export const MAX_USER_AGENT_LENGTH = 256;
 
 export function createCredentialSigner(options: CredentialSignerOptions) {
-  const key = new TextEncoder().encode(options.secret);
+  const key = importHmacKey(options.secret);
   const ttl = options.ttlSeconds ?? 60;
   return async function signCredential(identity: Identity): Promise<string> {
     const claims: Claims = { knd: identity.kind, tid: identity.tenantId, rid: identity.requestId };
@@ -60,7 +61,7 @@ export function createCredentialSigner(options: CredentialSignerOptions) {
       .setIssuedAt()
       .setExpirationTime(`${ttl}s`)
       .setSubject(identity.kind === 'user' ? identity.userId : identity.kind)
-      .sign(key);
+      .sign(await key);
   };
 }
 
@@ -72,11 +73,11 @@ export class CredentialError extends Error {
 }
 
 export function createCredentialVerifier(options: { secret: string }) {
-  const key = new TextEncoder().encode(options.secret);
+  const key = importHmacKey(options.secret);
   return async function verifyCredential(token: string | undefined | null): Promise<Identity> {
     if (!token) throw new CredentialError('missing');
     try {
-      const { payload } = await jwtVerify(token, key, { audience: AUDIENCE, algorithms: [ALGORITHM] });
+      const { payload } = await jwtVerify(token, await key, { audience: AUDIENCE, algorithms: [ALGORITHM] });
       return toIdentity(payload as unknown as Claims & { sub?: string });
     } catch (error) {
       if (error instanceof CredentialError) throw error;
@@ -84,6 +85,14 @@ export function createCredentialVerifier(options: { secret: string }) {
       throw new CredentialError('invalid');
     }
   };
+}
+
+/**
+ * Imports the secret once as a WebCrypto key. Handing jose raw bytes would re-import the key on every sign and
+ * verify, which costs more than the HMAC itself on this hot path (every subgraph fetch).
+ */
+function importHmacKey(secret: string): Promise<webcrypto.CryptoKey> {
+  return webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
 
 function toIdentity(claims: Claims & { sub?: string }): Identity {
