@@ -6,3 +6,4 @@ export * from './pagination.ts';
 export * from './process.ts';
 export * from './metrics.ts';
 export * from './scalars.ts';
+export * from './http.ts';

@@ -1,6 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -17,6 +16,7 @@ import type { Logger } from '@firefly/logger';
 import { applyAccessPolicies, type AccessOptions } from './access.ts';
 import type { BaseContext } from './context.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { createStopper, listenForGraphQL } from './http.ts';
 
 /** A named dependency probed by `/readyz` (MySQL, Redis, an upstream). Resolve when healthy, throw when not. */
 export interface ReadinessCheck {
@@ -175,28 +175,12 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     }),
   );
 
-  let stopping: Promise<void> | null = null;
   return {
     app,
     httpServer,
     metrics,
-    listen(port, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(port, host, () => {
-          const address = httpServer.address() as AddressInfo;
-          resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}/graphql`);
-        });
-      });
-    },
-    stop() {
-      stopping ??= (async () => {
-        await apollo.stop();
-        if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-        await options.onStop?.();
-      })();
-      return stopping;
-    },
+    listen: (port, host) => listenForGraphQL(httpServer, port, host),
+    stop: createStopper(httpServer, () => apollo.stop(), options.onStop),
   };
 }
 
