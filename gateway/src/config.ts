@@ -26,6 +26,36 @@ const schema = z.object({
   TRUST_PROXY: z.string().default(''),
   /** Milliseconds before a subgraph fetch is abandoned with UPSTREAM_UNAVAILABLE. */
   SUBGRAPH_TIMEOUT_MS: positiveInt(15_000),
+
+  // ---- subscriptions (graphql-ws on /graphql; see gateway/src/subscriptions) ----
+  /** Ping interval towards clients (WebSocket ping frames); a client that misses its pong for as long is dropped. */
+  SUBSCRIPTION_KEEPALIVE_MS: positiveInt(12_000),
+  /** A socket that sends no `connection_init` within this time is closed with 4408. */
+  SUBSCRIPTION_CONNECTION_INIT_TIMEOUT_MS: positiveInt(3_000),
+  /** Concurrent subscriptions on one client socket; more are refused with RATE_LIMITED. */
+  SUBSCRIPTION_MAX_PER_CONNECTION: positiveInt(20),
+  /** Open graphql-ws sockets per user on one gateway replica; one more is closed with 1008. */
+  SUBSCRIPTION_MAX_CONNECTIONS_PER_USER: positiveInt(10),
+  /** Concurrent subscriptions on one gateway replica; more are refused with RATE_LIMITED. */
+  SUBSCRIPTION_MAX_ACTIVE: positiveInt(20_000),
+  /** Events buffered per subscription for a client that reads slower than they come; past it the subscription ends. */
+  SUBSCRIPTION_MAX_QUEUED_EVENTS: positiveInt(1_000),
+  /** Every open socket's session is re-checked this often (backstop for a missed revocation message). */
+  SUBSCRIPTION_AUTH_RECHECK_SECONDS: positiveInt(60),
+  /** Ping interval on gateway → subgraph sockets; no pong within as long ends their subscriptions (UPSTREAM_UNAVAILABLE). */
+  SUBSCRIPTION_UPSTREAM_KEEPALIVE_MS: positiveInt(10_000),
+  /** Connecting to a subgraph's graphql-ws (handshake, then connection_ack) must finish within this time. */
+  SUBSCRIPTION_UPSTREAM_CONNECT_TIMEOUT_MS: positiveInt(5_000),
+  /**
+   * graphql-ws URL per subgraph, `name=ws://host:port/graphql,…`. Default: each subgraph's HTTP URL with ws(s)://
+   * (every subgraph serves graphql-ws on its GraphQL path).
+   */
+  SUBSCRIPTION_SUBGRAPH_WS_URLS: z
+    .string()
+    .default('')
+    .refine((v) => v.split(',').map((p) => p.trim()).filter(Boolean).every((p) => /^[\w-]+=wss?:\/\/\S+$/.test(p)), {
+      error: 'expected name=ws://host:port/graphql pairs separated by commas',
+    }),
 });
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
@@ -34,6 +64,16 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   const config = parseConfig(schema, env);
   refuseDevelopmentDefaults(config);
   return config;
+}
+
+/** Parses `SUBSCRIPTION_SUBGRAPH_WS_URLS` into a lookup (the format is checked by the schema). */
+export function parseSubgraphWsUrls(value: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = pair.indexOf('=');
+    map.set(pair.slice(0, at), pair.slice(at + 1));
+  }
+  return map;
 }
 
 /** Parses `TENANT_HOSTS` into a lookup. */

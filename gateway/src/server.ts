@@ -2,7 +2,6 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -10,16 +9,20 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request } from 'express';
+import { useServer } from 'graphql-ws/use/ws';
+import proxyaddr from 'proxy-addr';
+import { WebSocketServer } from 'ws';
 import type { JSONWebKeySet } from 'jose';
 import { createCredentialSigner, MAX_USER_AGENT_LENGTH, type Identity, type RequestOrigin } from '@firefly/auth';
 import { AppError, createFormatError, unauthenticated } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
-import { createMetrics, type Metrics } from '@firefly/server-kit';
-import { parseTenantHosts, type GatewayConfig } from './config.ts';
+import { createMetrics, createStopper, listenForGraphQL, type Metrics } from '@firefly/server-kit';
+import { parseSubgraphWsUrls, parseTenantHosts, type GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { CredentialedDataSource } from './data-source.ts';
 import { depthLimitRule } from './plugins/depth-limit.ts';
 import { resolveTenant } from './tenant.ts';
+import { createRedisRevocationFeed, createSubscriptionServer, rejectHttpSubscriptionsPlugin, type RevocationFeed } from './subscriptions/index.ts';
 
 /** Verifies a client's bearer token; provided by the identity layer. Throws an AppError when the token is bad. */
 export type TokenAuthenticator = (token: string, request: { tenantId: string; requestId: string } & RequestOrigin) => Promise<Identity>;
@@ -36,6 +39,11 @@ export interface GatewayOptions {
   plugins?: ApolloServerPlugin<GatewayContext>[];
   /** Called on stop after the HTTP server closed, to release Redis and other clients. */
   onStop?: () => Promise<void>;
+  /**
+   * Session revocations that close graphql-ws sockets at once. Default: the identity layer's Redis channel under
+   * REDIS_URL / REDIS_KEY_PREFIX, on its own connection; `false`: none (the periodic session re-check remains).
+   */
+  sessionRevocations?: RevocationFeed | false;
 }
 
 export interface GatewayServer {
@@ -68,9 +76,18 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     billing: config.BILLING_SUBGRAPH_URL,
   };
 
+  // Kept by name for subscriptions, which run the per-event entity fetches through the very same data sources.
+  const dataSources = new Map<string, CredentialedDataSource>();
+  const subgraphWsUrls = parseSubgraphWsUrls(config.SUBSCRIPTION_SUBGRAPH_WS_URLS);
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl ?? readSupergraph(config),
-    buildService: ({ name, url }) => new CredentialedDataSource({ name, url: subgraphUrls[name] ?? url ?? '', timeoutMs: config.SUBGRAPH_TIMEOUT_MS }),
+    buildService: ({ name, url }) => {
+      const httpUrl = subgraphUrls[name] ?? url ?? '';
+      if (!subgraphWsUrls.has(name) && /^https?:/.test(httpUrl)) subgraphWsUrls.set(name, httpUrl.replace(/^http/, 'ws'));
+      const dataSource = new CredentialedDataSource({ name, url: httpUrl, timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
+      dataSources.set(name, dataSource);
+      return dataSource;
+    },
   });
 
   const app = express();
@@ -78,6 +95,35 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   if (config.TRUST_PROXY) app.set('trust proxy', parseTrustProxy(config.TRUST_PROXY));
   const httpServer = createServer(app);
   const production = config.NODE_ENV === 'production';
+  const formatError = createFormatError({
+    exposeDetails: config.NODE_ENV === 'development',
+    trustDownstreamCodes: true,
+    onMasked: (error) => logger.error({ err: error }, 'masked an internal error'),
+  });
+  const validationRules = [depthLimitRule(config.MAX_QUERY_DEPTH)];
+
+  // Subscriptions: graphql-ws on the same server and path (gateway/src/subscriptions, federated-subscriptions.md).
+  const subscriptions = createSubscriptionServer({
+    config,
+    logger,
+    registry: metrics.registry,
+    authenticate: options.authenticate,
+    signCredential,
+    tenantHosts,
+    clientIpOf: (request) => proxyaddr(request, app.get('trust proxy fn') as (address: string, hop: number) => boolean),
+    dataSources,
+    wsUrlOf: (name) => subgraphWsUrls.get(name),
+    formatError,
+    validationRules,
+    revocations:
+      options.sessionRevocations === false
+        ? undefined
+        : (options.sessionRevocations ?? createRedisRevocationFeed({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger })),
+  });
+  gateway.onSchemaLoadOrUpdate((schema) => subscriptions.onSchemaLoadOrUpdate(schema));
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.MAX_BODY_BYTES });
+  const wsServerCleanup = useServer(subscriptions.serverOptions, wsServer, config.SUBSCRIPTION_KEEPALIVE_MS);
+  subscriptions.attach(wsServer);
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -86,14 +132,22 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     // The process entry owns SIGTERM/SIGINT (handleProcessSignals); Apollo's own handlers would race it.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthLimitRule(config.MAX_QUERY_DEPTH)],
-    formatError: createFormatError({
-      exposeDetails: config.NODE_ENV === 'development',
-      trustDownstreamCodes: true,
-      onMasked: (error) => logger.error({ err: error }, 'masked an internal error'),
-    }),
+    validationRules,
+    formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              // Complete every subscription (client and subgraph both get `complete`), then close the sockets.
+              await subscriptions.drain();
+              await wsServerCleanup.dispose();
+            },
+          };
+        },
+      },
+      rejectHttpSubscriptionsPlugin<GatewayContext>(),
       production || !config.SANDBOX_ENABLED
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
@@ -167,28 +221,12 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR' } }] });
   });
 
-  let stopping: Promise<void> | null = null;
   return {
     app,
     httpServer,
     metrics,
-    listen(port, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(port, host, () => {
-          const address = httpServer.address() as AddressInfo;
-          resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}/graphql`);
-        });
-      });
-    },
-    stop() {
-      stopping ??= (async () => {
-        await apollo.stop();
-        if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-        await options.onStop?.();
-      })();
-      return stopping;
-    },
+    listen: (port, host) => listenForGraphQL(httpServer, port, host),
+    stop: createStopper(httpServer, () => apollo.stop(), options.onStop),
   };
 }
 

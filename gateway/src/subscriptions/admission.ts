@@ -1,0 +1,99 @@
+import { buildOperationContext } from '@apollo/gateway';
+import {
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type OperationDefinitionNode,
+  type ValidationRule,
+} from 'graphql';
+import { badUserInput, internalError } from '@firefly/errors';
+import type { Logger } from '@firefly/logger';
+import { onlySubscriptions, withCode } from './errors.ts';
+import { UnsupportedSubscriptionError, type SubscriptionPlan, type SubscriptionPlanner } from './planner.ts';
+
+export interface SubscribeRequest {
+  query: string;
+  operationName?: string | null | undefined;
+  variables?: Record<string, unknown> | null | undefined;
+}
+
+export type Admission =
+  | {
+      kind: 'admitted';
+      source: string;
+      document: DocumentNode;
+      operationName: string | undefined;
+      /** Coerced variable values (defaults applied), as the subgraph fetches use them. */
+      variables: Record<string, unknown>;
+      /** Root field name. */
+      field: string;
+      plan: SubscriptionPlan;
+      operationContext: ReturnType<typeof buildOperationContext>;
+    }
+  | { kind: 'refused'; errors: GraphQLError[] };
+
+/**
+ * What the HTTP path does before executing, redone for graphql-ws (whose messages bypass every Apollo Server
+ * plugin, federated-subscriptions.md §4.2): parse, refuse non-subscriptions, validate against the API schema with
+ * the gateway's own rules (depth limit), coerce variables like `ApolloGateway.validateIncomingRequest`, then plan.
+ * Errors carry the codes the HTTP path gives them.
+ */
+export function admitSubscription(
+  request: SubscribeRequest,
+  planner: SubscriptionPlanner,
+  validationRules: readonly ValidationRule[],
+  logger: Logger,
+): Admission {
+  const refused = (...errors: GraphQLError[]): Admission => ({ kind: 'refused', errors });
+  let document: DocumentNode;
+  try {
+    document = parse(request.query);
+  } catch (error) {
+    return error instanceof GraphQLError ? refused(withCode(error, 'GRAPHQL_PARSE_FAILED')) : refused(badUserInput('The query could not be parsed'));
+  }
+  const operationName = request.operationName ?? undefined;
+  const operation = getOperationAST(document, operationName);
+  if (!operation) {
+    return refused(badUserInput(operationName ? `Unknown operation named "${operationName}"` : 'The document must contain exactly one operation, or name one'));
+  }
+  if (operation.operation !== 'subscription') return refused(onlySubscriptions());
+
+  const schema = planner.apiGraphQLSchema;
+  const validationErrors = validate(schema, document, [...specifiedRules, ...validationRules]);
+  if (validationErrors.length > 0) return refused(...validationErrors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')));
+
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+  if (coerced.errors) return refused(...coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT')));
+
+  let plan: SubscriptionPlan;
+  try {
+    plan = planner.plan(request.query, document, operationName);
+  } catch (error) {
+    if (error instanceof UnsupportedSubscriptionError) return refused(badUserInput(error.message));
+    logger.error({ err: error }, 'planning a subscription failed');
+    return refused(internalError());
+  }
+  return {
+    kind: 'admitted',
+    source: request.query,
+    document,
+    operationName,
+    variables: coerced.coerced,
+    field: rootFieldName(operation),
+    plan,
+    operationContext: buildOperationContext({ schema, operationDocument: document, ...(operationName ? { operationName } : {}) }),
+  };
+}
+
+/** Validation (SingleFieldSubscriptionsRule) guarantees exactly one root field, possibly inside fragments. */
+function rootFieldName(operation: OperationDefinitionNode): string {
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) return selection.name.value;
+  }
+  return 'subscription';
+}

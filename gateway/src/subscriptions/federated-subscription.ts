@@ -1,0 +1,206 @@
+import { performance } from 'node:perf_hooks';
+import { executeQueryPlan, type buildOperationContext, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import type { GatewayGraphQLRequestContext, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import type { ExecutionResult, GraphQLError } from 'graphql';
+import { internalError } from '@firefly/errors';
+import type { Logger } from '@firefly/logger';
+import type { GatewayContext } from '../context.ts';
+import type { EndReason } from './end-reason.ts';
+import { slowConsumer } from './errors.ts';
+import { EventQueue } from './event-queue.ts';
+import type { SubscriptionMetrics } from './metrics.ts';
+import { EVENT_SERVICE, type SubscriptionPlan, type SubscriptionPlanner } from './planner.ts';
+import type { UpstreamConnections } from './upstream.ts';
+
+type OperationContext = ReturnType<typeof buildOperationContext>;
+
+export interface FederatedSubscriptionOptions {
+  /** The graphql-ws operation id the client chose (for logs). */
+  id: string;
+  /** Root field name, e.g. `messageStream` (metrics label, logs). */
+  field: string;
+  source: string;
+  operationName: string | undefined;
+  /** Coerced variable values. */
+  variables: Record<string, unknown>;
+  plan: SubscriptionPlan;
+  planner: SubscriptionPlanner;
+  operationContext: OperationContext;
+  /** The real subgraph data sources (the same the query path uses: gateway credential, timeouts, error mapping). */
+  dataSources: ReadonlyMap<string, GraphQLDataSource>;
+  upstream: UpstreamConnections;
+  /** Context handed to the data sources for the per-event entity fetches. */
+  context: GatewayContext;
+  maxQueuedEvents: number;
+  metrics: SubscriptionMetrics;
+  logger: Logger;
+  /** Called once, when the subscription has ended for whatever reason. */
+  onEnded: (subscription: FederatedSubscription, reason: EndReason) => void;
+  /** Why a `return()` happened when nobody said otherwise: the client's `complete` or its socket closing. */
+  returnReason: () => EndReason;
+}
+
+const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
+
+/**
+ * One client subscription through the gateway: the primary fetch runs on the owning subgraph over graphql-ws;
+ * every event it sends is resolved into the client's full result by `executeQueryPlan`, with the plan's first
+ * fetch answered from the event instead of the network (federated-subscriptions.md §4.3).
+ *
+ * An explicit iterator rather than an `async function*`: graphql-ws calls `return()` on client `complete` or socket
+ * close, and that must complete the upstream operation at once, also while `next()` is waiting for an event that
+ * may never come (§4.4). Events are pulled one at a time, so they stay in order, and the upstream sink never waits:
+ * the bounded queue between them absorbs bursts and a slow client; past its limit the subscription ends with a
+ * slow-consumer error rather than silently dropping a token.
+ */
+export class FederatedSubscription implements AsyncIterableIterator<ExecutionResult> {
+  readonly startedAt = Date.now();
+  private readonly queue: EventQueue<ExecutionResult>;
+  private readonly stopUpstream: () => void;
+  private readonly serviceMap: ServiceMap;
+  private current: ExecutionResult | undefined;
+  private endReason: EndReason | null = null;
+  /** end() was called: nothing more goes to the client. */
+  private closed = false;
+  private finished = false;
+  private events = 0;
+
+  constructor(private readonly options: FederatedSubscriptionOptions) {
+    this.queue = new EventQueue(options.maxQueuedEvents);
+    const eventSource: GraphQLDataSource = {
+      // Sequential per subscription (next() awaits each event's execution), so one slot is enough. No clone
+      // needed: every event is a fresh JSON.parse of its own upstream message, used by this subscription only.
+      process: async (): Promise<GatewayGraphQLResponse> => {
+        const event = this.current;
+        return { ...(event?.data !== undefined ? { data: event.data as Record<string, unknown> | null } : {}), ...(event?.errors ? { errors: event.errors } : {}) };
+      },
+    };
+    this.serviceMap = Object.assign(Object.create(null) as ServiceMap, Object.fromEntries(options.dataSources), { [EVENT_SERVICE]: eventSource });
+
+    const { primary } = options.plan;
+    const variables = Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in options.variables).map((name) => [name, options.variables[name]]));
+    this.stopUpstream = options.upstream.subscribe(
+      options.plan.subgraph,
+      { query: primary.operation, ...(primary.operationName ? { operationName: primary.operationName } : {}), variables },
+      {
+        next: (result) => {
+          if (!this.queue.push(result)) this.fail(slowConsumer(options.maxQueuedEvents), 'slow_consumer');
+        },
+        error: (error, reason) => this.fail(error, reason),
+        complete: () => {
+          this.endReason ??= 'upstream_complete';
+          this.queue.end();
+        },
+      },
+    );
+    options.metrics.subscriptionStarted(options.field);
+    options.logger.info(
+      { subscriptionId: options.id, field: options.field, subgraph: options.plan.subgraph, operationName: options.operationName, entityFetches: options.plan.hasRest },
+      'subscription started',
+    );
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult, undefined>> {
+    let item: IteratorResult<ExecutionResult, undefined>;
+    try {
+      item = await this.queue.next();
+    } catch (error) {
+      this.finish(this.endReason ?? 'internal_error');
+      throw error;
+    }
+    if (item.done) {
+      this.finish(this.endReason ?? 'upstream_complete');
+      return DONE;
+    }
+    const started = performance.now();
+    let result: ExecutionResult;
+    try {
+      result = await this.resolveEvent(item.value);
+    } catch (error) {
+      // executeQueryPlan turns fetch failures into errors in the result; a throw here is a bug on our side.
+      this.options.logger.error({ err: error, subscriptionId: this.options.id }, 'resolving a subscription event failed');
+      this.endReason ??= 'internal_error';
+      this.stopUpstream();
+      this.finish(this.endReason);
+      throw internalError();
+    }
+    // end() may have come while the entity fetches ran (client gone, shutdown): send nothing more.
+    if (this.closed) return DONE;
+    this.events++;
+    this.options.metrics.eventSent(this.options.field, (performance.now() - started) / 1000);
+    return { value: result, done: false };
+  }
+
+  /** graphql-ws: the client sent `complete`, or its socket closed. */
+  async return(): Promise<IteratorResult<ExecutionResult, undefined>> {
+    this.end(this.options.returnReason());
+    return DONE;
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult, undefined>> {
+    this.options.logger.debug({ err: error, subscriptionId: this.options.id }, 'subscription iterator was thrown into');
+    this.end('internal_error');
+    return DONE;
+  }
+
+  /**
+   * Ends the subscription now: completes the upstream operation, drops queued events, and lets a pending `next()`
+   * resolve `done` (so graphql-ws sends `complete` if the client is still there).
+   */
+  end(reason: EndReason): void {
+    this.endReason ??= reason;
+    this.closed = true;
+    this.stopUpstream();
+    this.queue.close();
+    this.finish(this.endReason);
+  }
+
+  /** Queued events are still delivered, then the client gets `error`. */
+  private fail(error: Error, reason: EndReason): void {
+    if (this.endReason === null) this.endReason = reason;
+    this.stopUpstream();
+    this.queue.fail(error);
+  }
+
+  private finish(reason: EndReason): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stopUpstream();
+    this.queue.close();
+    this.options.metrics.subscriptionEnded(this.options.field, reason);
+    const level = reason === 'internal_error' ? 'error' : reason === 'upstream_unavailable' || reason === 'slow_consumer' ? 'warn' : 'info';
+    this.options.logger[level]({ subscriptionId: this.options.id, field: this.options.field, reason, events: this.events, durationMs: Date.now() - this.startedAt }, 'subscription ended');
+    this.options.onEnded(this, reason);
+  }
+
+  private async resolveEvent(event: ExecutionResult): Promise<ExecutionResult> {
+    const { plan, planner, operationContext, context, source, operationName, variables, logger } = this.options;
+    this.current = event;
+    try {
+      const requestContext = {
+        request: { query: source, variables, ...(operationName ? { operationName } : {}) },
+        context,
+        logger,
+        // executeQueryPlan records error paths here; a fresh object per event keeps it from growing.
+        metrics: {},
+        operationName: operationName ?? null,
+      } as unknown as GatewayGraphQLRequestContext<GatewayContext>;
+      const result = await executeQueryPlan(plan.eventPlan, this.serviceMap, requestContext, operationContext, planner.supergraphSchema, planner.apiSchema);
+      const errors = result.errors?.map((error) => nameEventService(error as GraphQLError, plan.subgraph));
+      return { data: result.data ?? null, ...(errors && errors.length > 0 ? { errors } : {}) } as ExecutionResult;
+    } finally {
+      this.current = undefined;
+    }
+  }
+}
+
+/** Errors of the primary fetch name our stand-in service; clients and logs should see the real subgraph. */
+function nameEventService(error: GraphQLError, subgraph: string): GraphQLError {
+  const extensions = error.extensions as Record<string, unknown> | undefined;
+  if (extensions?.['serviceName'] === EVENT_SERVICE) extensions['serviceName'] = subgraph;
+  return error;
+}

@@ -1,0 +1,455 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { GraphQLDataSource } from '@apollo/gateway';
+import type { ExecutionArgs, GraphQLError, ValidationRule } from 'graphql';
+import type { Context, ServerOptions } from 'graphql-ws';
+import { decodeJwt } from 'jose';
+import WebSocket, { type WebSocketServer } from 'ws';
+import { CREDENTIAL_PARAM, MAX_USER_AGENT_LENGTH, type Identity, type RequestOrigin } from '@firefly/auth';
+import type { SessionRevokedEvent } from '@firefly/auth/sessions';
+import { AppError, internalError, rateLimited, upstreamUnavailable } from '@firefly/errors';
+import type { Logger } from '@firefly/logger';
+import type { Registry } from 'prom-client';
+import type { GatewayConfig } from '../config.ts';
+import type { GatewayContext } from '../context.ts';
+import type { TokenAuthenticator } from '../server.ts';
+import { resolveTenant } from '../tenant.ts';
+import { admitSubscription, type Admission } from './admission.ts';
+import { createRefreshingCredential } from './credential.ts';
+import type { EndReason } from './end-reason.ts';
+import { formatOne, unwrapEndErrors, type FormatError } from './errors.ts';
+import { FederatedSubscription } from './federated-subscription.ts';
+import { createSubscriptionMetrics } from './metrics.ts';
+import { SubscriptionPlanner } from './planner.ts';
+import type { RevocationFeed } from './revocations.ts';
+import { UpstreamConnections } from './upstream.ts';
+
+type UserIdentity = Extract<Identity, { kind: 'user' }>;
+
+export type SubscriptionConfig = Pick<
+  GatewayConfig,
+  | 'TENANT_HEADER'
+  | 'MAX_BODY_BYTES'
+  | 'SUBSCRIPTION_CONNECTION_INIT_TIMEOUT_MS'
+  | 'SUBSCRIPTION_MAX_PER_CONNECTION'
+  | 'SUBSCRIPTION_MAX_CONNECTIONS_PER_USER'
+  | 'SUBSCRIPTION_MAX_ACTIVE'
+  | 'SUBSCRIPTION_MAX_QUEUED_EVENTS'
+  | 'SUBSCRIPTION_AUTH_RECHECK_SECONDS'
+  | 'SUBSCRIPTION_UPSTREAM_KEEPALIVE_MS'
+  | 'SUBSCRIPTION_UPSTREAM_CONNECT_TIMEOUT_MS'
+>;
+
+export interface SubscriptionServerOptions {
+  config: SubscriptionConfig;
+  logger: Logger;
+  /** The gateway's metrics registry. */
+  registry: Registry;
+  /** The same authenticator as HTTP (token, tenant, live session). Without one every connection is refused. */
+  authenticate?: TokenAuthenticator | undefined;
+  signCredential: (identity: Identity) => Promise<string>;
+  tenantHosts: Map<string, string>;
+  /** The client IP of an upgrade request under the gateway's TRUST_PROXY rules. */
+  clientIpOf: (request: IncomingMessage) => string | undefined;
+  /** The gateway's subgraph data sources by name, for per-event entity fetches. */
+  dataSources: ReadonlyMap<string, GraphQLDataSource>;
+  /** graphql-ws URL of a subgraph. */
+  wsUrlOf: (subgraph: string) => string | undefined;
+  /** The gateway's Apollo Server `formatError`, so errors look the same on both transports. */
+  formatError: FormatError;
+  /** The gateway's extra validation rules (depth limit). */
+  validationRules: readonly ValidationRule[];
+  /** Session revocation signals; optional (the periodic re-check still closes revoked sessions). */
+  revocations?: RevocationFeed | undefined;
+}
+
+/** Per client socket. */
+interface Connection {
+  id: string;
+  identity: UserIdentity;
+  token: string;
+  userKey: string;
+  socket: WebSocket;
+  logger: Logger;
+  context: GatewayContext;
+  upstream: UpstreamConnections;
+  subscriptions: Set<FederatedSubscription>;
+  openedAt: number;
+  /** Set before the server closes the socket itself, so its subscriptions end with this reason. */
+  closing: EndReason | null;
+  timers: NodeJS.Timeout[];
+  /** graphql-ws's own state of this socket (its `subscriptions` map empties once every `complete` went out). */
+  ws: WsContext;
+}
+
+interface Extra {
+  connection?: Connection;
+}
+
+/** What onSubscribe hands to `subscribe` through graphql-ws. */
+interface SubscriptionContextValue {
+  connection: Connection;
+  operationId: string;
+  admission: Extract<Admission, { kind: 'admitted' }>;
+  planner: SubscriptionPlanner;
+}
+
+type WsContext = Context<Record<string, unknown>, Extra & { socket: WebSocket; request: IncomingMessage }>;
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,128}$/;
+/** Time given to graphql-ws to send every `complete` on shutdown before the sockets close. */
+const SHUTDOWN_FLUSH_MS = 2_000;
+/** An idle upstream socket is kept this long for the connection's next subscription (e.g. the next chat reply). */
+const UPSTREAM_LAZY_CLOSE_MS = 5_000;
+/** setTimeout's ceiling; longer delays fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Federated subscriptions over graphql-ws (federated-subscriptions.md): authenticates `connection_init` like the
+ * HTTP path, admits and plans each subscription, runs it as a {@link FederatedSubscription}, closes revoked and
+ * expired sessions, enforces the limits, and completes everything on shutdown. The gateway wires the returned
+ * `serverOptions` into `useServer` on the same HTTP server and path as Apollo Server.
+ */
+export function createSubscriptionServer(options: SubscriptionServerOptions) {
+  const { config, logger } = options;
+  const metrics = createSubscriptionMetrics(options.registry);
+  const connections = new Set<Connection>();
+  const bySession = new Map<string, Set<Connection>>();
+  const perUser = new Map<string, number>();
+  let activeSubscriptions = 0;
+  let planner: SubscriptionPlanner | undefined;
+  let phase: { kind: 'serving' } | { kind: 'draining' } = { kind: 'serving' };
+  let revocationFeed: Promise<{ close(): Promise<void> } | undefined> | undefined;
+
+  function startRevocationFeed(): void {
+    if (revocationFeed || !options.revocations) return;
+    revocationFeed = options.revocations(onSessionRevoked).catch((error: unknown) => {
+      logger.error({ err: error }, 'cannot listen for session revocations; relying on the periodic re-check');
+      return undefined;
+    });
+  }
+
+  function onSessionRevoked(event: SessionRevokedEvent): void {
+    for (const connection of bySession.get(event.sessionId) ?? []) {
+      if (connection.identity.userId !== event.userId || connection.identity.tenantId !== event.tenantId) continue;
+      connection.logger.info({ reason: event.reason }, 'closing a graphql-ws connection: session revoked');
+      closeConnection(connection, 'unauthorized', 4403, 'Session revoked');
+    }
+  }
+
+  function closeConnection(connection: Connection, reason: EndReason, code: number, text: string): void {
+    connection.closing ??= reason;
+    connection.socket.close(code, text);
+  }
+
+  function register(connection: Connection): void {
+    connections.add(connection);
+    let sessionConnections = bySession.get(connection.identity.sessionId);
+    if (!sessionConnections) bySession.set(connection.identity.sessionId, (sessionConnections = new Set()));
+    sessionConnections.add(connection);
+    perUser.set(connection.userKey, (perUser.get(connection.userKey) ?? 0) + 1);
+    metrics.connectionOpened();
+  }
+
+  function unregister(connection: Connection): void {
+    if (!connections.delete(connection)) return;
+    const sessionConnections = bySession.get(connection.identity.sessionId);
+    sessionConnections?.delete(connection);
+    if (sessionConnections?.size === 0) bySession.delete(connection.identity.sessionId);
+    const count = (perUser.get(connection.userKey) ?? 1) - 1;
+    if (count > 0) perUser.set(connection.userKey, count);
+    else perUser.delete(connection.userKey);
+    metrics.connectionClosed();
+  }
+
+  /** Close at token expiry (4403: the client reconnects with a fresh token), and re-check the session now and then. */
+  function scheduleChecks(connection: Connection, request: { tenantId: string; requestId: string } & RequestOrigin): void {
+    const exp = expiryOf(connection.token);
+    if (exp !== undefined) {
+      const timer = setTimeout(() => closeConnection(connection, 'unauthorized', 4403, 'Access token expired'), Math.min(Math.max(0, exp - Date.now()), MAX_TIMER_MS));
+      timer.unref();
+      connection.timers.push(timer);
+    }
+    const periodMs = config.SUBSCRIPTION_AUTH_RECHECK_SECONDS * 1_000;
+    const recheck = async () => {
+      if (connection.socket.readyState !== WebSocket.OPEN || !options.authenticate) return;
+      try {
+        await options.authenticate(connection.token, request);
+      } catch (error) {
+        // Redis down: keep the connection (HTTP would answer UPSTREAM_UNAVAILABLE, not sign anyone out).
+        if (error instanceof AppError && error.code === 'UPSTREAM_UNAVAILABLE') return;
+        connection.logger.info('closing a graphql-ws connection: session no longer valid');
+        closeConnection(connection, 'unauthorized', 4403, 'Session no longer valid');
+      }
+    };
+    // Jittered start, so sockets opened together are not all re-checked in the same instant.
+    const first = setTimeout(() => {
+      void recheck();
+      const interval = setInterval(() => void recheck(), periodMs);
+      interval.unref();
+      connection.timers.push(interval);
+    }, Math.floor(periodMs * (0.5 + Math.random() / 2)));
+    first.unref();
+    connection.timers.push(first);
+  }
+
+  async function onConnect(ctx: WsContext): Promise<boolean> {
+    const { socket, request } = ctx.extra;
+    if (phase.kind === 'draining') {
+      // 1012 Service Restart: graphql-ws clients retry, and the load balancer sends them to another replica.
+      socket.close(1012, 'Service restart');
+      return false;
+    }
+    const requestId = requestIdOf(request);
+    const connectionLogger = logger.child({ requestId });
+    const refuse = (reason: string): false => {
+      metrics.refused(reason);
+      connectionLogger.info({ reason }, 'graphql-ws connection refused');
+      return false;
+    };
+    const authorization = ctx.connectionParams?.['authorization'];
+    if (typeof authorization !== 'string') return refuse('missing_token');
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+    if (!token || !options.authenticate) return refuse('invalid_token');
+
+    let tenantId: string;
+    try {
+      const header = headerOf(request, config.TENANT_HEADER) ?? stringParam(ctx.connectionParams?.[config.TENANT_HEADER]);
+      tenantId = resolveTenant({ host: headerOf(request, 'host'), header }, options.tenantHosts);
+    } catch {
+      return refuse('invalid_tenant');
+    }
+    const userAgent = headerOf(request, 'user-agent')?.slice(0, MAX_USER_AGENT_LENGTH);
+    const clientIp = options.clientIpOf(request);
+    const requestInfo = { tenantId, requestId, ...(clientIp ? { clientIp } : {}), ...(userAgent ? { userAgent } : {}) };
+
+    let identity: Identity;
+    try {
+      identity = await options.authenticate(token, requestInfo);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'UPSTREAM_UNAVAILABLE') {
+        // Sessions cannot be checked (Redis down): 1013 Try Again Later, which graphql-ws clients retry.
+        socket.close(1013, 'Try again later');
+        return refuse('sessions_unavailable');
+      }
+      return refuse('unauthenticated');
+    }
+    if (identity.kind !== 'user') return refuse('not_a_user');
+    // The client may have left while we were checking.
+    if (socket.readyState !== WebSocket.OPEN) return false;
+    const userKey = `${identity.tenantId}:${identity.userId}`;
+    if ((perUser.get(userKey) ?? 0) >= config.SUBSCRIPTION_MAX_CONNECTIONS_PER_USER) {
+      // 1008 Policy Violation: graphql-ws clients treat it as fatal instead of reconnecting in a loop.
+      socket.close(1008, 'Too many connections for this user');
+      return refuse('connections_per_user');
+    }
+
+    const connectionLoggerWithUser = connectionLogger.child({ userId: identity.userId, tenantId: identity.tenantId });
+    const context: GatewayContext = {
+      identity,
+      requestId,
+      logger: connectionLoggerWithUser,
+      credential: createRefreshingCredential(options.signCredential, identity),
+    };
+    const upstreamIdentity = identity;
+    const connection: Connection = {
+      id: requestId,
+      identity,
+      token,
+      userKey,
+      socket,
+      logger: connectionLoggerWithUser,
+      context,
+      upstream: new UpstreamConnections({
+        wsUrlOf: options.wsUrlOf,
+        connectionParams: async () => ({ [CREDENTIAL_PARAM]: await options.signCredential(upstreamIdentity) }),
+        keepAliveMs: config.SUBSCRIPTION_UPSTREAM_KEEPALIVE_MS,
+        connectTimeoutMs: config.SUBSCRIPTION_UPSTREAM_CONNECT_TIMEOUT_MS,
+        lazyCloseMs: UPSTREAM_LAZY_CLOSE_MS,
+        maxPayloadBytes: config.MAX_BODY_BYTES * 4,
+        metrics,
+        logger: connectionLoggerWithUser,
+      }),
+      subscriptions: new Set(),
+      openedAt: Date.now(),
+      closing: null,
+      timers: [],
+      ws: ctx,
+    };
+    ctx.extra.connection = connection;
+    register(connection);
+    scheduleChecks(connection, requestInfo);
+    startRevocationFeed();
+    connection.logger.debug('graphql-ws connection opened');
+    return true;
+  }
+
+  function onSubscribe(ctx: WsContext, id: string, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }): ExecutionArgs | readonly GraphQLError[] {
+    const connection = ctx.extra.connection;
+    if (!connection || !planner) return [internalError()];
+    if (phase.kind === 'draining') return [upstreamUnavailable('The gateway is restarting; subscribe again', { service: 'gateway' })];
+    // graphql-ws has already recorded this id (as null) in ctx.subscriptions, so the count includes it.
+    if (Object.keys(ctx.subscriptions).length > config.SUBSCRIPTION_MAX_PER_CONNECTION) {
+      metrics.refused('subscriptions_per_connection');
+      return [rateLimited(5, `At most ${config.SUBSCRIPTION_MAX_PER_CONNECTION} subscriptions per connection; complete one first`)];
+    }
+    if (activeSubscriptions >= config.SUBSCRIPTION_MAX_ACTIVE) {
+      metrics.refused('subscriptions_per_replica');
+      return [rateLimited(5, 'This gateway is at its subscription capacity; try again shortly')];
+    }
+    const admission = admitSubscription(payload, planner, options.validationRules, connection.logger);
+    if (admission.kind === 'refused') {
+      metrics.refused('invalid_operation');
+      return admission.errors;
+    }
+    const contextValue: SubscriptionContextValue = { connection, operationId: id, admission, planner };
+    return {
+      schema: planner.apiGraphQLSchema,
+      document: admission.document,
+      operationName: admission.operationName,
+      variableValues: admission.variables,
+      contextValue,
+    };
+  }
+
+  function subscribe(args: ExecutionArgs): FederatedSubscription {
+    const { connection, operationId, admission, planner: plannerOfSubscription } = args.contextValue as SubscriptionContextValue;
+    activeSubscriptions++;
+    const subscription = new FederatedSubscription({
+      id: operationId,
+      field: admission.field,
+      source: admission.source,
+      operationName: admission.operationName,
+      variables: admission.variables,
+      plan: admission.plan,
+      planner: plannerOfSubscription,
+      operationContext: admission.operationContext,
+      dataSources: options.dataSources,
+      upstream: connection.upstream,
+      context: connection.context,
+      maxQueuedEvents: config.SUBSCRIPTION_MAX_QUEUED_EVENTS,
+      metrics,
+      logger: connection.logger,
+      onEnded: (ended) => {
+        activeSubscriptions--;
+        connection.subscriptions.delete(ended);
+      },
+      returnReason: () => connection.closing ?? (connection.socket.readyState === WebSocket.OPEN ? 'client_complete' : 'client_disconnect'),
+    });
+    connection.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  const serverOptions: ServerOptions<Record<string, unknown>, Extra & { socket: WebSocket; request: IncomingMessage }> = {
+    connectionInitWaitTimeout: config.SUBSCRIPTION_CONNECTION_INIT_TIMEOUT_MS,
+    // Every hook below is guarded: graphql-ws/use/ws turns a throw into a 4500 close plus a console.error line.
+    onConnect: async (ctx) => {
+      try {
+        return await onConnect(ctx);
+      } catch (error) {
+        logger.error({ err: error }, 'graphql-ws onConnect failed');
+        return false;
+      }
+    },
+    onSubscribe: (ctx, id, payload) => {
+      try {
+        return onSubscribe(ctx, id, payload);
+      } catch (error) {
+        logger.error({ err: error }, 'graphql-ws onSubscribe failed');
+        return [internalError()];
+      }
+    },
+    subscribe: (args) => subscribe(args),
+    // Queries and mutations are refused in onSubscribe; nothing reaches execute.
+    execute: () => ({ errors: [internalError()] }),
+    onNext: (_ctx, _id, _payload, _args, result) => {
+      if (!result.errors?.length) return undefined;
+      return { ...result, errors: result.errors.map((error) => formatOne(options.formatError, error)) };
+    },
+    onError: (_ctx, _id, _payload, errors) => unwrapEndErrors(errors).map((error) => formatOne(options.formatError, error)),
+    onClose: (ctx, code) => {
+      const connection = ctx.extra.connection;
+      if (!connection) return;
+      for (const timer of connection.timers) clearTimeout(timer);
+      // graphql-ws has already returned every subscription iterator; whatever is left (still being set up) ends now.
+      for (const subscription of [...connection.subscriptions]) subscription.end(connection.closing ?? 'client_disconnect');
+      connection.upstream.dispose();
+      unregister(connection);
+      connection.logger.debug({ code, reason: connection.closing ?? undefined, durationMs: Date.now() - connection.openedAt }, 'graphql-ws connection closed');
+    },
+  };
+
+  return {
+    serverOptions,
+    metrics,
+
+    /** `ApolloGateway.onSchemaLoadOrUpdate`: a planner per supergraph; running subscriptions keep their own plan. */
+    onSchemaLoadOrUpdate({ apiSchema, coreSupergraphSdl }: { apiSchema: import('graphql').GraphQLSchema; coreSupergraphSdl: string }): void {
+      try {
+        planner = new SubscriptionPlanner(coreSupergraphSdl, apiSchema);
+      } catch (error) {
+        logger.error({ err: error }, 'cannot build the subscription planner for this supergraph; keeping the previous one');
+      }
+    },
+
+    /** Extra listeners on the WebSocket server: an `error` on a socket or the server must never go unhandled. */
+    attach(wss: WebSocketServer): void {
+      wss.on('error', (error) => logger.error({ err: error }, 'WebSocket server error'));
+      wss.on('connection', (socket) => {
+        socket.on('error', (error) => logger.debug({ err: { message: error.message } }, 'malformed WebSocket traffic; socket closed'));
+      });
+    },
+
+    /** Open sockets and active subscriptions (tests, readiness). */
+    stats: () => ({ connections: connections.size, subscriptions: activeSubscriptions }),
+
+    /**
+     * Shutdown, first step: refuse new sockets and subscriptions, complete every subscription (the client gets
+     * `complete`, the subgraph gets `complete`), and give graphql-ws a moment to send those messages. The caller then
+     * closes the sockets (graphql-ws's dispose: 1001 Going Away).
+     */
+    async drain(): Promise<void> {
+      phase = { kind: 'draining' };
+      const all = [...connections].flatMap((connection) => [...connection.subscriptions]);
+      for (const subscription of all) subscription.end('shutdown');
+      const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
+      const flushing = (c: Connection) => c.socket.readyState === WebSocket.OPEN && (Object.keys(c.ws.subscriptions).length > 0 || c.socket.bufferedAmount > 0);
+      while (Date.now() < deadline && [...connections].some(flushing)) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      if (all.length > 0) logger.info({ subscriptions: all.length, connections: connections.size }, 'completed every subscription for shutdown');
+    },
+
+    /** Shutdown, last step: stop listening for revocations. */
+    async close(): Promise<void> {
+      const feed = await revocationFeed;
+      await feed?.close();
+    },
+  };
+}
+
+export type SubscriptionServer = ReturnType<typeof createSubscriptionServer>;
+
+function requestIdOf(request: IncomingMessage): string {
+  const incoming = headerOf(request, 'x-request-id');
+  return incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+}
+
+function headerOf(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function stringParam(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Expiry (epoch ms) of an access token the authenticator has just verified. */
+function expiryOf(token: string): number | undefined {
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? exp * 1_000 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Child processes for the subscription scenarios: every service runs from its own process entry (src/main.ts
+ * through tsx), as in production, so a test can SIGKILL one mid-stream or SIGTERM the gateway and watch it exit.
+ * Logs are JSON lines (pino); they are kept for assertions (e.g. "subscription ended" with its reason).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
+
+export interface LogLine {
+  level?: string;
+  msg?: string;
+  [key: string]: unknown;
+}
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  /** GraphQL URL from the process's "… ready" log line. */
+  url: string;
+  /** Origin (scheme, host, port) of `url`. */
+  origin: string;
+  logs: LogLine[];
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first log line matching, waiting up to `timeoutMs`. */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** SIGTERM (clean stop), resolving with the exit; SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(): Promise<void>;
+}
+
+/** Starts `entry` (a path from the repository root) under tsx and waits for its "ready" log line. */
+export async function startProcess(name: string, entry: string, env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<ManagedProcess> {
+  const child = spawn(process.execPath, [TSX_CLI, entry], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_PRETTY: 'false', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  const stderr: string[] = [];
+  const watchers = new Set<(line: LogLine) => void>();
+  let buffer = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    buffer += chunk;
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    for (const text of lines) {
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        line = { msg: text };
+      }
+      logs.push(line);
+      for (const watcher of watchers) watcher(line);
+    }
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderr.push(chunk);
+    if (process.env.TEST_CHILD_STDERR) process.stderr.write(`[${name}] ${chunk}`);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+  const waitForLog = (match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> =>
+    new Promise((resolve, reject) => {
+      const found = logs.find(match);
+      if (found) return resolve(found);
+      const timer = setTimeout(() => {
+        watchers.delete(watcher);
+        reject(new Error(`${name}: no matching log line within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const watcher = (line: LogLine) => {
+        if (!match(line)) return;
+        clearTimeout(timer);
+        watchers.delete(watcher);
+        resolve(line);
+      };
+      watchers.add(watcher);
+    });
+
+  const ready = await Promise.race([
+    waitForLog((line) => typeof line.url === 'string' && typeof line.msg === 'string' && line.msg.endsWith('ready'), options.readyTimeoutMs ?? 60_000),
+    exited.then(({ code, signal }) => {
+      throw new Error(`${name} exited before it was ready (${code ?? signal}):\n${stderr.join('').slice(-3000)}\n${JSON.stringify(logs.slice(-5))}`);
+    }),
+  ]);
+  const url = ready.url as string;
+  return {
+    name,
+    child,
+    url,
+    origin: new URL(url).origin,
+    logs,
+    stderr,
+    exited,
+    waitForLog,
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Polls `probe` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+export async function eventually<T>(probe: () => Promise<T> | T, what: string, timeoutMs = 10_000, everyMs = 25): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await probe();
+    if (last) return last as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Reads one Prometheus sample (`name{labels} value`) from a /metrics endpoint; labels match as a subset. */
+export async function readMetric(origin: string, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const text = await (await fetch(`${origin}/metrics`)).text();
+  let total: number | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([A-Za-z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const present = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (!Object.entries(labels).every(([k, v]) => present[k] === v)) continue;
+    total = (total ?? 0) + Number(match[3]);
+  }
+  return total;
+}
