@@ -74,9 +74,15 @@ describe('argon2id', () => {
       await fn();
       return performance.now() - started;
     };
-    const real = await time(() => hasher.verify(hash, 'wrong password'));
-    const dummy = await time(() => hasher.verifyNothing('wrong password'));
-    expect(dummy).toBeGreaterThan(real * 0.4);
+    const median = async (fn: () => Promise<unknown>) => {
+      const runs: number[] = [];
+      for (let i = 0; i < 5; i++) runs.push(await time(fn));
+      return runs.sort((a, b) => a - b)[2]!;
+    };
+    const real = await median(() => hasher.verify(hash, 'wrong password'));
+    const dummy = await median(() => hasher.verifyNothing('wrong password'));
+    // Loose: the whole suite runs in parallel. Without the dummy hash the ratio would be near 0.
+    expect(dummy).toBeGreaterThan(real * 0.3);
   });
 });
 
