@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { createSessionStore, subscribeToSessionRevocations, type SessionRevokedEvent } from '@firefly/auth/sessions';
 import { createRedis } from '@firefly/redis';
 import {
@@ -163,6 +164,57 @@ describe('revocation takes effect on the very next request', () => {
     expect(codeOf(demote)).toBe('BAD_USER_INPUT');
     const suspend = await admin.client.call(`mutation($id: ID!) { setUserStatus(userId: $id, status: SUSPENDED) { id } }`, { id: admin.userId }, admin.accessToken);
     expect(codeOf(suspend)).toBe('BAD_USER_INPUT');
+  });
+});
+
+/** A graphql-ws connection to the gateway, acknowledged; resolves `closed` with the close code and reason. */
+async function openSocket(token: string, ip: string): Promise<{ socket: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
+  const socket = new WebSocket(sg.gatewayUrl.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { 'x-forwarded-for': ip } });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  await new Promise<void>((resolve, reject) => {
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+    socket.on('message', (data) => {
+      if ((JSON.parse(data.toString()) as { type: string }).type === 'connection_ack') resolve();
+    });
+    void closed.then(({ code, reason }) => reject(new Error(`closed before ack: ${code} ${reason}`)));
+  });
+  return { socket, closed };
+}
+
+describe('revocation reaches open graphql-ws connections', () => {
+  it('logout, revokeSession and suspension close the sockets of the affected sessions at once (4403)', async () => {
+    const client = clientOf(sg);
+    const account = await registerWithEmail(client);
+    const second = await signInAgain(clientOf(sg), account);
+    const third = await signInAgain(clientOf(sg), account);
+    const bystander = await registerWithEmail(clientOf(sg));
+    const sockets = {
+      first: await openSocket(account.accessToken, client.ip),
+      second: await openSocket(second.accessToken, client.ip),
+      third: await openSocket(third.accessToken, client.ip),
+      bystander: await openSocket(bystander.accessToken, client.ip),
+    };
+    const within = <T>(promise: Promise<T>) => Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('socket stayed open')), 3_000))]);
+
+    expectOk(await client.call(`mutation { logout }`, {}, account.accessToken));
+    expect(await within(sockets.first.closed)).toEqual({ code: 4403, reason: 'Session revoked' });
+
+    expectOk(await client.call(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: jwtPayload(second.accessToken).sid }, third.accessToken));
+    expect((await within(sockets.second.closed)).code).toBe(4403);
+
+    const suspend = `mutation($id: ID!) { setUserStatus(userId: $id, status: SUSPENDED) { id } }`;
+    expectOk(await admin.client.call(suspend, { id: account.user.id }, admin.accessToken));
+    expect((await within(sockets.third.closed)).code).toBe(4403);
+
+    expect(sockets.bystander.socket.readyState).toBe(WebSocket.OPEN);
+    sockets.bystander.socket.close();
+  });
+
+  it('refuses a revoked token at connection_init', async () => {
+    const client = clientOf(sg);
+    const account = await registerWithEmail(client);
+    expectOk(await client.call(`mutation { logout }`, {}, account.accessToken));
+    await expect(openSocket(account.accessToken, client.ip)).rejects.toThrow(/closed before ack: 44\d\d/);
   });
 });
 

@@ -20,6 +20,9 @@ export async function startIdentitySupergraph(options: { env?: Record<string, st
   const sg = await startSupergraph({
     ...(options.logger ? { logger: options.logger } : {}),
     env: {
+      // The gateway's graphql-ws server listens for revocations on this run's Redis prefix.
+      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+      ...(process.env.REDIS_KEY_PREFIX ? { REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX } : {}),
       SMS_PROVIDER: 'aliyun',
       ALIYUN_SMS_ENDPOINT: sms.url,
       ALIYUN_SMS_ACCESS_KEY_ID: sms.accessKeyId,
