@@ -6,7 +6,8 @@ import { closeRedis, createRedis, type Redis } from '@firefly/redis';
 import { createDb, type Db, type QueryEvent } from '@firefly/db';
 import { createLogger, type Logger } from '@firefly/logger';
 import { buildUserSubgraph, loadUserConfig } from '@firefly/subgraph-user';
-import { buildConversationSubgraph } from '@firefly/subgraph-conversation';
+import { buildConversationSubgraph, loadConversationConfig } from '@firefly/subgraph-conversation';
+import { startDashScopeSimulator, type DashScopeSimulator, type DashScopeSimulatorOptions } from '@firefly/dashscope/simulator';
 import { buildImageSubgraph } from '@firefly/subgraph-image';
 import { buildBillingSubgraph } from '@firefly/subgraph-billing';
 import { createGatewayServer, loadGatewayConfig } from '@firefly/gateway';
@@ -21,6 +22,8 @@ export interface Supergraph {
   redis: Redis;
   /** The access-token key the user subgraph signs with and the gateway verifies with (to craft bad tokens). */
   signingKey: SigningKey;
+  /** The DashScope simulator the conversation subgraph talks to. */
+  simulator: DashScopeSimulator;
   /** SQL statements sent by the subgraphs since the last `resetQueryLog()`. */
   queries: QueryEvent[];
   resetQueryLog(): void;
@@ -46,7 +49,7 @@ export function databaseUrl(): string {
  * Starts the four subgraphs and the gateway in this process, on free ports, against this run's database,
  * exactly as their main.ts files wire them (same builders, real HTTP between gateway and subgraphs).
  */
-export async function startSupergraph(options: { logger?: Logger; env?: Record<string, string> } = {}): Promise<Supergraph> {
+export async function startSupergraph(options: { logger?: Logger; env?: Record<string, string>; simulator?: DashScopeSimulatorOptions } = {}): Promise<Supergraph> {
   const logger = options.logger ?? createLogger({ service: 'e2e', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const internalTokenSecret = randomBytes(32).toString('hex');
   const queries: QueryEvent[] = [];
@@ -63,9 +66,14 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
       createCreditsClient({ url: billingUrl, secret: internalTokenSecret, service: 'user' }).grantSignupCredits(input),
   };
 
+  // The conversation subgraph generates through the DashScope simulator (fast tokens unless the test says otherwise).
+  const simulator = await startDashScopeSimulator({ tokenDelayMs: 5, ...options.simulator });
+  const conversationConfig = loadConversationConfig({ ...env, DASHSCOPE_BASE_URL: simulator.baseUrl, DASHSCOPE_API_KEY: simulator.apiKey, REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX });
+  const conversationCredits = createCreditsClient({ url: 'http://billing.invalid/graphql', secret: internalTokenSecret, service: 'conversation', fetch: (_url, init) => fetch(billingUrl, init) });
+
   const subgraphs = {
     user: await buildUserSubgraph({ ...common, redis, config: loadUserConfig(env), signingKeys: [key], signupGrant }),
-    conversation: await buildConversationSubgraph(common),
+    conversation: await buildConversationSubgraph({ ...common, redis, config: conversationConfig, credits: conversationCredits }),
     image: await buildImageSubgraph({ ...common, publicBaseUrl: 'http://127.0.0.1:4003/files' }),
     billing: await buildBillingSubgraph(common),
   };
@@ -99,6 +107,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
     internalTokenSecret,
     redis,
     signingKey: key,
+    simulator,
     queries,
     resetQueryLog: () => void queries.splice(0),
     async tokenFor(user) {
@@ -119,6 +128,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
       await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
       await db.$disconnect();
       await closeRedis(redis);
+      await simulator.close();
     },
   };
 }

@@ -4,6 +4,7 @@ import { createByIdLoader, parsePage, toConnection, type BaseContext, type PageA
 import { createConversationRepository } from './data/conversations.ts';
 import { createMessageRepository, type MessageRow } from './data/messages.ts';
 import { createChatModelRepository } from './data/models.ts';
+import type { ChatRuntime } from './domain/chat-runtime.ts';
 
 export interface ConversationDeps {
   db: ConversationDb;
@@ -26,7 +27,7 @@ function createPageLoader<T extends { createdAt: Date; id: string }>(fetch: (par
   );
 }
 
-export function createConversationContext(deps: ConversationDeps, base: BaseContext) {
+export function createConversationContext(deps: ConversationDeps & { chat: ChatRuntime }, base: BaseContext) {
   const conversations = createConversationRepository(deps.db, base.tenantId);
   const messages = createMessageRepository(deps.db, base.tenantId);
   const models = createChatModelRepository(deps.db);
@@ -35,6 +36,7 @@ export function createConversationContext(deps: ConversationDeps, base: BaseCont
     conversations,
     messages,
     models,
+    chat: deps.chat,
     loaders: {
       conversation: createByIdLoader(conversations.findByIds),
       message: createByIdLoader(messages.findByIds),

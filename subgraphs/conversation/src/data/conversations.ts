@@ -18,11 +18,25 @@ const select = {
   updatedAt: true,
 } as const;
 
+export interface ConversationFields {
+  title: string;
+  modelId: string;
+  systemPrompt: string | null;
+  temperature: number | null;
+  topP: number | null;
+  maxTokens: number | null;
+  enableSearch: boolean;
+}
+
 /** Conversations of one tenant; deleted ones (soft delete) are invisible. */
 export function createConversationRepository(db: ConversationDb, tenantId: string) {
   return {
     findByIds(ids: readonly string[]) {
       return db.conversation.findMany({ where: { tenantId, id: { in: [...ids] }, deletedAt: null }, select });
+    },
+    /** A user's live conversation, read fresh; null when missing, deleted or someone else's. */
+    findOwned(id: string, userId: string) {
+      return db.conversation.findFirst({ where: { tenantId, id, userId, deletedAt: null }, select });
     },
     /** A user's conversations, most recently created first. */
     listByUser(userId: string, page: Page) {
@@ -33,5 +47,20 @@ export function createConversationRepository(db: ConversationDb, tenantId: strin
         select,
       });
     },
+    create(id: string, userId: string, fields: ConversationFields) {
+      return db.conversation.create({ data: { id, tenantId, userId, ...fields }, select });
+    },
+    /** Updates a live conversation of `userId`; null when there is none. */
+    async update(id: string, userId: string, fields: Partial<ConversationFields>) {
+      const { count } = await db.conversation.updateMany({ where: { id, tenantId, userId, deletedAt: null }, data: fields });
+      return count === 1 ? db.conversation.findFirst({ where: { id, tenantId }, select }) : null;
+    },
+    /** Soft delete: the row stays (messages keep their billing record), every read hides it. */
+    async softDelete(id: string, userId: string): Promise<boolean> {
+      const { count } = await db.conversation.updateMany({ where: { id, tenantId, userId, deletedAt: null }, data: { deletedAt: new Date() } });
+      return count === 1;
+    },
   };
 }
+
+export type ConversationRepository = ReturnType<typeof createConversationRepository>;

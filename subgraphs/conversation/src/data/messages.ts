@@ -9,20 +9,30 @@ const select = {
   role: true,
   content: true,
   status: true,
+  replyToId: true,
   inputTokens: true,
   outputTokens: true,
   finishReason: true,
   error: true,
   creditsCharged: true,
+  reservationId: true,
   createdAt: true,
 } as const;
 
 export type MessageRow = Awaited<ReturnType<ReturnType<typeof createMessageRepository>['findByIds']>>[number];
+export type MessageStatus = MessageRow['status'];
+
+/** The longest `error` text the column holds. */
+const MAX_ERROR_LENGTH = 1_024;
 
 export function createMessageRepository(db: ConversationDb, tenantId: string) {
   return {
     findByIds(ids: readonly string[]) {
       return db.message.findMany({ where: { tenantId, id: { in: [...ids] }, conversation: { deletedAt: null } }, select });
+    },
+    /** One message, read fresh (no loader cache): the final state of a stream, a mutation's result. */
+    findById(id: string) {
+      return db.message.findFirst({ where: { tenantId, id, conversation: { deletedAt: null } }, select });
     },
     /** A conversation's messages, oldest first (newest last, api-contract.md). */
     listByConversation(conversationId: string, page: Page) {
@@ -44,5 +54,110 @@ export function createMessageRepository(db: ConversationDb, tenantId: string) {
       if (keys.length === 0) return [];
       return db.message.findMany({ where: { tenantId, OR: keys }, orderBy: { id: 'desc' }, select });
     },
+    /** History for a prompt: the newest `limit` messages before `before` (default: all), newest first. */
+    recentForContext(conversationId: string, limit: number, before?: Date) {
+      return db.message.findMany({
+        where: { tenantId, conversationId, ...(before ? { createdAt: { lt: before } } : {}) },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: limit,
+        select: { id: true, role: true, content: true, status: true, replyToId: true, createdAt: true },
+      });
+    },
+    /** The conversation's newest USER message. */
+    latestUserMessage(conversationId: string) {
+      return db.message.findFirst({ where: { tenantId, conversationId, role: 'USER' }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], select });
+    },
+    /** Answers to one question still being generated. */
+    streamingRepliesTo(userMessageId: string) {
+      return db.message.findMany({ where: { tenantId, replyToId: userMessageId, status: 'STREAMING' }, select: { id: true } });
+    },
+    /** Streaming answers of a conversation (to stop them when it is deleted). */
+    streamingIn(conversationId: string) {
+      return db.message.findMany({ where: { tenantId, conversationId, status: 'STREAMING' }, select: { id: true } });
+    },
   };
+}
+
+export type MessageRepository = ReturnType<typeof createMessageRepository>;
+
+export interface NewTurn {
+  tenantId: string;
+  userId: string;
+  conversationId: string;
+  /** Absent when regenerating (the question exists). */
+  question?: { id: string; content: string; createdAt: Date };
+  answer: { id: string; replyToId: string; reservationId: string; createdAt: Date };
+  /** Set the conversation's title when it has none yet. */
+  derivedTitle?: string;
+}
+
+/**
+ * Stores a turn in one transaction: the user message (unless regenerating), the STREAMING assistant message, and
+ * the conversation's `lastMessageAt` (and derived title, only while it has no title: a title the user set wins).
+ */
+export async function storeTurn(db: ConversationDb, turn: NewTurn): Promise<{ question: MessageRow | null; answer: MessageRow }> {
+  return db.$transaction(async (tx) => {
+    const question = turn.question
+      ? await tx.message.create({
+          data: {
+            id: turn.question.id,
+            tenantId: turn.tenantId,
+            conversationId: turn.conversationId,
+            userId: turn.userId,
+            role: 'USER',
+            content: turn.question.content,
+            status: 'COMPLETED',
+            createdAt: turn.question.createdAt,
+          },
+          select,
+        })
+      : null;
+    const answer = await tx.message.create({
+      data: {
+        id: turn.answer.id,
+        tenantId: turn.tenantId,
+        conversationId: turn.conversationId,
+        userId: turn.userId,
+        role: 'ASSISTANT',
+        content: '',
+        status: 'STREAMING',
+        replyToId: turn.answer.replyToId,
+        reservationId: turn.answer.reservationId,
+        createdAt: turn.answer.createdAt,
+      },
+      select,
+    });
+    await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId }, data: { lastMessageAt: turn.answer.createdAt } });
+    if (turn.derivedTitle) {
+      await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId, title: '' }, data: { title: turn.derivedTitle } });
+    }
+    return { question, answer };
+  });
+}
+
+export interface FinalState {
+  status: Exclude<MessageStatus, 'STREAMING'>;
+  content: string;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  finishReason: string | null;
+  error: string | null;
+  creditsCharged: number | null;
+}
+
+/**
+ * Writes a generation's end, only if the message is still STREAMING: of two finishers (the owner and a sweeper
+ * that took over) the first wins and the second changes nothing. Returns whether this call finished it.
+ */
+export async function finishMessage(db: ConversationDb, key: { tenantId: string; messageId: string }, state: FinalState): Promise<boolean> {
+  const result = await db.message.updateMany({
+    where: { id: key.messageId, tenantId: key.tenantId, status: 'STREAMING' },
+    data: { ...state, error: state.error === null ? null : state.error.slice(0, MAX_ERROR_LENGTH) },
+  });
+  return result.count === 1;
+}
+
+/** A message by id within a tenant, whatever its conversation's state (the sweeper's view). */
+export function findMessageForFinish(db: ConversationDb, key: { tenantId: string; messageId: string }) {
+  return db.message.findFirst({ where: { id: key.messageId, tenantId: key.tenantId }, select });
 }

@@ -1,8 +1,11 @@
 import type { ConversationContext } from '../context.ts';
 import type { ConversationRow } from '../data/conversations.ts';
+import { UNTITLED } from '../domain/derive-title.ts';
 
 export const Conversation = {
   __resolveReference: (reference: { id: string }, ctx: ConversationContext) => ctx.loaders.conversation.load(reference.id),
+  /** Untitled ('' in the row) until the first message names it. */
+  title: (conversation: ConversationRow) => conversation.title || UNTITLED,
   owner: (conversation: ConversationRow) => ({ __typename: 'User', id: conversation.userId }),
   model: (conversation: ConversationRow, _: unknown, ctx: ConversationContext) => ctx.loaders.model.load(conversation.modelId),
   parameters: (conversation: ConversationRow) => ({

@@ -1,7 +1,9 @@
 import { DateTimeScalar } from '@firefly/server-kit';
 import { Conversation } from './Conversation.ts';
 import { Message } from './Message.ts';
+import { Mutation } from './Mutation.ts';
 import { Query } from './Query.ts';
+import { Subscription } from './Subscription.ts';
 import { User } from './User.ts';
 
-export const resolvers = { DateTime: DateTimeScalar, Query, Conversation, Message, User };
+export const resolvers = { DateTime: DateTimeScalar, Query, Mutation, Subscription, Conversation, Message, User };

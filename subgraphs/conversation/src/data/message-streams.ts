@@ -1,0 +1,84 @@
+import type { Redis } from '@firefly/redis';
+import { redisKeys } from './redis-keys.ts';
+
+/**
+ * One event of a message's Redis Stream. The entry id is `0-<seq>`: Redis itself then guarantees the order and
+ * refuses a duplicate or out-of-order seq (XADD with an id not above the top fails), which is how a writer that
+ * lost its lease learns that someone else finished the message.
+ */
+export type StreamEntry =
+  | { seq: number; kind: 'delta'; delta: string; inputTokens: number | null; outputTokens: number | null }
+  | { seq: number; kind: 'done'; status: string };
+
+/** XADD refused the id: another writer got there first (the generation was taken over). */
+export class StreamConflictError extends Error {
+  override readonly name = 'StreamConflictError';
+}
+
+export function entryId(seq: number): string {
+  return `0-${seq}`;
+}
+
+export function seqOf(id: string): number {
+  const dash = id.indexOf('-');
+  return Number(id.slice(dash + 1));
+}
+
+/** Parses XRANGE / XREAD entries (`[id, [field, value, …]]`). */
+export function parseEntries(raw: readonly [string, string[]][]): StreamEntry[] {
+  return raw.map(([id, fields]) => {
+    const map = new Map<string, string>();
+    for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
+    const seq = seqOf(id);
+    if (map.has('done')) return { seq, kind: 'done', status: map.get('done')! };
+    const num = (name: string) => (map.has(name) ? Number(map.get(name)) : null);
+    return { seq, kind: 'delta', delta: map.get('d') ?? '', inputTokens: num('it'), outputTokens: num('ot') };
+  });
+}
+
+export interface MessageStreamStoreOptions {
+  /** TTL of a stream while it is written (a safety net; completion sets the retention). */
+  liveTtlSeconds: number;
+  /** TTL after the done event (STREAM_RETENTION_SECONDS). */
+  retentionSeconds: number;
+}
+
+/** Writes and reads the per-message Redis Streams. */
+export function createMessageStreamStore(redis: Redis, options: MessageStreamStoreOptions) {
+  async function add(messageId: string, seq: number, fields: (string | number)[], ttlSeconds: number): Promise<void> {
+    const key = redisKeys.stream(messageId);
+    try {
+      // Same key, same slot: a MULTI is fine under Cluster too.
+      await redis.multi().xadd(key, entryId(seq), ...fields).expire(key, ttlSeconds).exec().then(throwFirstError);
+    } catch (error) {
+      if (error instanceof Error && /equal or smaller than the target stream top item/i.test(error.message)) {
+        throw new StreamConflictError(`seq ${seq} of message ${messageId} was already written`);
+      }
+      throw error;
+    }
+  }
+
+  return {
+    appendDelta(messageId: string, seq: number, delta: string, usage: { inputTokens: number; outputTokens: number } | null) {
+      const fields: (string | number)[] = ['d', delta];
+      if (usage) fields.push('it', usage.inputTokens, 'ot', usage.outputTokens);
+      return add(messageId, seq, fields, options.liveTtlSeconds);
+    },
+    /** The last event; the stream then expires after the retention time. */
+    appendDone(messageId: string, seq: number, status: string) {
+      return add(messageId, seq, ['done', status], options.retentionSeconds);
+    },
+    async readAll(messageId: string): Promise<StreamEntry[]> {
+      return parseEntries((await redis.xrange(redisKeys.stream(messageId), '-', '+')) as [string, string[]][]);
+    },
+    async exists(messageId: string): Promise<boolean> {
+      return (await redis.exists(redisKeys.stream(messageId))) === 1;
+    },
+  };
+}
+
+export type MessageStreamStore = ReturnType<typeof createMessageStreamStore>;
+
+function throwFirstError(results: [Error | null, unknown][] | null): void {
+  for (const [error] of results ?? []) if (error) throw error;
+}

@@ -1,0 +1,140 @@
+import { badUserInput, notFound } from '@firefly/errors';
+import type { MessageRow } from '../data/messages.ts';
+import type { StreamEntry } from '../data/message-streams.ts';
+import type { ChatRuntime } from './chat-runtime.ts';
+import type { UserScope } from './scope.ts';
+
+/** One `messageStream` event (api-contract.md). */
+export interface MessageStreamEvent {
+  messageId: string;
+  seq: number;
+  delta: string;
+  done: boolean;
+  /** The final message on the `done` event; null on the others. */
+  message: MessageRow | null;
+}
+
+interface IteratorOptions {
+  runtime: ChatRuntime;
+  messageId: string;
+  afterSeq: number;
+  /** The stored message, read fresh. */
+  load: () => Promise<MessageRow | null>;
+  /** Start from a synthesized `done` (the stream expired from Redis; the stored message is the record). */
+  expired: boolean;
+}
+
+const DONE: IteratorResult<MessageStreamEvent> = { done: true, value: undefined };
+
+/**
+ * The iterator behind one `messageStream` subscription: entries of the shared stream reader, in seq order, until the
+ * `done` event (which carries the final message).
+ *
+ * `return()` acts at once — it unsubscribes from the shared reader (a local map update) and resolves a pending
+ * `next()` — which a native async generator suspended on an await cannot do (federated-subscriptions.md §4.4). It
+ * never touches the generation: unsubscribing only ends this client's stream.
+ *
+ * Safety net: if nothing arrives for a while, the stored message is checked; if it is no longer STREAMING (its
+ * `done` event was lost, e.g. the finisher died between the two writes) a `done` is synthesized, so a subscriber
+ * never waits forever.
+ */
+function createIterator(options: IteratorOptions): AsyncIterableIterator<MessageStreamEvent> {
+  const { runtime, messageId } = options;
+  const queue: StreamEntry[] = [];
+  let lastSeq = options.afterSeq;
+  let lastActivity = Date.now();
+  let wakeup: (() => void) | null = null;
+  let ended = false;
+
+  const wake = () => {
+    lastActivity = Date.now();
+    const resolve = wakeup;
+    wakeup = null;
+    resolve?.();
+  };
+  const synthesizeDone = () => queue.push({ seq: lastSeq + 1, kind: 'done', status: '' });
+
+  runtime.iterators.active += 1;
+  const unsubscribe = options.expired
+    ? () => {}
+    : runtime.hub.subscribe(messageId, options.afterSeq, (entries) => {
+        queue.push(...entries);
+        wake();
+      });
+  if (options.expired) synthesizeDone();
+
+  const idleMs = runtime.settings.streamIdleCheckMs;
+  const idleCheck = setInterval(() => {
+    if (ended || queue.length > 0 || Date.now() - lastActivity < idleMs) return;
+    options.load().then(
+      (message) => {
+        if (!ended && queue.length === 0 && message?.status !== 'STREAMING') {
+          synthesizeDone();
+          wake();
+        }
+      },
+      (error: unknown) => runtime.logger.warn({ err: error, messageId }, 'messageStream: could not check the stored message'),
+    );
+  }, idleMs);
+  idleCheck.unref();
+
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(idleCheck);
+    unsubscribe();
+    runtime.iterators.active -= 1;
+    wake();
+  };
+
+  const iterator: AsyncIterableIterator<MessageStreamEvent> = {
+    async next() {
+      for (;;) {
+        if (ended) return DONE;
+        const entry = queue.shift();
+        if (!entry) {
+          await new Promise<void>((resolve) => {
+            wakeup = resolve;
+          });
+          continue;
+        }
+        if (entry.seq <= lastSeq) continue;
+        lastSeq = entry.seq;
+        if (entry.kind === 'delta') return { done: false, value: { messageId, seq: entry.seq, delta: entry.delta, done: false, message: null } };
+        // The reader is no longer needed once `done` is here; the final message is read before it is handed out.
+        unsubscribe();
+        const message = await options.load();
+        end();
+        return { done: false, value: { messageId, seq: entry.seq, delta: '', done: true, message } };
+      }
+    },
+    async return() {
+      end();
+      return DONE;
+    },
+    async throw(error?: unknown) {
+      end();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
+
+/**
+ * messageStream(messageId, afterSeq): only the owner may follow a message (NOT_FOUND for anyone else, exactly as
+ * for a missing id). Replays events with seq > afterSeq, then follows live, and ends after `done`. When the
+ * stream already expired from Redis (STREAM_RETENTION_SECONDS after the end), the subscriber gets a single `done`
+ * event with the stored message.
+ */
+export async function watchMessageStream(scope: UserScope, messageId: string, afterSeq: number | null | undefined): Promise<AsyncIterableIterator<MessageStreamEvent>> {
+  if (afterSeq != null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw badUserInput('afterSeq must be a whole number of 0 or more', { field: 'afterSeq' });
+  const load = () => scope.messages.findById(messageId);
+  const message = await load();
+  if (!message || message.userId !== scope.userId) throw notFound('Message');
+  if (message.role !== 'ASSISTANT') throw badUserInput('Only assistant messages have a stream', { field: 'messageId' });
+  const expired = message.status !== 'STREAMING' && !(await scope.runtime.streams.exists(messageId));
+  return createIterator({ runtime: scope.runtime, messageId, afterSeq: afterSeq ?? 0, load, expired });
+}

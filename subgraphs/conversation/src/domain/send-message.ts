@@ -1,0 +1,93 @@
+import { badUserInput, conflict, notFound } from '@firefly/errors';
+import type { ConversationRow } from '../data/conversations.ts';
+import type { ChatModelRow } from '../data/models.ts';
+import { buildContext, inputBudgetOf, type HistoryMessage } from './build-context.ts';
+import { deriveTitle } from './derive-title.ts';
+import type { UserScope } from './scope.ts';
+import { startGeneration } from './start-generation.ts';
+import { maxOutputTokensOf } from './validate-conversation.ts';
+
+async function loadConversation(scope: UserScope, conversationId: string): Promise<{ conversation: ConversationRow; model: ChatModelRow }> {
+  const conversation = await scope.conversations.findOwned(conversationId, scope.userId);
+  if (!conversation) throw notFound('Conversation');
+  const model = await scope.models.findById(conversation.modelId);
+  if (!model || !model.active) {
+    throw badUserInput(`The conversation's model ${conversation.modelId} is no longer offered; switch it with updateConversation`, { field: 'modelId' });
+  }
+  return { conversation, model };
+}
+
+function validateContent(scope: UserScope, content: string): void {
+  if (content.trim() === '') throw badUserInput('content must not be empty', { field: 'content' });
+  const max = scope.runtime.settings.maxMessageChars;
+  if (content.length > max) throw badUserInput(`content must be at most ${max} characters`, { field: 'content', max });
+}
+
+/**
+ * sendMessage: checks the message against the model (BAD_USER_INPUT, field `content`), builds the prompt within the
+ * model's input budget, then reserves, stores and starts the answer (start-generation.ts). The first message of an
+ * untitled conversation names it.
+ */
+export async function sendMessage(scope: UserScope, input: { conversationId: string; content: string }) {
+  validateContent(scope, input.content);
+  const { conversation, model } = await loadConversation(scope, input.conversationId);
+  const history = await scope.messages.recentForContext(conversation.id, scope.runtime.settings.contextMaxMessages);
+  const context = buildContext({
+    systemPrompt: conversation.systemPrompt,
+    history: history as HistoryMessage[],
+    userContent: input.content,
+    budget: inputBudgetOf(model),
+  });
+  const stored = await startGeneration(scope.runtime, {
+    tenantId: scope.tenantId,
+    userId: scope.userId,
+    requestId: scope.requestId,
+    conversationId: conversation.id,
+    model,
+    parameters: conversation,
+    messages: context.messages,
+    inputTokens: context.inputTokens,
+    maxOutputTokens: maxOutputTokensOf(conversation, model),
+    question: { kind: 'new', content: input.content, derivedTitle: conversation.title === '' ? deriveTitle(input.content) : undefined },
+  });
+  return { userMessage: stored.question!, assistantMessage: stored.answer };
+}
+
+/**
+ * regenerateMessage: a new answer to the same question, given either the question or one of its answers. Only the
+ * latest turn can be regenerated (an answer to an older question would appear after newer turns), and not while
+ * an answer to it is still being generated (CONFLICT). The earlier answers stay; the prompt uses the history
+ * before the question, so the new answer is independent of them.
+ */
+export async function regenerateMessage(scope: UserScope, messageId: string) {
+  const target = await scope.messages.findById(messageId);
+  if (!target || target.userId !== scope.userId) throw notFound('Message');
+  const questionId = target.role === 'USER' ? target.id : target.replyToId;
+  if (!questionId) throw badUserInput('This message does not answer a question', { field: 'messageId' });
+  const { conversation, model } = await loadConversation(scope, target.conversationId);
+  const question = await scope.messages.latestUserMessage(conversation.id);
+  if (!question || question.id !== questionId) throw conflict('Only the answer to the latest message can be regenerated');
+  if ((await scope.messages.streamingRepliesTo(question.id)).length > 0) {
+    throw conflict('An answer to this message is still being generated; stop it first');
+  }
+  const history = await scope.messages.recentForContext(conversation.id, scope.runtime.settings.contextMaxMessages, question.createdAt);
+  const context = buildContext({
+    systemPrompt: conversation.systemPrompt,
+    history: history as HistoryMessage[],
+    userContent: question.content,
+    budget: inputBudgetOf(model),
+  });
+  const stored = await startGeneration(scope.runtime, {
+    tenantId: scope.tenantId,
+    userId: scope.userId,
+    requestId: scope.requestId,
+    conversationId: conversation.id,
+    model,
+    parameters: conversation,
+    messages: context.messages,
+    inputTokens: context.inputTokens,
+    maxOutputTokens: maxOutputTokensOf(conversation, model),
+    question: { kind: 'existing', id: question.id },
+  });
+  return stored.answer;
+}

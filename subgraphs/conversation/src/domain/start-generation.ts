@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { rateLimited } from '@firefly/errors';
+import type { ChatMessage } from '@firefly/dashscope';
+import type { GenerationRecord } from '../data/generation-registry.ts';
+import { storeTurn, type MessageRow } from '../data/messages.ts';
+import type { ChatRuntime } from './chat-runtime.ts';
+import type { Parameters } from './validate-conversation.ts';
+
+export interface GenerationStart {
+  tenantId: string;
+  userId: string;
+  requestId: string;
+  conversationId: string;
+  model: { id: string };
+  parameters: Parameters;
+  /** The prompt, already within the model's budget. */
+  messages: ChatMessage[];
+  /** Our estimate of its input tokens (an upper bound, token-estimate.ts). */
+  inputTokens: number;
+  maxOutputTokens: number;
+  /** A new question to store with the answer (sendMessage), or the existing one (regenerateMessage). */
+  question: { kind: 'new'; content: string; derivedTitle?: string } | { kind: 'existing'; id: string };
+}
+
+/**
+ * The part sendMessage and regenerateMessage share. Order matters:
+ * 1. take one of the user's concurrent-generation slots (RATE_LIMITED when none is free);
+ * 2. price the worst case (this prompt's input estimate + the answer's output cap) and reserve it —
+ *    INSUFFICIENT_CREDITS here means nothing was stored and DashScope was never called;
+ * 3. record the generation and its lease in Redis, *then* store the messages: a process dying between the two
+ *    leaves a lease the sweeper cleans up (releasing the hold), never a STREAMING row without a lease;
+ * 4. start generating in the background.
+ * Each step undoes the earlier ones when it fails.
+ */
+export async function startGeneration(runtime: ChatRuntime, start: GenerationStart): Promise<{ question: MessageRow | null; answer: MessageRow }> {
+  const { settings, registry, credits } = runtime;
+  const answerId = randomUUID();
+  const scope = { tenantId: start.tenantId, requestId: start.requestId };
+
+  if (!(await registry.acquireSlot(start.tenantId, start.userId, answerId, settings.maxConcurrentGenerationsPerUser))) {
+    throw rateLimited(
+      Math.ceil(settings.leaseMs / 1_000),
+      `At most ${settings.maxConcurrentGenerationsPerUser} answers can be generated at once; wait for one to finish or stop it`,
+    );
+  }
+
+  let reservationId: string;
+  try {
+    const worstCase = await credits.quoteChat({ ...scope, modelId: start.model.id, inputTokens: start.inputTokens, outputTokens: start.maxOutputTokens });
+    const reservation = await credits.reserve({
+      ...scope,
+      userId: start.userId,
+      amount: Math.max(1, worstCase),
+      referenceId: answerId,
+      ttlSeconds: settings.reservationTtlSeconds,
+      idempotencyKey: `chat-message:${answerId}`,
+    });
+    reservationId = reservation.id;
+  } catch (error) {
+    await registry.releaseSlot(start.tenantId, start.userId, answerId).catch(() => undefined);
+    throw error;
+  }
+
+  const record: GenerationRecord = {
+    messageId: answerId,
+    tenantId: start.tenantId,
+    userId: start.userId,
+    conversationId: start.conversationId,
+    modelId: start.model.id,
+    reservationId,
+  };
+  let stored: { question: MessageRow | null; answer: MessageRow };
+  try {
+    await registry.register(record, runtime.instanceId);
+    const now = Date.now();
+    const question = start.question.kind === 'new' ? { id: randomUUID(), content: start.question.content, createdAt: new Date(now) } : undefined;
+    const replyToId = start.question.kind === 'new' ? question!.id : start.question.id;
+    stored = await storeTurn(runtime.db, {
+      tenantId: start.tenantId,
+      userId: start.userId,
+      conversationId: start.conversationId,
+      question,
+      // One millisecond after the question, so "newest last" always shows the answer after it.
+      answer: { id: answerId, replyToId, reservationId, createdAt: new Date(now + 1) },
+      derivedTitle: start.question.kind === 'new' ? start.question.derivedTitle : undefined,
+    });
+  } catch (error) {
+    await Promise.allSettled([credits.release({ ...scope, reservationId }), registry.remove(record)]);
+    throw error;
+  }
+
+  runtime.runner.start({
+    record,
+    request: {
+      model: start.model.id,
+      messages: start.messages,
+      maxTokens: start.maxOutputTokens,
+      ...(start.parameters.temperature !== null ? { temperature: start.parameters.temperature } : {}),
+      ...(start.parameters.topP !== null ? { topP: start.parameters.topP } : {}),
+      enableSearch: start.parameters.enableSearch,
+    },
+  });
+  return stored;
+}

@@ -1,0 +1,23 @@
+import { internalError, isAppError } from '@firefly/errors';
+import type { ConversationContext } from '../context.ts';
+import { watchMessageStream, type MessageStreamEvent } from '../domain/message-stream-iterator.ts';
+import { userScope } from './util.ts';
+
+export const Subscription = {
+  messageStream: {
+    /**
+     * graphql-ws sends subscribe-time errors as they are (Apollo's formatError does not run on this path), so
+     * anything that is not one of our typed errors is masked here and logged.
+     */
+    subscribe: async (_: unknown, args: { messageId: string; afterSeq?: number | null }, ctx: ConversationContext) => {
+      try {
+        return await watchMessageStream(userScope(ctx), args.messageId, args.afterSeq);
+      } catch (error) {
+        if (isAppError(error)) throw error;
+        ctx.logger.error({ err: error }, 'messageStream could not start');
+        throw internalError();
+      }
+    },
+    resolve: (event: MessageStreamEvent) => event,
+  },
+};
