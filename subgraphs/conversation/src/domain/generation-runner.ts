@@ -1,5 +1,4 @@
 import { isDashScopeError, type ChatRequest, type DashScopeClient } from '@firefly/dashscope';
-import type { Logger } from '@firefly/logger';
 import type { GenerationRecord, GenerationRegistry } from '../data/generation-registry.ts';
 import { StreamConflictError, type MessageStreamStore } from '../data/message-streams.ts';
 import { DELIVERY_ERROR, describeUpstreamFailure, SHUTDOWN_ERROR, TIMEOUT_ERROR } from './describe-failure.ts';

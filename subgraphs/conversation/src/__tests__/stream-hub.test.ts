@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@firefly/logger';
+import { closeRedis, createRedis, type Redis } from '@firefly/redis';
+import { createMessageStreamStore, type StreamEntry } from '../data/message-streams.ts';
+import { createStreamHub, type StreamHub } from '../data/stream-hub.ts';
+
+// Real Redis (the vitest global setup provides REDIS_URL and this run's REDIS_KEY_PREFIX).
+let redis: Redis;
+let hub: StreamHub;
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+beforeAll(() => {
+  redis = createRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: `${process.env.REDIS_KEY_PREFIX ?? 'test:'}hub:`, name: 'stream-hub-test' });
+  hub = createStreamHub({ redis, instanceId: randomUUID(), logger, blockMs: 5_000 });
+});
+
+afterAll(async () => {
+  await hub.close();
+  await closeRedis(redis);
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the shared stream reader', () => {
+  it('gives every watcher the entries above its own cursor, in order and without gaps, however they join and leave', async () => {
+    const streams = createMessageStreamStore(redis, { liveTtlSeconds: 60, retentionSeconds: 60 });
+    const messageId = randomUUID();
+    const total = 120;
+    let written = 0;
+    const writer = (async () => {
+      for (let seq = 1; seq <= total; seq++) {
+        await streams.appendDelta(messageId, seq, `d${seq} `, { inputTokens: 5, outputTokens: seq });
+        written = seq;
+        if (seq % 3 === 0) await sleep(2);
+      }
+      await streams.appendDone(messageId, total + 1, 'COMPLETED');
+    })();
+
+    // Watchers join at random moments from random cursors; some leave early and come back from where they were.
+    const results = await Promise.all(
+      Array.from({ length: 25 }, async (_, i) => {
+        await sleep(Math.floor(Math.random() * 250));
+        const start = Math.floor(Math.random() * (written + 1));
+        const seen: StreamEntry[] = [];
+        let cursor = start;
+        const follow = (until: (entries: StreamEntry[]) => boolean) =>
+          new Promise<void>((resolve) => {
+            const stop = hub.subscribe(messageId, cursor, (entries) => {
+              seen.push(...entries);
+              cursor = entries.at(-1)!.seq;
+              if (until(seen)) {
+                stop();
+                resolve();
+              }
+            });
+          });
+        if (i % 3 === 0) {
+          await follow((s) => s.length >= 5);
+          await sleep(20);
+        }
+        await follow((s) => s.at(-1)?.kind === 'done');
+        return { start, seqs: seen.map((e) => e.seq) };
+      }),
+    );
+    await writer;
+    for (const { start, seqs } of results) {
+      expect(seqs).toEqual(Array.from({ length: total + 1 - start }, (_, k) => start + k + 1));
+    }
+    expect(hub.watcherCount()).toBe(0);
+  });
+
+  it('unsubscribing acts at once: no entry is delivered afterwards', async () => {
+    const streams = createMessageStreamStore(redis, { liveTtlSeconds: 60, retentionSeconds: 60 });
+    const messageId = randomUUID();
+    const received: number[] = [];
+    const stop = hub.subscribe(messageId, 0, (entries) => received.push(...entries.map((e) => e.seq)));
+    await streams.appendDelta(messageId, 1, 'a', null);
+    const deadline = Date.now() + 2_000;
+    while (received.length === 0 && Date.now() < deadline) await sleep(5);
+    stop();
+    expect(hub.watcherCount()).toBe(0);
+    await streams.appendDelta(messageId, 2, 'b', null);
+    await sleep(100);
+    expect(received).toEqual([1]);
+  });
+
+  it('closes promptly even while blocked on Redis', async () => {
+    const other = createStreamHub({ redis, instanceId: randomUUID(), logger, blockMs: 30_000 });
+    other.subscribe(randomUUID(), 0, () => undefined);
+    await sleep(50);
+    const started = Date.now();
+    await other.close();
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
