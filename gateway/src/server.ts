@@ -124,6 +124,15 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.MAX_BODY_BYTES });
   const wsServerCleanup = useServer(subscriptions.serverOptions, wsServer, config.SUBSCRIPTION_KEEPALIVE_MS);
   subscriptions.attach(wsServer);
+  // Complete every subscription (client and subgraph both get `complete`), then close the sockets (1001). Runs
+  // before Apollo's HTTP drain, whose Stopper half-closes at once every socket without a pending HTTP request —
+  // upgraded WebSocket sockets included — which would cut the `complete` messages off.
+  let webSocketsClosed: Promise<void> | undefined;
+  const closeWebSockets = () =>
+    (webSocketsClosed ??= (async () => {
+      await subscriptions.drain();
+      await wsServerCleanup.dispose();
+    })());
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -138,13 +147,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         async serverWillStart() {
-          return {
-            async drainServer() {
-              // Complete every subscription (client and subgraph both get `complete`), then close the sockets.
-              await subscriptions.drain();
-              await wsServerCleanup.dispose();
-            },
-          };
+          return { drainServer: closeWebSockets };
         },
       },
       rejectHttpSubscriptionsPlugin<GatewayContext>(),
@@ -226,7 +229,17 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     httpServer,
     metrics,
     listen: (port, host) => listenForGraphQL(httpServer, port, host),
-    stop: createStopper(httpServer, () => apollo.stop(), options.onStop),
+    stop: createStopper(
+      httpServer,
+      async () => {
+        await closeWebSockets();
+        await apollo.stop();
+      },
+      async () => {
+        await subscriptions.close();
+        await options.onStop?.();
+      },
+    ),
   };
 }
 

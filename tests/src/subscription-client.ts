@@ -113,8 +113,8 @@ export interface RawSocket {
 }
 
 /** A WebSocket with the graphql-transport-ws subprotocol and nothing else. */
-export function openRaw(url: string, protocol: string | string[] = 'graphql-transport-ws'): Promise<RawSocket> {
-  const socket = new WebSocket(url, protocol);
+export function openRaw(url: string, options: { protocol?: string | string[]; autoPong?: boolean } = {}): Promise<RawSocket> {
+  const socket = new WebSocket(url, options.protocol ?? 'graphql-transport-ws', { autoPong: options.autoPong ?? true });
   const messages: Array<Record<string, unknown>> = [];
   const watchers = new Set<() => void>();
   const closed = new Promise<CloseInfo>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));

@@ -1,14 +1,12 @@
 /**
  * Child processes for the subscription scenarios: every service runs from its own process entry (src/main.ts
- * through tsx), as in production, so a test can SIGKILL one mid-stream or SIGTERM the gateway and watch it exit.
+ * under the tsx loader), as in production, so a test can SIGKILL one mid-stream or SIGTERM the gateway and watch it exit.
  * Logs are JSON lines (pino); they are kept for assertions (e.g. "subscription ended" with its reason).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
 
 export interface LogLine {
   level?: string;
@@ -35,7 +33,9 @@ export interface ManagedProcess {
 
 /** Starts `entry` (a path from the repository root) under tsx and waits for its "ready" log line. */
 export async function startProcess(name: string, entry: string, env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<ManagedProcess> {
-  const child = spawn(process.execPath, [TSX_CLI, entry], {
+  // tsx as a loader in the one process, not its CLI: the CLI runs the script in a child of its own, so a signal
+  // sent by a test (SIGKILL, SIGSTOP) would hit the wrapper and leave the real server running.
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_PRETTY: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

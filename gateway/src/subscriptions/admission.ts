@@ -28,6 +28,8 @@ export type Admission =
       source: string;
       document: DocumentNode;
       operationName: string | undefined;
+      /** The operation's own name, for logs (whether or not the client sent operationName). */
+      displayName: string | undefined;
       /** Coerced variable values (defaults applied), as the subgraph fetches use them. */
       variables: Record<string, unknown>;
       /** Root field name. */
@@ -62,9 +64,19 @@ export function admitSubscription(
     return refused(badUserInput(operationName ? `Unknown operation named "${operationName}"` : 'The document must contain exactly one operation, or name one'));
   }
   if (operation.operation !== 'subscription') return refused(onlySubscriptions());
+  // Checked before validation: graphql-js 16's SingleFieldSubscriptionsRule throws (rather than reports) on a
+  // variable in a root @include/@skip, and the planner cannot serve one anyway (a Condition at the top, §4.2).
+  if (operation.selectionSet.selections.some((selection) => selection.directives?.some((d) => d.name.value === 'include' || d.name.value === 'skip'))) {
+    return refused(badUserInput('@skip and @include are not supported on the root field of a subscription'));
+  }
 
   const schema = planner.apiGraphQLSchema;
-  const validationErrors = validate(schema, document, [...specifiedRules, ...validationRules]);
+  let validationErrors: readonly GraphQLError[];
+  try {
+    validationErrors = validate(schema, document, [...specifiedRules, ...validationRules]);
+  } catch (error) {
+    validationErrors = [error instanceof GraphQLError ? error : new GraphQLError('The document could not be validated')];
+  }
   if (validationErrors.length > 0) return refused(...validationErrors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')));
 
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
@@ -83,6 +95,7 @@ export function admitSubscription(
     source: request.query,
     document,
     operationName,
+    displayName: operation.name?.value,
     variables: coerced.coerced,
     field: rootFieldName(operation),
     plan,

@@ -21,6 +21,8 @@ export interface FederatedSubscriptionOptions {
   field: string;
   source: string;
   operationName: string | undefined;
+  /** The operation's own name (logs). */
+  displayName: string | undefined;
   /** Coerced variable values. */
   variables: Record<string, unknown>;
   plan: SubscriptionPlan;
@@ -95,7 +97,7 @@ export class FederatedSubscription implements AsyncIterableIterator<ExecutionRes
     );
     options.metrics.subscriptionStarted(options.field);
     options.logger.info(
-      { subscriptionId: options.id, field: options.field, subgraph: options.plan.subgraph, operationName: options.operationName, entityFetches: options.plan.hasRest },
+      { subscriptionId: options.id, field: options.field, subgraph: options.plan.subgraph, operationName: options.displayName, entityFetches: options.plan.hasRest },
       'subscription started',
     );
   }
@@ -109,6 +111,7 @@ export class FederatedSubscription implements AsyncIterableIterator<ExecutionRes
     try {
       item = await this.queue.next();
     } catch (error) {
+      // fail() has already finished the subscription; the error goes to the client now.
       this.finish(this.endReason ?? 'internal_error');
       throw error;
     }
@@ -124,7 +127,7 @@ export class FederatedSubscription implements AsyncIterableIterator<ExecutionRes
       // executeQueryPlan turns fetch failures into errors in the result; a throw here is a bug on our side.
       this.options.logger.error({ err: error, subscriptionId: this.options.id }, 'resolving a subscription event failed');
       this.endReason ??= 'internal_error';
-      this.stopUpstream();
+      this.queue.close();
       this.finish(this.endReason);
       throw internalError();
     }
@@ -159,21 +162,28 @@ export class FederatedSubscription implements AsyncIterableIterator<ExecutionRes
     this.finish(this.endReason);
   }
 
-  /** Queued events are still delivered, then the client gets `error`. */
+  /**
+   * The upstream side is over with an error: queued events still go to the client, then `error`. Ended (logged,
+   * counted, upstream completed) now rather than when a slow or stalled client gets round to reading it.
+   */
   private fail(error: Error, reason: EndReason): void {
-    if (this.endReason === null) this.endReason = reason;
-    this.stopUpstream();
+    this.endReason ??= reason;
+    const queued = this.queue.size;
     this.queue.fail(error);
+    this.finish(this.endReason, queued);
   }
 
-  private finish(reason: EndReason): void {
+  /** Once: completes the upstream operation, and logs and counts the end. Leaves the queue to its owner. */
+  private finish(reason: EndReason, queued = 0): void {
     if (this.finished) return;
     this.finished = true;
     this.stopUpstream();
-    this.queue.close();
     this.options.metrics.subscriptionEnded(this.options.field, reason);
     const level = reason === 'internal_error' ? 'error' : reason === 'upstream_unavailable' || reason === 'slow_consumer' ? 'warn' : 'info';
-    this.options.logger[level]({ subscriptionId: this.options.id, field: this.options.field, reason, events: this.events, durationMs: Date.now() - this.startedAt }, 'subscription ended');
+    this.options.logger[level](
+      { subscriptionId: this.options.id, field: this.options.field, reason, events: this.events, ...(queued > 0 ? { queued } : {}), durationMs: Date.now() - this.startedAt },
+      'subscription ended',
+    );
     this.options.onEnded(this, reason);
   }
 

@@ -320,6 +320,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
       field: admission.field,
       source: admission.source,
       operationName: admission.operationName,
+      displayName: admission.displayName,
       variables: admission.variables,
       plan: admission.plan,
       planner: plannerOfSubscription,
