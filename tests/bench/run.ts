@@ -11,6 +11,8 @@ import { createRequire } from 'node:module';
 import autocannon from 'autocannon';
 import { createAccessTokenIssuer, createCredentialSigner, generateSigningKey } from '@firefly/auth';
 import { createDb } from '@firefly/db';
+import { createSessionStore } from '@firefly/auth/sessions';
+import { closeRedis, createRedis, type Redis } from '@firefly/redis';
 import { seed } from '@firefly/db/seed';
 import { createScratchDatabase } from '@firefly/db/testing';
 import { seedUserWithHistory } from '../src/fixtures.ts';
@@ -82,6 +84,7 @@ async function main() {
   await db.$disconnect();
 
   const secret = randomBytes(32).toString('hex');
+  const redisPrefix = `bench:${secret.slice(0, 8)}:`;
   const key = await generateSigningKey('bench');
   const ports = { user: 14101, conversation: 14102, image: 14103, billing: 14104, ours: 14100, stock: 14110 };
   const subgraphUrls = {
@@ -91,28 +94,36 @@ async function main() {
     BILLING_SUBGRAPH_URL: `http://127.0.0.1:${ports.billing}/graphql`,
   };
   const common = { DATABASE_URL: database.url, INTERNAL_TOKEN_SECRET: secret, NODE_ENV: 'test', LOG_LEVEL: 'warn' };
-  await startChild('tests/bench/subgraphs.ts', {
+  // Each subgraph runs as its own process from its real entry point, as in production.
+  const subgraphEnv = {
     ...common,
+    ...subgraphUrls,
+    REDIS_KEY_PREFIX: redisPrefix,
+    ACCESS_TOKEN_KEYS: JSON.stringify([key.privateJwk]),
     USER_SUBGRAPH_PORT: String(ports.user),
     CONVERSATION_SUBGRAPH_PORT: String(ports.conversation),
     IMAGE_SUBGRAPH_PORT: String(ports.image),
     BILLING_SUBGRAPH_PORT: String(ports.billing),
-  });
+  };
+  for (const name of ['user', 'conversation', 'image', 'billing'] as const) {
+    const child = spawn(process.execPath, [tsx, `subgraphs/${name}/src/main.ts`], { cwd: root, env: { ...process.env, ...subgraphEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+  }
+  await Promise.all([ports.user, ports.conversation, ports.image, ports.billing].map((port) => waitHealthy(port)));
 
   // (a) our gateway, started by its own process entry with production wiring.
   const ours = spawn(process.execPath, [tsx, 'gateway/src/main.ts'], {
     cwd: root,
-    env: { ...process.env, ...common, ...subgraphUrls, GATEWAY_PORT: String(ports.ours), ACCESS_TOKEN_KEYS: JSON.stringify([key.privateJwk]), REDIS_KEY_PREFIX: `bench:${secret.slice(0, 8)}:` },
+    env: { ...process.env, ...common, ...subgraphUrls, GATEWAY_PORT: String(ports.ours), ACCESS_TOKEN_KEYS: JSON.stringify([key.privateJwk]), REDIS_KEY_PREFIX: redisPrefix },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   children.push(ours);
   await waitHealthy(ports.ours);
-  const token = await createAccessTokenIssuer([key], { issuer: 'firefly', audience: 'firefly-api', ttlSeconds: 3600 }).issue({
-    userId: alice.user.id,
-    tenantId: 'default',
-    sessionId: 'bench-session',
-    roles: ['USER'],
-  });
+  // A live session, as login would create it: our gateway checks it in Redis on every request.
+  const redis = createRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: redisPrefix, name: 'bench' });
+  const session = { sessionId: 'bench-session', userId: alice.user.id, tenantId: 'default', roles: ['USER' as const], expiresAt: Date.now() + 3_600_000 };
+  await createSessionStore(redis).save(session);
+  const token = await createAccessTokenIssuer([key], { issuer: 'firefly', audience: 'firefly-api', ttlSeconds: 3600 }).issue(session);
 
   // (b) the stock gateway, with a credential for the same user signed once.
   const credential = await createCredentialSigner({ secret, issuer: 'gateway', ttlSeconds: 3600 })({
@@ -179,6 +190,18 @@ async function main() {
   writeFileSync(file, JSON.stringify(result, null, 2));
   console.log(`written to ${file.pathname}`);
   await database.drop();
+  await deleteKeys(redis, redisPrefix);
+  await closeRedis(redis);
+}
+
+async function deleteKeys(redis: Redis, prefix: string) {
+  // SCAN patterns see full key names; the client's keyPrefix applies to commands, so strip it before DEL.
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+  } while (cursor !== '0');
 }
 
 function median(values: number[]): number {
