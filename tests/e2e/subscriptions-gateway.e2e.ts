@@ -6,6 +6,7 @@
  * Two gateways: `main` with production defaults, `tuned` with short intervals and small limits so keep-alive,
  * session re-checks, limits and slow consumers can be watched within a test's time.
  */
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedUserWithHistory, type SeededUser } from '../src/fixtures.ts';
 import { codesOf, collect, connectClient, openRaw, type RawSocket, type TestClient } from '../src/subscription-client.ts';
@@ -392,7 +393,7 @@ describe('limits and protocol hygiene', () => {
     const s = await rawSignedIn(token, TUNED);
     s.send({ id: 'slow', type: 'subscribe', payload: { query: 'subscription { probeTicks(count: 2000, intervalMs: 1, payloadBytes: 65536) { seq filler } }' } });
     await s.next((m) => m.type === 'next');
-    const tcp = (s.socket as unknown as { _socket: import('node:net').Socket })._socket;
+    const tcp = (s.socket as unknown as { _socket: Socket })._socket;
     tcp.pause();
     await stack.gateways[TUNED]!.waitForLog((l) => l.msg === 'subscription ended' && l.reason === 'slow_consumer', 20_000);
     await noActiveIterators();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { GraphQLDataSource } from '@apollo/gateway';
-import type { ExecutionArgs, GraphQLError, ValidationRule } from 'graphql';
+import type { ExecutionArgs, GraphQLError, GraphQLSchema, ValidationRule } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import { decodeJwt } from 'jose';
 import WebSocket, { type WebSocketServer } from 'ws';
@@ -385,7 +385,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
     metrics,
 
     /** `ApolloGateway.onSchemaLoadOrUpdate`: a planner per supergraph; running subscriptions keep their own plan. */
-    onSchemaLoadOrUpdate({ apiSchema, coreSupergraphSdl }: { apiSchema: import('graphql').GraphQLSchema; coreSupergraphSdl: string }): void {
+    onSchemaLoadOrUpdate({ apiSchema, coreSupergraphSdl }: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }): void {
       try {
         planner = new SubscriptionPlanner(coreSupergraphSdl, apiSchema);
       } catch (error) {
