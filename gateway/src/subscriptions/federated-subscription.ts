@@ -201,7 +201,8 @@ export class FederatedSubscription implements AsyncIterableIterator<ExecutionRes
       } as unknown as GatewayGraphQLRequestContext<GatewayContext>;
       const result = await executeQueryPlan(plan.eventPlan, this.serviceMap, requestContext, operationContext, planner.supergraphSchema, planner.apiSchema);
       const errors = result.errors?.map((error) => nameEventService(error as GraphQLError, plan.subgraph));
-      return { data: result.data ?? null, ...(errors && errors.length > 0 ? { errors } : {}) } as ExecutionResult;
+      // `extensions.valueCompletion` (nulls the upstream data broke) passes through as it does for queries.
+      return { data: result.data ?? null, ...(errors && errors.length > 0 ? { errors } : {}), ...(result.extensions ? { extensions: result.extensions } : {}) } as ExecutionResult;
     } finally {
       this.current = undefined;
     }

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { Supergraph } from '@apollo/federation-internals';
+import type { GraphQLDataSource } from '@apollo/gateway';
+import type { ExecutionResult } from 'graphql';
+import { Registry } from 'prom-client';
+import { createLogger } from '@firefly/logger';
+import { admitSubscription } from '../admission.ts';
+import type { EndReason } from '../end-reason.ts';
+import { upstreamGone } from '../errors.ts';
+import { FederatedSubscription } from '../federated-subscription.ts';
+import { createSubscriptionMetrics } from '../metrics.ts';
+import { SubscriptionPlanner } from '../planner.ts';
+import type { UpstreamConnections, UpstreamSink } from '../upstream.ts';
+import { composeToySupergraph } from './toy-supergraph.ts';
+
+const sdl = composeToySupergraph();
+const planner = new SubscriptionPlanner(sdl, Supergraph.build(sdl).apiSchema().toGraphQLJSSchema());
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+/** Stands in for the upstream graphql-ws leg: the test pushes events through `sink`. */
+class FakeUpstream {
+  sink!: UpstreamSink;
+  payload: unknown;
+  unsubscribed = 0;
+  subscribe(_subgraph: string, payload: unknown, sink: UpstreamSink): () => void {
+    this.payload = payload;
+    this.sink = sink;
+    return () => void this.unsubscribed++;
+  }
+}
+
+function start(query: string, options: { variables?: Record<string, unknown>; maxQueuedEvents?: number } = {}) {
+  const admission = admitSubscription({ query, variables: options.variables ?? null }, planner, [], logger);
+  if (admission.kind !== 'admitted') throw new Error(JSON.stringify(admission.errors));
+  const upstream = new FakeUpstream();
+  const ended: EndReason[] = [];
+  const entityFetches: unknown[] = [];
+  const users: GraphQLDataSource = {
+    async process({ request }) {
+      entityFetches.push(request.variables);
+      const representations = (request.variables?.['representations'] ?? []) as Array<{ id: string }>;
+      return { data: { _entities: representations.map((r) => ({ __typename: 'User', name: `user ${r.id}` })) } };
+    },
+  };
+  const subscription = new FederatedSubscription({
+    id: '1',
+    field: admission.field,
+    source: admission.source,
+    operationName: admission.operationName,
+    displayName: admission.displayName,
+    variables: admission.variables,
+    plan: admission.plan,
+    planner,
+    operationContext: admission.operationContext,
+    dataSources: new Map([['users', users]]),
+    upstream: upstream as unknown as UpstreamConnections,
+    context: { identity: { kind: 'anonymous', tenantId: 'default', requestId: 'r' }, requestId: 'r', logger, credential: async () => 'credential' },
+    maxQueuedEvents: options.maxQueuedEvents ?? 100,
+    metrics: createSubscriptionMetrics(new Registry()),
+    logger,
+    onEnded: (_s, reason) => ended.push(reason),
+    returnReason: () => 'client_complete',
+  });
+  return { subscription, upstream, ended, entityFetches };
+}
+
+const tick = (n: number, userId = `u${n}`): ExecutionResult => ({ data: { ticks: { n, user: { __typename: 'User', id: userId } } } });
+
+describe('FederatedSubscription', () => {
+  it('opens only the primary upstream, with only the variables it uses', () => {
+    const { upstream } = start('subscription S($from: Int) { ticks(from: $from) { n } }', { variables: { from: 3, stray: 4 } });
+    expect(upstream.payload).toEqual({ query: 'subscription S__stream__0($from:Int){ticks(from:$from){n}}', operationName: 'S__stream__0', variables: { from: 3 } });
+  });
+
+  it('resolves each event with the other subgraphs\' fields and the client\'s shape', async () => {
+    const { subscription, upstream, entityFetches } = start('subscription { ticks { count: n user { name } } }');
+    // The primary operation keeps the client's aliases: events arrive keyed by response name.
+    upstream.sink.next({ data: { ticks: { count: 1, user: { __typename: 'User', id: 'u1' } } } });
+    upstream.sink.next({ data: { ticks: { count: 2, user: { __typename: 'User', id: 'u2' } } } });
+    expect(await subscription.next()).toEqual({ value: { data: { ticks: { count: 1, user: { name: 'user u1' } } } }, done: false });
+    expect(await subscription.next()).toEqual({ value: { data: { ticks: { count: 2, user: { name: 'user u2' } } } }, done: false });
+    expect(entityFetches).toEqual([{ representations: [{ __typename: 'User', id: 'u1' }] }, { representations: [{ __typename: 'User', id: 'u2' }] }]);
+    upstream.sink.complete();
+    expect(await subscription.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('return() releases a waiting next() and completes the upstream operation at once', async () => {
+    const { subscription, upstream, ended } = start('subscription { ticks { n } }');
+    const waiting = subscription.next();
+    await subscription.return();
+    expect(await waiting).toEqual({ value: undefined, done: true });
+    expect(upstream.unsubscribed).toBeGreaterThanOrEqual(1);
+    expect(ended).toEqual(['client_complete']);
+    // Late upstream events are ignored.
+    upstream.sink.next(tick(9));
+    expect(await subscription.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('passes value-completion problems through in extensions, as for queries', async () => {
+    const { subscription, upstream } = start('subscription { ticks { n } }');
+    upstream.sink.next({ data: { ticks: { n: null } } } as never);
+    const result = (await subscription.next()).value!;
+    expect(result.data).toBeNull();
+    expect(result.extensions?.['valueCompletion']).toEqual([expect.objectContaining({ message: expect.stringMatching(/non-nullable|null/i) })]);
+  });
+
+  it('names the real subgraph on errors of the primary event', async () => {
+    const { subscription, upstream } = start('subscription { ticks { n note } }');
+    upstream.sink.next({ data: { ticks: { n: 1, note: null } }, errors: [{ message: 'nope', path: ['ticks', 'note'], extensions: { code: 'FORBIDDEN' } }] } as never);
+    const result = (await subscription.next()).value!;
+    expect(result.data).toEqual({ ticks: { n: 1, note: null } });
+    expect(result.errors?.[0]).toMatchObject({ message: 'nope', path: ['ticks', 'note'], extensions: { code: 'FORBIDDEN', serviceName: 'stream' } });
+  });
+
+  it('ends a slow consumer past its queue bound: queued events first, then RATE_LIMITED, upstream completed', async () => {
+    const { subscription, upstream, ended } = start('subscription { ticks { n } }', { maxQueuedEvents: 2 });
+    upstream.sink.next(tick(1));
+    upstream.sink.next(tick(2));
+    upstream.sink.next(tick(3));
+    expect(ended).toEqual(['slow_consumer']);
+    expect(upstream.unsubscribed).toBe(1);
+    expect((await subscription.next()).value).toEqual({ data: { ticks: { n: 1 } } });
+    expect((await subscription.next()).value).toEqual({ data: { ticks: { n: 2 } } });
+    await expect(subscription.next()).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED', reason: 'SLOW_CONSUMER' } });
+  });
+
+  it('ends with UPSTREAM_UNAVAILABLE when the upstream leg fails', async () => {
+    const { subscription, upstream, ended } = start('subscription { ticks { n } }');
+    const waiting = subscription.next();
+    upstream.sink.error(upstreamGone('stream'), 'upstream_unavailable');
+    await expect(waiting).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_UNAVAILABLE', service: 'stream' } });
+    expect(ended).toEqual(['upstream_unavailable']);
+  });
+});
