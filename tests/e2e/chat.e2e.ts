@@ -172,6 +172,17 @@ describe('sendMessage and messageStream', () => {
     const tail = await readStream(client, assistantMessage.id, all.length - 3);
     expect(tail).toEqual(all.slice(-3));
     expect(joinDeltas(all)).toBe(all.at(-1)!.message!.content);
+
+    // Finished streams expire from Redis after STREAM_RETENTION_SECONDS (default 3600); the stored message stays the
+    // record, and a subscriber after that gets one `done` event carrying it.
+    const key = `chat:stream:{${assistantMessage.id}}`;
+    const ttl = await sg.redis.ttl(key);
+    expect(ttl).toBeGreaterThan(3_500);
+    expect(ttl).toBeLessThanOrEqual(3_600);
+    await sg.redis.del(key);
+    const expired = await readStream(client, assistantMessage.id);
+    expect(expired).toEqual([{ ...all.at(-1)!, seq: 1 }]);
+    expect((await readStream(client, assistantMessage.id, 7)).map((e) => [e.seq, e.done])).toEqual([[8, true]]);
   });
 
   it('unsubscribing ends the iterator at once and never stops the generation', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rateLimited } from '@firefly/errors';
+import { badUserInput, isAppError, rateLimited } from '@firefly/errors';
 import type { ChatMessage } from '@firefly/dashscope';
 import type { GenerationRecord } from '../data/generation-registry.ts';
 import { storeTurn, type MessageRow } from '../data/messages.ts';
@@ -46,7 +46,11 @@ export async function startGeneration(runtime: ChatRuntime, start: GenerationSta
 
   let reservationId: string;
   try {
-    const worstCase = await credits.quoteChat({ ...scope, modelId: start.model.id, inputTokens: start.inputTokens, outputTokens: start.maxOutputTokens });
+    const worstCase = await credits.quoteChat({ ...scope, modelId: start.model.id, inputTokens: start.inputTokens, outputTokens: start.maxOutputTokens }).catch((error: unknown) => {
+      // Billing answers NOT_FOUND for a model without a price: the conversation's model cannot be used.
+      if (isAppError(error) && error.code === 'NOT_FOUND') throw badUserInput(`The model ${start.model.id} cannot be used: it has no price`, { field: 'modelId' });
+      throw error;
+    });
     const reservation = await credits.reserve({
       ...scope,
       userId: start.userId,
