@@ -100,6 +100,8 @@ const processes: ProcessSpec[] = [
   { name: 'gateway', entry: 'gateway/dist/main.js', port: 4000 },
 ];
 
+const simulator: ProcessSpec = { name: 'dashscope-sim', entry: 'packages/dashscope/dist/main.js', port: 4010 };
+
 const children: ChildProcess[] = [];
 
 function startProcess(spec: ProcessSpec, index: number) {
@@ -171,6 +173,15 @@ run('migrating the database', 'npx', ['tsx', 'scripts/db-migrate.ts']);
 run('seeding the database', 'npx', ['tsx', 'scripts/db-seed.ts']);
 run('checking the supergraph is current', 'npx', ['tsx', 'scripts/compose.ts', '--check']);
 
+// Without a DashScope key, chat runs against the local simulator (the conversation subgraph's default without a
+// key is http://127.0.0.1:4010/api/v1). Production refuses this in the conversation subgraph's config.
+const useSimulator = !env.DASHSCOPE_API_KEY;
+if (useSimulator) {
+  if (env.NODE_ENV === 'production') fail('DASHSCOPE_API_KEY is not set; production never uses the DashScope simulator');
+  env.DASHSCOPE_SIMULATOR_PORT ??= String(simulator.port);
+  env.DASHSCOPE_SIMULATOR_HOST ??= '127.0.0.1';
+  processes.unshift(simulator);
+}
 processes.forEach((spec, index) => startProcess(spec, index));
 await Promise.all(processes.map((spec) => waitForHealth(spec)));
 
@@ -183,3 +194,9 @@ console.log(`
   Subgraphs                    user :4001 · conversation :4002 · image :4003 · billing :4004
 Press Ctrl-C to stop.
 `);
+if (useSimulator) {
+  console.log(`\x1b[33;1m
+  ⚠  DASHSCOPE_API_KEY is not set: chat and image generation use the local DashScope SIMULATOR on :4010.
+     Answers are generated locally, not by Qwen. Set DASHSCOPE_API_KEY (in .env) to use Alibaba Cloud DashScope.
+\x1b[0m`);
+}
