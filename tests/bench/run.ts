@@ -17,6 +17,13 @@ import { seed } from '@firefly/db/seed';
 import { createScratchDatabase } from '@firefly/db/testing';
 import { seedUserWithHistory } from '../src/fixtures.ts';
 
+// `npm run bench -- --streams`: the token-streaming benchmark through the gateway (tests/bench/streams.ts) instead.
+if (process.argv.includes('--streams')) {
+  const { runStreamsBench } = await import('./streams.ts');
+  await runStreamsBench();
+  process.exit(0);
+}
+
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);

@@ -32,10 +32,15 @@ export interface ManagedProcess {
 }
 
 /** Starts `entry` (a path from the repository root) under tsx and waits for its "ready" log line. */
-export async function startProcess(name: string, entry: string, env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<ManagedProcess> {
+export async function startProcess(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  options: { readyTimeoutMs?: number; /** Extra `node` flags, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */ nodeArgs?: string[] } = {},
+): Promise<ManagedProcess> {
   // tsx as a loader in the one process, not its CLI: the CLI runs the script in a child of its own, so a signal
   // sent by a test (SIGKILL, SIGSTOP) would hit the wrapper and leave the real server running.
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_PRETTY: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

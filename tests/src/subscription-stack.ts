@@ -37,6 +37,8 @@ export interface StackOptions {
   /** Extra environment for every process (e.g. DASHSCOPE_BASE_URL). */
   env?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
+  /** Extra `node` flags for the gateways (e.g. `--cpu-prof`). */
+  gatewayNodeArgs?: string[];
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
 }
 
@@ -136,7 +138,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const gateways: ManagedProcess[] = [];
     const addGateway = async (extra: Record<string, string> = {}) => {
-      const gateway = await startProcess(`gateway-${gateways.length + 1}`, 'gateway/src/main.ts', { ...gatewayEnv, ...extra });
+      const gateway = await startProcess(`gateway-${gateways.length + 1}`, 'gateway/src/main.ts', { ...gatewayEnv, ...extra }, { nodeArgs: options.gatewayNodeArgs ?? [] });
       started.push(gateway);
       gateways.push(gateway);
       return gateway;

@@ -1,0 +1,393 @@
+/**
+ * `npm run bench -- --streams` (or `tsx tests/bench/streams.ts`): token streaming through the gateway.
+ *
+ * Separate processes for the gateway and the user, billing and conversation subgraphs (tests/src/subscription-stack.ts),
+ * a scratch database, this run's Redis prefix, and DashScope simulators with a fixed inter-token delay (their own
+ * process, tests/src/subscription-simulators-main.ts). Between
+ * the conversation subgraph and the simulator sits a pass-through proxy in this process that timestamps every SSE
+ * event as it leaves the simulator, on the same clock as the clients here; each stream is tagged by a marker in its
+ * prompt. So for every token: latency = arrival at the client − emission by the simulator.
+ *
+ *   (a) one stream at a time: time to first token and per-token latency through gateway + subgraph versus reading
+ *       the simulator directly (the DashScope client of packages/dashscope through the same proxy), p50/p99;
+ *   (b) STREAMS_CONCURRENT (500) concurrent streams: tokens lost (must be 0), per-token latency p50/p99, the most
+ *       streams open at once, and the gateway's memory (RSS and heap, before/peak/after).
+ *
+ * Writes tests/bench/results/streams-<timestamp>.json. Env: STREAMS_SEQUENTIAL (30), STREAMS_CONCURRENT (500),
+ * STREAMS_USERS (100), STREAMS_TOKEN_DELAY_MS (30), STREAMS_DELTAS_SEQUENTIAL (40), STREAMS_DELTAS_CONCURRENT (400),
+ * STREAMS_RAMP_STEP_MS (16: one new stream every 16 ms).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { fileURLToPath } from 'node:url';
+import { createDashScopeClient } from '@firefly/dashscope';
+import { createDb } from '@firefly/db';
+import { seed } from '@firefly/db/seed';
+import { createScratchDatabase } from '@firefly/db/testing';
+import { collect, connectClient, type TestClient } from '../src/subscription-client.ts';
+import { createChatUser, type ChatUser } from '../src/subscription-chat.ts';
+import { readMetric, startProcess } from '../src/subscription-processes.ts';
+import { startStack, type Stack } from '../src/subscription-stack.ts';
+
+const SEQUENTIAL = Number(process.env.STREAMS_SEQUENTIAL ?? 30);
+const CONCURRENT = Number(process.env.STREAMS_CONCURRENT ?? 500);
+const USERS = Number(process.env.STREAMS_USERS ?? 100);
+const TOKEN_DELAY_MS = Number(process.env.STREAMS_TOKEN_DELAY_MS ?? 30);
+const DELTAS_SEQUENTIAL = Number(process.env.STREAMS_DELTAS_SEQUENTIAL ?? 40);
+const DELTAS_CONCURRENT = Number(process.env.STREAMS_DELTAS_CONCURRENT ?? 400);
+/** The concurrent streams start one every this many ms (sendMessage is the expensive part, not the stream). */
+const RAMP_STEP_MS = Number(process.env.STREAMS_RAMP_STEP_MS ?? 16);
+
+const STREAM = /* GraphQL */ `
+  subscription Bench($messageId: ID!) { messageStream(messageId: $messageId) { seq delta done message { content status } } }
+`;
+
+interface Emission {
+  at: number;
+  /** Answer length (UTF-16 units) once this event is out. */
+  cumulative: number;
+}
+
+/**
+ * Pass-through HTTP proxy in front of the simulators: forwards each chunk at once, then records when every SSE
+ * content event went out, per marker (`bench-a-<n>` → the short-answer simulator, `bench-b-<n>` → the long one).
+ */
+async function startTimingProxy(targets: { a: string; b: string }) {
+  const emissions = new Map<string, Emission[]>();
+  const agent = new Agent({ keepAlive: true, maxSockets: 2_000 });
+  const server: Server = createServer((req, res) => {
+    const body: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => body.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(body);
+      const marker = /bench-[ab]-\d+/.exec(raw.toString('utf8'))?.[0];
+      const target = new URL(marker?.startsWith('bench-b') ? targets.b : targets.a);
+      const upstream = httpRequest(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host }, agent },
+        (ures: IncomingMessage) => {
+          res.writeHead(ures.statusCode ?? 502, ures.headers);
+          const record = marker ? (emissions.get(marker) ?? emissions.set(marker, []).get(marker)!) : undefined;
+          const decoder = new StringDecoder('utf8');
+          let buffer = '';
+          let cumulative = 0;
+          ures.on('data', (chunk: Buffer) => {
+            res.write(chunk);
+            if (!record) return;
+            const at = performance.now();
+            buffer += decoder.write(chunk);
+            let end: number;
+            while ((end = buffer.search(/\r?\n\r?\n/)) !== -1) {
+              const event = buffer.slice(0, end);
+              buffer = buffer.slice(buffer.slice(end).match(/^\r?\n\r?\n/)![0].length + end);
+              const data = event.split(/\r?\n/).find((line) => line.startsWith('data:'));
+              if (!data) continue;
+              try {
+                const content = (JSON.parse(data.slice(5)) as { output?: { choices?: Array<{ message?: { content?: string } }> } }).output?.choices?.[0]?.message?.content ?? '';
+                if (content === '') continue;
+                cumulative += content.length;
+                record.push({ at, cumulative });
+              } catch {
+                // Not a JSON event (e.g. an error frame): nothing to time.
+              }
+            }
+          });
+          ures.on('end', () => res.end());
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      res.on('close', () => upstream.destroy());
+      upstream.end(raw);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/api/v1`,
+    emissions,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+type Proxy = Awaited<ReturnType<typeof startTimingProxy>>;
+
+/** Latency of each received delta: arrival − emission of the simulator event that completed that much text. */
+function tokenLatencies(arrivals: Array<{ at: number; cumulative: number }>, emitted: Emission[]): number[] {
+  const out: number[] = [];
+  let j = 0;
+  for (const arrival of arrivals) {
+    while (j < emitted.length && emitted[j]!.cumulative < arrival.cumulative) j++;
+    const emission = emitted[j];
+    if (emission) out.push(arrival.at - emission.at);
+  }
+  return out;
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+const summary = (values: number[]) => ({ samples: values.length, p50Ms: round(percentile(values, 50)), p99Ms: round(percentile(values, 99)), maxMs: round(Math.max(...values)) });
+const round = (n: number) => Math.round(n * 100) / 100;
+
+interface StreamRun {
+  ttftMs: number;
+  latencies: number[];
+  /** Seq gaps or text missing versus what the simulator emitted (must be 0). */
+  lostDeltas: number;
+  lostChars: number;
+  openedAt: number;
+  closedAt: number;
+}
+
+/** sendMessage through the gateway, then messageStream through the gateway; timings per token. */
+async function streamThroughGateway(stack: Stack, user: ChatUser, client: TestClient, marker: string, proxy: Proxy): Promise<StreamRun> {
+  const created = await stack.request('mutation { createConversation(input: {}) { id } }', { token: user.token });
+  const conversationId = created.body.data.createConversation.id as string;
+  const started = performance.now();
+  const sent = await stack.request('mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { assistantMessage { id } } }', {
+    token: user.token,
+    variables: { input: { conversationId, content: `${marker} Tell me a long story about fireflies over a summer lake` } },
+  });
+  if (sent.body.errors) throw new Error(`sendMessage failed: ${JSON.stringify(sent.body.errors)}`);
+  const messageId = sent.body.data.sendMessage.assistantMessage.id as string;
+  const sub = collect<{ messageStream: { seq: number; delta: string; done: boolean; message: { content: string; status: string } | null } }>(client.client, STREAM, { messageId });
+  const outcome = await sub.outcome;
+  if (outcome.kind !== 'complete') throw new Error(`stream ${marker} ended with ${JSON.stringify(outcome)}`);
+  const events = sub.results.map((r) => ({ ...r.data!.messageStream, at: r.receivedAt }));
+  let cumulative = 0;
+  const arrivals: Array<{ at: number; cumulative: number }> = [];
+  let gaps = 0;
+  events.forEach((event, i) => {
+    if (event.seq !== i + 1) gaps++;
+    if (event.delta === '') return;
+    cumulative += event.delta.length;
+    arrivals.push({ at: event.at, cumulative });
+  });
+  const emitted = proxy.emissions.get(marker) ?? [];
+  const final = events.at(-1);
+  const complete = final?.done === true;
+  // Whole answer present: no seq gap, the `done` event arrived, the deltas add up to the stored message, and
+  // nothing the simulator emitted is missing.
+  const mismatch = complete && final.message?.content !== events.map((e) => e.delta).join('') ? 1 : 0;
+  const lostChars = Math.max(0, (emitted.at(-1)?.cumulative ?? 0) - cumulative);
+  return {
+    ttftMs: (arrivals[0]?.at ?? Number.NaN) - started,
+    latencies: tokenLatencies(arrivals, emitted),
+    lostDeltas: gaps + (complete ? 0 : 1) + mismatch,
+    lostChars,
+    openedAt: arrivals[0]?.at ?? Number.NaN,
+    closedAt: final?.at ?? Number.NaN,
+  };
+}
+
+/** The same answer read straight from the simulator (through the same proxy) with our DashScope client. */
+async function streamDirect(proxy: Proxy, apiKey: string, marker: string): Promise<{ ttftMs: number; latencies: number[] }> {
+  const client = createDashScopeClient({ baseUrl: proxy.baseUrl, apiKey, maxRetries: 0 });
+  const started = performance.now();
+  const arrivals: Array<{ at: number; cumulative: number }> = [];
+  let cumulative = 0;
+  for await (const chunk of client.streamChat({ model: 'qwen-turbo', messages: [{ role: 'user', content: `${marker} Tell me a long story about fireflies over a summer lake` }] })) {
+    if (chunk.delta === '') continue;
+    cumulative += chunk.delta.length;
+    arrivals.push({ at: performance.now(), cumulative });
+  }
+  return { ttftMs: (arrivals[0]?.at ?? Number.NaN) - started, latencies: tokenLatencies(arrivals, proxy.emissions.get(marker) ?? []) };
+}
+
+/** Mean of the gateway's own per-event work (`gateway_subscription_event_duration_seconds`), in ms. */
+async function gatewayEventMeanMs(stack: Stack): Promise<number> {
+  const origin = stack.gateways[0]!.origin;
+  const sum = (await readMetric(origin, 'gateway_subscription_event_duration_seconds_sum')) ?? 0;
+  const count = (await readMetric(origin, 'gateway_subscription_event_duration_seconds_count')) ?? 0;
+  return count > 0 ? round((sum / count) * 1000) : Number.NaN;
+}
+
+async function gatewayMemory(stack: Stack) {
+  const origin = stack.gateways[0]!.origin;
+  return {
+    rssMb: round(((await readMetric(origin, 'process_resident_memory_bytes')) ?? 0) / 1_048_576),
+    heapUsedMb: round(((await readMetric(origin, 'nodejs_heap_size_used_bytes')) ?? 0) / 1_048_576),
+  };
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, run: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await run(items[index]!, index);
+      }
+    }),
+  );
+  return results;
+}
+
+export async function runStreamsBench(): Promise<void> {
+  const database = await createScratchDatabase('firefly_bench_streams');
+  const setupDb = createDb({ url: database.url, connectionLimit: 2 });
+  await seed(setupDb);
+  await setupDb.$disconnect();
+  process.env.DATABASE_URL = database.url;
+  process.env.REDIS_KEY_PREFIX = `bench:${randomBytes(4).toString('hex')}:`;
+
+  const simulators = await startProcess('simulators', 'tests/src/subscription-simulators-main.ts', {
+    SIM_TOKEN_DELAY_MS: String(TOKEN_DELAY_MS),
+    SIM_DELTAS_A: String(DELTAS_SEQUENTIAL),
+    SIM_DELTAS_B: String(DELTAS_CONCURRENT),
+  });
+  const ready = simulators.logs.find((l) => l.msg === 'simulators ready')!;
+  const apiKey = ready.apiKey as string;
+  const proxy = await startTimingProxy({ a: ready.a as string, b: ready.b as string });
+  let stack: Stack | undefined;
+  const clients: TestClient[] = [];
+  try {
+    stack = await startStack({
+      services: ['user', 'billing', 'conversation'],
+      env: { DASHSCOPE_BASE_URL: proxy.baseUrl, DASHSCOPE_API_KEY: apiKey, DATABASE_POOL_SIZE: '20', LOG_LEVEL: 'warn' },
+      // The "ready" line is the only info line a process must print; keep the rest quiet under load.
+      gatewayEnv: { LOG_LEVEL: 'info' },
+      // e.g. STREAMS_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under load.
+      gatewayNodeArgs: process.env.STREAMS_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+      serviceEnv: { conversation: { MAX_CONCURRENT_GENERATIONS_PER_USER: '50', LOG_LEVEL: 'info' }, user: { LOG_LEVEL: 'info' }, billing: { LOG_LEVEL: 'info' } },
+    });
+    const users = await mapLimit(Array.from({ length: USERS }, (_, i) => i), 10, () => createChatUser(stack!, 1_000_000));
+    console.log(`stack up: gateway ${stack.gateways[0]!.url}; ${USERS} users; simulator ${TOKEN_DELAY_MS} ms between tokens`);
+
+    // (a) one at a time, alternating gateway and direct so drift hits both alike. Two warm-up rounds first.
+    const seqClient = connectClient(stack.wsUrl(), { token: users[0]!.token });
+    clients.push(seqClient);
+    const gatewayRuns: StreamRun[] = [];
+    const directRuns: Array<{ ttftMs: number; latencies: number[] }> = [];
+    for (let i = -2; i < SEQUENTIAL; i++) {
+      const viaGateway = await streamThroughGateway(stack, users[0]!, seqClient, `bench-a-${1_000 + i}`, proxy);
+      const direct = await streamDirect(proxy, apiKey, `bench-a-${5_000 + i}`);
+      if (i < 0) continue;
+      gatewayRuns.push(viaGateway);
+      directRuns.push(direct);
+    }
+    const sequential = {
+      streams: SEQUENTIAL,
+      tokensPerStream: round(gatewayRuns.reduce((n, r) => n + r.latencies.length, 0) / SEQUENTIAL),
+      timeToFirstToken: {
+        gateway: summary(gatewayRuns.map((r) => r.ttftMs)),
+        direct: summary(directRuns.map((r) => r.ttftMs)),
+      },
+      perTokenLatency: {
+        gateway: summary(gatewayRuns.flatMap((r) => r.latencies)),
+        direct: summary(directRuns.flatMap((r) => r.latencies)),
+      },
+      added: {
+        ttftP50Ms: 0,
+        ttftP99Ms: 0,
+        perTokenP50Ms: 0,
+        perTokenP99Ms: 0,
+      },
+      lostDeltas: gatewayRuns.reduce((n, r) => n + r.lostDeltas, 0),
+      gatewayEventResolveMeanMs: await gatewayEventMeanMs(stack),
+    };
+    sequential.added = {
+      ttftP50Ms: round(sequential.timeToFirstToken.gateway.p50Ms - sequential.timeToFirstToken.direct.p50Ms),
+      ttftP99Ms: round(sequential.timeToFirstToken.gateway.p99Ms - sequential.timeToFirstToken.direct.p99Ms),
+      perTokenP50Ms: round(sequential.perTokenLatency.gateway.p50Ms - sequential.perTokenLatency.direct.p50Ms),
+      perTokenP99Ms: round(sequential.perTokenLatency.gateway.p99Ms - sequential.perTokenLatency.direct.p99Ms),
+    };
+    console.log('(a) sequential', JSON.stringify(sequential, null, 2));
+
+    // (b) CONCURRENT streams: one graphql-ws connection per user, CONCURRENT / USERS subscriptions on each.
+    const before = await gatewayMemory(stack);
+    const userClients = users.map((user) => {
+      const c = connectClient(stack!.wsUrl(), { token: user.token });
+      clients.push(c);
+      return c;
+    });
+    let peak = before;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        try {
+          const now = await gatewayMemory(stack!);
+          if (now.rssMb > peak.rssMb) peak = { ...now };
+        } catch (error) {
+          console.error(`memory sample failed: ${(error as Error).message} (${String((error as Error).cause)}); gateway exit ${stack!.gateways[0]!.child.exitCode}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+    const rampStarted = performance.now();
+    const dumpLogs = () => {
+      for (const p of [...stack!.gateways, ...Object.values(stack!.services).flat()]) {
+        console.error(`--- ${p.name} (exit ${p.child.exitCode}/${p.child.signalCode})\n${p.logs.filter((l) => process.env.STREAMS_DUMP_ALL || l.level !== 'info' || /ended|closed|refused/.test(String(l.msg))).slice(-25).map((l) => JSON.stringify(l).slice(0, 600)).join('\n')}\n${p.stderr.join('').slice(-1500)}`);
+      }
+    };
+    process.once('exit', () => undefined);
+    const runs = await mapLimit(Array.from({ length: CONCURRENT }, (_, i) => i), CONCURRENT, async (i) => {
+      // Staggered starts: streams last DELTAS_CONCURRENT × TOKEN_DELAY_MS (12 s), longer than the ramp (8 s), so
+      // they all overlap; `maxOpenAtOnce` reports how many actually did.
+      await new Promise((resolve) => setTimeout(resolve, i * RAMP_STEP_MS));
+      const user = users[i % USERS]!;
+      return streamThroughGateway(stack!, user, userClients[i % USERS]!, `bench-b-${i}`, proxy);
+    }).catch((error: unknown) => {
+      dumpLogs();
+      throw error;
+    });
+    sampling = false;
+    await sampler;
+    if (stack.gateways[0]!.child.exitCode !== null) throw new Error(`the gateway died: ${stack.gateways[0]!.stderr.join('').slice(-3000)}`);
+    const after = await gatewayMemory(stack);
+    // The most streams that were open (first token received, done not yet) at the same moment.
+    const edges = runs.flatMap((r) => [
+      [r.openedAt, 1],
+      [r.closedAt, -1],
+    ]) as Array<[number, number]>;
+    edges.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+    let open = 0;
+    let maxOpen = 0;
+    for (const [, delta] of edges) maxOpen = Math.max(maxOpen, (open += delta));
+    const concurrent = {
+      streams: CONCURRENT,
+      users: USERS,
+      tokensPerStream: round(runs.reduce((n, r) => n + r.latencies.length, 0) / CONCURRENT),
+      maxOpenAtOnce: maxOpen,
+      wallSeconds: round((performance.now() - rampStarted) / 1000),
+      tokensLost: { deltas: runs.reduce((n, r) => n + r.lostDeltas, 0), characters: runs.reduce((n, r) => n + r.lostChars, 0) },
+      timeToFirstToken: summary(runs.map((r) => r.ttftMs)),
+      perTokenLatency: summary(runs.flatMap((r) => r.latencies)),
+      addedPerTokenP99VsDirectMs: 0,
+      gatewayEventResolveMeanMs: await gatewayEventMeanMs(stack),
+      gatewayMemory: { before, peak, after },
+    };
+    concurrent.addedPerTokenP99VsDirectMs = round(concurrent.perTokenLatency.p99Ms - sequential.perTokenLatency.direct.p99Ms);
+    console.log('(b) concurrent', JSON.stringify(concurrent, null, 2));
+
+    const result = { at: new Date().toISOString(), tokenDelayMs: TOKEN_DELAY_MS, sequential, concurrent, targets: { addedPerTokenP50Ms: '< 5', tokensLost: 0 } };
+    console.log(
+      `\nadded per-token latency p50 ${sequential.added.perTokenP50Ms} ms (target < 5), p99 ${sequential.added.perTokenP99Ms} ms; ` +
+        `TTFT added p50 ${sequential.added.ttftP50Ms} ms; ${CONCURRENT} streams: ${concurrent.tokensLost.deltas} deltas / ${concurrent.tokensLost.characters} characters lost, ` +
+        `p99 ${concurrent.perTokenLatency.p99Ms} ms, gateway RSS peak ${peak.rssMb} MB (before ${before.rssMb} MB)`,
+    );
+    const dir = new URL('results/', import.meta.url);
+    mkdirSync(dir, { recursive: true });
+    const file = new URL(`streams-${result.at.replace(/[:.]/g, '-')}.json`, dir);
+    writeFileSync(file, JSON.stringify(result, null, 2));
+    console.log(`written to ${file.pathname}`);
+  } finally {
+    await Promise.all(clients.map((c) => c.dispose()));
+    await stack?.stop();
+    await proxy.close();
+    await simulators.stop();
+    await database.drop();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  await runStreamsBench();
+}
