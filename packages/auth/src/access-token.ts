@@ -84,9 +84,19 @@ export function createAccessTokenIssuer(keys: SigningKey[], options: AccessToken
  * Verifies signature (only EdDSA; `alg: none` and HMAC confusion are refused), expiry, issuer and audience,
  * and that the key id is one of ours. Every failure is UNAUTHENTICATED with a generic message.
  */
-export function createAccessTokenVerifier(jwks: JSONWebKeySet, options: AccessTokenOptions) {
+export function createAccessTokenVerifier(jwks: JSONWebKeySet, options: AccessTokenOptions & { cacheSize?: number }) {
   const keySet = createLocalJWKSet(jwks);
+  // A client sends the same token on every request for 15 minutes; re-checking its Ed25519 signature each time
+  // is the most expensive step of authentication. Verified tokens are remembered until they expire (bounded,
+  // oldest dropped first). Revocation is unaffected: the session is checked on every request by the caller.
+  const cache = new Map<string, { claims: AccessClaims; expiresAtMs: number }>();
+  const cacheSize = options.cacheSize ?? 10_000;
   return async function verifyAccessToken(token: string): Promise<AccessClaims> {
+    const cached = cache.get(token);
+    if (cached) {
+      if (cached.expiresAtMs > Date.now()) return cached.claims;
+      cache.delete(token);
+    }
     try {
       const { payload } = await jwtVerify(token, keySet, {
         algorithms: [ACCESS_TOKEN_ALGORITHM],
@@ -96,7 +106,12 @@ export function createAccessTokenVerifier(jwks: JSONWebKeySet, options: AccessTo
       });
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is Role => ROLES.includes(r as Role)) : [];
       if (typeof payload.sub !== 'string' || typeof payload.tid !== 'string' || typeof payload.sid !== 'string') throw new Error('claims');
-      return { userId: payload.sub, tenantId: payload.tid, sessionId: payload.sid, roles };
+      const claims: AccessClaims = { userId: payload.sub, tenantId: payload.tid, sessionId: payload.sid, roles };
+      if (typeof payload.exp === 'number' && cacheSize > 0) {
+        if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
+        cache.set(token, { claims, expiresAtMs: payload.exp * 1000 });
+      }
+      return claims;
     } catch {
       throw unauthenticated('Invalid or expired access token');
     }
