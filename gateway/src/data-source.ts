@@ -1,3 +1,4 @@
+import makeFetchHappen from 'make-fetch-happen';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { CREDENTIAL_HEADER } from '@firefly/auth';
@@ -22,7 +23,10 @@ export class CredentialedDataSource extends RemoteGraphQLDataSource<GatewayConte
   constructor(options: CredentialedDataSourceOptions) {
     super({
       url: options.url,
-      fetcher: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(options.timeoutMs) } as RequestInit) as never,
+      // The data source's own default fetcher (make-fetch-happen with unbounded keep-alive sockets, no retries),
+      // plus a per-request timeout. Node's global fetch with AbortSignal.timeout() costs noticeably more CPU per
+      // subgraph call (web streams, a transferable signal per request).
+      fetcher: makeFetchHappen.defaults({ maxSockets: Infinity, retry: false, timeout: options.timeoutMs }) as never,
     });
     this.serviceName = options.name;
   }

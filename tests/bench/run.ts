@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { createAccessTokenIssuer, createCredentialSigner, generateSigningKey } from '@firefly/auth';
 import { createDb } from '@firefly/db';
@@ -27,7 +27,9 @@ if (process.argv.includes('--streams')) {
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const tsx = createRequire(import.meta.url).resolve('tsx/cli');
+// `node --import tsx` (not the tsx CLI, which forks a second process) so each child's pid is the process doing the
+// work, and its CPU time can be read from /proc.
+const tsxLoader = ['--import', 'tsx'];
 const root = new URL('../../', import.meta.url);
 
 const QUERY = /* GraphQL */ `
@@ -39,13 +41,13 @@ const QUERY = /* GraphQL */ `
 `;
 
 const children: ChildProcess[] = [];
-function startChild(script: string, env: Record<string, string>): Promise<void> {
+function startChild(script: string, env: Record<string, string>): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsx, script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...tsxLoader, script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
-      if (chunk.includes('ready')) resolve();
+      if (chunk.includes('ready')) resolve(child);
     });
     child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
@@ -65,13 +67,23 @@ async function waitHealthy(port: number) {
 
 interface Measurement {
   requestsPerSecond: number;
+  /** CPU time the gateway process itself spent per request (user + system): the gateway's own cost, free of the
+   * noise that other processes on the machine add to throughput figures. */
+  gatewayCpuMsPerRequest: number;
   p50Ms: number;
   p99Ms: number;
   errors: number;
   non2xx: number;
 }
 
-async function measure(url: string, headers: Record<string, string>, seconds: number): Promise<Measurement> {
+/** utime + stime of a process in milliseconds (Linux /proc; clock ticks are 100 per second). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function measure(url: string, headers: Record<string, string>, seconds: number, pid: number): Promise<Measurement> {
+  const cpuBefore = cpuMs(pid);
   const result = await autocannon({
     url,
     method: 'POST',
@@ -80,7 +92,8 @@ async function measure(url: string, headers: Record<string, string>, seconds: nu
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query: QUERY }),
   });
-  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+  const gatewayCpuMsPerRequest = (cpuMs(pid) - cpuBefore) / Math.max(1, result.requests.total);
+  return { requestsPerSecond: result.requests.average, gatewayCpuMsPerRequest, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
 }
 
 async function main() {
@@ -113,13 +126,15 @@ async function main() {
     BILLING_SUBGRAPH_PORT: String(ports.billing),
   };
   for (const name of ['user', 'conversation', 'image', 'billing'] as const) {
-    const child = spawn(process.execPath, [tsx, `subgraphs/${name}/src/main.ts`], { cwd: root, env: { ...process.env, ...subgraphEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...tsxLoader, `subgraphs/${name}/src/main.ts`], { cwd: root, env: { ...process.env, ...subgraphEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(child);
   }
   await Promise.all([ports.user, ports.conversation, ports.image, ports.billing].map((port) => waitHealthy(port)));
 
   // (a) our gateway, started by its own process entry with production wiring.
-  const ours = spawn(process.execPath, [tsx, 'gateway/src/main.ts'], {
+  // BENCH_PROFILE=1 writes a V8 CPU profile of our gateway to tests/bench/results/profiles/ when it exits.
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=tests/bench/results/profiles'] : [];
+  const ours = spawn(process.execPath, [...profile, ...tsxLoader, 'gateway/src/main.ts'], {
     cwd: root,
     env: { ...process.env, ...common, ...subgraphUrls, GATEWAY_PORT: String(ports.ours), ACCESS_TOKEN_KEYS: JSON.stringify([key.privateJwk]), REDIS_KEY_PREFIX: redisPrefix },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -141,11 +156,11 @@ async function main() {
     roles: ['USER'],
     sessionId: 'bench-session',
   });
-  await startChild('tests/bench/stock-gateway.ts', { ...subgraphUrls, GATEWAY_PORT: String(ports.stock), STATIC_CREDENTIAL: credential });
+  const stock = await startChild('tests/bench/stock-gateway.ts', { ...subgraphUrls, GATEWAY_PORT: String(ports.stock), STATIC_CREDENTIAL: credential });
 
   const targets = {
-    ours: { url: `http://127.0.0.1:${ports.ours}/graphql`, headers: { authorization: `Bearer ${token}` } },
-    stock: { url: `http://127.0.0.1:${ports.stock}/`, headers: {} },
+    ours: { url: `http://127.0.0.1:${ports.ours}/graphql`, headers: { authorization: `Bearer ${token}` }, pid: ours.pid! },
+    stock: { url: `http://127.0.0.1:${ports.stock}/`, headers: {}, pid: stock.pid! },
   };
   // Both answer the query identically before anything is timed.
   for (const [name, target] of Object.entries(targets)) {
@@ -155,20 +170,24 @@ async function main() {
   }
 
   console.log(`warming up; then ${ROUNDS} alternating rounds of ${DURATION}s, ${CONNECTIONS} connections`);
-  await measure(targets.ours.url, targets.ours.headers, 3);
-  await measure(targets.stock.url, targets.stock.headers, 3);
+  await measure(targets.ours.url, targets.ours.headers, 3, targets.ours.pid);
+  await measure(targets.stock.url, targets.stock.headers, 3, targets.stock.pid);
   const rounds: Array<{ ours: Measurement; stock: Measurement }> = [];
   for (let round = 0; round < ROUNDS; round++) {
     const first = round % 2 === 0 ? 'ours' : 'stock';
     const second = first === 'ours' ? 'stock' : 'ours';
-    const a = await measure(targets[first].url, targets[first].headers, DURATION);
-    const b = await measure(targets[second].url, targets[second].headers, DURATION);
+    const a = await measure(targets[first].url, targets[first].headers, DURATION, targets[first].pid);
+    const b = await measure(targets[second].url, targets[second].headers, DURATION, targets[second].pid);
     rounds.push(first === 'ours' ? { ours: a, stock: b } : { ours: b, stock: a });
-    console.log(`round ${round + 1}: ours ${a.requestsPerSecond.toFixed(0)} req/s · stock ${b.requestsPerSecond.toFixed(0)} req/s (${first} first)`);
+    const r = rounds.at(-1)!;
+    console.log(
+      `round ${round + 1}: ours ${r.ours.requestsPerSecond.toFixed(0)} req/s ${r.ours.gatewayCpuMsPerRequest.toFixed(2)} CPU ms/req · stock ${r.stock.requestsPerSecond.toFixed(0)} req/s ${r.stock.gatewayCpuMsPerRequest.toFixed(2)} CPU ms/req (${first} first)`,
+    );
   }
 
   const summary = (pick: 'ours' | 'stock') => ({
     requestsPerSecond: median(rounds.map((r) => r[pick].requestsPerSecond)),
+    gatewayCpuMsPerRequest: median(rounds.map((r) => r[pick].gatewayCpuMsPerRequest)),
     p50Ms: median(rounds.map((r) => r[pick].p50Ms)),
     p99Ms: median(rounds.map((r) => r[pick].p99Ms)),
     errors: rounds.reduce((n, r) => n + r[pick].errors + r[pick].non2xx, 0),
@@ -182,15 +201,20 @@ async function main() {
     ours: summary('ours'),
     stock: summary('stock'),
     throughputRatio: 0,
+    gatewayCpuRatio: 0,
   };
   result.throughputRatio = result.ours.requestsPerSecond / result.stock.requestsPerSecond;
+  result.gatewayCpuRatio = result.ours.gatewayCpuMsPerRequest / result.stock.gatewayCpuMsPerRequest;
 
-  console.log('\n               req/s     p50 ms   p99 ms   errors');
+  console.log('\n               req/s     p50 ms   p99 ms   errors   gateway CPU ms/req');
   for (const name of ['ours', 'stock'] as const) {
     const s = result[name];
-    console.log(`${name.padEnd(12)} ${s.requestsPerSecond.toFixed(0).padStart(7)} ${String(s.p50Ms).padStart(9)} ${String(s.p99Ms).padStart(8)} ${String(s.errors).padStart(8)}`);
+    console.log(
+      `${name.padEnd(12)} ${s.requestsPerSecond.toFixed(0).padStart(7)} ${String(s.p50Ms).padStart(9)} ${String(s.p99Ms).padStart(8)} ${String(s.errors).padStart(8)} ${s.gatewayCpuMsPerRequest.toFixed(2).padStart(12)}`,
+    );
   }
   console.log(`\nthroughput ratio ours/stock: ${result.throughputRatio.toFixed(3)}x (target ≥ 1.0x)`);
+  console.log(`gateway CPU per request ours/stock: ${result.gatewayCpuRatio.toFixed(3)}x (lower is better)`);
   const dir = new URL('results/', import.meta.url);
   mkdirSync(dir, { recursive: true });
   const file = new URL(`${result.at.replace(/[:.]/g, '-')}.json`, dir);

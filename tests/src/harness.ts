@@ -11,6 +11,7 @@ import { startDashScopeSimulator, type DashScopeSimulator, type DashScopeSimulat
 import { buildImageSubgraph } from '@firefly/subgraph-image';
 import { buildBillingSubgraph } from '@firefly/subgraph-billing';
 import { createGatewayServer, loadGatewayConfig } from '@firefly/gateway';
+import type { SubgraphServer } from '@firefly/server-kit';
 import { createTokenAuthenticator } from '@firefly/gateway/auth';
 
 export interface Supergraph {
@@ -24,6 +25,8 @@ export interface Supergraph {
   signingKey: SigningKey;
   /** The DashScope simulator the conversation subgraph talks to. */
   simulator: DashScopeSimulator;
+  /** The running subgraph servers (e.g. to stop one and watch the gateway cope). */
+  servers: Record<'user' | 'conversation' | 'image' | 'billing', SubgraphServer>;
   /** SQL statements sent by the subgraphs since the last `resetQueryLog()`. */
   queries: QueryEvent[];
   resetQueryLog(): void;
@@ -103,6 +106,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
   return {
     gatewayUrl,
     subgraphUrls,
+    servers: subgraphs,
     db,
     internalTokenSecret,
     redis,
