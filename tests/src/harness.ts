@@ -89,6 +89,9 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
   billingUrl = subgraphUrls.billing;
 
   const config = loadGatewayConfig({
+    // This run's Redis and key prefix (sessions, revocation channel), unless a test overrides them.
+    REDIS_URL: process.env.REDIS_URL,
+    REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX,
     ...env,
     // Tests play clients behind a proxy on localhost: X-Forwarded-For picks the client IP (rate limits, SMS caps).
     TRUST_PROXY: 'loopback',
