@@ -13,6 +13,12 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /**
+ * Every variable name some configuration of this process has been parsed with. Lets a test hold `.env.example`
+ * to the code: each variable read must be documented there, and each documented one must be read.
+ */
+export const knownVariables = new Set<string>();
+
+/**
  * Parses the environment once into a frozen, typed object. Empty strings count as unset, so `.env` files with
  * `FOO=` fall back to the default. Error messages name the variable and the expected form, never its value
  * (it may be a secret).
@@ -20,6 +26,7 @@ type Env = Record<string, string | undefined>;
 export function parseConfig<S extends z.ZodObject>(schema: S, env: Env = process.env): Readonly<z.infer<S>> {
   const cleaned: Env = {};
   for (const key of Object.keys(schema.shape)) {
+    knownVariables.add(key);
     const value = env[key];
     if (value !== undefined && value.trim() !== '') cleaned[key] = value.trim();
   }
