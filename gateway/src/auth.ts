@@ -1,15 +1,21 @@
-import { createAccessTokenVerifier, publicJwks, resolveSigningKeys, type Identity, type RequestOrigin, type SigningKey } from '@firefly/auth';
+import { createAccessTokenVerifier, parsePublicKeys, publicJwks, resolveSigningKeys, type Identity, type RequestOrigin } from '@firefly/auth';
+import type { JSONWebKeySet } from 'jose';
 import type { SessionStore } from '@firefly/auth/sessions';
 import { unauthenticated, upstreamUnavailable } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import type { GatewayConfig } from './config.ts';
 import type { TokenAuthenticator } from './server.ts';
 
-/** The signing keys from ACCESS_TOKEN_KEYS, or (development only) an ephemeral one, loudly. */
-export async function loadSigningKeys(config: Pick<GatewayConfig, 'ACCESS_TOKEN_KEYS' | 'NODE_ENV'>, logger: Logger): Promise<SigningKey[]> {
-  return resolveSigningKeys(config.ACCESS_TOKEN_KEYS, () =>
+/**
+ * The public keys access tokens are verified with: ACCESS_TOKEN_PUBLIC_KEYS, else the public halves of
+ * ACCESS_TOKEN_KEYS, else (development only) an ephemeral key, loudly.
+ */
+export async function loadVerificationKeys(config: Pick<GatewayConfig, 'ACCESS_TOKEN_KEYS' | 'ACCESS_TOKEN_PUBLIC_KEYS'>, logger: Logger): Promise<JSONWebKeySet> {
+  if (config.ACCESS_TOKEN_PUBLIC_KEYS) return parsePublicKeys(config.ACCESS_TOKEN_PUBLIC_KEYS);
+  const keys = await resolveSigningKeys(config.ACCESS_TOKEN_KEYS, () =>
     logger.warn('ACCESS_TOKEN_KEYS is not set: using an ephemeral development key (tokens from other processes will not verify)'),
   );
+  return publicJwks(keys);
 }
 
 export interface TokenAuthenticatorOptions {
@@ -30,11 +36,11 @@ const INVALID = 'Invalid or expired access token';
  * being live. Every failure is the same UNAUTHENTICATED; a Redis outage fails closed as UPSTREAM_UNAVAILABLE.
  */
 export function createTokenAuthenticator(
-  keys: SigningKey[],
+  jwks: JSONWebKeySet,
   config: Pick<GatewayConfig, 'ACCESS_TOKEN_ISSUER' | 'ACCESS_TOKEN_AUDIENCE'>,
   options: TokenAuthenticatorOptions = {},
 ): TokenAuthenticator {
-  const verify = createAccessTokenVerifier(publicJwks(keys), { issuer: config.ACCESS_TOKEN_ISSUER, audience: config.ACCESS_TOKEN_AUDIENCE });
+  const verify = createAccessTokenVerifier(jwks, { issuer: config.ACCESS_TOKEN_ISSUER, audience: config.ACCESS_TOKEN_AUDIENCE });
   return async (token, request): Promise<Identity> => {
     const claims = await verify(token);
     if (claims.tenantId !== request.tenantId) throw unauthenticated(INVALID);

@@ -4,6 +4,11 @@ const schema = z.object({
   ...commonShape,
   ...redisShape,
   ...accessTokenShape,
+  /**
+   * JSON array of PUBLIC Ed25519 JWKs the gateway verifies access tokens with (the gateway never signs). When set,
+   * the gateway needs no private key; otherwise the public halves of ACCESS_TOKEN_KEYS are used.
+   */
+  ACCESS_TOKEN_PUBLIC_KEYS: z.string().optional(),
   GATEWAY_PORT: port(4000),
   /** Path of the composed supergraph (committed at schema/supergraph.graphql). */
   SUPERGRAPH_PATH: z.string().optional(),
@@ -62,7 +67,8 @@ export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env) {
   const config = parseConfig(schema, env);
-  refuseDevelopmentDefaults(config);
+  // Public keys alone are enough for the gateway; only without them must production provide ACCESS_TOKEN_KEYS.
+  refuseDevelopmentDefaults(config.ACCESS_TOKEN_PUBLIC_KEYS ? { ...config, ACCESS_TOKEN_KEYS: config.ACCESS_TOKEN_PUBLIC_KEYS } : config);
   return config;
 }
 

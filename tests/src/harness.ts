@@ -102,7 +102,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
     BILLING_SUBGRAPH_URL: subgraphUrls.billing,
   });
   const sessions = createSessionStore(redis);
-  const gateway = await createGatewayServer({ config, logger, authenticate: createTokenAuthenticator([key], config, { sessions }), jwks: publicJwks([key]) });
+  const gateway = await createGatewayServer({ config, logger, authenticate: createTokenAuthenticator(publicJwks([key]), config, { sessions }), jwks: publicJwks([key]) });
   const gatewayUrl = await gateway.listen(0);
   const issuer = createAccessTokenIssuer([key], { issuer: config.ACCESS_TOKEN_ISSUER, audience: config.ACCESS_TOKEN_AUDIENCE });
 

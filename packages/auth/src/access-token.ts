@@ -57,6 +57,22 @@ export function publicJwks(keys: SigningKey[]): JSONWebKeySet {
   };
 }
 
+/**
+ * Parses ACCESS_TOKEN_PUBLIC_KEYS: a JSON array of public Ed25519 JWKs with `kid` (what /.well-known/jwks.json
+ * serves). A private key here is refused: a verifier must not hold signing material.
+ */
+export function parsePublicKeys(json: string): JSONWebKeySet {
+  const parsed = JSON.parse(json) as unknown;
+  if (!Array.isArray(parsed) || parsed.length === 0) throw new Error('expected a non-empty JSON array of public JWKs');
+  return {
+    keys: parsed.map((jwk: JWK) => {
+      if (!jwk.kid || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.x) throw new Error('every key must be a public Ed25519 JWK with a kid');
+      if (jwk.d) throw new Error(`key ${jwk.kid} is a private key; give the verifier public keys only`);
+      return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid: jwk.kid, alg: ACCESS_TOKEN_ALGORITHM, use: 'sig' };
+    }),
+  };
+}
+
 export function createAccessTokenIssuer(keys: SigningKey[], options: AccessTokenOptions) {
   const signer = keys[0];
   if (!signer) throw new Error('no signing key');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_INTERNAL_TOKEN_SECRET, commonShape, databaseShape, parseConfig, port, refuseDevelopmentDefaults, z } from './index.ts';
+import { ConfigError, DEV_INTERNAL_TOKEN_SECRET, accessTokenShape, commonShape, databaseShape, parseConfig, port, refuseDevelopmentDefaults, z } from './index.ts';
 
 const schema = z.object({ ...commonShape, ...databaseShape, APP_PORT: port(4000) });
 
@@ -43,5 +43,12 @@ describe('refuseDevelopmentDefaults', () => {
     expect(() => refuseDevelopmentDefaults(prod)).toThrow(/INTERNAL_TOKEN_SECRET: must be set/);
     const configured = parseConfig(schema, { NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: 'a'.repeat(40) });
     expect(() => refuseDevelopmentDefaults(configured)).not.toThrow();
+  });
+
+  it('refuses a production process that signs or verifies access tokens without ACCESS_TOKEN_KEYS', () => {
+    const withTokens = z.object({ ...commonShape, ...accessTokenShape });
+    const secret = { NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: 'a'.repeat(40) };
+    expect(() => refuseDevelopmentDefaults(parseConfig(withTokens, secret))).toThrow(/ACCESS_TOKEN_KEYS: must be set in production/);
+    expect(() => refuseDevelopmentDefaults(parseConfig(withTokens, { ...secret, ACCESS_TOKEN_KEYS: '[{"kid":"k"}]' }))).not.toThrow();
   });
 });

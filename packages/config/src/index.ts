@@ -125,7 +125,8 @@ export const accessTokenShape = {
    * JSON array of private Ed25519 JWKs with `kid`; the first signs, all verify (rotation). Required in production;
    * in development `npm start` generates one into .data/ and a process without it makes an ephemeral key.
    */
-  ACCESS_TOKEN_KEYS: z.string().optional(),
+  // An empty default (not optional) so production's refusal below sees the variable was left unset.
+  ACCESS_TOKEN_KEYS: z.string().default(''),
   ACCESS_TOKEN_ISSUER: z.string().default('firefly'),
   ACCESS_TOKEN_AUDIENCE: z.string().default('firefly-api'),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt(900),
