@@ -237,6 +237,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
       },
       async () => {
         await subscriptions.close();
+        await Promise.all([...dataSources.values()].map((source) => source.close()));
         await options.onStop?.();
       },
     ),
