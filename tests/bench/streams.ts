@@ -14,10 +14,10 @@
  *       streams open at once, and the gateway's memory (RSS and heap, before/peak/after).
  *
  * Writes tests/bench/results/streams-<timestamp>.json. Env: STREAMS_SEQUENTIAL (30), STREAMS_CONCURRENT (500),
- * STREAMS_USERS (100), STREAMS_TOKEN_DELAY_MS (30), STREAMS_DELTAS_SEQUENTIAL (40), STREAMS_DELTAS_CONCURRENT (400),
- * STREAMS_RAMP_STEP_MS (16: one new stream every 16 ms).
+ * STREAMS_USERS (100), STREAMS_TOKEN_DELAY_MS (30), STREAMS_TOKEN_DELAY_MS_CONCURRENT (200), STREAMS_DELTAS_SEQUENTIAL (40),
+ * STREAMS_DELTAS_CONCURRENT (150), STREAMS_RAMP_STEP_MS (50: one new stream every 50 ms).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +25,9 @@ import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
+import { createClient, type Client as WsClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { CREDENTIAL_PARAM, createCredentialSigner } from '@firefly/auth';
 import { createDashScopeClient } from '@firefly/dashscope';
 import { createDb } from '@firefly/db';
 import { seed } from '@firefly/db/seed';
@@ -38,10 +41,21 @@ const SEQUENTIAL = Number(process.env.STREAMS_SEQUENTIAL ?? 30);
 const CONCURRENT = Number(process.env.STREAMS_CONCURRENT ?? 500);
 const USERS = Number(process.env.STREAMS_USERS ?? 100);
 const TOKEN_DELAY_MS = Number(process.env.STREAMS_TOKEN_DELAY_MS ?? 30);
+/**
+ * Inter-token delay of the concurrent phase. The simulator is single-threaded and tops out near 3,000 events/s on
+ * this 2-vCPU machine, so 500 streams at 30 ms (16,700 tokens/s) would measure the load generator, not the gateway:
+ * 200 ms (2,500 tokens/s) is a rate the machine sustains with every process on it.
+ */
+const TOKEN_DELAY_MS_CONCURRENT = Number(process.env.STREAMS_TOKEN_DELAY_MS_CONCURRENT ?? 200);
 const DELTAS_SEQUENTIAL = Number(process.env.STREAMS_DELTAS_SEQUENTIAL ?? 40);
-const DELTAS_CONCURRENT = Number(process.env.STREAMS_DELTAS_CONCURRENT ?? 400);
-/** The concurrent streams start one every this many ms (sendMessage is the expensive part, not the stream). */
-const RAMP_STEP_MS = Number(process.env.STREAMS_RAMP_STEP_MS ?? 16);
+const DELTAS_CONCURRENT = Number(process.env.STREAMS_DELTAS_CONCURRENT ?? 150);
+/**
+ * The concurrent streams start one every this many ms. sendMessage (several MySQL writes and a credit reservation
+ * in billing) is the expensive part on a small machine, not the stream: about 20 per second here.
+ */
+const RAMP_STEP_MS = Number(process.env.STREAMS_RAMP_STEP_MS ?? 50);
+/** Every this many concurrent streams, one is also read straight from the conversation subgraph (see DirectTap). */
+const TAP_EVERY = 25;
 
 const STREAM = /* GraphQL */ `
   subscription Bench($messageId: ID!) { messageStream(messageId: $messageId) { seq delta done message { content status } } }
@@ -133,7 +147,13 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-const summary = (values: number[]) => ({ samples: values.length, p50Ms: round(percentile(values, 50)), p99Ms: round(percentile(values, 99)), maxMs: round(Math.max(...values)) });
+const summary = (values: number[]) => ({
+  samples: values.length,
+  p50Ms: round(percentile(values, 50)),
+  p99Ms: round(percentile(values, 99)),
+  // Not Math.max(...values): hundreds of thousands of arguments overflow the stack.
+  maxMs: round(values.reduce((max, v) => (v > max ? v : max), Number.NEGATIVE_INFINITY)),
+});
 const round = (n: number) => Math.round(n * 100) / 100;
 
 interface StreamRun {
@@ -144,21 +164,45 @@ interface StreamRun {
   lostChars: number;
   openedAt: number;
   closedAt: number;
+  /** Sampled streams only: the same tokens read straight from the conversation subgraph at the same time. */
+  direct?: { latencies: number[]; gatewayShare: number[] };
 }
 
+interface DirectTap {
+  /** The conversation subgraph's graphql-ws URL. */
+  url: string;
+  secret: string;
+}
+
+/** createConversation or sendMessage failed: no stream was started (not a streaming failure). */
+class StartFailed extends Error {}
+
 /** sendMessage through the gateway, then messageStream through the gateway; timings per token. */
-async function streamThroughGateway(stack: Stack, user: ChatUser, client: TestClient, marker: string, proxy: Proxy): Promise<StreamRun> {
+async function streamThroughGateway(stack: Stack, user: ChatUser, client: TestClient, marker: string, proxy: Proxy, tap?: DirectTap): Promise<StreamRun> {
   const created = await stack.request('mutation { createConversation(input: {}) { id } }', { token: user.token });
+  if (created.body.errors) throw new StartFailed(`createConversation: ${JSON.stringify(created.body.errors)}`);
   const conversationId = created.body.data.createConversation.id as string;
   const started = performance.now();
   const sent = await stack.request('mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { assistantMessage { id } } }', {
     token: user.token,
     variables: { input: { conversationId, content: `${marker} Tell me a long story about fireflies over a summer lake` } },
   });
-  if (sent.body.errors) throw new Error(`sendMessage failed: ${JSON.stringify(sent.body.errors)}`);
+  if (sent.body.errors) throw new StartFailed(`sendMessage: ${JSON.stringify(sent.body.errors)}`);
   const messageId = sent.body.data.sendMessage.assistantMessage.id as string;
+  // The tap reads the same message from the subgraph itself, with the credential the gateway would send, so the
+  // gateway's own share of the latency can be told apart from the rest of the pipeline under the same load.
+  let tapClient: WsClient | undefined;
+  let tapped: ReturnType<typeof collect<{ messageStream: { seq: number; delta: string } }>> | undefined;
+  if (tap) {
+    const sign = createCredentialSigner({ secret: tap.secret, issuer: 'gateway' });
+    const identity = { kind: 'user' as const, tenantId: user.tenantId, userId: user.id, roles: ['USER' as const], sessionId: user.sessionId, requestId: randomUUID() };
+    tapClient = createClient({ url: tap.url, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, connectionParams: async () => ({ [CREDENTIAL_PARAM]: await sign(identity) }) });
+    tapped = collect(tapClient, STREAM, { messageId });
+  }
   const sub = collect<{ messageStream: { seq: number; delta: string; done: boolean; message: { content: string; status: string } | null } }>(client.client, STREAM, { messageId });
   const outcome = await sub.outcome;
+  if (tapped) await tapped.outcome;
+  await tapClient?.dispose();
   if (outcome.kind !== 'complete') throw new Error(`stream ${marker} ended with ${JSON.stringify(outcome)}`);
   const events = sub.results.map((r) => ({ ...r.data!.messageStream, at: r.receivedAt }));
   let cumulative = 0;
@@ -177,7 +221,23 @@ async function streamThroughGateway(stack: Stack, user: ChatUser, client: TestCl
   // nothing the simulator emitted is missing.
   const mismatch = complete && final.message?.content !== events.map((e) => e.delta).join('') ? 1 : 0;
   const lostChars = Math.max(0, (emitted.at(-1)?.cumulative ?? 0) - cumulative);
+  let direct: StreamRun['direct'];
+  if (tapped) {
+    const atBySeq = new Map(tapped.results.map((r) => [r.data!.messageStream.seq, r.receivedAt]));
+    let tapCumulative = 0;
+    const tapArrivals: Array<{ at: number; cumulative: number }> = [];
+    for (const r of tapped.results) {
+      if (r.data!.messageStream.delta === '') continue;
+      tapCumulative += r.data!.messageStream.delta.length;
+      tapArrivals.push({ at: r.receivedAt, cumulative: tapCumulative });
+    }
+    direct = {
+      latencies: tokenLatencies(tapArrivals, emitted),
+      gatewayShare: events.filter((e) => e.delta !== '' && atBySeq.has(e.seq)).map((e) => e.at - atBySeq.get(e.seq)!),
+    };
+  }
   return {
+    ...(direct ? { direct } : {}),
     ttftMs: (arrivals[0]?.at ?? Number.NaN) - started,
     latencies: tokenLatencies(arrivals, emitted),
     lostDeltas: gaps + (complete ? 0 : 1) + mismatch,
@@ -241,6 +301,7 @@ export async function runStreamsBench(): Promise<void> {
 
   const simulators = await startProcess('simulators', 'tests/src/subscription-simulators-main.ts', {
     SIM_TOKEN_DELAY_MS: String(TOKEN_DELAY_MS),
+    SIM_TOKEN_DELAY_MS_B: String(TOKEN_DELAY_MS_CONCURRENT),
     SIM_DELTAS_A: String(DELTAS_SEQUENTIAL),
     SIM_DELTAS_B: String(DELTAS_CONCURRENT),
   });
@@ -254,13 +315,15 @@ export async function runStreamsBench(): Promise<void> {
       services: ['user', 'billing', 'conversation'],
       env: { DASHSCOPE_BASE_URL: proxy.baseUrl, DASHSCOPE_API_KEY: apiKey, DATABASE_POOL_SIZE: '20', LOG_LEVEL: 'warn' },
       // The "ready" line is the only info line a process must print; keep the rest quiet under load.
-      gatewayEnv: { LOG_LEVEL: 'info' },
+      gatewayEnv: { LOG_LEVEL: process.env.STREAMS_GATEWAY_LOG_LEVEL ?? 'info' },
       // e.g. STREAMS_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under load.
       gatewayNodeArgs: process.env.STREAMS_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
-      serviceEnv: { conversation: { MAX_CONCURRENT_GENERATIONS_PER_USER: '50', LOG_LEVEL: 'info' }, user: { LOG_LEVEL: 'info' }, billing: { LOG_LEVEL: 'info' } },
+      serviceEnv: { conversation: { MAX_CONCURRENT_GENERATIONS_PER_USER: '50', DATABASE_POOL_SIZE: '40', LOG_LEVEL: 'info' }, user: { LOG_LEVEL: 'info' }, billing: { LOG_LEVEL: 'info' } },
     });
     const users = await mapLimit(Array.from({ length: USERS }, (_, i) => i), 10, () => createChatUser(stack!, 1_000_000));
-    console.log(`stack up: gateway ${stack.gateways[0]!.url}; ${USERS} users; simulator ${TOKEN_DELAY_MS} ms between tokens`);
+    console.log(
+      `stack up: gateway ${stack.gateways[0]!.url}; ${Object.entries(stack.services).map(([name, [p]]) => `${name} ${p!.origin}`).join(', ')}; ${USERS} users; simulator ${TOKEN_DELAY_MS} ms between tokens`,
+    );
 
     // (a) one at a time, alternating gateway and direct so drift hits both alike. Two warm-up rounds first.
     const seqClient = connectClient(stack.wsUrl(), { token: users[0]!.token });
@@ -323,26 +386,45 @@ export async function runStreamsBench(): Promise<void> {
       }
     })();
     const rampStarted = performance.now();
+    const startFailures: string[] = [];
+    const streamFailures: string[] = [];
     const dumpLogs = () => {
       for (const p of [...stack!.gateways, ...Object.values(stack!.services).flat()]) {
-        console.error(`--- ${p.name} (exit ${p.child.exitCode}/${p.child.signalCode})\n${p.logs.filter((l) => process.env.STREAMS_DUMP_ALL || l.level !== 'info' || /ended|closed|refused/.test(String(l.msg))).slice(-25).map((l) => JSON.stringify(l).slice(0, 600)).join('\n')}\n${p.stderr.join('').slice(-1500)}`);
+        if (process.env.STREAMS_LOG_DIR) writeFileSync(`${process.env.STREAMS_LOG_DIR}/${p.name}.jsonl`, p.logs.map((l) => JSON.stringify(l)).join('\n'));
+        console.error(`--- ${p.name} (exit ${p.child.exitCode}/${p.child.signalCode})\n${p.logs.filter((l) => process.env.STREAMS_DUMP_ALL || l.level !== 'info').slice(-25).map((l) => JSON.stringify(l).slice(0, 600)).join('\n')}\n${p.stderr.join('').slice(-1500)}`);
       }
     };
     process.once('exit', () => undefined);
-    const runs = await mapLimit(Array.from({ length: CONCURRENT }, (_, i) => i), CONCURRENT, async (i) => {
-      // Staggered starts: streams last DELTAS_CONCURRENT × TOKEN_DELAY_MS (12 s), longer than the ramp (8 s), so
-      // they all overlap; `maxOpenAtOnce` reports how many actually did.
+    const results = await mapLimit(Array.from({ length: CONCURRENT }, (_, i) => i), CONCURRENT, async (i) => {
+      // Staggered starts: streams last DELTAS_CONCURRENT × TOKEN_DELAY_MS_CONCURRENT (30 s), longer than the ramp
+      // (25 s), so they all overlap; `maxOpenAtOnce` reports how many actually did.
       await new Promise((resolve) => setTimeout(resolve, i * RAMP_STEP_MS));
       const user = users[i % USERS]!;
-      return streamThroughGateway(stack!, user, userClients[i % USERS]!, `bench-b-${i}`, proxy);
-    }).catch((error: unknown) => {
-      dumpLogs();
-      throw error;
+      try {
+        const tap = i % TAP_EVERY === 0 ? { url: stack!.services.conversation![0]!.url.replace(/^http/, 'ws'), secret: stack!.internalTokenSecret } : undefined;
+        return await streamThroughGateway(stack!, user, userClients[i % USERS]!, `bench-b-${i}`, proxy, tap);
+      } catch (error) {
+        // Counted and reported rather than aborting the run: a stream that never started lost no token, and a
+        // stream that ended in an error is counted as lost below.
+        (error instanceof StartFailed ? startFailures : streamFailures).push((error as Error).message.slice(0, 300));
+        return null;
+      }
     });
+    if (startFailures.length + streamFailures.length > 0) dumpLogs();
     sampling = false;
     await sampler;
     if (stack.gateways[0]!.child.exitCode !== null) throw new Error(`the gateway died: ${stack.gateways[0]!.stderr.join('').slice(-3000)}`);
     const after = await gatewayMemory(stack);
+    const runs = results.filter((r): r is StreamRun => r !== null);
+    // Everyone leaves; what the gateway still holds 10 s later shows whether anything per stream stayed behind.
+    await Promise.all(userClients.map((c) => c.dispose()));
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const idle = await gatewayMemory(stack);
+    const openAfterwards = {
+      subscriptions: (await readMetric(stack.gateways[0]!.origin, 'gateway_subscriptions_active')) ?? 0,
+      connections: (await readMetric(stack.gateways[0]!.origin, 'gateway_ws_connections')) ?? 0,
+      upstreamSockets: (await readMetric(stack.gateways[0]!.origin, 'gateway_subscription_upstream_sockets')) ?? 0,
+    };
     // The most streams that were open (first token received, done not yet) at the same moment.
     const edges = runs.flatMap((r) => [
       [r.openedAt, 1],
@@ -354,16 +436,25 @@ export async function runStreamsBench(): Promise<void> {
     for (const [, delta] of edges) maxOpen = Math.max(maxOpen, (open += delta));
     const concurrent = {
       streams: CONCURRENT,
+      tokenDelayMs: TOKEN_DELAY_MS_CONCURRENT,
       users: USERS,
-      tokensPerStream: round(runs.reduce((n, r) => n + r.latencies.length, 0) / CONCURRENT),
+      tokensPerStream: round(runs.reduce((n, r) => n + r.latencies.length, 0) / Math.max(1, runs.length)),
       maxOpenAtOnce: maxOpen,
       wallSeconds: round((performance.now() - rampStarted) / 1000),
-      tokensLost: { deltas: runs.reduce((n, r) => n + r.lostDeltas, 0), characters: runs.reduce((n, r) => n + r.lostChars, 0) },
+      streamsStarted: runs.length + streamFailures.length,
+      startFailures: { count: startFailures.length, first: startFailures[0] },
+      streamFailures: { count: streamFailures.length, first: streamFailures[0] },
+      tokensLost: { deltas: runs.reduce((n, r) => n + r.lostDeltas, 0) + streamFailures.length, characters: runs.reduce((n, r) => n + r.lostChars, 0) },
       timeToFirstToken: summary(runs.map((r) => r.ttftMs)),
       perTokenLatency: summary(runs.flatMap((r) => r.latencies)),
+      /** The same tokens of every TAP_EVERY-th stream read straight from the conversation subgraph (no gateway). */
+      perTokenLatencySubgraphDirect: summary(runs.flatMap((r) => r.direct?.latencies ?? [])),
+      /** Per token: arrival through the gateway − arrival straight from the subgraph, same token, same moment. */
+      gatewayShare: summary(runs.flatMap((r) => r.direct?.gatewayShare ?? [])),
       addedPerTokenP99VsDirectMs: 0,
       gatewayEventResolveMeanMs: await gatewayEventMeanMs(stack),
-      gatewayMemory: { before, peak, after },
+      gatewayMemory: { before, peak, afterStreams: after, tenSecondsAfterClientsLeft: idle },
+      openAfterClientsLeft: openAfterwards,
     };
     concurrent.addedPerTokenP99VsDirectMs = round(concurrent.perTokenLatency.p99Ms - sequential.perTokenLatency.direct.p99Ms);
     console.log('(b) concurrent', JSON.stringify(concurrent, null, 2));

@@ -148,9 +148,14 @@ export class UpstreamConnections {
     };
     let pongTimer: NodeJS.Timeout | undefined;
     let open = false;
+    let connectingSince = 0;
+    upstream.client.on('connecting', () => {
+      connectingSince = Date.now();
+    });
     upstream.client.on('connected', () => {
       open = true;
       metrics.upstreamOpened(subgraph);
+      logger.debug({ subgraph, connectMs: Date.now() - connectingSince }, 'upstream socket connected');
     });
     // graphql-ws pings on `keepAlive` but never gives up on a missing pong; a frozen subgraph (no FIN, e.g. a
     // dead host behind a proxy) would hang the stream. Terminate after one unanswered interval instead.
@@ -168,20 +173,23 @@ export class UpstreamConnections {
     });
     upstream.client.on('closed', (event) => {
       clearTimeout(pongTimer);
+      const wasOpen = open;
       if (open) metrics.upstreamClosed(subgraph);
       open = false;
-      const code = (event as { code?: number } | undefined)?.code;
+      const { code, reason } = (event ?? {}) as { code?: number; reason?: unknown };
       // End every operation on this socket ourselves. graphql-ws would retry a 1000 close while operations are
       // active (replaying their original payloads); ending them first releases its locks, so it gives up.
       const operations = [...upstream.operations];
-      if (operations.length > 0) logger.warn({ subgraph, code, operations: operations.length }, 'upstream socket closed under active subscriptions');
+      const details = { subgraph, code, reason: typeof reason === 'string' ? reason.slice(0, 120) : undefined, wasOpen, sinceConnectMs: Date.now() - connectingSince };
+      if (operations.length > 0) logger.warn({ ...details, operations: operations.length }, 'upstream socket closed under active subscriptions');
+      else logger.debug(details, 'upstream socket closed');
       if (code === 4403 || code === 4401) logger.error({ subgraph, code }, 'subgraph refused the gateway credential on its socket (INTERNAL_TOKEN_SECRET mismatch?)');
       for (const operation of operations) {
         operation.sink.error(upstreamGone(subgraph), 'upstream_unavailable');
         operation.unsubscribe();
       }
     });
-    upstream.client.on('error', (error) => logger.debug({ err: error, subgraph }, 'upstream socket error'));
+    upstream.client.on('error', (error) => logger.debug({ err: error instanceof Error ? error : { message: String((error as { message?: unknown })?.message ?? error) }, subgraph }, 'upstream socket error'));
     this.upstreams.set(subgraph, upstream);
     return upstream;
   }
