@@ -8,7 +8,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -146,7 +146,6 @@ describe('docker/compose.yml against this repository', () => {
     user: { entry: 'subgraphs/user/dist/main.js', port: 4001 },
     conversation: { entry: 'subgraphs/conversation/dist/main.js', port: 4002 },
     image: { entry: 'subgraphs/image/dist/main.js', port: 4003 },
-    'image-worker': { entry: 'subgraphs/image/dist/worker.js' },
     billing: { entry: 'subgraphs/billing/dist/main.js', port: 4004 },
     'dashscope-simulator': { entry: 'packages/dashscope/dist/main.js', port: 4010 },
   };
@@ -170,6 +169,11 @@ describe('docker/compose.yml against this repository', () => {
       expect(service?.command?.at(-1), name).toBe(entry);
       const workspace = entry.split('/dist/')[0]!;
       expect(existsSync(join(root, workspace, 'package.json')), `${name}: ${workspace}/package.json`).toBe(true);
+      // The workspace's build script bundles a source that exists into exactly this entry.
+      const build = (JSON.parse(readFileSync(join(root, workspace, 'package.json'), 'utf8')) as { scripts?: { build?: string } }).scripts?.build ?? '';
+      const source = build.split(' ').at(-1) ?? '';
+      expect(source.endsWith('.ts') && existsSync(join(root, workspace, source)), `${name}: build script bundles an existing source`).toBe(true);
+      expect(basename(source, '.ts'), `${name}: bundle name`).toBe(basename(entry, '.js'));
       expect(
         workspaces.workspaces.some((glob) => glob === workspace || (glob.endsWith('/*') && dirname(workspace) === glob.slice(0, -2))),
         `${name}: ${workspace} is an npm workspace`,
