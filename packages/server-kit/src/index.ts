@@ -7,3 +7,4 @@ export * from './process.ts';
 export * from './metrics.ts';
 export * from './scalars.ts';
 export * from './http.ts';
+export * from './interval-job.ts';

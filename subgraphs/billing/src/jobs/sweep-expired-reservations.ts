@@ -1,5 +1,6 @@
 import type { Logger } from '@firefly/logger';
 import type { CreditStore } from '../domain/ports.ts';
+import { startIntervalJob, type IntervalJobHandle } from '@firefly/server-kit';
 
 export interface SweepOptions {
   store: CreditStore;
@@ -40,40 +41,7 @@ export async function sweepExpiredReservations(options: SweepOptions): Promise<n
   return released;
 }
 
-export interface SweeperHandle {
-  /** Stops the loop and waits for a sweep in progress. */
-  stop(): Promise<void>;
-}
-
-/**
- * Runs `sweep` every `intervalMs` (the next run is scheduled after the previous one finished, so sweeps never
- * overlap in one process). Errors are logged, never thrown: a database hiccup must not kill the process.
- */
-export function startReservationSweeper(options: { intervalMs: number; sweep: () => Promise<unknown>; logger: Logger }): SweeperHandle {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  let stopped = false;
-  const tick = () => {
-    running = options
-      .sweep()
-      .then(
-        () => undefined,
-        (error: unknown) => options.logger.error({ err: error }, 'reservation sweep failed'),
-      )
-      .finally(() => {
-        if (!stopped) schedule();
-      });
-  };
-  const schedule = () => {
-    timer = setTimeout(tick, options.intervalMs);
-    timer.unref();
-  };
-  schedule();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+/** Runs `sweep` every `intervalMs` in the background (see startIntervalJob: never overlapping, failures logged). */
+export function startReservationSweeper(options: { intervalMs: number; sweep: () => Promise<unknown>; logger: Logger }): IntervalJobHandle {
+  return startIntervalJob({ name: 'reservation sweep', intervalMs: options.intervalMs, run: options.sweep, logger: options.logger });
 }

@@ -3,6 +3,7 @@ import { findMessageForFinish } from '../data/messages.ts';
 import type { ChatRuntime } from '../domain/chat-runtime.ts';
 import { INTERRUPTED_ERROR } from '../domain/describe-failure.ts';
 import { finishGeneration } from '../domain/finish-generation.ts';
+import { startIntervalJob, type IntervalJobHandle } from '@firefly/server-kit';
 
 /**
  * Finishes generations whose process died (its lease expired without renewal): the message ends FAILED with the
@@ -72,37 +73,7 @@ async function finishOrphan(runtime: ChatRuntime, messageId: string, logger: Log
   return true;
 }
 
-export interface SweeperHandle {
-  /** Stops the loop and waits for a sweep in progress. */
-  stop(): Promise<void>;
-}
-
-/** Runs `sweep` every `intervalMs`, never overlapping; failures are logged, never thrown. */
-export function startGenerationSweeper(options: { intervalMs: number; sweep: () => Promise<unknown>; logger: Logger }): SweeperHandle {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  let stopped = false;
-  const tick = () => {
-    running = options
-      .sweep()
-      .then(
-        () => undefined,
-        (error: unknown) => options.logger.error({ err: error }, 'generation sweep failed'),
-      )
-      .finally(() => {
-        if (!stopped) schedule();
-      });
-  };
-  const schedule = () => {
-    timer = setTimeout(tick, options.intervalMs);
-    timer.unref();
-  };
-  schedule();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+/** Runs `sweep` every `intervalMs` in the background (see startIntervalJob: never overlapping, failures logged). */
+export function startGenerationSweeper(options: { intervalMs: number; sweep: () => Promise<unknown>; logger: Logger }): IntervalJobHandle {
+  return startIntervalJob({ name: 'generation sweep', intervalMs: options.intervalMs, run: options.sweep, logger: options.logger });
 }
