@@ -28,3 +28,9 @@ it('answers what it can and reports a subgraph that is down as UPSTREAM_UNAVAILA
   // The other subgraphs' data still arrives.
   expect(after.body.data!.conversations.edges).toHaveLength(2);
 });
+
+it('says plainly that image generation is not available yet', async () => {
+  const token = await sg.tokenFor(carol.user);
+  const { body } = await sg.request(`mutation { createImageJob(input: { prompt: "萤火虫" }) { id } }`, { token });
+  expect(body.errors?.[0]?.message).toBe('Image generation is not available yet');
+});
