@@ -32,23 +32,10 @@ export async function sendMessage(scope: UserScope, input: { conversationId: str
   validateContent(scope, input.content);
   const { conversation, model } = await loadConversation(scope, input.conversationId);
   const history = await scope.messages.recentForContext(conversation.id, scope.runtime.settings.contextMaxMessages);
-  const context = buildContext({
-    systemPrompt: conversation.systemPrompt,
-    history: history as HistoryMessage[],
-    userContent: input.content,
-    budget: inputBudgetOf(model),
-  });
-  const stored = await startGeneration(scope.runtime, {
-    tenantId: scope.tenantId,
-    userId: scope.userId,
-    requestId: scope.requestId,
-    conversationId: conversation.id,
-    model,
-    parameters: conversation,
-    messages: context.messages,
-    inputTokens: context.inputTokens,
-    maxOutputTokens: maxOutputTokensOf(conversation, model),
-    question: { kind: 'new', content: input.content, derivedTitle: conversation.title === '' ? deriveTitle(input.content) : undefined },
+  const stored = await answerQuestion(scope, conversation, model, history, input.content, {
+    kind: 'new',
+    content: input.content,
+    derivedTitle: conversation.title === '' ? deriveTitle(input.content) : undefined,
   });
   return { userMessage: stored.question!, assistantMessage: stored.answer };
 }
@@ -71,13 +58,21 @@ export async function regenerateMessage(scope: UserScope, messageId: string) {
     throw conflict('An answer to this message is still being generated; stop it first');
   }
   const history = await scope.messages.recentForContext(conversation.id, scope.runtime.settings.contextMaxMessages, question.createdAt);
-  const context = buildContext({
-    systemPrompt: conversation.systemPrompt,
-    history: history as HistoryMessage[],
-    userContent: question.content,
-    budget: inputBudgetOf(model),
-  });
-  const stored = await startGeneration(scope.runtime, {
+  const stored = await answerQuestion(scope, conversation, model, history, question.content, { kind: 'existing', id: question.id });
+  return stored.answer;
+}
+
+/** Builds the prompt from the history within the model's input budget, then reserves, stores and starts the answer. */
+function answerQuestion(
+  scope: UserScope,
+  conversation: ConversationRow,
+  model: ChatModelRow,
+  history: unknown[],
+  userContent: string,
+  question: Parameters<typeof startGeneration>[1]['question'],
+) {
+  const context = buildContext({ systemPrompt: conversation.systemPrompt, history: history as HistoryMessage[], userContent, budget: inputBudgetOf(model) });
+  return startGeneration(scope.runtime, {
     tenantId: scope.tenantId,
     userId: scope.userId,
     requestId: scope.requestId,
@@ -87,7 +82,6 @@ export async function regenerateMessage(scope: UserScope, messageId: string) {
     messages: context.messages,
     inputTokens: context.inputTokens,
     maxOutputTokens: maxOutputTokensOf(conversation, model),
-    question: { kind: 'existing', id: question.id },
+    question,
   });
-  return stored.answer;
 }
