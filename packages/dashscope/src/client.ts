@@ -164,6 +164,31 @@ function settleAttemptError(error: unknown, call: ResolvedCall, attempt: Attempt
   return networkError(error, attempt.requestId);
 }
 
+/**
+ * Sends one generation request of an attempt and checks its status; the attempt's idle timer covers the wait for
+ * the first byte and then for the body. Non-200 answers become typed errors.
+ */
+async function postGeneration(
+  config: ResolvedClientOptions,
+  url: string,
+  request: ChatRequest,
+  call: ResolvedCall,
+  attempt: ReturnType<typeof startAttempt>,
+  stream: boolean,
+): Promise<Response> {
+  attempt.idle.arm('first byte');
+  const response = await config.fetch(url, {
+    method: 'POST',
+    headers: requestHeaders(config, call, stream),
+    body: JSON.stringify(buildGenerationBody(request, stream)),
+    signal: attempt.signal,
+  });
+  attempt.requestId = response.headers.get('x-request-id') ?? undefined;
+  attempt.idle.arm('response body');
+  if (response.status !== 200) throw await errorFromResponse(response, attempt.requestId, attempt.signal);
+  return response;
+}
+
 async function* streamAttempt(
   config: ResolvedClientOptions,
   url: string,
@@ -172,16 +197,7 @@ async function* streamAttempt(
 ): AsyncGenerator<GenerationOutput, void, undefined> {
   const attempt = startAttempt(call);
   try {
-    attempt.idle.arm('first byte');
-    const response = await config.fetch(url, {
-      method: 'POST',
-      headers: requestHeaders(config, call, true),
-      body: JSON.stringify(buildGenerationBody(request, true)),
-      signal: attempt.signal,
-    });
-    attempt.requestId = response.headers.get('x-request-id') ?? undefined;
-    attempt.idle.arm('response body');
-    if (response.status !== 200) throw await errorFromResponse(response, attempt.requestId, attempt.signal);
+    const response = await postGeneration(config, url, request, call, attempt, true);
     if (!isEventStream(response)) {
       // Defensive: an intermediary may answer JSON to a streaming request. Either an error envelope or a whole
       // answer; the latter becomes a single final event.
@@ -257,16 +273,7 @@ async function chatAttempt(
 ): Promise<ChatResult> {
   const attempt = startAttempt(call);
   try {
-    attempt.idle.arm('first byte');
-    const response = await config.fetch(url, {
-      method: 'POST',
-      headers: requestHeaders(config, call, false),
-      body: JSON.stringify(buildGenerationBody(request, false)),
-      signal: attempt.signal,
-    });
-    attempt.requestId = response.headers.get('x-request-id') ?? undefined;
-    attempt.idle.arm('response body');
-    if (response.status !== 200) throw await errorFromResponse(response, attempt.requestId, attempt.signal);
+    const response = await postGeneration(config, url, request, call, attempt, false);
     const payload = parseJson(await response.text(), attempt.requestId);
     const envelope = parseErrorEnvelope(payload);
     if (envelope.code && !hasOutput(payload)) {
