@@ -35,6 +35,7 @@ export type PolicyCheck = (input: {
 }) => boolean;
 
 export interface AccessOptions {
+  /** Policies beyond the shared ones (`public`, `owner`, `owner_or_masked`), which every subgraph gets. */
   policies?: Record<string, PolicyCheck>;
 }
 
@@ -42,10 +43,12 @@ interface Rule {
   authenticated: boolean;
   scopes: string[][] | null;
   policies: string[][] | null;
+  /** Whether an anonymous caller is refused outright; derived once when the schema is built. */
+  requiresSignIn: boolean;
 }
 
 export function applyAccessPolicies(schema: GraphQLSchema, options: AccessOptions = {}): GraphQLSchema {
-  const policies: Record<string, PolicyCheck> = { public: () => true, ...options.policies };
+  const policies: Record<string, PolicyCheck> = { public: () => true, ...sharedPolicies, ...options.policies };
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__') || type.name === '_Service') continue;
     const typeRule = readRule(typeDirectives(type));
@@ -75,11 +78,15 @@ function readRule(directives: readonly ConstDirectiveNode[]): Rule | null {
   for (const directive of directives) {
     const name = directive.name.value;
     if (name !== 'authenticated' && name !== 'requiresScopes' && name !== 'policy') continue;
-    rule ??= { authenticated: false, scopes: null, policies: null };
+    rule ??= { authenticated: false, scopes: null, policies: null, requiresSignIn: false };
     if (name === 'authenticated') rule.authenticated = true;
     const arg = directive.arguments?.[0];
     if (name === 'requiresScopes' && arg) rule.scopes = valueFromASTUntyped(arg.value) as string[][];
     if (name === 'policy' && arg) rule.policies = valueFromASTUntyped(arg.value) as string[][];
+  }
+  if (rule) {
+    const onlyPublic = rule.policies?.every((all) => all.every((p) => p === 'public')) ?? false;
+    rule.requiresSignIn = rule.authenticated || rule.scopes !== null || (rule.policies !== null && !onlyPublic);
   }
   return rule;
 }
@@ -114,8 +121,7 @@ function wrapField(typeName: string, field: GraphQLField<unknown, unknown>, rule
 function enforce(rule: Rule, input: Parameters<PolicyCheck>[0], policies: Record<string, PolicyCheck>): void {
   const { identity } = input;
   const signedIn = identity.kind !== 'anonymous';
-  const onlyPublic = rule.policies?.every((all) => all.every((p) => p === 'public')) ?? false;
-  if ((rule.authenticated || rule.scopes || (rule.policies && !onlyPublic)) && !signedIn) throw unauthenticated();
+  if (rule.requiresSignIn && !signedIn) throw unauthenticated();
   if (rule.scopes && !rule.scopes.some((all) => all.every((scope) => holdsScope(identity, scope)))) throw forbidden();
   if (rule.policies && !rule.policies.some((all) => all.every((name) => policies[name]!(input)))) throw forbidden();
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { BillingDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
-import { createSubgraphServer, sharedPolicies, type ReadinessCheck, type SubgraphServer } from '@firefly/server-kit';
+import { createSubgraphServer, type ReadinessCheck, type SubgraphServer } from '@firefly/server-kit';
 import { createBillingContext } from './context.ts';
 import { createCreditStore, type CreditStoreOptions } from './data/credit-store.ts';
 import type { BillingSql } from './data/raw-sql.ts';
@@ -52,7 +52,6 @@ export function buildBillingSubgraph(options: BuildBillingSubgraphOptions): Prom
     resolvers: resolvers as never,
     internalTokenSecret: options.internalTokenSecret,
     logger: options.logger,
-    access: { policies: sharedPolicies },
     createContext: (base) => createBillingContext(deps, base),
     readiness: options.readiness,
     exposeErrorDetails: options.exposeErrorDetails,

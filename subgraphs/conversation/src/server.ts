@@ -6,7 +6,7 @@ import { createDashScopeClient } from '@firefly/dashscope';
 import type { ConversationDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
 import type { Redis } from '@firefly/redis';
-import { createSubgraphServer, sharedPolicies, type ReadinessCheck, type SubgraphServer } from '@firefly/server-kit';
+import { createSubgraphServer, type ReadinessCheck, type SubgraphServer } from '@firefly/server-kit';
 import type { ConversationConfig } from './config.ts';
 import { createConversationContext } from './context.ts';
 import { createGenerationRegistry } from './data/generation-registry.ts';
@@ -119,7 +119,6 @@ export async function buildConversationSubgraph(options: BuildConversationSubgra
     resolvers: resolvers as never,
     internalTokenSecret: options.internalTokenSecret,
     logger,
-    access: { policies: sharedPolicies },
     createContext: (base) => createConversationContext({ db, chat }, base),
     readiness: [{ name: 'redis', check: () => redis.ping() }, ...(options.readiness ?? [])],
     exposeErrorDetails: options.exposeErrorDetails,

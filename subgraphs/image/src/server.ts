@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@firefly/logger';
-import { createSubgraphServer, sharedPolicies, type ReadinessCheck } from '@firefly/server-kit';
+import { createSubgraphServer, type ReadinessCheck } from '@firefly/server-kit';
 import { createImageContext, type ImageDeps } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
 
@@ -22,7 +22,6 @@ export function buildImageSubgraph(options: BuildImageSubgraphOptions) {
     resolvers: resolvers as never,
     internalTokenSecret: options.internalTokenSecret,
     logger: options.logger,
-    access: { policies: sharedPolicies },
     createContext: (base) => createImageContext(options, base),
     readiness: options.readiness,
     exposeErrorDetails: options.exposeErrorDetails,

@@ -5,7 +5,7 @@ import { createSessionStore } from '@firefly/auth/sessions';
 import type { UserDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
 import type { Redis } from '@firefly/redis';
-import { createSubgraphServer, sharedPolicies, type ReadinessCheck } from '@firefly/server-kit';
+import { createSubgraphServer, type ReadinessCheck } from '@firefly/server-kit';
 import { createSmsProvider, type SmsProvider } from '@firefly/sms';
 import { parseRateLimitOverrides, type UserConfig } from './config.ts';
 import { createUserContext } from './context.ts';
@@ -92,7 +92,6 @@ export async function buildUserSubgraph(options: BuildUserSubgraphOptions) {
     resolvers: resolvers as never,
     internalTokenSecret: options.internalTokenSecret,
     logger,
-    access: { policies: sharedPolicies },
     transformSchema: createRateLimitTransform(redis),
     createContext: (base) => createUserContext({ db: options.db, services }, base),
     readiness: [{ name: 'redis', check: () => redis.ping() }, ...(options.readiness ?? [])],
