@@ -13,7 +13,7 @@ import {
 } from './chat-validation.ts';
 import type { Exchange } from './context.ts';
 import type { FaultError } from './faults.ts';
-import { dashscopeHeaders, dropConnection, pause, sendJson, untilAborted, writeChunked } from './http.ts';
+import { dashscopeHeaders, dropConnection, openEventStream, pause, sendJson, untilAborted, writeChunked } from './http.ts';
 import type { ReplyMessage } from './reply.ts';
 
 type Obj = Record<string, unknown>;
@@ -183,12 +183,7 @@ async function streamCompat(
 ): Promise<void> {
   const { res } = x;
   const options = x.sim.options;
-  res.writeHead(200, {
-    ...dashscopeHeaders(x.requestId, x.arrivedAt, false),
-    'content-type': 'text/event-stream;charset=UTF-8',
-    'cache-control': 'no-cache',
-  });
-  res.flushHeaders();
+  openEventStream(res, x.requestId, x.arrivedAt);
   x.record.status = 200;
 
   const frame = (data: unknown): void => writeChunked(res, `data: ${JSON.stringify(data)}\n\n`, options.writeChunkBytes);

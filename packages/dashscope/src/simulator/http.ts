@@ -35,6 +35,16 @@ export function dashscopeHeaders(requestId: string, arrivedAt: number, finished:
   };
 }
 
+/** Starts a 200 `text/event-stream` answer with DashScope's headers and sends them at once (protocol doc §1). */
+export function openEventStream(res: ServerResponse, requestId: string, arrivedAt: number): void {
+  res.writeHead(200, {
+    ...dashscopeHeaders(requestId, arrivedAt, false),
+    'content-type': 'text/event-stream;charset=UTF-8',
+    'cache-control': 'no-cache',
+  });
+  res.flushHeaders();
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {

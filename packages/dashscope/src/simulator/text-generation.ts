@@ -12,7 +12,7 @@ import {
 } from './chat-validation.ts';
 import type { Exchange } from './context.ts';
 import type { FaultError } from './faults.ts';
-import { dashscopeHeaders, dropConnection, nativeSseEvent, pause, sendJson, untilAborted, writeChunked } from './http.ts';
+import { dashscopeHeaders, dropConnection, nativeSseEvent, openEventStream, pause, sendJson, untilAborted, writeChunked } from './http.ts';
 import type { ReplyMessage } from './reply.ts';
 
 interface NativeRequest {
@@ -175,12 +175,7 @@ async function streamAnswer(
 ): Promise<void> {
   const { res } = x;
   const options = x.sim.options;
-  res.writeHead(200, {
-    ...dashscopeHeaders(x.requestId, x.arrivedAt, false),
-    'content-type': 'text/event-stream;charset=UTF-8',
-    'cache-control': 'no-cache',
-  });
-  res.flushHeaders();
+  openEventStream(res, x.requestId, x.arrivedAt);
   x.record.status = 200;
 
   let id = 0;
