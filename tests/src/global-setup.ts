@@ -109,7 +109,7 @@ async function connectRedis(url: string): Promise<Redis> {
   } catch (error) {
     redis.disconnect();
     throw new Error(
-      `Redis is not reachable at ${redactRedisUrl(url)} (${messageOf(socketError ?? error)}). ` +
+      `Redis is not reachable at ${redactUrl(url, 'Redis')} (${messageOf(socketError ?? error)}). ` +
         'Start it (docker compose -f docker/compose.yml up -d redis) or point REDIS_URL at a running server.',
       { cause: error },
     );
@@ -130,15 +130,6 @@ function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
-function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<unparseable Redis URL>';
-  }
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

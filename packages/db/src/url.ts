@@ -52,14 +52,14 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-/** A URL safe to print: the password replaced by `***`. */
-export function redactUrl(url: string): string {
+/** A URL (database, Redis, …) safe to print: the password replaced by `***`. */
+export function redactUrl(url: string, what = 'database'): string {
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
     return parsed.toString();
   } catch {
-    return '<unparseable database URL>';
+    return `<unparseable ${what} URL>`;
   }
 }
 
