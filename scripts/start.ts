@@ -196,7 +196,7 @@ Press Ctrl-C to stop.
 `);
 if (useSimulator) {
   console.log(`\x1b[33;1m
-  ⚠  DASHSCOPE_API_KEY is not set: chat and image generation use the local DashScope SIMULATOR on :4010.
+  ⚠  DASHSCOPE_API_KEY is not set: chat uses the local DashScope SIMULATOR on :4010.
      Answers are generated locally, not by Qwen. Set DASHSCOPE_API_KEY (in .env) to use Alibaba Cloud DashScope.
 \x1b[0m`);
 }
