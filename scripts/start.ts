@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createConnection } from 'mariadb';
 import { Redis } from 'ioredis';
 import { generateSigningKey } from '@firefly/auth';
-import { REPO_ROOT } from './compose.ts';
+import { REPO_ROOT } from '@firefly/supergraph';
 
 const root = REPO_ROOT;
 if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
@@ -100,7 +100,7 @@ const processes: ProcessSpec[] = [
   { name: 'gateway', entry: 'gateway/dist/main.js', port: 4000 },
 ];
 
-const simulator: ProcessSpec = { name: 'dashscope-sim', entry: 'packages/dashscope/dist/main.js', port: 4010 };
+const simulator: ProcessSpec = { name: 'dashscope-sim', entry: 'simulators/dashscope/dist/main.js', port: 4010 };
 
 const children: ChildProcess[] = [];
 
@@ -171,7 +171,7 @@ run('generating the Prisma client', process.execPath, ['scripts/prisma-generate.
 run('building', 'npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
 run('migrating the database', 'npx', ['tsx', 'scripts/db-migrate.ts']);
 run('seeding the database', 'npx', ['tsx', 'scripts/db-seed.ts']);
-run('checking the supergraph is current', 'npx', ['tsx', 'scripts/compose.ts', '--check']);
+run('checking the supergraph is current', 'npx', ['tsx', 'tools/supergraph/src/cli.ts', '--check']);
 
 // Without a DashScope key, chat runs against the local simulator (the conversation subgraph's default without a
 // key is http://127.0.0.1:4010/api/v1). Production refuses this in the conversation subgraph's config.

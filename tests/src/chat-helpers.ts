@@ -1,4 +1,4 @@
-// Shared pieces of the chat e2e scenarios (tests/e2e/chat*.e2e.ts): users with credits, mutations through the
+// Shared pieces of the chat e2e scenarios (tests/e2e/chat/): users with credits, mutations through the
 // gateway, and messageStream through the conversation subgraph's own graphql-ws, authenticated with a credential
 // signed with the run's internal secret (exactly what the gateway will send on its upstream leg).
 import { randomUUID } from 'node:crypto';

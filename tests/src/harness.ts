@@ -7,7 +7,7 @@ import { createDb, type Db, type QueryEvent } from '@firefly/db';
 import { createLogger, type Logger } from '@firefly/logger';
 import { buildUserSubgraph, loadUserConfig } from '@firefly/subgraph-user';
 import { buildConversationSubgraph, loadConversationConfig } from '@firefly/subgraph-conversation';
-import { startDashScopeSimulator, type DashScopeSimulator, type DashScopeSimulatorOptions } from '@firefly/dashscope/simulator';
+import { startDashScopeSimulator, type DashScopeSimulator, type DashScopeSimulatorOptions } from '@firefly/dashscope-simulator';
 import { buildImageSubgraph } from '@firefly/subgraph-image';
 import { buildBillingSubgraph } from '@firefly/subgraph-billing';
 import { createGatewayServer, loadGatewayConfig } from '@firefly/gateway';

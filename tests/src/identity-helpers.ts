@@ -1,4 +1,4 @@
-// Shared pieces of the identity e2e scenarios (tests/e2e/identity-*.e2e.ts): a supergraph whose user subgraph sends
+// Shared pieces of the identity e2e scenarios (tests/e2e/identity/): a supergraph whose user subgraph sends
 // SMS through the real Aliyun client to the local Dysmsapi double, the operations, and generators of unique
 // emails, phones and client IPs so that files running in parallel never share a counter.
 import { randomInt, randomUUID } from 'node:crypto';

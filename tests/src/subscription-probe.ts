@@ -1,6 +1,6 @@
 /**
  * `probe`: a tiny subgraph whose Subscription field the subscription tests control, composed with the real
- * subgraphs (scripts/compose.ts) so that its events carry a `User` entity resolved by the user and billing
+ * subgraphs (@firefly/supergraph) so that its events carry a `User` entity resolved by the user and billing
  * subgraphs through the gateway. Built with the same server kit as every subgraph (graphql-ws on /graphql, the
  * gateway credential checked on `connection_init`).
  *

@@ -4,7 +4,7 @@
  * deltas SIM_TOKEN_DELAY_MS apart, `b` with at least SIM_DELTAS_B deltas SIM_TOKEN_DELAY_MS_B apart. Logs one JSON line
  * `{ msg: "simulators ready", url, a, b, apiKey }`.
  */
-import { startDashScopeSimulator } from '@firefly/dashscope/simulator';
+import { startDashScopeSimulator } from '@firefly/dashscope-simulator';
 
 const tokenDelayMs = Number(process.env.SIM_TOKEN_DELAY_MS ?? 30);
 const a = await startDashScopeSimulator({ tokenDelayMs, minDeltas: Number(process.env.SIM_DELTAS_A ?? 40) });

@@ -1,6 +1,6 @@
 /**
  * A supergraph of separate processes for the subscription scenarios: the gateway from gateway/src/main.ts on a
- * supergraph composed at test time (scripts/compose.ts) from the real subgraphs plus, optionally, the probe
+ * supergraph composed at test time (@firefly/supergraph) from the real subgraphs plus, optionally, the probe
  * subgraph; real MariaDB (this run's database) and Redis (this run's key prefix).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -11,7 +11,7 @@ import { createAccessTokenIssuer, generateSigningKey, type Role, type SigningKey
 import { createSessionStore, type SessionStore } from '@firefly/auth/sessions';
 import { createDb, type Db } from '@firefly/db';
 import { closeRedis, createRedis, type Redis } from '@firefly/redis';
-import { composeSupergraph, formatCompositionErrors, loadSubgraphs, type SubgraphSource } from '../../scripts/compose.ts';
+import { composeSupergraph, formatCompositionErrors, loadSubgraphs, type SubgraphSource } from '@firefly/supergraph';
 import { PROBE_SDL } from './subscription-probe.ts';
 import { startProcess, type ManagedProcess } from './subscription-processes.ts';
 

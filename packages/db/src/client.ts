@@ -38,7 +38,7 @@ export function createDb(options: CreateDbOptions): Db {
 
   const onQuery = options.onQuery;
   // Prisma 7 emits query events from its client-side executor as well, so with a driver adapter every statement
-  // (transaction statements included) reaches the listener; see client.test.ts, which pins that down.
+  // (transaction statements included) reaches the listener; see __tests__/client.test.ts, which pins that down.
   const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
   client.$on('query', (event) => onQuery(event));
   return client;

@@ -11,6 +11,7 @@ import {
 } from 'graphql';
 import { AppError, forbidden, unauthenticated } from '@firefly/errors';
 import type { Identity } from '@firefly/auth';
+import { ACCESS_DIRECTIVES, isAccessScope, type AccessPolicy, type AccessScope } from './access-rules.ts';
 import type { BaseContext } from './context.ts';
 
 /**
@@ -18,9 +19,9 @@ import type { BaseContext } from './context.ts';
  * the field, so that no resolver can forget a check:
  * - `@authenticated`: a signed-in user (or a service) is required, else UNAUTHENTICATED;
  * - `@requiresScopes(scopes: [["admin"], …])`: any one inner list fully held; scopes map to roles
- *   (`admin` → ADMIN, `user` → USER) and `service` to a service credential;
- * - `@policy(policies: [["owner"], …])`: any one inner list of named policies all pass; `public` always passes;
- *   the others are functions the subgraph provides (unknown names fail the boot, never open a hole).
+ *   (`admin` → ADMIN, `user` → any signed-in user) and `service` to a service credential;
+ * - `@policy(policies: [["owner"], …])`: any one inner list of named policies all pass; `public` always passes.
+ * The names are those of `access-rules.ts`; an unknown one fails the boot, never opens a hole.
  * A rule on a type applies to every field of the type; rules on the field apply in addition. A service credential
  * passes every rule (it acts for the user named in its arguments). A nullable non-root field whose policy fails
  * resolves to null (e.g. another user's email); everything else fails with UNAUTHENTICATED or FORBIDDEN.
@@ -35,8 +36,11 @@ export type PolicyCheck = (input: {
 }) => boolean;
 
 export interface AccessOptions {
-  /** Policies beyond the shared ones (`public`, `owner`, `owner_or_masked`), which every subgraph gets. */
-  policies?: Record<string, PolicyCheck>;
+  /**
+   * Replaces a shared policy's check in this subgraph. There are no others to add: the supergraph tooling refuses
+   * any name outside `ACCESS_POLICIES`. Default: {@link sharedPolicies}.
+   */
+  policies?: Partial<Record<AccessPolicy, PolicyCheck>>;
 }
 
 interface Rule {
@@ -48,7 +52,7 @@ interface Rule {
 }
 
 export function applyAccessPolicies(schema: GraphQLSchema, options: AccessOptions = {}): GraphQLSchema {
-  const policies: Record<string, PolicyCheck> = { public: () => true, ...sharedPolicies, ...options.policies };
+  const policies: Record<string, PolicyCheck> = { ...sharedPolicies, ...options.policies };
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__') || type.name === '_Service') continue;
     const typeRule = readRule(typeDirectives(type));
@@ -58,7 +62,10 @@ export function applyAccessPolicies(schema: GraphQLSchema, options: AccessOption
       if (rules.length === 0) continue;
       for (const rule of rules) {
         for (const name of rule.policies?.flat() ?? []) {
-          if (!policies[name]) throw new Error(`access policy "${name}" on ${type.name}.${field.name} has no implementation`);
+          if (!Object.hasOwn(policies, name)) throw new Error(`access policy "${name}" on ${type.name}.${field.name} has no implementation`);
+        }
+        for (const name of rule.scopes?.flat() ?? []) {
+          if (!isAccessScope(name)) throw new Error(`access scope "${name}" on ${type.name}.${field.name} is not one of access-rules.ts`);
         }
       }
       const rootTypes = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()];
@@ -77,7 +84,7 @@ function readRule(directives: readonly ConstDirectiveNode[]): Rule | null {
   let rule: Rule | null = null;
   for (const directive of directives) {
     const name = directive.name.value;
-    if (name !== 'authenticated' && name !== 'requiresScopes' && name !== 'policy') continue;
+    if (!(ACCESS_DIRECTIVES as readonly string[]).includes(name)) continue;
     rule ??= { authenticated: false, scopes: null, policies: null, requiresSignIn: false };
     if (name === 'authenticated') rule.authenticated = true;
     const arg = directive.arguments?.[0];
@@ -122,11 +129,11 @@ function enforce(rule: Rule, input: Parameters<PolicyCheck>[0], policies: Record
   const { identity } = input;
   const signedIn = identity.kind !== 'anonymous';
   if (rule.requiresSignIn && !signedIn) throw unauthenticated();
-  if (rule.scopes && !rule.scopes.some((all) => all.every((scope) => holdsScope(identity, scope)))) throw forbidden();
+  if (rule.scopes && !rule.scopes.some((all) => all.every((scope) => holdsScope(identity, scope as AccessScope)))) throw forbidden();
   if (rule.policies && !rule.policies.some((all) => all.every((name) => policies[name]!(input)))) throw forbidden();
 }
 
-function holdsScope(identity: Identity, scope: string): boolean {
+function holdsScope(identity: Identity, scope: AccessScope): boolean {
   switch (scope) {
     case 'service':
       return identity.kind === 'service';
@@ -134,8 +141,6 @@ function holdsScope(identity: Identity, scope: string): boolean {
       return identity.kind === 'user' && identity.roles.includes('ADMIN');
     case 'user':
       return identity.kind === 'user';
-    default:
-      return false;
   }
 }
 
@@ -157,11 +162,12 @@ export function isOwnerOrAdmin(identity: Identity, parent: unknown, typeName: st
 }
 
 /**
- * The policies every subgraph shares (see the comment block at the top of each schema.graphql).
+ * The checks of the policies in `ACCESS_POLICIES`, shared by every subgraph.
  * `owner` on a root field only requires a signed-in user: the resolver scopes its lookup to the caller, so a
  * foreign id answers exactly like a missing one. `owner_or_masked` lets the field resolve; its resolver masks.
  */
-export const sharedPolicies: Record<string, PolicyCheck> = {
+export const sharedPolicies: Record<AccessPolicy, PolicyCheck> = {
+  public: () => true,
   owner: ({ identity, parent, typeName }) => (ROOT_TYPES.has(typeName) ? identity.kind === 'user' : isOwnerOrAdmin(identity, parent, typeName)),
   owner_or_masked: () => true,
 };

@@ -8,3 +8,4 @@ export * from './metrics.ts';
 export * from './scalars.ts';
 export * from './http.ts';
 export * from './interval-job.ts';
+export * from './access-rules.ts';

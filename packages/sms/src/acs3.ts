@@ -3,7 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 /**
  * Alibaba Cloud's ACS3-HMAC-SHA256 request signature, as the current Dysmsapi SDK sends it
  * (payments-sms-oss-protocols.md §3.3). Shared by our client (to sign) and the local double (to verify), and
- * checked against the official SDK in aliyun-client.test.ts, so both sides cannot drift together.
+ * checked against the official SDK in __tests__/aliyun-client.test.ts, so both sides cannot drift together.
  */
 export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
 

@@ -79,4 +79,22 @@ describe('access declared on the SDL', () => {
       type Query { x: String @policy(policies: [["ownr"]]) }`);
     expect(() => applyAccessPolicies(buildSubgraphSchema([{ typeDefs: bad }]), { policies: sharedPolicies })).toThrow(/"ownr"/);
   });
+
+  it('fails the boot on a scope name it does not enforce, and lets any signed-in user hold `user`', async () => {
+    const bad = parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@requiresScopes"])
+      type Query { x: String @requiresScopes(scopes: [["root"]]) }`);
+    expect(() => applyAccessPolicies(buildSubgraphSchema([{ typeDefs: bad }]))).toThrow(/"root"/);
+    const members = applyAccessPolicies(
+      buildSubgraphSchema([
+        {
+          typeDefs: parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@requiresScopes"])
+            type Query { x: String @requiresScopes(scopes: [["user"]]) }`),
+          resolvers: { Query: { x: () => 'in' } },
+        },
+      ]),
+    );
+    const ask = (identity: Identity) => execute({ schema: members, document: parse('{ x }'), contextValue: { identity } });
+    expect((await ask(alice)).data).toEqual({ x: 'in' });
+    expect((await ask(anonymous)).errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+  });
 });

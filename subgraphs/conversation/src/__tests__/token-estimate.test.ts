@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimatePromptTokens as simulatorPromptTokens, estimateTokens as simulatorTokens } from '@firefly/dashscope/simulator';
+import { estimatePromptTokens as simulatorPromptTokens, estimateTokens as simulatorTokens } from '@firefly/dashscope-simulator';
 import { estimatePromptTokens, estimateTextTokens, MESSAGE_OVERHEAD_TOKENS, PROMPT_OVERHEAD_TOKENS } from '../domain/token-estimate.ts';
 
 const SAMPLES = [

@@ -11,7 +11,7 @@
  *   and a prompt adds {@link PROMPT_OVERHEAD_TOKENS} once for the assistant's opening marker;
  * - totals are rounded up.
  *
- * The rule is a superset of the DashScope simulator's (`estimateTokens` in @firefly/dashscope/simulator: CJK 1,
+ * The rule is a superset of the DashScope simulator's (`estimateTokens` in @firefly/dashscope-simulator: CJK 1,
  * word 1.3, symbol 1, 3 per message), so in development and tests a reservation always covers the usage the
  * simulator reports; against real Qwen tokenizers (about 1 token per common Han character, 0.75 per English word)
  * it over-counts. Counting is done in tenths so that sums stay exact.

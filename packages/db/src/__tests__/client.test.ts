@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type Db } from '../index.ts';
+import { createQueryRecorder, createScratchDatabase, type ScratchDatabase } from '../testing.ts';
+
+describe('createDb', () => {
+  let scratch: ScratchDatabase;
+  let db: Db;
+  const recorder = createQueryRecorder();
+
+  beforeAll(async () => {
+    scratch = await createScratchDatabase('db_client');
+    db = createDb({ url: scratch.url, connectionLimit: 2, onQuery: recorder.onQuery });
+  });
+
+  afterAll(async () => {
+    await db?.$disconnect();
+    await scratch?.drop();
+  });
+
+  it('talks to MariaDB through the driver adapter', async () => {
+    const tenant = await db.tenant.findUnique({ where: { id: 'default' } });
+    expect(tenant).toMatchObject({ id: 'default', slug: 'default' });
+  });
+
+  it('reports every SQL statement to onQuery, so tests can count queries', async () => {
+    recorder.reset();
+    await db.tenant.findMany();
+    await db.chatModel.count();
+    expect(recorder.count()).toBe(2);
+    expect(recorder.queries[0]).toMatch(/^SELECT .* FROM `Tenant`/);
+  });
+
+  it('reports statements run inside interactive transactions', async () => {
+    recorder.reset();
+    await db.$transaction(async (tx) => {
+      await tx.tenant.findMany();
+      await tx.user.findMany({ where: { tenantId: 'default' } });
+    });
+    expect(recorder.count()).toBe(2);
+  });
+
+  it('stores and returns DateTime values in UTC', async () => {
+    const at = new Date('2030-01-02T03:04:05.678Z');
+    const created = await db.tenant.create({ data: { id: 'utc', slug: 'utc', name: 'UTC', createdAt: at } });
+    expect(created.createdAt.toISOString()).toBe(at.toISOString());
+    const rows = await db.$queryRaw<{ createdAt: Date }[]>`SELECT createdAt FROM Tenant WHERE id = 'utc'`;
+    expect(rows[0]?.createdAt.toISOString()).toBe(at.toISOString());
+  });
+
+  it('refuses a URL without a database and a bad connection limit', () => {
+    expect(() => createDb({ url: 'mysql://root@127.0.0.1:3306' })).toThrow(/must name a database/);
+    expect(() => createDb({ url: 'mysql://root@127.0.0.1:3306/x?connection_limit=zero' })).toThrow(/connection_limit/);
+    expect(() => createDb({ url: 'postgres://root@127.0.0.1/x' })).toThrow(/protocol must be mysql/);
+  });
+});
