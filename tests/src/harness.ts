@@ -8,8 +8,8 @@ import { createLogger, type Logger } from '@firefly/logger';
 import { buildUserSubgraph, loadUserConfig } from '@firefly/subgraph-user';
 import { buildConversationSubgraph, loadConversationConfig } from '@firefly/subgraph-conversation';
 import { startDashScopeSimulator, type DashScopeSimulator, type DashScopeSimulatorOptions } from '@firefly/dashscope-simulator';
-import { buildImageSubgraph } from '@firefly/subgraph-image';
-import { buildBillingSubgraph } from '@firefly/subgraph-billing';
+import { buildImageSubgraph, loadImageConfig } from '@firefly/subgraph-image';
+import { buildBillingSubgraph, loadBillingConfig } from '@firefly/subgraph-billing';
 import { createGatewayServer, loadGatewayConfig } from '@firefly/gateway';
 import type { SubgraphServer } from '@firefly/server-kit';
 import { createTokenAuthenticator } from '@firefly/gateway/auth';
@@ -57,7 +57,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
   const internalTokenSecret = randomBytes(32).toString('hex');
   const queries: QueryEvent[] = [];
   const db = createDb({ url: databaseUrl(), connectionLimit: 10, onQuery: (event) => queries.push(event) });
-  const common = { db, internalTokenSecret, logger, exposeErrorDetails: true };
+  const common = { db, logger };
   const redis = createRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: process.env.REDIS_KEY_PREFIX, name: 'e2e', logger });
   const key = await generateSigningKey('e2e');
   // `env` overrides the user subgraph's and the gateway's configuration (e.g. SMS provider, limits).
@@ -71,14 +71,21 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
 
   // The conversation subgraph generates through the DashScope simulator (fast tokens unless the test says otherwise).
   const simulator = await startDashScopeSimulator({ tokenDelayMs: 5, ...options.simulator });
-  const conversationConfig = loadConversationConfig({ ...env, DASHSCOPE_BASE_URL: simulator.baseUrl, DASHSCOPE_API_KEY: simulator.apiKey, REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX });
+  const conversationConfig = loadConversationConfig({
+    ...env,
+    DASHSCOPE_BASE_URL: simulator.baseUrl,
+    DASHSCOPE_API_KEY: simulator.apiKey,
+    REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX,
+    // stop() lets running generations finish for 5 s (the grace period minus 2 s), then cuts them off.
+    SHUTDOWN_GRACE_SECONDS: '7',
+  });
   const conversationCredits = createCreditsClient({ url: 'http://billing.invalid/graphql', secret: internalTokenSecret, service: 'conversation', fetch: (_url, init) => fetch(billingUrl, init) });
 
   const subgraphs = {
-    user: await buildUserSubgraph({ ...common, redis, config: loadUserConfig(env), signingKeys: [key], signupGrant }),
-    conversation: await buildConversationSubgraph({ ...common, redis, config: conversationConfig, credits: conversationCredits }),
-    image: await buildImageSubgraph({ ...common, publicBaseUrl: 'http://127.0.0.1:4003/files' }),
-    billing: await buildBillingSubgraph(common),
+    user: await buildUserSubgraph(loadUserConfig(env), { ...common, redis, signingKeys: [key], signupGrant }),
+    conversation: await buildConversationSubgraph(conversationConfig, { ...common, redis, credits: conversationCredits }),
+    image: await buildImageSubgraph(loadImageConfig({ ...env, IMAGE_PUBLIC_BASE_URL: 'http://127.0.0.1:4003/files' }), common),
+    billing: await buildBillingSubgraph(loadBillingConfig(env), common),
   };
   const subgraphUrls = {
     user: await subgraphs.user.listen(0),

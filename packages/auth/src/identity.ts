@@ -1,3 +1,5 @@
+import { unauthenticated } from '@firefly/errors';
+
 /** Roles a user can hold (api-contract.md `enum Role`). */
 export type Role = 'USER' | 'ADMIN';
 export const ROLES: readonly Role[] = ['USER', 'ADMIN'];
@@ -24,16 +26,18 @@ export type Identity = (
 ) &
   RequestOrigin;
 
-export function isUser(identity: Identity): identity is Extract<Identity, { kind: 'user' }> {
-  return identity.kind === 'user';
+/** A signed-in user's identity (not anonymous, not a service). */
+export type UserIdentity = Extract<Identity, { kind: 'user' }>;
+
+/** True for a signed-in user holding the ADMIN role. */
+export function isAdmin(identity: Identity): boolean {
+  return identity.kind === 'user' && identity.roles.includes('ADMIN');
 }
 
-export function isService(identity: Identity): identity is Extract<Identity, { kind: 'service' }> {
-  return identity.kind === 'service';
-}
-
-export function hasRole(identity: Identity, role: Role): boolean {
-  return identity.kind === 'user' && identity.roles.includes(role);
+/** The signed-in user, or UNAUTHENTICATED (anonymous callers and services have no user of their own). */
+export function requireUser(identity: Identity): UserIdentity {
+  if (identity.kind !== 'user') throw unauthenticated();
+  return identity;
 }
 
 export const DEFAULT_TENANT_ID = 'default';

@@ -43,4 +43,6 @@ export const upstreamUnavailable = (message = 'An upstream service is unavailabl
   new AppError(ErrorCode.UPSTREAM_UNAVAILABLE, message, details, cause);
 export const contentRejected = (message = 'The content was rejected by moderation', details?: ErrorDetails) =>
   new AppError(ErrorCode.CONTENT_REJECTED, message, details);
+/** An operation of a feature that is not live yet; `feature` names it (e.g. `image-generation`, `payments`). */
+export const notImplemented = (feature: string, message: string) => new AppError(ErrorCode.NOT_IMPLEMENTED, message, { feature });
 export const internalError = (message = 'Internal server error') => new AppError(ErrorCode.INTERNAL_SERVER_ERROR, message);

@@ -14,6 +14,11 @@ export const ErrorCode = {
   PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
   UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
   CONTENT_REJECTED: 'CONTENT_REJECTED',
+  /**
+   * The operation is in the schema but its feature is not live yet (image generation, payments). Permanent for
+   * this deployment: retrying does not help; `extensions.feature` names what is missing.
+   */
+  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -57,6 +62,8 @@ export function httpStatusFor(code: ErrorCode): number {
       return 422;
     case 'UPSTREAM_UNAVAILABLE':
       return 503;
+    case 'NOT_IMPLEMENTED':
+      return 501;
     case 'INTERNAL_SERVER_ERROR':
       return 500;
     default:

@@ -10,7 +10,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { AppError, forbidden, unauthenticated } from '@firefly/errors';
-import type { Identity } from '@firefly/auth';
+import { isAdmin, type Identity } from '@firefly/auth';
 import { ACCESS_DIRECTIVES, isAccessScope, type AccessPolicy, type AccessScope } from './access-rules.ts';
 import type { BaseContext } from './context.ts';
 
@@ -138,7 +138,7 @@ function holdsScope(identity: Identity, scope: AccessScope): boolean {
     case 'service':
       return identity.kind === 'service';
     case 'admin':
-      return identity.kind === 'user' && identity.roles.includes('ADMIN');
+      return isAdmin(identity);
     case 'user':
       return identity.kind === 'user';
   }
@@ -157,8 +157,7 @@ function ownerIdOf(parent: unknown, typeName: string): string | undefined {
 /** True when the caller owns `parent` or is an ADMIN. */
 export function isOwnerOrAdmin(identity: Identity, parent: unknown, typeName: string): boolean {
   if (identity.kind !== 'user') return false;
-  if (identity.roles.includes('ADMIN')) return true;
-  return ownerIdOf(parent, typeName) === identity.userId;
+  return isAdmin(identity) || ownerIdOf(parent, typeName) === identity.userId;
 }
 
 /**

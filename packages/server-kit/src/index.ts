@@ -7,5 +7,6 @@ export * from './process.ts';
 export * from './metrics.ts';
 export * from './scalars.ts';
 export * from './http.ts';
-export * from './interval-job.ts';
+export * from './jobs.ts';
+export * from './caller.ts';
 export * from './access-rules.ts';

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { parsePage, toConnection, type Connection, type Page, type PageArgs } from './pagination.ts';
 
 /**
  * A per-request loader of rows by id: one batched query per tick, results in key order, `null` for ids that do
@@ -28,4 +29,52 @@ export function createGroupLoader<T>(fetch: (keys: readonly string[]) => Promise
     }
     return keys.map((key) => groups.get(key) ?? []);
   });
+}
+
+/** One page of a parent's list (e.g. a user's conversations), through a per-request loader. */
+export interface PageLoader<Row extends { createdAt: Date; id: string }, Args extends PageArgs = PageArgs> {
+  load(parentId: string, args: Args): Promise<Connection<Row>>;
+}
+
+/** Rows of one page (`page.take + 1` of them, see toConnection) for each parent id, grouped by parent id. */
+export type FetchPages<Row, Args extends PageArgs = PageArgs> = (parentIds: readonly string[], page: Page, args: Args) => Promise<ReadonlyMap<string, Row[]>>;
+
+/**
+ * The one shape of a per-request loader of connection pages. Parents asking for the same page (the same arguments:
+ * `first`, `after` and any filter) in one request share one batch, so `fetch` sees all their ids at once — one
+ * query for all of them where the data layer can (billing's window query), or one indexed query per parent
+ * ({@link eachParent}). A bad `first` or `after` fails that field with BAD_USER_INPUT.
+ */
+export function createPageLoader<Row extends { createdAt: Date; id: string }, Args extends PageArgs = PageArgs>(fetch: FetchPages<Row, Args>): PageLoader<Row, Args> {
+  const byArgs = new Map<string, DataLoader<string, Connection<Row>>>();
+  return {
+    load(parentId, args) {
+      const key = argumentsKey(args);
+      let loader = byArgs.get(key);
+      if (!loader) {
+        let page: Page;
+        try {
+          page = parsePage(args);
+        } catch (error) {
+          return Promise.reject(error as Error);
+        }
+        loader = new DataLoader<string, Connection<Row>>(async (parentIds) => {
+          const groups = await fetch(parentIds, page, args);
+          return parentIds.map((id) => toConnection(groups.get(id) ?? [], page.take));
+        });
+        byArgs.set(key, loader);
+      }
+      return loader.load(parentId);
+    },
+  };
+}
+
+/** Adapts a one-parent query (an indexed keyset query with LIMIT) to {@link createPageLoader}. */
+export function eachParent<Row, Args extends PageArgs = PageArgs>(fetchOne: (parentId: string, page: Page, args: Args) => Promise<Row[]>): FetchPages<Row, Args> {
+  return async (parentIds, page, args) => new Map(await Promise.all(parentIds.map(async (id) => [id, await fetchOne(id, page, args)] as const)));
+}
+
+function argumentsKey(args: object): string {
+  const entries = Object.entries(args).filter(([, value]) => value !== undefined && value !== null);
+  return JSON.stringify(entries.sort(([a], [b]) => a.localeCompare(b)));
 }

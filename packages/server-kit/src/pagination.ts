@@ -34,10 +34,15 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   return { createdAt, id };
 }
 
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
 /**
  * Builds a connection from rows fetched with `take + 1` (the extra row only tells whether a next page exists).
  */
-export function toConnection<T extends { createdAt: Date; id: string }>(rows: T[], take: number) {
+export function toConnection<T extends { createdAt: Date; id: string }>(rows: T[], take: number): Connection<T> {
   const nodes = rows.slice(0, take);
   const edges = nodes.map((node) => ({ cursor: encodeCursor(node), node }));
   return {

@@ -34,3 +34,33 @@ export function handleProcessSignals(target: Stoppable, logger: Logger, graceSec
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 }
+
+export interface ServeOptions {
+  /** e.g. `user`: the ready line reads `user subgraph ready`. */
+  name: string;
+  port: number;
+  /** The common settings every service's configuration has (HOST, SHUTDOWN_GRACE_SECONDS). */
+  config: { HOST: string; SHUTDOWN_GRACE_SECONDS: number };
+  logger: Logger;
+  /** What the process opened for the server (Redis, MySQL), released in this order after the server stopped. */
+  release?: ReadonlyArray<() => Promise<unknown>>;
+  /** Extra fields of the ready log line (e.g. which SMS provider or DashScope endpoint is used). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The whole of a subgraph's process entry after the build: listen on the configured host and port, log that it
+ * is ready, and on SIGTERM/SIGINT stop the server (draining requests and jobs), then release its connections.
+ */
+export async function serveSubgraph(server: Stoppable & { listen(port: number, host?: string): Promise<string> }, options: ServeOptions): Promise<string> {
+  const url = await server.listen(options.port, options.config.HOST);
+  options.logger.info({ url, ...options.details }, `${options.name} subgraph ready`);
+  const target: Stoppable = {
+    async stop() {
+      await server.stop();
+      for (const release of options.release ?? []) await release();
+    },
+  };
+  handleProcessSignals(target, options.logger, options.config.SHUTDOWN_GRACE_SECONDS);
+  return url;
+}

@@ -1,12 +1,11 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import express, { type Express, type Request } from 'express';
+import express, { type Express } from 'express';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -17,11 +16,22 @@ import { applyAccessPolicies, type AccessOptions } from './access.ts';
 import type { BaseContext } from './context.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createStopper, listenForGraphQL } from './http.ts';
+import { startJobs, type JobDefinition } from './jobs.ts';
 
 /** A named dependency probed by `/readyz` (MySQL, Redis, an upstream). Resolve when healthy, throw when not. */
 export interface ReadinessCheck {
   name: string;
   check: () => Promise<unknown>;
+}
+
+/** `/readyz` probe of MySQL: `SELECT 1` on the process's pool. */
+export function mysqlReadiness(db: { $queryRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<unknown> }): ReadinessCheck {
+  return { name: 'mysql', check: async () => db.$queryRaw`SELECT 1` };
+}
+
+/** `/readyz` probe of Redis: `PING`. */
+export function redisReadiness(redis: { ping(): Promise<unknown> }): ReadinessCheck {
+  return { name: 'redis', check: () => redis.ping() };
 }
 
 export interface SubgraphServerOptions<TContext extends BaseContext> {
@@ -46,7 +56,9 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   transformSchema?: (schema: GraphQLSchema) => GraphQLSchema;
   /** Express routes mounted before GraphQL (e.g. payment notifications). They do their own authentication. */
   configureApp?: (app: Express) => void;
-  /** Called on stop after the HTTP server closed, to release MySQL, Redis, workers. */
+  /** The subgraph's background jobs (declared in its `src/jobs/`): started with the server, stopped first on stop. */
+  jobs?: readonly JobDefinition[];
+  /** Called on stop after the HTTP server closed and the jobs stopped, to release what the subgraph built. */
   onStop?: () => Promise<void>;
 }
 
@@ -133,6 +145,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     ],
   });
   await apollo.start();
+  const jobs = startJobs(options.jobs ?? [], logger);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service });
@@ -180,12 +193,15 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     httpServer,
     metrics,
     listen: (port, host) => listenForGraphQL(httpServer, port, host),
-    stop: createStopper(httpServer, () => apollo.stop(), options.onStop),
+    stop: createStopper(
+      httpServer,
+      () => apollo.stop(),
+      async () => {
+        await jobs.stop();
+        await options.onStop?.();
+      },
+    ),
   };
-}
-
-export function newRequestId(): string {
-  return randomUUID();
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -203,5 +219,3 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     );
   });
 }
-
-export type { Request };

@@ -1,60 +1,49 @@
 import { readFileSync } from 'node:fs';
 import type { BillingDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
-import { createSubgraphServer, type ReadinessCheck, type SubgraphServer } from '@firefly/server-kit';
+import { createSubgraphServer, mysqlReadiness, type SubgraphServer } from '@firefly/server-kit';
+import type { BillingConfig } from './config.ts';
 import { createBillingContext } from './context.ts';
-import { createCreditStore, type CreditStoreOptions } from './data/credit-store.ts';
 import type { BillingSql } from './data/raw-sql.ts';
-import { DEFAULT_CREDIT_SETTINGS } from './domain/credit-deps.ts';
+import { sweepExpiredReservationsJob } from './jobs/sweep-expired-reservations.ts';
 import { resolvers } from './resolvers/index.ts';
+import { createBillingServices } from './services.ts';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 
-export type { BillingSql, CreditStoreOptions };
+export { loadBillingConfig, type BillingConfig } from './config.ts';
+export type { BillingSql };
 
-export interface BuildBillingSubgraphOptions {
+/** What the process hands the billing subgraph; it releases them itself after stop(). */
+export interface BillingDeps {
   /** The process's Prisma client (`createDb()`): billing's model delegates plus `$queryRaw` for per-user pages. */
   db: BillingDb & BillingSql;
-  /** Secret that verifies gateway and service credentials. */
-  internalTokenSecret: string;
   logger: Logger;
-  readiness?: ReadinessCheck[];
-  /** Add the original message of masked errors to responses. Development only. Default false. */
-  exposeErrorDetails?: boolean;
-  /** Called on stop after the HTTP server closed (disconnect the database, stop the sweeper). */
-  onStop?: () => Promise<void>;
-  /** Credits of the sign-up grant (ledger reason GRANT); 0 disables it. Default 100. */
-  signupGrantCredits?: number;
-  /** Longest `ttlSeconds` a reservation may ask for. Default 86,400. */
-  maxReservationTtlSeconds?: number;
-  /** Transaction tuning of the credit store (defaults: 10 s wait, 10 s run, 3 tries). */
-  creditStore?: CreditStoreOptions;
 }
 
 /**
- * Builds the billing subgraph without listening (tests drive it; src/main.ts runs it and the expiry sweeper).
- * Serves products, orders, User.creditBalance / ledger / orders, the ADMIN `adjustCredits`, and the internal
- * credit API (`reserveCredits`, `settleReservation`, `releaseReservation`, `grantSignupCredits`, `chatCost`,
- * `imageCost`) that only a service credential may call.
+ * Builds the billing subgraph without listening (tests drive it; src/main.ts runs it): products, orders,
+ * User.creditBalance / ledger / orders, the ADMIN `adjustCredits`, the internal credit API (`reserveCredits`,
+ * `settleReservation`, `releaseReservation`, `grantSignupCredits`, `chatCost`, `imageCost`) that only a service
+ * credential may call, and the expiry sweep of reservations.
  */
-export function buildBillingSubgraph(options: BuildBillingSubgraphOptions): Promise<SubgraphServer> {
-  const deps = {
-    db: options.db,
-    store: createCreditStore(options.db, options.creditStore),
-    settings: {
-      signupGrantCredits: options.signupGrantCredits ?? DEFAULT_CREDIT_SETTINGS.signupGrantCredits,
-      maxReservationTtlSeconds: options.maxReservationTtlSeconds ?? DEFAULT_CREDIT_SETTINGS.maxReservationTtlSeconds,
-    },
-  };
+export function buildBillingSubgraph(config: BillingConfig, deps: BillingDeps): Promise<SubgraphServer> {
+  const services = createBillingServices(config, deps);
   return createSubgraphServer({
     name: 'billing',
     typeDefs,
     resolvers: resolvers as never,
-    internalTokenSecret: options.internalTokenSecret,
-    logger: options.logger,
-    createContext: (base) => createBillingContext(deps, base),
-    readiness: options.readiness,
-    exposeErrorDetails: options.exposeErrorDetails,
-    onStop: options.onStop,
+    internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
+    logger: deps.logger,
+    exposeErrorDetails: config.NODE_ENV === 'development',
+    createContext: (base) => createBillingContext(deps, services, base),
+    readiness: [mysqlReadiness(deps.db)],
+    jobs: [
+      sweepExpiredReservationsJob({
+        store: services.store,
+        everyMs: config.RESERVATION_SWEEP_INTERVAL_SECONDS * 1_000,
+        batchSize: config.RESERVATION_SWEEP_BATCH_SIZE,
+      }),
+    ],
   });
 }

@@ -1,33 +1,14 @@
 import DataLoader from 'dataloader';
-import type { ConversationDb } from '@firefly/db';
-import { createByIdLoader, parsePage, toConnection, type BaseContext, type PageArgs } from '@firefly/server-kit';
+import { createByIdLoader, createPageLoader, eachParent, type BaseContext } from '@firefly/server-kit';
 import { createConversationRepository } from './data/conversations.ts';
-import { createMessageRepository, type MessageRow } from './data/messages.ts';
+import { createMessageRepository } from './data/messages.ts';
 import { createChatModelRepository } from './data/models.ts';
-import type { ChatRuntime } from './domain/chat-runtime.ts';
+import type { MessageRow } from './domain/ports.ts';
+import type { ConversationDeps } from './server.ts';
+import type { ConversationServices } from './services.ts';
 
-export interface ConversationDeps {
-  db: ConversationDb;
-}
-
-/**
- * A loader of one connection page per parent id. Keys of the same request that ask for the same page size and
- * cursor share one batch; each parent's page is one indexed query (a keyset page cannot be shared across parents).
- */
-function createPageLoader<T extends { createdAt: Date; id: string }>(fetch: (parentId: string, args: PageArgs) => Promise<T[]>) {
-  return new DataLoader<{ parentId: string; args: PageArgs }, ReturnType<typeof toConnection<T>>, string>(
-    (keys) =>
-      Promise.all(
-        keys.map(async ({ parentId, args }) => {
-          const page = parsePage(args);
-          return toConnection(await fetch(parentId, args), page.take);
-        }),
-      ),
-    { cacheKeyFn: ({ parentId, args }) => `${parentId}|${args.first ?? ''}|${args.after ?? ''}` },
-  );
-}
-
-export function createConversationContext(deps: ConversationDeps & { chat: ChatRuntime }, base: BaseContext) {
+/** Fresh per request: stores bound to the request's tenant, fresh DataLoaders, the process's services. */
+export function createConversationContext(deps: ConversationDeps, services: ConversationServices, base: BaseContext) {
   const conversations = createConversationRepository(deps.db, base.tenantId);
   const messages = createMessageRepository(deps.db, base.tenantId);
   const models = createChatModelRepository(deps.db);
@@ -36,7 +17,7 @@ export function createConversationContext(deps: ConversationDeps & { chat: ChatR
     conversations,
     messages,
     models,
-    chat: deps.chat,
+    services,
     loaders: {
       conversation: createByIdLoader(conversations.findByIds),
       message: createByIdLoader(messages.findByIds),
@@ -47,8 +28,8 @@ export function createConversationContext(deps: ConversationDeps & { chat: ChatR
         for (const row of rows) if (!byConversation.has(row.conversationId)) byConversation.set(row.conversationId, row);
         return ids.map((id) => byConversation.get(id) ?? null);
       }),
-      conversationsOfUser: createPageLoader((userId, args) => conversations.listByUser(userId, parsePage(args))),
-      messagesOfConversation: createPageLoader((conversationId, args) => messages.listByConversation(conversationId, parsePage(args))),
+      conversationPages: createPageLoader(eachParent((userId, page) => conversations.listByUser(userId, page))),
+      messagePages: createPageLoader(eachParent((conversationId, page) => messages.listByConversation(conversationId, page))),
     },
   };
 }

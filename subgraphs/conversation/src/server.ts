@@ -1,133 +1,53 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
-import { createCreditsClient, type CreditsClient } from '@firefly/credits-client';
-import { createDashScopeClient } from '@firefly/dashscope';
-import type { ConversationDb } from '@firefly/db';
+import type { CreditsClient } from '@firefly/credits-client';
+import type { ConversationDb, Db } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
 import type { Redis } from '@firefly/redis';
-import { createSubgraphServer, type ReadinessCheck, type SubgraphServer } from '@firefly/server-kit';
+import { createSubgraphServer, mysqlReadiness, redisReadiness, type SubgraphServer } from '@firefly/server-kit';
 import type { ConversationConfig } from './config.ts';
 import { createConversationContext } from './context.ts';
-import { createGenerationRegistry } from './data/generation-registry.ts';
-import { createMessageStreamStore } from './data/message-streams.ts';
-import { createStopSignals } from './data/stop-signals.ts';
-import { createStreamHub } from './data/stream-hub.ts';
-import type { ChatRuntime, ChatSettings } from './domain/chat-runtime.ts';
-import { createGenerationRunner } from './domain/generation-runner.ts';
-import { startGenerationSweeper, sweepOrphanedGenerations } from './jobs/sweep-orphaned-generations.ts';
+import { sweepOrphanedGenerationsJob } from './jobs/sweep-orphaned-generations.ts';
 import { resolvers } from './resolvers/index.ts';
+import { closeConversationServices, createConversationServices, type ConversationServices } from './services.ts';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 
 export { loadConversationConfig, type ConversationConfig } from './config.ts';
 
-export interface BuildConversationSubgraphOptions {
-  db: ConversationDb;
-  /** Command connection (its keyPrefix isolates environments and test runs); the subgraph duplicates it for its stream reader and stop signals. */
+/** What the process hands the conversation subgraph; it releases them itself after stop(). */
+export interface ConversationDeps {
+  db: ConversationDb & Pick<Db, '$queryRaw'>;
+  /** Command connection (its keyPrefix isolates environments and test runs); duplicated for the stream reader and stop signals. */
   redis: Redis;
-  config: ConversationConfig;
-  /** Billing's credit API. Default: the credits client on BILLING_SUBGRAPH_URL with a service credential. */
-  credits?: CreditsClient;
-  internalTokenSecret: string;
   logger: Logger;
-  readiness?: ReadinessCheck[];
-  exposeErrorDetails?: boolean;
-  /** How long stop() lets running generations finish before cutting them off. Default 5000 ms. */
-  drainTimeoutMs?: number;
-  onStop?: () => Promise<void>;
+  /** Billing's credit API (the credits client on BILLING_SUBGRAPH_URL with a service credential). */
+  credits: CreditsClient;
 }
 
 export interface ConversationSubgraph extends SubgraphServer {
-  chat: ChatRuntime;
-}
-
-export function chatSettingsOf(config: ConversationConfig): ChatSettings {
-  const leaseMs = config.GENERATION_LEASE_SECONDS * 1_000;
-  return {
-    maxConcurrentGenerationsPerUser: config.MAX_CONCURRENT_GENERATIONS_PER_USER,
-    leaseMs,
-    contextMaxMessages: config.CONTEXT_MAX_MESSAGES,
-    maxMessageChars: config.MAX_MESSAGE_CHARS,
-    reservationTtlSeconds: config.GENERATION_TIMEOUT_SECONDS + 3 * config.GENERATION_LEASE_SECONDS + 60,
-    stopWaitMs: Math.max(5_000, leaseMs),
-    streamIdleCheckMs: leaseMs,
-  };
+  services: ConversationServices;
 }
 
 /**
- * Builds the conversation subgraph without listening (tests drive it; src/main.ts runs it): the GraphQL server plus
- * the chat runtime of this process — the generation runner, the shared stream reader, the stop-signal listener and
- * the sweeper of orphaned generations. stop() drains generations before closing the runtime.
+ * Builds the conversation subgraph without listening (tests drive it; src/main.ts runs it): the GraphQL server,
+ * the chat generation services of this process (generation/) and the sweeper of orphaned generations. stop()
+ * drains running generations before closing them.
  */
-export async function buildConversationSubgraph(options: BuildConversationSubgraphOptions): Promise<ConversationSubgraph> {
-  const { config, redis, db } = options;
-  const logger = options.logger;
-  const instanceId = randomUUID();
-  const settings = chatSettingsOf(config);
-  if (config.dashscope.mode === 'simulator') {
-    logger.warn(
-      { baseUrl: config.dashscope.baseUrl },
-      '*** DASHSCOPE_API_KEY is not set: chat answers come from the local DashScope SIMULATOR, not from Qwen (development only) ***',
-    );
-  }
-
-  const dashscope = createDashScopeClient({
-    baseUrl: config.dashscope.baseUrl,
-    apiKey: config.dashscope.apiKey,
-    workspace: config.dashscope.workspace,
-    timeoutMs: config.DASHSCOPE_TIMEOUT_MS,
-    maxRetries: config.DASHSCOPE_MAX_RETRIES,
-    onRetry: ({ retry, delayMs, error }) => logger.warn({ retry, delayMs, upstreamCode: error.upstreamCode, requestId: error.requestId }, 'retrying DashScope'),
-  });
-  const credits =
-    options.credits ??
-    createCreditsClient({ url: config.BILLING_SUBGRAPH_URL, secret: options.internalTokenSecret, service: 'conversation', timeoutMs: config.BILLING_TIMEOUT_MS, logger });
-  const streams = createMessageStreamStore(redis, {
-    liveTtlSeconds: config.GENERATION_TIMEOUT_SECONDS + config.STREAM_RETENTION_SECONDS,
-    retentionSeconds: config.STREAM_RETENTION_SECONDS,
-  });
-  const registry = createGenerationRegistry(redis, { leaseMs: settings.leaseMs, recordTtlMs: (settings.reservationTtlSeconds + 3_600) * 1_000 });
-  const hub = createStreamHub({ redis, instanceId, logger: logger.child({ component: 'stream-reader' }) });
-
+export async function buildConversationSubgraph(config: ConversationConfig, deps: ConversationDeps): Promise<ConversationSubgraph> {
   const generations = new Counter({ name: 'conversation_generations_total', help: 'Finished generations by outcome', labelNames: ['outcome'] as const, registers: [] });
-  const runner = createGenerationRunner({
-    db,
-    credits,
-    streams,
-    registry,
-    dashscope,
-    instanceId,
-    logger: logger.child({ component: 'generation' }),
-    heartbeatMs: Math.max(200, Math.floor(settings.leaseMs / 3)),
-    generationTimeoutMs: config.GENERATION_TIMEOUT_SECONDS * 1_000,
-    onEnded: (outcome) => generations.inc({ outcome }),
-  });
-  const stopSignals = await createStopSignals({ redis, logger, onStop: (messageId) => void runner.abort(messageId, 'stop') });
-  const chat: ChatRuntime = { instanceId, db, credits, streams, registry, hub, runner, stopSignals, settings, logger, iterators: { active: 0 } };
-
-  const sweeperLogger = logger.child({ job: 'generation-sweeper' });
-  const sweeper = startGenerationSweeper({
-    intervalMs: config.GENERATION_SWEEP_INTERVAL_SECONDS * 1_000,
-    sweep: () => sweepOrphanedGenerations(chat, { logger: sweeperLogger }),
-    logger: sweeperLogger,
-  });
-
+  const services = await createConversationServices(config, deps, { onEnded: (outcome) => generations.inc({ outcome }) });
   const server = await createSubgraphServer({
     name: 'conversation',
     typeDefs,
     resolvers: resolvers as never,
-    internalTokenSecret: options.internalTokenSecret,
-    logger,
-    createContext: (base) => createConversationContext({ db, chat }, base),
-    readiness: [{ name: 'redis', check: () => redis.ping() }, ...(options.readiness ?? [])],
-    exposeErrorDetails: options.exposeErrorDetails,
-    onStop: async () => {
-      await sweeper.stop();
-      await runner.drain(options.drainTimeoutMs ?? 5_000);
-      await Promise.all([hub.close(), stopSignals.close()]);
-      await options.onStop?.();
-    },
+    internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
+    logger: deps.logger,
+    exposeErrorDetails: config.NODE_ENV === 'development',
+    createContext: (base) => createConversationContext(deps, services, base),
+    readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
+    jobs: [sweepOrphanedGenerationsJob({ services, everyMs: config.GENERATION_SWEEP_INTERVAL_SECONDS * 1_000 })],
+    onStop: () => closeConversationServices(services),
   });
 
   const registers = [server.metrics.registry];
@@ -137,7 +57,7 @@ export async function buildConversationSubgraph(options: BuildConversationSubgra
     help: 'Open messageStream subscriptions (iterators not yet returned) in this process',
     registers,
     collect() {
-      this.set(chat.iterators.active);
+      this.set(services.iterators.active);
     },
   });
   new Gauge({
@@ -145,7 +65,7 @@ export async function buildConversationSubgraph(options: BuildConversationSubgra
     help: 'Message streams followed by the shared stream reader',
     registers,
     collect() {
-      this.set(hub.watcherCount());
+      this.set(services.hub.watcherCount());
     },
   });
   new Gauge({
@@ -153,9 +73,9 @@ export async function buildConversationSubgraph(options: BuildConversationSubgra
     help: 'Generations running in this process',
     registers,
     collect() {
-      this.set(runner.count());
+      this.set(services.runner.count());
     },
   });
 
-  return { ...server, chat };
+  return { ...server, services };
 }

@@ -1,30 +1,33 @@
 import { readFileSync } from 'node:fs';
+import type { Db, ImageDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
-import { createSubgraphServer, type ReadinessCheck } from '@firefly/server-kit';
-import { createImageContext, type ImageDeps } from './context.ts';
+import { createSubgraphServer, mysqlReadiness, type SubgraphServer } from '@firefly/server-kit';
+import type { ImageConfig } from './config.ts';
+import { createImageContext } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
+import { createImageServices } from './services.ts';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 
-export interface BuildImageSubgraphOptions extends ImageDeps {
-  internalTokenSecret: string;
+export { loadImageConfig, type ImageConfig } from './config.ts';
+
+/** What the process hands the image subgraph; it releases them itself after stop(). */
+export interface ImageDeps {
+  db: ImageDb & Pick<Db, '$queryRaw'>;
   logger: Logger;
-  readiness?: ReadinessCheck[];
-  exposeErrorDetails?: boolean;
-  onStop?: () => Promise<void>;
 }
 
 /** Builds the image subgraph without listening (tests drive it; src/main.ts runs it). */
-export function buildImageSubgraph(options: BuildImageSubgraphOptions) {
+export function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): Promise<SubgraphServer> {
+  const services = createImageServices(config, deps);
   return createSubgraphServer({
     name: 'image',
     typeDefs,
     resolvers: resolvers as never,
-    internalTokenSecret: options.internalTokenSecret,
-    logger: options.logger,
-    createContext: (base) => createImageContext(options, base),
-    readiness: options.readiness,
-    exposeErrorDetails: options.exposeErrorDetails,
-    onStop: options.onStop,
+    internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
+    logger: deps.logger,
+    exposeErrorDetails: config.NODE_ENV === 'development',
+    createContext: (base) => createImageContext(deps, services, base),
+    readiness: [mysqlReadiness(deps.db)],
   });
 }

@@ -3,7 +3,7 @@ import { createCreditsClient } from '@firefly/credits-client';
 import { createDb } from '@firefly/db';
 import { createLogger } from '@firefly/logger';
 import { closeRedis, createRedis } from '@firefly/redis';
-import { handleProcessSignals } from '@firefly/server-kit';
+import { serveSubgraph } from '@firefly/server-kit';
 import { loadUserConfig } from './config.ts';
 import { buildUserSubgraph } from './server.ts';
 
@@ -14,21 +14,13 @@ const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_P
 const signingKeys = await resolveSigningKeys(config.ACCESS_TOKEN_KEYS, () =>
   logger.warn('ACCESS_TOKEN_KEYS is not set: using an ephemeral development key (the gateway will not accept its tokens)'),
 );
-const server = await buildUserSubgraph({
-  db,
-  redis,
+const signupGrant = createCreditsClient({ url: config.BILLING_SUBGRAPH_URL, secret: config.INTERNAL_TOKEN_SECRET, service: 'user', logger });
+const server = await buildUserSubgraph(config, { db, redis, logger, signingKeys, signupGrant });
+await serveSubgraph(server, {
+  name: 'user',
+  port: config.USER_SUBGRAPH_PORT,
   config,
-  signingKeys,
-  signupGrant: createCreditsClient({ url: config.BILLING_SUBGRAPH_URL, secret: config.INTERNAL_TOKEN_SECRET, service: 'user', logger }),
-  internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
   logger,
-  exposeErrorDetails: config.NODE_ENV === 'development',
-  readiness: [{ name: 'mysql', check: () => db.$queryRaw`SELECT 1` }],
-  onStop: async () => {
-    await closeRedis(redis);
-    await db.$disconnect();
-  },
+  details: { sms: config.SMS_PROVIDER },
+  release: [() => closeRedis(redis), () => db.$disconnect()],
 });
-const url = await server.listen(config.USER_SUBGRAPH_PORT, config.HOST);
-logger.info({ url, sms: config.SMS_PROVIDER }, 'user subgraph ready');
-handleProcessSignals(server, logger, config.SHUTDOWN_GRACE_SECONDS);

@@ -6,12 +6,12 @@ import { grantSignupCredits } from '../domain/grant-signup-credits.ts';
 import { releaseReservation } from '../domain/release-reservation.ts';
 import { reserveCredits, type ReserveCreditsInput } from '../domain/reserve-credits.ts';
 import { settleReservation } from '../domain/settle-reservation.ts';
-import { creditDeps, expectLedgerInvariant, newTenantId, newUserId, openTestDb } from './helpers.ts';
+import { billingScope, expectLedgerInvariant, newTenantId, newUserId, openTestDb } from './helpers.ts';
 
 const queries: QueryEvent[] = [];
 // More connections than the default, so that 200 concurrent transactions really contend on the row lock.
 const db = openTestDb({ connectionLimit: 20, onQuery: (event) => queries.push(event) });
-const deps = creditDeps(db);
+const deps = billingScope(db);
 afterAll(() => db.$disconnect());
 
 /** A user of a fresh tenant with `credits` available, booked through the ledger (an ADJUSTMENT). */
@@ -246,8 +246,8 @@ describe('sign-up grant', () => {
   it('uses the configured amount, and with 0 only creates the account', async () => {
     const tenantId = newTenantId();
     const [a, b] = [newUserId(), newUserId()];
-    expect(await grantSignupCredits(creditDeps(db, { signupGrantCredits: 250 }), { tenantId, userId: a })).toEqual({ available: 250, reserved: 0 });
-    expect(await grantSignupCredits(creditDeps(db, { signupGrantCredits: 0 }), { tenantId, userId: b })).toEqual({ available: 0, reserved: 0 });
+    expect(await grantSignupCredits(billingScope(db, { signupGrantCredits: 250 }), { tenantId, userId: a })).toEqual({ available: 250, reserved: 0 });
+    expect(await grantSignupCredits(billingScope(db, { signupGrantCredits: 0 }), { tenantId, userId: b })).toEqual({ available: 0, reserved: 0 });
     expect(await db.creditAccount.count({ where: { tenantId, userId: b } })).toBe(1);
     expect(await db.ledgerEntry.count({ where: { tenantId, userId: b } })).toBe(0);
   });

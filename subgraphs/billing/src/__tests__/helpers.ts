@@ -4,8 +4,8 @@ import { createDb, type Db, type QueryEvent } from '@firefly/db';
 import { inject } from 'vitest';
 import { createLogger, type Logger } from '@firefly/logger';
 import { createCreditStore, type CreditStoreOptions } from '../data/credit-store.ts';
-import { DEFAULT_CREDIT_SETTINGS, type CreditDeps, type CreditSettings } from '../domain/credit-deps.ts';
-import { buildBillingSubgraph } from '../server.ts';
+import { DEFAULT_CREDIT_SETTINGS, type BillingScope, type CreditSettings } from '../domain/scope.ts';
+import { buildBillingSubgraph, loadBillingConfig } from '../server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,7 +27,7 @@ export function openTestDb(options: { connectionLimit?: number; onQuery?: (event
 export const newTenantId = () => `t-${randomUUID()}`;
 export const newUserId = () => `u-${randomUUID()}`;
 
-export function creditDeps(db: Db, settings: Partial<CreditSettings> = {}, storeOptions: CreditStoreOptions = {}): CreditDeps {
+export function billingScope(db: Db, settings: Partial<CreditSettings> = {}, storeOptions: CreditStoreOptions = {}): BillingScope {
   return { store: createCreditStore(db, storeOptions), settings: { ...DEFAULT_CREDIT_SETTINGS, ...settings }, logger: silentLogger };
 }
 
@@ -69,7 +69,12 @@ export async function startTestBilling(options: { signupGrantCredits?: number } 
   const secret = randomBytes(32).toString('hex');
   const queries: QueryEvent[] = [];
   const db = openTestDb({ onQuery: (event) => queries.push(event) });
-  const server = await buildBillingSubgraph({ db, internalTokenSecret: secret, logger: silentLogger, exposeErrorDetails: true, signupGrantCredits: options.signupGrantCredits });
+  const config = loadBillingConfig({
+    NODE_ENV: 'test',
+    INTERNAL_TOKEN_SECRET: secret,
+    ...(options.signupGrantCredits === undefined ? {} : { SIGNUP_GRANT_CREDITS: String(options.signupGrantCredits) }),
+  });
+  const server = await buildBillingSubgraph(config, { db, logger: silentLogger });
   const url = await server.listen(0);
   const sign = createCredentialSigner({ secret, issuer: 'gateway' });
   return {

@@ -5,13 +5,13 @@ import { PRODUCT_IDS, SEED_PRODUCTS } from '@firefly/db/seed';
 import { encodeCursor } from '@firefly/server-kit';
 import { adjustCredits } from '../domain/adjust-credits.ts';
 import { reserveCredits } from '../domain/reserve-credits.ts';
-import { creditDeps, newTenantId, newUserId, startTestBilling, userIdentity, type TestBilling } from './helpers.ts';
+import { billingScope, newTenantId, newUserId, startTestBilling, userIdentity, type TestBilling } from './helpers.ts';
 
 let billing: TestBilling;
-let deps: ReturnType<typeof creditDeps>;
+let deps: ReturnType<typeof billingScope>;
 beforeAll(async () => {
   billing = await startTestBilling();
-  deps = creditDeps(billing.db);
+  deps = billingScope(billing.db);
 });
 afterAll(() => billing.stop());
 

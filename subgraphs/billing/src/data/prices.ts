@@ -1,5 +1,5 @@
 import type { BillingDb } from '@firefly/db';
-import type { PriceSource } from '../domain/quote-cost.ts';
+import type { PriceSource } from '../domain/ports.ts';
 
 /** The price that applies to every size of an image model without a row of its own (see the seed). */
 const ANY_SIZE = '*';

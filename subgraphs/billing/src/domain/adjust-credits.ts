@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { assertNever, badUserInput } from '@firefly/errors';
-import type { CreditDeps } from './credit-deps.ts';
+import type { BillingScope } from './scope.ts';
 import { ledgerKeys } from './ids.ts';
 import type { Balance } from './ports.ts';
 import { MAX_CREDITS } from './pricing.ts';
@@ -20,7 +20,7 @@ export interface AdjustCreditsInput {
 }
 
 /** An admin's manual correction, booked as one ADJUSTMENT ledger entry. */
-export async function adjustCredits(deps: CreditDeps, input: AdjustCreditsInput): Promise<Balance> {
+export async function adjustCredits(scope: BillingScope, input: AdjustCreditsInput): Promise<Balance> {
   requireKey(input.userId, 'userId');
   if (!Number.isSafeInteger(input.delta) || input.delta === 0 || Math.abs(input.delta) > MAX_CREDITS) {
     throw badUserInput(`delta must be a non-zero whole number between -${MAX_CREDITS} and ${MAX_CREDITS}`, { field: 'delta' });
@@ -30,8 +30,8 @@ export async function adjustCredits(deps: CreditDeps, input: AdjustCreditsInput)
     throw badUserInput(`note must be 1 to ${MAX_NOTE_LENGTH} characters`, { field: 'note' });
   }
 
-  const account = await deps.store.ensureAccount(input.tenantId, input.userId);
-  const outcome = await deps.store.book(account, {
+  const account = await scope.store.ensureAccount(input.tenantId, input.userId);
+  const outcome = await scope.store.book(account, {
     delta: input.delta,
     reason: 'ADJUSTMENT',
     referenceId: null,
@@ -40,7 +40,7 @@ export async function adjustCredits(deps: CreditDeps, input: AdjustCreditsInput)
   });
   switch (outcome.kind) {
     case 'booked':
-      deps.logger.info({ accountId: account.id, adminUserId: input.adminUserId, delta: input.delta, entryId: outcome.entry.id }, 'credits adjusted');
+      scope.logger.info({ accountId: account.id, adminUserId: input.adminUserId, delta: input.delta, entryId: outcome.entry.id }, 'credits adjusted');
       return outcome.balance;
     case 'insufficient':
       throw badUserInput('The adjustment would make the available balance negative', { field: 'delta', available: outcome.available });

@@ -1,5 +1,5 @@
 import { assertNever } from '@firefly/errors';
-import type { CreditDeps } from './credit-deps.ts';
+import type { BillingScope } from './scope.ts';
 import { ledgerKeys } from './ids.ts';
 import type { Balance } from './ports.ts';
 import { requireKey } from './validate.ts';
@@ -9,12 +9,12 @@ import { requireKey } from './validate.ts';
  * grant's ledger key is fixed per account, so registration may call it again (retries, races) without granting
  * twice. With a grant of 0 it only creates the account.
  */
-export async function grantSignupCredits(deps: CreditDeps, input: { tenantId: string; userId: string }): Promise<Balance> {
+export async function grantSignupCredits(scope: BillingScope, input: { tenantId: string; userId: string }): Promise<Balance> {
   requireKey(input.userId, 'userId');
-  const account = await deps.store.ensureAccount(input.tenantId, input.userId);
-  const amount = deps.settings.signupGrantCredits;
-  if (amount > 0 && !(await deps.store.findEntry(account.id, ledgerKeys.signupGrant()))) {
-    const outcome = await deps.store.book(account, { delta: amount, reason: 'GRANT', referenceId: null, idempotencyKey: ledgerKeys.signupGrant(), note: 'sign-up grant' });
+  const account = await scope.store.ensureAccount(input.tenantId, input.userId);
+  const amount = scope.settings.signupGrantCredits;
+  if (amount > 0 && !(await scope.store.findEntry(account.id, ledgerKeys.signupGrant()))) {
+    const outcome = await scope.store.book(account, { delta: amount, reason: 'GRANT', referenceId: null, idempotencyKey: ledgerKeys.signupGrant(), note: 'sign-up grant' });
     switch (outcome.kind) {
       case 'booked':
         return outcome.balance;
@@ -26,6 +26,6 @@ export async function grantSignupCredits(deps: CreditDeps, input: { tenantId: st
         return assertNever(outcome);
     }
   }
-  const current = await deps.store.findAccount(input.tenantId, input.userId);
+  const current = await scope.store.findAccount(input.tenantId, input.userId);
   return { available: current?.available ?? 0, reserved: current?.reserved ?? 0 };
 }

@@ -1,4 +1,5 @@
 import type { LedgerReason, ReservationStatus } from '@firefly/db';
+import type { ChatPrice } from './pricing.ts';
 
 /**
  * What the credit use cases need from storage. `data/credit-store.ts` implements it over Prisma; the use cases in
@@ -110,4 +111,11 @@ export interface CreditStore {
   close(reservation: ReservationRow, request: CloseRequest): Promise<CloseOutcome>;
   /** HELD reservations of every tenant whose expiry is at or before `now`, oldest expiry first. */
   listExpired(now: Date, limit: number): Promise<ReservationRow[]>;
+}
+
+/** Where prices come from (ChatPrice / ImagePrice, global catalog rows). */
+export interface PriceSource {
+  findChatPrice(modelId: string): Promise<ChatPrice | null>;
+  /** Credits per image for the size's own row, else the model's "*" row; null when neither exists. */
+  findImagePrice(modelId: string, size: string): Promise<number | null>;
 }

@@ -1,13 +1,7 @@
 import { notFound } from '@firefly/errors';
-import { computeChatCost, computeImageCost, type ChatPrice, type TokenUsage } from './pricing.ts';
+import type { PriceSource } from './ports.ts';
+import { computeChatCost, computeImageCost, type TokenUsage } from './pricing.ts';
 import { requireKey } from './validate.ts';
-
-/** Where prices come from (ChatPrice / ImagePrice, global catalog rows). */
-export interface PriceSource {
-  findChatPrice(modelId: string): Promise<ChatPrice | null>;
-  /** Credits per image for the size's own row, else the model's "*" row; null when neither exists. */
-  findImagePrice(modelId: string, size: string): Promise<number | null>;
-}
 
 export async function quoteChatCost(prices: PriceSource, input: { modelId: string } & TokenUsage): Promise<number> {
   const price = await prices.findChatPrice(requireKey(input.modelId, 'modelId'));

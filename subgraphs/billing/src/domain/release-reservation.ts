@@ -1,5 +1,5 @@
 import { notFound } from '@firefly/errors';
-import type { CreditDeps } from './credit-deps.ts';
+import type { BillingScope } from './scope.ts';
 import type { ReservationRow } from './ports.ts';
 
 export interface ReleaseReservationInput {
@@ -12,10 +12,10 @@ export interface ReleaseReservationInput {
  * entry). Idempotent by reservation id: releasing a RELEASED or SETTLED reservation changes nothing and returns it,
  * so a caller may always release on its failure path without knowing whether it had settled.
  */
-export async function releaseReservation(deps: CreditDeps, input: ReleaseReservationInput): Promise<ReservationRow> {
-  const reservation = await deps.store.findReservation(input.reservationId, input.tenantId);
+export async function releaseReservation(scope: BillingScope, input: ReleaseReservationInput): Promise<ReservationRow> {
+  const reservation = await scope.store.findReservation(input.reservationId, input.tenantId);
   if (!reservation) throw notFound('Reservation');
   if (reservation.status !== 'HELD') return reservation;
-  const outcome = await deps.store.close(reservation, { status: 'RELEASED', decide: () => ({ charged: 0, entry: null }) });
+  const outcome = await scope.store.close(reservation, { status: 'RELEASED', decide: () => ({ charged: 0, entry: null }) });
   return outcome.reservation;
 }

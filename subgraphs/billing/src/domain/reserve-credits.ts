@@ -1,5 +1,5 @@
 import { assertNever, badUserInput, conflict, insufficientCredits } from '@firefly/errors';
-import type { CreditDeps } from './credit-deps.ts';
+import type { BillingScope } from './scope.ts';
 import { reservationIdFor } from './ids.ts';
 import type { ReservationRow } from './ports.ts';
 import { requireCredits, requireKey } from './validate.ts';
@@ -22,8 +22,8 @@ export interface ReserveCreditsInput {
  * `idempotencyKey`: a retry, even one racing the original, returns the original reservation — whatever its status
  * now — and a key reused for a different amount or reference is a CONFLICT.
  */
-export async function reserveCredits(deps: CreditDeps, input: ReserveCreditsInput): Promise<ReservationRow> {
-  const { store, settings } = deps;
+export async function reserveCredits(scope: BillingScope, input: ReserveCreditsInput): Promise<ReservationRow> {
+  const { store, settings } = scope;
   requireKey(input.userId, 'userId');
   requireKey(input.referenceId, 'referenceId');
   requireKey(input.idempotencyKey, 'idempotencyKey');
@@ -39,7 +39,7 @@ export async function reserveCredits(deps: CreditDeps, input: ReserveCreditsInpu
   const account = await store.findAccount(input.tenantId, input.userId);
   if (!account) throw insufficientCredits({ available: 0, requested: amount });
 
-  const now = deps.now?.() ?? new Date();
+  const now = scope.now?.() ?? new Date();
   const outcome = await store.hold(account, { id, amount, referenceId: input.referenceId, expiresAt: new Date(now.getTime() + input.ttlSeconds * 1_000) });
   switch (outcome.kind) {
     case 'held':

@@ -1,6 +1,6 @@
 import { assertNever, badUserInput, conflict, notFound } from '@firefly/errors';
 import type { LedgerReason } from '@firefly/db';
-import type { CreditDeps } from './credit-deps.ts';
+import type { BillingScope } from './scope.ts';
 import { ledgerKeys } from './ids.ts';
 import type { ReservationRow } from './ports.ts';
 import { computeSettlement, settlementNote, type Settlement } from './settlement.ts';
@@ -31,19 +31,19 @@ export interface SettleReservationResult {
  * returns it as it is (the first settlement's amount wins). A RELEASED reservation (released by its caller or by
  * the expiry sweep) cannot be settled any more: CONFLICT, because its credits are no longer held.
  */
-export async function settleReservation(deps: CreditDeps, input: SettleReservationInput): Promise<SettleReservationResult> {
+export async function settleReservation(scope: BillingScope, input: SettleReservationInput): Promise<SettleReservationResult> {
   const actual = requireCredits(input.actualAmount, 'actualAmount', { allowZero: true });
   if (!USAGE_REASONS.includes(input.reason)) {
     throw badUserInput(`reason must be one of ${USAGE_REASONS.join(', ')}`, { field: 'reason' });
   }
   if (input.referenceId != null) requireKey(input.referenceId, 'referenceId');
 
-  const reservation = await deps.store.findReservation(input.reservationId, input.tenantId);
+  const reservation = await scope.store.findReservation(input.reservationId, input.tenantId);
   if (!reservation) throw notFound('Reservation');
   if (reservation.status !== 'HELD') return { reservation: alreadyClosed(reservation), shortfall: 0 };
 
   let settlement: Settlement | undefined;
-  const outcome = await deps.store.close(reservation, {
+  const outcome = await scope.store.close(reservation, {
     status: 'SETTLED',
     decide: (available) => {
       settlement = computeSettlement({ hold: reservation.amount, actual, available });
@@ -63,7 +63,7 @@ export async function settleReservation(deps: CreditDeps, input: SettleReservati
     case 'closed': {
       const shortfall = settlement?.shortfall ?? 0;
       if (shortfall > 0) {
-        deps.logger.warn({ reservationId: reservation.id, hold: reservation.amount, actual, charged: outcome.charged, shortfall }, 'settlement exceeded hold + available; shortfall written off');
+        scope.logger.warn({ reservationId: reservation.id, hold: reservation.amount, actual, charged: outcome.charged, shortfall }, 'settlement exceeded hold + available; shortfall written off');
       }
       return { reservation: outcome.reservation, shortfall };
     }

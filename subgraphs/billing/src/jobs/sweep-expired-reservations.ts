@@ -1,6 +1,6 @@
 import type { Logger } from '@firefly/logger';
+import type { JobDefinition } from '@firefly/server-kit';
 import type { CreditStore } from '../domain/ports.ts';
-import { startIntervalJob, type IntervalJobHandle } from '@firefly/server-kit';
 
 export interface SweepOptions {
   store: CreditStore;
@@ -41,7 +41,11 @@ export async function sweepExpiredReservations(options: SweepOptions): Promise<n
   return released;
 }
 
-/** Runs `sweep` every `intervalMs` in the background (see startIntervalJob: never overlapping, failures logged). */
-export function startReservationSweeper(options: { intervalMs: number; sweep: () => Promise<unknown>; logger: Logger }): IntervalJobHandle {
-  return startIntervalJob({ name: 'reservation sweep', intervalMs: options.intervalMs, run: options.sweep, logger: options.logger });
+/** Every RESERVATION_SWEEP_INTERVAL_SECONDS, release up to RESERVATION_SWEEP_BATCH_SIZE expired holds per round. */
+export function sweepExpiredReservationsJob(options: { store: CreditStore; everyMs: number; batchSize?: number }): JobDefinition {
+  return {
+    name: 'sweep-expired-reservations',
+    trigger: { kind: 'interval', everyMs: options.everyMs },
+    handler: ({ logger }) => sweepExpiredReservations({ store: options.store, logger, batchSize: options.batchSize }),
+  };
 }

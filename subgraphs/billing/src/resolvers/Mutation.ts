@@ -1,16 +1,16 @@
 import type { LedgerReason } from '@firefly/db';
-import { forbidden, internalError } from '@firefly/errors';
+import { forbidden, notImplemented } from '@firefly/errors';
+import { actorOf } from '@firefly/server-kit';
 import type { BillingContext } from '../context.ts';
 import { adjustCredits } from '../domain/adjust-credits.ts';
 import { grantSignupCredits } from '../domain/grant-signup-credits.ts';
 import { releaseReservation } from '../domain/release-reservation.ts';
 import { reserveCredits, type ReserveCreditsInput } from '../domain/reserve-credits.ts';
 import { settleReservation } from '../domain/settle-reservation.ts';
-import { actorOf } from './access.ts';
 
-/** Orders and payments arrive with the payments issue; until then these answer honestly instead of null. */
+/** Orders and payments are not live yet: these say so with NOT_IMPLEMENTED instead of failing on a null result. */
 const paymentsNotAvailable = () => {
-  throw internalError('Payments are not available yet');
+  throw notImplemented('payments', 'Payments are not available yet');
 };
 
 export const Mutation = {
@@ -19,16 +19,16 @@ export const Mutation = {
   refundOrder: paymentsNotAvailable,
 
   adjustCredits: (_: unknown, args: { userId: string; delta: number; note: string }, ctx: BillingContext) =>
-    adjustCredits(ctx.credits, { tenantId: ctx.tenantId, ...args, adminUserId: actorOf(ctx.identity) }),
+    adjustCredits(ctx.scope, { tenantId: ctx.tenantId, ...args, adminUserId: actorOf(ctx.identity) }),
 
   // The internal API (service credential only, @inaccessible). The tenant is the one in the signed credential.
   reserveCredits: (_: unknown, args: { input: Omit<ReserveCreditsInput, 'tenantId'> & { tenantId?: string | null } }, ctx: BillingContext) => {
     const { tenantId, ...input } = args.input;
     if (tenantId != null && tenantId !== ctx.tenantId) throw forbidden("tenantId must be the credential's tenant");
-    return reserveCredits(ctx.credits, { ...input, tenantId: ctx.tenantId });
+    return reserveCredits(ctx.scope, { ...input, tenantId: ctx.tenantId });
   },
   settleReservation: async (_: unknown, args: { id: string; actualAmount: number; reason: LedgerReason; referenceId?: string | null }, ctx: BillingContext) => {
-    const result = await settleReservation(ctx.credits, {
+    const result = await settleReservation(ctx.scope, {
       tenantId: ctx.tenantId,
       reservationId: args.id,
       actualAmount: args.actualAmount,
@@ -37,6 +37,6 @@ export const Mutation = {
     });
     return result.reservation;
   },
-  releaseReservation: (_: unknown, args: { id: string }, ctx: BillingContext) => releaseReservation(ctx.credits, { tenantId: ctx.tenantId, reservationId: args.id }),
-  grantSignupCredits: (_: unknown, args: { userId: string }, ctx: BillingContext) => grantSignupCredits(ctx.credits, { tenantId: ctx.tenantId, userId: args.userId }),
+  releaseReservation: (_: unknown, args: { id: string }, ctx: BillingContext) => releaseReservation(ctx.scope, { tenantId: ctx.tenantId, reservationId: args.id }),
+  grantSignupCredits: (_: unknown, args: { userId: string }, ctx: BillingContext) => grantSignupCredits(ctx.scope, { tenantId: ctx.tenantId, userId: args.userId }),
 };

@@ -6,6 +6,6 @@ export const User = {
   // Nothing to load: billing keeps no user row. Another tenant's id simply finds no account, ledger or orders.
   __resolveReference: (reference: { id: string }) => reference,
   creditBalance: (user: { id: string }, _: unknown, ctx: BillingContext) => ctx.loaders.balance.load(user.id),
-  ledger: (user: { id: string }, args: PageArgs, ctx: BillingContext) => ctx.loaders.ledgerPage(args).load(user.id),
-  orders: (user: { id: string }, args: PageArgs, ctx: BillingContext) => ctx.loaders.orderPage(args).load(user.id),
+  ledger: (user: { id: string }, args: PageArgs, ctx: BillingContext) => ctx.loaders.ledgerPages.load(user.id, args),
+  orders: (user: { id: string }, args: PageArgs, ctx: BillingContext) => ctx.loaders.orderPages.load(user.id, args),
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildContext, inputBudgetOf, type HistoryMessage } from '../domain/build-context.ts';
+import { buildContext, inputBudgetOf } from '../domain/build-context.ts';
+import type { HistoryMessage } from '../domain/ports.ts';
 import { estimatePromptTokens } from '../domain/token-estimate.ts';
 
 let clock = Date.UTC(2026, 0, 1);

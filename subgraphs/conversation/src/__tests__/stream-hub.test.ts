@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@firefly/logger';
 import { closeRedis, createRedis, type Redis } from '@firefly/redis';
-import { createMessageStreamStore, type StreamEntry } from '../data/message-streams.ts';
-import { createStreamHub, type StreamHub } from '../data/stream-hub.ts';
+import { createMessageStreamStore } from '../generation/message-streams.ts';
+import type { StreamEntry, StreamHub } from '../generation/ports.ts';
+import { createStreamHub } from '../generation/stream-hub.ts';
 
 // Real Redis (the vitest global setup provides REDIS_URL and this run's REDIS_KEY_PREFIX).
 let redis: Redis;

@@ -1,7 +1,6 @@
 import type { ConversationDb } from '@firefly/db';
-import { keysetWhere, type Page } from '@firefly/server-kit';
-
-export type ConversationRow = Awaited<ReturnType<ReturnType<typeof createConversationRepository>['findByIds']>>[number];
+import { keysetWhere } from '@firefly/server-kit';
+import type { ConversationStore } from '../domain/ports.ts';
 
 const select = {
   id: true,
@@ -18,28 +17,18 @@ const select = {
   updatedAt: true,
 } as const;
 
-export interface ConversationFields {
-  title: string;
-  modelId: string;
-  systemPrompt: string | null;
-  temperature: number | null;
-  topP: number | null;
-  maxTokens: number | null;
-  enableSearch: boolean;
-}
-
 /** Conversations of one tenant; deleted ones (soft delete) are invisible. */
-export function createConversationRepository(db: ConversationDb, tenantId: string) {
+export function createConversationRepository(db: ConversationDb, tenantId: string): ConversationStore {
   return {
-    findByIds(ids: readonly string[]) {
+    findByIds(ids) {
       return db.conversation.findMany({ where: { tenantId, id: { in: [...ids] }, deletedAt: null }, select });
     },
     /** A user's live conversation, read fresh; null when missing, deleted or someone else's. */
-    findOwned(id: string, userId: string) {
+    findOwned(id, userId) {
       return db.conversation.findFirst({ where: { tenantId, id, userId, deletedAt: null }, select });
     },
     /** A user's conversations, most recently created first. */
-    listByUser(userId: string, page: Page) {
+    listByUser(userId, page) {
       return db.conversation.findMany({
         where: { tenantId, userId, deletedAt: null, ...keysetWhere(page.after, 'desc') },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -47,20 +36,18 @@ export function createConversationRepository(db: ConversationDb, tenantId: strin
         select,
       });
     },
-    create(id: string, userId: string, fields: ConversationFields) {
+    create(id, userId, fields) {
       return db.conversation.create({ data: { id, tenantId, userId, ...fields }, select });
     },
     /** Updates a live conversation of `userId`; null when there is none. */
-    async update(id: string, userId: string, fields: Partial<ConversationFields>) {
+    async update(id, userId, fields) {
       const { count } = await db.conversation.updateMany({ where: { id, tenantId, userId, deletedAt: null }, data: fields });
       return count === 1 ? db.conversation.findFirst({ where: { id, tenantId }, select }) : null;
     },
     /** Soft delete: the row stays (messages keep their billing record), every read hides it. */
-    async softDelete(id: string, userId: string): Promise<boolean> {
+    async softDelete(id, userId) {
       const { count } = await db.conversation.updateMany({ where: { id, tenantId, userId, deletedAt: null }, data: { deletedAt: new Date() } });
       return count === 1;
     },
   };
 }
-
-export type ConversationRepository = ReturnType<typeof createConversationRepository>;

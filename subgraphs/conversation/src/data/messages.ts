@@ -1,5 +1,7 @@
 import type { ConversationDb } from '@firefly/db';
-import { keysetWhere, type Page } from '@firefly/server-kit';
+import { keysetWhere } from '@firefly/server-kit';
+import type { MessageStore } from '../domain/ports.ts';
+import type { TurnStore } from '../generation/ports.ts';
 
 const select = {
   id: true,
@@ -19,23 +21,21 @@ const select = {
   createdAt: true,
 } as const;
 
-export type MessageRow = Awaited<ReturnType<ReturnType<typeof createMessageRepository>['findByIds']>>[number];
-export type MessageStatus = MessageRow['status'];
-
 /** The longest `error` text the column holds. */
 const MAX_ERROR_LENGTH = 1_024;
 
-export function createMessageRepository(db: ConversationDb, tenantId: string) {
+/** Messages of one tenant. */
+export function createMessageRepository(db: ConversationDb, tenantId: string): MessageStore {
   return {
-    findByIds(ids: readonly string[]) {
+    findByIds(ids) {
       return db.message.findMany({ where: { tenantId, id: { in: [...ids] }, conversation: { deletedAt: null } }, select });
     },
     /** One message, read fresh (no loader cache): the final state of a stream, a mutation's result. */
-    findById(id: string) {
+    findById(id) {
       return db.message.findFirst({ where: { tenantId, id, conversation: { deletedAt: null } }, select });
     },
     /** A conversation's messages, oldest first (newest last, api-contract.md). */
-    listByConversation(conversationId: string, page: Page) {
+    listByConversation(conversationId, page) {
       return db.message.findMany({
         where: { tenantId, conversationId, ...keysetWhere(page.after, 'asc') },
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
@@ -44,7 +44,7 @@ export function createMessageRepository(db: ConversationDb, tenantId: string) {
       });
     },
     /** The newest message of each conversation, in one query. */
-    async lastOf(conversationIds: readonly string[]) {
+    async lastOf(conversationIds) {
       const latest = await db.message.groupBy({
         by: ['conversationId'],
         where: { tenantId, conversationId: { in: [...conversationIds] } },
@@ -55,7 +55,7 @@ export function createMessageRepository(db: ConversationDb, tenantId: string) {
       return db.message.findMany({ where: { tenantId, OR: keys }, orderBy: { id: 'desc' }, select });
     },
     /** History for a prompt: the newest `limit` messages before `before` (default: all), newest first. */
-    recentForContext(conversationId: string, limit: number, before?: Date) {
+    recentForContext(conversationId, limit, before) {
       return db.message.findMany({
         where: { tenantId, conversationId, ...(before ? { createdAt: { lt: before } } : {}) },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -64,100 +64,79 @@ export function createMessageRepository(db: ConversationDb, tenantId: string) {
       });
     },
     /** The conversation's newest USER message. */
-    latestUserMessage(conversationId: string) {
+    latestUserMessage(conversationId) {
       return db.message.findFirst({ where: { tenantId, conversationId, role: 'USER' }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], select });
     },
     /** Answers to one question still being generated. */
-    streamingRepliesTo(userMessageId: string) {
+    streamingRepliesTo(userMessageId) {
       return db.message.findMany({ where: { tenantId, replyToId: userMessageId, status: 'STREAMING' }, select: { id: true } });
     },
     /** Streaming answers of a conversation (to stop them when it is deleted). */
-    streamingIn(conversationId: string) {
+    streamingIn(conversationId) {
       return db.message.findMany({ where: { tenantId, conversationId, status: 'STREAMING' }, select: { id: true } });
     },
   };
 }
 
-export type MessageRepository = ReturnType<typeof createMessageRepository>;
-
-export interface NewTurn {
-  tenantId: string;
-  userId: string;
-  conversationId: string;
-  /** Absent when regenerating (the question exists). */
-  question?: { id: string; content: string; createdAt: Date };
-  answer: { id: string; replyToId: string; reservationId: string; createdAt: Date };
-  /** Set the conversation's title when it has none yet. */
-  derivedTitle?: string;
-}
-
-/**
- * Stores a turn in one transaction: the user message (unless regenerating), the STREAMING assistant message, and
- * the conversation's `lastMessageAt` (and derived title, only while it has no title: a title the user set wins).
- */
-export async function storeTurn(db: ConversationDb, turn: NewTurn): Promise<{ question: MessageRow | null; answer: MessageRow }> {
-  return db.$transaction(async (tx) => {
-    const question = turn.question
-      ? await tx.message.create({
+/** The generation lifecycle's writes (generation/ports.ts), across tenants: every call names its tenant. */
+export function createTurnStore(db: ConversationDb): TurnStore {
+  return {
+    /**
+     * One transaction: the user message (unless regenerating), the STREAMING assistant message, and the
+     * conversation's `lastMessageAt` (and derived title, only while it has no title: a title the user set wins).
+     */
+    store(turn) {
+      return db.$transaction(async (tx) => {
+        const question = turn.question
+          ? await tx.message.create({
+              data: {
+                id: turn.question.id,
+                tenantId: turn.tenantId,
+                conversationId: turn.conversationId,
+                userId: turn.userId,
+                role: 'USER',
+                content: turn.question.content,
+                status: 'COMPLETED',
+                createdAt: turn.question.createdAt,
+              },
+              select,
+            })
+          : null;
+        const answer = await tx.message.create({
           data: {
-            id: turn.question.id,
+            id: turn.answer.id,
             tenantId: turn.tenantId,
             conversationId: turn.conversationId,
             userId: turn.userId,
-            role: 'USER',
-            content: turn.question.content,
-            status: 'COMPLETED',
-            createdAt: turn.question.createdAt,
+            role: 'ASSISTANT',
+            content: '',
+            status: 'STREAMING',
+            replyToId: turn.answer.replyToId,
+            reservationId: turn.answer.reservationId,
+            createdAt: turn.answer.createdAt,
           },
           select,
-        })
-      : null;
-    const answer = await tx.message.create({
-      data: {
-        id: turn.answer.id,
-        tenantId: turn.tenantId,
-        conversationId: turn.conversationId,
-        userId: turn.userId,
-        role: 'ASSISTANT',
-        content: '',
-        status: 'STREAMING',
-        replyToId: turn.answer.replyToId,
-        reservationId: turn.answer.reservationId,
-        createdAt: turn.answer.createdAt,
-      },
-      select,
-    });
-    await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId }, data: { lastMessageAt: turn.answer.createdAt } });
-    if (turn.derivedTitle) {
-      await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId, title: '' }, data: { title: turn.derivedTitle } });
-    }
-    return { question, answer };
-  });
-}
-
-export interface FinalState {
-  status: Exclude<MessageStatus, 'STREAMING'>;
-  content: string;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  finishReason: string | null;
-  error: string | null;
-  creditsCharged: number | null;
-}
-
-/**
- * Writes a generation's end, only if the message is still STREAMING: of two finishers (the owner and a sweeper
- * that took over) the first wins and the second changes nothing. Returns whether this call finished it.
- */
-export async function finishMessage(db: ConversationDb, key: { tenantId: string; messageId: string }, state: FinalState): Promise<boolean> {
-  const result = await db.message.updateMany({
-    where: { id: key.messageId, tenantId: key.tenantId, status: 'STREAMING' },
-    data: { ...state, error: state.error === null ? null : state.error.slice(0, MAX_ERROR_LENGTH) },
-  });
-  return result.count === 1;
-}
-
-/** A message by id within a tenant, whatever its conversation's state (the sweeper's view). */
-export function findMessageForFinish(db: ConversationDb, key: { tenantId: string; messageId: string }) {
-  return db.message.findFirst({ where: { id: key.messageId, tenantId: key.tenantId }, select });
+        });
+        await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId }, data: { lastMessageAt: turn.answer.createdAt } });
+        if (turn.derivedTitle) {
+          await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId, title: '' }, data: { title: turn.derivedTitle } });
+        }
+        return { question, answer };
+      });
+    },
+    /**
+     * Only while the message is still STREAMING: of two finishers (the owner and a sweeper that took over) the
+     * first wins and the second changes nothing.
+     */
+    async finish(key, state) {
+      const result = await db.message.updateMany({
+        where: { id: key.messageId, tenantId: key.tenantId, status: 'STREAMING' },
+        data: { ...state, error: state.error === null ? null : state.error.slice(0, MAX_ERROR_LENGTH) },
+      });
+      return result.count === 1;
+    },
+    find(key) {
+      return db.message.findFirst({ where: { id: key.messageId, tenantId: key.tenantId }, select });
+    },
+  };
 }

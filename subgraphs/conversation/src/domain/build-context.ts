@@ -1,5 +1,6 @@
 import { badUserInput } from '@firefly/errors';
 import type { ChatMessage } from '@firefly/dashscope';
+import type { HistoryMessage } from './ports.ts';
 import { estimateMessageTokens, PROMPT_OVERHEAD_TOKENS } from './token-estimate.ts';
 
 /**
@@ -13,16 +14,6 @@ export function inputBudgetOf(model: { maxInputTokens: number }): number {
   return Math.floor(model.maxInputTokens * INPUT_BUDGET_RATIO);
 }
 
-/** A stored message, as history. */
-export interface HistoryMessage {
-  id: string;
-  role: 'USER' | 'ASSISTANT' | 'SYSTEM';
-  content: string;
-  status: 'COMPLETED' | 'STREAMING' | 'STOPPED' | 'FAILED';
-  /** Assistant messages: the user message they answer. */
-  replyToId: string | null;
-  createdAt: Date;
-}
 
 export interface BuildContextInput {
   systemPrompt: string | null;

@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { badUserInput, notFound } from '@firefly/errors';
-import type { ConversationFields } from '../data/conversations.ts';
-import type { ChatModelRow } from '../data/models.ts';
-import type { UserScope } from './scope.ts';
-import { requestStop } from './stop-generation.ts';
-import { validateParameters, validateSystemPrompt, validateTitle, type ParametersInput } from './validate-conversation.ts';
+import { requestStop } from '../generation/stop-generation.ts';
+import type { ChatModelRow, ConversationFields, ConversationRow } from './ports.ts';
+import type { ConversationScope } from './scope.ts';
+import { validateParameters, validateSystemPrompt, validateTitle, type GenerationParametersInput } from './validate-conversation.ts';
 
 export interface CreateConversationInput {
   title?: string | null;
   modelId?: string | null;
   systemPrompt?: string | null;
-  parameters?: ParametersInput | null;
+  parameters?: GenerationParametersInput | null;
 }
 
 export type UpdateConversationInput = CreateConversationInput;
 
-async function requireModel(scope: UserScope, modelId: string | null | undefined): Promise<ChatModelRow> {
+async function requireModel(scope: ConversationScope, modelId: string | null | undefined): Promise<ChatModelRow> {
   const model = modelId ? await scope.models.findById(modelId) : await scope.models.findDefault();
   if (!model || !model.active) throw badUserInput(modelId ? `Unknown chat model ${modelId}` : 'No chat model is available', { field: 'modelId' });
   return model;
@@ -25,7 +24,7 @@ async function requireModel(scope: UserScope, modelId: string | null | undefined
  * A new conversation. Without a title it is untitled ('' in the row) until its first message names it; the model
  * defaults to the first active model of the catalog; system prompt and parameters are checked against the model.
  */
-export async function createConversation(scope: UserScope, input: CreateConversationInput) {
+export async function createConversation(scope: ConversationScope, input: CreateConversationInput): Promise<ConversationRow> {
   const model = await requireModel(scope, input.modelId);
   const parameters = validateParameters(input.parameters, { temperature: null, topP: null, maxTokens: null, enableSearch: false }, model);
   const fields: ConversationFields = {
@@ -41,7 +40,7 @@ export async function createConversation(scope: UserScope, input: CreateConversa
  * Changes the given fields only (`null` clears a system prompt or resets a parameter to the model's default).
  * Switching models re-checks the system prompt and parameters against the new model's limits.
  */
-export async function updateConversation(scope: UserScope, id: string, input: UpdateConversationInput) {
+export async function updateConversation(scope: ConversationScope, id: string, input: UpdateConversationInput): Promise<ConversationRow> {
   const current = await scope.conversations.findOwned(id, scope.userId);
   if (!current) throw notFound('Conversation');
   const model = input.modelId != null ? await requireModel(scope, input.modelId) : await requireModel(scope, current.modelId).catch(() => null);
@@ -65,9 +64,9 @@ export async function updateConversation(scope: UserScope, id: string, input: Up
  * Soft delete: the conversation and its messages disappear from every read, the rows stay (each answer is also
  * the record of what was charged). Answers still being generated are stopped.
  */
-export async function deleteConversation(scope: UserScope, id: string): Promise<boolean> {
+export async function deleteConversation(scope: ConversationScope, id: string): Promise<boolean> {
   const streaming = await scope.messages.streamingIn(id);
   if (!(await scope.conversations.softDelete(id, scope.userId))) throw notFound('Conversation');
-  await Promise.allSettled(streaming.map((message) => requestStop(scope.runtime, message.id)));
+  await Promise.allSettled(streaming.map((message) => requestStop(scope.services, message.id)));
   return true;
 }

@@ -1,15 +1,13 @@
-import type { ChatModelRepository } from '../data/models.ts';
-import type { ConversationRepository } from '../data/conversations.ts';
-import type { MessageRepository } from '../data/messages.ts';
-import type { ChatRuntime } from './chat-runtime.ts';
+import type { ConversationServices } from '../services.ts';
+import type { ChatModelCatalog, ConversationStore, MessageStore } from './ports.ts';
 
-/** What a use case needs of one request: the verified caller and tenant-scoped repositories. */
-export interface UserScope {
+/** What a use case needs of one request: the verified caller, tenant-scoped stores and the process's services. */
+export interface ConversationScope {
   tenantId: string;
   userId: string;
   requestId: string;
-  conversations: ConversationRepository;
-  messages: MessageRepository;
-  models: ChatModelRepository;
-  runtime: ChatRuntime;
+  conversations: ConversationStore;
+  messages: MessageStore;
+  models: ChatModelCatalog;
+  services: ConversationServices;
 }

@@ -1,13 +1,12 @@
 import { badUserInput, conflict, notFound } from '@firefly/errors';
-import type { ConversationRow } from '../data/conversations.ts';
-import type { ChatModelRow } from '../data/models.ts';
-import { buildContext, inputBudgetOf, type HistoryMessage } from './build-context.ts';
+import { startGeneration, type GenerationStart } from '../generation/start-generation.ts';
+import { buildContext, inputBudgetOf } from './build-context.ts';
 import { deriveTitle } from './derive-title.ts';
-import type { UserScope } from './scope.ts';
-import { startGeneration } from './start-generation.ts';
+import type { ChatModelRow, ConversationRow, HistoryMessage } from './ports.ts';
+import type { ConversationScope } from './scope.ts';
 import { maxOutputTokensOf } from './validate-conversation.ts';
 
-async function loadConversation(scope: UserScope, conversationId: string): Promise<{ conversation: ConversationRow; model: ChatModelRow }> {
+async function loadConversation(scope: ConversationScope, conversationId: string): Promise<{ conversation: ConversationRow; model: ChatModelRow }> {
   const conversation = await scope.conversations.findOwned(conversationId, scope.userId);
   if (!conversation) throw notFound('Conversation');
   const model = await scope.models.findById(conversation.modelId);
@@ -17,9 +16,9 @@ async function loadConversation(scope: UserScope, conversationId: string): Promi
   return { conversation, model };
 }
 
-function validateContent(scope: UserScope, content: string): void {
+function validateContent(scope: ConversationScope, content: string): void {
   if (content.trim() === '') throw badUserInput('content must not be empty', { field: 'content' });
-  const max = scope.runtime.settings.maxMessageChars;
+  const max = scope.services.settings.maxMessageChars;
   if (content.length > max) throw badUserInput(`content must be at most ${max} characters`, { field: 'content', max });
 }
 
@@ -28,10 +27,10 @@ function validateContent(scope: UserScope, content: string): void {
  * model's input budget, then reserves, stores and starts the answer (start-generation.ts). The first message of an
  * untitled conversation names it.
  */
-export async function sendMessage(scope: UserScope, input: { conversationId: string; content: string }) {
+export async function sendMessage(scope: ConversationScope, input: { conversationId: string; content: string }) {
   validateContent(scope, input.content);
   const { conversation, model } = await loadConversation(scope, input.conversationId);
-  const history = await scope.messages.recentForContext(conversation.id, scope.runtime.settings.contextMaxMessages);
+  const history = await scope.messages.recentForContext(conversation.id, scope.services.settings.contextMaxMessages);
   const stored = await answerQuestion(scope, conversation, model, history, input.content, {
     kind: 'new',
     content: input.content,
@@ -46,7 +45,7 @@ export async function sendMessage(scope: UserScope, input: { conversationId: str
  * an answer to it is still being generated (CONFLICT). The earlier answers stay; the prompt uses the history
  * before the question, so the new answer is independent of them.
  */
-export async function regenerateMessage(scope: UserScope, messageId: string) {
+export async function regenerateMessage(scope: ConversationScope, messageId: string) {
   const target = await scope.messages.findById(messageId);
   if (!target || target.userId !== scope.userId) throw notFound('Message');
   const questionId = target.role === 'USER' ? target.id : target.replyToId;
@@ -57,22 +56,22 @@ export async function regenerateMessage(scope: UserScope, messageId: string) {
   if ((await scope.messages.streamingRepliesTo(question.id)).length > 0) {
     throw conflict('An answer to this message is still being generated; stop it first');
   }
-  const history = await scope.messages.recentForContext(conversation.id, scope.runtime.settings.contextMaxMessages, question.createdAt);
+  const history = await scope.messages.recentForContext(conversation.id, scope.services.settings.contextMaxMessages, question.createdAt);
   const stored = await answerQuestion(scope, conversation, model, history, question.content, { kind: 'existing', id: question.id });
   return stored.answer;
 }
 
 /** Builds the prompt from the history within the model's input budget, then reserves, stores and starts the answer. */
 function answerQuestion(
-  scope: UserScope,
+  scope: ConversationScope,
   conversation: ConversationRow,
   model: ChatModelRow,
-  history: unknown[],
+  history: HistoryMessage[],
   userContent: string,
-  question: Parameters<typeof startGeneration>[1]['question'],
+  question: GenerationStart['question'],
 ) {
-  const context = buildContext({ systemPrompt: conversation.systemPrompt, history: history as HistoryMessage[], userContent, budget: inputBudgetOf(model) });
-  return startGeneration(scope.runtime, {
+  const context = buildContext({ systemPrompt: conversation.systemPrompt, history, userContent, budget: inputBudgetOf(model) });
+  return startGeneration(scope.services, {
     tenantId: scope.tenantId,
     userId: scope.userId,
     requestId: scope.requestId,

@@ -9,7 +9,7 @@ export interface ModelLimits {
   maxOutputTokens: number;
 }
 
-export interface ParametersInput {
+export interface GenerationParametersInput {
   temperature?: number | null;
   topP?: number | null;
   maxTokens?: number | null;
@@ -17,7 +17,7 @@ export interface ParametersInput {
 }
 
 /** Stored generation parameters; null means the model's default. */
-export interface Parameters {
+export interface GenerationParameters {
   temperature: number | null;
   topP: number | null;
   maxTokens: number | null;
@@ -56,8 +56,8 @@ export function validateSystemPrompt(systemPrompt: string | null | undefined, mo
  * Merges parameter input into the current values (`undefined` keeps a value, `null` resets it to the model's
  * default) and checks the result against DashScope's ranges (protocol doc §2) and the model's output limit.
  */
-export function validateParameters(input: ParametersInput | null | undefined, current: Parameters, model: ModelLimits): Parameters {
-  const next: Parameters = { temperature: current.temperature, topP: current.topP, maxTokens: current.maxTokens, enableSearch: current.enableSearch };
+export function validateParameters(input: GenerationParametersInput | null | undefined, current: GenerationParameters, model: ModelLimits): GenerationParameters {
+  const next: GenerationParameters = { temperature: current.temperature, topP: current.topP, maxTokens: current.maxTokens, enableSearch: current.enableSearch };
   if (input) {
     if (input.temperature !== undefined) next.temperature = input.temperature;
     if (input.topP !== undefined) next.topP = input.topP;

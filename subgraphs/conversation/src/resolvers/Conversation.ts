@@ -1,5 +1,5 @@
 import type { ConversationContext } from '../context.ts';
-import type { ConversationRow } from '../data/conversations.ts';
+import type { ConversationRow } from '../domain/ports.ts';
 import { UNTITLED } from '../domain/derive-title.ts';
 
 export const Conversation = {
@@ -15,6 +15,6 @@ export const Conversation = {
     enableSearch: conversation.enableSearch,
   }),
   messages: (conversation: ConversationRow, args: { first?: number; after?: string }, ctx: ConversationContext) =>
-    ctx.loaders.messagesOfConversation.load({ parentId: conversation.id, args }),
+    ctx.loaders.messagePages.load(conversation.id, args),
   lastMessage: (conversation: ConversationRow, _: unknown, ctx: ConversationContext) => ctx.loaders.lastMessage.load(conversation.id),
 };

@@ -1,5 +1,5 @@
 import type { ConversationContext } from '../context.ts';
-import type { MessageRow } from '../data/messages.ts';
+import type { MessageRow } from '../domain/ports.ts';
 
 export const Message = {
   __resolveReference: (reference: { id: string }, ctx: ConversationContext) => ctx.loaders.message.load(reference.id),

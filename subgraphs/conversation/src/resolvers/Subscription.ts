@@ -1,7 +1,7 @@
 import { internalError, isAppError } from '@firefly/errors';
 import type { ConversationContext } from '../context.ts';
-import { watchMessageStream, type MessageStreamEvent } from '../domain/message-stream-iterator.ts';
-import { userScope } from './util.ts';
+import { watchMessageStream, type MessageStreamEvent } from '../generation/watch-message-stream.ts';
+import { conversationScope } from './scope.ts';
 
 export const Subscription = {
   messageStream: {
@@ -11,7 +11,7 @@ export const Subscription = {
      */
     subscribe: async (_: unknown, args: { messageId: string; afterSeq?: number | null }, ctx: ConversationContext) => {
       try {
-        return await watchMessageStream(userScope(ctx), args.messageId, args.afterSeq);
+        return await watchMessageStream(conversationScope(ctx), args.messageId, args.afterSeq);
       } catch (error) {
         if (isAppError(error)) throw error;
         ctx.logger.error({ err: error }, 'messageStream could not start');

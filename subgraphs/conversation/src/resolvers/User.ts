@@ -3,5 +3,5 @@ import type { ConversationContext } from '../context.ts';
 export const User = {
   __resolveReference: (reference: { id: string }) => reference,
   conversations: (user: { id: string }, args: { first?: number; after?: string }, ctx: ConversationContext) =>
-    ctx.loaders.conversationsOfUser.load({ parentId: user.id, args }),
+    ctx.loaders.conversationPages.load(user.id, args),
 };

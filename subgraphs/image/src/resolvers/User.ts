@@ -3,5 +3,5 @@ import type { ImageContext } from '../context.ts';
 export const User = {
   __resolveReference: (reference: { id: string }) => reference,
   imageJobs: (user: { id: string }, args: { first?: number; after?: string }, ctx: ImageContext) =>
-    ctx.loaders.jobsOfUser.load({ userId: user.id, ...args }),
+    ctx.loaders.jobPages.load(user.id, args),
 };

@@ -1,8 +1,9 @@
 import { DateTimeScalar, JSONScalar } from '@firefly/server-kit';
 import { Image } from './Image.ts';
 import { ImageJob } from './ImageJob.ts';
-import { Mutation, Subscription } from './Mutation.ts';
+import { Mutation } from './Mutation.ts';
 import { Query } from './Query.ts';
+import { Subscription } from './Subscription.ts';
 import { User } from './User.ts';
 
 export const resolvers = { DateTime: DateTimeScalar, JSON: JSONScalar, Query, Mutation, Subscription, ImageJob, Image, User };

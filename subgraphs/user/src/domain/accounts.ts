@@ -3,7 +3,7 @@ import { badUserInput, conflict, forbidden, unauthenticated } from '@firefly/err
 import type { UserRow } from '../data/users.ts';
 import { parseLogin, requireDisplayName, requireEmail, requirePhone } from './identifiers.ts';
 import { checkPasswordPolicy } from './password-policy.ts';
-import { clientIpOf, type IdentityScope } from './scope.ts';
+import { clientIpOf, type UserScope } from './scope.ts';
 import { startSession, type AuthPayload } from './sessions.ts';
 import type { SmsPurpose } from './sms-codes.ts';
 
@@ -24,12 +24,12 @@ const REGISTRATION_CONFLICT = 'These sign-in details cannot be used to create an
 const INVALID_CREDENTIALS = 'Invalid login or password';
 const INVALID_CODE = 'Invalid or expired verification code';
 
-async function requireTenant(scope: IdentityScope): Promise<void> {
+async function requireTenant(scope: UserScope): Promise<void> {
   if (!(await scope.services.tenantExists(scope.tenantId))) throw badUserInput('Unknown tenant', { field: 'tenant' });
 }
 
 /** email + password, or phone + SMS code (+ optional password). */
-export async function register(scope: IdentityScope, input: RegisterInput): Promise<AuthPayload> {
+export async function register(scope: UserScope, input: RegisterInput): Promise<AuthPayload> {
   await requireTenant(scope);
   const displayName = requireDisplayName(input.displayName);
   const email = input.email ? requireEmail(input.email) : null;
@@ -62,7 +62,7 @@ export async function register(scope: IdentityScope, input: RegisterInput): Prom
  * Email or phone + password. Every failure reads the same and costs the same (an argon2 verification against a
  * dummy hash when there is no account or no password), and counts toward the IP and account throttles.
  */
-export async function login(scope: IdentityScope, input: { login: string; password: string }): Promise<AuthPayload> {
+export async function login(scope: UserScope, input: { login: string; password: string }): Promise<AuthPayload> {
   const { services, tenantId } = scope;
   const ip = clientIpOf(scope.identity);
   const parsed = parseLogin(input.login);
@@ -88,7 +88,7 @@ export async function login(scope: IdentityScope, input: { login: string; passwo
  * RESET_PASSWORD for one with an active account — and otherwise answers exactly the same without sending, after
  * the same cooldown and caps: the response never reveals whether a number is registered.
  */
-export async function requestSmsCode(scope: IdentityScope, input: { phone: string; purpose: SmsPurpose }): Promise<{ cooldownSeconds: number }> {
+export async function requestSmsCode(scope: UserScope, input: { phone: string; purpose: SmsPurpose }): Promise<{ cooldownSeconds: number }> {
   await requireTenant(scope);
   const phone = requirePhone(input.phone);
   if (input.purpose === 'BIND_PHONE' && scope.identity.kind !== 'user') throw unauthenticated();
@@ -107,7 +107,7 @@ export async function requestSmsCode(scope: IdentityScope, input: { phone: strin
   return scope.services.smsCodes.request({ tenantId: scope.tenantId, phone, purpose: input.purpose, clientIp: clientIpOf(scope.identity), deliver });
 }
 
-export async function loginWithSmsCode(scope: IdentityScope, input: { phone: string; code: string }): Promise<AuthPayload> {
+export async function loginWithSmsCode(scope: UserScope, input: { phone: string; code: string }): Promise<AuthPayload> {
   const phone = requirePhone(input.phone);
   const check = await scope.services.smsCodes.verify({ tenantId: scope.tenantId, phone, purpose: 'LOGIN', code: input.code });
   if (check !== 'ok') throw unauthenticated(INVALID_CODE);

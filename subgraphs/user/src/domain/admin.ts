@@ -1,21 +1,16 @@
-import { ROLES, type Role } from '@firefly/auth';
-import { badUserInput, notFound, unauthenticated } from '@firefly/errors';
+import { requireUser, ROLES, type Role } from '@firefly/auth';
+import { badUserInput, notFound } from '@firefly/errors';
 import type { UserRow } from '../data/users.ts';
-import type { IdentityScope } from './scope.ts';
+import type { UserScope } from './scope.ts';
 import { revokeSessions } from './sessions.ts';
-
-function adminId(scope: IdentityScope): string {
-  if (scope.identity.kind !== 'user') throw unauthenticated();
-  return scope.identity.userId;
-}
 
 /**
  * Replaces a user's roles. USER is always kept (every account is a user); an admin cannot drop their own ADMIN
  * role, so a tenant cannot lose its last admin by accident. Live sessions get the new roles at once: the gateway
  * reads roles from the session record, not from the access token.
  */
-export async function setUserRoles(scope: IdentityScope, input: { userId: string; roles: Role[] }): Promise<UserRow> {
-  const me = adminId(scope);
+export async function setUserRoles(scope: UserScope, input: { userId: string; roles: Role[] }): Promise<UserRow> {
+  const me = requireUser(scope.identity).userId;
   const roles = ROLES.filter((role) => role === 'USER' || input.roles.includes(role));
   if (input.userId === me && !roles.includes('ADMIN')) throw badUserInput('You cannot remove your own ADMIN role', { field: 'roles' });
   const user = await scope.users.update(input.userId, { roles: roles.join(',') });
@@ -26,8 +21,8 @@ export async function setUserRoles(scope: IdentityScope, input: { userId: string
 }
 
 /** SUSPENDED signs the user out everywhere at once; ACTIVE lets them sign in again. */
-export async function setUserStatus(scope: IdentityScope, input: { userId: string; status: 'ACTIVE' | 'SUSPENDED' }): Promise<UserRow> {
-  const me = adminId(scope);
+export async function setUserStatus(scope: UserScope, input: { userId: string; status: 'ACTIVE' | 'SUSPENDED' }): Promise<UserRow> {
+  const me = requireUser(scope.identity).userId;
   if (input.userId === me && input.status === 'SUSPENDED') throw badUserInput('You cannot suspend your own account', { field: 'userId' });
   const user = await scope.users.update(input.userId, { status: input.status });
   if (!user) throw notFound('User');

@@ -1,18 +1,13 @@
+import { requireUser } from '@firefly/auth';
 import { badUserInput, notFound, unauthenticated } from '@firefly/errors';
-import type { Identity } from '@firefly/auth';
 import type { UserRow } from '../data/users.ts';
 import { requireAvatarUrl, requireDisplayName } from './identifiers.ts';
 import { checkPasswordPolicy } from './password-policy.ts';
-import { clientIpOf, type IdentityScope } from './scope.ts';
+import { clientIpOf, type UserScope } from './scope.ts';
 import { revokeSessions } from './sessions.ts';
 
-function signedIn(identity: Identity): Extract<Identity, { kind: 'user' }> {
-  if (identity.kind !== 'user') throw unauthenticated();
-  return identity;
-}
-
-export async function updateProfile(scope: IdentityScope, input: { displayName?: string | null; avatarUrl?: string | null }): Promise<UserRow> {
-  const me = signedIn(scope.identity);
+export async function updateProfile(scope: UserScope, input: { displayName?: string | null; avatarUrl?: string | null }): Promise<UserRow> {
+  const me = requireUser(scope.identity);
   const data: { displayName?: string; avatarUrl?: string | null } = {};
   if (input.displayName !== undefined && input.displayName !== null) data.displayName = requireDisplayName(input.displayName);
   // An empty string clears the avatar; null means "leave as is".
@@ -26,8 +21,8 @@ export async function updateProfile(scope: IdentityScope, input: { displayName?:
  * Changes the password after checking the current one (throttled like a login), then signs out every other
  * session: whoever else held one may be who the user is locking out. The calling session stays signed in.
  */
-export async function changePassword(scope: IdentityScope, input: { currentPassword: string; newPassword: string }): Promise<boolean> {
-  const me = signedIn(scope.identity);
+export async function changePassword(scope: UserScope, input: { currentPassword: string; newPassword: string }): Promise<boolean> {
+  const me = requireUser(scope.identity);
   const { services } = scope;
   const user = await scope.users.findById(me.userId);
   if (!user) throw unauthenticated();
@@ -49,15 +44,15 @@ export async function changePassword(scope: IdentityScope, input: { currentPassw
   return true;
 }
 
-export async function logout(scope: IdentityScope): Promise<boolean> {
-  const me = signedIn(scope.identity);
+export async function logout(scope: UserScope): Promise<boolean> {
+  const me = requireUser(scope.identity);
   await revokeSessions(scope, { id: me.sessionId, userId: me.userId }, 'logout');
   return true;
 }
 
 /** Ends one of the caller's own sessions; another user's session id answers exactly like a missing one. */
-export async function revokeSession(scope: IdentityScope, sessionId: string): Promise<boolean> {
-  const me = signedIn(scope.identity);
+export async function revokeSession(scope: UserScope, sessionId: string): Promise<boolean> {
+  const me = requireUser(scope.identity);
   const session = await scope.sessions.findById(sessionId);
   if (!session || session.userId !== me.userId || session.revokedAt) throw notFound('Session');
   await revokeSessions(scope, { id: sessionId, userId: me.userId }, 'revoked');

@@ -3,7 +3,7 @@ import { generateRefreshToken, hashRefreshToken, isWellFormedRefreshToken, type 
 import type { SessionRevokeReason } from '@firefly/auth/sessions';
 import { forbidden, unauthenticated } from '@firefly/errors';
 import type { UserRow } from '../data/users.ts';
-import { rolesOf, type IdentityScope } from './scope.ts';
+import { rolesOf, type UserScope } from './scope.ts';
 
 export interface AuthPayload {
   accessToken: string;
@@ -18,7 +18,7 @@ const usedKey = (tenantId: string, hash: string) => `refresh-used:${tenantId}:${
 const INVALID_REFRESH = 'Invalid or expired refresh token';
 
 /** Opens a session for a user who has just proved who they are: MySQL row, live record in Redis, tokens. */
-export async function startSession(scope: IdentityScope, user: UserRow): Promise<AuthPayload> {
+export async function startSession(scope: UserScope, user: UserRow): Promise<AuthPayload> {
   if (user.status !== 'ACTIVE') throw forbidden('This account is suspended');
   const { services, identity } = scope;
   const sessionId = randomUUID();
@@ -43,7 +43,7 @@ export async function startSession(scope: IdentityScope, user: UserRow): Promise
   return payloadFor(scope, current, sessionId, refreshToken);
 }
 
-async function payloadFor(scope: IdentityScope, user: UserRow, sessionId: string, refreshToken: string): Promise<AuthPayload> {
+async function payloadFor(scope: UserScope, user: UserRow, sessionId: string, refreshToken: string): Promise<AuthPayload> {
   const roles = rolesOf(user);
   const accessToken = await scope.services.issueAccessToken({ userId: user.id, tenantId: scope.tenantId, sessionId, roles });
   return {
@@ -70,7 +70,7 @@ async function payloadFor(scope: IdentityScope, user: UserRow, sessionId: string
  * session is revoked and both holders must sign in again (ARCHITECTURE.md, "Identity and trust"). Two concurrent
  * refreshes with the same token count as a replay too: exactly one rotation can win.
  */
-export async function refreshSession(scope: IdentityScope, refreshToken: string): Promise<AuthPayload> {
+export async function refreshSession(scope: UserScope, refreshToken: string): Promise<AuthPayload> {
   if (!isWellFormedRefreshToken(refreshToken)) throw unauthenticated(INVALID_REFRESH);
   const { services, tenantId } = scope;
   const hash = hashRefreshToken(refreshToken);
@@ -105,7 +105,7 @@ export async function refreshSession(scope: IdentityScope, refreshToken: string)
   return payloadFor(scope, user, session.id, next);
 }
 
-async function revokeReplayedSession(scope: IdentityScope, sessionId: string): Promise<void> {
+async function revokeReplayedSession(scope: UserScope, sessionId: string): Promise<void> {
   const session = await scope.sessions.findById(sessionId);
   if (!session) return;
   scope.logger.warn({ sessionId, userId: session.userId }, 'refresh token replayed: session revoked');
@@ -117,7 +117,7 @@ async function revokeReplayedSession(scope: IdentityScope, sessionId: string): P
  * which every gateway checks on every request and which announces the revocation to open connections.
  */
 export async function revokeSessions(
-  scope: IdentityScope,
+  scope: UserScope,
   where: { id?: string; userId: string; exceptId?: string },
   reason: SessionRevokeReason,
 ): Promise<string[]> {

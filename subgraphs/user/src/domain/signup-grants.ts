@@ -13,14 +13,13 @@ const PENDING_KEY = 'signup-grants:pending';
 
 /**
  * Books the grant during registration; when billing cannot be reached the account is still created and the grant
- * is parked in a Redis sorted set that a background loop retries until billing accepts it (safe: the grant is
- * idempotent per user). Registration therefore never fails because billing is briefly down, and no grant is lost.
+ * is parked in a Redis sorted set that a background job (jobs/retry-signup-grants.ts) retries until billing
+ * accepts it (safe: the grant is idempotent per user). Registration therefore never fails because billing is
+ * briefly down, and no grant is lost.
  */
-export function createSignupGrants(deps: { port: SignupGrantPort; redis: Redis; logger: Logger; retryEveryMs?: number }) {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-
-  async function retryPending(): Promise<void> {
+export function createSignupGrants(deps: { port: SignupGrantPort; redis: Redis; logger: Logger }) {
+  /** Retries the parked grants that are due; one that fails again is parked for another minute. */
+  async function retryPending(logger: Logger = deps.logger): Promise<void> {
     const due = await deps.redis.zrangebyscore(PENDING_KEY, 0, Date.now(), 'LIMIT', 0, 50);
     for (const member of due) {
       const [tenantId, userId] = member.split('|');
@@ -31,7 +30,7 @@ export function createSignupGrants(deps: { port: SignupGrantPort; redis: Redis; 
       try {
         await deps.port.grantSignupCredits({ tenantId, userId });
         await deps.redis.zrem(PENDING_KEY, member);
-        deps.logger.info({ userId }, 'booked a postponed sign-up grant');
+        logger.info({ userId }, 'booked a postponed sign-up grant');
       } catch {
         await deps.redis.zadd(PENDING_KEY, Date.now() + 60_000, member);
       }
@@ -48,22 +47,6 @@ export function createSignupGrants(deps: { port: SignupGrantPort; redis: Redis; 
       }
     },
     retryPending,
-    /** Starts the background retry loop (failures are logged, never thrown). */
-    start(): void {
-      timer ??= setInterval(() => {
-        running ??= retryPending()
-          .catch((error: unknown) => deps.logger.warn({ err: error }, 'sign-up grant retry loop failed'))
-          .finally(() => {
-            running = undefined;
-          });
-      }, deps.retryEveryMs ?? 15_000);
-      timer.unref();
-    },
-    async stop(): Promise<void> {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
   };
 }
 

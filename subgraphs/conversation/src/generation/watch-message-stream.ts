@@ -1,8 +1,8 @@
 import { badUserInput, notFound } from '@firefly/errors';
-import type { MessageRow } from '../data/messages.ts';
-import type { StreamEntry } from '../data/message-streams.ts';
-import type { ChatRuntime } from './chat-runtime.ts';
-import type { UserScope } from './scope.ts';
+import type { MessageRow } from '../domain/ports.ts';
+import type { ConversationScope } from '../domain/scope.ts';
+import type { ConversationServices } from '../services.ts';
+import type { StreamEntry } from './ports.ts';
 
 /** One `messageStream` event (api-contract.md). */
 export interface MessageStreamEvent {
@@ -15,7 +15,7 @@ export interface MessageStreamEvent {
 }
 
 interface IteratorOptions {
-  runtime: ChatRuntime;
+  services: ConversationServices;
   messageId: string;
   afterSeq: number;
   /** The stored message, read fresh. */
@@ -39,7 +39,7 @@ const DONE: IteratorResult<MessageStreamEvent> = { done: true, value: undefined 
  * never waits forever.
  */
 function createIterator(options: IteratorOptions): AsyncIterableIterator<MessageStreamEvent> {
-  const { runtime, messageId } = options;
+  const { services, messageId } = options;
   const queue: StreamEntry[] = [];
   let lastSeq = options.afterSeq;
   let lastActivity = Date.now();
@@ -54,16 +54,16 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<Message
   };
   const synthesizeDone = () => queue.push({ seq: lastSeq + 1, kind: 'done', status: '' });
 
-  runtime.iterators.active += 1;
+  services.iterators.active += 1;
   const unsubscribe = options.expired
     ? () => {}
-    : runtime.hub.subscribe(messageId, options.afterSeq, (entries) => {
+    : services.hub.subscribe(messageId, options.afterSeq, (entries) => {
         queue.push(...entries);
         wake();
       });
   if (options.expired) synthesizeDone();
 
-  const idleMs = runtime.settings.streamIdleCheckMs;
+  const idleMs = services.settings.streamIdleCheckMs;
   const idleCheck = setInterval(() => {
     if (ended || queue.length > 0 || Date.now() - lastActivity < idleMs) return;
     options.load().then(
@@ -73,7 +73,7 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<Message
           wake();
         }
       },
-      (error: unknown) => runtime.logger.warn({ err: error, messageId }, 'messageStream: could not check the stored message'),
+      (error: unknown) => services.logger.warn({ err: error, messageId }, 'messageStream: could not check the stored message'),
     );
   }, idleMs);
   idleCheck.unref();
@@ -83,7 +83,7 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<Message
     ended = true;
     clearInterval(idleCheck);
     unsubscribe();
-    runtime.iterators.active -= 1;
+    services.iterators.active -= 1;
     wake();
   };
 
@@ -129,12 +129,12 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<Message
  * stream already expired from Redis (STREAM_RETENTION_SECONDS after the end), the subscriber gets a single `done`
  * event with the stored message.
  */
-export async function watchMessageStream(scope: UserScope, messageId: string, afterSeq: number | null | undefined): Promise<AsyncIterableIterator<MessageStreamEvent>> {
+export async function watchMessageStream(scope: ConversationScope, messageId: string, afterSeq: number | null | undefined): Promise<AsyncIterableIterator<MessageStreamEvent>> {
   if (afterSeq != null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw badUserInput('afterSeq must be a whole number of 0 or more', { field: 'afterSeq' });
   const load = () => scope.messages.findById(messageId);
   const message = await load();
   if (!message || message.userId !== scope.userId) throw notFound('Message');
   if (message.role !== 'ASSISTANT') throw badUserInput('Only assistant messages have a stream', { field: 'messageId' });
-  const expired = message.status !== 'STREAMING' && !(await scope.runtime.streams.exists(messageId));
-  return createIterator({ runtime: scope.runtime, messageId, afterSeq: afterSeq ?? 0, load, expired });
+  const expired = message.status !== 'STREAMING' && !(await scope.services.streams.exists(messageId));
+  return createIterator({ services: scope.services, messageId, afterSeq: afterSeq ?? 0, load, expired });
 }

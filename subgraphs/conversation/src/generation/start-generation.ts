@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { badUserInput, isAppError, rateLimited } from '@firefly/errors';
 import type { ChatMessage } from '@firefly/dashscope';
-import type { GenerationRecord } from '../data/generation-registry.ts';
-import { storeTurn, type MessageRow } from '../data/messages.ts';
-import type { ChatRuntime } from './chat-runtime.ts';
-import type { Parameters } from './validate-conversation.ts';
+import type { MessageRow } from '../domain/ports.ts';
+import type { GenerationParameters } from '../domain/validate-conversation.ts';
+import type { ConversationServices } from '../services.ts';
+import type { GenerationRecord } from './ports.ts';
 
 export interface GenerationStart {
   tenantId: string;
@@ -12,7 +12,7 @@ export interface GenerationStart {
   requestId: string;
   conversationId: string;
   model: { id: string };
-  parameters: Parameters;
+  parameters: GenerationParameters;
   /** The prompt, already within the model's budget. */
   messages: ChatMessage[];
   /** Our estimate of its input tokens (an upper bound, token-estimate.ts). */
@@ -32,8 +32,8 @@ export interface GenerationStart {
  * 4. start generating in the background.
  * Each step undoes the earlier ones when it fails.
  */
-export async function startGeneration(runtime: ChatRuntime, start: GenerationStart): Promise<{ question: MessageRow | null; answer: MessageRow }> {
-  const { settings, registry, credits } = runtime;
+export async function startGeneration(services: ConversationServices, start: GenerationStart): Promise<{ question: MessageRow | null; answer: MessageRow }> {
+  const { settings, registry, credits } = services;
   const answerId = randomUUID();
   const scope = { tenantId: start.tenantId, requestId: start.requestId };
 
@@ -75,11 +75,11 @@ export async function startGeneration(runtime: ChatRuntime, start: GenerationSta
   };
   let stored: { question: MessageRow | null; answer: MessageRow };
   try {
-    await registry.register(record, runtime.instanceId);
+    await registry.register(record, services.instanceId);
     const now = Date.now();
     const question = start.question.kind === 'new' ? { id: randomUUID(), content: start.question.content, createdAt: new Date(now) } : undefined;
     const replyToId = start.question.kind === 'new' ? question!.id : start.question.id;
-    stored = await storeTurn(runtime.db, {
+    stored = await services.turns.store({
       tenantId: start.tenantId,
       userId: start.userId,
       conversationId: start.conversationId,
@@ -93,7 +93,7 @@ export async function startGeneration(runtime: ChatRuntime, start: GenerationSta
     throw error;
   }
 
-  runtime.runner.start({
+  services.runner.start({
     record,
     request: {
       model: start.model.id,

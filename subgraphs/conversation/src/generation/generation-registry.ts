@@ -1,4 +1,5 @@
 import type { Redis } from '@firefly/redis';
+import type { GenerationRegistry } from './ports.ts';
 import { redisKeys } from './redis-keys.ts';
 
 /**
@@ -14,18 +15,6 @@ import { redisKeys } from './redis-keys.ts';
  *
  * Every decision that must not race is one Lua script on one key (so it works under Redis Cluster as well).
  */
-export interface GenerationRecord {
-  messageId: string;
-  tenantId: string;
-  userId: string;
-  conversationId: string;
-  modelId: string;
-  reservationId: string;
-}
-
-export type HeartbeatResult = 'ok' | 'stop-requested' | 'lost';
-export type TakeoverResult = 'taken' | 'alive' | 'gone';
-
 const ACQUIRE_SLOT = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('ZSCORE', KEYS[1], ARGV[3]) then
@@ -62,23 +51,23 @@ export interface GenerationRegistryOptions {
   now?: () => number;
 }
 
-export function createGenerationRegistry(redis: Redis, options: GenerationRegistryOptions) {
+export function createGenerationRegistry(redis: Redis, options: GenerationRegistryOptions): GenerationRegistry {
   const now = options.now ?? Date.now;
 
   return {
     /** Takes one of the user's `max` generation slots; false when all are in use. */
-    async acquireSlot(tenantId: string, userId: string, messageId: string, max: number): Promise<boolean> {
+    async acquireSlot(tenantId, userId, messageId, max) {
       const at = now();
       const result = await redis.eval(ACQUIRE_SLOT, 1, redisKeys.userGenerations(tenantId, userId), at, at + options.leaseMs, messageId, max, options.recordTtlMs);
       return result === 1;
     },
 
-    async releaseSlot(tenantId: string, userId: string, messageId: string): Promise<void> {
+    async releaseSlot(tenantId, userId, messageId) {
       await redis.zrem(redisKeys.userGenerations(tenantId, userId), messageId);
     },
 
     /** Records a generation owned by `owner` with a fresh lease. Written before the message row exists (see send-message.ts). */
-    async register(record: GenerationRecord, owner: string): Promise<void> {
+    async register(record, owner) {
       const exp = now() + options.leaseMs;
       const key = redisKeys.generation(record.messageId);
       await redis
@@ -90,7 +79,7 @@ export function createGenerationRegistry(redis: Redis, options: GenerationRegist
     },
 
     /** Renews the lease while `owner` still holds it; reports a stop request left in the record. */
-    async heartbeat(record: Pick<GenerationRecord, 'messageId' | 'tenantId' | 'userId'>, owner: string): Promise<HeartbeatResult> {
+    async heartbeat(record, owner) {
       const exp = now() + options.leaseMs;
       const result = await redis.eval(HEARTBEAT, 1, redisKeys.generation(record.messageId), owner, exp);
       if (result === 0) return 'lost';
@@ -102,7 +91,7 @@ export function createGenerationRegistry(redis: Redis, options: GenerationRegist
     },
 
     /** Ids whose lease expired by the index (the hash decides; see {@link takeover}). */
-    async expiredCandidates(limit: number): Promise<string[]> {
+    async expiredCandidates(limit) {
       return redis.zrangebyscore(redisKeys.leaseIndex, '-inf', now(), 'LIMIT', 0, limit);
     },
 
@@ -110,14 +99,14 @@ export function createGenerationRegistry(redis: Redis, options: GenerationRegist
      * Takes over an expired generation for `owner` (a sweeper) with a fresh lease, atomically: of several replicas
      * sweeping at once exactly one gets it, and a generation whose owner renewed in time is left alone.
      */
-    async takeover(messageId: string, owner: string): Promise<TakeoverResult> {
+    async takeover(messageId, owner) {
       const at = now();
       const result = await redis.eval(TAKEOVER, 1, redisKeys.generation(messageId), at, owner, at + options.leaseMs);
       if (result === -1) return 'gone';
       return result === 1 ? 'taken' : 'alive';
     },
 
-    async read(messageId: string): Promise<(GenerationRecord & { owner: string; exp: number; stop: boolean }) | null> {
+    async read(messageId) {
       const hash = await redis.hgetall(redisKeys.generation(messageId));
       if (!hash.tenantId || !hash.userId || !hash.reservationId) return null;
       return {
@@ -134,12 +123,12 @@ export function createGenerationRegistry(redis: Redis, options: GenerationRegist
     },
 
     /** Leaves a stop request in the record (read by the owner's next heartbeat); false when no generation runs. */
-    async requestStop(messageId: string): Promise<boolean> {
+    async requestStop(messageId) {
       return (await redis.eval(REQUEST_STOP, 1, redisKeys.generation(messageId))) === 1;
     },
 
     /** Forgets a finished generation: record, index entry and the user's slot. */
-    async remove(record: Pick<GenerationRecord, 'messageId' | 'tenantId' | 'userId'>): Promise<void> {
+    async remove(record) {
       await Promise.all([
         redis.del(redisKeys.generation(record.messageId)),
         redis.zrem(redisKeys.leaseIndex, record.messageId),
@@ -148,10 +137,8 @@ export function createGenerationRegistry(redis: Redis, options: GenerationRegist
     },
 
     /** Drops an index entry whose record is gone (expired or removed between two calls). */
-    async dropIndexEntry(messageId: string): Promise<void> {
+    async dropIndexEntry(messageId) {
       await redis.zrem(redisKeys.leaseIndex, messageId);
     },
   };
 }
-
-export type GenerationRegistry = ReturnType<typeof createGenerationRegistry>;

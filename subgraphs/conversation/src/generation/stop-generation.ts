@@ -1,26 +1,26 @@
 import { notFound } from '@firefly/errors';
-import type { MessageRow } from '../data/messages.ts';
-import type { ChatRuntime } from './chat-runtime.ts';
-import type { UserScope } from './scope.ts';
+import type { MessageRow } from '../domain/ports.ts';
+import type { ConversationScope } from '../domain/scope.ts';
+import type { ConversationServices } from '../services.ts';
 
 /**
  * Asks whichever process runs a generation to stop it: directly when it is this one, else over pub/sub; the
  * request is also left in the generation's record for the owner's next heartbeat (pub/sub may drop it).
  */
-export async function requestStop(runtime: ChatRuntime, messageId: string): Promise<void> {
-  if (runtime.runner.abort(messageId, 'stop')) return;
-  if (await runtime.registry.requestStop(messageId)) await runtime.stopSignals.publish(messageId);
+export async function requestStop(services: ConversationServices, messageId: string): Promise<void> {
+  if (services.runner.abort(messageId, 'stop')) return;
+  if (await services.registry.requestStop(messageId)) await services.stopSignals.publish(messageId);
 }
 
 /** Resolves when the message's stream has its `done` event, or after `timeoutMs`. */
-function waitForDone(runtime: ChatRuntime, messageId: string, timeoutMs: number): Promise<void> {
+function waitForDone(services: ConversationServices, messageId: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     let unsubscribe = () => {};
     const timer = setTimeout(() => {
       unsubscribe();
       resolve();
     }, timeoutMs);
-    unsubscribe = runtime.hub.subscribe(messageId, 0, (entries) => {
+    unsubscribe = services.hub.subscribe(messageId, 0, (entries) => {
       if (entries.some((entry) => entry.kind === 'done')) {
         clearTimeout(timer);
         unsubscribe();
@@ -36,12 +36,12 @@ function waitForDone(runtime: ChatRuntime, messageId: string, timeoutMs: number)
  * (stopping twice is harmless). If the owner does not confirm in time (it died: its lease will expire and the
  * sweeper finishes the message), the message is returned still STREAMING.
  */
-export async function stopGeneration(scope: UserScope, messageId: string): Promise<MessageRow> {
+export async function stopGeneration(scope: ConversationScope, messageId: string): Promise<MessageRow> {
   const message = await scope.messages.findById(messageId);
   if (!message || message.userId !== scope.userId || message.role !== 'ASSISTANT') throw notFound('Message');
   if (message.status !== 'STREAMING') return message;
-  const done = waitForDone(scope.runtime, messageId, scope.runtime.settings.stopWaitMs);
-  await requestStop(scope.runtime, messageId);
+  const done = waitForDone(scope.services, messageId, scope.services.settings.stopWaitMs);
+  await requestStop(scope.services, messageId);
   await done;
   return (await scope.messages.findById(messageId)) ?? message;
 }

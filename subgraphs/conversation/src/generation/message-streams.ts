@@ -1,14 +1,12 @@
 import type { Redis } from '@firefly/redis';
+import type { MessageStreamStore, StreamEntry } from './ports.ts';
 import { redisKeys } from './redis-keys.ts';
 
-/**
- * One event of a message's Redis Stream. The entry id is `0-<seq>`: Redis itself then guarantees the order and
+/*
+ * A message's events live in a Redis Stream. The entry id is `0-<seq>`: Redis itself then guarantees the order and
  * refuses a duplicate or out-of-order seq (XADD with an id not above the top fails), which is how a writer that
  * lost its lease learns that someone else finished the message.
  */
-export type StreamEntry =
-  | { seq: number; kind: 'delta'; delta: string; inputTokens: number | null; outputTokens: number | null }
-  | { seq: number; kind: 'done'; status: string };
 
 /** XADD refused the id: another writer got there first (the generation was taken over). */
 export class StreamConflictError extends Error {
@@ -44,7 +42,7 @@ export interface MessageStreamStoreOptions {
 }
 
 /** Writes and reads the per-message Redis Streams. */
-export function createMessageStreamStore(redis: Redis, options: MessageStreamStoreOptions) {
+export function createMessageStreamStore(redis: Redis, options: MessageStreamStoreOptions): MessageStreamStore {
   async function add(messageId: string, seq: number, fields: (string | number)[], ttlSeconds: number): Promise<void> {
     const key = redisKeys.stream(messageId);
     try {
@@ -59,25 +57,23 @@ export function createMessageStreamStore(redis: Redis, options: MessageStreamSto
   }
 
   return {
-    appendDelta(messageId: string, seq: number, delta: string, usage: { inputTokens: number; outputTokens: number } | null) {
+    appendDelta(messageId, seq, delta, usage) {
       const fields: (string | number)[] = ['d', delta];
       if (usage) fields.push('it', usage.inputTokens, 'ot', usage.outputTokens);
       return add(messageId, seq, fields, options.liveTtlSeconds);
     },
     /** The last event; the stream then expires after the retention time. */
-    appendDone(messageId: string, seq: number, status: string) {
+    appendDone(messageId, seq, status) {
       return add(messageId, seq, ['done', status], options.retentionSeconds);
     },
-    async readAll(messageId: string): Promise<StreamEntry[]> {
+    async readAll(messageId) {
       return parseEntries((await redis.xrange(redisKeys.stream(messageId), '-', '+')) as [string, string[]][]);
     },
-    async exists(messageId: string): Promise<boolean> {
+    async exists(messageId) {
       return (await redis.exists(redisKeys.stream(messageId))) === 1;
     },
   };
 }
-
-export type MessageStreamStore = ReturnType<typeof createMessageStreamStore>;
 
 function throwFirstError(results: [Error | null, unknown][] | null): void {
   for (const [error] of results ?? []) if (error) throw error;

@@ -1,12 +1,8 @@
 import type { Logger } from '@firefly/logger';
 import type { Redis } from '@firefly/redis';
-import { entryId, parseEntries, type StreamEntry } from './message-streams.ts';
+import { entryId, parseEntries } from './message-streams.ts';
+import type { StreamEntry, StreamHub, StreamListener } from './ports.ts';
 import { redisKeys } from './redis-keys.ts';
-
-/** Receives a message's stream entries with seq above its cursor, in order, without gaps. */
-export interface StreamListener {
-  (entries: StreamEntry[]): void;
-}
 
 export interface StreamHubOptions {
   /** The command connection; the hub duplicates it for its one blocking reader. */
@@ -40,7 +36,7 @@ interface Watcher {
  * no client ids, no CLIENT UNBLOCK. Under Redis Cluster one XREAD can only name keys of one slot; run one hub per
  * node there (not needed for a single Redis or Sentinel).
  */
-export function createStreamHub(options: StreamHubOptions) {
+export function createStreamHub(options: StreamHubOptions): StreamHub {
   const { redis, logger } = options;
   const blockMs = options.blockMs ?? 30_000;
   const batchSize = options.batchSize ?? 1_000;
@@ -136,7 +132,7 @@ export function createStreamHub(options: StreamHubOptions) {
      * Follows a message's stream from `afterSeq` (exclusive): the backlog first, then live entries. Returns the
      * unsubscribe function, which acts immediately.
      */
-    subscribe(messageId: string, afterSeq: number, listener: StreamListener): () => void {
+    subscribe(messageId, afterSeq, listener) {
       if (closed) throw new Error('the stream hub is closed');
       const watcher: Watcher = { cursor: afterSeq, listener };
       let set = watchers.get(messageId);
@@ -160,12 +156,12 @@ export function createStreamHub(options: StreamHubOptions) {
       };
     },
     /** Watchers currently registered (one per open subscription). */
-    watcherCount(): number {
+    watcherCount() {
       let count = 0;
       for (const set of watchers.values()) count += set.size;
       return count;
     },
-    async close(): Promise<void> {
+    async close() {
       if (closed) return;
       closed = true;
       watchers.clear();
@@ -177,5 +173,3 @@ export function createStreamHub(options: StreamHubOptions) {
     },
   };
 }
-
-export type StreamHub = ReturnType<typeof createStreamHub>;

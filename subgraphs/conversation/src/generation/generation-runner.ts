@@ -1,8 +1,9 @@
 import { isDashScopeError, type ChatRequest, type DashScopeClient } from '@firefly/dashscope';
-import type { GenerationRecord, GenerationRegistry } from '../data/generation-registry.ts';
-import { StreamConflictError, type MessageStreamStore } from '../data/message-streams.ts';
-import { DELIVERY_ERROR, describeUpstreamFailure, SHUTDOWN_ERROR, TIMEOUT_ERROR } from './describe-failure.ts';
-import { finishGeneration, type Ending, type FinishDeps, type TokenUsage } from './finish-generation.ts';
+import { assertNever } from '@firefly/errors';
+import { termsOf, type GenerationEnding, type TokenUsage } from './endings.ts';
+import { finishGeneration, type FinishDeps } from './finish-generation.ts';
+import { StreamConflictError } from './message-streams.ts';
+import type { FinalState, GenerationRecord } from './ports.ts';
 
 /** Why this process aborted a generation. */
 export type AbortKind = 'stop' | 'timeout' | 'shutdown' | 'lease-lost';
@@ -21,8 +22,6 @@ export interface GenerationJob {
 
 export interface GenerationRunnerOptions extends FinishDeps {
   dashscope: DashScopeClient;
-  streams: MessageStreamStore;
-  registry: GenerationRegistry;
   /** This process's owner token in generation records. */
   instanceId: string;
   /** Lease renewal period (a third of the lease). */
@@ -30,7 +29,7 @@ export interface GenerationRunnerOptions extends FinishDeps {
   /** Cut-off for one whole generation. */
   generationTimeoutMs: number;
   /** Called when a generation ends, whatever the outcome (metrics). */
-  onEnded?: (outcome: Ending['status'] | 'abandoned') => void;
+  onEnded?: (outcome: FinalState['status'] | 'abandoned') => void;
 }
 
 interface Running {
@@ -65,7 +64,7 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
     let content = '';
     let usage: TokenUsage | null = null;
     let finishReason: string | null = null;
-    let ending: Ending | 'abandoned';
+    let ending: GenerationEnding | 'abandoned';
     try {
       for await (const chunk of options.dashscope.streamChat(job.request, { signal: controller.signal })) {
         usage = { inputTokens: chunk.usage.inputTokens, outputTokens: chunk.usage.outputTokens };
@@ -76,34 +75,14 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
         }
         if (chunk.finishReason !== null) finishReason = chunk.finishReason;
       }
-      ending = { status: 'COMPLETED', content, usage, finishReason: finishReason ?? 'stop', error: null, charge: true, lastSeq: seq };
+      ending = { kind: 'completed', finishReason: finishReason ?? 'stop' };
     } catch (error) {
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
-      const partial = { content, usage, lastSeq: seq, finishReason: null };
-      if (reason instanceof GenerationAbort) {
-        switch (reason.kind) {
-          case 'stop':
-            ending = { ...partial, status: 'STOPPED', finishReason: 'stop_requested', error: null, charge: true };
-            break;
-          case 'timeout':
-            ending = { ...partial, status: 'FAILED', error: TIMEOUT_ERROR, charge: true };
-            break;
-          case 'shutdown':
-            ending = { ...partial, status: 'FAILED', error: SHUTDOWN_ERROR, charge: true };
-            break;
-          case 'lease-lost':
-            ending = 'abandoned';
-            break;
-        }
-      } else if (reason instanceof StreamConflictError) {
-        // Someone took the generation over (our lease had expired): they finish it.
-        ending = 'abandoned';
-      } else if (isDashScopeError(reason)) {
+      ending = endingOf(reason);
+      if (isDashScopeError(reason)) {
         log.warn({ err: reason, kind: reason.kind, upstreamCode: reason.upstreamCode, requestId: reason.requestId }, 'generation failed upstream');
-        ending = { ...partial, status: 'FAILED', error: describeUpstreamFailure(reason, seq > 0), charge: false };
-      } else {
+      } else if (ending !== 'abandoned' && ending.kind === 'delivery-failed') {
         log.error({ err: reason }, 'generation failed');
-        ending = { ...partial, status: 'FAILED', error: DELIVERY_ERROR, charge: false };
       }
     } finally {
       clearInterval(heartbeat);
@@ -115,8 +94,9 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
       options.onEnded?.('abandoned');
       return;
     }
-    await finishGeneration(options, record, ending);
-    options.onEnded?.(ending.status);
+    const output = { content, usage, lastSeq: seq };
+    await finishGeneration(options, record, output, ending);
+    options.onEnded?.(termsOf(ending, output).status);
   }
 
   return {
@@ -134,9 +114,6 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
       if (!entry) return false;
       entry.controller.abort(new GenerationAbort(kind));
       return true;
-    },
-    isRunning(messageId: string): boolean {
-      return running.has(messageId);
     },
     count(): number {
       return running.size;
@@ -163,3 +140,28 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
 }
 
 export type GenerationRunner = ReturnType<typeof createGenerationRunner>;
+
+/**
+ * The ending of a generation that did not complete, from what interrupted it; `abandoned` when this process lost
+ * the generation to a sweeper (its lease expired), which then finishes the message.
+ */
+function endingOf(reason: unknown): GenerationEnding | 'abandoned' {
+  if (reason instanceof GenerationAbort) {
+    switch (reason.kind) {
+      case 'stop':
+        return { kind: 'stopped' };
+      case 'timeout':
+        return { kind: 'timed-out' };
+      case 'shutdown':
+        return { kind: 'shut-down' };
+      case 'lease-lost':
+        return 'abandoned';
+      default:
+        return assertNever(reason.kind);
+    }
+  }
+  // Someone took the generation over (our lease had expired): they finish it.
+  if (reason instanceof StreamConflictError) return 'abandoned';
+  if (isDashScopeError(reason)) return { kind: 'upstream-failed', error: reason };
+  return { kind: 'delivery-failed' };
+}

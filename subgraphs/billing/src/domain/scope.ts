@@ -14,7 +14,8 @@ export const DEFAULT_CREDIT_SETTINGS: Readonly<CreditSettings> = Object.freeze({
   maxReservationTtlSeconds: 86_400,
 });
 
-export interface CreditDeps {
+/** What a credit use case needs: the storage port, its settings, and the request's logger. */
+export interface BillingScope {
   store: CreditStore;
   settings: CreditSettings;
   logger: Logger;

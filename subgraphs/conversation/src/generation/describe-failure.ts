@@ -37,8 +37,3 @@ function suffix(error: DashScopeError): string {
   const parts = [error.upstreamCode, error.requestId ? `request ${error.requestId}` : undefined].filter(Boolean);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
-
-export const INTERRUPTED_ERROR = 'The answer was interrupted because the server generating it stopped; the text so far is kept.';
-export const SHUTDOWN_ERROR = 'The answer was interrupted by a server restart; the text so far is kept.';
-export const TIMEOUT_ERROR = 'The answer took too long and was cut off; the text so far is kept.';
-export const DELIVERY_ERROR = 'The answer could not be delivered because of an internal error.';

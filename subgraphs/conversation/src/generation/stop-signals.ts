@@ -1,5 +1,6 @@
 import type { Logger } from '@firefly/logger';
 import type { Redis } from '@firefly/redis';
+import type { StopSignals } from './ports.ts';
 import { prefixedChannel, STOP_CHANNEL } from './redis-keys.ts';
 
 /**
@@ -7,7 +8,7 @@ import { prefixedChannel, STOP_CHANNEL } from './redis-keys.ts';
  * process. Every replica listens on one channel and aborts the generation if it runs it. Pub/sub is at-most-once,
  * so the stop is also left in the generation's record, where the owner's next heartbeat finds it.
  */
-export async function createStopSignals(options: { redis: Redis; logger: Logger; onStop: (messageId: string) => void }) {
+export async function createStopSignals(options: { redis: Redis; logger: Logger; onStop: (messageId: string) => void }): Promise<StopSignals> {
   const { redis, logger } = options;
   const channel = prefixedChannel(redis.options.keyPrefix, STOP_CHANNEL);
   const subscriber = redis.duplicate({ maxRetriesPerRequest: null, connectionName: 'subgraph-conversation-stop-signals' });
@@ -30,5 +31,3 @@ export async function createStopSignals(options: { redis: Redis; logger: Logger;
     },
   };
 }
-
-export type StopSignals = Awaited<ReturnType<typeof createStopSignals>>;

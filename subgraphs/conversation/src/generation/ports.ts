@@ -1,0 +1,110 @@
+import type { MessageStatus } from '@firefly/db';
+import type { MessageRow } from '../domain/ports.ts';
+
+/**
+ * What the generation lifecycle needs from storage. Redis holds the live state (leases, token streams, stop
+ * signals; implemented in this folder), MySQL the messages (implemented in data/messages.ts). The lifecycle code
+ * (start, run, finish, stop, sweep, watch) only sees these interfaces.
+ */
+
+/** A running generation: who pays for it and what the sweeper needs to finish its message alone. */
+export interface GenerationRecord {
+  messageId: string;
+  tenantId: string;
+  userId: string;
+  conversationId: string;
+  modelId: string;
+  reservationId: string;
+}
+
+export type GenerationKey = Pick<GenerationRecord, 'messageId' | 'tenantId' | 'userId'>;
+export type HeartbeatResult = 'ok' | 'stop-requested' | 'lost';
+export type TakeoverResult = 'taken' | 'alive' | 'gone';
+
+/** Who runs which generation: leases that detect a dead process, the per-user limit, the stop flag. */
+export interface GenerationRegistry {
+  /** Takes one of the user's `max` generation slots; false when all are in use. */
+  acquireSlot(tenantId: string, userId: string, messageId: string, max: number): Promise<boolean>;
+  releaseSlot(tenantId: string, userId: string, messageId: string): Promise<void>;
+  /** Records a generation owned by `owner` with a fresh lease (before the message row exists). */
+  register(record: GenerationRecord, owner: string): Promise<void>;
+  /** Renews the lease while `owner` still holds it; reports a stop request left in the record. */
+  heartbeat(record: GenerationKey, owner: string): Promise<HeartbeatResult>;
+  /** Ids whose lease expired by the index (the record decides; see takeover). */
+  expiredCandidates(limit: number): Promise<string[]>;
+  /** Takes over an expired generation for `owner` with a fresh lease, atomically: of several sweepers one wins. */
+  takeover(messageId: string, owner: string): Promise<TakeoverResult>;
+  read(messageId: string): Promise<(GenerationRecord & { owner: string; exp: number; stop: boolean }) | null>;
+  /** Leaves a stop request in the record (read by the owner's next heartbeat); false when no generation runs. */
+  requestStop(messageId: string): Promise<boolean>;
+  /** Forgets a finished generation: record, index entry and the user's slot. */
+  remove(record: GenerationKey): Promise<void>;
+  /** Drops an index entry whose record is gone. */
+  dropIndexEntry(messageId: string): Promise<void>;
+}
+
+/** One event of a message's token stream, numbered from 1 without gaps. */
+export type StreamEntry =
+  | { seq: number; kind: 'delta'; delta: string; inputTokens: number | null; outputTokens: number | null }
+  | { seq: number; kind: 'done'; status: string };
+
+/** A message's token stream: written by whoever generates it, replayed to every subscriber. */
+export interface MessageStreamStore {
+  /** Rejects with StreamConflictError when `seq` was already written (someone else took the generation over). */
+  appendDelta(messageId: string, seq: number, delta: string, usage: { inputTokens: number; outputTokens: number } | null): Promise<void>;
+  /** The last event; the stream then expires after the retention time. Same conflict rule. */
+  appendDone(messageId: string, seq: number, status: string): Promise<void>;
+  readAll(messageId: string): Promise<StreamEntry[]>;
+  exists(messageId: string): Promise<boolean>;
+}
+
+/** Receives a message's stream entries with seq above its cursor, in order, without gaps. */
+export type StreamListener = (entries: StreamEntry[]) => void;
+
+/** Live delivery of token streams to this process's subscribers. */
+export interface StreamHub {
+  /** Follows a message's stream from `afterSeq` (exclusive); returns the unsubscribe function, which acts at once. */
+  subscribe(messageId: string, afterSeq: number, listener: StreamListener): () => void;
+  /** Watchers currently registered (one per open subscription). */
+  watcherCount(): number;
+  close(): Promise<void>;
+}
+
+/** stopGeneration across replicas: every replica hears a stop and aborts the generation if it runs it. */
+export interface StopSignals {
+  publish(messageId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A question and its STREAMING answer, stored together when a generation starts. */
+export interface NewTurn {
+  tenantId: string;
+  userId: string;
+  conversationId: string;
+  /** Absent when regenerating (the question exists). */
+  question?: { id: string; content: string; createdAt: Date };
+  answer: { id: string; replyToId: string; reservationId: string; createdAt: Date };
+  /** Set the conversation's title when it has none yet. */
+  derivedTitle?: string;
+}
+
+/** What a finished generation writes onto its message. */
+export interface FinalState {
+  status: Exclude<MessageStatus, 'STREAMING'>;
+  content: string;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  finishReason: string | null;
+  error: string | null;
+  creditsCharged: number | null;
+}
+
+/** The generation lifecycle's MySQL side. Works across tenants: every call names its tenant. */
+export interface TurnStore {
+  /** Stores a turn in one transaction (question unless regenerating, STREAMING answer, conversation touch/title). */
+  store(turn: NewTurn): Promise<{ question: MessageRow | null; answer: MessageRow }>;
+  /** Writes a generation's end only if the message is still STREAMING; true when this call finished it. */
+  finish(key: { tenantId: string; messageId: string }, state: FinalState): Promise<boolean>;
+  /** A message by id within a tenant, whatever its conversation's state (the sweeper's view). */
+  find(key: { tenantId: string; messageId: string }): Promise<MessageRow | null>;
+}

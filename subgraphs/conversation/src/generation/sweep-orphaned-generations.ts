@@ -1,0 +1,78 @@
+import type { Logger } from '@firefly/logger';
+import type { ConversationServices } from '../services.ts';
+import type { GenerationOutput } from './endings.ts';
+import { finishGeneration } from './finish-generation.ts';
+import type { StreamEntry } from './ports.ts';
+
+/**
+ * Finishes generations whose process died (its lease expired without renewal): the message ends `orphaned`
+ * (FAILED) with the text that had reached the Redis Stream, its usage from the last delta, and the credits settled
+ * for what was generated. Any number of replicas may sweep at once: the takeover is one atomic script, so exactly
+ * one finishes each message. Resolves with the number finished.
+ */
+export async function sweepOrphanedGenerations(services: ConversationServices, options: { logger: Logger; batchSize?: number }): Promise<number> {
+  const candidates = await services.registry.expiredCandidates(options.batchSize ?? 50);
+  let finished = 0;
+  for (const messageId of candidates) {
+    try {
+      if (await finishOrphan(services, messageId, options.logger)) finished += 1;
+    } catch (error) {
+      options.logger.error({ err: error, messageId }, 'could not finish an orphaned generation');
+    }
+  }
+  if (finished > 0) options.logger.warn({ finished }, 'finished generations whose process died');
+  return finished;
+}
+
+async function finishOrphan(services: ConversationServices, messageId: string, logger: Logger): Promise<boolean> {
+  const { registry } = services;
+  const takeover = await registry.takeover(messageId, `${services.instanceId}:sweeper`);
+  if (takeover === 'gone') {
+    await registry.dropIndexEntry(messageId);
+    return false;
+  }
+  if (takeover === 'alive') return false;
+
+  const record = await registry.read(messageId);
+  if (!record) {
+    await registry.dropIndexEntry(messageId);
+    return false;
+  }
+  const entries = await services.streams.readAll(messageId);
+  const message = await services.turns.find(record);
+  if (!message) {
+    // The process died after reserving and recording the lease but before storing the messages.
+    await services.credits.release({ tenantId: record.tenantId, reservationId: record.reservationId }).catch((error: unknown) => {
+      logger.warn({ err: error, messageId }, 'could not release the hold of a generation never stored; billing releases it at expiry');
+    });
+    await registry.remove(record);
+    return false;
+  }
+
+  const { output, hasDone } = outputOf(entries);
+  if (message.status !== 'STREAMING') {
+    // The owner got as far as the final write (credits included); only the stream's end or the cleanup is missing.
+    if (!hasDone) await services.streams.appendDone(messageId, output.lastSeq + 1, message.status).catch(() => undefined);
+    await registry.remove(record);
+    return false;
+  }
+  logger.warn({ messageId, deltas: output.lastSeq }, 'generation lease expired: finishing the message as FAILED');
+  await finishGeneration(services, record, output, { kind: 'orphaned' });
+  return true;
+}
+
+/** What a stream holds: the text so far, the usage of its last delta, and whether it already has its `done`. */
+function outputOf(entries: readonly StreamEntry[]): { output: GenerationOutput; hasDone: boolean } {
+  const output: GenerationOutput = { content: '', usage: null, lastSeq: 0 };
+  let hasDone = false;
+  for (const entry of entries) {
+    output.lastSeq = entry.seq;
+    if (entry.kind === 'done') {
+      hasDone = true;
+      continue;
+    }
+    output.content += entry.delta;
+    if (entry.inputTokens !== null && entry.outputTokens !== null) output.usage = { inputTokens: entry.inputTokens, outputTokens: entry.outputTokens };
+  }
+  return { output, hasDone };
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { CreditsClient } from '@firefly/credits-client';
+import { createDashScopeClient } from '@firefly/dashscope';
+import type { Logger } from '@firefly/logger';
+import type { ConversationConfig } from './config.ts';
+import { createTurnStore } from './data/messages.ts';
+import { createGenerationRegistry } from './generation/generation-registry.ts';
+import { createGenerationRunner, type GenerationRunner, type GenerationRunnerOptions } from './generation/generation-runner.ts';
+import { createMessageStreamStore } from './generation/message-streams.ts';
+import type { GenerationRegistry, MessageStreamStore, StopSignals, StreamHub, TurnStore } from './generation/ports.ts';
+import { createStopSignals } from './generation/stop-signals.ts';
+import { createStreamHub } from './generation/stream-hub.ts';
+import type { ConversationDeps } from './server.ts';
+
+/** Generation settings, from the configuration (config.ts documents each). */
+export interface ChatSettings {
+  maxConcurrentGenerationsPerUser: number;
+  leaseMs: number;
+  contextMaxMessages: number;
+  maxMessageChars: number;
+  /** Hold time asked of billing: longer than any generation can take, plus its lease. */
+  reservationTtlSeconds: number;
+  /** How long stopGeneration waits for the generating process to confirm. */
+  stopWaitMs: number;
+  /** A subscriber that heard nothing for this long checks the stored message (see generation/watch-message-stream.ts). */
+  streamIdleCheckMs: number;
+  /** How long stop() lets running generations finish before cutting them off. */
+  drainTimeoutMs: number;
+}
+
+/** The conversation subgraph's process-wide services (chat generation), built once per server and shared by every request and job. */
+export interface ConversationServices {
+  /** This process's owner token in generation records. */
+  instanceId: string;
+  turns: TurnStore;
+  credits: CreditsClient;
+  streams: MessageStreamStore;
+  registry: GenerationRegistry;
+  hub: StreamHub;
+  runner: GenerationRunner;
+  stopSignals: StopSignals;
+  settings: ChatSettings;
+  logger: Logger;
+  /** Open messageStream iterators in this process (the `conversation_active_stream_iterators` gauge). */
+  iterators: { active: number };
+}
+
+export function chatSettingsOf(config: ConversationConfig): ChatSettings {
+  const leaseMs = config.GENERATION_LEASE_SECONDS * 1_000;
+  return {
+    maxConcurrentGenerationsPerUser: config.MAX_CONCURRENT_GENERATIONS_PER_USER,
+    leaseMs,
+    contextMaxMessages: config.CONTEXT_MAX_MESSAGES,
+    maxMessageChars: config.MAX_MESSAGE_CHARS,
+    reservationTtlSeconds: config.GENERATION_TIMEOUT_SECONDS + 3 * config.GENERATION_LEASE_SECONDS + 60,
+    stopWaitMs: Math.max(5_000, leaseMs),
+    streamIdleCheckMs: leaseMs,
+    // Leave a little of the shutdown grace period for closing sockets after the generations are drained.
+    drainTimeoutMs: Math.max(1_000, (config.SHUTDOWN_GRACE_SECONDS - 2) * 1_000),
+  };
+}
+
+/**
+ * The chat runtime of this process: the generation runner, the shared stream reader, the stop-signal listener.
+ * Close it with {@link closeConversationServices} after the server stopped.
+ */
+export async function createConversationServices(
+  config: ConversationConfig,
+  deps: ConversationDeps,
+  hooks: Pick<GenerationRunnerOptions, 'onEnded'> = {},
+): Promise<ConversationServices> {
+  const { redis, logger } = deps;
+  const instanceId = randomUUID();
+  const settings = chatSettingsOf(config);
+  if (config.dashscope.mode === 'simulator') {
+    logger.warn(
+      { baseUrl: config.dashscope.baseUrl },
+      '*** DASHSCOPE_API_KEY is not set: chat answers come from the local DashScope SIMULATOR, not from Qwen (development only) ***',
+    );
+  }
+  const dashscope = createDashScopeClient({
+    baseUrl: config.dashscope.baseUrl,
+    apiKey: config.dashscope.apiKey,
+    workspace: config.dashscope.workspace,
+    timeoutMs: config.DASHSCOPE_TIMEOUT_MS,
+    maxRetries: config.DASHSCOPE_MAX_RETRIES,
+    onRetry: ({ retry, delayMs, error }) => logger.warn({ retry, delayMs, upstreamCode: error.upstreamCode, requestId: error.requestId }, 'retrying DashScope'),
+  });
+  const turns = createTurnStore(deps.db);
+  const streams = createMessageStreamStore(redis, {
+    liveTtlSeconds: config.GENERATION_TIMEOUT_SECONDS + config.STREAM_RETENTION_SECONDS,
+    retentionSeconds: config.STREAM_RETENTION_SECONDS,
+  });
+  const registry = createGenerationRegistry(redis, { leaseMs: settings.leaseMs, recordTtlMs: (settings.reservationTtlSeconds + 3_600) * 1_000 });
+  const hub = createStreamHub({ redis, instanceId, logger: logger.child({ component: 'stream-reader' }) });
+  const runner = createGenerationRunner({
+    turns,
+    credits: deps.credits,
+    streams,
+    registry,
+    dashscope,
+    instanceId,
+    logger: logger.child({ component: 'generation' }),
+    heartbeatMs: Math.max(200, Math.floor(settings.leaseMs / 3)),
+    generationTimeoutMs: config.GENERATION_TIMEOUT_SECONDS * 1_000,
+    onEnded: hooks.onEnded,
+  });
+  const stopSignals = await createStopSignals({ redis, logger, onStop: (messageId) => void runner.abort(messageId, 'stop') });
+  return { instanceId, turns, credits: deps.credits, streams, registry, hub, runner, stopSignals, settings, logger, iterators: { active: 0 } };
+}
+
+/** Drains running generations (up to `settings.drainTimeoutMs`), then closes the stream reader and the stop listener. */
+export async function closeConversationServices(services: ConversationServices): Promise<void> {
+  await services.runner.drain(services.settings.drainTimeoutMs);
+  await Promise.all([services.hub.close(), services.stopSignals.close()]);
+}

@@ -1,0 +1,5 @@
+import { imageGenerationUnavailable } from '../domain/image-generation-unavailable.ts';
+
+export const Subscription = {
+  imageJobUpdated: { subscribe: imageGenerationUnavailable },
+};

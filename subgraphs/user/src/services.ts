@@ -1,0 +1,67 @@
+import { createAccessTokenIssuer, type AccessClaims } from '@firefly/auth';
+import { createSessionStore, type SessionStore } from '@firefly/auth/sessions';
+import type { Redis } from '@firefly/redis';
+import { createSmsProvider } from '@firefly/sms';
+import type { UserConfig } from './config.ts';
+import { createTenantLookup } from './data/tenants.ts';
+import { createLoginThrottle, type LoginThrottle } from './domain/login-throttle.ts';
+import { createPasswordHasher, type PasswordHasher } from './domain/passwords.ts';
+import { createSignupGrants, type SignupGrants } from './domain/signup-grants.ts';
+import { createSmsCodes, type SmsCodes } from './domain/sms-codes.ts';
+import type { UserDeps } from './server.ts';
+
+/** The user subgraph's process-wide services, built once per server and shared by every request and job. */
+export interface UserServices {
+  redis: Redis;
+  hasher: PasswordHasher;
+  smsCodes: SmsCodes;
+  loginThrottle: LoginThrottle;
+  sessionStore: SessionStore;
+  issueAccessToken: (claims: AccessClaims) => Promise<string>;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  signupGrants: SignupGrants;
+  tenantExists: (tenantId: string) => Promise<boolean>;
+}
+
+export async function createUserServices(config: UserConfig, deps: UserDeps): Promise<UserServices> {
+  const { redis, logger } = deps;
+  const issuer = createAccessTokenIssuer(deps.signingKeys, {
+    issuer: config.ACCESS_TOKEN_ISSUER,
+    audience: config.ACCESS_TOKEN_AUDIENCE,
+    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+  return {
+    redis,
+    hasher: await createPasswordHasher({ memoryKib: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }),
+    smsCodes: createSmsCodes({
+      redis,
+      provider: deps.smsProvider ?? createSmsProvider(config),
+      secret: config.INTERNAL_TOKEN_SECRET,
+      logger,
+      settings: {
+        ttlSeconds: config.SMS_CODE_TTL_SECONDS,
+        maxAttempts: config.SMS_CODE_MAX_ATTEMPTS,
+        cooldownSeconds: config.SMS_COOLDOWN_SECONDS,
+        dailyCapPerPhone: config.SMS_DAILY_CAP_PER_PHONE,
+        dailyCapPerIp: config.SMS_DAILY_CAP_PER_IP,
+      },
+    }),
+    loginThrottle: createLoginThrottle({
+      redis,
+      secret: config.INTERNAL_TOKEN_SECRET,
+      settings: {
+        maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        accountWindowSeconds: config.LOGIN_ACCOUNT_WINDOW_SECONDS,
+        maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
+        ipWindowSeconds: config.LOGIN_IP_WINDOW_SECONDS,
+      },
+    }),
+    sessionStore: createSessionStore(redis),
+    issueAccessToken: (claims) => issuer.issue(claims),
+    accessTokenTtlSeconds: issuer.ttlSeconds,
+    refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    signupGrants: createSignupGrants({ port: deps.signupGrant, redis, logger }),
+    tenantExists: createTenantLookup(deps.db),
+  };
+}
