@@ -70,6 +70,33 @@ describe('committed supergraph', () => {
   });
 });
 
+describe('the schema clients see', () => {
+  it('describes every type, field, argument, input field and enum value, and says who may use each field', () => {
+    const api = Supergraph.build(readFileSync(SUPERGRAPH_PATH, 'utf8')).apiSchema().toGraphQLJSSchema();
+    const undescribed: string[] = [];
+    const need = (coordinate: string, description: string | null | undefined) => {
+      if (!description?.trim()) undescribed.push(coordinate);
+    };
+    const unstatedAccess: string[] = [];
+    for (const type of Object.values(api.getTypeMap())) {
+      if (type.name.startsWith('__') || ['String', 'Int', 'Float', 'Boolean', 'ID'].includes(type.name)) continue;
+      need(type.name, type.description);
+      if (isObjectType(type) || isInputObjectType(type)) {
+        for (const field of Object.values(type.getFields())) {
+          need(`${type.name}.${field.name}`, field.description);
+          if ('args' in field) for (const arg of field.args) need(`${type.name}.${field.name}(${arg.name}:)`, arg.description);
+        }
+      }
+      if (isEnumType(type)) for (const value of type.getValues()) need(`${type.name}.${value.name}`, value.description);
+      if (['Query', 'Mutation', 'Subscription'].includes(type.name) && isObjectType(type)) {
+        for (const field of Object.values(type.getFields())) if (!/Access: /.test(field.description ?? '')) unstatedAccess.push(`${type.name}.${field.name}`);
+      }
+    }
+    expect(undescribed).toEqual([]);
+    expect(unstatedAccess).toEqual([]);
+  });
+});
+
 describe('internal billing API', () => {
   it('is absent from the API schema the gateway serves', () => {
     const api = Supergraph.build(readFileSync(SUPERGRAPH_PATH, 'utf8')).apiSchema().toGraphQLJSSchema();

@@ -1,6 +1,7 @@
 export { checkAccessDeclarations } from './access-declarations.ts';
 export { main, type ComposeCliOptions } from './cli.ts';
 export { composeSupergraph, type ComposeResult } from './compose.ts';
+export { checkDescriptions } from './descriptions.ts';
 export { formatCompositionErrors, type CompositionProblem } from './problems.ts';
 export { removeSubgraphEnforcedFeatures } from './security-features.ts';
 export {

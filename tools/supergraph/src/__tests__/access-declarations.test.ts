@@ -18,7 +18,7 @@ describe('access declarations', () => {
 
   it('a forgotten or misspelt directive fails composition', () => {
     const forgotten = failure(
-      withEdit('image', (sdl) => replaceOnce(sdl, 'deleteImage(id: ID!): Boolean! @policy(policies: [["owner"]])', 'deleteImage(id: ID!): Boolean!')),
+      withEdit('image', (sdl) => replaceOnce(sdl, '): Boolean! @policy(policies: [["owner"]])', '): Boolean!')),
     );
     expect(formatCompositionErrors(forgotten)).toMatch(/^ACCESS_NOT_DECLARED \[image\] Mutation\.deleteImage declares no access.* \(at subgraphs\/image\/schema\.graphql:\d+:3\)$/);
 
@@ -37,8 +37,8 @@ describe('access declarations', () => {
       withEdit('conversation', (sdl) =>
         replaceOnce(
           replaceOnce(sdl, 'chatModels: [ChatModel!]! @policy(policies: [["public"]])', 'chatModels: [ChatModel!]! @policy(policies: [["everyone"]])'),
-          'createConversation(input: CreateConversationInput!): Conversation! @authenticated',
-          'createConversation(input: CreateConversationInput!): Conversation! @requiresScopes(scopes: [["root"]])',
+          '): Conversation! @authenticated',
+          '): Conversation! @requiresScopes(scopes: [["root"]])',
         ),
       ),
     );
@@ -48,7 +48,7 @@ describe('access declarations', () => {
   it('internal (@inaccessible) operations must be service-only', () => {
     const errors = failure(
       withEdit('billing', (sdl) =>
-        replaceOnce(sdl, 'releaseReservation(id: ID!): Reservation! @inaccessible @requiresScopes(scopes: [["service"]])', 'releaseReservation(id: ID!): Reservation! @inaccessible @authenticated'),
+        replaceOnce(sdl, '): Reservation! @inaccessible @requiresScopes(scopes: [["service"]])', '): Reservation! @inaccessible @authenticated'),
       ),
     );
     expect(errors.map((e) => e.code)).toEqual(['INTERNAL_FIELD_NOT_SERVICE_ONLY']);

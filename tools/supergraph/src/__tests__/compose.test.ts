@@ -42,14 +42,18 @@ describe('subscriptions', () => {
   it('composition refuses a second owner, and @shareable on a Subscription field', () => {
     const second = failure(
       withEdit('image', (sdl) =>
-        replaceOnce(sdl, 'type Subscription {', 'type Subscription {\n  messageStream(messageId: ID!, afterSeq: Int): Boolean! @authenticated'),
+        replaceOnce(
+          sdl,
+          'type Subscription {',
+          'type Subscription {\n  "A second owner. Access: signed-in users."\n  messageStream("Id." messageId: ID!, "Seq." afterSeq: Int): Boolean! @authenticated',
+        ),
       ),
     );
     expect(second.map((e) => e.code)).toContain('INVALID_FIELD_SHARING');
 
     const shareable = failure(
       withEdit('image', (sdl) =>
-        replaceOnce(sdl, 'imageJobUpdated(jobId: ID!): ImageJob!', 'imageJobUpdated(jobId: ID!): ImageJob! @shareable'),
+        replaceOnce(sdl, '): ImageJob! @policy(policies: [["owner"]])\n}', '): ImageJob! @shareable @policy(policies: [["owner"]])\n}'),
       ),
     );
     expect(formatCompositionErrors(shareable)).toMatch(/cannot be marked as shareable/);
