@@ -10,7 +10,7 @@ import type { Db } from '@firefly/db';
 import { seedUserWithHistory } from './fixtures.ts';
 import type { GraphQLResponse, Supergraph } from './harness.ts';
 
-export const MESSAGE_FIELDS = 'id role content status finishReason error creditsCharged usage { inputTokens outputTokens totalTokens } createdAt';
+const MESSAGE_FIELDS = 'id role content status finishReason error creditsCharged usage { inputTokens outputTokens totalTokens } createdAt';
 
 export const CREATE_CONVERSATION = `mutation Create($input: CreateConversationInput!) {
   createConversation(input: $input) { id title systemPrompt model { id maxInputTokens maxOutputTokens } parameters { temperature topP maxTokens enableSearch } }
@@ -27,7 +27,7 @@ export const REGENERATE = `mutation Regenerate($messageId: ID!) { regenerateMess
 export const CONVERSATION = `query Conversation($id: ID!) {
   conversation(id: $id) { id title messages(first: 100) { edges { node { ${MESSAGE_FIELDS} } } } }
 }`;
-export const MESSAGE_STREAM = `subscription Stream($messageId: ID!, $afterSeq: Int) {
+const MESSAGE_STREAM = `subscription Stream($messageId: ID!, $afterSeq: Int) {
   messageStream(messageId: $messageId, afterSeq: $afterSeq) { messageId seq delta done message { ${MESSAGE_FIELDS} } }
 }`;
 
@@ -66,7 +66,7 @@ export async function createChatUser(sg: Supergraph, credits: number, tenantId =
 const clients: WsClient[] = [];
 
 /** A graphql-ws client straight to a subgraph, with the credential the gateway would sign. */
-export function subgraphWs(subgraphUrl: string, secret: string, identity: Identity): WsClient {
+function subgraphWs(subgraphUrl: string, secret: string, identity: Identity): WsClient {
   const sign = createCredentialSigner({ secret, issuer: 'gateway' });
   const client = createClient({
     url: subgraphUrl.replace(/^http/, 'ws'),
@@ -214,7 +214,7 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   }
 }
 
-export function sleep(ms: number): Promise<void> {
+function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

@@ -42,7 +42,7 @@ export interface GraphQLResponse {
   body: { data?: Record<string, any> | null; errors?: Array<{ message: string; extensions?: Record<string, unknown>; path?: unknown[] }> };
 }
 
-export function databaseUrl(): string {
+function databaseUrl(): string {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is not set: run the tests through `npm test` (vitest globalSetup creates the database)');
   return url;

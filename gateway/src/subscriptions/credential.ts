@@ -5,7 +5,7 @@ import type { Identity } from '@firefly/auth';
  * (createCredentialSigner's default); a request signs once, but a subscription fetches entities for as long as it
  * runs, so a credential signed at connect would be refused after a minute (the router#3731 class of bug).
  */
-export const CREDENTIAL_REUSE_MS = 30_000;
+const CREDENTIAL_REUSE_MS = 30_000;
 
 /** A `GatewayContext.credential` for a connection: re-signed once the current one is older than `reuseMs`. */
 export function createRefreshingCredential(

@@ -1,5 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AppError, ErrorCode, badUserInput, rateLimited, upstreamUnavailable } from '@firefly/errors';
+import { AppError, badUserInput, rateLimited, upstreamUnavailable } from '@firefly/errors';
 
 /** Apollo Server's `formatError` signature; the gateway passes the very function it gives Apollo Server. */
 export type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -71,4 +71,3 @@ export function withCode(error: GraphQLError, code: 'GRAPHQL_PARSE_FAILED' | 'GR
   });
 }
 
-export { ErrorCode };

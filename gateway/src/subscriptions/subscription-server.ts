@@ -429,8 +429,6 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
   };
 }
 
-export type SubscriptionServer = ReturnType<typeof createSubscriptionServer>;
-
 function requestIdOf(request: IncomingMessage): string {
   const incoming = headerOf(request, 'x-request-id');
   return incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();

@@ -5,7 +5,7 @@ import { createHash, createHmac } from 'node:crypto';
  * (payments-sms-oss-protocols.md §3.3). Shared by our client (to sign) and the local double (to verify), and
  * checked against the official SDK in __tests__/aliyun-client.test.ts, so both sides cannot drift together.
  */
-export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
+const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
 
 /** `encodeURIComponent` plus `! ' ( ) *`, which Alibaba Cloud's canonical form also escapes. */
 export function acsEncode(value: string): string {
@@ -25,7 +25,7 @@ export function canonicalQuery(params: Record<string, string>): string {
 }
 
 /** Headers that take part in the signature: `host`, `content-type` and every `x-acs-*`, by lower-cased name. */
-export function signedHeaderNames(headers: Record<string, string>): string[] {
+function signedHeaderNames(headers: Record<string, string>): string[] {
   return Object.keys(headers)
     .map((name) => name.toLowerCase())
     .filter((name) => name === 'host' || name === 'content-type' || name.startsWith('x-acs-'))

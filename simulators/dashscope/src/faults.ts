@@ -100,7 +100,7 @@ function defaultEndpoints(kind: SimulatorFaultKind): readonly SimulatorEndpoint[
   }
 }
 
-export function isSimulatorFaultKind(value: unknown): value is SimulatorFaultKind {
+function isSimulatorFaultKind(value: unknown): value is SimulatorFaultKind {
   return typeof value === 'string' && KINDS.has(value);
 }
 

@@ -6,7 +6,7 @@ import { smsConfigProblems, smsShape } from '@firefly/sms';
  * m=12288 t=3, m=9216 t=4, m=7168 t=5, all p=1): the floor is memory × passes ≥ 19456 KiB × 2 with at least
  * 7 MiB of memory. A configuration below it is refused at boot.
  */
-export const OWASP_MIN_ARGON2 = { memoryKib: 7168, memoryTimesPasses: 19_456 * 2 };
+const OWASP_MIN_ARGON2 = { memoryKib: 7168, memoryTimesPasses: 19_456 * 2 };
 
 const schema = z
   .object({

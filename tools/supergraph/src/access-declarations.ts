@@ -8,12 +8,12 @@ const KNOWN_POLICIES: ReadonlySet<string> = new Set(Object.keys(ACCESS_POLICIES)
 const KNOWN_SCOPES: ReadonlySet<string> = new Set(Object.keys(ACCESS_SCOPES));
 
 /** Types whose access is decided by the field that returns them. */
-export function isWrapperType(name: string): boolean {
+function isWrapperType(name: string): boolean {
   return name === 'PageInfo' || name.endsWith('Connection') || name.endsWith('Edge');
 }
 
 /** Directive name without federation's namespace prefix (`federation__policy` → `policy`). */
-export function directiveName(node: ConstDirectiveNode): string {
+function directiveName(node: ConstDirectiveNode): string {
   return node.name.value.replace(/^federation__/, '');
 }
 

@@ -7,7 +7,7 @@ import { estimateMessageTokens, PROMPT_OVERHEAD_TOKENS } from './token-estimate.
  * Share of a model's input limit we fill at most. The estimate already over-counts; this margin also absorbs
  * tokenizer surprises (rare characters, markup) so a prompt is never refused as too long.
  */
-export const INPUT_BUDGET_RATIO = 0.95;
+const INPUT_BUDGET_RATIO = 0.95;
 
 /** The input tokens we allow ourselves for a model (see {@link INPUT_BUDGET_RATIO}). */
 export function inputBudgetOf(model: { maxInputTokens: number }): number {

@@ -1,5 +1,5 @@
 /** Longest title derived from a first message, in characters (code points), before the ellipsis. */
-export const DERIVED_TITLE_LENGTH = 50;
+const DERIVED_TITLE_LENGTH = 50;
 
 /** What a conversation is called until it has a first message (or a title of its own). */
 export const UNTITLED = 'New conversation';

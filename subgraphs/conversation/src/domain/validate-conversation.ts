@@ -24,8 +24,8 @@ export interface GenerationParameters {
   enableSearch: boolean;
 }
 
-export const MAX_TITLE_LENGTH = 100;
-export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
+const MAX_TITLE_LENGTH = 100;
+const MAX_SYSTEM_PROMPT_CHARS = 20_000;
 
 /** A title as given by the user: trimmed, 1 to {@link MAX_TITLE_LENGTH} characters. */
 export function validateTitle(title: string): string {

@@ -17,7 +17,7 @@ export function entryId(seq: number): string {
   return `0-${seq}`;
 }
 
-export function seqOf(id: string): number {
+function seqOf(id: string): number {
   const dash = id.indexOf('-');
   return Number(id.slice(dash + 1));
 }

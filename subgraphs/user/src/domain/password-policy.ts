@@ -6,8 +6,8 @@ import { badUserInput } from '@firefly/errors';
  * commonly used or built from the account's own identifiers. Each refusal is BAD_USER_INPUT on `field` with a
  * machine-readable `reason`, so clients can show a precise message.
  */
-export const PASSWORD_MIN_LENGTH = 8;
-export const PASSWORD_MAX_LENGTH = 128;
+const PASSWORD_MIN_LENGTH = 8;
+const PASSWORD_MAX_LENGTH = 128;
 
 export type PasswordPolicyReason = 'TOO_SHORT' | 'TOO_LONG' | 'TOO_COMMON' | 'CONTAINS_IDENTIFIER' | 'TOO_SIMPLE';
 
