@@ -1,4 +1,4 @@
-// Lint setup: typescript-eslint's recommended rules (syntax-only, fast) plus a few house rules from STYLE.md.
+// Lint setup: typescript-eslint's recommended rules (syntax-only, fast) plus a few house rules of this project.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -14,7 +14,7 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
       'no-restricted-syntax': [
         'error',
-        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read configuration through the config module (STYLE.md §5).' },
+        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read configuration through the config module (one per process).' },
       ],
     },
   },

@@ -2,7 +2,7 @@
 // Generates the Prisma client without Prisma's native schema engine.
 // `prisma generate` never uses the schema engine, but the CLI resolves (and would download) it at start-up;
 // machines without internet cannot download it, so we point the CLI at a stub that refuses every call.
-// See ARCHITECTURE.md, "Migrations without Prisma's native engine".
+// See docs/architecture.md, "Data ownership" (migrations).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -102,7 +102,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   });
   const validationRules = [depthLimitRule(config.MAX_QUERY_DEPTH)];
 
-  // Subscriptions: graphql-ws on the same server and path (gateway/src/subscriptions, federated-subscriptions.md).
+  // Subscriptions: graphql-ws on the same server and path (gateway/src/subscriptions; docs/architecture.md, "Subscriptions through the gateway").
   const subscriptions = createSubscriptionServer({
     config,
     logger,
@@ -263,7 +263,7 @@ async function authenticateRequest(
 ): Promise<Identity> {
   if (!authorization) return { kind: 'anonymous', ...request };
   const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-  // A token we cannot verify is refused, never treated as anonymous (api-contract.md).
+  // A token we cannot verify is refused, never treated as anonymous (docs/api-guide.md, "Tokens").
   if (!match?.[1] || !authenticate) throw unauthenticated('Invalid access token');
   return authenticate(match[1], request);
 }

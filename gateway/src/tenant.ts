@@ -5,7 +5,7 @@ const TENANT_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
  * The tenant of a request: a host-name mapping first (so a tenant's own domain cannot be overridden by a
- * header), then the tenant header, then `default` (api-contract.md).
+ * header), then the tenant header, then `default` (docs/api-guide.md, "Conventions").
  */
 export function resolveTenant(input: { host: string | undefined; header: string | undefined }, hosts: Map<string, string>): string {
   const host = input.host?.split(':')[0]?.toLowerCase();

@@ -1,7 +1,7 @@
 // Validates docker/compose.yml (and what it points at) without a Docker daemon:
 // 1. against the Compose Specification JSON schema, vendored in docker/compose-spec.schema.json — always runs;
 // 2. with `docker compose config` / `docker-compose config` when such a binary is installed — skipped otherwise;
-// 3. against this repository: every app built from docker/Dockerfile, ports from ARCHITECTURE.md, entries in real
+// 3. against this repository: every app built from docker/Dockerfile, ports from docs/architecture.md, entries in real
 //    workspaces, healthchecks, Prometheus targets, mounted files present.
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -182,7 +182,7 @@ describe('docker/compose.yml against this repository', () => {
       expect(service?.ports?.at(0)?.endsWith(`:${port}:${port}`) || service?.ports?.at(0) === `${port}:${port}`, `${name} port`).toBe(true);
       expect(service?.healthcheck?.test.join(' '), `${name} healthcheck`).toContain(`http://127.0.0.1:${port}/healthz`);
     }
-    // Only the gateway faces clients; subgraph ports are bound to loopback (ARCHITECTURE.md, "Avoid").
+    // Only the gateway faces clients; subgraph ports are bound to loopback (docs/architecture.md, "Trust").
     for (const name of ['user', 'conversation', 'image', 'billing']) expect(services[name]?.ports?.[0]).toMatch(/^127\.0\.0\.1:/);
     expect(services['gateway']?.ports).toEqual(['4000:4000']);
   });

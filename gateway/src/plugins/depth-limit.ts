@@ -1,7 +1,7 @@
 import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 
 /**
- * Refuses documents nested deeper than `maxDepth` field levels (api-contract.md: 15 by default), counting through
+ * Refuses documents nested deeper than `maxDepth` field levels (15 by default; docs/api-guide.md, "Limits"), counting through
  * fragments, before anything is planned or fetched.
  */
 export function depthLimitRule(maxDepth: number) {

@@ -41,7 +41,7 @@ export type Admission =
 
 /**
  * What the HTTP path does before executing, redone for graphql-ws (whose messages bypass every Apollo Server
- * plugin, federated-subscriptions.md §4.2): parse, refuse non-subscriptions, validate against the API schema with
+ * plugin; docs/architecture.md, "Subscriptions through the gateway"): parse, refuse non-subscriptions, validate against the API schema with
  * the gateway's own rules (depth limit), coerce variables like `ApolloGateway.validateIncomingRequest`, then plan.
  * Errors carry the codes the HTTP path gives them.
  */
@@ -65,7 +65,7 @@ export function admitSubscription(
   }
   if (operation.operation !== 'subscription') return refused(onlySubscriptions());
   // Checked before validation: graphql-js 16's SingleFieldSubscriptionsRule throws (rather than reports) on a
-  // variable in a root @include/@skip, and the planner cannot serve one anyway (a Condition at the top, §4.2).
+  // variable in a root @include/@skip, and the planner cannot serve one anyway (a Condition at the top).
   if (operation.selectionSet.selections.some((selection) => selection.directives?.some((d) => d.name.value === 'include' || d.name.value === 'skip'))) {
     return refused(badUserInput('@skip and @include are not supported on the root field of a subscription'));
   }

@@ -4,7 +4,7 @@
  * caller decides what overflow means; nothing here drops events silently (token deltas must never be lost).
  *
  * Unlike an `async function*`, `close()` settles a pending `next()` at once: a consumer that leaves while waiting
- * is released immediately rather than on the next event (federated-subscriptions.md §4.4, hive-router#1494).
+ * is released immediately rather than on the next event (docs/architecture.md, "Subscriptions through the gateway", teardown; the same symptom as hive-router#1494).
  */
 export class EventQueue<T> {
   private items: T[] = [];

@@ -47,11 +47,11 @@ const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
 /**
  * One client subscription through the gateway: the primary fetch runs on the owning subgraph over graphql-ws;
  * every event it sends is resolved into the client's full result by `executeQueryPlan`, with the plan's first
- * fetch answered from the event instead of the network (federated-subscriptions.md §4.3).
+ * fetch answered from the event instead of the network (docs/architecture.md, "Subscriptions through the gateway").
  *
  * An explicit iterator rather than an `async function*`: graphql-ws calls `return()` on client `complete` or socket
  * close, and that must complete the upstream operation at once, also while `next()` is waiting for an event that
- * may never come (§4.4). Events are pulled one at a time, so they stay in order, and the upstream sink never waits:
+ * may never come. Events are pulled one at a time, so they stay in order, and the upstream sink never waits:
  * the bounded queue between them absorbs bursts and a slow client; past its limit the subscription ends with a
  * slow-consumer error rather than silently dropping a token.
  */

@@ -3,7 +3,7 @@ import { Supergraph, operationFromDocument, type Schema } from '@apollo/federati
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 
-/** The fetch answered from each upstream event instead of the network (federated-subscriptions.md §4.3). */
+/** The fetch answered from each upstream event instead of the network (docs/architecture.md, "Subscriptions through the gateway"). */
 export const EVENT_SERVICE = '__event__';
 
 const PLAN_CACHE_SIZE = 1_000;
@@ -76,7 +76,7 @@ export class SubscriptionPlanner {
     try {
       queryPlan = this.planner.buildQueryPlan(operation);
     } catch (error) {
-      // The planner turns a root @skip/@include into a Condition node and refuses it (confirmed, §4.2).
+      // The planner turns a root @skip/@include into a Condition node and refuses it (confirmed).
       if (error instanceof Error && /top level PlanNode kind: 'Condition'/.test(error.message)) {
         throw new UnsupportedSubscriptionError('@skip and @include are not supported on the root field of a subscription');
       }

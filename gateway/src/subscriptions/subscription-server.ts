@@ -105,7 +105,7 @@ const UPSTREAM_LAZY_CLOSE_MS = 5_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Federated subscriptions over graphql-ws (federated-subscriptions.md): authenticates `connection_init` like the
+ * Federated subscriptions over graphql-ws (docs/architecture.md, "Subscriptions through the gateway"): authenticates `connection_init` like the
  * HTTP path, admits and plans each subscription, runs it as a {@link FederatedSubscription}, closes revoked and
  * expired sessions, enforces the limits, and completes everything on shutdown. The gateway wires the returned
  * `serverOptions` into `useServer` on the same HTTP server and path as Apollo Server.

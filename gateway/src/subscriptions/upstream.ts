@@ -43,7 +43,7 @@ interface Upstream {
 
 /**
  * The upstream graphql-ws sockets of ONE client connection, one per subgraph, shared by that connection's
- * subscriptions (federated-subscriptions.md §4.3, "per (subgraph, principal, credential)").
+ * subscriptions (per subgraph, principal and credential; docs/architecture.md, "Subscriptions through the gateway").
  *
  * Why not one socket per subgraph shared by all clients: a subgraph authenticates a socket once, at
  * `connection_init` (server-kit's `onConnect`), and runs every operation on it as that identity. Sharing across

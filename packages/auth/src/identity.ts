@@ -1,6 +1,6 @@
 import { unauthenticated } from '@firefly/errors';
 
-/** Roles a user can hold (api-contract.md `enum Role`). */
+/** Roles a user can hold (the schema's `enum Role`). */
 export type Role = 'USER' | 'ADMIN';
 export const ROLES: readonly Role[] = ['USER', 'ADMIN'];
 

@@ -38,7 +38,7 @@ interface ResolvedCall {
 }
 
 /**
- * Creates a client for DashScope's native text-generation API (protocol doc §2–§3).
+ * Creates a client for DashScope's native text-generation API (docs/dashscope.md §2–§3).
  *
  * Retries (exponential backoff, full jitter) cover retryable failures — throttling, 5xx, network, timeouts — but
  * only until the first chunk has been handed out: a retry after that would make the user read text twice.
@@ -76,7 +76,7 @@ export function createDashScopeClient(options: CreateDashScopeClientOptions): Da
     for (let retry = 0; ; retry++) {
       try {
         for await (const out of streamAttempt(config, url, request, call)) {
-          // Empty non-final events exist (protocol doc §3: older streams send an extra empty "null" event).
+          // Empty non-final events exist (docs/dashscope.md §3: older streams send an extra empty "null" event).
           // Skipping them keeps "something was yielded" equal to "the user saw output", which is what the
           // retry rule below is about; their cumulative usage reappears in the next event anyway.
           if (out.content === '' && out.reasoningContent === '' && out.finishReason === null) continue;
@@ -243,7 +243,7 @@ async function* streamAttempt(
   }
 }
 
-/** A `result` event → output; `event:error` → typed error (protocol doc §3.1); anything else is ignored. */
+/** A `result` event → output; `event:error` → typed error (docs/dashscope.md §3.1); anything else is ignored. */
 function readStreamEvent(event: SseEvent, requestId: string | undefined): GenerationOutput | undefined {
   if (event.event === 'error') {
     let payload: unknown;
@@ -306,7 +306,7 @@ function hasOutput(payload: unknown): boolean {
 
 /**
  * Error for a non-200 answer. Auth and gateway failures come as JSON; a streaming request may get an SSE-framed
- * body instead, whose first `data:` is the envelope (protocol doc §3.1).
+ * body instead, whose first `data:` is the envelope (docs/dashscope.md §3.1).
  */
 async function errorFromResponse(
   response: Response,

@@ -20,7 +20,7 @@ interface Classification {
 
 const RETRYABLE_STATUSES = new Set([500, 502, 503, 504]);
 
-// protocol doc §6: 5xx codes DashScope itself documents as retryable; they may arrive in an SSE error event whose
+// docs/dashscope.md §6: 5xx codes DashScope itself documents as retryable; they may arrive in an SSE error event whose
 // status line is missing (the SDK then assumes 400), so the code has to win over the status.
 const SERVER_CODES = new Set([
   'InternalError',
@@ -43,7 +43,7 @@ const OUR_REQUEST_CODES = new Set([
 ]);
 
 /**
- * Maps an upstream failure to our registry (protocol doc §6). The order matters: moderation and throttling are
+ * Maps an upstream failure to our registry (docs/dashscope.md §6). The order matters: moderation and throttling are
  * recognised by code first because both also occur as `event:error` inside an HTTP 200 stream (§3.1).
  */
 export function classifyUpstreamFailure(failure: UpstreamFailure): Classification {
@@ -144,7 +144,7 @@ export function protocolError(message: string, requestId?: string, cause?: unkno
 }
 
 /**
- * `Retry-After` as seconds (delta-seconds or HTTP date). DashScope documents none (protocol doc §1), but gateways in
+ * `Retry-After` as seconds (delta-seconds or HTTP date). DashScope documents none (docs/dashscope.md §1), but gateways in
  * front of it may send one, and when present it beats our guess.
  */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {

@@ -1,6 +1,6 @@
 /**
- * The codes a DashScope failure can surface as. They are a subset of the registry in api-contract.md
- * (`extensions.code`), spelled identically, so a caller can hand `error.code` straight to the registry's
+ * The codes a DashScope failure can surface as. They are a subset of the error-code registry
+ * (`@firefly/errors`, `extensions.code`), spelled identically, so a caller can hand `error.code` straight to the registry's
  * factories without a translation table. Kept as plain strings so this package needs no GraphQL dependency.
  */
 export const DashScopeErrorCode = {

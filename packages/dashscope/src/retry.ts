@@ -1,7 +1,7 @@
 /**
  * Delay before retry number `retry` (0-based): full jitter over an exponentially growing window, so that many
  * replicas throttled at the same moment do not come back in lockstep. DashScope promises no Retry-After
- * (protocol doc §6); if one was sent we wait at least that long (the client does not retry at all when it exceeds
+ * (docs/dashscope.md §6); if one was sent we wait at least that long (the client does not retry at all when it exceeds
  * `maxMs`).
  */
 export function backoffDelayMs(

@@ -1,5 +1,5 @@
 /**
- * One server-sent event as DashScope frames it (protocol doc §3):
+ * One server-sent event as DashScope frames it (docs/dashscope.md §3):
  *
  * ```
  * id:1
@@ -18,7 +18,7 @@ export interface SseEvent {
   data: string;
   /**
    * Status from the `:HTTP_STATUS/nnn` comment line. Informational only: the `event:` name is authoritative
-   * (protocol doc §3 — the Python SDK never reads this line).
+   * (docs/dashscope.md §3 — the Python SDK never reads this line).
    */
   httpStatus: number | undefined;
 }
@@ -31,7 +31,7 @@ const HTTP_STATUS_COMMENT = /^HTTP_STATUS\/(\d{3})\s*$/;
  * multi-byte UTF-8 character (a streaming TextDecoder holds the partial character back).
  *
  * Beyond the WHATWG rules it also closes an event when an `id:` line arrives while the current event already has
- * data, because one 2024 capture shows DashScope events without blank lines between them (protocol doc §3).
+ * data, because one 2024 capture shows DashScope events without blank lines between them (docs/dashscope.md §3).
  */
 export class SseParser {
   readonly #decoder = new TextDecoder('utf-8');

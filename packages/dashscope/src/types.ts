@@ -8,7 +8,7 @@ export interface ChatMessage {
 }
 
 export interface ChatRequest {
-  /** DashScope model id, e.g. `qwen-plus`. Comes from our model catalogue; never hard-coded (protocol doc §7). */
+  /** DashScope model id, e.g. `qwen-plus`. Comes from our model catalogue; never hard-coded (docs/dashscope.md §7). */
   model: string;
   messages: readonly ChatMessage[];
   /** Output cap; reaching it ends the answer with finish reason `length`. */
@@ -40,7 +40,7 @@ export interface ChatChunk {
   reasoningDelta: string;
   /** `null` until the final chunk. */
   finishReason: FinishReason | null;
-  /** Cumulative usage so far; the final chunk's usage is what DashScope bills (protocol doc §3). */
+  /** Cumulative usage so far; the final chunk's usage is what DashScope bills (docs/dashscope.md §3). */
   usage: TokenUsage;
   requestId: string;
 }
@@ -63,9 +63,9 @@ export interface CallOptions {
 }
 
 export interface DashScopeClientOptions {
-  /** Native API base, e.g. `https://dashscope.aliyuncs.com/api/v1` (protocol doc §1) or the simulator's url. */
+  /** Native API base, e.g. `https://dashscope.aliyuncs.com/api/v1` (docs/dashscope.md §1) or the simulator's url. */
   baseUrl: string;
-  /** `sk-…`; keys are per region (protocol doc §1). */
+  /** `sk-…`; keys are per region (docs/dashscope.md §1). */
   apiKey: string;
   /** Sent as `X-DashScope-WorkSpace` when set. */
   workspace?: string;

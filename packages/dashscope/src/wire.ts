@@ -1,7 +1,7 @@
 import { protocolError } from './error-mapping.ts';
 import type { ChatRequest, FinishReason, TokenUsage } from './types.ts';
 
-/** Native text-generation request body (protocol doc §2). Messages go inside `input`, never next to `model`. */
+/** Native text-generation request body (docs/dashscope.md §2). Messages go inside `input`, never next to `model`. */
 export interface WireGenerationRequest {
   model: string;
   input: { messages: { role: string; content: string }[] };

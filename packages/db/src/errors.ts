@@ -2,7 +2,7 @@ import { Prisma } from './generated/prisma/client.ts';
 
 /**
  * Prisma's error codes that data-access code branches on. Prefer a unique constraint plus
- * {@link isUniqueConstraintError} over find-then-insert (STYLE.md, Prisma conventions).
+ * {@link isUniqueConstraintError} over find-then-insert (a unique key decides a race; a read before the insert cannot).
  */
 export const PrismaErrorCode = {
   /** A unique constraint was violated. */

@@ -14,7 +14,7 @@ export type ModelKey = Uncapitalize<Prisma.ModelName>;
 /**
  * A client narrowed to some model delegates. `$transaction` is narrowed too, so the transaction client handed to
  * an interactive transaction exposes the same delegates only: a subgraph cannot reach another domain's tables
- * through a transaction either (ARCHITECTURE.md, "Data ownership").
+ * through a transaction either (docs/architecture.md, "Data ownership").
  */
 export type DomainDb<K extends ModelKey> = Pick<Db, K> & {
   $transaction<R>(fn: (tx: Pick<Prisma.TransactionClient, K>) => Promise<R>, options?: TransactionOptions): Promise<R>;

@@ -1,5 +1,5 @@
 /**
- * The one registry of error codes clients see in `extensions.code` (api-contract.md). Domain code throws
+ * The one registry of error codes clients see in `extensions.code` (docs/api-guide.md, "Errors"). Domain code throws
  * {@link AppError}s built by the factories in app-error.ts; anything else is masked by `formatError`.
  */
 export const ErrorCode = {

@@ -4,7 +4,7 @@ export type { Logger };
 
 /**
  * Paths redacted in every log line. Authorization headers, tokens, passwords, SMS codes, phone numbers and
- * payment keys must never reach log storage (STYLE.md §7).
+ * payment keys must never reach log storage.
  */
 export const REDACT_PATHS = [
   'req.headers.authorization',

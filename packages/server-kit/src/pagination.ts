@@ -1,6 +1,6 @@
 import { badUserInput } from '@firefly/errors';
 
-/** Relay-style paging arguments (api-contract.md: `first` default 20, max 100; `after` an opaque cursor). */
+/** Relay-style paging arguments (`first` default 20, max 100; `after` an opaque cursor; docs/api-guide.md, "Conventions"). */
 export interface PageArgs {
   first?: number | null;
   after?: string | null;

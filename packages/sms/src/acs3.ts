@@ -1,8 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
 
 /**
- * Alibaba Cloud's ACS3-HMAC-SHA256 request signature, as the current Dysmsapi SDK sends it
- * (payments-sms-oss-protocols.md §3.3). Shared by our client (to sign) and the local double (to verify), and
+ * Alibaba Cloud's ACS3-HMAC-SHA256 request signature (its "V3" signature: a canonical request over the method, path,
+ * sorted query, the signed headers and the body's SHA-256, signed with HMAC-SHA256), as the current Dysmsapi SDK
+ * sends it. Shared by our client (to sign) and the local double (to verify), and
  * checked against the official SDK in __tests__/aliyun-client.test.ts, so both sides cannot drift together.
  */
 const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';

@@ -31,7 +31,7 @@ const DEFAULT_ENDPOINT = 'https://dysmsapi.aliyuncs.com';
 
 /**
  * A Dysmsapi client speaking the wire protocol of the current official SDK: `POST /?<params>` with an empty body
- * and an ACS3-HMAC-SHA256 signature (payments-sms-oss-protocols.md §3.3). Plain `fetch`, no SDK: the SDK adds
+ * and an ACS3-HMAC-SHA256 signature (acs3.ts). Plain `fetch`, no SDK: the SDK adds
  * ~40 transitive packages for one signed request. SendSms is not idempotent, so nothing here retries.
  */
 export function createAliyunSmsClient(options: AliyunSmsClientOptions) {
@@ -82,7 +82,7 @@ export function createAliyunSmsClient(options: AliyunSmsClientOptions) {
   };
 }
 
-/** Business failures arrive with HTTP 200 and `Code != "OK"` (§3.2); gateway errors with 4xx/5xx. */
+/** Business failures arrive with HTTP 200 and `Code != "OK"` (Dysmsapi's documented behaviour); gateway errors with 4xx/5xx. */
 function classify(status: number, code: string): SmsError['kind'] {
   if (code === 'isv.BUSINESS_LIMIT_CONTROL' || code.includes('Throttling') || code === 'isv.DAY_LIMIT_CONTROL' || code === 'isv.MONTH_LIMIT_CONTROL') return 'throttled';
   if (code === 'isv.MOBILE_NUMBER_ILLEGAL' || code === 'isv.MOBILE_COUNT_OVER_LIMIT') return 'invalid-number';

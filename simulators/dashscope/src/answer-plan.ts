@@ -12,7 +12,7 @@ export interface AnswerRequest {
 export interface PlannedDelta {
   reasoning: string;
   content: string;
-  /** Cumulative output tokens once this delta is out (reasoning + content), for `usage` (§3). */
+  /** Cumulative output tokens once this delta is out (reasoning + content), for `usage` (docs/dashscope.md §3). */
   outputTokens: number;
 }
 

@@ -5,7 +5,7 @@ import { estimatePromptTokens } from './tokens.ts';
 
 const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
 
-// The text DashScope uses for any bad role/content (captured in protocol doc §3.1).
+// The text DashScope uses for any bad role/content (captured in docs/dashscope.md §3.1).
 const BAD_MESSAGE = 'Role must be user or assistant and Content length must be greater than 0';
 
 export function invalidParameter(message: string): FaultError {
@@ -66,7 +66,7 @@ export interface SamplingParams {
   stop: string[];
 }
 
-/** Range checks for the parameters both chat APIs share (protocol doc §2 table). */
+/** Range checks for the parameters both chat APIs share (docs/dashscope.md §2 table). */
 export function checkSampling(params: Record<string, unknown>): SamplingParams | FaultError {
   const { max_tokens: maxTokens, temperature, top_p: topP, seed, stop } = params;
   if (maxTokens !== undefined && maxTokens !== null && (!Number.isInteger(maxTokens) || (maxTokens as number) < 1)) {

@@ -30,7 +30,7 @@ interface CompatRequest {
   stop: string[];
 }
 
-/** `POST /compatible-mode/v1/chat/completions` (protocol doc §4, §9.7). */
+/** `POST /compatible-mode/v1/chat/completions` (docs/dashscope.md §4, §9.7). */
 export async function handleChatCompletions(x: Exchange): Promise<void> {
   const body = isObj(x.body) ? x.body : {};
   const stream = body.stream === true;
@@ -143,7 +143,7 @@ function sendCompatError(x: Exchange, error: FaultError, sseBody: boolean, retry
   const body = { ...compatErrorBody(error), request_id: x.requestId };
   x.record.status = error.status;
   if (sseBody) {
-    // [3P] in §4: streaming requests refused up front with the error status and an SSE-framed body.
+    // §4 (third-party report): streaming requests refused up front with the error status and an SSE-framed body.
     x.res.writeHead(error.status, { ...headers, 'content-type': 'text/event-stream;charset=UTF-8' });
     x.res.end(`data: ${JSON.stringify(body)}\n\n`);
     return;
@@ -176,7 +176,7 @@ async function streamCompat(
       id,
     });
 
-  // §4 [3P]: a bare error chunk after partial content; whether [DONE] follows is unconfirmed, so none is sent.
+  // §4 (third-party report): a bare error chunk after partial content; whether [DONE] follows is unconfirmed, so none is sent.
   const strike = (during: MidStreamFault): Promise<boolean> =>
     strikeFault(x, during.action, ({ error }) => {
       frame(compatErrorBody(error));

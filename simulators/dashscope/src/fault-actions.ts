@@ -23,7 +23,7 @@ export interface FaultPlan {
   during: MidStreamFault | undefined;
 }
 
-/** Output moderation tripped by a trigger word: DashScope ends the stream with `DataInspectionFailed` (§6). */
+/** Output moderation tripped by a trigger word: DashScope ends the stream with `DataInspectionFailed` (docs/dashscope.md §6). */
 export const OUTPUT_INSPECTION_FAULT: MidStreamFault = {
   afterDeltas: 3,
   action: {

@@ -21,7 +21,7 @@ export type SimulatorEndpoint = 'generation' | 'compatible' | 'imageSynthesis' |
  *
  * On a streaming request, `badKey`/`throttle`/`inspection`/`invalidParameter`/`serverError` with `afterDeltas > 0`
  * become a mid-stream `event:error` with their status and code. `framing: 'sse'` sends a before-stream error the
- * way DashScope sends request-validation failures on streams: HTTP 200 carrying one `event:error` (protocol doc
+ * way DashScope sends request-validation failures on streams: HTTP 200 carrying one `event:error` (docs/dashscope.md
  * §3.1); `inspection` and `invalidParameter` default to that on streaming requests, the others to a plain HTTP error.
  */
 export type SimulatorFaultKind =
@@ -180,7 +180,7 @@ export class FaultBook {
   }
 }
 
-/** Status, code and message of an error-type fault, with DashScope's documented texts (protocol doc §6). */
+/** Status, code and message of an error-type fault, with DashScope's documented texts (docs/dashscope.md §6). */
 export interface FaultError {
   status: number;
   code: string;

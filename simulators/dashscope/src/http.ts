@@ -20,7 +20,7 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Headers every DashScope answer carries in the captures (protocol doc §1). */
+/** Headers every DashScope answer carries in the captures (docs/dashscope.md §1). */
 export function dashscopeHeaders(requestId: string, arrivedAt: number, finished: boolean): Record<string, string> {
   const now = Date.now();
   return {
@@ -35,7 +35,7 @@ export function dashscopeHeaders(requestId: string, arrivedAt: number, finished:
   };
 }
 
-/** Starts a 200 `text/event-stream` answer with DashScope's headers and sends them at once (protocol doc §1). */
+/** Starts a 200 `text/event-stream` answer with DashScope's headers and sends them at once (docs/dashscope.md §1). */
 export function openEventStream(res: ServerResponse, requestId: string, arrivedAt: number): void {
   res.writeHead(200, {
     ...dashscopeHeaders(requestId, arrivedAt, false),

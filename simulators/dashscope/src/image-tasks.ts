@@ -37,7 +37,7 @@ const WANX_V1_SIZES = new Set(['1024*1024', '720*1280', '1280*720', '768*1152'])
 const PNG_CACHE_SIZE = 32;
 
 /**
- * The async image-synthesis flow of protocol doc §5 and §9.9–9.12: submit → PENDING → RUNNING → SUCCEEDED / FAILED,
+ * The async image-synthesis flow of docs/dashscope.md §5 and §9.9–9.12: submit → PENDING → RUNNING → SUCCEEDED / FAILED,
  * cancel while PENDING, listing, and signed, expiring result URLs that serve real PNGs. State is derived from the
  * simulator clock at read time, so `advanceClock` moves every task without timers.
  */
@@ -214,7 +214,7 @@ export class ImageTaskStore {
     const height = Number(sizeMatch[2]);
     const sizeError = checkSize(body.model, width, height);
     if (sizeError) return invalid(sizeError);
-    // §5.1 [3P]: n defaults to 4.
+    // §5.1 (third-party report): n defaults to 4.
     const n = params.n ?? 4;
     if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > 4) return invalid('n should be in [1, 4]');
     const seed = params.seed ?? randomInt(0, 2_147_483_647);
@@ -269,7 +269,7 @@ export class ImageTaskStore {
       const expires = Math.floor((view.endedAt + x.sim.options.resultTtlMs) / 1000);
       const actual = task.promptExtend ? extendPrompt(task.prompt) : undefined;
       output.results = Array.from({ length: task.n }, (_, slot) => {
-        // Failed slots come first so the successful ones keep contiguous numbers; shape [3P], unconfirmed (§5.2).
+        // Failed slots come first so the successful ones keep contiguous numbers; shape from a third-party report, unconfirmed (§5.2).
         if (slot < view.failed) {
           return { code: task.fault?.code ?? 'DataInspectionFailed', message: task.fault?.message ?? 'Output data may contain inappropriate content.' };
         }
@@ -292,7 +292,7 @@ function invalid(message: string): FaultError {
   return { status: 400, code: 'InvalidParameter', message };
 }
 
-/** Size rules per model family (protocol doc §5.1 parameter table). */
+/** Size rules per model family (docs/dashscope.md §5.1 parameter table). */
 function checkSize(model: string, width: number, height: number): string | undefined {
   if (model === 'wanx-v1') return WANX_V1_SIZES.has(`${width}*${height}`) ? undefined : `size must be one of ${[...WANX_V1_SIZES].join(', ')}`;
   if (model.startsWith('wan2.5')) {

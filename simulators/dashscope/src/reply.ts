@@ -31,7 +31,7 @@ export function composeReply(messages: readonly ReplyMessage[], options: Compose
   return text + parts.closing;
 }
 
-/** Short "thinking" text for `enable_thinking` (streamed as `reasoning_content` before the answer, §3). */
+/** Short "thinking" text for `enable_thinking` (streamed as `reasoning_content` before the answer, docs/dashscope.md §3). */
 export function composeReasoning(messages: readonly ReplyMessage[]): string {
   const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const topic = summarize(lastUser, 40);

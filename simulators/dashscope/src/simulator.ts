@@ -38,7 +38,7 @@ function route(method: string, path: string): Route {
 /**
  * Starts a local DashScope that the real client cannot tell apart from the service for what we use: native chat
  * (SSE and one-shot), OpenAI-compatible chat, async image synthesis with task polling, and result downloads.
- * Everything it does follows docs/dashscope-protocol.md; where that doc says "unconfirmed", the behaviour is an
+ * Everything it does follows docs/dashscope.md; where that doc says "unconfirmed", the behaviour is an
  * option or a documented guess.
  *
  * Test hooks: `setFaults` rules, the `x-simulator-fault` request header, a `[sim-fault:<spec>]` directive in the

@@ -28,7 +28,7 @@ interface NativeRequest {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** `POST /api/v1/services/aigc/text-generation/generation` (protocol doc §2, §3, §9.3–9.6). */
+/** `POST /api/v1/services/aigc/text-generation/generation` (docs/dashscope.md §2, §3, §9.3–9.6). */
 export async function handleTextGeneration(x: Exchange): Promise<void> {
   // X-DashScope-SSE is the switch (§1); Accept alone is not trusted to turn streaming on.
   const stream = String(x.req.headers['x-dashscope-sse'] ?? '').toLowerCase() === 'enable';

@@ -8,7 +8,7 @@ export interface DashScopeSimulatorOptions {
   host?: string;
   /** Accepted `Authorization: Bearer` key(s); anything else gets 401 `InvalidApiKey`. Default `sk-simulator`. */
   apiKey?: string | readonly string[];
-  /** Pause between streamed events. Default `30` (api-contract.md: about 30 ms apart in development). */
+  /** Pause between streamed events. Default `30` (about 30 ms apart in development, as the README promises). */
   tokenDelayMs?: number;
   /** Pause before the first event (and before a non-streaming answer). Default: `tokenDelayMs`. */
   firstTokenDelayMs?: number;
@@ -24,7 +24,7 @@ export interface DashScopeSimulatorOptions {
   outputInspectionTriggers?: readonly string[];
   /** Chat model ids served; others get 404 `ModelNotFound`. Default: any id starting with `qwen` or `qwq`. */
   chatModels?: readonly string[];
-  /** Image model ids served. Default: the wanx/wan text-to-image ids of protocol doc §7. */
+  /** Image model ids served. Default: the wanx/wan text-to-image ids of docs/dashscope.md §7. */
   imageModels?: readonly string[];
   /** Prompt size above which 400 `InvalidParameter` "Range of input length…" is returned. Default `1_000_000`. */
   maxInputTokens?: number;
@@ -32,13 +32,13 @@ export interface DashScopeSimulatorOptions {
   taskPendingMs?: number;
   /** …and then RUNNING this long. Default `3000`. */
   taskRunningMs?: number;
-  /** Unfinished image tasks per model before submits get 429 `Throttling.RateQuota` (protocol doc §5.2). Default `2`. */
+  /** Unfinished image tasks per model before submits get 429 `Throttling.RateQuota` (docs/dashscope.md §5.2). Default `2`. */
   maxConcurrentTasksPerModel?: number;
   /** Lifetime of result URLs and task records (real: 24 h). Default `86_400_000`. */
   resultTtlMs?: number;
   /** Origin written into result URLs when clients reach the simulator through another name. Default: its own url. */
   publicUrl?: string;
-  /** Answer for unknown paths (the real one is unconfirmed, protocol doc §9.1). Default `{ status: 404, code: 'NotFound' }`. */
+  /** Answer for unknown paths (the real one is unconfirmed, docs/dashscope.md §9.1). Default `{ status: 404, code: 'NotFound' }`. */
   unknownPath?: { status: number; code: string };
   /** Size of the `requests` log (oldest dropped first). Default `1000`. */
   maxRecordedRequests?: number;

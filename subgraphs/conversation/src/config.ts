@@ -1,6 +1,6 @@
 import { commonShape, ConfigError, databaseShape, parseConfig, port, positiveInt, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
 
-/** DashScope's native API per region (protocol doc §1). Keys are per region. */
+/** DashScope's native API per region (docs/dashscope.md §1). Keys are per region. */
 const DASHSCOPE_REGION_BASE_URLS = {
   'cn-beijing': 'https://dashscope.aliyuncs.com/api/v1',
   'ap-southeast-1': 'https://dashscope-intl.aliyuncs.com/api/v1',

@@ -169,7 +169,7 @@ describe('error mapping', () => {
     expect(streamed).toMatchObject({ code: 'CONTENT_REJECTED', kind: 'content', status: 400, upstreamCode: 'DataInspectionFailed', retryable: false });
     expect(streamed.upstreamMessage).toBe('Input data may contain inappropriate content.');
     expect(streamed.requestId).toBe(chatRequests()[0]?.requestId);
-    expect(chatRequests()[0]?.status).toBe(200); // §3.1: validation failures on a stream come inside HTTP 200
+    expect(chatRequests()[0]?.status).toBe(200); // docs/dashscope.md §3.1: validation failures on a stream come inside HTTP 200
 
     const direct = await failure(client().chat(request));
     expect(direct).toMatchObject({ code: 'CONTENT_REJECTED', status: 400 });

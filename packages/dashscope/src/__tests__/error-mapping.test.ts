@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyUpstreamFailure, mapUpstreamError, parseRetryAfter, type UpstreamFailure } from '../error-mapping.ts';
 import { backoffDelayMs } from '../retry.ts';
 
-describe('classifyUpstreamFailure (protocol doc §6)', () => {
+describe('classifyUpstreamFailure (docs/dashscope.md §6)', () => {
   const cases: [UpstreamFailure, string, string, boolean][] = [
     [{ status: 401, code: 'InvalidApiKey' }, 'UPSTREAM_UNAVAILABLE', 'auth', false],
     [{ status: 401 }, 'UPSTREAM_UNAVAILABLE', 'auth', false],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SseParser, parseSseStream, parseSseText, type SseEvent } from '../sse-parser.ts';
 
-// Samples copied from docs/dashscope-protocol.md §3, §3.1 and §4 (the framing, byte for byte).
+// Samples copied from docs/dashscope.md §3, §3.1 and §4 (the framing, byte for byte).
 const NATIVE_STREAM = [
   'id:1',
   'event:result',

@@ -1,5 +1,5 @@
-// @firefly/db/drift: does the migrated database match the Prisma schema? (ARCHITECTURE.md, "Migrations without
-// Prisma's native engine"). A development and CI tool: it needs @prisma/get-dmmf, a devDependency.
+// @firefly/db/drift: does the migrated database match the Prisma schema? (docs/architecture.md,
+// "Data ownership"). A development and CI tool: it needs @prisma/get-dmmf, a devDependency.
 import { openConnection } from '../connection.ts';
 import { SCHEMA_DIR } from '../paths.ts';
 import { compareShapes, type DriftDifference } from './compare.ts';

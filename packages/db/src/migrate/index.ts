@@ -1,5 +1,5 @@
-// @firefly/db/migrate: our engine-free stand-in for `prisma migrate deploy` (ARCHITECTURE.md, "Migrations without
-// Prisma's native engine").
+// @firefly/db/migrate: our engine-free stand-in for `prisma migrate deploy` (docs/architecture.md,
+// "Data ownership").
 export { markMigrationRolledBack, migrate, MIGRATION_LOCK_NAME } from './migrate.ts';
 export type { MarkRolledBackOptions, MigrateLogger, MigrateOptions, MigrateResult } from './migrate.ts';
 export { MigrationError } from './errors.ts';

@@ -4,8 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { acs3Signature, canonicalRequest, parseAcs3Authorization, sha256Hex } from '../acs3.ts';
 
 /**
- * A local stand-in for Alibaba Cloud's SMS API (Dysmsapi 2017-05-25), faithful to the wire protocol
- * (payments-sms-oss-protocols.md §5.3): it verifies the ACS3-HMAC-SHA256 signature exactly as Alibaba Cloud does
+ * A local stand-in for Alibaba Cloud's SMS API (Dysmsapi 2017-05-25), faithful to the wire protocol: it verifies the ACS3-HMAC-SHA256 signature exactly as Alibaba Cloud does
  * (over the `host` header as received, the headers named in SignedHeaders, the body hash), checks the date and
  * nonce, applies the business rules of SendSms with HTTP 200 business errors, and records every delivered message
  * so tests can read the code — in process through {@link AliyunSmsDouble.messages}, or over HTTP at
@@ -175,7 +174,7 @@ export async function startAliyunSmsDouble(options: AliyunSmsDoubleOptions = {})
     json(res, 200, { Code: 'OK', Message: 'OK', BizId: bizId, RequestId: randomUUID().toUpperCase() });
   }
 
-  /** Aliyun's documented default flow control for verification codes (§3.2), per signature and number. */
+  /** Aliyun's documented default flow control for verification codes, per signature and number. */
   function flowControl(key: string): string | null {
     const now = Date.now();
     const times = (sendTimes.get(key) ?? []).filter((t) => now - t < 86_400_000);

@@ -47,7 +47,7 @@ async function poll(taskId: string): Promise<TaskBody> {
   return (await res.json()) as TaskBody;
 }
 
-describe('async image synthesis (protocol doc §5)', () => {
+describe('async image synthesis (docs/dashscope.md §5)', () => {
   it('runs PENDING → RUNNING → SUCCEEDED and serves real PNGs at signed URLs', async () => {
     const { res, body } = await submit();
     expect(res.status).toBe(200);

@@ -90,7 +90,7 @@ describe('replies', () => {
   });
 });
 
-describe('native SSE framing (protocol doc §3)', () => {
+describe('native SSE framing (docs/dashscope.md §3)', () => {
   it('frames every event exactly: id from 1, event:result, status comment, one-line data, blank line', async () => {
     const res = await post(GENERATION, nativeBody('Describe the SSE framing.'), { 'x-dashscope-sse': 'enable' });
     expect(res.status).toBe(200);
@@ -140,7 +140,7 @@ describe('native SSE framing (protocol doc §3)', () => {
   });
 });
 
-describe('development defaults (api-contract.md)', () => {
+describe('development defaults (docs/api-guide.md)', () => {
   it('answers even a one-word prompt with at least 20 deltas, about 30 ms apart', async () => {
     const defaults = await startDashScopeSimulator();
     try {
@@ -162,7 +162,7 @@ describe('development defaults (api-contract.md)', () => {
   });
 });
 
-describe('validation and errors (protocol doc §6, §9.2–9.3)', () => {
+describe('validation and errors (docs/dashscope.md §6, §9.2–9.3)', () => {
   it('401 InvalidApiKey for a missing or unknown key', async () => {
     const res = await fetch(`${sim.url}${GENERATION}`, { method: 'POST', body: JSON.stringify(nativeBody('x')) });
     expect(res.status).toBe(401);
@@ -225,7 +225,7 @@ describe('validation and errors (protocol doc §6, §9.2–9.3)', () => {
   });
 });
 
-describe('OpenAI-compatible mode (protocol doc §4)', () => {
+describe('OpenAI-compatible mode (docs/dashscope.md §4)', () => {
   const path = '/compatible-mode/v1/chat/completions';
   const body = { model: 'qwen-plus', messages: [{ role: 'user', content: 'Who are you?' }] };
 

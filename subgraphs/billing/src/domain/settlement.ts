@@ -1,5 +1,5 @@
 /**
- * How a settlement is priced when the actual cost is known (ARCHITECTURE.md "Billing"; issue 4 §3).
+ * How a settlement is priced when the actual cost is known (docs/architecture.md, "Streaming": chat generation, end).
  *
  * - actual ≤ hold: `actual` is charged, `hold − actual` goes back to available.
  * - actual > hold (the caller's upper bound was wrong, e.g. a model produced more tokens than it promised): the

@@ -34,7 +34,7 @@ export function createMessageRepository(db: ConversationDb, tenantId: string): M
     findById(id) {
       return db.message.findFirst({ where: { tenantId, id, conversation: { deletedAt: null } }, select });
     },
-    /** A conversation's messages, oldest first (newest last, api-contract.md). */
+    /** A conversation's messages, oldest first (newest last, as Conversation.messages promises). */
     listByConversation(conversationId, page) {
       return db.message.findMany({
         where: { tenantId, conversationId, ...keysetWhere(page.after, 'asc') },

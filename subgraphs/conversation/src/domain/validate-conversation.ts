@@ -54,7 +54,7 @@ export function validateSystemPrompt(systemPrompt: string | null | undefined, mo
 
 /**
  * Merges parameter input into the current values (`undefined` keeps a value, `null` resets it to the model's
- * default) and checks the result against DashScope's ranges (protocol doc §2) and the model's output limit.
+ * default) and checks the result against DashScope's ranges (docs/dashscope.md §2) and the model's output limit.
  */
 export function validateParameters(input: GenerationParametersInput | null | undefined, current: GenerationParameters, model: ModelLimits): GenerationParameters {
   const next: GenerationParameters = { temperature: current.temperature, topP: current.topP, maxTokens: current.maxTokens, enableSearch: current.enableSearch };

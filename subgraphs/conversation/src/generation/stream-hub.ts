@@ -27,7 +27,7 @@ interface Watcher {
  * Why shared: a dedicated `XREAD BLOCK` connection per subscriber costs a TCP connection (and Redis `maxclients`
  * headroom) per open chat stream and a connection handshake per subscribe; this hub holds exactly one blocking
  * connection whatever the number of subscribers, and unsubscribing is a local map update — it acts at once and
- * never waits on Redis, which is what the teardown chain in federated-subscriptions.md §4.4 needs.
+ * never waits on Redis, which is what the teardown chain needs (docs/architecture.md, "Subscriptions through the gateway").
  *
  * How: the reader loops on `XREAD BLOCK` over every watched stream (from the lowest cursor of its watchers; each
  * watcher gets only the entries above its own cursor) plus a control stream of its own. Subscribing adds the

@@ -4,7 +4,7 @@ import type { ConversationScope } from '../domain/scope.ts';
 import type { ConversationServices } from '../services.ts';
 import type { StreamEntry } from './ports.ts';
 
-/** One `messageStream` event (api-contract.md). */
+/** One `messageStream` event (the schema's `MessageStreamEvent`). */
 export interface MessageStreamEvent {
   messageId: string;
   seq: number;
@@ -31,7 +31,7 @@ const DONE: IteratorResult<MessageStreamEvent> = { done: true, value: undefined 
  * `done` event (which carries the final message).
  *
  * `return()` acts at once — it unsubscribes from the shared reader (a local map update) and resolves a pending
- * `next()` — which a native async generator suspended on an await cannot do (federated-subscriptions.md §4.4). It
+ * `next()` — which a native async generator suspended on an await cannot do (docs/architecture.md, "Subscriptions through the gateway"). It
  * never touches the generation: unsubscribing only ends this client's stream.
  *
  * Safety net: if nothing arrives for a while, the stored message is checked; if it is no longer STREAMING (its

@@ -67,7 +67,7 @@ async function payloadFor(scope: UserScope, user: UserRow, sessionId: string, re
 /**
  * Rotates a refresh token. The presented token must be the session's current one; a token that was current once
  * (it is remembered, hashed, until the session ends) is a replay — someone else holds a copy — so the whole
- * session is revoked and both holders must sign in again (ARCHITECTURE.md, "Identity and trust"). Two concurrent
+ * session is revoked and both holders must sign in again (docs/architecture.md, "Trust"). Two concurrent
  * refreshes with the same token count as a replay too: exactly one rotation can win.
  */
 export async function refreshSession(scope: UserScope, refreshToken: string): Promise<AuthPayload> {
