@@ -13,9 +13,11 @@ import type { Logger } from '@firefly/logger';
 export const PROBE_SDL = /* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@policy"])
 
-  "One tick of probeTicks."
+  "One tick of probeTicks. Access: any signed-in user."
   type ProbeEvent @authenticated {
+    "Position of the tick, from 1."
     seq: Int!
+    "The subscription's label argument."
     label: String!
     "Epoch milliseconds when the probe emitted this event."
     emittedAt: Float!
@@ -27,17 +29,33 @@ export const PROBE_SDL = /* GraphQL */ `
     filler: String!
   }
 
+  "A user, resolved by the user and billing subgraphs. Access: any signed-in user."
   type User @key(fields: "id", resolvable: false) @authenticated {
+    "User id."
     id: ID!
   }
 
+  "The probe's stream."
   type Subscription {
     """
     count events intervalMs apart, then completes; count 0 never emits (idle until completed). refuse: the
     subscription is refused with NOT_FOUND.
+    Access: any signed-in user.
     """
-    probeTicks(count: Int!, intervalMs: Int = 20, label: String = "tick", userId: ID, refuse: Boolean = false, payloadBytes: Int = 0): ProbeEvent!
-      @authenticated
+    probeTicks(
+      "How many events."
+      count: Int!
+      "Pause between events."
+      intervalMs: Int = 20
+      "Copied into every event."
+      label: String = "tick"
+      "Whose User every event carries; the caller when omitted."
+      userId: ID
+      "Refuse the subscription with NOT_FOUND."
+      refuse: Boolean = false
+      "Size of each event's filler."
+      payloadBytes: Int = 0
+    ): ProbeEvent! @authenticated
   }
 `;
 
