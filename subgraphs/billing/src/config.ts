@@ -17,6 +17,8 @@ const schema = z.object({
   RESERVATION_SWEEP_BATCH_SIZE: positiveInt(100),
 });
 
+export type BillingConfig = ReturnType<typeof loadBillingConfig>;
+
 export function loadBillingConfig(env: Record<string, string | undefined> = process.env) {
   const config = parseConfig(schema, env);
   refuseDevelopmentDefaults(config);

@@ -45,7 +45,7 @@ export interface ConversationServices {
   iterators: { active: number };
 }
 
-export function chatSettingsOf(config: ConversationConfig): ChatSettings {
+function chatSettingsOf(config: ConversationConfig): ChatSettings {
   const leaseMs = config.GENERATION_LEASE_SECONDS * 1_000;
   return {
     maxConcurrentGenerationsPerUser: config.MAX_CONCURRENT_GENERATIONS_PER_USER,

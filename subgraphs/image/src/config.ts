@@ -9,6 +9,8 @@ const schema = z.object({
   IMAGE_PUBLIC_BASE_URL: z.string().default("http://127.0.0.1:4003/files"),
 });
 
+export type ImageConfig = ReturnType<typeof loadImageConfig>;
+
 export function loadImageConfig(env: Record<string, string | undefined> = process.env) {
   const config = parseConfig(schema, env);
   refuseDevelopmentDefaults(config);

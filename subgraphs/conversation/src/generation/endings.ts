@@ -48,10 +48,10 @@ export interface EndingTerms {
   charge: boolean;
 }
 
-export const INTERRUPTED_ERROR = 'The answer was interrupted because the server generating it stopped; the text so far is kept.';
-export const SHUTDOWN_ERROR = 'The answer was interrupted by a server restart; the text so far is kept.';
-export const TIMEOUT_ERROR = 'The answer took too long and was cut off; the text so far is kept.';
-export const DELIVERY_ERROR = 'The answer could not be delivered because of an internal error.';
+const INTERRUPTED_ERROR = 'The answer was interrupted because the server generating it stopped; the text so far is kept.';
+const SHUTDOWN_ERROR = 'The answer was interrupted by a server restart; the text so far is kept.';
+const TIMEOUT_ERROR = 'The answer took too long and was cut off; the text so far is kept.';
+const DELIVERY_ERROR = 'The answer could not be delivered because of an internal error.';
 
 export function termsOf(ending: GenerationEnding, output: GenerationOutput): EndingTerms {
   switch (ending.kind) {
