@@ -5,12 +5,15 @@ import { Agent, request as httpRequest } from 'undici';
 import { CREDENTIAL_HEADER } from '@firefly/auth';
 import { upstreamUnavailable } from '@firefly/errors';
 import type { GatewayContext } from './context.ts';
+import type { SubgraphCall } from './modules/module.ts';
 
 export interface CredentialedDataSourceOptions {
   name: string;
   url: string;
   /** A fetch that does not answer within this many milliseconds fails with UPSTREAM_UNAVAILABLE. */
   timeoutMs: number;
+  /** Wrappers around every call (modules' `subgraphCall`), outermost first. */
+  wrap?: ReadonlyArray<(subgraph: string, next: SubgraphCall) => SubgraphCall>;
 }
 
 /**
@@ -22,6 +25,7 @@ export interface CredentialedDataSourceOptions {
 export class CredentialedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly serviceName: string;
   private readonly agent: Agent;
+  private readonly call: SubgraphCall;
 
   constructor(options: CredentialedDataSourceOptions) {
     // One keep-alive pool per subgraph, driven through undici's request API. The stock fetcher, make-fetch-happen
@@ -31,6 +35,8 @@ export class CredentialedDataSource extends RemoteGraphQLDataSource<GatewayConte
     super({ url: options.url, fetcher: createUndiciFetcher(agent) });
     this.agent = agent;
     this.serviceName = options.name;
+    const base: SubgraphCall = (processOptions) => this.fetchOnce(processOptions);
+    this.call = (options.wrap ?? []).reduceRight<SubgraphCall>((next, wrap) => wrap(options.name, next), base);
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
@@ -40,7 +46,11 @@ export class CredentialedDataSource extends RemoteGraphQLDataSource<GatewayConte
     request.http?.headers.set('x-request-id', context.requestId);
   }
 
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    return this.call(options);
+  }
+
+  private async fetchOnce(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     try {
       return await super.process(options);
     } catch (error) {

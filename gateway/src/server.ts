@@ -1,5 +1,5 @@
-import { createServer, type Server as HttpServer } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ApolloGateway } from '@apollo/gateway';
@@ -8,24 +8,30 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Express, type Request } from 'express';
+import express, { type Express } from 'express';
 import { useServer } from 'graphql-ws/use/ws';
-import proxyaddr from 'proxy-addr';
 import { WebSocketServer } from 'ws';
 import type { JSONWebKeySet } from 'jose';
-import { createCredentialSigner, MAX_USER_AGENT_LENGTH, type Identity, type RequestOrigin } from '@firefly/auth';
-import { AppError, createFormatError, unauthenticated } from '@firefly/errors';
+import { createCredentialSigner } from '@firefly/auth';
+import { createFormatError } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
-import { createMetrics, createStopper, listenForGraphQL, type Metrics } from '@firefly/server-kit';
-import { parseSubgraphWsUrls, parseTenantHosts, type GatewayConfig } from './config.ts';
+import { closeRedis, createRedis, type Redis } from '@firefly/redis';
+import { createHttpShell, type Metrics } from '@firefly/server-kit';
+import { parseSubgraphWsUrls, type GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { CredentialedDataSource } from './data-source.ts';
-import { depthLimitRule } from './plugins/depth-limit.ts';
-import { resolveTenant } from './tenant.ts';
+import type { TokenAuthenticator } from './modules/auth.ts';
+import { createCallerResolver } from './modules/caller.ts';
+import { compileTrustProxy } from './modules/client-origin.ts';
+import { useHealthRoutes } from './modules/health.ts';
+import { useHttpErrors } from './modules/http-errors.ts';
+import { depthLimitRule } from './modules/limits.ts';
+import type { GatewayModule, UpgradeRefusal } from './modules/module.ts';
+import { useRequestId } from './modules/request-id.ts';
+import { createOperationEnd, createOperationStart, operationHooksPlugin, trackHttpOperations } from './operations.ts';
 import { createRedisRevocationFeed, createSubscriptionServer, rejectHttpSubscriptionsPlugin, type RevocationFeed } from './subscriptions/index.ts';
 
-/** Verifies a client's bearer token; provided by the identity layer. Throws an AppError when the token is bad. */
-export type TokenAuthenticator = (token: string, request: { tenantId: string; requestId: string } & RequestOrigin) => Promise<Identity>;
+export type { TokenAuthenticator } from './modules/auth.ts';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -37,6 +43,13 @@ export interface GatewayOptions {
   /** The supergraph SDL; default: read from SUPERGRAPH_PATH or schema/supergraph.graphql. */
   supergraphSdl?: string;
   plugins?: ApolloServerPlugin<GatewayContext>[];
+  /**
+   * The gateway's Redis (sessions, readiness, rate limits). Default: a client of its own on REDIS_URL /
+   * REDIS_KEY_PREFIX, closed on stop.
+   */
+  redis?: Redis;
+  /** Extra modules, after the built-in ones. */
+  modules?: GatewayModule[];
   /** Called on stop after the HTTP server closed, to release Redis and other clients. */
   onStop?: () => Promise<void>;
   /**
@@ -51,6 +64,8 @@ export interface GatewayServer {
   httpServer: HttpServer;
   metrics: Metrics;
   listen(port: number, host?: string): Promise<string>;
+  /** Origin of the ops port (`/readyz`, `/metrics`) once listening, when OPS_PORT is set. */
+  opsOrigin(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -62,19 +77,36 @@ export function readSupergraph(config: Pick<GatewayConfig, 'SUPERGRAPH_PATH'>): 
 
 /**
  * Builds the gateway without listening: `@apollo/gateway` on the static, build-time-composed supergraph, inside
- * Apollo Server 5 on Express 5. Subgraphs are called with a gateway-issued credential (see CredentialedDataSource).
+ * Apollo Server 5 on server-kit's HTTP shell (health, readiness, metrics, stop), with graphql-ws on the same path.
+ * Each cross-cutting feature is a module (gateway/src/modules) whose hooks both transports call.
  */
 export async function createGatewayServer(options: GatewayOptions): Promise<GatewayServer> {
   const { config, logger } = options;
-  const metrics = createMetrics('gateway');
+  const ownRedis = options.redis ? undefined : createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, name: 'gateway', logger });
+  const redis = options.redis ?? ownRedis!;
   const signCredential = createCredentialSigner({ secret: config.INTERNAL_TOKEN_SECRET, issuer: 'gateway' });
-  const tenantHosts = parseTenantHosts(config.TENANT_HOSTS);
   const subgraphUrls: Record<string, string> = {
     user: config.USER_SUBGRAPH_URL,
     conversation: config.CONVERSATION_SUBGRAPH_URL,
     image: config.IMAGE_SUBGRAPH_URL,
     billing: config.BILLING_SUBGRAPH_URL,
   };
+  const production = config.NODE_ENV === 'production';
+  const httpErrors = useHttpErrors({ logger, maxBodyBytes: config.MAX_BODY_BYTES });
+  const modules: GatewayModule[] = [
+    useRequestId(),
+    useHealthRoutes({ jwks: options.jwks, subgraphUrls, redis }),
+    httpErrors,
+    ...(options.modules ?? []),
+  ];
+
+  const shell = createHttpShell({ service: 'gateway', logger, readiness: modules.flatMap((m) => m.readiness ?? []) });
+  const { app, httpServer, metrics } = shell;
+  const trustProxy = compileTrustProxy(config.TRUST_PROXY);
+  app.set('trust proxy', trustProxy);
+  const resolveCaller = createCallerResolver({ config, logger, trustProxy, authenticate: options.authenticate });
+  const beforeOperation = createOperationStart(modules);
+  const afterOperation = createOperationEnd(modules, logger);
 
   // Kept by name for subscriptions, which run the per-event entity fetches through the very same data sources.
   const dataSources = new Map<string, CredentialedDataSource>();
@@ -84,17 +116,13 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     buildService: ({ name, url }) => {
       const httpUrl = subgraphUrls[name] ?? url ?? '';
       if (!subgraphWsUrls.has(name) && /^https?:/.test(httpUrl)) subgraphWsUrls.set(name, httpUrl.replace(/^http/, 'ws'));
-      const dataSource = new CredentialedDataSource({ name, url: httpUrl, timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
+      const wrap = modules.flatMap((m) => (m.subgraphCall ? [m.subgraphCall] : []));
+      const dataSource = new CredentialedDataSource({ name, url: httpUrl, timeoutMs: config.SUBGRAPH_TIMEOUT_MS, wrap });
       dataSources.set(name, dataSource);
       return dataSource;
     },
   });
 
-  const app = express();
-  app.disable('x-powered-by');
-  if (config.TRUST_PROXY) app.set('trust proxy', parseTrustProxy(config.TRUST_PROXY));
-  const httpServer = createServer(app);
-  const production = config.NODE_ENV === 'production';
   const formatError = createFormatError({
     exposeDetails: config.NODE_ENV === 'development',
     trustDownstreamCodes: true,
@@ -107,23 +135,49 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     config,
     logger,
     registry: metrics.registry,
-    authenticate: options.authenticate,
+    resolveCaller,
     signCredential,
-    tenantHosts,
-    clientIpOf: (request) => proxyaddr(request, app.get('trust proxy fn') as (address: string, hop: number) => boolean),
     dataSources,
     wsUrlOf: (name) => subgraphWsUrls.get(name),
     formatError,
     validationRules,
+    beforeOperation,
+    afterOperation,
     revocations:
       options.sessionRevocations === false
         ? undefined
         : (options.sessionRevocations ?? createRedisRevocationFeed({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger })),
   });
   gateway.onSchemaLoadOrUpdate((schema) => subscriptions.onSchemaLoadOrUpdate(schema));
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.MAX_BODY_BYTES });
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.MAX_BODY_BYTES });
+  wsServer.on('headers', (headers, request) => {
+    for (const module of modules) {
+      for (const [name, value] of Object.entries(module.upgradeHeaders?.(request) ?? {})) headers.push(`${name}: ${value}`);
+    }
+  });
   const wsServerCleanup = useServer(subscriptions.serverOptions, wsServer, config.SUBSCRIPTION_KEEPALIVE_MS);
   subscriptions.attach(wsServer);
+  httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void acceptUpgrade(request, socket, head).catch((error: unknown) => {
+      logger.error({ err: error }, 'graphql-ws upgrade failed');
+      refuseUpgrade(socket, { status: 500, message: 'Internal server error' });
+    });
+  });
+  const acceptUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (new URL(request.url ?? '/', 'http://gateway').pathname !== '/graphql') return refuseUpgrade(socket, { status: 400, message: 'Bad Request' });
+    for (const module of modules) {
+      const refusal = await module.upgrade?.(request);
+      if (refusal) return refuseUpgrade(socket, refusal);
+    }
+    if (socket.destroyed) return;
+    wsServer.handleUpgrade(request, socket, head, (ws) => {
+      ws.once('close', () => {
+        for (const module of modules) module.upgradeClosed?.(request);
+      });
+      wsServer.emit('connection', ws, request);
+    });
+  };
   // Complete every subscription (client and subgraph both get `complete`), then close the sockets (1001). Runs
   // before Apollo's HTTP drain, whose Stopper half-closes at once every socket without a pending HTTP request —
   // upgraded WebSocket sockets included — which would cut the `complete` messages off.
@@ -155,82 +209,48 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
       metrics.apolloPlugin as ApolloServerPlugin<GatewayContext>,
+      operationHooksPlugin(beforeOperation),
+      ...modules.flatMap((module) => (module.apollo ? [module.apollo] : [])),
       ...(options.plugins ?? []),
     ],
   });
   await apollo.start();
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', service: 'gateway' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const checks = await Promise.all(
-      Object.entries(subgraphUrls).map(async ([name, url]) => {
-        try {
-          const response = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(2_000) });
-          return { name, ok: response.ok };
-        } catch {
-          return { name, ok: false };
-        }
-      }),
-    );
-    const ready = checks.every((c) => c.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: 'gateway', checks });
-  });
-  app.get('/.well-known/jwks.json', (_req, res) => {
-    res.setHeader('cache-control', 'public, max-age=300');
-    res.json(options.jwks ?? { keys: [] });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-
-  const buildContext = async (req: Request): Promise<GatewayContext> => {
-    const requestId = requestIdOf(req);
-    const tenantId = resolveTenant({ host: req.get('host'), header: req.get(config.TENANT_HEADER) }, tenantHosts);
-    // The client's IP and User-Agent travel to subgraphs inside the signed credential (rate limits, SMS caps,
-    // the session list); `req.ip` honours TRUST_PROXY, so a client cannot pick its IP with X-Forwarded-For.
-    const origin: RequestOrigin = { ...(req.ip ? { clientIp: req.ip } : {}), ...(req.get('user-agent') ? { userAgent: req.get('user-agent')!.slice(0, MAX_USER_AGENT_LENGTH) } : {}) };
-    const identity = await authenticateRequest(req.get('authorization'), { tenantId, requestId, ...origin }, options.authenticate);
-    let credential: Promise<string> | undefined;
-    return {
-      identity,
-      requestId,
-      logger: logger.child({ requestId }),
-      credential: () => (credential ??= signCredential(identity)),
-    };
-  };
-
+  for (const module of modules) module.routes?.(app);
   app.use(
     '/graphql',
     metrics.httpMiddleware,
-    (req, res, next) => {
-      res.setHeader('x-request-id', requestIdOf(req));
-      next();
+    trackHttpOperations(afterOperation),
+    ...modules.flatMap((module) => (module.http ? [module.http] : [])),
+    async (req, res, next) => {
+      try {
+        const caller = await resolveCaller(req, req.get('authorization'));
+        res.locals.caller = caller;
+        res.locals.operation.identity = caller.identity;
+        next();
+      } catch (error) {
+        next(error);
+      }
     },
     express.json({ limit: config.MAX_BODY_BYTES }),
-    expressMiddleware(apollo, { context: ({ req }) => buildContext(req) }),
+    ...modules.flatMap((module) => (module.httpBody ? [module.httpBody] : [])),
+    expressMiddleware(apollo, {
+      context: async ({ res }): Promise<GatewayContext> => {
+        const { identity, requestId, logger: requestLogger } = res.locals.caller as Awaited<ReturnType<typeof resolveCaller>>;
+        let credential: Promise<string> | undefined;
+        return { identity, requestId, logger: requestLogger, credential: () => (credential ??= signCredential(identity)), operation: res.locals.operation };
+      },
+    }),
   );
-  // Body too large / malformed JSON: answer in GraphQL's error shape rather than Express's HTML page.
-  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: express.Response, next: express.NextFunction) => {
-    if (res.headersSent) return next(error);
-    if (error instanceof AppError) {
-      res.status(error.code === 'UNAUTHENTICATED' ? 401 : 400).json({ errors: [{ message: error.message, extensions: error.extensions }] });
-      return;
-    }
-    const status = error.status ?? 500;
-    const message = error.type === 'entity.too.large' ? `Request body is larger than ${config.MAX_BODY_BYTES} bytes` : status < 500 ? 'Malformed request' : 'Internal server error';
-    if (status >= 500) logger.error({ err: error }, 'unhandled error in the HTTP layer');
-    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR' } }] });
-  });
+  app.use(httpErrors.httpError);
 
   return {
     app,
     httpServer,
     metrics,
-    listen: (port, host) => listenForGraphQL(httpServer, port, host),
-    stop: createStopper(
-      httpServer,
+    listen: (port, host) => shell.listen(port, host),
+    opsOrigin: () => shell.opsOrigin(),
+    stop: shell.createStop(
       async () => {
         await closeWebSockets();
         await apollo.stop();
@@ -238,39 +258,18 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
       async () => {
         await subscriptions.close();
         await Promise.all([...dataSources.values()].map((source) => source.close()));
+        for (const module of modules) await module.stop?.();
+        if (ownRedis) await closeRedis(ownRedis);
         await options.onStop?.();
       },
     ),
   };
 }
 
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,128}$/;
-
-/** Honours a well-formed incoming `x-request-id` (from a load balancer) and otherwise makes one. */
-function requestIdOf(req: Request): string {
-  const cached = (req as Request & { requestId?: string }).requestId;
-  if (cached) return cached;
-  const incoming = req.get('x-request-id');
-  const id = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
-  (req as Request & { requestId?: string }).requestId = id;
-  return id;
-}
-
-async function authenticateRequest(
-  authorization: string | undefined,
-  request: { tenantId: string; requestId: string } & RequestOrigin,
-  authenticate: TokenAuthenticator | undefined,
-): Promise<Identity> {
-  if (!authorization) return { kind: 'anonymous', ...request };
-  const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-  // A token we cannot verify is refused, never treated as anonymous (docs/api-guide.md, "Tokens").
-  if (!match?.[1] || !authenticate) throw unauthenticated('Invalid access token');
-  return authenticate(match[1], request);
-}
-
-/** TRUST_PROXY as Express takes it: a hop count (`1`), `true`, or addresses/subnets/names (`loopback, 10.0.0.0/8`). */
-function parseTrustProxy(value: string): boolean | number | string {
-  if (value === 'true') return true;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value;
+/** Answers a refused graphql-ws upgrade with a plain HTTP response and closes the socket. */
+function refuseUpgrade(socket: Duplex, refusal: UpgradeRefusal): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ errors: [{ message: refusal.message }] });
+  const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), connection: 'close', ...refusal.headers };
+  socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Refused'}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`);
 }

@@ -1,19 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { GraphQLDataSource } from '@apollo/gateway';
 import type { ExecutionArgs, GraphQLError, GraphQLSchema, ValidationRule } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import { decodeJwt } from 'jose';
 import WebSocket, { type WebSocketServer } from 'ws';
-import { CREDENTIAL_PARAM, MAX_USER_AGENT_LENGTH, type Identity, type RequestOrigin } from '@firefly/auth';
+import { CREDENTIAL_PARAM, type Identity } from '@firefly/auth';
 import type { SessionRevokedEvent } from '@firefly/auth/sessions';
 import { AppError, internalError, rateLimited, upstreamUnavailable } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig } from '../config.ts';
 import type { GatewayContext } from '../context.ts';
-import type { TokenAuthenticator } from '../server.ts';
-import { resolveTenant } from '../tenant.ts';
+import type { Caller, ResolveCaller } from '../modules/caller.ts';
+import { requestIdOf } from '../modules/request-id.ts';
+import type { OperationRecord } from '../modules/module.ts';
+import { startOperation } from '../operations.ts';
 import { admitSubscription, type Admission } from './admission.ts';
 import { createRefreshingCredential } from './credential.ts';
 import type { EndReason } from './end-reason.ts';
@@ -28,7 +29,6 @@ type UserIdentity = Extract<Identity, { kind: 'user' }>;
 
 export type SubscriptionConfig = Pick<
   GatewayConfig,
-  | 'TENANT_HEADER'
   | 'MAX_BODY_BYTES'
   | 'SUBSCRIPTION_CONNECTION_INIT_TIMEOUT_MS'
   | 'SUBSCRIPTION_MAX_PER_CONNECTION'
@@ -45,12 +45,9 @@ export interface SubscriptionServerOptions {
   logger: Logger;
   /** The gateway's metrics registry. */
   registry: Registry;
-  /** The same authenticator as HTTP (token, tenant, live session). Without one every connection is refused. */
-  authenticate?: TokenAuthenticator | undefined;
+  /** The same request identity, tenant, client origin and token authentication as HTTP. */
+  resolveCaller: ResolveCaller;
   signCredential: (identity: Identity) => Promise<string>;
-  tenantHosts: Map<string, string>;
-  /** The client IP of an upgrade request under the gateway's TRUST_PROXY rules. */
-  clientIpOf: (request: IncomingMessage) => string | undefined;
   /** The gateway's subgraph data sources by name, for per-event entity fetches. */
   dataSources: ReadonlyMap<string, GraphQLDataSource>;
   /** graphql-ws URL of a subgraph. */
@@ -59,6 +56,10 @@ export interface SubscriptionServerOptions {
   formatError: FormatError;
   /** The gateway's extra validation rules (depth limit). */
   validationRules: readonly ValidationRule[];
+  /** The modules' `beforeOperation` hooks, run once a subscription is admitted; an AppError refuses it. */
+  beforeOperation: (context: GatewayContext) => Promise<void>;
+  /** The modules' `afterOperation` hooks, run when a subscription has ended (or was refused). */
+  afterOperation: (record: OperationRecord) => void;
   /** Session revocation signals; optional (the periodic re-check still closes revoked sessions). */
   revocations?: RevocationFeed | undefined;
 }
@@ -67,11 +68,11 @@ export interface SubscriptionServerOptions {
 interface Connection {
   id: string;
   identity: UserIdentity;
-  token: string;
   userKey: string;
   socket: WebSocket;
   logger: Logger;
-  context: GatewayContext;
+  /** The context of one operation on this socket (each subscription has its own operation record). */
+  contextOf: (operation: OperationRecord) => GatewayContext;
   upstream: UpstreamConnections;
   subscriptions: Set<FederatedSubscription>;
   openedAt: number;
@@ -92,11 +93,18 @@ interface SubscriptionContextValue {
   operationId: string;
   admission: Extract<Admission, { kind: 'admitted' }>;
   planner: SubscriptionPlanner;
+  context: GatewayContext;
 }
+
+/** The code the client saw when a subscription ended for this reason (access log). */
+const END_REASON_CODES: Partial<Record<EndReason, string>> = {
+  upstream_unavailable: 'UPSTREAM_UNAVAILABLE',
+  slow_consumer: 'RATE_LIMITED',
+  internal_error: 'INTERNAL_SERVER_ERROR',
+};
 
 type WsContext = Context<Record<string, unknown>, Extra & { socket: WebSocket; request: IncomingMessage }>;
 
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,128}$/;
 /** Time given to graphql-ws to send every `complete` on shutdown before the sockets close. */
 const SHUTDOWN_FLUSH_MS = 2_000;
 /** An idle upstream socket is kept this long for the connection's next subscription (e.g. the next chat reply). */
@@ -163,8 +171,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
   }
 
   /** Close at token expiry (4403: the client reconnects with a fresh token), and re-check the session now and then. */
-  function scheduleChecks(connection: Connection, request: { tenantId: string; requestId: string } & RequestOrigin): void {
-    const exp = expiryOf(connection.token);
+  function scheduleChecks(connection: Connection, token: string, recheckCaller: () => Promise<unknown>): void {
+    const exp = expiryOf(token);
     if (exp !== undefined) {
       const timer = setTimeout(() => closeConnection(connection, 'unauthorized', 4403, 'Access token expired'), Math.min(Math.max(0, exp - Date.now()), MAX_TIMER_MS));
       timer.unref();
@@ -172,9 +180,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
     }
     const periodMs = config.SUBSCRIPTION_AUTH_RECHECK_SECONDS * 1_000;
     const recheck = async () => {
-      if (connection.socket.readyState !== WebSocket.OPEN || !options.authenticate) return;
+      if (connection.socket.readyState !== WebSocket.OPEN) return;
       try {
-        await options.authenticate(connection.token, request);
+        await recheckCaller();
       } catch (error) {
         // Redis down: keep the connection (HTTP would answer UPSTREAM_UNAVAILABLE, not sign anyone out).
         if (error instanceof AppError && error.code === 'UPSTREAM_UNAVAILABLE') return;
@@ -200,41 +208,31 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
       socket.close(1012, 'Service restart');
       return false;
     }
-    const requestId = requestIdOf(request);
-    const connectionLogger = logger.child({ requestId });
+    const connectionLogger = logger.child({ requestId: requestIdOf(request) });
     const refuse = (reason: string): false => {
       metrics.refused(reason);
       connectionLogger.info({ reason }, 'graphql-ws connection refused');
       return false;
     };
+    // Anonymous sockets are not served: every subscription field needs a signed-in user.
     const authorization = ctx.connectionParams?.['authorization'];
     if (typeof authorization !== 'string') return refuse('missing_token');
-    const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
-    if (!token || !options.authenticate) return refuse('invalid_token');
-
-    let tenantId: string;
+    const params = ctx.connectionParams ?? {};
+    const resolve = () => options.resolveCaller(request, authorization, params);
+    let caller: Caller;
     try {
-      const header = headerOf(request, config.TENANT_HEADER) ?? stringParam(ctx.connectionParams?.[config.TENANT_HEADER]);
-      tenantId = resolveTenant({ host: headerOf(request, 'host'), header }, options.tenantHosts);
-    } catch {
-      return refuse('invalid_tenant');
-    }
-    const userAgent = headerOf(request, 'user-agent')?.slice(0, MAX_USER_AGENT_LENGTH);
-    const clientIp = options.clientIpOf(request);
-    const requestInfo = { tenantId, requestId, ...(clientIp ? { clientIp } : {}), ...(userAgent ? { userAgent } : {}) };
-
-    let identity: Identity;
-    try {
-      identity = await options.authenticate(token, requestInfo);
+      caller = await resolve();
     } catch (error) {
       if (error instanceof AppError && error.code === 'UPSTREAM_UNAVAILABLE') {
         // Sessions cannot be checked (Redis down): 1013 Try Again Later, which graphql-ws clients retry.
         socket.close(1013, 'Try again later');
         return refuse('sessions_unavailable');
       }
+      if (error instanceof AppError && error.code === 'BAD_USER_INPUT') return refuse('invalid_tenant');
       return refuse('unauthenticated');
     }
-    if (identity.kind !== 'user') return refuse('not_a_user');
+    const { identity, requestId, token } = caller;
+    if (identity.kind !== 'user' || !token) return refuse('not_a_user');
     // The client may have left while we were checking.
     if (socket.readyState !== WebSocket.OPEN) return false;
     const userKey = `${identity.tenantId}:${identity.userId}`;
@@ -244,25 +242,18 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
       return refuse('connections_per_user');
     }
 
-    const connectionLoggerWithUser = connectionLogger.child({ userId: identity.userId, tenantId: identity.tenantId });
-    const context: GatewayContext = {
-      identity,
-      requestId,
-      logger: connectionLoggerWithUser,
-      credential: createRefreshingCredential(options.signCredential, identity),
-    };
-    const upstreamIdentity = identity;
+    const connectionLoggerWithUser = caller.logger.child({ userId: identity.userId, tenantId: identity.tenantId });
+    const credential = createRefreshingCredential(options.signCredential, identity);
     const connection: Connection = {
       id: requestId,
       identity,
-      token,
       userKey,
       socket,
       logger: connectionLoggerWithUser,
-      context,
+      contextOf: (operation) => ({ identity, requestId, logger: connectionLoggerWithUser, credential, operation }),
       upstream: new UpstreamConnections({
         wsUrlOf: options.wsUrlOf,
-        connectionParams: async () => ({ [CREDENTIAL_PARAM]: await options.signCredential(upstreamIdentity) }),
+        connectionParams: async () => ({ [CREDENTIAL_PARAM]: await options.signCredential(identity) }),
         keepAliveMs: config.SUBSCRIPTION_UPSTREAM_KEEPALIVE_MS,
         connectTimeoutMs: config.SUBSCRIPTION_UPSTREAM_CONNECT_TIMEOUT_MS,
         lazyCloseMs: UPSTREAM_LAZY_CLOSE_MS,
@@ -278,31 +269,46 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
     };
     ctx.extra.connection = connection;
     register(connection);
-    scheduleChecks(connection, requestInfo);
+    scheduleChecks(connection, token, resolve);
     startRevocationFeed();
     connection.logger.debug('graphql-ws connection opened');
     return true;
   }
 
-  function onSubscribe(ctx: WsContext, id: string, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }): ExecutionArgs | readonly GraphQLError[] {
+  async function onSubscribe(ctx: WsContext, id: string, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }): Promise<ExecutionArgs | readonly GraphQLError[]> {
     const connection = ctx.extra.connection;
     if (!connection || !planner) return [internalError()];
-    if (phase.kind === 'draining') return [upstreamUnavailable('The gateway is restarting; subscribe again', { service: 'gateway' })];
+    const record = startOperation('ws', ctx.extra.request, connection.identity.clientIp);
+    record.identity = connection.identity;
+    record.operationType = 'subscription';
+    record.operationName = payload.operationName ?? undefined;
+    const refuse = (reason: string | undefined, errors: readonly GraphQLError[]): readonly GraphQLError[] => {
+      if (reason) metrics.refused(reason);
+      for (const error of errors) record.errorCodes.push(String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+      options.afterOperation(record);
+      return errors;
+    };
+    if (phase.kind === 'draining') return refuse(undefined, [upstreamUnavailable('The gateway is restarting; subscribe again', { service: 'gateway' })]);
     // graphql-ws has already recorded this id (as null) in ctx.subscriptions, so the count includes it.
     if (Object.keys(ctx.subscriptions).length > config.SUBSCRIPTION_MAX_PER_CONNECTION) {
-      metrics.refused('subscriptions_per_connection');
-      return [rateLimited(5, `At most ${config.SUBSCRIPTION_MAX_PER_CONNECTION} subscriptions per connection; complete one first`)];
+      return refuse('subscriptions_per_connection', [rateLimited(5, `At most ${config.SUBSCRIPTION_MAX_PER_CONNECTION} subscriptions per connection; complete one first`)]);
     }
     if (activeSubscriptions >= config.SUBSCRIPTION_MAX_ACTIVE) {
-      metrics.refused('subscriptions_per_replica');
-      return [rateLimited(5, 'This gateway is at its subscription capacity; try again shortly')];
+      return refuse('subscriptions_per_replica', [rateLimited(5, 'This gateway is at its subscription capacity; try again shortly')]);
     }
     const admission = admitSubscription(payload, planner, options.validationRules, connection.logger);
-    if (admission.kind === 'refused') {
-      metrics.refused('invalid_operation');
-      return admission.errors;
+    if (admission.kind === 'refused') return refuse('invalid_operation', admission.errors);
+    record.operationName = admission.displayName ?? record.operationName;
+    const context = connection.contextOf(record);
+    try {
+      await options.beforeOperation(context);
+    } catch (error) {
+      if (error instanceof AppError) return refuse(error.code === 'RATE_LIMITED' ? 'rate_limited' : 'refused', [error]);
+      throw error;
     }
-    const contextValue: SubscriptionContextValue = { connection, operationId: id, admission, planner };
+    // The client may have completed the subscription or closed the socket meanwhile.
+    if (ctx.subscriptions[id] === undefined || connection.socket.readyState !== WebSocket.OPEN) return refuse(undefined, []);
+    const contextValue: SubscriptionContextValue = { connection, operationId: id, admission, planner, context };
     return {
       schema: planner.apiGraphQLSchema,
       document: admission.document,
@@ -313,7 +319,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
   }
 
   function subscribe(args: ExecutionArgs): FederatedSubscription {
-    const { connection, operationId, admission, planner: plannerOfSubscription } = args.contextValue as SubscriptionContextValue;
+    const { connection, operationId, admission, planner: plannerOfSubscription, context } = args.contextValue as SubscriptionContextValue;
     activeSubscriptions++;
     const subscription = new FederatedSubscription({
       id: operationId,
@@ -327,13 +333,17 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
       operationContext: admission.operationContext,
       dataSources: options.dataSources,
       upstream: connection.upstream,
-      context: connection.context,
+      context,
       maxQueuedEvents: config.SUBSCRIPTION_MAX_QUEUED_EVENTS,
       metrics,
       logger: connection.logger,
-      onEnded: (ended) => {
+      onEnded: (ended, reason) => {
         activeSubscriptions--;
         connection.subscriptions.delete(ended);
+        context.operation.endReason = reason;
+        const code = END_REASON_CODES[reason];
+        if (code) context.operation.errorCodes.push(code);
+        options.afterOperation(context.operation);
       },
       returnReason: () => connection.closing ?? (connection.socket.readyState === WebSocket.OPEN ? 'client_complete' : 'client_disconnect'),
     });
@@ -352,9 +362,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
         return false;
       }
     },
-    onSubscribe: (ctx, id, payload) => {
+    onSubscribe: async (ctx, id, payload) => {
       try {
-        return onSubscribe(ctx, id, payload);
+        return await onSubscribe(ctx, id, payload);
       } catch (error) {
         logger.error({ err: error }, 'graphql-ws onSubscribe failed');
         return [internalError()];
@@ -382,7 +392,6 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
 
   return {
     serverOptions,
-    metrics,
 
     /** `ApolloGateway.onSchemaLoadOrUpdate`: a planner per supergraph; running subscriptions keep their own plan. */
     onSchemaLoadOrUpdate({ apiSchema, coreSupergraphSdl }: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }): void {
@@ -400,9 +409,6 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
         socket.on('error', (error) => logger.debug({ err: { message: error.message } }, 'malformed WebSocket traffic; socket closed'));
       });
     },
-
-    /** Open sockets and active subscriptions (tests, readiness). */
-    stats: () => ({ connections: connections.size, subscriptions: activeSubscriptions }),
 
     /**
      * Shutdown, first step: refuse new sockets and subscriptions, complete every subscription (the client gets
@@ -429,19 +435,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
   };
 }
 
-function requestIdOf(request: IncomingMessage): string {
-  const incoming = headerOf(request, 'x-request-id');
-  return incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
-}
-
-function headerOf(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name.toLowerCase()];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function stringParam(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
+export type SubscriptionServer = ReturnType<typeof createSubscriptionServer>;
 
 /** Expiry (epoch ms) of an access token the authenticator has just verified. */
 function expiryOf(token: string): number | undefined {

@@ -71,6 +71,16 @@ export function httpStatusFor(code: ErrorCode): number {
   }
 }
 
+/**
+ * HTTP status for any `extensions.code` a client may see: registry codes as {@link httpStatusFor}, Apollo's request
+ * codes (malformed, invalid documents) 400, anything else 500.
+ */
+export function httpStatusForCode(code: unknown): number {
+  if (isErrorCode(code)) return httpStatusFor(code);
+  if (typeof code === 'string' && APOLLO_REQUEST_CODES.has(code)) return 400;
+  return 500;
+}
+
 export function assertNever(value: never): never {
   throw new Error(`unreachable case: ${JSON.stringify(value)}`);
 }

@@ -6,7 +6,7 @@ export * from './pagination.ts';
 export * from './process.ts';
 export * from './metrics.ts';
 export * from './scalars.ts';
-export * from './http.ts';
+export * from './shell.ts';
 export * from './jobs.ts';
 export * from './caller.ts';
 export * from './access-rules.ts';

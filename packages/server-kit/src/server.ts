@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -14,15 +14,9 @@ import { createFormatError } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import { applyAccessPolicies, type AccessOptions } from './access.ts';
 import type { BaseContext } from './context.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
-import { createStopper, listenForGraphQL } from './http.ts';
+import type { Metrics } from './metrics.ts';
+import { createHttpShell, type ReadinessCheck } from './shell.ts';
 import { startJobs, type JobDefinition } from './jobs.ts';
-
-/** A named dependency probed by `/readyz` (MySQL, Redis, an upstream). Resolve when healthy, throw when not. */
-export interface ReadinessCheck {
-  name: string;
-  check: () => Promise<unknown>;
-}
 
 /** `/readyz` probe of MySQL: `SELECT 1` on the process's pool. */
 export function mysqlReadiness(db: { $queryRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<unknown> }): ReadinessCheck {
@@ -84,11 +78,8 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
   const typeDefs = typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
   const built = buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
   const schema = applyAccessPolicies(options.transformSchema ? options.transformSchema(built) : built, options.access);
-  const metrics = createMetrics(service);
-
-  const app = express();
-  app.disable('x-powered-by');
-  const httpServer = createServer(app);
+  const shell = createHttpShell({ service, logger, readiness: options.readiness });
+  const { app, httpServer, metrics } = shell;
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
 
   const buildBase = (identity: Identity): BaseContext => ({
@@ -147,26 +138,6 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
   await apollo.start();
   const jobs = startJobs(options.jobs ?? [], logger);
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', service });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(
-      (options.readiness ?? []).map(async ({ name, check }) => {
-        try {
-          await withTimeout(check(), 2_000);
-          return { name, ok: true };
-        } catch (error) {
-          return { name, ok: false, error: error instanceof Error ? error.message : String(error) };
-        }
-      }),
-    );
-    const ready = results.every((r) => r.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service, checks: results });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
   options.configureApp?.(app);
 
   app.use(
@@ -192,9 +163,8 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     app,
     httpServer,
     metrics,
-    listen: (port, host) => listenForGraphQL(httpServer, port, host),
-    stop: createStopper(
-      httpServer,
+    listen: (port, host) => shell.listen(port, host),
+    stop: shell.createStop(
       () => apollo.stop(),
       async () => {
         await jobs.stop();
@@ -202,20 +172,4 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
       },
     ),
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

@@ -54,7 +54,7 @@ function start(query: string, options: { variables?: Record<string, unknown>; ma
     operationContext: admission.operationContext,
     dataSources: new Map([['users', users]]),
     upstream: upstream as unknown as UpstreamConnections,
-    context: { identity: { kind: 'anonymous', tenantId: 'default', requestId: 'r' }, requestId: 'r', logger, credential: async () => 'credential' },
+    context: { identity: { kind: 'anonymous', tenantId: 'default', requestId: 'r' }, requestId: 'r', logger, credential: async () => 'credential', operation: { transport: 'ws', requestId: 'r', startedAt: 0, errorCodes: [] } },
     maxQueuedEvents: options.maxQueuedEvents ?? 100,
     metrics: createSubscriptionMetrics(new Registry()),
     logger,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { generateSigningKey, publicJwks } from '@firefly/auth';
 import { createLogger } from '@firefly/logger';
 import { loadVerificationKeys } from '../auth.ts';
-import { loadGatewayConfig } from '../config.ts';
+import { loadGatewayConfig } from '../../config.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 

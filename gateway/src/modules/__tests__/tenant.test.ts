@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTenantHosts } from '../config.ts';
+import { parseTenantHosts } from '../../config.ts';
 import { resolveTenant } from '../tenant.ts';
 
 describe('resolveTenant', () => {

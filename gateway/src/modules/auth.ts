@@ -3,8 +3,21 @@ import type { JSONWebKeySet } from 'jose';
 import type { SessionStore } from '@firefly/auth/sessions';
 import { unauthenticated, upstreamUnavailable } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
-import type { GatewayConfig } from './config.ts';
-import type { TokenAuthenticator } from './server.ts';
+import type { GatewayConfig } from '../config.ts';
+
+/** Verifies a client's bearer token; provided by the identity layer. Throws an AppError when the token is bad. */
+export type TokenAuthenticator = (token: string, request: { tenantId: string; requestId: string } & RequestOrigin) => Promise<Identity>;
+
+/**
+ * The token of an `Authorization` value (an HTTP header, or graphql-ws's `connection_init` parameter of that name):
+ * `undefined` when there is none (an anonymous caller), `null` when it is there but not `Bearer <token>` — which is
+ * refused, never treated as anonymous.
+ */
+export function bearerTokenOf(authorization: unknown): string | undefined | null {
+  if (authorization === undefined || authorization === null || authorization === '') return undefined;
+  if (typeof authorization !== 'string') return null;
+  return /^Bearer\s+(\S+)$/i.exec(authorization)?.[1] ?? null;
+}
 
 /**
  * The public keys access tokens are verified with: ACCESS_TOKEN_PUBLIC_KEYS, else the public halves of
