@@ -22,7 +22,21 @@ const schema = z.object({
   TENANT_HEADER: z.string().default('x-tenant-id'),
   /** Host → tenant mapping, `host=tenant,host2=tenant2`. */
   TENANT_HOSTS: z.string().default(''),
+  // ---- document limits (every document, on HTTP and graphql-ws, before anything runs) ----
+  /** Nested field levels; fragments add none. */
   MAX_QUERY_DEPTH: positiveInt(15),
+  /** Aliased fields per operation, a fragment's counted at every spread. */
+  MAX_QUERY_ALIASES: positiveInt(30),
+  /** Fields at the top of an operation. */
+  MAX_QUERY_ROOT_FIELDS: positiveInt(20),
+  /** Fields of an operation once its fragments are expanded (fragments spread many times multiply). */
+  MAX_QUERY_EXPANDED_FIELDS: positiveInt(2_000),
+  /** Lexical tokens per document (the parser stops reading past it). */
+  MAX_QUERY_TOKENS: positiveInt(10_000),
+  /** Static cost per operation: objects cost 1, lists multiply by their `first` (or @listSize), @cost overrides. */
+  MAX_QUERY_COST: positiveInt(5_000),
+  /** Size assumed for a list with no `first` and no @listSize(assumedSize:). */
+  QUERY_COST_DEFAULT_LIST_SIZE: positiveInt(20),
   MAX_BODY_BYTES: positiveInt(1_000_000),
   /**
    * Which proxies in front of the gateway may set X-Forwarded-For (Express `trust proxy`): a hop count, `true`, or

@@ -25,7 +25,7 @@ import { createCallerResolver } from './modules/caller.ts';
 import { compileTrustProxy } from './modules/client-origin.ts';
 import { useHealthRoutes } from './modules/health.ts';
 import { useHttpErrors } from './modules/http-errors.ts';
-import { depthLimitRule } from './modules/limits.ts';
+import { useDocumentLimits, type DocumentLimits } from './modules/limits/index.ts';
 import type { GatewayModule, UpgradeRefusal } from './modules/module.ts';
 import { useRequestId } from './modules/request-id.ts';
 import { createOperationEnd, createOperationStart, operationHooksPlugin, trackHttpOperations } from './operations.ts';
@@ -60,6 +60,8 @@ export interface GatewayOptions {
 }
 
 export interface GatewayServer {
+  /** The document limits, for every other way a document arrives (persisted operations). */
+  documentLimits: DocumentLimits;
   app: Express;
   httpServer: HttpServer;
   metrics: Metrics;
@@ -93,10 +95,20 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   };
   const production = config.NODE_ENV === 'production';
   const httpErrors = useHttpErrors({ logger, maxBodyBytes: config.MAX_BODY_BYTES });
+  const documentLimits = useDocumentLimits({
+    maxDepth: config.MAX_QUERY_DEPTH,
+    maxAliases: config.MAX_QUERY_ALIASES,
+    maxRootFields: config.MAX_QUERY_ROOT_FIELDS,
+    maxExpandedFields: config.MAX_QUERY_EXPANDED_FIELDS,
+    maxTokens: config.MAX_QUERY_TOKENS,
+    maxCost: config.MAX_QUERY_COST,
+    defaultListSize: config.QUERY_COST_DEFAULT_LIST_SIZE,
+  });
   const modules: GatewayModule[] = [
     useRequestId(),
     useHealthRoutes({ jwks: options.jwks, subgraphUrls, redis }),
     httpErrors,
+    documentLimits,
     ...(options.modules ?? []),
   ];
 
@@ -128,8 +140,6 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     trustDownstreamCodes: true,
     onMasked: (error) => logger.error({ err: error }, 'masked an internal error'),
   });
-  const validationRules = [depthLimitRule(config.MAX_QUERY_DEPTH)];
-
   // Subscriptions: graphql-ws on the same server and path (gateway/src/subscriptions; docs/architecture.md, "Subscriptions through the gateway").
   const subscriptions = createSubscriptionServer({
     config,
@@ -140,7 +150,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     dataSources,
     wsUrlOf: (name) => subgraphWsUrls.get(name),
     formatError,
-    validationRules,
+    documentLimits: documentLimits.limits,
     beforeOperation,
     afterOperation,
     revocations:
@@ -148,7 +158,10 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
         ? undefined
         : (options.sessionRevocations ?? createRedisRevocationFeed({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger })),
   });
-  gateway.onSchemaLoadOrUpdate((schema) => subscriptions.onSchemaLoadOrUpdate(schema));
+  gateway.onSchemaLoadOrUpdate((schema) => {
+    for (const module of modules) module.schema?.(schema);
+    subscriptions.onSchemaLoadOrUpdate(schema);
+  });
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.MAX_BODY_BYTES });
   wsServer.on('headers', (headers, request) => {
     for (const module of modules) {
@@ -195,7 +208,6 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     // The process entry owns SIGTERM/SIGINT (handleProcessSignals); Apollo's own handlers would race it.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    validationRules,
     formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -245,6 +257,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   app.use(httpErrors.httpError);
 
   return {
+    documentLimits: documentLimits.limits,
     app,
     httpServer,
     metrics,

@@ -3,6 +3,7 @@ import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Express, RequestHandler } from 'express';
+import type { GraphQLSchema } from 'graphql';
 import type { Identity } from '@firefly/auth';
 import type { ReadinessCheck } from '@firefly/server-kit';
 import type { GatewayContext } from '../context.ts';
@@ -71,6 +72,8 @@ export interface GatewayModule {
   readonly afterOperation?: (record: OperationRecord) => void;
   /** Wraps every call to one subgraph (deadlines, circuit breakers, retries). */
   readonly subgraphCall?: (subgraph: string, next: SubgraphCall) => SubgraphCall;
+  /** Called with every supergraph the gateway loads: its API schema and its full (core) SDL. */
+  readonly schema?: (update: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }) => void;
   /** Dependencies `/readyz` must see healthy. */
   readonly readiness?: readonly ReadinessCheck[];
   /** Releases what the module holds, on gateway stop. */

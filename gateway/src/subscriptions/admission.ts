@@ -4,15 +4,14 @@ import {
   getVariableValues,
   GraphQLError,
   Kind,
-  parse,
   specifiedRules,
   validate,
   type DocumentNode,
   type OperationDefinitionNode,
-  type ValidationRule,
 } from 'graphql';
-import { badUserInput, internalError } from '@firefly/errors';
+import { AppError, badUserInput, internalError } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
+import type { DocumentLimits } from '../modules/limits/index.ts';
 import { onlySubscriptions, withCode } from './errors.ts';
 import { UnsupportedSubscriptionError, type SubscriptionPlan, type SubscriptionPlanner } from './planner.ts';
 
@@ -48,16 +47,20 @@ export type Admission =
 export function admitSubscription(
   request: SubscribeRequest,
   planner: SubscriptionPlanner,
-  validationRules: readonly ValidationRule[],
+  limits: DocumentLimits,
   logger: Logger,
 ): Admission {
   const refused = (...errors: GraphQLError[]): Admission => ({ kind: 'refused', errors });
   let document: DocumentNode;
   try {
-    document = parse(request.query);
+    document = limits.parse(request.query);
   } catch (error) {
+    if (error instanceof AppError) return refused(error);
     return error instanceof GraphQLError ? refused(withCode(error, 'GRAPHQL_PARSE_FAILED')) : refused(badUserInput('The query could not be parsed'));
   }
+  // The same limits as HTTP, before graphql-js's own rules (which are not all linear).
+  const overLimits = limits.check(document, request);
+  if (overLimits.length > 0) return refused(...overLimits);
   const operationName = request.operationName ?? undefined;
   const operation = getOperationAST(document, operationName);
   if (!operation) {
@@ -73,7 +76,7 @@ export function admitSubscription(
   const schema = planner.apiGraphQLSchema;
   let validationErrors: readonly GraphQLError[];
   try {
-    validationErrors = validate(schema, document, [...specifiedRules, ...validationRules]);
+    validationErrors = validate(schema, document, specifiedRules);
   } catch (error) {
     validationErrors = [error instanceof GraphQLError ? error : new GraphQLError('The document could not be validated')];
   }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { GraphQLDataSource } from '@apollo/gateway';
-import type { ExecutionArgs, GraphQLError, GraphQLSchema, ValidationRule } from 'graphql';
+import type { ExecutionArgs, GraphQLError, GraphQLSchema } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import { decodeJwt } from 'jose';
 import WebSocket, { type WebSocketServer } from 'ws';
@@ -12,6 +12,7 @@ import type { Registry } from 'prom-client';
 import type { GatewayConfig } from '../config.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Caller, ResolveCaller } from '../modules/caller.ts';
+import type { DocumentLimits } from '../modules/limits/index.ts';
 import { requestIdOf } from '../modules/request-id.ts';
 import type { OperationRecord } from '../modules/module.ts';
 import { startOperation } from '../operations.ts';
@@ -54,8 +55,8 @@ export interface SubscriptionServerOptions {
   wsUrlOf: (subgraph: string) => string | undefined;
   /** The gateway's Apollo Server `formatError`, so errors look the same on both transports. */
   formatError: FormatError;
-  /** The gateway's extra validation rules (depth limit). */
-  validationRules: readonly ValidationRule[];
+  /** The gateway's document limits (the same as on HTTP). */
+  documentLimits: DocumentLimits;
   /** The modules' `beforeOperation` hooks, run once a subscription is admitted; an AppError refuses it. */
   beforeOperation: (context: GatewayContext) => Promise<void>;
   /** The modules' `afterOperation` hooks, run when a subscription has ended (or was refused). */
@@ -296,7 +297,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
     if (activeSubscriptions >= config.SUBSCRIPTION_MAX_ACTIVE) {
       return refuse('subscriptions_per_replica', [rateLimited(5, 'This gateway is at its subscription capacity; try again shortly')]);
     }
-    const admission = admitSubscription(payload, planner, options.validationRules, connection.logger);
+    const admission = admitSubscription(payload, planner, options.documentLimits, connection.logger);
     if (admission.kind === 'refused') return refuse('invalid_operation', admission.errors);
     record.operationName = admission.displayName ?? record.operationName;
     const context = connection.contextOf(record);

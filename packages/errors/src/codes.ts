@@ -19,6 +19,8 @@ export const ErrorCode = {
    * this deployment: retrying does not help; `extensions.feature` names what is missing.
    */
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
+  /** The document's static cost is over the gateway's limit (cost directive spec); nothing ran. */
+  COST_ESTIMATED_TOO_EXPENSIVE: 'COST_ESTIMATED_TOO_EXPENSIVE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -51,6 +53,7 @@ export function httpStatusFor(code: ErrorCode): number {
       return 404;
     case 'BAD_USER_INPUT':
     case 'PERSISTED_QUERY_NOT_IN_LIST':
+    case 'COST_ESTIMATED_TOO_EXPENSIVE':
       return 400;
     case 'CONFLICT':
       return 409;

@@ -4,6 +4,7 @@ import type { GraphQLDataSource } from '@apollo/gateway';
 import type { ExecutionResult } from 'graphql';
 import { Registry } from 'prom-client';
 import { createLogger } from '@firefly/logger';
+import { createDocumentLimits, readCostDirectives } from '../../modules/limits/index.ts';
 import { admitSubscription } from '../admission.ts';
 import type { EndReason } from '../end-reason.ts';
 import { upstreamGone } from '../errors.ts';
@@ -16,6 +17,10 @@ import { composeToySupergraph } from './toy-supergraph.ts';
 const sdl = composeToySupergraph();
 const planner = new SubscriptionPlanner(sdl, Supergraph.build(sdl).apiSchema().toGraphQLJSSchema());
 const logger = createLogger({ service: 'test', level: 'silent' });
+
+// The gateway's document limits at their defaults, over this toy supergraph.
+const limits = createDocumentLimits({ maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxExpandedFields: 2_000, maxTokens: 10_000, maxCost: 5_000, defaultListSize: 20 });
+limits.setSchema(planner.apiGraphQLSchema, readCostDirectives(sdl));
 
 /** Stands in for the upstream graphql-ws leg: the test pushes events through `sink`. */
 class FakeUpstream {
@@ -30,7 +35,7 @@ class FakeUpstream {
 }
 
 function start(query: string, options: { variables?: Record<string, unknown>; maxQueuedEvents?: number } = {}) {
-  const admission = admitSubscription({ query, variables: options.variables ?? null }, planner, [], logger);
+  const admission = admitSubscription({ query, variables: options.variables ?? null }, planner, limits, logger);
   if (admission.kind !== 'admitted') throw new Error(JSON.stringify(admission.errors));
   const upstream = new FakeUpstream();
   const ended: EndReason[] = [];

@@ -1,0 +1,62 @@
+import type { Request } from 'express';
+import type { GraphQLFormattedError } from 'graphql';
+import { sendErrors } from '../http-errors.ts';
+import type { GatewayModule } from '../module.ts';
+import { readCostDirectives } from './cost.ts';
+import { createDocumentLimits, type DocumentLimits, type DocumentLimitSettings } from './document-limits.ts';
+
+export { createDocumentLimits, type DocumentLimits, type DocumentLimitSettings } from './document-limits.ts';
+export { readCostDirectives, operationCost, type CostDirectives } from './cost.ts';
+
+/**
+ * Document limits on HTTP: every GraphQL document is parsed under the token limit and checked (depth, aliases, root
+ * fields, cost) before Apollo Server sees it; a document over a limit is answered 400 with no `data`. graphql-ws
+ * admits subscriptions through the same `limits` (subscriptions/admission.ts), and so will persisted operations.
+ */
+export function useDocumentLimits(settings: DocumentLimitSettings): GatewayModule & { limits: DocumentLimits } {
+  const limits = createDocumentLimits(settings);
+  return {
+    name: 'document-limits',
+    limits,
+    schema({ apiSchema, coreSupergraphSdl }) {
+      limits.setSchema(apiSchema, readCostDirectives(coreSupergraphSdl));
+    },
+    httpBody(req, res, next) {
+      const request = graphQLRequestOf(req);
+      // Nothing to check (an APQ hash alone, a malformed body): Apollo Server answers as it does.
+      if (!request) return next();
+      const verdict = limits.admit(request.query, request);
+      if ('document' in verdict) return next();
+      sendErrors(res, verdict.errors.map((error) => error.toJSON() as GraphQLFormattedError), 400);
+    },
+  };
+}
+
+interface GraphQLRequestOfHttp {
+  query: string;
+  operationName?: string | undefined;
+  variables?: Record<string, unknown> | undefined;
+}
+
+/** The document of a GraphQL-over-HTTP request: POST JSON body, or GET query string (variables as JSON there). */
+function graphQLRequestOf(req: Request): GraphQLRequestOfHttp | undefined {
+  const source: Record<string, unknown> | undefined = req.method === 'GET' ? (req.query as Record<string, unknown>) : isObject(req.body) ? req.body : undefined;
+  if (!source || typeof source.query !== 'string') return undefined;
+  let variables = source.variables;
+  if (typeof variables === 'string') {
+    try {
+      variables = JSON.parse(variables) as unknown;
+    } catch {
+      variables = undefined;
+    }
+  }
+  return {
+    query: source.query,
+    operationName: typeof source.operationName === 'string' ? source.operationName : undefined,
+    variables: isObject(variables) ? variables : undefined,
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
