@@ -31,6 +31,6 @@ export function createClientOrigin(trust: TrustProxy) {
   };
 }
 
-export function clientIpOf(message: IncomingMessage, trust: TrustProxy): string | undefined {
+function clientIpOf(message: IncomingMessage, trust: TrustProxy): string | undefined {
   return message.socket?.remoteAddress ? proxyaddr(message, trust) : undefined;
 }

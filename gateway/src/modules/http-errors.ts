@@ -18,7 +18,7 @@ export function sendErrors(res: Response, errors: readonly GraphQLFormattedError
 }
 
 /** An AppError as a client sees it (message and extensions; never a stack). */
-export function formatAppError(error: AppError): GraphQLFormattedError {
+function formatAppError(error: AppError): GraphQLFormattedError {
   return { message: error.message, extensions: error.extensions };
 }
 

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from '@firefly/logger';
 import type { GatewayModule } from './module.ts';
 
-export const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID_HEADER = 'x-request-id';
 /** What a load balancer's id may look like to be kept; anything else is replaced (it ends up in every log line). */
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,128}$/;
 const ids = new WeakMap<IncomingMessage, string>();

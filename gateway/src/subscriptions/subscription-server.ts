@@ -436,8 +436,6 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
   };
 }
 
-export type SubscriptionServer = ReturnType<typeof createSubscriptionServer>;
-
 /** Expiry (epoch ms) of an access token the authenticator has just verified. */
 function expiryOf(token: string): number | undefined {
   try {

@@ -6,7 +6,7 @@ import { readCostDirectives } from './cost.ts';
 import { createDocumentLimits, type DocumentLimits, type DocumentLimitSettings } from './document-limits.ts';
 
 export { createDocumentLimits, type DocumentLimits, type DocumentLimitSettings } from './document-limits.ts';
-export { readCostDirectives, operationCost, type CostDirectives } from './cost.ts';
+export { readCostDirectives } from './cost.ts';
 
 /**
  * Document limits on HTTP: every GraphQL document is parsed under the token limit and checked (depth, aliases, root
