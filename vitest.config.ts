@@ -13,7 +13,7 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['{packages,subgraphs,gateway,simulators,tools,tests}/**/*.{test,e2e}.ts'],
+    include: ['{apps,packages,subgraphs,gateway,simulators,tools,tests}/**/*.{test,e2e}.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     globalSetup: ['tests/src/global-setup.ts'],
     pool: 'forks',

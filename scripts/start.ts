@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createConnection } from 'mariadb';
 import { Redis } from 'ioredis';
 import { generateSigningKey } from '@firefly/auth';
+import { loadWebConfig } from '@firefly/web/config';
 import { REPO_ROOT } from '@firefly/supergraph';
 
 const root = REPO_ROOT;
@@ -90,6 +91,8 @@ interface ProcessSpec {
   name: string;
   entry: string;
   port: number;
+  /** Run the entry from TypeScript source (through tsx) rather than a built bundle. */
+  typescript?: boolean;
 }
 
 const processes: ProcessSpec[] = [
@@ -100,6 +103,12 @@ const processes: ProcessSpec[] = [
   { name: 'gateway', entry: 'gateway/dist/main.js', port: 4000 },
 ];
 
+// The web app's Vite development server (hot reload), forwarding /graphql to the gateway.
+env.WEB_GATEWAY_URL ??= `http://127.0.0.1:${env.GATEWAY_PORT ?? 4000}`;
+const webConfig = loadWebConfig(env);
+const web: ProcessSpec = { name: 'web', entry: 'apps/web/scripts/dev-server.ts', port: webConfig.WEB_PORT, typescript: true };
+processes.push(web);
+
 const simulator: ProcessSpec = { name: 'dashscope-sim', entry: 'simulators/dashscope/dist/main.js', port: 4010 };
 
 const children: ChildProcess[] = [];
@@ -107,7 +116,8 @@ const children: ChildProcess[] = [];
 function startProcess(spec: ProcessSpec, index: number) {
   const color = COLORS[index % COLORS.length];
   const prefix = `\x1b[${color}m${spec.name.padEnd(12)}|\x1b[0m `;
-  const child = spawn(process.execPath, ['--enable-source-maps', join(root, spec.entry)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const loader = spec.typescript ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, ['--enable-source-maps', ...loader, join(root, spec.entry)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const pipe = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) => {
     let buffer = '';
     stream.setEncoding('utf8');
@@ -168,7 +178,8 @@ await checkMysql();
 await checkRedis();
 await ensureDevSecrets();
 run('generating the Prisma client', process.execPath, ['scripts/prisma-generate.mjs']);
-run('building', 'npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
+// The web app is served from source by its development server, so its production bundle is not built here.
+run('building', 'npx', ['turbo', 'run', 'build', '--output-logs=errors-only', '--filter=!@firefly/web']);
 run('migrating the database', 'npx', ['tsx', 'scripts/db-migrate.ts']);
 run('seeding the database', 'npx', ['tsx', 'scripts/db-seed.ts']);
 run('checking the supergraph is current', 'npx', ['tsx', 'tools/supergraph/src/cli.ts', '--check']);
@@ -187,6 +198,7 @@ await Promise.all(processes.map((spec) => waitForHealth(spec)));
 
 console.log(`
 \x1b[1m萤火AI Firefly AI is running\x1b[0m
+  Web app                      http://localhost:${web.port}   (open in a browser: Vite dev server, hot reload)
   GraphQL (HTTP + graphql-ws)  http://localhost:4000/graphql
   Apollo Sandbox               http://localhost:4000/graphql   (open in a browser)
   JWKS                         http://localhost:4000/.well-known/jwks.json

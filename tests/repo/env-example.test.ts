@@ -6,6 +6,7 @@ import { loadUserConfig } from '../../subgraphs/user/src/config.ts';
 import { loadConversationConfig } from '../../subgraphs/conversation/src/config.ts';
 import { loadImageConfig } from '../../subgraphs/image/src/config.ts';
 import { loadBillingConfig } from '../../subgraphs/billing/src/config.ts';
+import { loadWebConfig } from '@firefly/web/config';
 
 /** Read by the DashScope simulator's own CLI (simulators/dashscope/src/main.ts), not by a service config. */
 const SIMULATOR_VARIABLES = ['DASHSCOPE_SIMULATOR_PORT', 'DASHSCOPE_SIMULATOR_HOST', 'DASHSCOPE_SIMULATOR_TOKEN_DELAY_MS'];
@@ -16,7 +17,7 @@ function documentedVariables(): Set<string> {
 }
 
 describe('.env.example', () => {
-  for (const load of [loadGatewayConfig, loadUserConfig, loadConversationConfig, loadImageConfig, loadBillingConfig]) load({});
+  for (const load of [loadGatewayConfig, loadUserConfig, loadConversationConfig, loadImageConfig, loadBillingConfig, loadWebConfig]) load({});
   const documented = documentedVariables();
 
   it('documents every variable a process reads', () => {

@@ -1,0 +1,34 @@
+// What a person is told for each error the API can answer with: never a raw code.
+import { CombinedGraphQLErrors, ServerError } from '@apollo/client/errors';
+import { describe, expect, it } from 'vitest';
+import { describeError } from '../errors.ts';
+
+const graphQLError = (code: string, extensions: Record<string, unknown> = {}, message = 'raw server text') =>
+  new CombinedGraphQLErrors({ data: null, errors: [{ message, extensions: { code, ...extensions } }] });
+
+describe('describeError', () => {
+  it('names the codes a person can act on', () => {
+    expect(describeError(graphQLError('INSUFFICIENT_CREDITS'))).toEqual({ kind: 'insufficientCredits' });
+    expect(describeError(graphQLError('RATE_LIMITED', { retryAfterSeconds: 12.2 }))).toEqual({ kind: 'rateLimited', retryAfterSeconds: 13 });
+    expect(describeError(graphQLError('CONTENT_REJECTED'))).toEqual({ kind: 'contentRejected' });
+    expect(describeError(graphQLError('UPSTREAM_UNAVAILABLE', { service: 'image' }))).toEqual({ kind: 'upstreamUnavailable', service: 'painting' });
+    expect(describeError(graphQLError('UPSTREAM_UNAVAILABLE', { service: 'something-new' }))).toEqual({ kind: 'upstreamUnavailable', service: 'unknown' });
+  });
+
+  it('keeps the server sentence only for BAD_USER_INPUT, which is written for people', () => {
+    expect(describeError(graphQLError('BAD_USER_INPUT', {}, 'Password must be at least 8 characters'))).toEqual({ kind: 'badInput', message: 'Password must be at least 8 characters' });
+    expect(describeError(graphQLError('INTERNAL_SERVER_ERROR'))).toEqual({ kind: 'unknown' });
+  });
+
+  it('reads codes from a non-2xx HTTP answer too, and its Retry-After', () => {
+    const body = JSON.stringify({ errors: [{ message: 'x', extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 3 } }] });
+    const response = new Response(body, { status: 429, headers: { 'retry-after': '3' } });
+    expect(describeError(new ServerError('429', { response, bodyText: body }))).toEqual({ kind: 'rateLimited', retryAfterSeconds: 3 });
+    const html = new Response('<html>', { status: 502 });
+    expect(describeError(new ServerError('502', { response: html, bodyText: '<html>' }))).toEqual({ kind: 'upstreamUnavailable', service: 'gateway' });
+  });
+
+  it('calls a failed fetch a network problem', () => {
+    expect(describeError(new TypeError('Failed to fetch'))).toEqual({ kind: 'network' });
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * Turns whatever an operation failed with into something a person can act on. The UI shows `UserFacingError`s
+ * only — never a raw code, message from a server internals or a stack.
+ */
+import { CombinedGraphQLErrors, ServerError } from '@apollo/client/errors';
+import type { GraphQLFormattedError } from 'graphql';
+
+/** A service named by UPSTREAM_UNAVAILABLE's `extensions.service`, in the words the UI uses. */
+export type ServiceName = 'chat' | 'painting' | 'billing' | 'accounts' | 'sms' | 'ai' | 'storage' | 'payments' | 'gateway' | 'unknown';
+
+export type UserFacingError =
+  | { kind: 'insufficientCredits' }
+  | { kind: 'rateLimited'; retryAfterSeconds: number }
+  | { kind: 'contentRejected' }
+  | { kind: 'upstreamUnavailable'; service: ServiceName }
+  | { kind: 'unauthenticated' }
+  | { kind: 'forbidden' }
+  | { kind: 'notFound' }
+  | { kind: 'conflict' }
+  /** The server explained what was wrong with the input; its message is written for people (BAD_USER_INPUT). */
+  | { kind: 'badInput'; message: string }
+  | { kind: 'network' }
+  | { kind: 'unknown' };
+
+/** The GraphQL errors inside an Apollo error, whether they came as a GraphQL result or a non-2xx HTTP body. */
+export function graphQLErrorsOf(error: unknown): readonly GraphQLFormattedError[] {
+  if (CombinedGraphQLErrors.is(error)) return error.errors;
+  if (ServerError.is(error)) {
+    try {
+      const body = JSON.parse(error.bodyText) as { errors?: GraphQLFormattedError[] };
+      if (Array.isArray(body.errors)) return body.errors;
+    } catch {
+      // Not a GraphQL body (a proxy's HTML page, say): no codes to read.
+    }
+  }
+  if (Array.isArray((error as { errors?: unknown })?.errors)) return (error as { errors: GraphQLFormattedError[] }).errors;
+  return [];
+}
+
+export function errorCodeOf(error: unknown): string | undefined {
+  for (const e of graphQLErrorsOf(error)) {
+    const code = e.extensions?.code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+export function isUnauthenticated(error: unknown): boolean {
+  return errorCodeOf(error) === 'UNAUTHENTICATED' || (ServerError.is(error) && error.statusCode === 401 && graphQLErrorsOf(error).length === 0);
+}
+
+const SERVICES: Record<string, ServiceName> = {
+  conversation: 'chat',
+  image: 'painting',
+  'image-worker': 'painting',
+  billing: 'billing',
+  user: 'accounts',
+  sms: 'sms',
+  dashscope: 'ai',
+  oss: 'storage',
+  alipay: 'payments',
+  wechat: 'payments',
+  wechatpay: 'payments',
+  payments: 'payments',
+  redis: 'gateway',
+  gateway: 'gateway',
+};
+
+export function describeError(error: unknown): UserFacingError {
+  const errors = graphQLErrorsOf(error);
+  const first = errors.find((e) => typeof e.extensions?.code === 'string') ?? errors[0];
+  const code = first?.extensions?.code;
+  switch (code) {
+    case 'INSUFFICIENT_CREDITS':
+      return { kind: 'insufficientCredits' };
+    case 'RATE_LIMITED': {
+      const seconds = Number(first?.extensions?.retryAfterSeconds);
+      return { kind: 'rateLimited', retryAfterSeconds: Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : 1 };
+    }
+    case 'CONTENT_REJECTED':
+      return { kind: 'contentRejected' };
+    case 'UPSTREAM_UNAVAILABLE':
+      return { kind: 'upstreamUnavailable', service: SERVICES[String(first?.extensions?.service ?? '')] ?? 'unknown' };
+    case 'UNAUTHENTICATED':
+      return { kind: 'unauthenticated' };
+    case 'FORBIDDEN':
+      return { kind: 'forbidden' };
+    case 'NOT_FOUND':
+      return { kind: 'notFound' };
+    case 'CONFLICT':
+      return { kind: 'conflict' };
+    case 'BAD_USER_INPUT':
+      return first?.message ? { kind: 'badInput', message: first.message } : { kind: 'unknown' };
+    default:
+      break;
+  }
+  if (ServerError.is(error)) {
+    if (error.statusCode === 429) return { kind: 'rateLimited', retryAfterSeconds: Number(error.response.headers.get('retry-after')) || 1 };
+    if (error.statusCode === 401) return { kind: 'unauthenticated' };
+    return error.statusCode >= 500 ? { kind: 'upstreamUnavailable', service: 'gateway' } : { kind: 'unknown' };
+  }
+  if (errors.length === 0 && error instanceof Error) return { kind: 'network' };
+  return { kind: 'unknown' };
+}

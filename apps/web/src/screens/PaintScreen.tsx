@@ -1,0 +1,229 @@
+import { useEffect, useId, useRef, useState, type ChangeEvent, type FormEvent } from 'react';
+import { useApolloClient, useMutation, useQuery } from '@apollo/client/react';
+import {
+  CancelImageJobDocument,
+  CreateImageJobDocument,
+  CreateUploadUrlDocument,
+  CreditBalanceDocument,
+  DeleteImageDocument,
+  ImageJobsDocument,
+  ImageModelsDocument,
+  type ImageJobFieldsFragment,
+} from '../generated/graphql/graphql.ts';
+import { followImageJob, TERMINAL_JOB_STATUSES } from '../client/index.ts';
+import { ErrorNotice } from '../app/ErrorNotice.tsx';
+import { TrashIcon } from '../app/icons.tsx';
+import { useI18n } from '../i18n/index.tsx';
+import { LabelledControl } from './ChatScreen.tsx';
+
+const UPLOAD_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+const UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
+
+export function PaintScreen() {
+  const { t } = useI18n();
+  const jobs = useQuery(ImageJobsDocument, { variables: { first: 50 }, fetchPolicy: 'cache-and-network' });
+  const list = jobs.data?.imageJobs.edges.map((e) => e.node) ?? [];
+  const images = list.flatMap((job) => job.images.map((image) => ({ image, job })));
+
+  return (
+    <div className="page paint">
+      <h1>{t.paint.title}</h1>
+      <PaintForm />
+      {jobs.error && <ErrorNotice error={jobs.error} />}
+      <section aria-labelledby="jobs-heading">
+        <h2 id="jobs-heading">{t.paint.jobs}</h2>
+        <ul className="jobs">
+          {list
+            .filter((job) => job.status !== 'SUCCEEDED')
+            .map((job) => (
+              <JobCard key={job.id} job={job} />
+            ))}
+        </ul>
+      </section>
+      <section aria-labelledby="gallery-heading">
+        <h2 id="gallery-heading">{t.paint.gallery}</h2>
+        {images.length === 0 && <p className="muted">{t.paint.emptyGallery}</p>}
+        <ul className="gallery" data-testid="gallery">
+          {images.map(({ image, job }) => (
+            <GalleryItem key={image.id} id={image.id} url={image.url} width={image.width} height={image.height} prompt={job.prompt} />
+          ))}
+        </ul>
+      </section>
+    </div>
+  );
+}
+
+function PaintForm() {
+  const { t } = useI18n();
+  const models = useQuery(ImageModelsDocument);
+  const [create, createState] = useMutation(CreateImageJobDocument, { refetchQueries: [ImageJobsDocument, CreditBalanceDocument] });
+  const [modelId, setModelId] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const headingId = useId();
+  // One key per submitted form: a double click or a retried request creates one job, charged once.
+  const idempotencyKey = useRef(crypto.randomUUID());
+  const model = models.data?.imageModels.find((m) => m.id === modelId) ?? models.data?.imageModels[0];
+
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    setError(undefined);
+    const form = new FormData(event.currentTarget);
+    const text = (name: string) => String(form.get(name) ?? '').trim();
+    try {
+      await create({
+        variables: {
+          input: {
+            prompt: text('prompt'),
+            negativePrompt: text('negativePrompt') || null,
+            model: model?.id ?? null,
+            size: text('size') || null,
+            count: Number(text('count')) || 1,
+            idempotencyKey: idempotencyKey.current,
+          },
+        },
+      });
+      idempotencyKey.current = crypto.randomUUID();
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+
+  return (
+    <form className="card stack" onSubmit={(e) => void submit(e)} aria-labelledby={headingId}>
+      <h2 id={headingId} className="visually-hidden">
+        {t.paint.generate}
+      </h2>
+      <LabelledControl label={t.paint.prompt}>{(id) => <textarea id={id} name="prompt" rows={3} required maxLength={2000} />}</LabelledControl>
+      <LabelledControl label={t.paint.negativePrompt}>{(id) => <input id={id} name="negativePrompt" maxLength={500} />}</LabelledControl>
+      <div className="grid3">
+        <LabelledControl label={t.paint.model}>
+          {(id) => (
+            <select id={id} name="model" value={model?.id ?? ''} onChange={(e) => setModelId(e.target.value)}>
+              {models.data?.imageModels.map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </LabelledControl>
+        <LabelledControl label={t.paint.size}>
+          {(id) => (
+            <select id={id} name="size" key={model?.id}>
+              {model?.sizes.map((size) => (
+                <option key={size} value={size}>
+                  {size.replace('*', ' × ')}
+                </option>
+              ))}
+            </select>
+          )}
+        </LabelledControl>
+        <LabelledControl label={t.paint.count}>
+          {(id) => <input id={id} name="count" type="number" min={1} max={model?.maxCount ?? 4} defaultValue={1} required />}
+        </LabelledControl>
+      </div>
+      <ReferenceUpload />
+      {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} />}
+      <button type="submit" className="primary" disabled={createState.loading || !model}>
+        {t.paint.generate}
+      </button>
+    </form>
+  );
+}
+
+/** Uploads a reference image straight to object storage through a signed URL the image subgraph issues. */
+function ReferenceUpload() {
+  const { t } = useI18n();
+  const [createUploadUrl] = useMutation(CreateUploadUrlDocument);
+  const [state, setState] = useState<{ kind: 'idle' } | { kind: 'uploading' } | { kind: 'done'; name: string; key: string; preview: string } | { kind: 'invalid' }>({ kind: 'idle' });
+  const [error, setError] = useState<unknown>();
+  const hintId = useId();
+
+  const onFile = async (event: ChangeEvent<HTMLInputElement>) => {
+    const file = event.target.files?.[0];
+    setError(undefined);
+    if (!file) return setState({ kind: 'idle' });
+    if (!UPLOAD_TYPES.includes(file.type) || file.size > UPLOAD_MAX_BYTES) return setState({ kind: 'invalid' });
+    setState({ kind: 'uploading' });
+    try {
+      const { data } = await createUploadUrl({ variables: { contentType: file.type, byteSize: file.size } });
+      if (!data) throw new Error('no upload ticket');
+      const ticket = data.createUploadUrl;
+      // The upload goes to storage, not to our API: the signed URL and headers are all it needs.
+      const response = await fetch(ticket.url, { method: ticket.method, headers: ticket.headers as Record<string, string>, body: file });
+      if (!response.ok) throw new Error(`upload answered ${response.status}`);
+      setState({ kind: 'done', name: file.name, key: ticket.key, preview: URL.createObjectURL(file) });
+    } catch (caught) {
+      setState({ kind: 'idle' });
+      setError(caught);
+    }
+  };
+
+  return (
+    <div className="field">
+      <LabelledControl label={t.paint.reference}>
+        {(id) => <input id={id} type="file" accept={UPLOAD_TYPES.join(',')} onChange={(e) => void onFile(e)} aria-describedby={hintId} />}
+      </LabelledControl>
+      <span id={hintId} className="hint" role="status">
+        {state.kind === 'uploading' ? t.paint.uploading : state.kind === 'done' ? t.paint.uploaded(state.name) : state.kind === 'invalid' ? t.paint.badFile : t.paint.referenceHint}
+      </span>
+      {state.kind === 'done' && <img src={state.preview} alt="" className="reference-preview" data-upload-key={state.key} />}
+      {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} />}
+    </div>
+  );
+}
+
+function JobCard({ job }: { job: ImageJobFieldsFragment }) {
+  const { t } = useI18n();
+  const client = useApolloClient();
+  const [cancel, cancelState] = useMutation(CancelImageJobDocument);
+  const [error, setError] = useState<unknown>();
+  const terminal = TERMINAL_JOB_STATUSES.has(job.status);
+
+  // Live progress: imageJobUpdated writes each state into the cache, which re-renders this card and the gallery.
+  useEffect(() => {
+    if (terminal) return;
+    const follower = followImageJob(client, job.id, {
+      onUpdate: (update) => {
+        if (TERMINAL_JOB_STATUSES.has(update.status)) void client.refetchQueries({ include: [ImageJobsDocument, CreditBalanceDocument] });
+      },
+      onError: setError,
+    });
+    return () => follower.stop();
+  }, [client, job.id, terminal]);
+
+  return (
+    <li className="card job" data-testid="image-job" data-status={job.status}>
+      <p className="prompt">{job.prompt}</p>
+      <p className="muted small">
+        {job.model} · {job.size.replace('*', ' × ')} · ×{job.count} · {t.paint.status[job.status] ?? job.status}
+      </p>
+      <div className="progress-row">
+        <progress max={1} value={job.progress} aria-label={`${t.paint.status[job.status] ?? job.status} ${t.paint.progress(job.progress)}`} />
+        <span className="small">{t.paint.progress(job.progress)}</span>
+        {!terminal && (
+          <button type="button" disabled={cancelState.loading} onClick={() => cancel({ variables: { id: job.id } }).catch(setError)}>
+            {t.paint.cancelJob}
+          </button>
+        )}
+      </div>
+      {job.status === 'FAILED' && <p className="error small">{/moderation|inspection/i.test(job.error ?? '') ? t.errors.contentRejected : t.chat.failed}</p>}
+      {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} />}
+    </li>
+  );
+}
+
+function GalleryItem({ id, url, width, height, prompt }: { id: string; url: string; width: number; height: number; prompt: string }) {
+  const { t } = useI18n();
+  const [remove, removeState] = useMutation(DeleteImageDocument, { refetchQueries: [ImageJobsDocument] });
+  const [error, setError] = useState<unknown>();
+  return (
+    <li className="gallery-item">
+      <img src={url} alt={t.paint.imageAlt(prompt)} width={width} height={height} loading="lazy" />
+      <button type="button" className="icon overlay" disabled={removeState.loading} onClick={() => remove({ variables: { id } }).catch(setError)} aria-label={t.paint.deleteImage} title={t.paint.deleteImage}>
+        <TrashIcon />
+      </button>
+      {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} />}
+    </li>
+  );
+}
