@@ -4,7 +4,7 @@
  * app and the API share one origin, as behind a production reverse proxy.
  */
 import { fileURLToPath } from 'node:url';
-import { build, createServer, preview, type InlineConfig } from 'vite';
+import { createServer, preview, type InlineConfig } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const base: InlineConfig = { root, configFile: fileURLToPath(new URL('vite.config.ts', import.meta.url)), configLoader: 'runner' };
@@ -25,11 +25,6 @@ export async function startDevServer(options: { port?: number; gatewayUrl?: stri
   await server.listen();
   server.printUrls();
   return { url: server.resolvedUrls?.local[0] ?? `http://127.0.0.1:${server.config.server.port}/`, close: () => server.close() };
-}
-
-/** Builds the production bundle into `outDir`. */
-export async function buildWeb(outDir: string): Promise<void> {
-  await build({ ...base, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
 }
 
 /** Serves a production build from `outDir` on a free port, forwarding /graphql to `gatewayUrl`. */

@@ -1,6 +1,8 @@
 // The reference web client in a real browser (Debian's Chromium, headless) against the whole platform: sign up,
 // a conversation whose answer visibly grows token by token, stop, regenerate, the errors a person reads, sessions,
 // credits, languages, sign out and in. Screenshots of every screen: tests/artifacts/web/platform/.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
@@ -14,6 +16,7 @@ let context: BrowserContext;
 let page: Page;
 const shot = screenshots('platform');
 const email = uniqueEmail('browser');
+const browserLog: string[] = [];
 
 beforeAll(async () => {
   // Tokens ~60 ms apart: slow enough to watch an answer grow and to stop it halfway.
@@ -21,14 +24,21 @@ beforeAll(async () => {
   [app, browser] = await Promise.all([serveBuiltApp(sg.gatewayUrl), launchBrowser()]);
   context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
+  // What the browser saw go wrong, kept beside the screenshots for whoever reads a failure.
+  page.on('console', (message) => message.type() === 'error' && browserLog.push(`console: ${message.text()}`));
+  page.on('requestfailed', (request) => browserLog.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText ?? ''}`));
+  page.on('response', (response) => response.status() >= 400 && browserLog.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`));
 }, 180_000);
 
 afterAll(async () => {
+  writeFileSync(join(ARTIFACTS_DIR, 'platform', 'browser.log'), `${browserLog.join('\n')}\n`);
   await browser?.close();
   await app?.stopAll();
   await sg?.stop();
 });
 
+/** Polls until the value matches; generous, because CI shares two cores with everything else. */
+const eventually = <T,>(read: () => Promise<T> | T, options: { timeout?: number } = {}) => expect.poll(read, { timeout: options.timeout ?? 20_000, interval: 100 });
 const assistantMessages = () => page.getByTestId('assistant-message');
 const balance = async () => Number((await page.getByTestId('balance').innerText()).replace(/[^\d]/g, ''));
 
@@ -46,10 +56,10 @@ async function readStreamingAnswer(answer: ReturnType<Page['locator']>, onRead: 
   }
 }
 
-describe('the web client in a browser', () => {
+describe('the web client in a browser', { timeout: 90_000 }, () => {
   it('signs up with email and password and lands in chat with the sign-up credits', async () => {
     await page.goto(app.url);
-    await expect.poll(() => page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
+    await eventually(() => page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
     await shot(page, 'sign-in');
     await page.getByRole('button', { name: 'New here? Create an account' }).click();
     await page.getByLabel('Your name').fill('Browser Tester');
@@ -57,19 +67,19 @@ describe('the web client in a browser', () => {
     await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
     await shot(page, 'sign-up');
     await page.getByRole('button', { name: 'Create account' }).click();
-    await expect.poll(() => page.getByTestId('balance').innerText(), { timeout: 10_000 }).toBe('100 credits');
+    await eventually(() => page.getByTestId('balance').innerText()).toBe('100 credits');
     await shot(page, 'chat-empty');
   });
 
   it('creates a conversation with a model and parameters, and streams an answer that visibly grows', async () => {
     await page.getByRole('button', { name: '+ New conversation' }).click();
     const dialog = page.getByRole('dialog', { name: 'New conversation' });
-    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await eventually(() => dialog.isVisible()).toBe(true);
     await dialog.getByLabel('Title (optional)').fill('Fireflies');
     await dialog.getByLabel('Temperature').fill('0.5');
     await shot(page, 'new-conversation');
     await dialog.getByRole('button', { name: 'Create' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Fireflies' }).isVisible()).toBe(true);
+    await eventually(() => page.getByRole('heading', { name: 'Fireflies' }).isVisible()).toBe(true);
     expect(await page.getByText('Temperature 0.5').isVisible()).toBe(true);
 
     const composer = page.getByLabel('Message', { exact: true });
@@ -78,7 +88,7 @@ describe('the web client in a browser', () => {
     await composer.press('Enter');
 
     const answer = assistantMessages().last();
-    await expect.poll(() => answer.getAttribute('data-status')).toBe('STREAMING');
+    await eventually(() => answer.getAttribute('data-status')).toBe('STREAMING');
     let screenshotsTaken = 0;
     let longest = 0;
     const reads = await readStreamingAnswer(answer, async ({ status, length }) => {
@@ -96,10 +106,10 @@ describe('the web client in a browser', () => {
     expect(distinct.length).toBeGreaterThanOrEqual(3);
     expect(distinct).toEqual([...distinct].sort((a, b) => a - b));
     expect(screenshotsTaken).toBe(3);
-    await expect.poll(() => answer.getAttribute('data-status')).toBe('COMPLETED');
+    await eventually(() => answer.getAttribute('data-status')).toBe('COMPLETED');
     expect((await answer.locator('.content').innerText()).trim().length).toBeGreaterThanOrEqual(distinct.at(-1)!);
     // The answer was charged, and the header's balance followed.
-    await expect.poll(balance).toBeLessThan(100);
+    await eventually(balance).toBeLessThan(100);
     expect((await composer.boundingBox())!.y).toBe(composerTop);
     await shot(page, 'answer-complete');
   });
@@ -109,9 +119,9 @@ describe('the web client in a browser', () => {
     await composer.fill('Write a long essay about the summer night sky, with many details.');
     await composer.press('Enter');
     const answer = assistantMessages().last();
-    await expect.poll(async () => ((await answer.getAttribute('data-status')) === 'STREAMING' ? (await answer.locator('.content').innerText()).length : 0)).toBeGreaterThan(20);
+    await eventually(async () => ((await answer.getAttribute('data-status')) === 'STREAMING' ? (await answer.locator('.content').innerText()).length : 0)).toBeGreaterThan(20);
     await page.getByRole('button', { name: '■ Stop' }).click();
-    await expect.poll(() => answer.getAttribute('data-status')).toBe('STOPPED');
+    await eventually(() => answer.getAttribute('data-status')).toBe('STOPPED');
     expect(await answer.locator('.message-meta').innerText()).toContain('Stopped');
     const partial = await answer.locator('.content').innerText();
     expect(partial.length).toBeGreaterThan(0);
@@ -119,14 +129,14 @@ describe('the web client in a browser', () => {
 
     // Reloading shows the same partial answer, as stored.
     await page.reload();
-    await expect.poll(() => assistantMessages().last().locator('.content').innerText()).toBe(partial);
+    await eventually(() => assistantMessages().last().locator('.content').innerText()).toBe(partial);
   });
 
   it('regenerates the last answer as a new message', async () => {
     const before = await assistantMessages().count();
     await page.getByRole('button', { name: '↻ Regenerate' }).click();
-    await expect.poll(() => assistantMessages().count()).toBe(before + 1);
-    await expect.poll(() => assistantMessages().last().getAttribute('data-status'), { timeout: 15_000 }).toBe('COMPLETED');
+    await eventually(() => assistantMessages().count()).toBe(before + 1);
+    await eventually(() => assistantMessages().last().getAttribute('data-status')).toBe('COMPLETED');
   });
 
   it('renames and deletes a conversation from the list with the keyboard', async () => {
@@ -135,11 +145,11 @@ describe('the web client in a browser', () => {
     const input = page.getByLabel('New title for “Fireflies”');
     await input.fill('Glow worms');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByRole('heading', { name: 'Glow worms' }).isVisible()).toBe(true);
+    await eventually(() => page.getByRole('heading', { name: 'Glow worms' }).isVisible()).toBe(true);
 
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Delete: Glow worms' }).click();
-    await expect.poll(() => page.getByText('No conversations yet.').isVisible()).toBe(true);
+    await eventually(() => page.getByText('No conversations yet.').isVisible()).toBe(true);
   });
 
   it('says in words what is wrong when credits run out, and offers to buy more', async () => {
@@ -151,17 +161,17 @@ describe('the web client in a browser', () => {
     await composer.fill('Hello?');
     await composer.press('Enter');
     const alert = page.getByRole('alert');
-    await expect.poll(() => alert.innerText()).toContain('You do not have enough credits for this.');
+    await eventually(() => alert.innerText()).toContain('You do not have enough credits for this.');
     expect(await alert.innerText()).not.toMatch(/INSUFFICIENT_CREDITS|Error:|at /);
     await shot(page, 'insufficient-credits');
     await alert.getByRole('button', { name: 'Buy credits' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Credits', level: 1 }).isVisible()).toBe(true);
+    await eventually(() => page.getByRole('heading', { name: 'Credits', level: 1 }).isVisible()).toBe(true);
   });
 
   it('shows the balance and the ledger', async () => {
-    await expect.poll(() => page.getByTestId('credits-available').innerText()).toBe('0');
+    await eventually(() => page.getByTestId('credits-available').innerText()).toBe('0');
     const rows = page.getByTestId('ledger-row');
-    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(3);
+    await eventually(() => rows.count()).toBeGreaterThanOrEqual(3);
     const texts = await rows.allInnerTexts();
     expect(texts.some((t) => t.includes('Welcome credits') && t.includes('+100'))).toBe(true);
     expect(texts.some((t) => t.includes('Chat'))).toBe(true);
@@ -170,36 +180,36 @@ describe('the web client in a browser', () => {
 
   it('lists sessions, this browser marked', async () => {
     await page.getByRole('link', { name: 'Sessions' }).click();
-    await expect.poll(() => page.getByTestId('session-row').count()).toBe(1);
+    await eventually(() => page.getByTestId('session-row').count()).toBe(1);
     expect(await page.getByTestId('session-row').innerText()).toContain('This browser');
     await shot(page, 'sessions');
   });
 
   it('follows the chosen language, Chinese included', async () => {
     await page.getByLabel('Language').first().selectOption('zh');
-    await expect.poll(() => page.getByRole('link', { name: '对话' }).isVisible()).toBe(true);
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    await eventually(() => page.getByRole('link', { name: '对话' }).isVisible()).toBe(true);
+    expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
     await shot(page, 'sessions-zh');
     await page.getByLabel('语言').first().selectOption('en');
   });
 
   it('signs out, stays signed out after a reload, and signs in again', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
+    await eventually(() => page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
     await page.reload();
-    await expect.poll(() => page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
+    await eventually(() => page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
     await shot(page, 'signed-out');
     await page.getByLabel('Email or phone').fill(email);
     await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
     await page.getByLabel('Password', { exact: true }).press('Enter');
-    await expect.poll(() => page.getByTestId('balance').isVisible()).toBe(true);
+    await eventually(() => page.getByTestId('balance').isVisible()).toBe(true);
   });
 
   it('opens in Chinese for a browser that prefers Chinese', async () => {
     const zh = await browser.newContext({ locale: 'zh-CN' });
     const zhPage = await zh.newPage();
     await zhPage.goto(app.url);
-    await expect.poll(() => zhPage.getByRole('heading', { name: '登录' }).isVisible()).toBe(true);
+    await eventually(() => zhPage.getByRole('heading', { name: '登录' }).isVisible()).toBe(true);
     await zhPage.screenshot({ path: `${ARTIFACTS_DIR}platform/99-sign-in-zh.png` });
     await zh.close();
   });

@@ -27,8 +27,8 @@ async function sentText(document: TypedDocumentNode, type: string): Promise<stri
     }),
   });
   if (type === 'query') await client.query({ query: document, fetchPolicy: 'no-cache' }).catch(() => undefined);
-  else if (type === 'mutation') await client.mutate({ mutation: document }).catch(() => undefined);
-  else await new Promise<void>((resolve) => client.subscribe({ query: document }).subscribe({ next: () => resolve(), error: () => resolve(), complete: () => resolve() }));
+  else if (type === 'mutation') await client.mutate({ mutation: document, fetchPolicy: 'no-cache' }).catch(() => undefined);
+  else await new Promise<void>((resolve) => client.subscribe({ query: document, fetchPolicy: 'no-cache' }).subscribe({ next: () => resolve(), error: () => resolve(), complete: () => resolve() }));
   return text;
 }
 
