@@ -2,6 +2,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useMutation } from '@apollo/client/react';
 import { LoginDocument, LoginWithSmsCodeDocument, RegisterDocument, RequestSmsCodeDocument } from '../generated/graphql/graphql.ts';
 import { LanguageSwitch } from '../app/App.tsx';
+import { SegmentedChoice } from '../app/controls.tsx';
 import { ErrorNotice } from '../app/ErrorNotice.tsx';
 import { useFirefly } from '../app/firefly.tsx';
 import { useI18n } from '../i18n/index.tsx';
@@ -29,15 +30,17 @@ export function AuthScreen({ sessionEnded }: { sessionEnded: boolean }) {
             {t.auth.sessionEnded}
           </p>
         )}
-        <fieldset className="segmented">
-          <legend className="visually-hidden">{t.auth.method}</legend>
-          {(['email', 'phone'] as const).map((m) => (
-            <label key={m} className={method === m ? 'selected' : undefined}>
-              <input type="radio" name="method" value={m} checked={method === m} onChange={() => setMethod(m)} />
-              {m === 'email' ? t.auth.withEmail : t.auth.withPhone}
-            </label>
-          ))}
-        </fieldset>
+        <SegmentedChoice
+          legend={t.auth.method}
+          hideLegend
+          name="method"
+          options={[
+            { value: 'email', label: t.auth.withEmail },
+            { value: 'phone', label: t.auth.withPhone },
+          ]}
+          value={method}
+          onChange={setMethod}
+        />
         {method === 'email' ? <EmailForm mode={mode} labelledBy={headingId} /> : <PhoneForm mode={mode} labelledBy={headingId} />}
         <button type="button" className="link" onClick={() => setMode(mode === 'signIn' ? 'signUp' : 'signIn')}>
           {mode === 'signIn' ? t.auth.noAccount : t.auth.haveAccount}

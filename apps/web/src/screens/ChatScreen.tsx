@@ -16,6 +16,7 @@ import {
   type MessageFieldsFragment,
 } from '../generated/graphql/graphql.ts';
 import { followMessageStream } from '../client/index.ts';
+import { LabelledControl } from '../app/controls.tsx';
 import { ErrorNotice } from '../app/ErrorNotice.tsx';
 import { PencilIcon, TrashIcon } from '../app/icons.tsx';
 import { hrefOf, navigate } from '../app/router.ts';
@@ -190,16 +191,6 @@ function NewConversationDialog({ onClose }: { onClose: () => void }) {
         </div>
       </form>
     </dialog>
-  );
-}
-
-export function LabelledControl({ label, children }: { label: string; children: (id: string) => React.ReactNode }) {
-  const id = useId();
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {children(id)}
-    </div>
   );
 }
 

@@ -9,6 +9,7 @@ import {
   ProductsDocument,
   type PaymentChannel,
 } from '../generated/graphql/graphql.ts';
+import { SegmentedChoice } from '../app/controls.tsx';
 import { ErrorNotice } from '../app/ErrorNotice.tsx';
 import { useI18n } from '../i18n/index.tsx';
 
@@ -60,15 +61,16 @@ function BuyCredits({ onOrder }: { onOrder: (id: string) => void }) {
   return (
     <section aria-labelledby={headingId} className="stack">
       <h2 id={headingId}>{t.credits.buy}</h2>
-      <fieldset className="segmented">
-        <legend>{t.credits.channel}</legend>
-        {(['ALIPAY', 'WECHAT'] as const).map((c) => (
-          <label key={c} className={channel === c ? 'selected' : undefined}>
-            <input type="radio" name="channel" value={c} checked={channel === c} onChange={() => setChannel(c)} />
-            {c === 'ALIPAY' ? t.credits.alipay : t.credits.wechat}
-          </label>
-        ))}
-      </fieldset>
+      <SegmentedChoice
+        legend={t.credits.channel}
+        name="channel"
+        options={[
+          { value: 'ALIPAY', label: t.credits.alipay },
+          { value: 'WECHAT', label: t.credits.wechat },
+        ]}
+        value={channel}
+        onChange={setChannel}
+      />
       {products.error && <ErrorNotice error={products.error} />}
       <ul className="products">
         {products.data?.products.map((product) => (

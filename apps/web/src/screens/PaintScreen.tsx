@@ -14,7 +14,7 @@ import { followImageJob, TERMINAL_JOB_STATUSES } from '../client/index.ts';
 import { ErrorNotice } from '../app/ErrorNotice.tsx';
 import { TrashIcon } from '../app/icons.tsx';
 import { useI18n } from '../i18n/index.tsx';
-import { LabelledControl } from './ChatScreen.tsx';
+import { LabelledControl } from '../app/controls.tsx';
 
 const UPLOAD_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
 const UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
