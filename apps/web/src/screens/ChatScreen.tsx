@@ -250,8 +250,9 @@ function ConversationView({ conversationId }: { conversationId: string }) {
     try {
       const { data } = await send({ variables: { input: { conversationId, content } } });
       setDraft('');
-      await conversation.refetch();
+      // Follow first: the list then shows the new answer as live the moment it arrives.
       if (data) follow(data.sendMessage.assistantMessage.id);
+      await conversation.refetch();
     } catch (caught) {
       setError(caught);
     }
@@ -275,8 +276,8 @@ function ConversationView({ conversationId }: { conversationId: string }) {
     setError(undefined);
     try {
       const { data } = await regenerate({ variables: { messageId: last.id } });
-      await conversation.refetch();
       if (data) follow(data.regenerateMessage.id);
+      await conversation.refetch();
     } catch (caught) {
       setError(caught);
     }
