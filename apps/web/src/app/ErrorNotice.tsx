@@ -24,6 +24,8 @@ export function useErrorText() {
         return t.errors.notFound;
       case 'conflict':
         return t.errors.conflict;
+      case 'notImplemented':
+        return t.errors.notImplemented;
       case 'badInput':
         return error.message;
       case 'network':

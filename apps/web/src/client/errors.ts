@@ -17,6 +17,8 @@ export type UserFacingError =
   | { kind: 'forbidden' }
   | { kind: 'notFound' }
   | { kind: 'conflict' }
+  /** The server does not offer this yet (NOT_IMPLEMENTED): e.g. painting or payments before they are switched on. */
+  | { kind: 'notImplemented' }
   /** The server explained what was wrong with the input; its message is written for people (BAD_USER_INPUT). */
   | { kind: 'badInput'; message: string }
   | { kind: 'network' }
@@ -89,6 +91,8 @@ export function describeError(error: unknown): UserFacingError {
       return { kind: 'notFound' };
     case 'CONFLICT':
       return { kind: 'conflict' };
+    case 'NOT_IMPLEMENTED':
+      return { kind: 'notImplemented' };
     case 'BAD_USER_INPUT':
       return first?.message ? { kind: 'badInput', message: first.message } : { kind: 'unknown' };
     default:

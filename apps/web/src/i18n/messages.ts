@@ -86,7 +86,6 @@ export const en = {
     cancelJob: 'Cancel',
     deleteImage: 'Delete image',
     imageAlt: (prompt: string) => `Painted from: ${prompt}`,
-    unavailable: 'Painting is not available yet on this server.',
   },
   credits: {
     title: 'Credits',
@@ -119,7 +118,6 @@ export const en = {
       ADJUSTMENT: 'Adjustment',
       GRANT: 'Welcome credits',
     } as Record<string, string>,
-    unavailable: 'Buying credits is not available yet on this server.',
   },
   sessions: {
     title: 'Sessions',
@@ -155,6 +153,7 @@ export const en = {
     forbidden: 'You are not allowed to do that.',
     notFound: 'That no longer exists.',
     conflict: 'That changed in the meantime. Refresh and try again.',
+    notImplemented: 'This is not available on this server yet.',
     network: 'Cannot reach the server. Check your connection.',
     unknown: 'Something went wrong. Please try again.',
     dismiss: 'Dismiss',
@@ -248,7 +247,6 @@ export const zh: Messages = {
     cancelJob: '取消',
     deleteImage: '删除图片',
     imageAlt: (prompt) => `根据“${prompt}”生成的图片`,
-    unavailable: '此服务器暂未开放绘画功能。',
   },
   credits: {
     title: '积分',
@@ -274,7 +272,6 @@ export const zh: Messages = {
     change: '变动',
     after: '余额',
     reasons: { PURCHASE: '购买', CHAT_USAGE: '对话消费', IMAGE_USAGE: '绘画消费', REFUND: '退款', ADJUSTMENT: '调整', GRANT: '新用户赠送' },
-    unavailable: '此服务器暂未开放购买积分。',
   },
   sessions: {
     title: '登录设备',
@@ -310,6 +307,7 @@ export const zh: Messages = {
     forbidden: '你没有权限执行此操作。',
     notFound: '内容已不存在。',
     conflict: '内容已被修改，请刷新后重试。',
+    notImplemented: '此服务器暂未开放该功能。',
     network: '无法连接服务器，请检查网络。',
     unknown: '出了点问题，请重试。',
     dismiss: '关闭',

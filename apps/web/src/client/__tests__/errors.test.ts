@@ -13,6 +13,7 @@ describe('describeError', () => {
     expect(describeError(graphQLError('CONTENT_REJECTED'))).toEqual({ kind: 'contentRejected' });
     expect(describeError(graphQLError('UPSTREAM_UNAVAILABLE', { service: 'image' }))).toEqual({ kind: 'upstreamUnavailable', service: 'painting' });
     expect(describeError(graphQLError('UPSTREAM_UNAVAILABLE', { service: 'something-new' }))).toEqual({ kind: 'upstreamUnavailable', service: 'unknown' });
+    expect(describeError(graphQLError('NOT_IMPLEMENTED'))).toEqual({ kind: 'notImplemented' });
   });
 
   it('keeps the server sentence only for BAD_USER_INPUT, which is written for people', () => {
