@@ -46,7 +46,7 @@ export const uniqueEmail = (tag = 'u') => `${tag}-${randomUUID().slice(0, 12)}@e
 /** A fresh mainland number (139 + 8 random digits). */
 export const uniquePhone = () => `139${String(randomInt(0, 100_000_000)).padStart(8, '0')}`;
 /** A fresh client IP, sent as X-Forwarded-For (the harness gateway trusts its loopback proxy). */
-const uniqueIp = () => `10.${randomInt(0, 256)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+export const uniqueIp = () => `10.${randomInt(0, 256)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
 export const STRONG_PASSWORD = 'correct horse battery staple';
 
 const AUTH_FIELDS = 'accessToken refreshToken expiresIn user { id displayName email phone roles status }';

@@ -4,7 +4,7 @@ import { useI18n } from '../i18n/index.tsx';
 import { navigate } from './router.ts';
 
 /** The sentence a person reads for an error; never a code, a server's internals or a stack. */
-export function useErrorText() {
+function useErrorText() {
   const { t } = useI18n();
   return (error: UserFacingError, secondsLeft?: number): string => {
     switch (error.kind) {

@@ -6,7 +6,7 @@ export type Route =
   | { screen: 'credits' }
   | { screen: 'sessions' };
 
-export function parseRoute(hash: string): Route {
+function parseRoute(hash: string): Route {
   const [screen, id] = hash.replace(/^#\/?/, '').split('/');
   switch (screen) {
     case 'paint':

@@ -6,7 +6,7 @@ const STORAGE_KEY = 'firefly.locale';
 const catalogs: Record<Locale, Messages> = { en, zh };
 
 /** The browser's preferred language decides, unless the person picked one: Chinese for any zh-*, else English. */
-export function detectLocale(languages: readonly string[], stored: string | null): Locale {
+function detectLocale(languages: readonly string[], stored: string | null): Locale {
   if (stored === 'en' || stored === 'zh') return stored;
   for (const language of languages) {
     const tag = language.toLowerCase();

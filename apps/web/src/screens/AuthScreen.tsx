@@ -176,7 +176,7 @@ interface FieldProps {
   onChange?: (value: string) => void;
 }
 
-export function Field({ label, hint, onChange, value, ...input }: FieldProps) {
+function Field({ label, hint, onChange, value, ...input }: FieldProps) {
   const id = useId();
   return (
     <div className="field">

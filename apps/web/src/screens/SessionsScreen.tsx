@@ -5,7 +5,7 @@ import { ErrorNotice } from '../app/ErrorNotice.tsx';
 import { useI18n } from '../i18n/index.tsx';
 
 /** A short, readable name for a User-Agent string ("Chrome on Linux"). */
-export function describeUserAgent(userAgent: string | null | undefined): string | undefined {
+function describeUserAgent(userAgent: string | null | undefined): string | undefined {
   if (!userAgent) return undefined;
   const browser = /Edg\//.test(userAgent) ? 'Edge' : /Firefox\//.test(userAgent) ? 'Firefox' : /Chrom(e|ium)\//.test(userAgent) ? 'Chrome' : /Safari\//.test(userAgent) ? 'Safari' : undefined;
   const os = /Windows/.test(userAgent) ? 'Windows' : /Android/.test(userAgent) ? 'Android' : /iPhone|iPad/.test(userAgent) ? 'iOS' : /Mac OS X/.test(userAgent) ? 'macOS' : /Linux/.test(userAgent) ? 'Linux' : undefined;

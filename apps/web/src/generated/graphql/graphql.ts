@@ -4,22 +4,31 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** Generation parameters to set; an omitted field keeps the model's default. */
 export type ChatParametersInput = {
+  /** Whether the model may search the web. */
   enableSearch?: boolean | null | undefined;
+  /** Answer length limit in tokens, 1 to the model's maxOutputTokens. */
   maxTokens?: number | null | undefined;
+  /** Sampling temperature, 0 ≤ t < 2. */
   temperature?: number | null | undefined;
+  /** Nucleus sampling, 0 < p ≤ 1. */
   topP?: number | null | undefined;
 };
 
+/** A new conversation's settings; everything is optional. */
 export type CreateConversationInput = {
   /** Defaults to the tenant's default chat model. */
   modelId?: string | number | null | undefined;
+  /** Generation parameters. */
   parameters?: ChatParametersInput | null | undefined;
+  /** Instruction sent to the model before the history. */
   systemPrompt?: string | null | undefined;
   /** Defaults to a title derived from the first message. */
   title?: string | null | undefined;
 };
 
+/** What to generate. */
 export type CreateImageJobInput = {
   /** Defaults to 1; at most the model's maxCount. */
   count?: number | null | undefined;
@@ -27,81 +36,132 @@ export type CreateImageJobInput = {
   idempotencyKey?: string | null | undefined;
   /** Defaults to the tenant's default image model. */
   model?: string | null | undefined;
+  /** What to keep out of the images. */
   negativePrompt?: string | null | undefined;
+  /** What to draw. */
   prompt: string;
+  /** Random seed; the same seed and prompt give similar images. */
   seed?: number | null | undefined;
   /** Defaults to the model's first size. */
   size?: string | null | undefined;
 };
 
+/** Where an image job is in its life. */
 export type ImageJobStatus =
+  /** Cancelled by its owner before it finished; the reserved credits were released. */
   | 'CANCELED'
+  /** Failed; error says why, the reserved credits were released. */
   | 'FAILED'
+  /** Accepted, credits reserved, waiting for a worker. */
   | 'QUEUED'
+  /** DashScope is generating the images. */
   | 'RUNNING'
+  /** Finished; images holds the results (some slots may have failed). */
   | 'SUCCEEDED';
 
+/** Why a ledger entry changed a balance. */
 export type LedgerReason =
+  /** A manual correction by an ADMIN (adjustCredits). */
   | 'ADJUSTMENT'
+  /** Credits spent on one chat message. */
   | 'CHAT_USAGE'
+  /** Credits given for free, e.g. the sign-up grant. */
   | 'GRANT'
+  /** Credits spent on one image job. */
   | 'IMAGE_USAGE'
+  /** Credits bought with a paid order. */
   | 'PURCHASE'
+  /** Credits taken back for a refunded order. */
   | 'REFUND';
 
+/** Credentials for login. */
 export type LoginInput = {
   /** Email or phone number. */
   login: string;
+  /** The account's password. */
   password: string;
 };
 
+/** Who wrote a message. */
 export type MessageRole =
+  /** The model's answer. */
   | 'ASSISTANT'
+  /** An instruction to the model (the conversation's system prompt). */
   | 'SYSTEM'
+  /** The user's question. */
   | 'USER';
 
+/** Where a message is in its life. */
 export type MessageStatus =
+  /** Finished normally (every user message; an answer the model completed). */
   | 'COMPLETED'
+  /** Generation failed (upstream error, moderation, timeout, process death); error says why, partial content is kept. */
   | 'FAILED'
   /** Stopped by stopGeneration; the partial content is kept. */
   | 'STOPPED'
   /** The assistant is still generating; follow it with messageStream. */
   | 'STREAMING';
 
+/** Where an order is in its life. */
 export type OrderStatus =
+  /** Closed unpaid (cancelled by the buyer, or expired). */
   | 'CLOSED'
+  /** Paid; the credits were added to the buyer's balance. */
   | 'PAID'
+  /** Part of the amount was refunded. */
   | 'PARTIALLY_REFUNDED'
+  /** Created, waiting for the payment; the payment instruction is valid until it expires. */
   | 'PENDING'
+  /** Refunded in full. */
   | 'REFUNDED'
+  /** A refund was requested and is being processed by the payment channel. */
   | 'REFUNDING';
 
+/** How an order is paid. */
 export type PaymentChannel =
+  /** Alipay (QR code to scan, or a page to open). */
   | 'ALIPAY'
+  /** WeChat Pay (Native QR code, or H5 page). */
   | 'WECHAT';
 
 /** Either email + password, or phone + smsCode (with an optional password). */
 export type RegisterInput = {
+  /** Name shown to others. */
   displayName: string;
+  /** Email address to sign in with (with password). */
   email?: string | null | undefined;
+  /** Password; required with email, optional with phone. Checked against the password policy. */
   password?: string | null | undefined;
+  /** Mainland China mobile number to sign in with (with smsCode). */
   phone?: string | null | undefined;
+  /** The code sent by requestSmsCode(phone, purpose: REGISTER). */
   smsCode?: string | null | undefined;
 };
 
+/** What a user may do beyond their own data. */
 export type Role =
+  /** Administers the tenant: users, roles, statuses, credits and refunds. */
   | 'ADMIN'
+  /** Every user: their own account, conversations, images and credits. */
   | 'USER';
 
+/** A question for a conversation. */
 export type SendMessageInput = {
+  /** The question; not empty, at most the configured length. */
   content: string;
+  /** The conversation to ask in. */
   conversationId: string | number;
 };
 
+/** What an SMS verification code will be used for; a code works only for the purpose it was requested for. */
 export type SmsPurpose =
+  /** Attach a phone number without an account to the signed-in user's account (requires sign-in). */
   | 'BIND_PHONE'
+  /** Sign in with a phone number that has an active account (loginWithSmsCode). */
   | 'LOGIN'
+  /** Sign up with a phone number that has no account yet (register with phone + smsCode). */
   | 'REGISTER'
+  /** Reset the password of an active account. */
   | 'RESET_PASSWORD';
 
 export type CancelOrderMutationVariables = Exact<{
