@@ -149,7 +149,9 @@ async function waitForHealth(spec: ProcessSpec, timeoutMs = 30_000) {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  fail(`${spec.name} did not become healthy on port ${spec.port} within ${timeoutMs / 1000}s`);
+  // The processes already started must not outlive us: stop them all rather than exit past them.
+  console.error(`\n\x1b[31m[start] ${spec.name} did not become healthy on port ${spec.port} within ${timeoutMs / 1000}s\x1b[0m\n`);
+  await shutdown(1);
 }
 
 let shuttingDown = false;
