@@ -7,7 +7,8 @@ import { createTurnStore } from './data/messages.ts';
 import { createGenerationRegistry } from './generation/generation-registry.ts';
 import { createGenerationRunner, type GenerationRunner, type GenerationRunnerOptions } from './generation/generation-runner.ts';
 import { createMessageStreamStore } from './generation/message-streams.ts';
-import type { GenerationRegistry, MessageStreamStore, StopSignals, StreamHub, TurnStore } from './generation/ports.ts';
+import type { GenerationRegistry, MessageStreamStore, RequestClaims, StopSignals, StreamHub, TurnStore } from './generation/ports.ts';
+import { createRequestClaims } from './generation/request-claims.ts';
 import { createStopSignals } from './generation/stop-signals.ts';
 import { createStreamHub } from './generation/stream-hub.ts';
 import type { ConversationDeps } from './server.ts';
@@ -39,6 +40,8 @@ export interface ConversationServices {
   hub: StreamHub;
   runner: GenerationRunner;
   stopSignals: StopSignals;
+  /** One request per idempotency key at a time (generation/idempotent-request.ts). */
+  claims: RequestClaims;
   settings: ChatSettings;
   logger: Logger;
   /** Open messageStream iterators in this process (the `conversation_active_stream_iterators` gauge). */
@@ -106,7 +109,8 @@ export async function createConversationServices(
     onEnded: hooks.onEnded,
   });
   const stopSignals = await createStopSignals({ redis, logger, onStop: (messageId) => void runner.abort(messageId, 'stop') });
-  return { instanceId, turns, credits: deps.credits, streams, registry, hub, runner, stopSignals, settings, logger, iterators: { active: 0 } };
+  const claims = createRequestClaims(redis);
+  return { instanceId, turns, credits: deps.credits, streams, registry, hub, runner, stopSignals, claims, settings, logger, iterators: { active: 0 } };
 }
 
 /** Drains running generations (up to `settings.drainTimeoutMs`), then closes the stream reader and the stop listener. */

@@ -1,7 +1,7 @@
-import type { ConversationDb } from '@firefly/db';
+import { isUniqueConstraintError, type ConversationDb } from '@firefly/db';
 import { keysetWhere } from '@firefly/server-kit';
 import type { MessageStore } from '../domain/ports.ts';
-import type { TurnStore } from '../generation/ports.ts';
+import { DuplicateRequestError, type NewTurn, type TurnStore } from '../generation/ports.ts';
 
 const select = {
   id: true,
@@ -84,6 +84,7 @@ export function createTurnStore(db: ConversationDb): TurnStore {
     /**
      * One transaction: the user message (unless regenerating), the STREAMING assistant message, and the
      * conversation's `lastMessageAt` (and derived title, only while it has no title: a title the user set wins).
+     * Ids are random, so the only unique key a turn can hit is the answer's idempotency key.
      */
     store(turn) {
       return db.$transaction(async (tx) => {
@@ -113,6 +114,7 @@ export function createTurnStore(db: ConversationDb): TurnStore {
             status: 'STREAMING',
             replyToId: turn.answer.replyToId,
             reservationId: turn.answer.reservationId,
+            idempotencyKey: turn.answer.idempotencyKey ?? null,
             createdAt: turn.answer.createdAt,
           },
           select,
@@ -122,7 +124,10 @@ export function createTurnStore(db: ConversationDb): TurnStore {
           await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId, title: '' }, data: { title: turn.derivedTitle } });
         }
         return { question, answer };
-      });
+      }).catch((error: unknown) => rejectDuplicate(turn, error));
+    },
+    findByIdempotencyKey(key) {
+      return db.message.findFirst({ where: { tenantId: key.tenantId, userId: key.userId, idempotencyKey: key.idempotencyKey }, select });
     },
     /**
      * Only while the message is still STREAMING: of two finishers (the owner and a sweeper that took over) the
@@ -139,4 +144,9 @@ export function createTurnStore(db: ConversationDb): TurnStore {
       return db.message.findFirst({ where: { id: key.messageId, tenantId: key.tenantId }, select });
     },
   };
+}
+
+function rejectDuplicate(turn: NewTurn, error: unknown): never {
+  if (turn.answer.idempotencyKey !== undefined && isUniqueConstraintError(error)) throw new DuplicateRequestError('the idempotency key is taken');
+  throw error;
 }

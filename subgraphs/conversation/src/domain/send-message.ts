@@ -1,8 +1,9 @@
 import { badUserInput, conflict, notFound } from '@firefly/errors';
+import { withIdempotencyKey } from '../generation/idempotent-request.ts';
 import { startGeneration, type GenerationStart } from '../generation/start-generation.ts';
 import { buildContext, inputBudgetOf } from './build-context.ts';
 import { deriveTitle } from './derive-title.ts';
-import type { ChatModelRow, ConversationRow, HistoryMessage } from './ports.ts';
+import type { ChatModelRow, ConversationRow, HistoryMessage, MessageRow } from './ports.ts';
 import type { ConversationScope } from './scope.ts';
 import { maxOutputTokensOf } from './validate-conversation.ts';
 
@@ -25,30 +26,75 @@ function validateContent(scope: ConversationScope, content: string): void {
 /**
  * sendMessage: checks the message against the model (BAD_USER_INPUT, field `content`), builds the prompt within the
  * model's input budget, then reserves, stores and starts the answer (start-generation.ts). The first message of an
- * untitled conversation names it.
+ * untitled conversation names it. With an idempotencyKey, a repeat of the same request returns the first one's
+ * messages (in their current state) and charges nothing more; the same key with another conversation or text is
+ * a CONFLICT.
  */
-export async function sendMessage(scope: ConversationScope, input: { conversationId: string; content: string }) {
+export async function sendMessage(scope: ConversationScope, input: { conversationId: string; content: string; idempotencyKey?: string | null }) {
   validateContent(scope, input.content);
-  const { conversation, model } = await loadConversation(scope, input.conversationId);
-  const history = await scope.messages.recentForContext(conversation.id, scope.services.settings.contextMaxMessages);
-  const stored = await answerQuestion(scope, conversation, model, history, input.content, {
-    kind: 'new',
-    content: input.content,
-    derivedTitle: conversation.title === '' ? deriveTitle(input.content) : undefined,
+  return withIdempotencyKey(scope.services, {
+    tenantId: scope.tenantId,
+    userId: scope.userId,
+    operation: 'sendMessage',
+    idempotencyKey: input.idempotencyKey,
+    replay: async (answer) => {
+      const [question, current] = await Promise.all([answer.replyToId ? scope.messages.findById(answer.replyToId) : null, scope.messages.findById(answer.id)]);
+      if (!question || !current) throw notFound('Conversation');
+      if (question.conversationId !== input.conversationId || question.content !== input.content) throw keyReused();
+      return { userMessage: question, assistantMessage: current };
+    },
+    run: async (idempotencyKey) => {
+      const { conversation, model } = await loadConversation(scope, input.conversationId);
+      const history = await scope.messages.recentForContext(conversation.id, scope.services.settings.contextMaxMessages);
+      const stored = await answerQuestion(
+        scope,
+        conversation,
+        model,
+        history,
+        input.content,
+        { kind: 'new', content: input.content, derivedTitle: conversation.title === '' ? deriveTitle(input.content) : undefined },
+        idempotencyKey,
+      );
+      return { userMessage: stored.question!, assistantMessage: stored.answer };
+    },
   });
-  return { userMessage: stored.question!, assistantMessage: stored.answer };
+}
+
+function keyReused() {
+  return conflict('This idempotencyKey was already used for a different request', { field: 'idempotencyKey' });
 }
 
 /**
  * regenerateMessage: a new answer to the same question, given either the question or one of its answers. Only the
  * latest turn can be regenerated (an answer to an older question would appear after newer turns), and not while
  * an answer to it is still being generated (CONFLICT). The earlier answers stay; the prompt uses the history
- * before the question, so the new answer is independent of them.
+ * before the question, so the new answer is independent of them. With an idempotencyKey, a repeat returns the first
+ * request's answer (even while it is still being generated) instead of a CONFLICT or a second answer.
  */
-export async function regenerateMessage(scope: ConversationScope, messageId: string) {
+export async function regenerateMessage(scope: ConversationScope, messageId: string, idempotencyKey?: string | null) {
+  return withIdempotencyKey(scope.services, {
+    tenantId: scope.tenantId,
+    userId: scope.userId,
+    operation: 'regenerateMessage',
+    idempotencyKey,
+    replay: async (answer) => {
+      const [target, current] = await Promise.all([scope.messages.findById(messageId), scope.messages.findById(answer.id)]);
+      if (!target || target.userId !== scope.userId || !current) throw notFound('Message');
+      if (questionOf(target) !== answer.replyToId) throw keyReused();
+      return current;
+    },
+    run: (storedKey) => regenerate(scope, messageId, storedKey),
+  });
+}
+
+function questionOf(message: MessageRow): string | null {
+  return message.role === 'USER' ? message.id : message.replyToId;
+}
+
+async function regenerate(scope: ConversationScope, messageId: string, idempotencyKey: string | undefined) {
   const target = await scope.messages.findById(messageId);
   if (!target || target.userId !== scope.userId) throw notFound('Message');
-  const questionId = target.role === 'USER' ? target.id : target.replyToId;
+  const questionId = questionOf(target);
   if (!questionId) throw badUserInput('This message does not answer a question', { field: 'messageId' });
   const { conversation, model } = await loadConversation(scope, target.conversationId);
   const question = await scope.messages.latestUserMessage(conversation.id);
@@ -57,7 +103,7 @@ export async function regenerateMessage(scope: ConversationScope, messageId: str
     throw conflict('An answer to this message is still being generated; stop it first');
   }
   const history = await scope.messages.recentForContext(conversation.id, scope.services.settings.contextMaxMessages, question.createdAt);
-  const stored = await answerQuestion(scope, conversation, model, history, question.content, { kind: 'existing', id: question.id });
+  const stored = await answerQuestion(scope, conversation, model, history, question.content, { kind: 'existing', id: question.id }, idempotencyKey);
   return stored.answer;
 }
 
@@ -69,6 +115,7 @@ function answerQuestion(
   history: HistoryMessage[],
   userContent: string,
   question: GenerationStart['question'],
+  idempotencyKey: string | undefined,
 ) {
   const context = buildContext({ systemPrompt: conversation.systemPrompt, history, userContent, budget: inputBudgetOf(model) });
   return startGeneration(scope.services, {
@@ -82,5 +129,6 @@ function answerQuestion(
     inputTokens: context.inputTokens,
     maxOutputTokens: maxOutputTokensOf(conversation, model),
     question,
+    idempotencyKey,
   });
 }

@@ -70,6 +70,19 @@ export interface StreamHub {
   close(): Promise<void>;
 }
 
+/** Short-lived exclusive claims in Redis: one request per idempotency key at a time. */
+export interface RequestClaims {
+  /** A token when claimed (release it with it), null when someone else holds the claim. */
+  claim(key: string, ttlMs: number): Promise<string | null>;
+  /** Releases the claim if `token` still holds it. */
+  release(key: string, token: string): Promise<void>;
+}
+
+/** TurnStore.store found the idempotency key taken: another request with the same key stored its turn first. */
+export class DuplicateRequestError extends Error {
+  override readonly name = 'DuplicateRequestError';
+}
+
 /** stopGeneration across replicas: every replica hears a stop and aborts the generation if it runs it. */
 export interface StopSignals {
   publish(messageId: string): Promise<void>;
@@ -83,7 +96,7 @@ export interface NewTurn {
   conversationId: string;
   /** Absent when regenerating (the question exists). */
   question?: { id: string; content: string; createdAt: Date };
-  answer: { id: string; replyToId: string; reservationId: string; createdAt: Date };
+  answer: { id: string; replyToId: string; reservationId: string; createdAt: Date; idempotencyKey?: string };
   /** Set the conversation's title when it has none yet. */
   derivedTitle?: string;
 }
@@ -101,8 +114,13 @@ export interface FinalState {
 
 /** The generation lifecycle's MySQL side. Works across tenants: every call names its tenant. */
 export interface TurnStore {
-  /** Stores a turn in one transaction (question unless regenerating, STREAMING answer, conversation touch/title). */
+  /**
+   * Stores a turn in one transaction (question unless regenerating, STREAMING answer, conversation touch/title).
+   * Rejects with {@link DuplicateRequestError} when the answer's idempotency key is already taken.
+   */
   store(turn: NewTurn): Promise<{ question: MessageRow | null; answer: MessageRow }>;
+  /** The assistant message a user's request with this (operation-prefixed) idempotency key created, if any. */
+  findByIdempotencyKey(key: { tenantId: string; userId: string; idempotencyKey: string }): Promise<MessageRow | null>;
   /** Writes a generation's end only if the message is still STREAMING; true when this call finished it. */
   finish(key: { tenantId: string; messageId: string }, state: FinalState): Promise<boolean>;
   /** A message by id within a tenant, whatever its conversation's state (the sweeper's view). */

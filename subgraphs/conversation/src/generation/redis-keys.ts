@@ -12,6 +12,8 @@ export const redisKeys = {
   leaseIndex: 'chat:gen-leases',
   /** Sorted set of one user's running generations by lease expiry (ms): the per-user concurrency limit. */
   userGenerations: (tenantId: string, userId: string) => `chat:user-gens:${tenantId}:${userId}`,
+  /** Claim on one user's idempotency key while its request runs (see request-claims.ts). */
+  requestClaim: (tenantId: string, userId: string, idempotencyKey: string) => `chat:request:${tenantId}:${userId}:${idempotencyKey}`,
   /** A per-process control stream that wakes the shared stream reader (see stream-hub.ts). */
   readerControl: (instanceId: string) => `chat:reader-ctl:${instanceId}`,
 } as const;

@@ -20,6 +20,8 @@ export interface GenerationStart {
   maxOutputTokens: number;
   /** A new question to store with the answer (sendMessage), or the existing one (regenerateMessage). */
   question: { kind: 'new'; content: string; derivedTitle?: string } | { kind: 'existing'; id: string };
+  /** Stored on the answer (generation/idempotent-request.ts). */
+  idempotencyKey?: string;
 }
 
 /**
@@ -85,10 +87,11 @@ export async function startGeneration(services: ConversationServices, start: Gen
       conversationId: start.conversationId,
       question,
       // One millisecond after the question, so "newest last" always shows the answer after it.
-      answer: { id: answerId, replyToId, reservationId, createdAt: new Date(now + 1) },
+      answer: { id: answerId, replyToId, reservationId, createdAt: new Date(now + 1), idempotencyKey: start.idempotencyKey },
       derivedTitle: start.question.kind === 'new' ? start.question.derivedTitle : undefined,
     });
   } catch (error) {
+    // Undoes only this request's own hold and record (a duplicate's DuplicateRequestError included).
     await Promise.allSettled([credits.release({ ...scope, reservationId }), registry.remove(record)]);
     throw error;
   }

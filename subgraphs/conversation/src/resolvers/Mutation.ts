@@ -9,7 +9,8 @@ export const Mutation = {
   updateConversation: (_: unknown, args: { id: string; input: CreateConversationInput }, ctx: ConversationContext) =>
     updateConversation(conversationScope(ctx), args.id, args.input),
   deleteConversation: (_: unknown, args: { id: string }, ctx: ConversationContext) => deleteConversation(conversationScope(ctx), args.id),
-  sendMessage: (_: unknown, args: { input: { conversationId: string; content: string } }, ctx: ConversationContext) => sendMessage(conversationScope(ctx), args.input),
+  sendMessage: (_: unknown, args: { input: { conversationId: string; content: string; idempotencyKey?: string | null } }, ctx: ConversationContext) => sendMessage(conversationScope(ctx), args.input),
   stopGeneration: (_: unknown, args: { messageId: string }, ctx: ConversationContext) => stopGeneration(conversationScope(ctx), args.messageId),
-  regenerateMessage: (_: unknown, args: { messageId: string }, ctx: ConversationContext) => regenerateMessage(conversationScope(ctx), args.messageId),
+  regenerateMessage: (_: unknown, args: { messageId: string; idempotencyKey?: string | null }, ctx: ConversationContext) =>
+    regenerateMessage(conversationScope(ctx), args.messageId, args.idempotencyKey),
 };
