@@ -206,7 +206,7 @@ describe('public API', () => {
         'deleteConversation(id: ID!): Boolean!',
         'sendMessage(input: SendMessageInput!): SendMessagePayload!',
         'stopGeneration(messageId: ID!): Message!',
-        'regenerateMessage(messageId: ID!): Message!',
+        'regenerateMessage(messageId: ID!, idempotencyKey: String): Message!',
         'createImageJob(input: CreateImageJobInput!): ImageJob!',
         'cancelImageJob(id: ID!): ImageJob!',
         'deleteImage(id: ID!): Boolean!',
@@ -300,7 +300,7 @@ describe('public API', () => {
       expect.arrayContaining(['email: String', 'phone: String', 'smsCode: String', 'password: String', 'displayName: String!']),
     );
     expect(inputFields('LoginInput')).toEqual(['login: String!', 'password: String!']);
-    expect(inputFields('SendMessageInput')).toEqual(expect.arrayContaining(['conversationId: ID!', 'content: String!']));
+    expect(inputFields('SendMessageInput')).toEqual(expect.arrayContaining(['conversationId: ID!', 'content: String!', 'idempotencyKey: String']));
     expect(inputFields('CreateImageJobInput')).toEqual(
       expect.arrayContaining(['prompt: String!', 'negativePrompt: String', 'model: String', 'size: String', 'count: Int', 'seed: Int', 'idempotencyKey: String']),
     );
