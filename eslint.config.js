@@ -19,8 +19,8 @@ export default tseslint.config(
     },
   },
   {
-    // Configuration modules, entry scripts and tests are where the environment is read.
-    files: ['**/config.ts', 'packages/config/**', 'scripts/**', 'tools/*/src/cli.ts', 'simulators/*/src/main.ts', 'tests/**', '**/*.test.ts', '**/*.e2e.ts', '**/main.ts', 'prisma.config.ts', 'packages/db/src/testing.ts', 'vitest.config.ts'],
+    // Configuration modules, entry scripts, compose's secrets preload and tests are where the environment is read.
+    files: ['**/config.ts', 'docker/dev-secrets.mjs', 'packages/config/**', 'scripts/**', 'tools/*/src/cli.ts', 'simulators/*/src/main.ts', 'tests/**', '**/*.test.ts', '**/*.e2e.ts', '**/main.ts', 'prisma.config.ts', 'packages/db/src/testing.ts', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

@@ -2,7 +2,8 @@
 // 1. against the Compose Specification JSON schema, vendored in docker/compose-spec.schema.json — always runs;
 // 2. with `docker compose config` / `docker-compose config` when such a binary is installed — skipped otherwise;
 // 3. against this repository: every app built from docker/Dockerfile, ports from docs/architecture.md, entries in real
-//    workspaces, healthchecks, Prometheus targets, mounted files present.
+//    workspaces, the variables each service sets against those its process reads, the setup job (secrets, migrate,
+//    seed), healthchecks and Prometheus targets against the real routes of the running processes, mounted files.
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { spawnSync } from 'node:child_process';
@@ -10,8 +11,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { knownVariables } from '@firefly/config';
+import { loadGatewayConfig } from '@firefly/gateway';
+import { loadBillingConfig } from '@firefly/subgraph-billing';
+import { loadConversationConfig } from '@firefly/subgraph-conversation';
+import { loadImageConfig } from '@firefly/subgraph-image';
+import { loadUserConfig } from '@firefly/subgraph-user';
+import { startSupergraph, type Supergraph } from '../src/harness.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dockerDir = join(root, 'docker');
@@ -27,6 +35,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }> | string[];
   healthcheck?: { test: string[] };
   volumes?: string[];
+  restart?: string;
 }
 interface ComposeFile {
   services: Record<string, Service>;
@@ -141,27 +150,43 @@ describe('docker/compose.yml against this repository', () => {
   const compose = loadCompose(composeText);
   const services = compose.services;
 
-  const APPS: Record<string, { entry: string; port?: number }> = {
-    gateway: { entry: 'gateway/dist/main.js', port: 4000 },
-    user: { entry: 'subgraphs/user/dist/main.js', port: 4001 },
-    conversation: { entry: 'subgraphs/conversation/dist/main.js', port: 4002 },
-    image: { entry: 'subgraphs/image/dist/main.js', port: 4003 },
-    billing: { entry: 'subgraphs/billing/dist/main.js', port: 4004 },
-    'dashscope-simulator': { entry: 'simulators/dashscope/dist/main.js', port: 4010 },
+  /** Every process built from docker/Dockerfile: its bundle, port, and the route its healthcheck probes. */
+  const APPS: Record<string, { entry: string; port: number; health: '/readyz' | '/healthz'; secrets: boolean }> = {
+    gateway: { entry: 'gateway/dist/main.js', port: 4000, health: '/readyz', secrets: true },
+    user: { entry: 'subgraphs/user/dist/main.js', port: 4001, health: '/readyz', secrets: true },
+    conversation: { entry: 'subgraphs/conversation/dist/main.js', port: 4002, health: '/readyz', secrets: true },
+    image: { entry: 'subgraphs/image/dist/main.js', port: 4003, health: '/readyz', secrets: true },
+    billing: { entry: 'subgraphs/billing/dist/main.js', port: 4004, health: '/readyz', secrets: true },
+    // The simulator has no dependencies to be ready for and serves /healthz only.
+    'dashscope-simulator': { entry: 'simulators/dashscope/dist/main.js', port: 4010, health: '/healthz', secrets: false },
   };
 
-  it('has MySQL 8 and Redis 7 with healthchecks, Prometheus and Grafana', () => {
+  it('has MySQL 8 and Redis 7 with healthchecks, published on loopback with the README\'s credentials', () => {
     expect(services['mysql']?.image).toBe('mysql:8.4');
-    expect(services['mysql']?.healthcheck?.test.join(' ')).toMatch(/mysqladmin ping/);
+    expect(services['mysql']?.healthcheck?.test.join(' ')).toMatch(/mysqladmin ping -h 127\.0\.0\.1 -uroot --silent/);
     expect(services['redis']?.image).toBe('redis:7-alpine');
     expect(services['redis']?.healthcheck?.test.join(' ')).toMatch(/redis-cli ping/);
+    expect(services['mysql']?.ports).toEqual(['127.0.0.1:3306:3306']);
+    expect(services['redis']?.ports).toEqual(['127.0.0.1:6379:6379']);
+    // The README's and .env.example's defaults: root with an empty password on 127.0.0.1:3306, Redis on :6379.
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme).toMatch(/`127\.0\.0\.1:3306` user\s+`root` with an empty password/);
+    expect(readme).toContain('docker compose -f docker/compose.yml up -d mysql redis');
+    const defaults = new URL(/^DATABASE_URL=(\S+)/m.exec(readFileSync(join(root, '.env.example'), 'utf8'))![1]!);
+    expect([defaults.username, defaults.password, defaults.port]).toEqual(['root', '', '3306']);
+    expect(services['mysql']?.environment).toMatchObject({ MYSQL_ALLOW_EMPTY_PASSWORD: 'yes', MYSQL_DATABASE: 'firefly' });
+    expect(services['mysql']?.environment).not.toHaveProperty('MYSQL_ROOT_PASSWORD');
+    for (const name of ['setup', 'user', 'conversation', 'image', 'billing']) {
+      const url = new URL(services[name]!.environment!['DATABASE_URL']!);
+      expect([url.hostname, url.username, url.password, url.pathname], name).toEqual(['mysql', 'root', '', '/firefly']);
+    }
     expect(services['prometheus']?.image).toMatch(/^prom\/prometheus:v\d/);
     expect(services['grafana']?.image).toMatch(/^grafana\/grafana:\d/);
   });
 
   it('builds every app from docker/Dockerfile and runs its bundle from a real workspace', () => {
     const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces: string[] };
-    for (const [name, { entry, port }] of Object.entries(APPS)) {
+    for (const [name, { entry, port, health }] of Object.entries(APPS)) {
       const service = services[name];
       expect(service, name).toBeDefined();
       expect(service?.build, name).toEqual({ context: '..', dockerfile: 'docker/Dockerfile', target: 'runtime' });
@@ -178,13 +203,49 @@ describe('docker/compose.yml against this repository', () => {
         workspaces.workspaces.some((glob) => glob === workspace || (glob.endsWith('/*') && dirname(workspace) === glob.slice(0, -2))),
         `${name}: ${workspace} is an npm workspace`,
       ).toBe(true);
-      if (port === undefined) continue;
       expect(service?.ports?.at(0)?.endsWith(`:${port}:${port}`) || service?.ports?.at(0) === `${port}:${port}`, `${name} port`).toBe(true);
-      expect(service?.healthcheck?.test.join(' '), `${name} healthcheck`).toContain(`http://127.0.0.1:${port}/healthz`);
+      expect(healthcheckUrl(service!), `${name} healthcheck`).toBe(`http://127.0.0.1:${port}${health}`);
     }
     // Only the gateway faces clients; subgraph ports are bound to loopback (docs/architecture.md, "Trust").
-    for (const name of ['user', 'conversation', 'image', 'billing']) expect(services[name]?.ports?.[0]).toMatch(/^127\.0\.0\.1:/);
+    for (const name of ['user', 'conversation', 'image', 'billing', 'dashscope-simulator']) expect(services[name]?.ports?.[0]).toMatch(/^127\.0\.0\.1:/);
     expect(services['gateway']?.ports).toEqual(['4000:4000']);
+  });
+
+  it('shares one set of development secrets: the setup job writes them, every app preloads them', () => {
+    const setup = services['setup']!;
+    expect(setup.build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile', target: 'build' });
+    const script = setup.command!.join(' ');
+    const secretsFile = /scripts\/dev-secrets\.ts (\S+)/.exec(script)?.[1];
+    expect(secretsFile).toBeDefined();
+    expect(setup.volumes).toContain(`dev-secrets:${dirname(secretsFile!)}`);
+    const preload = readFileSync(join(dockerDir, 'dev-secrets.mjs'), 'utf8');
+    expect(preload).toContain(`'${secretsFile}'`);
+    for (const [name, { secrets }] of Object.entries(APPS)) {
+      const command = services[name]!.command!;
+      if (!secrets) {
+        expect(command, name).not.toContain('--import');
+        continue;
+      }
+      const preloaded = command[command.indexOf('--import') + 1];
+      expect(preloaded, name).toBe('./docker/dev-secrets.mjs');
+      expect(existsSync(join(root, preloaded!)), `${name}: ${preloaded}`).toBe(true);
+      expect(services[name]!.volumes, name).toContain(`dev-secrets:${dirname(secretsFile!)}:ro`);
+    }
+  });
+
+  it('migrates and seeds in a one-shot job that every app but the simulator waits for', () => {
+    const setup = services['setup']!;
+    expect(setup.command?.slice(0, 2)).toEqual(['sh', '-c']);
+    const steps = setup.command![2]!.split('&&').map((s) => s.trim());
+    expect(steps.slice(1)).toEqual(['npm run --silent db:migrate', 'npm run --silent db:seed']);
+    const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['db:migrate']).toBe('tsx scripts/db-migrate.ts');
+    expect(scripts['db:seed']).toBe('tsx scripts/db-seed.ts');
+    expect(existsSync(join(root, steps[0]!.split(' ')[2]!)), steps[0]).toBe(true);
+    expect(setup.depends_on).toEqual({ mysql: { condition: 'service_healthy' } });
+    for (const name of Object.keys(APPS).filter((n) => n !== 'dashscope-simulator')) {
+      expect(services[name]?.depends_on, name).toMatchObject({ setup: { condition: 'service_completed_successfully' } });
+    }
   });
 
   it('points services at each other by their compose names', () => {
@@ -193,9 +254,29 @@ describe('docker/compose.yml against this repository', () => {
     expect(env['CONVERSATION_SUBGRAPH_URL']).toBe('http://conversation:4002/graphql');
     expect(env['IMAGE_SUBGRAPH_URL']).toBe('http://image:4003/graphql');
     expect(env['BILLING_SUBGRAPH_URL']).toBe('http://billing:4004/graphql');
-    expect(new URL(env['DATABASE_URL']!).hostname).toBe('mysql');
     expect(new URL(env['REDIS_URL']!).hostname).toBe('redis');
     expect(env['HOST']).toBe('0.0.0.0');
+    const conversation = services['conversation']?.environment ?? {};
+    expect(conversation['BILLING_SUBGRAPH_URL']).toBe('http://billing:4004/graphql');
+    // Chat goes to the simulator's container unless docker/.env says otherwise, and the simulator listens there.
+    expect(conversation['DASHSCOPE_BASE_URL']).toBe('${DASHSCOPE_BASE_URL:-http://dashscope-simulator:4010/api/v1}');
+    expect(services['dashscope-simulator']?.environment).toMatchObject({ DASHSCOPE_SIMULATOR_HOST: '0.0.0.0', DASHSCOPE_SIMULATOR_PORT: '4010' });
+    for (const name of Object.keys(APPS).filter((n) => n !== 'dashscope-simulator')) expect(services[name]?.environment?.['HOST'], name).toBe('0.0.0.0');
+  });
+
+  it('sets only variables the process reads, and each of them is one it reads', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (!(name in READS)) continue;
+      const reads = READS[name]!();
+      const unread = Object.keys(service.environment ?? {}).filter((variable) => !reads.has(variable)).sort();
+      expect(unread, `${name} sets variables nothing in it reads`).toEqual([]);
+    }
+    // Every service built from our Dockerfile is covered.
+    for (const [name, service] of Object.entries(services)) if (service.build) expect(READS, name).toHaveProperty(name);
+    // The check can fail: the variables the issue found compose setting, which no code reads.
+    expect(READS['conversation']!().has('DASHSCOPE_HTTP_BASE_URL')).toBe(false);
+    expect(READS['conversation']!().has('DASHSCOPE_COMPATIBLE_BASE_URL')).toBe(false);
+    expect(READS['dashscope-simulator']!().has('HOST')).toBe(false);
   });
 
   it('only depends on services that exist, waiting for health where there is a healthcheck', () => {
@@ -204,9 +285,11 @@ describe('docker/compose.yml against this repository', () => {
       for (const [dep, condition] of deps) {
         expect(services[dep], `${name} depends on ${dep}`).toBeDefined();
         if (condition === 'service_healthy') expect(services[dep]?.healthcheck, `${dep} has a healthcheck`).toBeDefined();
+        if (condition === 'service_completed_successfully') expect(services[dep]?.restart, `${dep} is one-shot`).toBe('no');
       }
     }
     expect(services['gateway']?.depends_on).toMatchObject({ user: { condition: 'service_healthy' }, billing: { condition: 'service_healthy' } });
+    expect(services['conversation']?.depends_on).toMatchObject({ 'dashscope-simulator': { condition: 'service_healthy' } });
   });
 
   it('mounts files that exist and declares its named volumes', () => {
@@ -219,12 +302,48 @@ describe('docker/compose.yml against this repository', () => {
     }
   });
 
-  it('has Prometheus scrape every app that serves HTTP', () => {
-    const prometheus = parseYaml(readFileSync(join(dockerDir, 'prometheus.yml'), 'utf8')) as {
-      scrape_configs: { metrics_path?: string; static_configs: { targets: string[] }[] }[];
-    };
-    const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
-    for (const [name, { port }] of Object.entries(APPS)) if (port !== undefined) expect(targets).toContain(`${name}:${port}`);
+  it('has Prometheus scrape every app that serves /metrics, and nothing else', () => {
+    const expected = Object.entries(APPS).filter(([name]) => !name.endsWith('-simulator')).map(([name, { port }]) => `${name}:${port}`);
+    expect(scrapeTargets().map((t) => t.target).sort()).toEqual(expected.sort());
+    expect(scrapeTargets().every((t) => t.path === '/metrics')).toBe(true);
+  });
+
+  describe('healthchecks and scrape targets against the real processes', () => {
+    let supergraph: Supergraph;
+    let origins: Record<string, string>;
+    beforeAll(async () => {
+      supergraph = await startSupergraph();
+      origins = {
+        gateway: new URL(supergraph.gatewayUrl).origin,
+        ...Object.fromEntries(Object.entries(supergraph.subgraphUrls).map(([name, url]) => [name, new URL(url).origin])),
+        'dashscope-simulator': supergraph.simulator.url,
+      };
+    });
+    afterAll(async () => {
+      await supergraph?.stop();
+    });
+
+    it('every healthcheck URL answers 200 on the process it checks', async () => {
+      for (const [name, service] of Object.entries(services)) {
+        if (!(name in APPS)) continue;
+        const path = new URL(healthcheckUrl(service)!).pathname;
+        const response = await fetch(new URL(path, origins[name]));
+        expect(`${name} ${path} ${response.status}`).toBe(`${name} ${path} 200`);
+      }
+      // …and the probe can fail: a route no process serves is a 404, and the simulator serves no /readyz.
+      expect((await fetch(new URL('/ready', origins['gateway']))).status).toBe(404);
+      expect((await fetch(new URL('/readyz', origins['dashscope-simulator']))).status).toBe(404);
+    });
+
+    it('every Prometheus target serves /metrics, and the simulator does not', async () => {
+      for (const { target, path } of scrapeTargets()) {
+        const name = target.split(':')[0]!;
+        const response = await fetch(new URL(path, origins[name]));
+        expect(`${target} ${response.status}`).toBe(`${target} 200`);
+        expect(await response.text()).toContain('process_cpu_user_seconds_total');
+      }
+      expect((await fetch(new URL('/metrics', origins['dashscope-simulator']))).status).toBe(404);
+    });
   });
 
   it('uses a multi-stage Dockerfile on node:20-bookworm-slim with npm ci and npm run build', () => {
@@ -243,6 +362,76 @@ describe('docker/compose.yml against this repository', () => {
     }
   });
 });
+
+describe('docker/dev-secrets.mjs and scripts/dev-secrets.ts', () => {
+  it('write one set of secrets once and preload it into processes without overriding the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dev-secrets-'));
+    try {
+      const file = join(dir, 'firefly', 'dev-secrets.json');
+      const write = () => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/dev-secrets.ts', file], { cwd: root, encoding: 'utf8' });
+      expect(write().status).toBe(0);
+      const first = readFileSync(file, 'utf8');
+      const secrets = JSON.parse(first) as Record<string, string>;
+      expect(Object.keys(secrets).sort()).toEqual(['ACCESS_TOKEN_KEYS', 'INTERNAL_TOKEN_SECRET']);
+      expect(secrets['INTERNAL_TOKEN_SECRET']!.length).toBeGreaterThanOrEqual(32);
+      expect(JSON.parse(secrets['ACCESS_TOKEN_KEYS']!)).toMatchObject([{ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' }]);
+      // A second run (every `docker compose up`) keeps them.
+      expect(write().stdout).toMatch(/keeping/);
+      expect(readFileSync(file, 'utf8')).toBe(first);
+
+      const read = (env: Record<string, string>) =>
+        spawnSync(process.execPath, ['--import', './docker/dev-secrets.mjs', '-e', 'process.stdout.write(JSON.stringify([process.env.INTERNAL_TOKEN_SECRET, process.env.ACCESS_TOKEN_KEYS]))'], {
+          cwd: root,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', FIREFLY_DEV_SECRETS_FILE: file, ...env },
+        }).stdout;
+      // Compose passes empty values for unset ${…:-}: the file fills them.
+      expect(JSON.parse(read({ INTERNAL_TOKEN_SECRET: '', ACCESS_TOKEN_KEYS: '' }))).toEqual([secrets['INTERNAL_TOKEN_SECRET'], secrets['ACCESS_TOKEN_KEYS']]);
+      // docker/.env wins.
+      expect(JSON.parse(read({ INTERNAL_TOKEN_SECRET: 'x'.repeat(40) }))).toEqual(['x'.repeat(40), secrets['ACCESS_TOKEN_KEYS']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The URL a compose healthcheck fetches (`node -e "fetch('…')"`). */
+function healthcheckUrl(service: Service): string | undefined {
+  return /fetch\('([^']+)'\)/.exec(service.healthcheck?.test.join(' ') ?? '')?.[1];
+}
+
+function scrapeTargets(): { target: string; path: string }[] {
+  const prometheus = parseYaml(readFileSync(join(dockerDir, 'prometheus.yml'), 'utf8')) as {
+    scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+  };
+  return prometheus.scrape_configs
+    .filter((c) => c.job_name !== 'prometheus')
+    .flatMap((c) => c.static_configs.flatMap((s) => s.targets.map((target) => ({ target, path: c.metrics_path ?? '/metrics' }))));
+}
+
+/** What each process built from docker/Dockerfile reads from its environment. */
+const READS: Record<string, () => Set<string>> = {
+  gateway: () => variablesOf(loadGatewayConfig),
+  user: () => variablesOf(loadUserConfig),
+  conversation: () => variablesOf(loadConversationConfig),
+  image: () => variablesOf(loadImageConfig),
+  billing: () => variablesOf(loadBillingConfig),
+  // The simulator parses its environment in its entry; the setup job runs scripts that read process.env.
+  'dashscope-simulator': () => namesIn(readFileSync(join(root, 'simulators/dashscope/src/main.ts'), 'utf8'), /\b(?:env\.|int\(')([A-Z][A-Z0-9_]+)/g),
+  setup: () =>
+    new Set(['db-migrate', 'db-seed', 'dev-secrets'].flatMap((script) => [...namesIn(readFileSync(join(root, `scripts/${script}.ts`), 'utf8'), /process\.env\.([A-Z][A-Z0-9_]+)/g)])),
+};
+
+/** The variables one configuration loader parses (@firefly/config records each name it is asked for). */
+function variablesOf(load: (env: Record<string, string>) => unknown): Set<string> {
+  knownVariables.clear();
+  load({});
+  return new Set(knownVariables);
+}
+
+function namesIn(source: string, pattern: RegExp): Set<string> {
+  return new Set([...source.matchAll(pattern)].map((m) => m[1]!));
+}
 
 describe('.github/workflows/ci.yml', () => {
   interface Step { uses?: string; run?: string; with?: Record<string, unknown> }
