@@ -110,6 +110,7 @@ const web: ProcessSpec = { name: 'web', entry: 'apps/web/scripts/dev-server.ts',
 processes.push(web);
 
 const simulator: ProcessSpec = { name: 'dashscope-sim', entry: 'simulators/dashscope/dist/main.js', port: 4010 };
+const ossSimulator: ProcessSpec = { name: 'oss-sim', entry: 'simulators/oss/dist/main.js', port: 4011 };
 
 const children: ChildProcess[] = [];
 
@@ -195,6 +196,15 @@ if (useSimulator) {
   env.DASHSCOPE_SIMULATOR_HOST ??= '127.0.0.1';
   processes.unshift(simulator);
 }
+// Without an OSS AccessKey, images and uploads go to the local OSS simulator (the image subgraph's default without a
+// key is http://localhost:4011, path-style, bucket firefly-dev). Production refuses this in the image config.
+const useOssSimulator = !env.OSS_ACCESS_KEY_ID;
+if (useOssSimulator) {
+  if (env.NODE_ENV === 'production') fail('OSS_ACCESS_KEY_ID is not set; production never uses the OSS simulator');
+  env.OSS_SIMULATOR_PORT ??= String(ossSimulator.port);
+  env.OSS_SIMULATOR_HOST ??= '127.0.0.1';
+  processes.unshift(ossSimulator);
+}
 processes.forEach((spec, index) => startProcess(spec, index));
 await Promise.all(processes.map((spec) => waitForHealth(spec)));
 
@@ -212,5 +222,11 @@ if (useSimulator) {
   console.log(`\x1b[33;1m
   ⚠  DASHSCOPE_API_KEY is not set: chat uses the local DashScope SIMULATOR on :4010.
      Answers are generated locally, not by Qwen. Set DASHSCOPE_API_KEY (in .env) to use Alibaba Cloud DashScope.
+\x1b[0m`);
+}
+if (useOssSimulator) {
+  console.log(`\x1b[33;1m
+  ⚠  OSS_ACCESS_KEY_ID is not set: images and uploads are stored in the local OSS SIMULATOR on :4011 (in memory,
+     lost when it stops). Set OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_BUCKET (in .env) to use Alibaba Cloud OSS.
 \x1b[0m`);
 }

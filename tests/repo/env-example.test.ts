@@ -8,8 +8,8 @@ import { loadImageConfig } from '../../subgraphs/image/src/config.ts';
 import { loadBillingConfig } from '../../subgraphs/billing/src/config.ts';
 import { loadWebConfig } from '@firefly/web/config';
 
-/** Read by the DashScope simulator's own CLI (simulators/dashscope/src/main.ts), not by a service config. */
-const SIMULATOR_VARIABLES = ['DASHSCOPE_SIMULATOR_PORT', 'DASHSCOPE_SIMULATOR_HOST', 'DASHSCOPE_SIMULATOR_TOKEN_DELAY_MS'];
+/** Read by the simulators' own CLIs (each simulator's src/main.ts), not by a service config. */
+const SIMULATOR_VARIABLES = ['DASHSCOPE_SIMULATOR_PORT', 'DASHSCOPE_SIMULATOR_HOST', 'DASHSCOPE_SIMULATOR_TOKEN_DELAY_MS', 'OSS_SIMULATOR_PORT', 'OSS_SIMULATOR_HOST'];
 
 function documentedVariables(): Set<string> {
   const text = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');

@@ -9,6 +9,7 @@ import { buildUserSubgraph, loadUserConfig } from '@firefly/subgraph-user';
 import { buildConversationSubgraph, loadConversationConfig } from '@firefly/subgraph-conversation';
 import { startDashScopeSimulator, type DashScopeSimulator, type DashScopeSimulatorOptions } from '@firefly/dashscope-simulator';
 import { buildImageSubgraph, loadImageConfig } from '@firefly/subgraph-image';
+import { startOssSimulator, type OssSimulator } from '@firefly/oss-simulator';
 import { buildBillingSubgraph, loadBillingConfig } from '@firefly/subgraph-billing';
 import { createGatewayServer, loadGatewayConfig } from '@firefly/gateway';
 import type { SubgraphServer } from '@firefly/server-kit';
@@ -25,6 +26,8 @@ export interface Supergraph {
   signingKey: SigningKey;
   /** The DashScope simulator the conversation subgraph talks to. */
   simulator: DashScopeSimulator;
+  /** The OSS simulator the image subgraph stores images in and signs URLs for (through the real ali-oss client). */
+  oss: OssSimulator;
   /** The running subgraph servers (e.g. to stop one and watch the gateway cope). */
   servers: Record<'user' | 'conversation' | 'image' | 'billing', SubgraphServer>;
   /** SQL statements sent by the subgraphs since the last `resetQueryLog()`. */
@@ -79,12 +82,13 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
     // stop() lets running generations finish for 5 s (the grace period minus 2 s), then cuts them off.
     SHUTDOWN_GRACE_SECONDS: '7',
   });
+  const oss = await startOssSimulator();
   const conversationCredits = createCreditsClient({ url: 'http://billing.invalid/graphql', secret: internalTokenSecret, service: 'conversation', fetch: (_url, init) => fetch(billingUrl, init) });
 
   const subgraphs = {
     user: await buildUserSubgraph(loadUserConfig(env), { ...common, redis, signingKeys: [key], signupGrant }),
     conversation: await buildConversationSubgraph(conversationConfig, { ...common, redis, credits: conversationCredits }),
-    image: await buildImageSubgraph(loadImageConfig({ ...env, IMAGE_PUBLIC_BASE_URL: 'http://127.0.0.1:4003/files' }), common),
+    image: await buildImageSubgraph(loadImageConfig({ ...env, OSS_ENDPOINT: oss.localUrl }), common),
     billing: await buildBillingSubgraph(loadBillingConfig(env), common),
   };
   const subgraphUrls = {
@@ -122,6 +126,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
     redis,
     signingKey: key,
     simulator,
+    oss,
     queries,
     resetQueryLog: () => void queries.splice(0),
     async tokenFor(user) {
@@ -143,6 +148,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
       await db.$disconnect();
       await closeRedis(redis);
       await simulator.close();
+      await oss.close();
     },
   };
 }

@@ -1,18 +1,22 @@
-import { commonShape, databaseShape, parseConfig, port, redisShape, refuseDevelopmentDefaults, z } from '@firefly/config';
+import { commonShape, databaseShape, parseConfig, port, positiveInt, redisShape, refuseDevelopmentDefaults, z } from '@firefly/config';
+import { ossProductionProblems, ossShape, resolveOssTarget } from '@firefly/oss';
 
 const schema = z.object({
   ...commonShape,
   ...databaseShape,
   ...redisShape,
+  ...ossShape,
   IMAGE_SUBGRAPH_PORT: port(4003),
-  /** Public base URL under which stored images are served (local-disk driver). */
-  IMAGE_PUBLIC_BASE_URL: z.string().default("http://127.0.0.1:4003/files"),
+  /** Largest file createUploadUrl signs an upload for, in bytes. Default 20 MB. */
+  UPLOAD_MAX_BYTES: positiveInt(20 * 1024 * 1024),
+  /** Life of an upload URL from createUploadUrl. Default 600. */
+  UPLOAD_URL_TTL_SECONDS: positiveInt(600),
 });
 
 export type ImageConfig = ReturnType<typeof loadImageConfig>;
 
 export function loadImageConfig(env: Record<string, string | undefined> = process.env) {
   const config = parseConfig(schema, env);
-  refuseDevelopmentDefaults(config);
-  return config;
+  refuseDevelopmentDefaults(config, ossProductionProblems(config));
+  return Object.freeze({ ...config, oss: Object.freeze(resolveOssTarget(config)) });
 }

@@ -1,12 +1,17 @@
+import { createObjectStorage, type ObjectStorage } from '@firefly/oss';
 import type { ImageConfig } from './config.ts';
 import type { ImageDeps } from './server.ts';
 
 /** The image subgraph's process-wide services, built once per server and shared by every request. */
 export interface ImageServices {
-  /** Base URL under which stored images are served. */
-  publicBaseUrl: string;
+  /** The images bucket (signed URLs, uploads, deletions). */
+  storage: ObjectStorage;
+  uploads: { maxBytes: number; ttlSeconds: number };
 }
 
 export function createImageServices(config: ImageConfig, _deps: ImageDeps): ImageServices {
-  return { publicBaseUrl: config.IMAGE_PUBLIC_BASE_URL };
+  return {
+    storage: createObjectStorage(config.oss),
+    uploads: { maxBytes: config.UPLOAD_MAX_BYTES, ttlSeconds: config.UPLOAD_URL_TTL_SECONDS },
+  };
 }

@@ -1,0 +1,1 @@
+export { startOssSimulator, type OssSimulator, type OssSimulatorOptions, type RecordedOssRequest } from './simulator.ts';
