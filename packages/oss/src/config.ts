@@ -16,6 +16,11 @@ export const ossShape = {
   OSS_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, { error: 'expected an OSS bucket name (3-63 lower-case letters, digits, -)' }).default(OSS_SIMULATOR.bucket),
   /** Endpoint; default the region's public endpoint, or the simulator's (http://localhost:4011) without an AccessKey. */
   OSS_ENDPOINT: url(['http', 'https']).optional(),
+  /**
+   * Endpoint written into URLs handed to clients (signed image URLs, upload URLs) when it differs from the one this
+   * process calls, e.g. OSS's internal endpoint for servers and the public one for browsers. Default OSS_ENDPOINT.
+   */
+  OSS_PUBLIC_ENDPOINT: url(['http', 'https']).optional(),
   /** Address objects as <endpoint>/<bucket>/<key> instead of <bucket>.<endpoint>/<key>. Always on for the simulator. */
   OSS_PATH_STYLE: bool(false),
   /** AccessKey (or STS AccessKey) id. Unset: development and tests use the OSS simulator; production refuses. */
@@ -39,6 +44,8 @@ export interface OssTarget {
   region: string;
   bucket: string;
   endpoint: string | undefined;
+  /** Endpoint of URLs handed to clients; undefined = the same as endpoint. */
+  publicEndpoint: string | undefined;
   pathStyle: boolean;
   accessKeyId: string;
   accessKeySecret: string;
@@ -56,6 +63,7 @@ export function resolveOssTarget(config: OssVariables): OssTarget {
     signedUrlTtlSeconds: config.OSS_SIGNED_URL_TTL_SECONDS,
     cdnBaseUrl: config.OSS_CDN_BASE_URL?.replace(/\/+$/, ''),
     timeoutMs: config.OSS_TIMEOUT_MS,
+    publicEndpoint: config.OSS_PUBLIC_ENDPOINT,
   };
   if (!config.OSS_ACCESS_KEY_ID) {
     return {

@@ -37,19 +37,25 @@ const isNotFound = (error: unknown) => {
   return e.status === 404 || e.code === 'NoSuchKey';
 };
 
-export function createObjectStorage(target: OssTarget): ObjectStorage {
-  const client = new OSS({
+function ossClient(target: OssTarget, endpoint: string | undefined): OSS {
+  return new OSS({
     accessKeyId: target.accessKeyId,
     accessKeySecret: target.accessKeySecret,
     stsToken: target.stsToken,
     bucket: target.bucket,
     region: target.region,
-    endpoint: target.endpoint,
-    secure: target.endpoint ? target.endpoint.startsWith('https:') : true,
+    endpoint,
+    secure: endpoint ? endpoint.startsWith('https:') : true,
     timeout: target.timeoutMs,
     // Path-style addressing (<endpoint>/<bucket>/<key>); ali-oss supports it though its typings omit the option.
     ...({ sldEnable: target.pathStyle } as object),
   });
+}
+
+export function createObjectStorage(target: OssTarget): ObjectStorage {
+  const client = ossClient(target, target.endpoint);
+  // Signing is local arithmetic: URLs for clients may name another host than the one this process calls.
+  const signer = target.publicEndpoint ? ossClient(target, target.publicEndpoint) : client;
 
   return {
     mode: target.mode,
@@ -81,11 +87,11 @@ export function createObjectStorage(target: OssTarget): ObjectStorage {
     },
     publicUrl(key) {
       if (target.cdnBaseUrl) return `${target.cdnBaseUrl}/${key.split('/').map(encodeURIComponent).join('/')}`;
-      return client.signatureUrl(key, { expires: target.signedUrlTtlSeconds });
+      return signer.signatureUrl(key, { expires: target.signedUrlTtlSeconds });
     },
     async uploadGrant(key, contentType, byteSize, ttlSeconds) {
       const headers = { 'content-type': contentType, 'content-length': String(byteSize) };
-      const url = await client.signatureUrlV4('PUT', ttlSeconds, { headers }, key, ['content-length']);
+      const url = await signer.signatureUrlV4('PUT', ttlSeconds, { headers }, key, ['content-length']);
       return { url, method: 'PUT', headers: { 'Content-Type': contentType }, expiresAt: new Date(Date.now() + ttlSeconds * 1000) };
     },
   };

@@ -11,6 +11,7 @@ beforeAll(async () => {
     OSS_REGION: 'oss-cn-hangzhou',
     OSS_BUCKET: 'firefly-dev',
     OSS_ENDPOINT: sim.localUrl,
+    OSS_PUBLIC_ENDPOINT: undefined,
     OSS_PATH_STYLE: false,
     OSS_ACCESS_KEY_ID: undefined,
     OSS_ACCESS_KEY_SECRET: undefined,
@@ -44,6 +45,14 @@ describe('object storage through ali-oss', () => {
     expect(await storage.head('t/u/j/0.png')).toBeNull();
     expect(await storage.get('t/u/j/0.png')).toBeNull();
     expect((await fetch(url)).status).toBe(404);
+  });
+
+  it('signs client URLs for the public endpoint while calling the configured one', async () => {
+    const storage = createObjectStorage({ ...target, endpoint: sim.url.replace('127.0.0.1', '127.0.0.2'), publicEndpoint: sim.localUrl });
+    await createObjectStorage(target).put('p.png', Buffer.from('p'), 'image/png');
+    const url = storage.publicUrl('p.png');
+    expect(url.startsWith(`${sim.localUrl}/firefly-dev/p.png?`)).toBe(true);
+    expect((await fetch(url)).status).toBe(200);
   });
 
   it('answers CDN URLs when a CDN base is configured', () => {
