@@ -143,6 +143,23 @@ export function createTurnStore(db: ConversationDb): TurnStore {
     find(key) {
       return db.message.findFirst({ where: { id: key.messageId, tenantId: key.tenantId }, select });
     },
+    /** Uses the (status, createdAt) index: STREAMING rows are few, whatever the table's size. */
+    async listStreaming(createdBefore, limit) {
+      const rows = await db.message.findMany({
+        where: { status: 'STREAMING', role: 'ASSISTANT', createdAt: { lt: createdBefore }, reservationId: { not: null } },
+        orderBy: { createdAt: 'asc' },
+        take: limit,
+        select: { id: true, tenantId: true, userId: true, conversationId: true, reservationId: true, conversation: { select: { modelId: true } } },
+      });
+      return rows.map((row) => ({
+        messageId: row.id,
+        tenantId: row.tenantId,
+        userId: row.userId,
+        conversationId: row.conversationId,
+        modelId: row.conversation.modelId,
+        reservationId: row.reservationId!,
+      }));
+    },
   };
 }
 

@@ -39,6 +39,12 @@ if tonumber(exp) > tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'exp', ARGV[3])
 return 1`;
 
+const RESTORE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1`;
+
 const REQUEST_STOP = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'stop', '1')
@@ -120,6 +126,20 @@ export function createGenerationRegistry(redis: Redis, options: GenerationRegist
         exp: Number(hash.exp ?? 0),
         stop: hash.stop === '1',
       };
+    },
+
+    /**
+     * Re-creates the record of a STREAMING message whose record Redis lost (restart without persistence, eviction),
+     * owned by nobody, with a lease that expires in one lease time: a still-running owner finds a foreign owner at
+     * its next heartbeat and abandons the generation, then the ordinary orphan sweep takes the expired lease over and
+     * finishes the message. False when a record exists (its owner, or a sweeper, is on it).
+     */
+    async restore(record) {
+      const exp = now() + options.leaseMs;
+      const fields = Object.entries({ ...record, owner: 'restored', exp: String(exp) }).flat();
+      if ((await redis.eval(RESTORE, 1, redisKeys.generation(record.messageId), options.recordTtlMs, ...fields)) !== 1) return false;
+      await redis.zadd(redisKeys.leaseIndex, exp, record.messageId);
+      return true;
     },
 
     /** Leaves a stop request in the record (read by the owner's next heartbeat); false when no generation runs. */

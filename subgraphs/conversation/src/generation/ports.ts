@@ -35,6 +35,11 @@ export interface GenerationRegistry {
   /** Takes over an expired generation for `owner` with a fresh lease, atomically: of several sweepers one wins. */
   takeover(messageId: string, owner: string): Promise<TakeoverResult>;
   read(messageId: string): Promise<(GenerationRecord & { owner: string; exp: number; stop: boolean }) | null>;
+  /**
+   * Re-creates a lost record, owned by nobody, its lease expiring in one lease time (then the orphan sweep finishes
+   * it); false when a record exists.
+   */
+  restore(record: GenerationRecord): Promise<boolean>;
   /** Leaves a stop request in the record (read by the owner's next heartbeat); false when no generation runs. */
   requestStop(messageId: string): Promise<boolean>;
   /** Forgets a finished generation: record, index entry and the user's slot. */
@@ -123,6 +128,11 @@ export interface TurnStore {
   findByIdempotencyKey(key: { tenantId: string; userId: string; idempotencyKey: string }): Promise<MessageRow | null>;
   /** Writes a generation's end only if the message is still STREAMING; true when this call finished it. */
   finish(key: { tenantId: string; messageId: string }, state: FinalState): Promise<boolean>;
+  /**
+   * STREAMING answers created before `createdBefore`, across tenants, as generation records (the model is the
+   * conversation's): what the MySQL-side sweep checks against Redis.
+   */
+  listStreaming(createdBefore: Date, limit: number): Promise<GenerationRecord[]>;
   /** A message by id within a tenant, whatever its conversation's state (the sweeper's view). */
   find(key: { tenantId: string; messageId: string }): Promise<MessageRow | null>;
 }

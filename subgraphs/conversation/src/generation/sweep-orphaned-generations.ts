@@ -24,6 +24,29 @@ export async function sweepOrphanedGenerations(services: ConversationServices, o
   return finished;
 }
 
+/**
+ * The MySQL side of the sweep: a STREAMING answer always has a generation record in Redis (the record is written
+ * before the message row, and removed only after the message is finished). If Redis lost it — a restart without
+ * persistence, eviction, a flush — nothing would ever finish the message: it would stay STREAMING, regenerate would
+ * answer CONFLICT for good and subscribers would wait forever. So answers STREAMING for longer than a lease whose
+ * record is missing get it back, owned by nobody and expiring in one lease: a still-running owner sees the foreign
+ * owner at its next heartbeat and gives up, and the Redis-side sweep then finishes the message (FAILED, settled for
+ * the text that survived in the stream or released). Resolves with the number of records restored.
+ */
+export async function restoreLostGenerations(services: ConversationServices, options: { logger: Logger; batchSize?: number }): Promise<number> {
+  const candidates = await services.turns.listStreaming(new Date(Date.now() - services.settings.leaseMs), options.batchSize ?? 100);
+  let restored = 0;
+  for (const record of candidates) {
+    try {
+      if (await services.registry.restore(record)) restored += 1;
+    } catch (error) {
+      options.logger.error({ err: error, messageId: record.messageId }, 'could not restore a lost generation record');
+    }
+  }
+  if (restored > 0) options.logger.warn({ restored }, 'restored the generation records Redis lost; the orphan sweep finishes those messages');
+  return restored;
+}
+
 async function finishOrphan(services: ConversationServices, messageId: string, logger: Logger): Promise<boolean> {
   const { registry } = services;
   const takeover = await registry.takeover(messageId, `${services.instanceId}:sweeper`);
@@ -61,10 +84,17 @@ async function finishOrphan(services: ConversationServices, messageId: string, l
   return true;
 }
 
-/** What a stream holds: the text so far, the usage of its last delta, and whether it already has its `done`. */
+/**
+ * What a stream holds: the text so far, the usage of its last delta, and whether it already has its `done`. A stream
+ * that does not start at seq 1 lost its beginning with Redis: its text would be a fragment, so nothing is kept or
+ * charged (usage null releases the hold), and `done` still follows its last seq.
+ */
 function outputOf(entries: readonly StreamEntry[]): { output: GenerationOutput; hasDone: boolean } {
   const output: GenerationOutput = { content: '', usage: null, lastSeq: 0 };
   let hasDone = false;
+  if (entries.length > 0 && entries[0]!.seq !== 1) {
+    return { output: { ...output, lastSeq: entries.at(-1)!.seq }, hasDone: entries.some((entry) => entry.kind === 'done') };
+  }
   for (const entry of entries) {
     output.lastSeq = entry.seq;
     if (entry.kind === 'done') {
