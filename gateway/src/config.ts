@@ -43,8 +43,17 @@ const schema = z.object({
    * addresses/subnets (`loopback, 10.0.0.0/8`). Default: none — the client IP is the socket's peer.
    */
   TRUST_PROXY: z.string().default(''),
-  /** Milliseconds before a subgraph fetch is abandoned with UPSTREAM_UNAVAILABLE. */
+  // ---- subgraph calls: deadlines, size cap, circuit breakers (gateway/src/data-source.ts) ----
+  /** One subgraph fetch (connect, wait, read the whole answer) is abandoned with UPSTREAM_UNAVAILABLE after this long. */
   SUBGRAPH_TIMEOUT_MS: positiveInt(15_000),
+  /** Every subgraph fetch of one query or mutation must finish within this long of its arrival (subscriptions excepted). */
+  GATEWAY_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  /** A subgraph answer larger than this is abandoned with UPSTREAM_UNAVAILABLE (`reason: response_too_large`). */
+  SUBGRAPH_MAX_RESPONSE_BYTES: positiveInt(10_000_000),
+  /** Consecutive failed calls to one subgraph (unreachable, timed out, 5xx) that open its circuit breaker. */
+  SUBGRAPH_BREAKER_FAILURES: positiveInt(5),
+  /** An open breaker fails that subgraph's fields at once for this long, then lets one probe call through. */
+  SUBGRAPH_BREAKER_HALF_OPEN_MS: positiveInt(5_000),
 
   // ---- subscriptions (graphql-ws on /graphql; see gateway/src/subscriptions) ----
   /** Ping interval towards clients (WebSocket ping frames); a client that misses its pong for as long is dropped. */

@@ -1,62 +1,186 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
-import { Agent, request as httpRequest } from 'undici';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, isBrokenCircuitError, retry, wrap, CircuitState, type IPolicy } from 'cockatiel';
+import { Agent } from 'undici';
 import { CREDENTIAL_HEADER } from '@firefly/auth';
 import { upstreamUnavailable } from '@firefly/errors';
+import type { Logger } from '@firefly/logger';
 import type { GatewayContext } from './context.ts';
 import type { SubgraphCall } from './modules/module.ts';
+import { createSubgraphFetcher, DEADLINE_HEADER, SubgraphFetchError } from './subgraph-fetch.ts';
+
+/** How the gateway protects itself from one subgraph (docs/architecture.md, "Circuit breakers and deadlines"). */
+export interface SubgraphResilience {
+  /** One fetch (connect, wait, read the whole answer) must finish within this many milliseconds. */
+  timeoutMs: number;
+  /** Every fetch of one client operation must finish within this many milliseconds of the operation's arrival. */
+  requestTimeoutMs: number;
+  /** A subgraph answer larger than this many bytes is abandoned. */
+  maxResponseBytes: number;
+  /** Consecutive failed calls (unreachable, timed out, 5xx) that open the breaker. */
+  breakerFailures: number;
+  /** Milliseconds an open breaker fails calls fast before it lets one probe call through (half-open). */
+  breakerHalfOpenMs: number;
+}
+
+/** Why a call failed, as `extensions.reason` of its UPSTREAM_UNAVAILABLE. */
+export type UpstreamFailureReason = 'circuit_open' | 'unreachable' | 'timeout' | 'bad_status' | 'response_too_large' | 'invalid_response';
+
+export type CircuitStateName = 'closed' | 'open' | 'half_open';
 
 export interface CredentialedDataSourceOptions {
   name: string;
   url: string;
-  /** A fetch that does not answer within this many milliseconds fails with UPSTREAM_UNAVAILABLE. */
-  timeoutMs: number;
+  resilience: SubgraphResilience;
+  logger?: Logger;
+  /** Told of every breaker state change (metrics). */
+  onCircuitChange?: (subgraph: string, state: CircuitStateName) => void;
+  /** Told of every failed call, after its retry (metrics). */
+  onFailure?: (subgraph: string, reason: UpstreamFailureReason) => void;
   /** Wrappers around every call (modules' `subgraphCall`), outermost first. */
   wrap?: ReadonlyArray<(subgraph: string, next: SubgraphCall) => SubgraphCall>;
 }
 
+/** A failed attempt, classified; thrown inside the policies and turned into UPSTREAM_UNAVAILABLE outside them. */
+class AttemptFailure extends Error {
+  constructor(
+    readonly reason: Exclude<UpstreamFailureReason, 'circuit_open'>,
+    /** Nothing reached the subgraph (refused, reset before an answer): safe to try a query once more. */
+    readonly connection: boolean,
+    /** Says something about the subgraph's health (an answer that is too large, or a deadline another fetch used up, does not). */
+    readonly countsAgainstBreaker: boolean,
+    cause: unknown,
+  ) {
+    super(reason, { cause });
+  }
+}
+
+/** Socket-level errors of undici and Node before an answer arrived. */
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
+
+function classify(error: unknown): AttemptFailure {
+  if (error instanceof SubgraphFetchError) {
+    return error.reason === 'timeout' ? new AttemptFailure('timeout', false, error.bound === 'subgraph', error) : new AttemptFailure('response_too_large', false, false, error);
+  }
+  // RemoteGraphQLDataSource's error for a non-2xx answer carries the status in extensions.response.
+  const status = (error as { extensions?: { response?: { status?: unknown } } } | null)?.extensions?.response?.status;
+  if (typeof status === 'number') return new AttemptFailure('bad_status', false, status >= 500 || status === 429, error);
+  const code = (error as { code?: string } | null)?.code ?? (error as { cause?: { code?: string } } | null)?.cause?.code;
+  if (code && CONNECTION_ERROR_CODES.has(code)) return new AttemptFailure('unreachable', true, true, error);
+  return new AttemptFailure('invalid_response', false, true, error);
+}
+
+const MESSAGES: Record<UpstreamFailureReason, (service: string) => string> = {
+  circuit_open: (service) => `The ${service} service is unavailable`,
+  unreachable: (service) => `The ${service} service is unavailable`,
+  bad_status: (service) => `The ${service} service is unavailable`,
+  invalid_response: (service) => `The ${service} service is unavailable`,
+  timeout: (service) => `The ${service} service did not answer in time`,
+  response_too_large: (service) => `The ${service} service's answer is too large`,
+};
+
+const STATE_NAMES: Record<CircuitState, CircuitStateName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half_open',
+  [CircuitState.Isolated]: 'open',
+};
+
 /**
  * Calls a subgraph with the gateway-issued credential of the current request. Nothing the client sent is
- * forwarded as-is: the subgraph learns who is calling only from the signed credential. Transport failures
- * (refused, reset, timed out, a non-2xx answer) become UPSTREAM_UNAVAILABLE naming the service, never a raw
- * socket error.
+ * forwarded as-is: the subgraph learns who is calling only from the signed credential.
+ *
+ * Every call goes through a circuit breaker of this subgraph (cockatiel): after `breakerFailures` consecutive
+ * failed calls it opens, and calls fail at once, without touching the network, until `breakerHalfOpenMs` later one
+ * call is let through as a probe; its success closes the breaker, its failure opens it again. A query (never a
+ * mutation) whose connection failed before an answer is tried once more. Each fetch has a deadline: the sooner of
+ * its own `timeoutMs` and what remains of the operation's `requestTimeoutMs`.
+ *
+ * Every failure becomes UPSTREAM_UNAVAILABLE naming the service (`extensions.service`) and why (`extensions.reason`),
+ * never a raw socket error; the executor then returns the other subgraphs' data with it (partial data).
  */
 export class CredentialedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly serviceName: string;
   private readonly agent: Agent;
   private readonly call: SubgraphCall;
+  private readonly resilience: SubgraphResilience;
+  private readonly queryPolicy: IPolicy;
+  private readonly mutationPolicy: IPolicy;
+  private readonly onFailure: CredentialedDataSourceOptions['onFailure'];
+  private readonly logger: Logger | undefined;
 
   constructor(options: CredentialedDataSourceOptions) {
+    const { resilience } = options;
     // One keep-alive pool per subgraph, driven through undici's request API. The stock fetcher, make-fetch-happen
     // (a retry wrapper and minipass streams around node-fetch), is the largest CPU cost of a federated request after
     // result merging; Node's global fetch (web streams) is not much cheaper.
-    const agent = new Agent({ keepAliveTimeout: 30_000, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
-    super({ url: options.url, fetcher: createUndiciFetcher(agent) });
+    const agent = new Agent({ keepAliveTimeout: 30_000, headersTimeout: resilience.timeoutMs, bodyTimeout: resilience.timeoutMs });
+    super({ url: options.url, fetcher: createSubgraphFetcher(agent, { timeoutMs: resilience.timeoutMs, maxResponseBytes: resilience.maxResponseBytes }) });
     this.agent = agent;
     this.serviceName = options.name;
-    const base: SubgraphCall = (processOptions) => this.fetchOnce(processOptions);
-    this.call = (options.wrap ?? []).reduceRight<SubgraphCall>((next, wrap) => wrap(options.name, next), base);
+    this.resilience = resilience;
+    this.logger = options.logger;
+    this.onFailure = options.onFailure;
+
+    const breaker = circuitBreaker(
+      handleWhen((error) => error instanceof AttemptFailure && error.countsAgainstBreaker),
+      { halfOpenAfter: resilience.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(resilience.breakerFailures) },
+    );
+    breaker.onStateChange((state) => {
+      const name = STATE_NAMES[state];
+      const level = name === 'open' ? 'warn' : 'info';
+      this.logger?.[level]({ subgraph: this.serviceName, state: name }, 'subgraph circuit breaker changed state');
+      options.onCircuitChange?.(this.serviceName, name);
+    });
+    const retryConnection = retry(
+      handleWhen((error) => error instanceof AttemptFailure && error.connection),
+      { maxAttempts: 1 },
+    );
+    this.mutationPolicy = breaker;
+    this.queryPolicy = wrap(breaker, retryConnection);
+
+    const base: SubgraphCall = (processOptions) => this.protectedCall(processOptions);
+    this.call = (options.wrap ?? []).reduceRight<SubgraphCall>((next, wrapper) => wrapper(options.name, next), base);
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     // Health checks and schema loading run without a request context; they carry no identity.
     if (!context || !('credential' in context)) return;
-    request.http?.headers.set(CREDENTIAL_HEADER, await context.credential());
-    request.http?.headers.set('x-request-id', context.requestId);
+    const headers = request.http?.headers;
+    if (!headers) return;
+    headers.set(CREDENTIAL_HEADER, await context.credential());
+    headers.set('x-request-id', context.requestId);
+    // A subscription lives for hours: its event fetches get each their own limit, not the operation's.
+    const operation = context.operation;
+    const own = performance.now() + this.resilience.timeoutMs;
+    const whole = operation && operation.operationType !== 'subscription' ? operation.startedAt + this.resilience.requestTimeoutMs : Infinity;
+    headers.set(DEADLINE_HEADER, whole < own ? `${whole};request` : `${own};subgraph`);
   }
 
   override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     return this.call(options);
   }
 
-  private async fetchOnce(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+  private async protectedCall(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    const policy = /^\s*mutation\b/.test(options.request.query ?? '') ? this.mutationPolicy : this.queryPolicy;
+    try {
+      return await policy.execute(() => this.attempt(options));
+    } catch (error) {
+      const reason: UpstreamFailureReason = isBrokenCircuitError(error) ? 'circuit_open' : error instanceof AttemptFailure ? error.reason : 'invalid_response';
+      const context = options.context as Partial<GatewayContext> | undefined;
+      if (reason !== 'circuit_open') {
+        (context?.logger ?? this.logger)?.warn({ err: error instanceof AttemptFailure ? error.cause : error, subgraph: this.serviceName, reason }, 'subgraph fetch failed');
+      }
+      this.onFailure?.(this.serviceName, reason);
+      throw upstreamUnavailable(MESSAGES[reason](this.serviceName), { service: this.serviceName, reason }, error);
+    }
+  }
+
+  private async attempt(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     try {
       return await super.process(options);
     } catch (error) {
-      const context = options.context as Partial<GatewayContext> | undefined;
-      context?.logger?.warn({ err: error, subgraph: this.serviceName }, 'subgraph fetch failed');
-      throw upstreamUnavailable(`The ${this.serviceName} service is unavailable`, { service: this.serviceName }, error);
+      throw classify(error);
     }
   }
 
@@ -64,36 +188,4 @@ export class CredentialedDataSource extends RemoteGraphQLDataSource<GatewayConte
   close(): Promise<void> {
     return this.agent.close();
   }
-}
-
-/** The slice of the fetch API that RemoteGraphQLDataSource uses, over undici's lower-level (and cheaper) request. */
-function createUndiciFetcher(agent: Agent): Fetcher {
-  return async (url, init) => {
-    const response = await httpRequest(url, {
-      method: (init?.method ?? 'POST') as 'POST',
-      headers: init?.headers as Record<string, string> | undefined,
-      body: init?.body as string | undefined,
-      dispatcher: agent,
-    });
-    const text = await response.body.text();
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(response.headers)) {
-      if (typeof value === 'string') headers.set(name, value);
-      else if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    }
-    const result: FetcherResponse = {
-      ok: response.statusCode >= 200 && response.statusCode < 300,
-      status: response.statusCode,
-      statusText: '',
-      url,
-      headers,
-      bodyUsed: true,
-      redirected: false,
-      text: async () => text,
-      json: async () => JSON.parse(text) as unknown,
-      arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
-      clone: () => result,
-    } as FetcherResponse;
-    return result;
-  };
 }

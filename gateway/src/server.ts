@@ -19,7 +19,8 @@ import { closeRedis, createRedis, type Redis } from '@firefly/redis';
 import { createHttpShell, type Metrics } from '@firefly/server-kit';
 import { parseSubgraphWsUrls, type GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
-import { CredentialedDataSource } from './data-source.ts';
+import { CredentialedDataSource, type SubgraphResilience } from './data-source.ts';
+import { createUpstreamMetrics } from './upstream-metrics.ts';
 import type { TokenAuthenticator } from './modules/auth.ts';
 import { createCallerResolver } from './modules/caller.ts';
 import { compileTrustProxy } from './modules/client-origin.ts';
@@ -120,6 +121,14 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   const beforeOperation = createOperationStart(modules);
   const afterOperation = createOperationEnd(modules, logger);
 
+  const resilience: SubgraphResilience = {
+    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    requestTimeoutMs: config.GATEWAY_REQUEST_TIMEOUT_MS,
+    maxResponseBytes: config.SUBGRAPH_MAX_RESPONSE_BYTES,
+    breakerFailures: config.SUBGRAPH_BREAKER_FAILURES,
+    breakerHalfOpenMs: config.SUBGRAPH_BREAKER_HALF_OPEN_MS,
+  };
+  const upstreamMetrics = createUpstreamMetrics(metrics.registry, Object.keys(subgraphUrls));
   // Kept by name for subscriptions, which run the per-event entity fetches through the very same data sources.
   const dataSources = new Map<string, CredentialedDataSource>();
   const subgraphWsUrls = parseSubgraphWsUrls(config.SUBSCRIPTION_SUBGRAPH_WS_URLS);
@@ -129,7 +138,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
       const httpUrl = subgraphUrls[name] ?? url ?? '';
       if (!subgraphWsUrls.has(name) && /^https?:/.test(httpUrl)) subgraphWsUrls.set(name, httpUrl.replace(/^http/, 'ws'));
       const wrap = modules.flatMap((m) => (m.subgraphCall ? [m.subgraphCall] : []));
-      const dataSource = new CredentialedDataSource({ name, url: httpUrl, timeoutMs: config.SUBGRAPH_TIMEOUT_MS, wrap });
+      const dataSource = new CredentialedDataSource({ name, url: httpUrl, resilience, logger, wrap, ...upstreamMetrics });
       dataSources.set(name, dataSource);
       return dataSource;
     },

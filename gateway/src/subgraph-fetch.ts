@@ -1,0 +1,105 @@
+import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
+import { type Agent, request as httpRequest } from 'undici';
+
+/**
+ * Internal header by which the data source hands a fetch its deadline (`performance.now()` milliseconds, then
+ * `;request` or `;subgraph` for which limit it is). The fetcher removes it: it never reaches the subgraph.
+ */
+export const DEADLINE_HEADER = 'x-firefly-deadline';
+
+/** Why a subgraph fetch failed before a usable answer arrived; `CredentialedDataSource` maps it to UPSTREAM_UNAVAILABLE. */
+export class SubgraphFetchError extends Error {
+  constructor(
+    readonly reason: 'timeout' | 'response_too_large',
+    message: string,
+    /** For `timeout`: the whole operation's deadline (`request`) or this fetch's own limit (`subgraph`). */
+    readonly bound?: 'request' | 'subgraph',
+  ) {
+    super(message);
+    this.name = 'SubgraphFetchError';
+  }
+}
+
+export interface SubgraphFetcherOptions {
+  /** Used when the request names no deadline (health checks). */
+  timeoutMs: number;
+  /** A larger answer is abandoned as soon as it is known to be larger (Content-Length, or while reading). */
+  maxResponseBytes: number;
+}
+
+/**
+ * The slice of the fetch API that RemoteGraphQLDataSource uses, over undici's lower-level (and cheaper) request.
+ * Each fetch has a deadline covering all of it — connecting, waiting, reading the body — not only idle gaps, and
+ * an answer is read only up to `maxResponseBytes`.
+ */
+export function createSubgraphFetcher(agent: Agent, options: SubgraphFetcherOptions): Fetcher {
+  const { maxResponseBytes } = options;
+  return async (url, init) => {
+    const headers = init?.headers as Record<string, string> | undefined;
+    let budgetMs = options.timeoutMs;
+    let bound: 'request' | 'subgraph' = 'subgraph';
+    const deadline = headers?.[DEADLINE_HEADER];
+    if (deadline !== undefined) {
+      delete headers![DEADLINE_HEADER];
+      const separator = deadline.indexOf(';');
+      budgetMs = Number(deadline.slice(0, separator)) - performance.now();
+      bound = deadline.slice(separator + 1) === 'request' ? 'request' : 'subgraph';
+    }
+    if (!(budgetMs > 0)) throw new SubgraphFetchError('timeout', 'no time left for the fetch', bound);
+
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), budgetMs);
+    let text: string;
+    let response: Awaited<ReturnType<typeof httpRequest>>;
+    try {
+      response = await httpRequest(url, {
+        method: (init?.method ?? 'POST') as 'POST',
+        headers,
+        body: init?.body as string | undefined,
+        dispatcher: agent,
+        signal: controller.signal,
+      });
+      const declared = Number(response.headers['content-length']);
+      if (declared > maxResponseBytes) {
+        response.body.destroy();
+        throw new SubgraphFetchError('response_too_large', `the answer declares ${declared} bytes, over the ${maxResponseBytes} cap`);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxResponseBytes) {
+          response.body.destroy();
+          throw new SubgraphFetchError('response_too_large', `the answer exceeds the ${maxResponseBytes} byte cap`);
+        }
+        chunks.push(chunk);
+      }
+      text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+    } catch (error) {
+      if (controller.signal.aborted) throw new SubgraphFetchError('timeout', `no complete answer within ${Math.round(budgetMs)} ms`, bound);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+
+    const responseHeaders = new Headers();
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (typeof value === 'string') responseHeaders.set(name, value);
+      else if (Array.isArray(value)) for (const item of value) responseHeaders.append(name, item);
+    }
+    const result: FetcherResponse = {
+      ok: response.statusCode >= 200 && response.statusCode < 300,
+      status: response.statusCode,
+      statusText: '',
+      url,
+      headers: responseHeaders,
+      bodyUsed: true,
+      redirected: false,
+      text: async () => text,
+      json: async () => JSON.parse(text) as unknown,
+      arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
+      clone: () => result,
+    } as FetcherResponse;
+    return result;
+  };
+}
