@@ -14,6 +14,15 @@ export function createByIdLoader<T extends { id: string }>(fetch: (ids: readonly
 }
 
 /**
+ * A per-request read with no key (a catalog list): however many fields of one request ask for it — 5,000 aliases of
+ * `products` — it runs once, and every asker shares the answer. Never create one at module scope.
+ */
+export function oncePerRequest<T>(read: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= read());
+}
+
+/**
  * A per-request loader of child lists keyed by a parent id (e.g. conversations by user id), with the page size
  * fixed per loader so one batch serves every parent in the request.
  */

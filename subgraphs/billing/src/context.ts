@@ -1,4 +1,4 @@
-import { createByIdLoader, createPageLoader, type BaseContext } from '@firefly/server-kit';
+import { createByIdLoader, createPageLoader, oncePerRequest, type BaseContext } from '@firefly/server-kit';
 import { createBalanceLoader } from './data/accounts.ts';
 import { createLedgerRepository } from './data/ledger.ts';
 import { createOrderRepository } from './data/orders.ts';
@@ -13,7 +13,9 @@ import type { BillingServices } from './services.ts';
  */
 export function createBillingContext(deps: BillingDeps, services: BillingServices, base: BaseContext) {
   const orders = createOrderRepository(deps.db, base.tenantId);
-  const products = createProductRepository(deps.db, base.tenantId);
+  const productRepository = createProductRepository(deps.db, base.tenantId);
+  // The catalog is read once per request, however many aliases ask for it.
+  const products = { ...productRepository, listActive: oncePerRequest(productRepository.listActive) };
   const ledger = createLedgerRepository(deps.db, base.tenantId);
   const scope: BillingScope = { store: services.store, settings: services.settings, logger: base.logger };
   return {

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { createByIdLoader, createPageLoader, eachParent, type BaseContext } from '@firefly/server-kit';
+import { createByIdLoader, createPageLoader, eachParent, oncePerRequest, type BaseContext } from '@firefly/server-kit';
 import { createConversationRepository } from './data/conversations.ts';
 import { createMessageRepository } from './data/messages.ts';
 import { createChatModelRepository } from './data/models.ts';
@@ -11,7 +11,9 @@ import type { ConversationServices } from './services.ts';
 export function createConversationContext(deps: ConversationDeps, services: ConversationServices, base: BaseContext) {
   const conversations = createConversationRepository(deps.db, base.tenantId);
   const messages = createMessageRepository(deps.db, base.tenantId);
-  const models = createChatModelRepository(deps.db);
+  const modelRepository = createChatModelRepository(deps.db);
+  // The catalog is read once per request, however many aliases ask for it.
+  const models = { ...modelRepository, listActive: oncePerRequest(modelRepository.listActive) };
   return {
     ...base,
     conversations,

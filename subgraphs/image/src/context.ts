@@ -1,4 +1,4 @@
-import { createByIdLoader, createGroupLoader, createPageLoader, eachParent, type BaseContext, type PageArgs } from '@firefly/server-kit';
+import { createByIdLoader, createGroupLoader, createPageLoader, eachParent, oncePerRequest, type BaseContext, type PageArgs } from '@firefly/server-kit';
 import { createImageModelRepository, createImageRepository } from './data/images.ts';
 import { createImageJobRepository, type ImageJobStatus } from './data/jobs.ts';
 import type { ImageDeps } from './server.ts';
@@ -8,12 +8,14 @@ import type { ImageServices } from './services.ts';
 export function createImageContext(deps: ImageDeps, services: ImageServices, base: BaseContext) {
   const jobs = createImageJobRepository(deps.db, base.tenantId);
   const images = createImageRepository(deps.db, base.tenantId);
+  const modelRepository = createImageModelRepository(deps.db);
   return {
     ...base,
     services,
     jobs,
     images,
-    models: createImageModelRepository(deps.db),
+    // The catalog is read once per request, however many aliases ask for it.
+    models: { ...modelRepository, listActive: oncePerRequest(modelRepository.listActive) },
     loaders: {
       job: createByIdLoader(jobs.findByIds),
       image: createByIdLoader(images.findByIds),
