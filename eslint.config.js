@@ -19,8 +19,14 @@ export default tseslint.config(
     },
   },
   {
-    // Configuration modules, entry scripts, compose's secrets preload and tests are where the environment is read.
-    files: ['**/config.ts', 'docker/dev-secrets.mjs', 'packages/config/**', 'scripts/**', 'tools/*/src/cli.ts', 'simulators/*/src/main.ts', 'tests/**', '**/*.test.ts', '**/*.e2e.ts', '**/main.ts', 'prisma.config.ts', 'packages/db/src/testing.ts', 'vitest.config.ts'],
+    // Configuration modules, entry scripts, compose's secrets preload, the PM2 process file and tests read the environment.
+    files: ['**/config.ts', 'docker/dev-secrets.mjs', 'ecosystem.config.cjs', 'packages/config/**', 'scripts/**', 'tools/*/src/cli.ts', 'simulators/*/src/main.ts', 'tests/**', '**/*.test.ts', '**/*.e2e.ts', '**/main.ts', 'prisma.config.ts', 'packages/db/src/testing.ts', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // PM2 loads its process file with require(): CommonJS.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

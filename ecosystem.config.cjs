@@ -1,0 +1,59 @@
+// PM2 process file: the built platform on one host (`npm run build`, then `npm run start:prod`; docs/operations.md,
+// "PM2"). The gateway runs in cluster mode (GATEWAY_INSTANCES workers sharing port 4000; `pm2 scale gateway <n>`
+// changes it live); the subgraphs run one forked process each; without DASHSCOPE_API_KEY outside production, the
+// DashScope simulator too. Migrate and seed before starting (`npm run db:migrate && npm run db:seed`).
+//
+// Configuration comes from the environment of `pm2 start`, then from `.env` in this folder for what the environment
+// leaves unset (every variable: .env.example). Checked by tests/e2e/operations/pm2.e2e.ts, which starts it.
+'use strict';
+const { existsSync, readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { parseEnv } = require('node:util');
+
+const dotenvPath = join(__dirname, '.env');
+const dotenv = existsSync(dotenvPath) ? parseEnv(readFileSync(dotenvPath, 'utf8')) : {};
+/** `.env` values the environment does not set (PM2 passes its own environment to the apps on top). */
+const fromFile = Object.fromEntries(Object.entries(dotenv).filter(([name]) => process.env[name] === undefined));
+const setting = (name) => process.env[name] ?? fromFile[name];
+
+/** Gateway workers; the only setting read here rather than by the apps. Default 2. */
+const gatewayInstances = Number(setting('PM2_GATEWAY_INSTANCES') ?? 2);
+if (!Number.isInteger(gatewayInstances) || gatewayInstances < 1) {
+  throw new Error(`PM2_GATEWAY_INSTANCES must be a whole number above 0, got ${setting('PM2_GATEWAY_INSTANCES')}`);
+}
+
+/**
+ * One app. Every process stops cleanly on SIGINT (PM2's stop signal) or SIGTERM within SHUTDOWN_GRACE_SECONDS (default
+ * 10 s): stop accepting, drain, exit 0; PM2 waits kill_timeout before SIGKILL.
+ */
+function app(name, script, options = {}) {
+  return {
+    name,
+    script,
+    cwd: __dirname,
+    node_args: ['--enable-source-maps'],
+    exec_mode: 'fork',
+    instances: 1,
+    env: { ...fromFile },
+    kill_timeout: 30_000,
+    autorestart: true,
+    min_uptime: 10_000,
+    max_restarts: 10,
+    exp_backoff_restart_delay: 200,
+    merge_logs: true,
+    ...options,
+  };
+}
+
+const useSimulator = !setting('DASHSCOPE_API_KEY') && setting('NODE_ENV') !== 'production';
+
+module.exports = {
+  apps: [
+    ...(useSimulator ? [app('dashscope-simulator', 'simulators/dashscope/dist/main.js')] : []),
+    app('user', 'subgraphs/user/dist/main.js'),
+    app('conversation', 'subgraphs/conversation/dist/main.js'),
+    app('image', 'subgraphs/image/dist/main.js'),
+    app('billing', 'subgraphs/billing/dist/main.js'),
+    app('gateway', 'gateway/dist/main.js', { exec_mode: 'cluster', instances: gatewayInstances }),
+  ],
+};
