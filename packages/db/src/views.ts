@@ -27,7 +27,7 @@ export type DomainDb<K extends ModelKey> = Pick<Db, K> & {
 /** The user subgraph's tables. */
 export type UserModelKey = 'tenant' | 'user' | 'credential' | 'session';
 /** The conversation subgraph's tables. */
-export type ConversationModelKey = 'chatModel' | 'conversation' | 'message';
+export type ConversationModelKey = 'chatModel' | 'conversation' | 'message' | 'pendingSettlement';
 /** The image subgraph's tables. */
 export type ImageModelKey = 'imageModel' | 'imageJob' | 'image';
 /** The billing subgraph's tables. */

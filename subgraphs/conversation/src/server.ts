@@ -7,6 +7,7 @@ import type { Redis } from '@firefly/redis';
 import { createSubgraphServer, mysqlReadiness, redisReadiness, type SubgraphServer } from '@firefly/server-kit';
 import type { ConversationConfig } from './config.ts';
 import { createConversationContext } from './context.ts';
+import { deliverPendingSettlementsJob } from './jobs/deliver-pending-settlements.ts';
 import { sweepOrphanedGenerationsJob } from './jobs/sweep-orphaned-generations.ts';
 import { resolvers } from './resolvers/index.ts';
 import { closeConversationServices, createConversationServices, type ConversationServices } from './services.ts';
@@ -31,7 +32,8 @@ export interface ConversationSubgraph extends SubgraphServer {
 
 /**
  * Builds the conversation subgraph without listening (tests drive it; src/main.ts runs it): the GraphQL server,
- * the chat generation services of this process (generation/) and the sweeper of orphaned generations. stop()
+ * the chat generation services of this process (generation/), the sweeper of orphaned generations and the
+ * settlement outbox's delivery. stop()
  * drains running generations before closing them.
  */
 export async function buildConversationSubgraph(config: ConversationConfig, deps: ConversationDeps): Promise<ConversationSubgraph> {
@@ -46,7 +48,10 @@ export async function buildConversationSubgraph(config: ConversationConfig, deps
     exposeErrorDetails: config.NODE_ENV === 'development',
     createContext: (base) => createConversationContext(deps, services, base),
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
-    jobs: [sweepOrphanedGenerationsJob({ services, everyMs: config.GENERATION_SWEEP_INTERVAL_SECONDS * 1_000 })],
+    jobs: [
+      sweepOrphanedGenerationsJob({ services, everyMs: config.GENERATION_SWEEP_INTERVAL_SECONDS * 1_000 }),
+      deliverPendingSettlementsJob({ services, everyMs: config.GENERATION_SWEEP_INTERVAL_SECONDS * 1_000 }),
+    ],
     onStop: () => closeConversationServices(services),
   });
 
@@ -66,6 +71,14 @@ export async function buildConversationSubgraph(config: ConversationConfig, deps
     registers,
     collect() {
       this.set(services.hub.watcherCount());
+    },
+  });
+  new Gauge({
+    name: 'conversation_pending_settlements',
+    help: 'Chat settlements waiting in the outbox for billing to answer (all replicas)',
+    registers,
+    async collect() {
+      this.set(await services.outbox.count().catch(() => 0));
     },
   });
   new Gauge({

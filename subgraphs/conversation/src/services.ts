@@ -4,10 +4,11 @@ import { createDashScopeClient } from '@firefly/dashscope';
 import type { Logger } from '@firefly/logger';
 import type { ConversationConfig } from './config.ts';
 import { createTurnStore } from './data/messages.ts';
+import { createSettlementOutbox } from './data/settlements.ts';
 import { createGenerationRegistry } from './generation/generation-registry.ts';
 import { createGenerationRunner, type GenerationRunner, type GenerationRunnerOptions } from './generation/generation-runner.ts';
 import { createMessageStreamStore } from './generation/message-streams.ts';
-import type { GenerationRegistry, MessageStreamStore, RequestClaims, StopSignals, StreamHub, TurnStore } from './generation/ports.ts';
+import type { GenerationRegistry, MessageStreamStore, RequestClaims, SettlementOutbox, StopSignals, StreamHub, TurnStore } from './generation/ports.ts';
 import { createRequestClaims } from './generation/request-claims.ts';
 import { createStopSignals } from './generation/stop-signals.ts';
 import { createStreamHub } from './generation/stream-hub.ts';
@@ -35,6 +36,8 @@ export interface ConversationServices {
   instanceId: string;
   turns: TurnStore;
   credits: CreditsClient;
+  /** Chat settlements billing did not accept yet (generation/settlements.ts). */
+  outbox: SettlementOutbox;
   streams: MessageStreamStore;
   registry: GenerationRegistry;
   hub: StreamHub;
@@ -90,6 +93,7 @@ export async function createConversationServices(
     onRetry: ({ retry, delayMs, error }) => logger.warn({ retry, delayMs, upstreamCode: error.upstreamCode, requestId: error.requestId }, 'retrying DashScope'),
   });
   const turns = createTurnStore(deps.db);
+  const outbox = createSettlementOutbox(deps.db);
   const streams = createMessageStreamStore(redis, {
     liveTtlSeconds: config.GENERATION_TIMEOUT_SECONDS + config.STREAM_RETENTION_SECONDS,
     retentionSeconds: config.STREAM_RETENTION_SECONDS,
@@ -99,6 +103,7 @@ export async function createConversationServices(
   const runner = createGenerationRunner({
     turns,
     credits: deps.credits,
+    outbox,
     streams,
     registry,
     dashscope,
@@ -110,7 +115,7 @@ export async function createConversationServices(
   });
   const stopSignals = await createStopSignals({ redis, logger, onStop: (messageId) => void runner.abort(messageId, 'stop') });
   const claims = createRequestClaims(redis);
-  return { instanceId, turns, credits: deps.credits, streams, registry, hub, runner, stopSignals, claims, settings, logger, iterators: { active: 0 } };
+  return { instanceId, turns, credits: deps.credits, outbox, streams, registry, hub, runner, stopSignals, claims, settings, logger, iterators: { active: 0 } };
 }
 
 /** Drains running generations (up to `settings.drainTimeoutMs`), then closes the stream reader and the stop listener. */

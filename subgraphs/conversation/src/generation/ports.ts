@@ -136,3 +136,28 @@ export interface TurnStore {
   /** A message by id within a tenant, whatever its conversation's state (the sweeper's view). */
   find(key: { tenantId: string; messageId: string }): Promise<MessageRow | null>;
 }
+
+/** A settlement billing did not accept when the answer ended: what to charge (or release) once it answers. */
+export interface PendingSettlement {
+  reservationId: string;
+  tenantId: string;
+  messageId: string;
+  modelId: string;
+  /** null: release the whole hold. */
+  usage: { inputTokens: number; outputTokens: number } | null;
+  attempts: number;
+}
+
+/** The settlement outbox (MySQL): parked settlements, retried until billing answers. */
+export interface SettlementOutbox {
+  /** Parks a settlement (again: parking twice keeps one row), first retry at `nextAttemptAt`. */
+  park(settlement: Omit<PendingSettlement, 'attempts'>, error: string, nextAttemptAt: Date): Promise<void>;
+  /** Settlements whose next attempt is due, oldest first. */
+  due(now: Date, limit: number): Promise<PendingSettlement[]>;
+  /** Billing still did not answer: try again at `nextAttemptAt`. */
+  reschedule(reservationId: string, attempts: number, nextAttemptAt: Date, error: string): Promise<void>;
+  /** Billing answered: the row goes, and the message records what was charged (if it has no amount yet). */
+  complete(settlement: PendingSettlement, creditsCharged: number | null): Promise<void>;
+  /** Rows still waiting (metrics, tests). */
+  count(): Promise<number>;
+}
