@@ -336,11 +336,14 @@ describe('docker/compose.yml against this repository', () => {
     });
 
     it('every Prometheus target serves /metrics, and the simulator does not', async () => {
-      for (const { target, path } of scrapeTargets()) {
+      for (const { target, path, service } of scrapeTargets()) {
         const name = target.split(':')[0]!;
         const response = await fetch(new URL(path, origins[name]));
         expect(`${target} ${response.status}`).toBe(`${target} 200`);
-        expect(await response.text()).toContain('process_cpu_user_seconds_total');
+        const text = await response.text();
+        expect(text).toContain('process_cpu_user_seconds_total');
+        // The target's `service` label is the one the process gives its own series (honor_labels keeps it).
+        expect(`${target} ${/service="([^"]+)"/.exec(text)?.[1]}`).toBe(`${target} ${service}`);
       }
       expect((await fetch(new URL('/metrics', origins['dashscope-simulator']))).status).toBe(404);
     });
@@ -400,13 +403,13 @@ function healthcheckUrl(service: Service): string | undefined {
   return /fetch\('([^']+)'\)/.exec(service.healthcheck?.test.join(' ') ?? '')?.[1];
 }
 
-function scrapeTargets(): { target: string; path: string }[] {
+function scrapeTargets(): { target: string; path: string; service?: string }[] {
   const prometheus = parseYaml(readFileSync(join(dockerDir, 'prometheus.yml'), 'utf8')) as {
-    scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+    scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[]; labels?: Record<string, string> }[] }[];
   };
   return prometheus.scrape_configs
     .filter((c) => c.job_name !== 'prometheus')
-    .flatMap((c) => c.static_configs.flatMap((s) => s.targets.map((target) => ({ target, path: c.metrics_path ?? '/metrics' }))));
+    .flatMap((c) => c.static_configs.flatMap((s) => s.targets.map((target) => ({ target, path: c.metrics_path ?? '/metrics', service: s.labels?.['service'] }))));
 }
 
 /** What each process built from docker/Dockerfile reads from its environment. */

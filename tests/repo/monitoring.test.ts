@@ -1,0 +1,274 @@
+// Checks deploy/monitoring — the Prometheus alert rules and the Grafana dashboards — without Prometheus or Grafana
+// (promtool is not installable here): the rule files' structure as Prometheus reads it, every PromQL expression
+// parsed by Prometheus's own grammar (@prometheus-io/lezer-promql), every metric they name exported by a running
+// Firefly process, every label value they match on one the code produces, every alert explained in the runbook,
+// and the provisioning that loads both in docker/compose.yml.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parser } from '@prometheus-io/lezer-promql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { startSupergraph, type Supergraph } from '../src/harness.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const monitoring = join(root, 'deploy/monitoring');
+const rulesDir = join(monitoring, 'prometheus');
+const dashboardsDir = join(monitoring, 'grafana/dashboards');
+
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [key: string]: unknown;
+}
+interface RuleFile {
+  groups: { name: string; interval?: string; rules: Rule[]; [key: string]: unknown }[];
+  [key: string]: unknown;
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  datasource?: { type: string; uid: string };
+  targets?: { refId: string; expr: string; datasource?: { type: string; uid: string } }[];
+  panels?: Panel[];
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  schemaVersion: number;
+  panels: Panel[];
+  templating?: { list: { name: string; type: string; query?: { query: string } | string }[] };
+}
+
+const ruleFiles = readdirSync(rulesDir).filter((f) => f.endsWith('.yml'));
+const rules = (): { file: string; rule: Rule }[] =>
+  ruleFiles.flatMap((file) => (parseYaml(readFileSync(join(rulesDir, file), 'utf8')) as RuleFile).groups.flatMap((g) => g.rules.map((rule) => ({ file, rule }))));
+const dashboards = readdirSync(dashboardsDir)
+  .filter((f) => f.endsWith('.json'))
+  .map((file) => ({ file, dashboard: JSON.parse(readFileSync(join(dashboardsDir, file), 'utf8')) as Dashboard }));
+const panelsOf = (panels: Panel[]): Panel[] => panels.flatMap((p) => [p, ...panelsOf(p.panels ?? [])]);
+const dashboardExprs = (): { where: string; expr: string }[] =>
+  dashboards.flatMap(({ file, dashboard }) =>
+    panelsOf(dashboard.panels).flatMap((p) => (p.targets ?? []).map((t) => ({ where: `${file}: ${p.title}`, expr: t.expr }))),
+  );
+
+/** Grafana's variables replaced by what Prometheus would receive, so the expression parses as PromQL. */
+const asPromQL = (expr: string) => expr.replaceAll('$__rate_interval', '5m').replaceAll('$__interval', '1m').replace(/\$(\w+)/g, '.*');
+
+interface Selector {
+  metric: string;
+  matchers: { label: string; op: string; value: string }[];
+}
+
+/** Parses with Prometheus's grammar: the syntax errors, and every vector selector's metric and label matchers. */
+function analyse(expr: string): { errors: string[]; selectors: Selector[] } {
+  const text = asPromQL(expr);
+  const tree = parser.parse(text);
+  const errors: string[] = [];
+  const selectors: Selector[] = [];
+  const cursor = tree.cursor();
+  do {
+    if (cursor.type.isError) errors.push(`syntax error at ${cursor.from}: …${text.slice(Math.max(0, cursor.from - 20), cursor.from + 20)}…`);
+    if (cursor.name === 'VectorSelector') {
+      const node = cursor.node;
+      const metric = node.getChild('Identifier');
+      const matchers = node
+        .getChild('LabelMatchers')
+        ?.getChildren('UnquotedLabelMatcher')
+        .map((m) => {
+          const label = m.getChild('LabelName');
+          const op = m.getChild('MatchOp');
+          const value = m.getChild('StringLiteral');
+          return {
+            label: label ? text.slice(label.from, label.to) : '',
+            op: op ? text.slice(op.from, op.to) : '',
+            value: value ? JSON.parse(text.slice(value.from, value.to).replace(/^'|'$/g, '"')) : '',
+          };
+        });
+      selectors.push({ metric: metric ? text.slice(metric.from, metric.to) : '', matchers: matchers ?? [] });
+    }
+  } while (cursor.next());
+  return { errors, selectors };
+}
+
+/** GitHub's anchor for a Markdown heading. */
+const anchorOf = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s-]/gu, '')
+    .replace(/\s/g, '-');
+
+describe('deploy/monitoring/prometheus alert rules', () => {
+  it('are rule groups as Prometheus reads them, each alert named, severe, explained and timed', () => {
+    expect(ruleFiles.length).toBeGreaterThan(0);
+    const groupNames = new Set<string>();
+    const alertNames = new Set<string>();
+    for (const file of ruleFiles) {
+      const parsed = parseYaml(readFileSync(join(rulesDir, file), 'utf8')) as RuleFile;
+      expect(Object.keys(parsed), file).toEqual(['groups']);
+      for (const group of parsed.groups) {
+        expect(Object.keys(group).every((k) => ['name', 'interval', 'limit', 'rules'].includes(k)), `${file}: ${group.name} keys`).toBe(true);
+        expect(groupNames.has(group.name), `group ${group.name} is unique`).toBe(false);
+        groupNames.add(group.name);
+        expect(group.rules.length, group.name).toBeGreaterThan(0);
+        for (const rule of group.rules) {
+          const name = rule.alert ?? rule.record ?? '(unnamed)';
+          expect(Object.keys(rule).every((k) => ['alert', 'record', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations'].includes(k)), `${name} keys`).toBe(true);
+          expect(typeof rule.expr, name).toBe('string');
+          if (rule.record !== undefined) continue;
+          expect(rule.alert, name).toMatch(/^Firefly[A-Z][A-Za-z0-9]+$/);
+          expect(alertNames.has(name), `alert ${name} is unique`).toBe(false);
+          alertNames.add(name);
+          expect(rule.for, name).toMatch(/^\d+[smh]$/);
+          expect(['critical', 'warning'], name).toContain(rule.labels?.['severity']);
+          expect(rule.annotations?.['summary'], name).toBeTruthy();
+          expect(rule.annotations?.['description'], name).toBeTruthy();
+          // Templates reference only labels or the value.
+          for (const text of Object.values(rule.annotations ?? {})) {
+            for (const [, ref] of text.matchAll(/\{\{\s*([^}]+?)\s*\}\}/g)) expect(ref, `${name}: {{ ${ref} }}`).toMatch(/^\$(labels\.\w+|value)( \| \w+)?$/);
+          }
+        }
+      }
+    }
+    expect(alertNames.size).toBeGreaterThanOrEqual(5);
+  });
+
+  it('have every alert explained in the runbook (docs/operations.md, "Alerts")', () => {
+    const runbook = readFileSync(join(root, 'docs/operations.md'), 'utf8');
+    const anchors = new Set([...runbook.matchAll(/^#{2,4} (.+)$/gm)].map((m) => anchorOf(m[1]!)));
+    for (const { rule } of rules()) {
+      if (!rule.alert) continue;
+      expect(rule.annotations?.['runbook'], rule.alert).toBe(`docs/operations.md#${rule.alert.toLowerCase()}`);
+      expect(anchors.has(rule.alert.toLowerCase()), `runbook section for ${rule.alert}`).toBe(true);
+    }
+  });
+});
+
+describe('deploy/monitoring/grafana dashboards', () => {
+  const datasource = (
+    parseYaml(readFileSync(join(root, 'docker/grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as { datasources: { uid: string; type: string }[] }
+  ).datasources[0]!;
+
+  it('are Grafana dashboards with unique uids and titles, panels on the 24-column grid, on the provisioned data source', () => {
+    expect(dashboards.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(dashboards.map((d) => d.dashboard.uid)).size).toBe(dashboards.length);
+    expect(new Set(dashboards.map((d) => d.dashboard.title)).size).toBe(dashboards.length);
+    for (const { file, dashboard } of dashboards) {
+      expect(dashboard.uid, file).toBe(basename(file, '.json'));
+      expect(dashboard.uid.length, file).toBeLessThanOrEqual(40);
+      expect(dashboard.schemaVersion, file).toBeGreaterThanOrEqual(36);
+      const panels = panelsOf(dashboard.panels);
+      expect(new Set(panels.map((p) => p.id)).size, `${file}: panel ids`).toBe(panels.length);
+      for (const panel of panels) {
+        const { x, w, h } = panel.gridPos;
+        expect(x >= 0 && w > 0 && h > 0 && x + w <= 24, `${file}: ${panel.title} gridPos`).toBe(true);
+        if (panel.type === 'row') continue;
+        expect(panel.datasource, `${file}: ${panel.title}`).toEqual({ type: datasource.type, uid: datasource.uid });
+        expect(panel.targets?.length, `${file}: ${panel.title} queries`).toBeGreaterThan(0);
+        expect(new Set(panel.targets!.map((t) => t.refId)).size, `${file}: ${panel.title} refIds`).toBe(panel.targets!.length);
+      }
+    }
+  });
+
+  it('are provisioned in docker/compose.yml from this folder', () => {
+    const provider = (
+      parseYaml(readFileSync(join(root, 'docker/grafana/provisioning/dashboards/firefly.yml'), 'utf8')) as { providers: { type: string; options: { path: string } }[] }
+    ).providers[0]!;
+    const compose = parseYaml(readFileSync(join(root, 'docker/compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { volumes?: string[] }> };
+    expect(compose.services['grafana']?.volumes).toContain(`../deploy/monitoring/grafana/dashboards:${provider.options.path}:ro`);
+    const prometheusConfig = parseYaml(readFileSync(join(root, 'docker/prometheus.yml'), 'utf8')) as { rule_files: string[] };
+    const mount = compose.services['prometheus']?.volumes?.find((v) => v.startsWith('../deploy/monitoring/prometheus:'));
+    expect(mount).toBeDefined();
+    const [, target] = mount!.split(':');
+    expect(prometheusConfig.rule_files).toEqual([`${target}/*.yml`]);
+    expect(existsSync(join(root, 'docker', mount!.split(':')[0]!))).toBe(true);
+  });
+});
+
+describe('every expression of the rules and dashboards', () => {
+  const all = () => [...rules().map(({ file, rule }) => ({ where: `${file}: ${rule.alert ?? rule.record}`, expr: rule.expr })), ...dashboardExprs()];
+
+  it('parses as PromQL (and the parser does catch a broken one)', () => {
+    for (const { where, expr } of all()) expect(analyse(expr).errors, `${where}: ${expr}`).toEqual([]);
+    expect(analyse('sum(rate(http_request_duration_seconds_count[5m])').errors.length).toBeGreaterThan(0);
+    expect(analyse('rate(up[5m]) >').errors.length).toBeGreaterThan(0);
+  });
+
+  describe('against the metrics the running processes export', () => {
+    let supergraph: Supergraph;
+    /** Metric names (histograms and summaries with their series suffixes) and `service` values seen in /metrics. */
+    const exported = new Set<string>(['up']);
+    const services = new Set<string>();
+    beforeAll(async () => {
+      supergraph = await startSupergraph();
+      const origins = [new URL(supergraph.gatewayUrl).origin, ...Object.values(supergraph.subgraphUrls).map((u) => new URL(u).origin)];
+      // Touch each process once so that labelled series exist too.
+      await supergraph.request('{ chatModels { id } products { id } }');
+      for (const origin of origins) {
+        const text = await (await fetch(`${origin}/metrics`)).text();
+        for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+          exported.add(name!);
+          if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(`${name}${suffix}`);
+          if (type === 'summary') for (const suffix of ['_sum', '_count']) exported.add(`${name}${suffix}`);
+        }
+        for (const [, service] of text.matchAll(/service="([^"]+)"/g)) services.add(service!);
+      }
+    });
+    afterAll(async () => {
+      await supergraph?.stop();
+    });
+
+    it('names only metrics some process exports', () => {
+      const missing = all().flatMap(({ where, expr }) =>
+        analyse(expr)
+          .selectors.map((s) => s.metric)
+          .filter((m) => !exported.has(m))
+          .map((m) => `${where}: ${m}`),
+      );
+      expect(missing).toEqual([]);
+      // The check can fail: a metric nobody exports.
+      expect(exported.has('gateway_requests_total')).toBe(false);
+      expect(exported.has('conversation_generations_total')).toBe(true);
+      expect(exported.has('http_request_duration_seconds_bucket')).toBe(true);
+    });
+
+    it('matches only label values the processes and the code produce', () => {
+      const jobs = (parseYaml(readFileSync(join(root, 'docker/prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[] }).scrape_configs.map((c) => c.job_name);
+      const source = sourceText();
+      for (const { where, expr } of all()) {
+        for (const { metric, matchers } of analyse(expr).selectors) {
+          for (const { label, op, value } of matchers) {
+            if (op !== '=') continue;
+            if (label === 'service') expect(services, `${where}: ${metric}{service="${value}"}`).toContain(value);
+            else if (label === 'job') expect(jobs, `${where}: job="${value}"`).toContain(value);
+            else expect(source.includes(`'${value}'`), `${where}: ${metric}{${label}="${value}"} — no such value in the code`).toBe(true);
+          }
+        }
+      }
+      expect(services).toContain('gateway');
+      expect(services).toContain('subgraph-conversation');
+    });
+  });
+});
+
+/** The TypeScript sources of the apps and packages (where label values are written). */
+function sourceText(): string {
+  const texts: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name === '__tests__' || entry.name === 'generated') continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts')) texts.push(readFileSync(path, 'utf8'));
+    }
+  };
+  for (const top of ['gateway/src', 'subgraphs', 'packages']) walk(join(root, top));
+  return texts.join('\n');
+}
