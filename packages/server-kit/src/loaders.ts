@@ -23,6 +23,17 @@ export function oncePerRequest<T>(read: () => Promise<T>): () => Promise<T> {
 }
 
 /**
+ * The row a non-null field points at through a foreign key (a message's conversation, an order's product). A
+ * missing one is broken data, not a caller's mistake: it fails like GraphQL's own non-null check (masked as
+ * INTERNAL_SERVER_ERROR, logged with this message).
+ */
+export async function loadRequired<T>(loader: { load(id: string): Promise<T | null> }, id: string, what: string): Promise<T> {
+  const row = await loader.load(id);
+  if (row === null) throw new Error(`${what} ${id} does not exist`);
+  return row;
+}
+
+/**
  * A per-request loader of child lists keyed by a parent id (e.g. conversations by user id), with the page size
  * fixed per loader so one batch serves every parent in the request.
  */

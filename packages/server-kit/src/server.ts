@@ -28,11 +28,18 @@ export function redisReadiness(redis: { ping(): Promise<unknown> }): ReadinessCh
   return { name: 'redis', check: () => redis.ping() };
 }
 
+/** Resolvers per type name: scalars, and objects of field resolvers (see SubgraphServerOptions.resolvers). */
+export type SubgraphResolvers = Readonly<Record<string, object | undefined>>;
+
 export interface SubgraphServerOptions<TContext extends BaseContext> {
   /** e.g. `user`; used in logs and metrics as `subgraph-<name>`. */
   name: string;
   typeDefs: string | DocumentNode;
-  resolvers: GraphQLResolverMap<TContext>;
+  /**
+   * The subgraph's resolvers, typed by its generated `Resolvers` (src/generated/resolvers-types.ts, `npm run
+   * codegen`). Apollo's own map type cannot express `__resolveReference(reference, context)`, hence the plain shape.
+   */
+  resolvers: SubgraphResolvers;
   /** Secret that verifies gateway and service credentials. */
   internalTokenSecret: string;
   logger: Logger;

@@ -32,7 +32,7 @@ export function buildBillingSubgraph(config: BillingConfig, deps: BillingDeps): 
   return createSubgraphServer({
     name: 'billing',
     typeDefs,
-    resolvers: resolvers as never,
+    resolvers,
     internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
     logger: deps.logger,
     exposeErrorDetails: config.NODE_ENV === 'development',

@@ -42,7 +42,7 @@ export async function buildConversationSubgraph(config: ConversationConfig, deps
   const server = await createSubgraphServer({
     name: 'conversation',
     typeDefs,
-    resolvers: resolvers as never,
+    resolvers,
     internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
     logger: deps.logger,
     exposeErrorDetails: config.NODE_ENV === 'development',

@@ -23,7 +23,7 @@ export function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): Promis
   return createSubgraphServer({
     name: 'image',
     typeDefs,
-    resolvers: resolvers as never,
+    resolvers,
     internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
     logger: deps.logger,
     exposeErrorDetails: config.NODE_ENV === 'development',

@@ -39,7 +39,7 @@ export async function buildUserSubgraph(config: UserConfig, deps: UserDeps): Pro
   return createSubgraphServer({
     name: 'user',
     typeDefs: applyRateLimitOverrides(parse(typeDefs), parseRateLimitOverrides(config.USER_RATE_LIMITS)),
-    resolvers: resolvers as never,
+    resolvers,
     internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
     logger: deps.logger,
     exposeErrorDetails: config.NODE_ENV === 'development',

@@ -5,7 +5,7 @@ import { adjustCredits } from '../domain/adjust-credits.ts';
 import { reserveCredits } from '../domain/reserve-credits.ts';
 import { settleReservation } from '../domain/settle-reservation.ts';
 import { sweepExpiredReservations, sweepExpiredReservationsJob } from '../jobs/sweep-expired-reservations.ts';
-import { Reservation } from '../resolvers/Reservation.ts';
+import { reservationStatus } from '../resolvers/Reservation.ts';
 import { billingScope, expectLedgerInvariant, newTenantId, newUserId, openTestDb, silentLogger } from './helpers.ts';
 
 const db = openTestDb({ connectionLimit: 10 });
@@ -36,7 +36,7 @@ describe('expiry sweeper', () => {
     expect(await expectLedgerInvariant(db, user.tenantId, user.userId)).toEqual({ available: 80, reserved: 20, entries: 1 });
     const swept = await deps.store.findReservation(expired.id, user.tenantId);
     expect(swept?.status).toBe('RELEASED');
-    expect(Reservation.status(swept!)).toBe('EXPIRED');
+    expect(reservationStatus(swept!)).toBe('EXPIRED');
     expect((await deps.store.findReservation(live.id, user.tenantId))?.status).toBe('HELD');
   });
 

@@ -1,33 +1,31 @@
-import type { LedgerReason } from '@firefly/db';
 import { forbidden, notImplemented } from '@firefly/errors';
 import { actorOf } from '@firefly/server-kit';
-import type { BillingContext } from '../context.ts';
 import { adjustCredits } from '../domain/adjust-credits.ts';
 import { grantSignupCredits } from '../domain/grant-signup-credits.ts';
 import { releaseReservation } from '../domain/release-reservation.ts';
-import { reserveCredits, type ReserveCreditsInput } from '../domain/reserve-credits.ts';
+import { reserveCredits } from '../domain/reserve-credits.ts';
 import { settleReservation } from '../domain/settle-reservation.ts';
+import type { MutationResolvers } from '../generated/resolvers-types.ts';
 
 /** Orders and payments are not live yet: these say so with NOT_IMPLEMENTED instead of failing on a null result. */
 const paymentsNotAvailable = () => {
   throw notImplemented('payments', 'Payments are not available yet');
 };
 
-export const Mutation = {
+export const Mutation: MutationResolvers = {
   createOrder: paymentsNotAvailable,
   cancelOrder: paymentsNotAvailable,
   refundOrder: paymentsNotAvailable,
 
-  adjustCredits: (_: unknown, args: { userId: string; delta: number; note: string }, ctx: BillingContext) =>
-    adjustCredits(ctx.scope, { tenantId: ctx.tenantId, ...args, adminUserId: actorOf(ctx.identity) }),
+  adjustCredits: (_, args, ctx) => adjustCredits(ctx.scope, { tenantId: ctx.tenantId, ...args, adminUserId: actorOf(ctx.identity) }),
 
   // The internal API (service credential only, @inaccessible). The tenant is the one in the signed credential.
-  reserveCredits: (_: unknown, args: { input: Omit<ReserveCreditsInput, 'tenantId'> & { tenantId?: string | null } }, ctx: BillingContext) => {
+  reserveCredits: (_, args, ctx) => {
     const { tenantId, ...input } = args.input;
     if (tenantId != null && tenantId !== ctx.tenantId) throw forbidden("tenantId must be the credential's tenant");
     return reserveCredits(ctx.scope, { ...input, tenantId: ctx.tenantId });
   },
-  settleReservation: async (_: unknown, args: { id: string; actualAmount: number; reason: LedgerReason; referenceId?: string | null }, ctx: BillingContext) => {
+  settleReservation: async (_, args, ctx) => {
     const result = await settleReservation(ctx.scope, {
       tenantId: ctx.tenantId,
       reservationId: args.id,
@@ -37,6 +35,6 @@ export const Mutation = {
     });
     return result.reservation;
   },
-  releaseReservation: (_: unknown, args: { id: string }, ctx: BillingContext) => releaseReservation(ctx.scope, { tenantId: ctx.tenantId, reservationId: args.id }),
-  grantSignupCredits: (_: unknown, args: { userId: string }, ctx: BillingContext) => grantSignupCredits(ctx.scope, { tenantId: ctx.tenantId, userId: args.userId }),
+  releaseReservation: (_, args, ctx) => releaseReservation(ctx.scope, { tenantId: ctx.tenantId, reservationId: args.id }),
+  grantSignupCredits: (_, args, ctx) => grantSignupCredits(ctx.scope, { tenantId: ctx.tenantId, userId: args.userId }),
 };

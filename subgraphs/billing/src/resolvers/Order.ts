@@ -1,11 +1,9 @@
-import { visibleToCaller } from '@firefly/server-kit';
-import type { BillingContext } from '../context.ts';
-import type { OrderView } from '../data/orders.ts';
+import { loadRequired, visibleToCaller } from '@firefly/server-kit';
+import type { OrderResolvers } from '../generated/resolvers-types.ts';
 
-export const Order = {
-  __resolveReference: async (reference: { id: string }, ctx: BillingContext) => visibleToCaller(ctx, await ctx.loaders.order.load(reference.id)),
-  owner: (order: OrderView) => ({ id: order.userId }),
-  product: (order: OrderView, _: unknown, ctx: BillingContext) => ctx.loaders.product.load(order.productId),
-  payment: (order: OrderView) =>
-    order.status === 'PENDING' ? { qrCodeUrl: order.qrCodeUrl, payUrl: order.payUrl, expiresAt: order.expiresAt } : null,
+export const Order: OrderResolvers = {
+  __resolveReference: async (reference, ctx) => visibleToCaller(ctx, await ctx.loaders.order.load(reference.id)),
+  owner: (order) => ({ id: order.userId }),
+  product: (order, _, ctx) => loadRequired(ctx.loaders.product, order.productId, 'product'),
+  payment: (order) => order.status === 'PENDING' ? { qrCodeUrl: order.qrCodeUrl, payUrl: order.payUrl, expiresAt: order.expiresAt } : null,
 };

@@ -1,20 +1,19 @@
-import type { ConversationContext } from '../context.ts';
-import type { ConversationRow } from '../domain/ports.ts';
+import { loadRequired } from '@firefly/server-kit';
 import { UNTITLED } from '../domain/derive-title.ts';
+import type { ConversationResolvers } from '../generated/resolvers-types.ts';
 
-export const Conversation = {
-  __resolveReference: (reference: { id: string }, ctx: ConversationContext) => ctx.loaders.conversation.load(reference.id),
+export const Conversation: ConversationResolvers = {
+  __resolveReference: (reference, ctx) => ctx.loaders.conversation.load(reference.id),
   /** Untitled ('' in the row) until the first message names it. */
-  title: (conversation: ConversationRow) => conversation.title || UNTITLED,
-  owner: (conversation: ConversationRow) => ({ __typename: 'User', id: conversation.userId }),
-  model: (conversation: ConversationRow, _: unknown, ctx: ConversationContext) => ctx.loaders.model.load(conversation.modelId),
-  parameters: (conversation: ConversationRow) => ({
+  title: (conversation) => conversation.title || UNTITLED,
+  owner: (conversation) => ({ __typename: 'User', id: conversation.userId }),
+  model: (conversation, _, ctx) => loadRequired(ctx.loaders.model, conversation.modelId, 'chat model'),
+  parameters: (conversation) => ({
     temperature: conversation.temperature,
     topP: conversation.topP,
     maxTokens: conversation.maxTokens,
     enableSearch: conversation.enableSearch,
   }),
-  messages: (conversation: ConversationRow, args: { first?: number; after?: string }, ctx: ConversationContext) =>
-    ctx.loaders.messagePages.load(conversation.id, args),
-  lastMessage: (conversation: ConversationRow, _: unknown, ctx: ConversationContext) => ctx.loaders.lastMessage.load(conversation.id),
+  messages: (conversation, args, ctx) => ctx.loaders.messagePages.load(conversation.id, args),
+  lastMessage: (conversation, _, ctx) => ctx.loaders.lastMessage.load(conversation.id),
 };

@@ -1,10 +1,10 @@
-import type { ConversationContext } from '../context.ts';
-import type { MessageRow } from '../domain/ports.ts';
+import { loadRequired } from '@firefly/server-kit';
+import type { MessageResolvers } from '../generated/resolvers-types.ts';
 
-export const Message = {
-  __resolveReference: (reference: { id: string }, ctx: ConversationContext) => ctx.loaders.message.load(reference.id),
-  conversation: (message: MessageRow, _: unknown, ctx: ConversationContext) => ctx.loaders.conversation.load(message.conversationId),
-  usage: (message: MessageRow) =>
+export const Message: MessageResolvers = {
+  __resolveReference: (reference, ctx) => ctx.loaders.message.load(reference.id),
+  conversation: (message, _, ctx) => loadRequired(ctx.loaders.conversation, message.conversationId, 'conversation'),
+  usage: (message) =>
     message.inputTokens === null && message.outputTokens === null
       ? null
       : {

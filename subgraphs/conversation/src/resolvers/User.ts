@@ -1,7 +1,6 @@
-import type { ConversationContext } from '../context.ts';
+import type { UserResolvers } from '../generated/resolvers-types.ts';
 
-export const User = {
-  __resolveReference: (reference: { id: string }) => reference,
-  conversations: (user: { id: string }, args: { first?: number; after?: string }, ctx: ConversationContext) =>
-    ctx.loaders.conversationPages.load(user.id, args),
+export const User: UserResolvers = {
+  __resolveReference: (reference) => reference,
+  conversations: (user, args, ctx) => ctx.loaders.conversationPages.load(user.id, args),
 };

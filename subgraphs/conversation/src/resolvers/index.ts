@@ -1,4 +1,5 @@
 import { DateTimeScalar } from '@firefly/server-kit';
+import type { Resolvers } from '../generated/resolvers-types.ts';
 import { Conversation } from './Conversation.ts';
 import { Message } from './Message.ts';
 import { Mutation } from './Mutation.ts';
@@ -6,4 +7,4 @@ import { Query } from './Query.ts';
 import { Subscription } from './Subscription.ts';
 import { User } from './User.ts';
 
-export const resolvers = { DateTime: DateTimeScalar, Query, Mutation, Subscription, Conversation, Message, User };
+export const resolvers: Resolvers = { DateTime: DateTimeScalar, Query, Mutation, Subscription, Conversation, Message, User };

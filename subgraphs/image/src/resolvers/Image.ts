@@ -1,8 +1,8 @@
-import type { ImageContext } from '../context.ts';
-import type { ImageRow } from '../data/images.ts';
+import { loadRequired } from '@firefly/server-kit';
+import type { ImageResolvers } from '../generated/resolvers-types.ts';
 
-export const Image = {
-  __resolveReference: (reference: { id: string }, ctx: ImageContext) => ctx.loaders.image.load(reference.id),
-  job: (image: ImageRow, _: unknown, ctx: ImageContext) => ctx.loaders.job.load(image.jobId),
-  url: (image: ImageRow, _: unknown, ctx: ImageContext) => ctx.services.storage.publicUrl(image.storageKey),
+export const Image: ImageResolvers = {
+  __resolveReference: (reference, ctx) => ctx.loaders.image.load(reference.id),
+  job: (image, _, ctx) => loadRequired(ctx.loaders.job, image.jobId, 'image job'),
+  url: (image, _, ctx) => ctx.services.storage.publicUrl(image.storageKey),
 };

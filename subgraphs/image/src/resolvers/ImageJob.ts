@@ -1,8 +1,7 @@
-import type { ImageContext } from '../context.ts';
-import type { ImageJobRow } from '../data/jobs.ts';
+import type { ImageJobResolvers } from '../generated/resolvers-types.ts';
 
-export const ImageJob = {
-  __resolveReference: (reference: { id: string }, ctx: ImageContext) => ctx.loaders.job.load(reference.id),
-  owner: (job: ImageJobRow) => ({ __typename: 'User', id: job.userId }),
-  images: (job: ImageJobRow, _: unknown, ctx: ImageContext) => ctx.loaders.imagesOfJob.load(job.id),
+export const ImageJob: ImageJobResolvers = {
+  __resolveReference: (reference, ctx) => ctx.loaders.job.load(reference.id),
+  owner: (job) => ({ __typename: 'User', id: job.userId }),
+  images: (job, _, ctx) => ctx.loaders.imagesOfJob.load(job.id),
 };

@@ -1,12 +1,11 @@
 import { requireUserId } from '@firefly/server-kit';
-import type { ImageContext } from '../context.ts';
 import { imageGenerationUnavailable } from '../domain/image-generation-unavailable.ts';
 import { createUploadTicket } from '../domain/uploads.ts';
+import type { MutationResolvers } from '../generated/resolvers-types.ts';
 
-export const Mutation = {
+export const Mutation: MutationResolvers = {
   createImageJob: imageGenerationUnavailable,
   cancelImageJob: imageGenerationUnavailable,
   deleteImage: imageGenerationUnavailable,
-  createUploadUrl: (_: unknown, args: { contentType: string; byteSize: number }, ctx: ImageContext) =>
-    createUploadTicket(ctx.services, { tenantId: ctx.tenantId, userId: requireUserId(ctx) }, args),
+  createUploadUrl: (_, args, ctx) => createUploadTicket(ctx.services, { tenantId: ctx.tenantId, userId: requireUserId(ctx) }, args),
 };

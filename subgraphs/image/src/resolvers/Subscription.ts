@@ -1,5 +1,6 @@
 import { imageGenerationUnavailable } from '../domain/image-generation-unavailable.ts';
+import type { SubscriptionResolvers } from '../generated/resolvers-types.ts';
 
-export const Subscription = {
+export const Subscription: SubscriptionResolvers = {
   imageJobUpdated: { subscribe: imageGenerationUnavailable },
 };

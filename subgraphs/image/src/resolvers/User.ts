@@ -1,7 +1,6 @@
-import type { ImageContext } from '../context.ts';
+import type { UserResolvers } from '../generated/resolvers-types.ts';
 
-export const User = {
-  __resolveReference: (reference: { id: string }) => reference,
-  imageJobs: (user: { id: string }, args: { first?: number; after?: string }, ctx: ImageContext) =>
-    ctx.loaders.jobPages.load(user.id, args),
+export const User: UserResolvers = {
+  __resolveReference: (reference) => reference,
+  imageJobs: (user, args, ctx) => ctx.loaders.jobPages.load(user.id, args),
 };

@@ -1,4 +1,5 @@
 import { DateTimeScalar, JSONScalar } from '@firefly/server-kit';
+import type { Resolvers } from '../generated/resolvers-types.ts';
 import { Image } from './Image.ts';
 import { ImageJob } from './ImageJob.ts';
 import { Mutation } from './Mutation.ts';
@@ -6,4 +7,4 @@ import { Query } from './Query.ts';
 import { Subscription } from './Subscription.ts';
 import { User } from './User.ts';
 
-export const resolvers = { DateTime: DateTimeScalar, JSON: JSONScalar, Query, Mutation, Subscription, ImageJob, Image, User };
+export const resolvers: Resolvers = { DateTime: DateTimeScalar, JSON: JSONScalar, Query, Mutation, Subscription, ImageJob, Image, User };

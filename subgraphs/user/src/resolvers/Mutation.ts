@@ -1,10 +1,9 @@
-import type { Role } from '@firefly/auth';
 import type { UserContext } from '../context.ts';
-import { login, loginWithSmsCode, register, requestSmsCode, type RegisterInput } from '../domain/accounts.ts';
+import { login, loginWithSmsCode, register, requestSmsCode } from '../domain/accounts.ts';
 import { setUserRoles, setUserStatus } from '../domain/admin.ts';
 import { changePassword, logout, revokeSession, updateProfile } from '../domain/profile.ts';
 import { refreshSession, type AuthPayload } from '../domain/sessions.ts';
-import type { SmsPurpose } from '../domain/sms-codes.ts';
+import type { MutationResolvers } from '../generated/resolvers-types.ts';
 
 /**
  * The sign-in mutations resolve their AuthPayload as the user they have just signed in (schema.graphql): the
@@ -16,16 +15,16 @@ async function signIn(ctx: UserContext, pending: Promise<AuthPayload>): Promise<
   return payload;
 }
 
-export const Mutation = {
-  register: (_: unknown, args: { input: RegisterInput }, ctx: UserContext) => signIn(ctx, register(ctx, args.input)),
-  login: (_: unknown, args: { input: { login: string; password: string } }, ctx: UserContext) => signIn(ctx, login(ctx, args.input)),
-  requestSmsCode: (_: unknown, args: { phone: string; purpose: SmsPurpose }, ctx: UserContext) => requestSmsCode(ctx, args),
-  loginWithSmsCode: (_: unknown, args: { phone: string; code: string }, ctx: UserContext) => signIn(ctx, loginWithSmsCode(ctx, args)),
-  refreshSession: (_: unknown, args: { refreshToken: string }, ctx: UserContext) => signIn(ctx, refreshSession(ctx, args.refreshToken)),
-  logout: (_: unknown, __: unknown, ctx: UserContext) => logout(ctx),
-  revokeSession: (_: unknown, args: { id: string }, ctx: UserContext) => revokeSession(ctx, args.id),
-  updateProfile: (_: unknown, args: { input: { displayName?: string | null; avatarUrl?: string | null } }, ctx: UserContext) => updateProfile(ctx, args.input),
-  changePassword: (_: unknown, args: { currentPassword: string; newPassword: string }, ctx: UserContext) => changePassword(ctx, args),
-  setUserRoles: (_: unknown, args: { userId: string; roles: Role[] }, ctx: UserContext) => setUserRoles(ctx, args),
-  setUserStatus: (_: unknown, args: { userId: string; status: 'ACTIVE' | 'SUSPENDED' }, ctx: UserContext) => setUserStatus(ctx, args),
+export const Mutation: MutationResolvers = {
+  register: (_, args, ctx) => signIn(ctx, register(ctx, args.input)),
+  login: (_, args, ctx) => signIn(ctx, login(ctx, args.input)),
+  requestSmsCode: (_, args, ctx) => requestSmsCode(ctx, args),
+  loginWithSmsCode: (_, args, ctx) => signIn(ctx, loginWithSmsCode(ctx, args)),
+  refreshSession: (_, args, ctx) => signIn(ctx, refreshSession(ctx, args.refreshToken)),
+  logout: (_, __, ctx) => logout(ctx),
+  revokeSession: (_, args, ctx) => revokeSession(ctx, args.id),
+  updateProfile: (_, args, ctx) => updateProfile(ctx, args.input),
+  changePassword: (_, args, ctx) => changePassword(ctx, args),
+  setUserRoles: (_, args, ctx) => setUserRoles(ctx, args),
+  setUserStatus: (_, args, ctx) => setUserStatus(ctx, args),
 };
