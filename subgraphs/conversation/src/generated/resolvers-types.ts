@@ -272,6 +272,7 @@ export type MutationDeleteConversationArgs = {
 
 /** The root of every write. Each field says who may use it. */
 export type MutationRegenerateMessageArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   messageId: Scalars['ID']['input'];
 };
 
@@ -342,6 +343,12 @@ export type SendMessageInput = {
   content: Scalars['String']['input'];
   /** The conversation to ask in. */
   conversationId: Scalars['ID']['input'];
+  /**
+   * Makes retries safe: the same key from the same user returns the messages the first request created (charged
+   * once), even for duplicates sent at the same time. 1 to 128 characters; the same key with another conversation
+   * or text is a CONFLICT.
+   */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 /**

@@ -55,7 +55,7 @@ export type Image = {
   id: Scalars['ID']['output'];
   /** The job that made it. */
   job: ImageJob;
-  /** Our own storage's URL (DashScope's result URLs expire). */
+  /** Where to fetch the image from our own storage: a signed URL valid for a configurable time (default one hour), or a CDN URL (DashScope's result URLs expire, ours are re-signed on every read). */
   url: Scalars['String']['output'];
   /** Width in pixels. */
   width: Scalars['Int']['output'];
@@ -158,7 +158,10 @@ export type Mutation = {
    */
   createImageJob: ImageJob;
   /**
-   * A signed URL to upload one file (e.g. a reference image) straight to object storage. Not available yet: answers NOT_IMPLEMENTED (extensions.feature "image-generation") until image generation ships.
+   * A signed URL to upload one image (e.g. a reference image) straight to object storage: PUT the file to url with
+   * headers; the signature binds the content type and the exact byte size, so any other type or size is refused by
+   * storage. Types image/png, image/jpeg and image/webp, at most 20 MB (configurable); anything else is
+   * BAD_USER_INPUT naming the field.
    * Access: any signed-in user.
    */
   createUploadUrl: UploadTicket;
@@ -269,7 +272,7 @@ export type UploadTicket = {
   expiresAt: Scalars['DateTime']['output'];
   /** Headers to send with the upload, as a JSON object of strings. */
   headers: Scalars['JSON']['output'];
-  /** Storage key to hand back to the API once uploaded. */
+  /** Storage key to hand back to the API once uploaded (uploads/<tenant>/<user>/<id>.<ext>). */
   key: Scalars['String']['output'];
   /** HTTP method to use, e.g. PUT. */
   method: Scalars['String']['output'];
