@@ -43,6 +43,11 @@ const schema = z.object({
    * addresses/subnets (`loopback, 10.0.0.0/8`). Default: none — the client IP is the socket's peer.
    */
   TRUST_PROXY: z.string().default(''),
+  /**
+   * Shared response cache (Redis) for answers to anonymous callers that the subgraphs' @cacheControl hints make PUBLIC
+   * (model catalogs, products). Off: nothing is cached; `cache-control` headers are sent either way.
+   */
+  RESPONSE_CACHE_ENABLED: bool(true),
   // ---- subgraph calls: deadlines, size cap, circuit breakers (gateway/src/data-source.ts) ----
   /** One subgraph fetch (connect, wait, read the whole answer) is abandoned with UPSTREAM_UNAVAILABLE after this long. */
   SUBGRAPH_TIMEOUT_MS: positiveInt(15_000),

@@ -29,6 +29,7 @@ import { useHttpErrors } from './modules/http-errors.ts';
 import { useDocumentLimits, type DocumentLimits } from './modules/limits/index.ts';
 import type { GatewayModule, UpgradeRefusal } from './modules/module.ts';
 import { useRequestId } from './modules/request-id.ts';
+import { useResponseCache } from './modules/response-cache.ts';
 import { createOperationEnd, createOperationStart, operationHooksPlugin, trackHttpOperations } from './operations.ts';
 import { createRedisRevocationFeed, createSubscriptionServer, rejectHttpSubscriptionsPlugin, type RevocationFeed } from './subscriptions/index.ts';
 
@@ -110,6 +111,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     useHealthRoutes({ jwks: options.jwks, subgraphUrls, redis }),
     httpErrors,
     documentLimits,
+    useResponseCache({ redis, logger, enabled: config.RESPONSE_CACHE_ENABLED }),
     ...(options.modules ?? []),
   ];
 

@@ -47,3 +47,15 @@ export async function closeRedis(client: Redis): Promise<void> {
   await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1_000))]);
   client.disconnect();
 }
+
+/**
+ * Version of the public catalogs (chat and image models, products): the subgraph that changes one bumps it, and the
+ * gateway's response cache puts it in every cache key, so a cached catalog answer is never served after a change,
+ * on any replica. Shared by every process under the same key prefix.
+ */
+export const CATALOG_VERSION_KEY = 'catalog:version';
+
+/** Marks every cached catalog answer stale (call after an ADMIN changed a model or a product). */
+export async function bumpCatalogVersion(client: Redis): Promise<void> {
+  await client.incr(CATALOG_VERSION_KEY);
+}
