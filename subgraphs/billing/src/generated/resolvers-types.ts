@@ -21,6 +21,13 @@ export type Scalars = {
   _FieldSet: { input: string; output: string; }
 };
 
+/** Who may share a cached answer (@cacheControl). Not part of the public API. */
+export type CacheControlScope =
+  /** Only the caller it was made for. */
+  | 'PRIVATE'
+  /** Anyone: the answer is the same for every caller. */
+  | 'PUBLIC';
+
 /**
  * A user's credits. available = spendable now, excluding reserved.
  * Access: any signed-in user (it is only reachable through fields that check ownership: User.creditBalance, adjustCredits).
@@ -326,6 +333,7 @@ export type Query = {
   order?: Maybe<Order>;
   /**
    * Active products, for sale.
+   * The same for every caller of the tenant: answers may be cached for 60 seconds (@cacheControl).
    * Access: anyone, signed in or not.
    */
   products: Array<Product>;
@@ -550,8 +558,8 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  CacheControlScope: CacheControlScope;
   CreditBalance: ResolverTypeWrapper<CreditBalance>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   LedgerEntry: ResolverTypeWrapper<LedgerEntryViewModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -565,7 +573,6 @@ export type ResolversTypes = {
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
   OrderStatus: OrderStatus;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PaymentChannel: PaymentChannel;
   PaymentInstruction: ResolverTypeWrapper<PaymentInstruction>;
   Product: ResolverTypeWrapper<ProductViewModel>;
@@ -574,12 +581,13 @@ export type ResolversTypes = {
   ReservationStatus: ReservationStatus;
   ReserveCreditsInput: ReserveCreditsInput;
   User: ResolverTypeWrapper<{ id: string }>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   CreditBalance: CreditBalance;
-  Int: Scalars['Int']['output'];
   DateTime: Scalars['DateTime']['output'];
   LedgerEntry: LedgerEntryViewModel;
   ID: Scalars['ID']['output'];
@@ -591,14 +599,23 @@ export type ResolversParentTypes = {
   OrderConnection: Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> };
   OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   PaymentInstruction: PaymentInstruction;
   Product: ProductViewModel;
   Query: Record<PropertyKey, never>;
   Reservation: ReservationRowModel;
   ReserveCreditsInput: ReserveCreditsInput;
   User: { id: string };
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 };
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = BillingContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type CreditBalanceResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['CreditBalance'] = ResolversParentTypes['CreditBalance']> = {
   available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -726,3 +743,6 @@ export type Resolvers<ContextType = BillingContext> = {
   User?: UserResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = BillingContext> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+};

@@ -19,6 +19,13 @@ export type Scalars = {
   _FieldSet: { input: string; output: string; }
 };
 
+/** Who may share a cached answer (@cacheControl). Not part of the public API. */
+export type CacheControlScope =
+  /** Only the caller it was made for. */
+  | 'PRIVATE'
+  /** Anyone: the answer is the same for every caller. */
+  | 'PUBLIC';
+
 /**
  * A chat model offered on DashScope (Qwen).
  * Access: anyone, signed in or not.
@@ -309,6 +316,7 @@ export type Query = {
   __typename?: 'Query';
   /**
    * The chat models on offer.
+   * The same for every caller: answers may be cached for 60 seconds (@cacheControl).
    * Access: anyone, signed in or not.
    */
   chatModels: Array<ChatModel>;
@@ -542,12 +550,11 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  CacheControlScope: CacheControlScope;
   ChatModel: ResolverTypeWrapper<ChatModelRowModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ChatParameters: ResolverTypeWrapper<ChatParameters>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ChatParametersInput: ChatParametersInput;
   Conversation: ResolverTypeWrapper<ConversationRowModel>;
@@ -570,6 +577,8 @@ export type ResolversTypes = {
   TokenUsage: ResolverTypeWrapper<TokenUsage>;
   UpdateConversationInput: UpdateConversationInput;
   User: ResolverTypeWrapper<{ id: string }>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -577,9 +586,7 @@ export type ResolversParentTypes = {
   ChatModel: ChatModelRowModel;
   String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
-  Int: Scalars['Int']['output'];
   ChatParameters: ChatParameters;
-  Boolean: Scalars['Boolean']['output'];
   Float: Scalars['Float']['output'];
   ChatParametersInput: ChatParametersInput;
   Conversation: ConversationRowModel;
@@ -600,7 +607,17 @@ export type ResolversParentTypes = {
   TokenUsage: TokenUsage;
   UpdateConversationInput: UpdateConversationInput;
   User: { id: string };
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 };
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = ConversationContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ChatModelResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['ChatModel'] = ResolversParentTypes['ChatModel']> = {
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -738,3 +755,6 @@ export type Resolvers<ContextType = ConversationContext> = {
   User?: UserResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = ConversationContext> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+};

@@ -21,6 +21,13 @@ export type Scalars = {
   _FieldSet: { input: string; output: string; }
 };
 
+/** Who may share a cached answer (@cacheControl). Not part of the public API. */
+export type CacheControlScope =
+  /** Only the caller it was made for. */
+  | 'PRIVATE'
+  /** Anyone: the answer is the same for every caller. */
+  | 'PUBLIC';
+
 /** What to generate. */
 export type CreateImageJobInput = {
   /** Defaults to 1; at most the model's maxCount. */
@@ -221,6 +228,7 @@ export type Query = {
   imageJobs: ImageJobConnection;
   /**
    * The image models on offer.
+   * The same for every caller: answers may be cached for 60 seconds (@cacheControl).
    * Access: anyone, signed in or not.
    */
   imageModels: Array<ImageModel>;
@@ -409,8 +417,8 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  CacheControlScope: CacheControlScope;
   CreateImageJobInput: CreateImageJobInput;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Image: ResolverTypeWrapper<ImageRowModel>;
@@ -423,18 +431,18 @@ export type ResolversTypes = {
   ImageModel: ResolverTypeWrapper<ImageModel>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UploadTicket: ResolverTypeWrapper<UploadTicket>;
   User: ResolverTypeWrapper<{ id: string }>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   CreateImageJobInput: CreateImageJobInput;
-  Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
   DateTime: Scalars['DateTime']['output'];
   Image: ImageRowModel;
@@ -446,13 +454,22 @@ export type ResolversParentTypes = {
   ImageModel: ImageModel;
   JSON: Scalars['JSON']['output'];
   Mutation: Record<PropertyKey, never>;
-  Boolean: Scalars['Boolean']['output'];
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
   UploadTicket: UploadTicket;
   User: { id: string };
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 };
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = ImageContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
@@ -560,3 +577,6 @@ export type Resolvers<ContextType = ImageContext> = {
   User?: UserResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = ImageContext> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+};
