@@ -19,6 +19,15 @@ export default tseslint.config(
     },
   },
   {
+    // Transactions retry on deadlocks and lock-wait timeouts only through @firefly/db's transact() (its file says
+    // what a replayable body must promise); a bare $transaction would answer INTERNAL_SERVER_ERROR to a deadlock.
+    files: ['subgraphs/**', 'gateway/**', 'packages/**', 'apps/**'],
+    ignores: ['**/__tests__/**', '**/*.test.ts', '**/*.type-test.ts', 'packages/db/src/seed.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { property: '$transaction', message: "Use transact() from '@firefly/db': it retries deadlocks, lock-wait timeouts and write conflicts." }],
+    },
+  },
+  {
     // Configuration modules, entry scripts, compose's secrets preload, the PM2 process file and tests read the environment.
     files: ['**/config.ts', 'docker/dev-secrets.mjs', 'ecosystem.config.cjs', 'packages/config/**', 'scripts/**', 'tools/*/src/cli.ts', 'simulators/*/src/main.ts', 'tests/**', '**/*.test.ts', '**/*.e2e.ts', '**/main.ts', 'prisma.config.ts', 'packages/db/src/testing.ts', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },

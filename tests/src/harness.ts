@@ -83,7 +83,15 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
     SHUTDOWN_GRACE_SECONDS: '7',
   });
   const oss = await startOssSimulator();
-  const conversationCredits = createCreditsClient({ url: 'http://billing.invalid/graphql', secret: internalTokenSecret, service: 'conversation', fetch: (_url, init) => fetch(billingUrl, init) });
+  const conversationCredits = createCreditsClient({
+    url: 'http://billing.invalid/graphql',
+    secret: internalTokenSecret,
+    service: 'conversation',
+    // As main.ts wires it: the configured per-attempt timeout.
+    timeoutMs: conversationConfig.BILLING_TIMEOUT_MS,
+    logger,
+    fetch: (_url, init) => fetch(billingUrl, init),
+  });
 
   const subgraphs = {
     user: await buildUserSubgraph(loadUserConfig(env), { ...common, redis, signingKeys: [key], signupGrant }),

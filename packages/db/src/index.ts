@@ -20,6 +20,8 @@ export type {
   UserModelKey,
   UserTx,
 } from './views.ts';
+export { isRetryableTransactionError, transact } from './transaction.ts';
+export type { TransactionRetry, TransactOptions } from './transaction.ts';
 export { isPrismaError, isRecordNotFoundError, isUniqueConstraintError, PrismaErrorCode } from './errors.ts';
 export { parseMysqlUrl, redactUrl, withDatabase } from './url.ts';
 export type { MysqlUrl } from './url.ts';

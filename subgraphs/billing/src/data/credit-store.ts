@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isUniqueConstraintError, type BillingDb, type BillingTx } from '@firefly/db';
+import { isUniqueConstraintError, transact as runTransaction, type BillingDb, type BillingTx } from '@firefly/db';
 import { newSortableId } from '../domain/ids.ts';
 import type { AccountRef, AccountRow, Balance, CloseOutcome, CreditStore, HoldOutcome, BookOutcome } from '../domain/ports.ts';
 
@@ -28,7 +28,8 @@ import type { AccountRef, AccountRow, Balance, CloseOutcome, CreditStore, HoldOu
  *    on the account row we already hold X on), so transactions of one account cannot deadlock each other. READ
  *    COMMITTED keeps InnoDB from taking gap locks on the secondary indexes (no phantom-range locking needed:
  *    nothing here scans a range while writing), and makes every plain read see the latest committed row. A
- *    deadlock or lock-wait abort that MySQL still reports is retried: every transaction here is idempotent.
+ *    deadlock or lock-wait abort that MySQL still reports is retried by @firefly/db's transact(): every transaction here
+ *    is idempotent.
  * 5. Accounts are created outside these transactions with INSERT IGNORE on the unique (tenantId, userId), so two
  *    first-time callers cannot create two accounts, and no transaction ever upgrades a shared lock to exclusive.
  *
@@ -43,12 +44,9 @@ export interface CreditStoreOptions {
   maxWaitMs?: number;
   /** Milliseconds a transaction may run before Prisma rolls it back. Default 10,000. */
   timeoutMs?: number;
-  /** Tries of a transaction MySQL aborted (deadlock) or that could not start in time. Default 3. */
+  /** Tries of a transaction MySQL aborted (deadlock, lock-wait timeout) or that could not start in time. Default 6. */
   attempts?: number;
 }
-
-/** Prisma codes worth a retry: P2034 deadlock / write conflict, P2028 transaction could not start or timed out. */
-const RETRYABLE_CODES = new Set(['P2034', 'P2028']);
 
 const accountSelect = { id: true, tenantId: true, userId: true, available: true, reserved: true } as const;
 const entrySelect = {
@@ -79,19 +77,15 @@ const reservationSelect = {
 } as const;
 
 export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {}): CreditStore {
-  const txOptions = { isolationLevel: 'ReadCommitted' as const, maxWait: options.maxWaitMs ?? 10_000, timeout: options.timeoutMs ?? 10_000 };
-  const attempts = options.attempts ?? 3;
-
-  async function transact<T>(fn: (tx: BillingTx) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await db.$transaction(fn, txOptions);
-      } catch (error) {
-        if (attempt >= attempts || !isRetryable(error)) throw error;
-        await sleep(10 * attempt + Math.random() * 20);
-      }
-    }
-  }
+  const txOptions = {
+    isolationLevel: 'ReadCommitted' as const,
+    maxWait: options.maxWaitMs ?? 10_000,
+    timeout: options.timeoutMs ?? 10_000,
+    ...(options.attempts === undefined ? {} : { attempts: options.attempts }),
+  };
+  // Every body below is replayable: ids come from the caller (or bookingStamp(), taken afresh under the lock of
+  // each try, which is what its ordering promise needs), and nothing but the database is touched.
+  const transact = <T>(fn: (tx: BillingTx) => Promise<T>): Promise<T> => runTransaction(db, fn, txOptions);
 
   const findAccount = (tenantId: string, userId: string): Promise<AccountRow | null> =>
     db.creditAccount.findUnique({ where: { tenantId_userId: { tenantId, userId } }, select: accountSelect });
@@ -220,13 +214,4 @@ function ownerOf(account: AccountRef) {
 
 async function balanceOf(tx: BillingTx, account: AccountRef): Promise<Balance> {
   return tx.creditAccount.findUniqueOrThrow({ where: { id: account.id }, select: { available: true, reserved: true } });
-}
-
-function isRetryable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && RETRYABLE_CODES.has(code);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

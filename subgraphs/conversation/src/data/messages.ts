@@ -1,4 +1,4 @@
-import { isUniqueConstraintError, type ConversationDb } from '@firefly/db';
+import { isUniqueConstraintError, transact, type ConversationDb } from '@firefly/db';
 import { keysetWhere } from '@firefly/server-kit';
 import type { MessageStore } from '../domain/ports.ts';
 import { DuplicateRequestError, type NewTurn, type TurnStore } from '../generation/ports.ts';
@@ -82,12 +82,21 @@ export function createMessageRepository(db: ConversationDb, tenantId: string): M
 export function createTurnStore(db: ConversationDb): TurnStore {
   return {
     /**
-     * One transaction: the user message (unless regenerating), the STREAMING assistant message, and the
-     * conversation's `lastMessageAt` (and derived title, only while it has no title: a title the user set wins).
-     * Ids are random, so the only unique key a turn can hit is the answer's idempotency key.
+     * One transaction: the conversation's `lastMessageAt` (and derived title, only while it has no title: a title
+     * the user set wins), the user message (unless regenerating) and the STREAMING assistant message. Ids are
+     * random, so the only unique key a turn can hit is the answer's idempotency key.
+     *
+     * The conversation row is written FIRST: that exclusive lock queues concurrent turns of one conversation
+     * behind each other. Inserting a message first would take a shared foreign-key lock on the conversation, and
+     * two turns that both then update it would deadlock (issue 10: up to half of 50 concurrent sends failed so).
+     * The body is replayable (ids and timestamps come with the turn), and transact() retries what MySQL still aborts.
      */
     store(turn) {
-      return db.$transaction(async (tx) => {
+      return transact(db, async (tx) => {
+        await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId }, data: { lastMessageAt: turn.answer.createdAt } });
+        if (turn.derivedTitle) {
+          await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId, title: '' }, data: { title: turn.derivedTitle } });
+        }
         const question = turn.question
           ? await tx.message.create({
               data: {
@@ -119,10 +128,6 @@ export function createTurnStore(db: ConversationDb): TurnStore {
           },
           select,
         });
-        await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId }, data: { lastMessageAt: turn.answer.createdAt } });
-        if (turn.derivedTitle) {
-          await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId, title: '' }, data: { title: turn.derivedTitle } });
-        }
         return { question, answer };
       }).catch((error: unknown) => rejectDuplicate(turn, error));
     },

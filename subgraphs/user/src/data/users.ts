@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { UserDb } from '@firefly/db';
+import { transact, type UserDb } from '@firefly/db';
 import { createByIdLoader, keysetWhere, type Page } from '@firefly/server-kit';
 
 const userSelect = {
@@ -58,17 +58,21 @@ export function createUserRepository(db: UserDb, tenantId: string) {
     /**
      * Creates the user and its password credential in one transaction. Uniqueness of email and phone per tenant is
      * the database's job (`@@unique([tenantId, email])`, `@@unique([tenantId, phone])`): a duplicate rejects with
-     * Prisma's unique-constraint error, which the caller turns into CONFLICT. No find-then-insert race.
+     * Prisma's unique-constraint error, which the caller turns into CONFLICT. No find-then-insert race. Two
+     * registrations of one identifier can also deadlock on the unique index (both wait for the first's insert, then
+     * both want the row): transact() runs the loser again, and its second try meets the duplicate key → CONFLICT.
+     * Ids are made once, before the transaction, so a replay writes the same rows.
      */
     create(user: NewUser): Promise<UserRow> {
       const id = randomUUID();
-      return db.$transaction(async (tx) => {
+      const credentialId = randomUUID();
+      return transact(db, async (tx) => {
         const row = await tx.user.create({
           data: { id, tenantId, displayName: user.displayName, email: user.email, phone: user.phone, roles: 'USER' },
           select: userSelect,
         });
         if (user.passwordHash) {
-          await tx.credential.create({ data: { id: randomUUID(), tenantId, userId: id, type: 'PASSWORD', secretHash: user.passwordHash } });
+          await tx.credential.create({ data: { id: credentialId, tenantId, userId: id, type: 'PASSWORD', secretHash: user.passwordHash } });
         }
         return row;
       });
