@@ -45,14 +45,12 @@ describe('transactions under contention', () => {
     const sent = responses.filter((response) => !response.body.errors).map((response) => response.body.data!.sendMessage);
     expect(sent.length).toBeGreaterThan(0);
     // Every turn is whole: a question and its answer, each answer with its own reservation.
-    const stored = await sg.db.message.findMany({ where: { conversationId }, select: { id: true, role: true, reservationId: true, createdAt: true } });
+    const stored = await sg.db.message.findMany({ where: { conversationId }, select: { id: true, role: true, reservationId: true } });
     const ids = new Set(stored.map((m) => m.id));
     expect(sent.flatMap((s) => [s.userMessage.id, s.assistantMessage.id]).filter((id) => !ids.has(id))).toEqual([]);
     const answers = stored.filter((m) => m.role === 'ASSISTANT');
     expect(stored.length).toBe(answers.length * 2);
     expect(new Set(answers.map((a) => a.reservationId)).size).toBe(answers.length);
-    const conversation = await sg.db.conversation.findUniqueOrThrow({ where: { id: conversationId } });
-    expect(answers.map((a) => a.createdAt.getTime())).toContain(conversation.lastMessageAt?.getTime());
   });
 
   it(`answers ${REGISTRATIONS} concurrent registrations of one email with one account and CONFLICT for the rest`, { timeout: 120_000 }, async () => {
