@@ -122,7 +122,9 @@ export interface ChaosUser {
 }
 
 export interface RecordedResponse {
+  /** When the request was sent and when its answer (or failure) came back. */
   at: number;
+  end: number;
   /** HTTP status; 0 when the connection failed (the gateway was down). */
   status: number;
   codes: string[];
@@ -230,9 +232,9 @@ export async function startChaosPlatform(options: { simulatorTokenDelayMs?: numb
         } catch {
           body = null;
         }
-        recorded = { at, status: response.status, codes: (body?.errors ?? []).map((e) => String(e.extensions?.code)), body };
+        recorded = { at, end: Date.now(), status: response.status, codes: (body?.errors ?? []).map((e) => String(e.extensions?.code)), body };
       } catch {
-        recorded = { at, status: 0, codes: [], body: null };
+        recorded = { at, end: Date.now(), status: 0, codes: [], body: null };
       }
       requests.push(recorded);
       return recorded;
@@ -343,7 +345,7 @@ export interface ChaosReport {
   subscribersWithoutEnd: number;
   /** Subscribers whose seqs had a gap or went back. */
   subscribersWithGaps: number;
-  /** HTTP 5xx or INTERNAL_SERVER_ERROR outside the killed process's window. */
+  /** HTTP 5xx or INTERNAL_SERVER_ERROR of requests not in flight during the killed piece's window. */
   serverErrors: number;
   /** messageStream iterators still open in the conversation subgraph after every subscriber left. */
   leakedIterators: number;
@@ -379,7 +381,7 @@ export async function checkInvariants(
   const subscribersWithGaps = input.outcomes.filter((o) => o.seqs.some((seq, i) => seq !== i + 1)).length;
   const window = input.exemptWindow;
   const serverErrors = platform.requests.filter(
-    (r) => (r.status >= 500 || r.codes.includes('INTERNAL_SERVER_ERROR')) && !(window && r.at >= window.from && r.at <= window.to),
+    (r) => (r.status >= 500 || r.codes.includes('INTERNAL_SERVER_ERROR')) && !(window && r.end >= window.from && r.at <= window.to),
   ).length;
   const metrics = await fetch(new URL('/metrics', platform.processes.conversation.url)).then((r) => r.text());
   const iteratorLine = metrics.split('\n').find((line) => line.startsWith('conversation_active_stream_iterators'));
