@@ -1,5 +1,5 @@
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
-import { type Agent, request as httpRequest } from 'undici';
+import { type Agent, type Dispatcher, request as httpRequest } from 'undici';
 
 /**
  * Internal header by which the data source hands a fetch its deadline (`performance.now()` milliseconds, then
@@ -49,10 +49,8 @@ export function createSubgraphFetcher(agent: Agent, options: SubgraphFetcherOpti
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), budgetMs);
-    let text: string;
-    let response: Awaited<ReturnType<typeof httpRequest>>;
     try {
-      response = await httpRequest(url, {
+      const response = await httpRequest(url, {
         method: (init?.method ?? 'POST') as 'POST',
         headers,
         body: init?.body as string | undefined,
@@ -64,6 +62,9 @@ export function createSubgraphFetcher(agent: Agent, options: SubgraphFetcherOpti
         response.body.destroy();
         throw new SubgraphFetchError('response_too_large', `the answer declares ${declared} bytes, over the ${maxResponseBytes} cap`);
       }
+      // Apollo Server declares the length of every single answer: undici reads a body of known size cheapest (and
+      // stops at the declared length). Without one, the cap is counted while reading.
+      if (declared >= 0) return toFetcherResponse(url, response, await response.body.text());
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
@@ -74,32 +75,35 @@ export function createSubgraphFetcher(agent: Agent, options: SubgraphFetcherOpti
         }
         chunks.push(chunk);
       }
-      text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+      return toFetcherResponse(url, response, chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'));
     } catch (error) {
       if (controller.signal.aborted) throw new SubgraphFetchError('timeout', `no complete answer within ${Math.round(budgetMs)} ms`, bound);
       throw error;
     } finally {
       clearTimeout(timer);
     }
-
-    const responseHeaders = new Headers();
-    for (const [name, value] of Object.entries(response.headers)) {
-      if (typeof value === 'string') responseHeaders.set(name, value);
-      else if (Array.isArray(value)) for (const item of value) responseHeaders.append(name, item);
-    }
-    const result: FetcherResponse = {
-      ok: response.statusCode >= 200 && response.statusCode < 300,
-      status: response.statusCode,
-      statusText: '',
-      url,
-      headers: responseHeaders,
-      bodyUsed: true,
-      redirected: false,
-      text: async () => text,
-      json: async () => JSON.parse(text) as unknown,
-      arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
-      clone: () => result,
-    } as FetcherResponse;
-    return result;
   };
+}
+
+/** The slice of a fetch Response that RemoteGraphQLDataSource reads, over an answer already read whole. */
+function toFetcherResponse(url: string, response: Dispatcher.ResponseData, text: string): FetcherResponse {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (typeof value === 'string') headers.set(name, value);
+    else if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+  }
+  const result: FetcherResponse = {
+    ok: response.statusCode >= 200 && response.statusCode < 300,
+    status: response.statusCode,
+    statusText: '',
+    url,
+    headers,
+    bodyUsed: true,
+    redirected: false,
+    text: async () => text,
+    json: async () => JSON.parse(text) as unknown,
+    arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
+    clone: () => result,
+  } as FetcherResponse;
+  return result;
 }

@@ -121,6 +121,14 @@ describe('CredentialedDataSource', () => {
     };
     const failure = await failureOf(call(dataSource({ timeoutMs: 600 }), '{products{id}}'));
     expect(failure).toMatchObject({ message: 'The billing service did not answer in time', extensions: { code: 'UPSTREAM_UNAVAILABLE', reason: 'timeout' } });
+    // The same with a declared length (the way Apollo Server answers).
+    behaviour = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"data":{"products":[');
+      const timer = setInterval(() => res.write(' '), 100);
+      res.on('close', () => clearInterval(timer));
+    };
+    expect((await failureOf(call(dataSource({ timeoutMs: 600 }), '{products{id}}'))).extensions).toMatchObject({ reason: 'timeout' });
   });
 
   it("stops at the operation's deadline when that comes before the fetch's own", async () => {
