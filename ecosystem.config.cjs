@@ -1,7 +1,8 @@
 // PM2 process file: the built platform on one host (`npm run build`, then `npm run start:prod`; docs/operations.md,
 // "PM2"). The gateway runs in cluster mode (GATEWAY_INSTANCES workers sharing port 4000; `pm2 scale gateway <n>`
-// changes it live); the subgraphs run one forked process each; without DASHSCOPE_API_KEY outside production, the
-// DashScope simulator too. Migrate and seed before starting (`npm run db:migrate && npm run db:seed`).
+// changes it live); the subgraphs run one forked process each; outside production, the DashScope simulator without
+// DASHSCOPE_API_KEY and the OSS simulator without OSS_ACCESS_KEY_ID. Migrate and seed before starting
+// (`npm run db:migrate && npm run db:seed`).
 //
 // Configuration comes from the environment of `pm2 start`, then from `.env` in this folder for what the environment
 // leaves unset (every variable: .env.example). Checked by tests/e2e/operations/pm2.e2e.ts, which starts it.
@@ -45,11 +46,14 @@ function app(name, script, options = {}) {
   };
 }
 
-const useSimulator = !setting('DASHSCOPE_API_KEY') && setting('NODE_ENV') !== 'production';
+const development = setting('NODE_ENV') !== 'production';
+const useDashScopeSimulator = development && !setting('DASHSCOPE_API_KEY');
+const useOssSimulator = development && !setting('OSS_ACCESS_KEY_ID');
 
 module.exports = {
   apps: [
-    ...(useSimulator ? [app('dashscope-simulator', 'simulators/dashscope/dist/main.js')] : []),
+    ...(useDashScopeSimulator ? [app('dashscope-simulator', 'simulators/dashscope/dist/main.js')] : []),
+    ...(useOssSimulator ? [app('oss-simulator', 'simulators/oss/dist/main.js')] : []),
     app('user', 'subgraphs/user/dist/main.js'),
     app('conversation', 'subgraphs/conversation/dist/main.js'),
     app('image', 'subgraphs/image/dist/main.js'),

@@ -159,7 +159,9 @@ describe('docker/compose.yml against this repository', () => {
     billing: { entry: 'subgraphs/billing/dist/main.js', port: 4004, health: '/readyz', secrets: true },
     // The simulator has no dependencies to be ready for and serves /healthz only.
     'dashscope-simulator': { entry: 'simulators/dashscope/dist/main.js', port: 4010, health: '/healthz', secrets: false },
+    'oss-simulator': { entry: 'simulators/oss/dist/main.js', port: 4011, health: '/healthz', secrets: false },
   };
+  const isSimulator = (name: string) => name.endsWith('-simulator');
 
   it('has MySQL 8 and Redis 7 with healthchecks, published on loopback with the README\'s credentials', () => {
     expect(services['mysql']?.image).toBe('mysql:8.4');
@@ -207,7 +209,7 @@ describe('docker/compose.yml against this repository', () => {
       expect(healthcheckUrl(service!), `${name} healthcheck`).toBe(`http://127.0.0.1:${port}${health}`);
     }
     // Only the gateway faces clients; subgraph ports are bound to loopback (docs/architecture.md, "Trust").
-    for (const name of ['user', 'conversation', 'image', 'billing', 'dashscope-simulator']) expect(services[name]?.ports?.[0]).toMatch(/^127\.0\.0\.1:/);
+    for (const name of ['user', 'conversation', 'image', 'billing', 'dashscope-simulator', 'oss-simulator']) expect(services[name]?.ports?.[0]).toMatch(/^127\.0\.0\.1:/);
     expect(services['gateway']?.ports).toEqual(['4000:4000']);
   });
 
@@ -243,7 +245,7 @@ describe('docker/compose.yml against this repository', () => {
     expect(scripts['db:seed']).toBe('tsx scripts/db-seed.ts');
     expect(existsSync(join(root, steps[0]!.split(' ')[2]!)), steps[0]).toBe(true);
     expect(setup.depends_on).toEqual({ mysql: { condition: 'service_healthy' } });
-    for (const name of Object.keys(APPS).filter((n) => n !== 'dashscope-simulator')) {
+    for (const name of Object.keys(APPS).filter((n) => !isSimulator(n))) {
       expect(services[name]?.depends_on, name).toMatchObject({ setup: { condition: 'service_completed_successfully' } });
     }
   });
@@ -261,7 +263,12 @@ describe('docker/compose.yml against this repository', () => {
     // Chat goes to the simulator's container unless docker/.env says otherwise, and the simulator listens there.
     expect(conversation['DASHSCOPE_BASE_URL']).toBe('${DASHSCOPE_BASE_URL:-http://dashscope-simulator:4010/api/v1}');
     expect(services['dashscope-simulator']?.environment).toMatchObject({ DASHSCOPE_SIMULATOR_HOST: '0.0.0.0', DASHSCOPE_SIMULATOR_PORT: '4010' });
-    for (const name of Object.keys(APPS).filter((n) => n !== 'dashscope-simulator')) expect(services[name]?.environment?.['HOST'], name).toBe('0.0.0.0');
+    for (const name of Object.keys(APPS).filter((n) => !isSimulator(n))) expect(services[name]?.environment?.['HOST'], name).toBe('0.0.0.0');
+    // Images go to the OSS simulator's container; signed URLs name the endpoint a browser on the host reaches.
+    const image = services['image']?.environment ?? {};
+    expect(image['OSS_ENDPOINT']).toBe('${OSS_ENDPOINT:-http://oss-simulator:4011}');
+    expect(image['OSS_PUBLIC_ENDPOINT']).toBe('${OSS_PUBLIC_ENDPOINT:-http://localhost:4011}');
+    expect(services['oss-simulator']?.environment).toMatchObject({ OSS_SIMULATOR_HOST: '0.0.0.0', OSS_SIMULATOR_PORT: '4011' });
   });
 
   it('sets only variables the process reads, and each of them is one it reads', () => {
@@ -290,6 +297,7 @@ describe('docker/compose.yml against this repository', () => {
     }
     expect(services['gateway']?.depends_on).toMatchObject({ user: { condition: 'service_healthy' }, billing: { condition: 'service_healthy' } });
     expect(services['conversation']?.depends_on).toMatchObject({ 'dashscope-simulator': { condition: 'service_healthy' } });
+    expect(services['image']?.depends_on).toMatchObject({ 'oss-simulator': { condition: 'service_healthy' } });
   });
 
   it('mounts files that exist and declares its named volumes', () => {
@@ -303,7 +311,7 @@ describe('docker/compose.yml against this repository', () => {
   });
 
   it('has Prometheus scrape every app that serves /metrics, and nothing else', () => {
-    const expected = Object.entries(APPS).filter(([name]) => !name.endsWith('-simulator')).map(([name, { port }]) => `${name}:${port}`);
+    const expected = Object.entries(APPS).filter(([name]) => !isSimulator(name)).map(([name, { port }]) => `${name}:${port}`);
     expect(scrapeTargets().map((t) => t.target).sort()).toEqual(expected.sort());
     expect(scrapeTargets().every((t) => t.path === '/metrics')).toBe(true);
   });
@@ -317,6 +325,7 @@ describe('docker/compose.yml against this repository', () => {
         gateway: new URL(supergraph.gatewayUrl).origin,
         ...Object.fromEntries(Object.entries(supergraph.subgraphUrls).map(([name, url]) => [name, new URL(url).origin])),
         'dashscope-simulator': supergraph.simulator.url,
+        'oss-simulator': supergraph.oss.url,
       };
     });
     afterAll(async () => {
@@ -421,6 +430,7 @@ const READS: Record<string, () => Set<string>> = {
   billing: () => variablesOf(loadBillingConfig),
   // The simulator parses its environment in its entry; the setup job runs scripts that read process.env.
   'dashscope-simulator': () => namesIn(readFileSync(join(root, 'simulators/dashscope/src/main.ts'), 'utf8'), /\b(?:env\.|int\(')([A-Z][A-Z0-9_]+)/g),
+  'oss-simulator': () => namesIn(readFileSync(join(root, 'simulators/oss/src/main.ts'), 'utf8'), /\benv\.([A-Z][A-Z0-9_]+)/g),
   setup: () =>
     new Set(['db-migrate', 'db-seed', 'dev-secrets'].flatMap((script) => [...namesIn(readFileSync(join(root, `scripts/${script}.ts`), 'utf8'), /process\.env\.([A-Z][A-Z0-9_]+)/g)])),
 };

@@ -75,11 +75,13 @@ describe('ecosystem.config.cjs', () => {
     for (const app of apps) expect(app.kill_timeout, app.name).toBeGreaterThan(10_000);
   });
 
-  it('runs the DashScope simulator only without a DashScope key and outside production', () => {
+  it('runs the simulators only without the real service\'s key and outside production', () => {
     const names = (env: Record<string, string>) => appsOf(env).map((a) => a.name);
-    expect(names({})).toContain('dashscope-simulator');
+    expect(names({})).toEqual(expect.arrayContaining(['dashscope-simulator', 'oss-simulator']));
     expect(names({ DASHSCOPE_API_KEY: 'sk-real' })).not.toContain('dashscope-simulator');
-    expect(names({ NODE_ENV: 'production' })).not.toContain('dashscope-simulator');
+    expect(names({ DASHSCOPE_API_KEY: 'sk-real' })).toContain('oss-simulator');
+    expect(names({ OSS_ACCESS_KEY_ID: 'LTAI' })).not.toContain('oss-simulator');
+    expect(names({ NODE_ENV: 'production' }).filter((n) => n.endsWith('-simulator'))).toEqual([]);
   });
 
   it('takes .env beside it for what the environment leaves unset', () => {
@@ -146,7 +148,7 @@ describe('the built platform under PM2', () => {
     );
     if (build.status !== 0) throw new Error(`build failed: ${build.stderr}${build.stdout}`);
 
-    const [gatewayPort, userPort, conversationPort, imagePort, billingPort, simulatorPort] = await Promise.all(Array.from({ length: 6 }, freePort));
+    const [gatewayPort, userPort, conversationPort, imagePort, billingPort, simulatorPort, ossPort] = await Promise.all(Array.from({ length: 7 }, freePort));
     const key = await generateSigningKey('pm2-test');
     gateway = `http://127.0.0.1:${gatewayPort}`;
     mkdirSync(pm2Home, { recursive: true });
@@ -164,12 +166,15 @@ describe('the built platform under PM2', () => {
       BILLING_SUBGRAPH_PORT: String(billingPort),
       DASHSCOPE_SIMULATOR_PORT: String(simulatorPort),
       DASHSCOPE_BASE_URL: `http://127.0.0.1:${simulatorPort}/api/v1`,
+      OSS_SIMULATOR_PORT: String(ossPort),
+      OSS_ENDPOINT: `http://127.0.0.1:${ossPort}`,
       USER_SUBGRAPH_URL: `http://127.0.0.1:${userPort}/graphql`,
       CONVERSATION_SUBGRAPH_URL: `http://127.0.0.1:${conversationPort}/graphql`,
       IMAGE_SUBGRAPH_URL: `http://127.0.0.1:${imagePort}/graphql`,
       BILLING_SUBGRAPH_URL: `http://127.0.0.1:${billingPort}/graphql`,
     };
     delete env['DASHSCOPE_API_KEY'];
+    delete env['OSS_ACCESS_KEY_ID'];
     pm2('start', 'ecosystem.config.cjs');
 
     // Ready = the gateway's /readyz: Redis and every subgraph answer.
@@ -195,7 +200,7 @@ describe('the built platform under PM2', () => {
       ['online', 'cluster_mode'],
       ['online', 'cluster_mode'],
     ]);
-    for (const name of ['user', 'conversation', 'image', 'billing', 'dashscope-simulator']) {
+    for (const name of ['user', 'conversation', 'image', 'billing', 'dashscope-simulator', 'oss-simulator']) {
       expect(byName(name).map((p) => [p.pm2_env.status, p.pm2_env.exec_mode]), name).toEqual([['online', 'fork_mode']]);
     }
   });
@@ -219,7 +224,7 @@ describe('the built platform under PM2', () => {
   it('stops every process cleanly: exit code 0, ports released', async () => {
     pm2('stop', 'ecosystem.config.cjs');
     const processes = list();
-    expect(processes.length).toBe(7);
+    expect(processes.length).toBe(8);
     for (const p of processes) expect([p.name, p.pm2_env.status, p.pm2_env.exit_code]).toEqual([p.name, 'stopped', 0]);
     // Each process logged its own orderly shutdown (server-kit: "shutting down", then "stopped").
     const gatewayLog = readFileSync(join(pm2Home, 'logs', 'gateway-out.log'), 'utf8');
