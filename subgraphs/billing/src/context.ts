@@ -3,6 +3,7 @@ import { createBalanceLoader } from './data/accounts.ts';
 import { createLedgerRepository } from './data/ledger.ts';
 import { createOrderRepository } from './data/orders.ts';
 import { createProductRepository } from './data/products.ts';
+import type { PaymentScope } from './domain/orders.ts';
 import type { BillingScope } from './domain/scope.ts';
 import type { BillingDeps } from './server.ts';
 import type { BillingServices } from './services.ts';
@@ -18,10 +19,12 @@ export function createBillingContext(deps: BillingDeps, services: BillingService
   const products = { ...productRepository, listActive: oncePerRequest(productRepository.listActive) };
   const ledger = createLedgerRepository(deps.db, base.tenantId);
   const scope: BillingScope = { store: services.store, settings: services.settings, logger: base.logger };
+  const payments: PaymentScope = { orders: services.orders, providers: services.providers, settings: services.orderSettings, logger: base.logger };
   return {
     ...base,
     services,
     scope,
+    payments,
     products,
     loaders: {
       balance: createBalanceLoader(deps.db, base.tenantId),

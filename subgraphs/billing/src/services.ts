@@ -1,5 +1,9 @@
 import type { BillingConfig } from './config.ts';
 import { createCreditStore } from './data/credit-store.ts';
+import { createOrderStore, type OrderStore } from './data/order-store.ts';
+import type { OrderSettings } from './domain/orders.ts';
+import type { PaymentProviders } from './domain/payment-ports.ts';
+import { createPaymentProviders } from './providers/index.ts';
 import { createPriceSource } from './data/prices.ts';
 import type { CreditStore, PriceSource } from './domain/ports.ts';
 import type { CreditSettings } from './domain/scope.ts';
@@ -10,6 +14,10 @@ export interface BillingServices {
   store: CreditStore;
   prices: PriceSource;
   settings: CreditSettings;
+  orders: OrderStore;
+  /** The payment channels whose credentials are configured. */
+  providers: PaymentProviders;
+  orderSettings: OrderSettings;
 }
 
 export function createBillingServices(config: BillingConfig, deps: BillingDeps): BillingServices {
@@ -17,5 +25,8 @@ export function createBillingServices(config: BillingConfig, deps: BillingDeps):
     store: createCreditStore(deps.db),
     prices: createPriceSource(deps.db),
     settings: { signupGrantCredits: config.SIGNUP_GRANT_CREDITS, maxReservationTtlSeconds: config.RESERVATION_MAX_TTL_SECONDS },
+    orders: createOrderStore(deps.db),
+    providers: createPaymentProviders(config),
+    orderSettings: { orderTtlSeconds: config.ORDER_TTL_SECONDS, maxOpenPerUser: config.ORDER_MAX_OPEN_PER_USER },
   };
 }

@@ -65,7 +65,7 @@ export interface TestBilling {
 }
 
 /** The billing subgraph on a free port, against this run's database, exactly as main.ts builds it. */
-export async function startTestBilling(options: { signupGrantCredits?: number } = {}): Promise<TestBilling> {
+export async function startTestBilling(options: { signupGrantCredits?: number; env?: Record<string, string> } = {}): Promise<TestBilling> {
   const secret = randomBytes(32).toString('hex');
   const queries: QueryEvent[] = [];
   const db = openTestDb({ onQuery: (event) => queries.push(event) });
@@ -73,6 +73,7 @@ export async function startTestBilling(options: { signupGrantCredits?: number } 
     NODE_ENV: 'test',
     INTERNAL_TOKEN_SECRET: secret,
     ...(options.signupGrantCredits === undefined ? {} : { SIGNUP_GRANT_CREDITS: String(options.signupGrantCredits) }),
+    ...options.env,
   });
   const server = await buildBillingSubgraph(config, { db, logger: silentLogger });
   const url = await server.listen(0);

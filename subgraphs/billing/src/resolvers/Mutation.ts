@@ -1,21 +1,46 @@
-import { forbidden, notImplemented } from '@firefly/errors';
-import { actorOf } from '@firefly/server-kit';
+import { conflict, forbidden, notFound, notImplemented, unauthenticated, upstreamUnavailable } from '@firefly/errors';
+import { actorOf, visibleToCaller } from '@firefly/server-kit';
+import type { BillingContext } from '../context.ts';
 import { adjustCredits } from '../domain/adjust-credits.ts';
 import { grantSignupCredits } from '../domain/grant-signup-credits.ts';
+import { cancelOrder, createOrder } from '../domain/orders.ts';
+import type { OrderRow } from '../data/order-store.ts';
 import { releaseReservation } from '../domain/release-reservation.ts';
 import { reserveCredits } from '../domain/reserve-credits.ts';
 import { settleReservation } from '../domain/settle-reservation.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
 
-/** Orders and payments are not live yet: these say so with NOT_IMPLEMENTED instead of failing on a null result. */
-const paymentsNotAvailable = () => {
-  throw notImplemented('payments', 'Payments are not available yet');
+/** Refunds are not live yet: NOT_IMPLEMENTED instead of failing on a null result. */
+const refundsNotAvailable = () => {
+  throw notImplemented('refunds', 'Refunds are not available yet');
 };
 
+function callerUserId(ctx: BillingContext): string {
+  if (ctx.identity.kind !== 'user') throw unauthenticated();
+  return ctx.identity.userId;
+}
+
+/** Until notifications are settled here, a trade the provider reports paid is left to the provider's notification. */
+async function settleFromProvider(ctx: BillingContext, order: OrderRow): Promise<OrderRow> {
+  const provider = ctx.payments.providers[order.channel];
+  if (!provider) throw conflict('The order could not be closed at the payment channel', { status: order.status });
+  const trade = await provider.query(order.outTradeNo).catch((error: unknown) => {
+    throw upstreamUnavailable('The payment channel is not answering, try again', undefined, error);
+  });
+  if (trade.state === 'PAID') throw conflict('The order was paid meanwhile; its credits are on the way', { status: 'PAID' });
+  throw conflict(`The payment channel reports the trade as ${trade.state}; try again`, { status: order.status });
+}
+
 export const Mutation: MutationResolvers = {
-  createOrder: paymentsNotAvailable,
-  cancelOrder: paymentsNotAvailable,
-  refundOrder: paymentsNotAvailable,
+  createOrder: (_, args, ctx) =>
+    createOrder(ctx.payments, { tenantId: ctx.tenantId, userId: callerUserId(ctx), productId: args.productId, channel: args.channel }),
+  /** Another user's (or tenant's) order is NOT_FOUND, exactly like a missing one. */
+  cancelOrder: async (_, args, ctx) => {
+    const order = visibleToCaller(ctx, await ctx.payments.orders.find(ctx.tenantId, args.id));
+    if (!order) throw notFound('Order', { field: 'id' });
+    return cancelOrder(ctx.payments, order, (pending) => settleFromProvider(ctx, pending));
+  },
+  refundOrder: refundsNotAvailable,
 
   adjustCredits: (_, args, ctx) => adjustCredits(ctx.scope, { tenantId: ctx.tenantId, ...args, adminUserId: actorOf(ctx.identity) }),
 

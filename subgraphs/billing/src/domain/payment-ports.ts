@@ -1,0 +1,50 @@
+import type { PaymentChannel } from '@firefly/db';
+
+/** What a PENDING order shows the buyer (Order.payment). */
+export interface PaymentInstructionData {
+  qrCodeUrl: string | null;
+  payUrl: string | null;
+}
+
+/** A trade as the provider reports it (query, close), in our words. */
+export interface ProviderTrade {
+  /** WAITING: created, unpaid. PAID: money received (refunds may follow). CLOSED: closed unpaid. NOT_FOUND: unknown there. */
+  state: 'WAITING' | 'PAID' | 'CLOSED' | 'NOT_FOUND';
+  /** Alipay trade_no / WeChat transaction_id, once known. */
+  providerTradeNo: string | null;
+  /** What the provider says was paid, in fen. */
+  amountFen: number | null;
+  paidAt: Date | null;
+}
+
+export interface StartPayment {
+  outTradeNo: string;
+  amountFen: number;
+  subject: string;
+  expiresAt: Date;
+}
+
+/** Why a provider call failed: `retryable` for network trouble, timeouts and the provider's system errors. */
+export class ProviderError extends Error {
+  constructor(
+    readonly channel: PaymentChannel,
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+/** One payment channel's API as billing uses it; implemented over the providers' SDKs in src/providers/. */
+export interface PaymentProvider {
+  readonly channel: PaymentChannel;
+  /** Creates the trade at the provider and returns how to pay it. */
+  start(payment: StartPayment): Promise<PaymentInstructionData>;
+  /** Closes an unpaid trade. `not-closable`: it was paid (or is otherwise past WAITING) — query it. */
+  close(outTradeNo: string): Promise<'closed' | 'not-closable'>;
+  query(outTradeNo: string): Promise<ProviderTrade>;
+}
+
+export type PaymentProviders = Partial<Record<PaymentChannel, PaymentProvider>>;

@@ -1,0 +1,129 @@
+import { Wechatpay } from 'wechatpay-axios-plugin';
+import { ProviderError, type PaymentProvider, type ProviderTrade, type StartPayment } from '../domain/payment-ports.ts';
+import { toPem } from './keys.ts';
+import { beijingRfc3339 } from './money.ts';
+
+export interface WechatSettings {
+  mchid: string;
+  appid: string;
+  merchantSerial: string;
+  privateKey: string;
+  platformPublicKey: string;
+  platformPublicKeyId: string;
+  apiV3Key: string;
+  baseUrl: string;
+  timeoutMs: number;
+  notifyUrl: string;
+  /** Development: the simulator page standing in for scanning code_url with WeChat (payUrl); null in production. */
+  scanPageUrl: string | null;
+}
+
+/**
+ * The client of `wechatpay-axios-plugin`: it signs every request with the merchant key and verifies every 2xx answer
+ * with WeChat Pay's public key (by `Wechatpay-Serial`, 5-minute timestamp window).
+ */
+export function createWechatClient(settings: WechatSettings): Wechatpay {
+  return new Wechatpay({
+    mchid: settings.mchid,
+    serial: settings.merchantSerial,
+    privateKey: toPem(settings.privateKey, 'PRIVATE KEY'),
+    certs: { [settings.platformPublicKeyId]: toPem(settings.platformPublicKey, 'PUBLIC KEY') },
+    baseURL: settings.baseUrl,
+    timeout: settings.timeoutMs,
+  } as ConstructorParameters<typeof Wechatpay>[0]);
+}
+
+interface WechatTransaction {
+  trade_state?: string;
+  transaction_id?: string;
+  success_time?: string;
+  amount?: { total?: number };
+}
+
+/** WeChat Pay API v3, Native payments (a QR code the buyer scans with WeChat). */
+export function createWechatProvider(client: Wechatpay, settings: WechatSettings): PaymentProvider {
+  const v3 = client.v3 as unknown as WechatApi;
+
+  async function call<T>(fn: () => Promise<{ status: number; data: T }>): Promise<{ status: number; data: T }> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw asProviderError(error);
+    }
+  }
+
+  return {
+    channel: 'WECHAT',
+
+    async start(payment: StartPayment) {
+      const { data } = await call<{ code_url: string }>(() =>
+        v3.pay.transactions.native.post({
+          appid: settings.appid,
+          mchid: settings.mchid,
+          description: payment.subject.slice(0, 127),
+          out_trade_no: payment.outTradeNo,
+          time_expire: beijingRfc3339(payment.expiresAt),
+          notify_url: settings.notifyUrl,
+          amount: { total: payment.amountFen, currency: 'CNY' },
+        }),
+      );
+      const payUrl = settings.scanPageUrl ? `${settings.scanPageUrl}?code_url=${encodeURIComponent(data.code_url)}` : null;
+      return { qrCodeUrl: data.code_url, payUrl };
+    },
+
+    async close(outTradeNo) {
+      try {
+        await call(() => v3.pay.transactions.outTradeNo.$out_trade_no$.close.post({ mchid: settings.mchid }, { out_trade_no: outTradeNo }));
+        return 'closed';
+      } catch (error) {
+        if (error instanceof ProviderError && error.code === 'ORDER_NOT_EXIST') return 'closed';
+        if (error instanceof ProviderError && !error.retryable) return 'not-closable';
+        throw error;
+      }
+    },
+
+    async query(outTradeNo): Promise<ProviderTrade> {
+      let data: WechatTransaction;
+      try {
+        ({ data } = await call<WechatTransaction>(() => v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: settings.mchid }, out_trade_no: outTradeNo })));
+      } catch (error) {
+        if (error instanceof ProviderError && error.code === 'ORDER_NOT_EXIST') return { state: 'NOT_FOUND', providerTradeNo: null, amountFen: null, paidAt: null };
+        throw error;
+      }
+      const paid = data.trade_state === 'SUCCESS' || data.trade_state === 'REFUND';
+      const waiting = data.trade_state === 'NOTPAY' || data.trade_state === 'USERPAYING';
+      return {
+        state: paid ? 'PAID' : waiting ? 'WAITING' : 'CLOSED',
+        providerTradeNo: data.transaction_id ?? null,
+        amountFen: typeof data.amount?.total === 'number' ? data.amount.total : null,
+        paidAt: paid && data.success_time ? new Date(data.success_time) : null,
+      };
+    },
+  };
+}
+
+/** The slice of the plugin's dynamic chain we call (its own typings make every segment `any`-like). */
+interface WechatApi {
+  pay: {
+    transactions: {
+      native: { post(body: unknown): Promise<{ status: number; data: any }> };
+      outTradeNo: {
+        $out_trade_no$: {
+          get(config: { params: { mchid: string }; out_trade_no: string }): Promise<{ status: number; data: any }>;
+          close: { post(body: unknown, config: { out_trade_no: string }): Promise<{ status: number; data: any }> };
+        };
+      };
+    };
+  };
+}
+
+function asProviderError(error: unknown): ProviderError {
+  const response = (error as { response?: { status?: number; data?: { code?: string; message?: string } } }).response;
+  if (response?.status) {
+    const code = response.data?.code ?? `HTTP_${response.status}`;
+    const retryable = response.status >= 500 || response.status === 429 || code === 'SYSTEM_ERROR';
+    return new ProviderError('WECHAT', code, `WeChat Pay answered ${response.status} ${code}: ${String(response.data?.message ?? '').slice(0, 200)}`, retryable);
+  }
+  // No response: network trouble, a timeout, or an answer whose signature failed verification (treated as forged).
+  return new ProviderError('WECHAT', 'network', `WeChat Pay call failed: ${(error as Error).message.slice(0, 200)}`, true);
+}
