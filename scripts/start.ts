@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { generateSigningKey } from '@firefly/auth';
 import { loadWebConfig } from '@firefly/web/config';
 import { REPO_ROOT } from '@firefly/supergraph';
+import { generatePaymentKeySet, merchantEnvOf, type PaymentKeySet } from '@firefly/payments-simulator';
 
 const root = REPO_ROOT;
 if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
@@ -87,6 +88,31 @@ async function ensureDevSecrets() {
   env.ACCESS_TOKEN_KEYS ??= secrets.ACCESS_TOKEN_KEYS;
 }
 
+/**
+ * Without Alipay or WeChat Pay credentials, payments run against the local payment simulator: a development key set
+ * (both sides' RSA keys and an APIv3 key) is made once into .data/payment-dev-keys.json; the simulator reads its
+ * half from the file, billing gets the merchant's half as the usual ALIPAY_* / WECHATPAY_* variables.
+ */
+function usePaymentSimulator(port: number): boolean {
+  if (env.ALIPAY_APP_ID || env.WECHATPAY_MCHID) return false;
+  if (env.NODE_ENV === 'production') fail('ALIPAY_* / WECHATPAY_* are not set; production never uses the payment simulator');
+  const file = join(root, '.data', 'payment-dev-keys.json');
+  let keys: PaymentKeySet;
+  if (existsSync(file)) {
+    keys = JSON.parse(readFileSync(file, 'utf8')) as PaymentKeySet;
+  } else {
+    mkdirSync(join(root, '.data'), { recursive: true });
+    keys = generatePaymentKeySet();
+    writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
+    say('generated development payment keys in .data/payment-dev-keys.json');
+  }
+  env.PAYMENT_SIMULATOR_KEYS_FILE = file;
+  env.PAYMENT_SIMULATOR_PORT ??= String(port);
+  for (const [name, value] of Object.entries(merchantEnvOf(keys, `http://127.0.0.1:${env.PAYMENT_SIMULATOR_PORT}`))) env[name] ??= value;
+  env.PAYMENT_NOTIFY_BASE_URL ??= `http://127.0.0.1:${env.GATEWAY_PORT ?? 4000}`;
+  return true;
+}
+
 interface ProcessSpec {
   name: string;
   entry: string;
@@ -111,6 +137,7 @@ processes.push(web);
 
 const simulator: ProcessSpec = { name: 'dashscope-sim', entry: 'simulators/dashscope/dist/main.js', port: 4010 };
 const ossSimulator: ProcessSpec = { name: 'oss-sim', entry: 'simulators/oss/dist/main.js', port: 4011 };
+const paymentSimulator: ProcessSpec = { name: 'payments-sim', entry: 'simulators/payments/dist/main.js', port: Number(env.PAYMENT_SIMULATOR_PORT ?? 4012) };
 
 const children: ChildProcess[] = [];
 
@@ -205,6 +232,8 @@ if (useOssSimulator) {
   env.OSS_SIMULATOR_HOST ??= '127.0.0.1';
   processes.unshift(ossSimulator);
 }
+const usePayments = usePaymentSimulator(paymentSimulator.port);
+if (usePayments) processes.unshift(paymentSimulator);
 processes.forEach((spec, index) => startProcess(spec, index));
 await Promise.all(processes.map((spec) => waitForHealth(spec)));
 
@@ -218,6 +247,13 @@ console.log(`
   Subgraphs                    user :4001 · conversation :4002 · image :4003 · billing :4004
 Press Ctrl-C to stop.
 `);
+if (usePayments) {
+  console.log(`\x1b[33;1m
+  ⚠  No Alipay / WeChat Pay credentials: payments use the local payment SIMULATOR on :${paymentSimulator.port}.
+     No money moves. An order's payment.payUrl opens the simulator's cashier; "Pay" there pays the order.
+     Set ALIPAY_* and/or WECHATPAY_* (in .env, see README "Payments") to use the real providers.
+\x1b[0m`);
+}
 if (useSimulator) {
   console.log(`\x1b[33;1m
   ⚠  DASHSCOPE_API_KEY is not set: chat uses the local DashScope SIMULATOR on :4010.

@@ -8,8 +8,19 @@ import { loadImageConfig } from '../../subgraphs/image/src/config.ts';
 import { loadBillingConfig } from '../../subgraphs/billing/src/config.ts';
 import { loadWebConfig } from '@firefly/web/config';
 
-/** Read by the simulators' own CLIs (each simulator's src/main.ts), not by a service config. */
-const SIMULATOR_VARIABLES = ['DASHSCOPE_SIMULATOR_PORT', 'DASHSCOPE_SIMULATOR_HOST', 'DASHSCOPE_SIMULATOR_TOKEN_DELAY_MS', 'OSS_SIMULATOR_PORT', 'OSS_SIMULATOR_HOST'];
+/** Read by the simulators' own CLIs (simulators/<name>/src/main.ts), not by a service config. */
+const SIMULATOR_VARIABLES = [
+  'DASHSCOPE_SIMULATOR_PORT',
+  'DASHSCOPE_SIMULATOR_HOST',
+  'DASHSCOPE_SIMULATOR_TOKEN_DELAY_MS',
+  'OSS_SIMULATOR_PORT',
+  'OSS_SIMULATOR_HOST',
+  'PAYMENT_SIMULATOR_PORT',
+  'PAYMENT_SIMULATOR_HOST',
+  'PAYMENT_SIMULATOR_PUBLIC_URL',
+  'PAYMENT_SIMULATOR_KEYS_FILE',
+  'PAYMENT_SIMULATOR_NOTIFY_RETRY_MS',
+];
 
 function documentedVariables(): Set<string> {
   const text = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '@firefly/logger';
 import { buildUserSubgraph, loadUserConfig } from '@firefly/subgraph-user';
 import { buildConversationSubgraph, loadConversationConfig } from '@firefly/subgraph-conversation';
 import { startDashScopeSimulator, type DashScopeSimulator, type DashScopeSimulatorOptions } from '@firefly/dashscope-simulator';
+import { generatePaymentKeySet, merchantEnvOf, simulatorKeysOf, startPaymentSimulator, type PaymentSimulator } from '@firefly/payments-simulator';
 import { buildImageSubgraph, loadImageConfig } from '@firefly/subgraph-image';
 import { startOssSimulator, type OssSimulator } from '@firefly/oss-simulator';
 import { buildBillingSubgraph, loadBillingConfig } from '@firefly/subgraph-billing';
@@ -28,6 +29,8 @@ export interface Supergraph {
   simulator: DashScopeSimulator;
   /** The OSS simulator the image subgraph stores images in and signs URLs for (through the real ali-oss client). */
   oss: OssSimulator;
+  /** The payment simulator (Alipay + WeChat Pay) the billing subgraph talks to; its notifications go to the gateway. */
+  payments: PaymentSimulator;
   /** The running subgraph servers (e.g. to stop one and watch the gateway cope). */
   servers: Record<'user' | 'conversation' | 'image' | 'billing', SubgraphServer>;
   /** SQL statements sent by the subgraphs since the last `resetQueryLog()`. */
@@ -93,11 +96,18 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
     fetch: (_url, init) => fetch(billingUrl, init),
   });
 
+  // Payments run against the payment simulator with a fresh key set; its notifications go to the gateway, whose port
+  // is picked now so that billing knows its notify URL before the gateway listens.
+  const gatewayPort = await freePort();
+  const paymentKeys = generatePaymentKeySet();
+  const payments = await startPaymentSimulator({ ...simulatorKeysOf(paymentKeys), notifyRetryMs: [100, 200, 400, 800, 1_600, 3_200], wechatRefundDelayMs: 100 });
+  const billingEnv = { ...env, ...merchantEnvOf(paymentKeys, payments.url), PAYMENT_NOTIFY_BASE_URL: `http://127.0.0.1:${gatewayPort}`, ...options.env };
+
   const subgraphs = {
     user: await buildUserSubgraph(loadUserConfig(env), { ...common, redis, signingKeys: [key], signupGrant }),
     conversation: await buildConversationSubgraph(conversationConfig, { ...common, redis, credits: conversationCredits }),
     image: await buildImageSubgraph(loadImageConfig({ ...env, OSS_ENDPOINT: oss.localUrl }), common),
-    billing: await buildBillingSubgraph(loadBillingConfig(env), common),
+    billing: await buildBillingSubgraph(loadBillingConfig(billingEnv), common),
   };
   const subgraphUrls = {
     user: await subgraphs.user.listen(0),
@@ -122,7 +132,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
   });
   const sessions = createSessionStore(redis);
   const gateway = await createGatewayServer({ config, logger, authenticate: createTokenAuthenticator(publicJwks([key]), config, { sessions }), jwks: publicJwks([key]) });
-  const gatewayUrl = await gateway.listen(0);
+  const gatewayUrl = await gateway.listen(gatewayPort);
   const issuer = createAccessTokenIssuer([key], { issuer: config.ACCESS_TOKEN_ISSUER, audience: config.ACCESS_TOKEN_AUDIENCE });
 
   return {
@@ -135,6 +145,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
     signingKey: key,
     simulator,
     oss,
+    payments,
     queries,
     resetQueryLog: () => void queries.splice(0),
     async tokenFor(user) {
@@ -157,6 +168,17 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
       await closeRedis(redis);
       await simulator.close();
       await oss.close();
+      await payments.close();
     },
   };
+}
+
+/** A port free right now (the gateway's, so billing can be told its notify URL before the gateway listens). */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
