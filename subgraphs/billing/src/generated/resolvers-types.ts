@@ -103,14 +103,17 @@ export type Mutation = {
    */
   adjustCredits: CreditBalance;
   /**
-   * Closes a PENDING order. Not available yet: answers NOT_IMPLEMENTED
-   * (extensions.feature "payments") until payments ship.
+   * Closes a PENDING order, first at the payment channel (so it can no longer be paid), then here. A CLOSED order is
+   * returned unchanged; any other status is a CONFLICT (a trade paid meanwhile is credited, not cancelled).
+   * NOT_FOUND for someone else's order. UPSTREAM_UNAVAILABLE when the payment channel does not answer.
    * Access: the order's buyer or an ADMIN.
    */
   cancelOrder: Order;
   /**
-   * A PENDING order with its payment instruction. Not available yet: answers NOT_IMPLEMENTED (extensions.feature
-   * "payments") until payments ship.
+   * A PENDING order with its payment instruction: the product's price and credits are copied now, and the order
+   * expires unpaid after ORDER_TTL_SECONDS (default 15 minutes). NOT_FOUND for an unknown or inactive product,
+   * BAD_USER_INPUT for a channel this server has no credentials for, RATE_LIMITED (with retryAfterSeconds) when the
+   * caller already has ORDER_MAX_OPEN_PER_USER unpaid orders, UPSTREAM_UNAVAILABLE when the payment channel fails.
    * Access: any signed-in user.
    */
   createOrder: Order;
@@ -121,7 +124,7 @@ export type Mutation = {
   grantSignupCredits: CreditBalance;
   /**
    * Refunds a PAID order in full or in part. Not available yet: answers NOT_IMPLEMENTED
-   * (extensions.feature "payments") until payments ship.
+   * (extensions.feature "refunds") until refunds ship.
    * Access: ADMIN only.
    */
   refundOrder: Order;
@@ -280,16 +283,17 @@ export type PaymentChannel =
   | 'WECHAT';
 
 /**
- * How to pay a PENDING order: exactly one of qrCodeUrl and payUrl is set.
+ * How to pay a PENDING order. Alipay gives both a QR code (precreate) and a cashier page (page pay); WeChat Pay Native
+ * gives a QR code (code_url), plus a payUrl only when the server runs against the local payment simulator.
  * Access: any signed-in user (it is only reachable through an order the caller may read).
  */
 export type PaymentInstruction = {
   __typename?: 'PaymentInstruction';
   /** After this the instruction no longer works and the order closes unpaid. */
   expiresAt: Scalars['DateTime']['output'];
-  /** Alipay page / WAP pay, WeChat H5: a URL to open. */
+  /** Alipay page pay: the cashier page to open in a browser (with the simulator, WeChat too). */
   payUrl?: Maybe<Scalars['String']['output']>;
-  /** Alipay precreate / WeChat Native: a QR code to scan. */
+  /** Alipay precreate qr_code / WeChat Native code_url (weixin://…): the content of a QR code to scan. */
   qrCodeUrl?: Maybe<Scalars['String']['output']>;
 };
 
