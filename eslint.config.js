@@ -29,7 +29,7 @@ export default tseslint.config(
   },
   {
     // Configuration modules, entry scripts, compose's secrets preload, the PM2 process file and tests read the environment.
-    files: ['**/config.ts', 'docker/dev-secrets.mjs', 'ecosystem.config.cjs', 'packages/config/**', 'scripts/**', 'tools/*/src/cli.ts', 'simulators/*/src/main.ts', 'tests/**', '**/*.test.ts', '**/*.e2e.ts', '**/main.ts', 'prisma.config.ts', 'packages/db/src/testing.ts', 'vitest.config.ts'],
+    files: ['**/config.ts', 'docker/dev-secrets.mjs', 'docker/smoke.mjs', 'ecosystem.config.cjs', 'packages/config/**', 'scripts/**', 'tools/*/src/cli.ts', 'simulators/*/src/main.ts', 'tests/**', '**/*.test.ts', '**/*.e2e.ts', '**/main.ts', 'prisma.config.ts', 'packages/db/src/testing.ts', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -6,7 +6,7 @@
 //    seed), healthchecks and Prometheus targets against the real routes of the running processes, mounted files.
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -344,6 +344,23 @@ describe('docker/compose.yml against this repository', () => {
       expect((await fetch(new URL('/readyz', origins['dashscope-simulator']))).status).toBe(404);
     });
 
+    it('docker/smoke.mjs (CI\'s compose smoke test) passes against the platform, and fails where there is none', async () => {
+      const smoke = (gateway: string) =>
+        new Promise<{ code: number | null; output: string }>((resolve) => {
+          const child = spawn(process.execPath, [join(dockerDir, 'smoke.mjs'), gateway], { env: { PATH: process.env.PATH ?? '', SMOKE_TIMEOUT_MS: '20000' } });
+          let output = '';
+          child.stdout.on('data', (chunk) => (output += chunk));
+          child.stderr.on('data', (chunk) => (output += chunk));
+          child.on('close', (code) => resolve({ code, output }));
+        });
+      const passed = await smoke(origins['gateway']!);
+      expect(passed.output).toMatch(/answer COMPLETED/);
+      expect(passed.code, passed.output).toBe(0);
+      const failed = await smoke('http://127.0.0.1:9');
+      expect(failed.code).toBe(1);
+      expect(failed.output).toMatch(/smoke: FAILED/);
+    });
+
     it('every Prometheus target serves /metrics, and the simulator does not', async () => {
       for (const { target, path, service } of scrapeTargets()) {
         const name = target.split(':')[0]!;
@@ -447,8 +464,8 @@ function namesIn(source: string, pattern: RegExp): Set<string> {
 }
 
 describe('.github/workflows/ci.yml', () => {
-  interface Step { uses?: string; run?: string; with?: Record<string, unknown> }
-  interface Job { services?: Record<string, { image: string; options?: string }>; steps: Step[] }
+  interface Step { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; if?: string }
+  interface Job { services?: Record<string, { image: string; options?: string }>; steps: Step[]; env?: Record<string, string> }
   const workflow = parseYaml(readFileSync(join(root, '.github/workflows/ci.yml'), 'utf8')) as { jobs: Record<string, Job> };
   const test = workflow.jobs['test'];
 
@@ -464,5 +481,58 @@ describe('.github/workflows/ci.yml', () => {
     const ci = runs.findIndex((r) => r.startsWith('npm ci'));
     expect(ci).toBeGreaterThanOrEqual(0);
     expect(runs.findIndex((r) => r === 'bash .ci/run')).toBeGreaterThan(ci);
+  });
+
+  it('audits the dependencies with npm audit', () => {
+    const runs = (workflow.jobs['audit']?.steps ?? []).map((s) => s.run ?? '');
+    expect(runs).toContain('npm audit --omit=dev --audit-level=high');
+    expect(runs.some((r) => r.startsWith('npm audit '))).toBe(true);
+  });
+
+  it('builds the image, runs the compose stack, smoke-tests it and checks the monitoring and the Kubernetes manifests', () => {
+    const job = workflow.jobs['docker']!;
+    expect(job.env?.['COMPOSE_FILE']).toBe('docker/compose.yml');
+    const steps = job.steps;
+    const runs = steps.map((s) => s.run ?? '');
+    const at = (pattern: RegExp) => runs.findIndex((r) => pattern.test(r));
+    // In this order: build, up (waiting for the gateway's /readyz), smoke test.
+    expect(at(/^docker compose build$/m)).toBeGreaterThan(-1);
+    expect(at(/^\s*docker compose up -d$/m)).toBeGreaterThan(at(/^docker compose build$/m));
+    expect(runs[at(/docker compose up -d/)]).toContain('http://localhost:4000/readyz');
+    const smoke = at(/^node docker\/smoke\.mjs /);
+    expect(smoke).toBeGreaterThan(at(/docker compose up -d/));
+    expect(existsSync(join(root, 'docker/smoke.mjs'))).toBe(true);
+    // Monitoring: the rule names and dashboard count it waits for are the repository's.
+    const monitoring = runs[at(/api\/v1\/rules/)]!;
+    const rules = readFileSync(join(root, 'deploy/monitoring/prometheus/firefly-alerts.yml'), 'utf8');
+    expect(rules).toContain(`alert: ${/grep -q (Firefly\w+)/.exec(monitoring)![1]}`);
+    expect(monitoring).toContain(`'"${scrapeTargets().length}"'`); // every process Prometheus scrapes is up
+    // Kustomize builds of folders that exist.
+    for (const [, dir] of runs.join('\n').matchAll(/kubectl kustomize (\S+)/g)) expect(existsSync(join(root, dir!, 'kustomization.yaml')), dir).toBe(true);
+    // Logs on failure, and the stack always removed.
+    expect(steps.find((s) => s.run === 'docker compose logs --no-color --tail 200')?.if).toBe('failure()');
+    expect(steps.find((s) => s.run === 'docker compose down -v')?.if).toBe('always()');
+  });
+});
+
+describe('.github/dependabot.yml', () => {
+  const config = parseYaml(readFileSync(join(root, '.github/dependabot.yml'), 'utf8')) as {
+    version: number;
+    updates: { 'package-ecosystem': string; directory: string; schedule: { interval: string } }[];
+  };
+
+  it('updates npm, GitHub Actions, the Dockerfile and the compose images, in folders that hold them', () => {
+    expect(config.version).toBe(2);
+    const manifests: Record<string, string[]> = {
+      npm: ['package.json', 'package-lock.json'],
+      'github-actions': ['.github/workflows/ci.yml'],
+      docker: ['Dockerfile'],
+      'docker-compose': ['compose.yml'],
+    };
+    expect(config.updates.map((u) => u['package-ecosystem']).sort()).toEqual(Object.keys(manifests).sort());
+    for (const update of config.updates) {
+      expect(['daily', 'weekly', 'monthly']).toContain(update.schedule.interval);
+      for (const file of manifests[update['package-ecosystem']]!) expect(existsSync(join(root, update.directory, file)), `${update['package-ecosystem']}: ${file}`).toBe(true);
+    }
   });
 });
