@@ -1,4 +1,4 @@
-import { accessTokenShape, commonShape, parseConfig, port, positiveInt, bool, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
+import { accessTokenShape, commonShape, parseConfig, port, positiveInt, bool, rateLimit, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
 
 const schema = z.object({
   ...commonShape,
@@ -48,6 +48,11 @@ const schema = z.object({
    * (model catalogs, products). Off: nothing is cached; `cache-control` headers are sent either way.
    */
   RESPONSE_CACHE_ENABLED: bool(true),
+  // ---- rate limits (`limit/seconds`; counters in Redis, shared by every replica; RATE_LIMITED past them) ----
+  /** Requests without a bearer token, and graphql-ws upgrades, per client IP. */
+  RATE_LIMIT_ANONYMOUS_PER_IP: rateLimit('1200/60'),
+  /** Operations of one signed-in user, of any kind, on HTTP and graphql-ws. (Each mutation field has its own limit in its subgraph.) */
+  RATE_LIMIT_PER_USER: rateLimit('1200/60'),
   // ---- subgraph calls: deadlines, size cap, circuit breakers (gateway/src/data-source.ts) ----
   /** One subgraph fetch (connect, wait, read the whole answer) is abandoned with UPSTREAM_UNAVAILABLE after this long. */
   SUBGRAPH_TIMEOUT_MS: positiveInt(15_000),
@@ -69,6 +74,10 @@ const schema = z.object({
   SUBSCRIPTION_MAX_PER_CONNECTION: positiveInt(20),
   /** Open graphql-ws sockets per user on one gateway replica; one more is closed with 1008. */
   SUBSCRIPTION_MAX_CONNECTIONS_PER_USER: positiveInt(10),
+  /** Open graphql-ws sockets per client IP on one gateway replica, signed in or not yet; one more upgrade gets HTTP 429. */
+  SUBSCRIPTION_MAX_CONNECTIONS_PER_IP: positiveInt(50),
+  /** Subscriptions one user may start (`limit/seconds`, counted in Redis); more are refused with RATE_LIMITED. */
+  SUBSCRIPTION_START_RATE_PER_USER: rateLimit('120/60'),
   /** Concurrent subscriptions on one gateway replica; more are refused with RATE_LIMITED. */
   SUBSCRIPTION_MAX_ACTIVE: positiveInt(20_000),
   /** Events buffered per subscription for a client that reads slower than they come; past it the subscription ends. */

@@ -23,11 +23,12 @@ import { CredentialedDataSource, type SubgraphResilience } from './data-source.t
 import { createUpstreamMetrics } from './upstream-metrics.ts';
 import type { TokenAuthenticator } from './modules/auth.ts';
 import { createCallerResolver } from './modules/caller.ts';
-import { compileTrustProxy } from './modules/client-origin.ts';
+import { compileTrustProxy, createClientOrigin } from './modules/client-origin.ts';
 import { useHealthRoutes } from './modules/health.ts';
 import { useHttpErrors } from './modules/http-errors.ts';
 import { useDocumentLimits, type DocumentLimits } from './modules/limits/index.ts';
 import type { GatewayModule, UpgradeRefusal } from './modules/module.ts';
+import { useRateLimits } from './modules/rate-limits.ts';
 import { useRequestId } from './modules/request-id.ts';
 import { useResponseCache } from './modules/response-cache.ts';
 import { createOperationEnd, createOperationStart, operationHooksPlugin, trackHttpOperations } from './operations.ts';
@@ -106,10 +107,21 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     maxCost: config.MAX_QUERY_COST,
     defaultListSize: config.QUERY_COST_DEFAULT_LIST_SIZE,
   });
+  const trustProxy = compileTrustProxy(config.TRUST_PROXY);
+  const originOf = createClientOrigin(trustProxy);
   const modules: GatewayModule[] = [
     useRequestId(),
     useHealthRoutes({ jwks: options.jwks, subgraphUrls, redis }),
     httpErrors,
+    useRateLimits({
+      redis,
+      logger,
+      clientIpOf: (message) => originOf(message).clientIp,
+      anonymousPerIp: config.RATE_LIMIT_ANONYMOUS_PER_IP,
+      perUser: config.RATE_LIMIT_PER_USER,
+      subscribesPerUser: config.SUBSCRIPTION_START_RATE_PER_USER,
+      maxSocketsPerIp: config.SUBSCRIPTION_MAX_CONNECTIONS_PER_IP,
+    }),
     documentLimits,
     useResponseCache({ redis, logger, enabled: config.RESPONSE_CACHE_ENABLED }),
     ...(options.modules ?? []),
@@ -117,7 +129,6 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
 
   const shell = createHttpShell({ service: 'gateway', logger, readiness: modules.flatMap((m) => m.readiness ?? []) });
   const { app, httpServer, metrics } = shell;
-  const trustProxy = compileTrustProxy(config.TRUST_PROXY);
   app.set('trust proxy', trustProxy);
   const resolveCaller = createCallerResolver({ config, logger, trustProxy, authenticate: options.authenticate });
   const beforeOperation = createOperationStart(modules);

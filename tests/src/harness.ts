@@ -106,8 +106,8 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
   const subgraphs = {
     user: await buildUserSubgraph(loadUserConfig(env), { ...common, redis, signingKeys: [key], signupGrant }),
     conversation: await buildConversationSubgraph(conversationConfig, { ...common, redis, credits: conversationCredits }),
-    image: await buildImageSubgraph(loadImageConfig({ ...env, OSS_ENDPOINT: oss.localUrl }), common),
-    billing: await buildBillingSubgraph(loadBillingConfig(billingEnv), common),
+    image: await buildImageSubgraph(loadImageConfig({ ...env, OSS_ENDPOINT: oss.localUrl }), { ...common, redis }),
+    billing: await buildBillingSubgraph(loadBillingConfig(billingEnv), { ...common, redis }),
   };
   const subgraphUrls = {
     user: await subgraphs.user.listen(0),

@@ -131,3 +131,64 @@ export const accessTokenShape = {
   ACCESS_TOKEN_AUDIENCE: z.string().default('firefly-api'),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt(900),
 };
+
+// ---- rate limits ------------------------------------------------------------------------------------------
+
+/** At most `limit` calls per `duration` seconds. */
+export interface RateLimitSetting {
+  limit: number;
+  duration: number;
+}
+
+const RATE_LIMIT_PATTERN = /^(\d+)\/(\d+)$/;
+
+function parseRateLimitSetting(value: string): RateLimitSetting | string {
+  const match = RATE_LIMIT_PATTERN.exec(value.trim());
+  if (!match) return `expected limit/seconds (e.g. 120/60), got "${value}"`;
+  const limit = Number(match[1]);
+  const duration = Number(match[2]);
+  if (limit < 1 || duration < 1) return `limit and seconds must be at least 1, got "${value}"`;
+  return { limit, duration };
+}
+
+/** A rate limit written `limit/seconds`, e.g. `1200/60` (1,200 calls per minute). */
+export const rateLimit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const parsed = parseRateLimitSetting(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+/**
+ * Parses a list of `@rateLimit` overrides, `Type.field=limit/seconds` (one field) or `Type=limit/seconds` (every
+ * field of the type without its own), separated by commas. Throws an Error naming the bad entry.
+ */
+export function parseRateLimitOverrides(value: string): Map<string, RateLimitSetting> {
+  const overrides = new Map<string, RateLimitSetting>();
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const match = /^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)=(.*)$/.exec(entry);
+    const setting = match ? parseRateLimitSetting(match[2]!) : `expected Type.field=limit/seconds or Type=limit/seconds entries separated by commas, got "${entry}"`;
+    if (typeof setting === 'string') throw new Error(setting);
+    overrides.set(match![1]!, setting);
+  }
+  return overrides;
+}
+
+/** A list of `@rateLimit` overrides (see {@link parseRateLimitOverrides}); default none. */
+export const rateLimitOverrides = () =>
+  z
+    .string()
+    .default('')
+    .superRefine((value, ctx) => {
+      try {
+        parseRateLimitOverrides(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    });

@@ -10,3 +10,4 @@ export * from './shell.ts';
 export * from './jobs.ts';
 export * from './caller.ts';
 export * from './access-rules.ts';
+export type { RateLimitOptions, RateLimitScope } from './rate-limits.ts';

@@ -6,7 +6,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import express, { type Express } from 'express';
-import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { parse, type DocumentNode } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { CREDENTIAL_HEADER, CREDENTIAL_PARAM, CredentialError, createCredentialVerifier, type Identity } from '@firefly/auth';
@@ -17,6 +17,7 @@ import type { BaseContext } from './context.ts';
 import type { Metrics } from './metrics.ts';
 import { createHttpShell, type ReadinessCheck } from './shell.ts';
 import { startJobs, type JobDefinition } from './jobs.ts';
+import { createRateLimits, type RateLimitOptions } from './rate-limits.ts';
 
 /** `/readyz` probe of MySQL: `SELECT 1` on the process's pool. */
 export function mysqlReadiness(db: { $queryRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<unknown> }): ReadinessCheck {
@@ -51,10 +52,10 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   exposeErrorDetails?: boolean;
   plugins?: ApolloServerPlugin<TContext>[];
   /**
-   * Applied to the built subgraph schema before the access rules are wrapped around it (e.g. a schema directive
-   * such as `@rateLimit`). Access checks therefore run first, then the transform's wrappers, then the resolver.
+   * `@rateLimit` on the schema (rate-limits.ts): counters in this Redis, per caller or per client IP, with the
+   * schema's values overridden per environment. Without it the directive is inert. Access checks run before it.
    */
-  transformSchema?: (schema: GraphQLSchema) => GraphQLSchema;
+  rateLimits?: RateLimitOptions;
   /** Express routes mounted before GraphQL (e.g. payment notifications). They do their own authentication. */
   configureApp?: (app: Express) => void;
   /** The subgraph's background jobs (declared in its `src/jobs/`): started with the server, stopped first on stop. */
@@ -82,9 +83,12 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
   const service = `subgraph-${options.name}`;
   const logger = options.logger;
   const verifyCredential = createCredentialVerifier({ secret: options.internalTokenSecret });
-  const typeDefs = typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
-  const built = buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
-  const schema = applyAccessPolicies(options.transformSchema ? options.transformSchema(built) : built, options.access);
+  const rateLimits = options.rateLimits ? createRateLimits(options.name, options.rateLimits) : undefined;
+  const sdl = typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
+  const typeDefs = rateLimits ? rateLimits.typeDefs(sdl) : sdl;
+  let built = buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
+  if (rateLimits) built = rateLimits.transformSchema(built);
+  const schema = applyAccessPolicies(built, options.access);
   const shell = createHttpShell({ service, logger, readiness: options.readiness });
   const { app, httpServer, metrics } = shell;
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });

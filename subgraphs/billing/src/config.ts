@@ -1,4 +1,4 @@
-import { commonShape, databaseShape, parseConfig, port, positiveInt, refuseDevelopmentDefaults, url, z } from '@firefly/config';
+import { commonShape, databaseShape, parseConfig, port, positiveInt, rateLimitOverrides, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
 
 const nonNegativeInt = (fallback: number) =>
   z.coerce.number({ error: 'expected a whole number' }).int().min(0, { error: 'expected 0 or more' }).default(fallback);
@@ -6,6 +6,7 @@ const nonNegativeInt = (fallback: number) =>
 const schema = z.object({
   ...commonShape,
   ...databaseShape,
+  ...redisShape,
   BILLING_SUBGRAPH_PORT: port(4004),
   /** Credits booked once (ledger reason GRANT) when an account is created. 0 disables the grant. */
   SIGNUP_GRANT_CREDITS: nonNegativeInt(100),
@@ -54,6 +55,11 @@ const schema = z.object({
   /** Default https://api.mch.weixin.qq.com/, or the simulator's. */
   WECHATPAY_BASE_URL: url(['http', 'https']).optional(),
   WECHATPAY_TIMEOUT_MS: positiveInt(5_000),
+  /**
+   * Overrides of the `@rateLimit` values in schema.graphql (default 120 calls per user per minute on every mutation;
+   * our own services are never counted): `Mutation.createOrder=10/60` (limit/seconds). Default: none.
+   */
+  BILLING_RATE_LIMITS: rateLimitOverrides(),
 });
 
 export type BillingConfig = ReturnType<typeof loadBillingConfig>;

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { BillingDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
-import { createSubgraphServer, mysqlReadiness, type SubgraphServer } from '@firefly/server-kit';
+import type { Redis } from '@firefly/redis';
+import { createSubgraphServer, mysqlReadiness, redisReadiness, type SubgraphServer } from '@firefly/server-kit';
 import type { BillingConfig } from './config.ts';
 import { createBillingContext } from './context.ts';
 import type { BillingSql } from './data/raw-sql.ts';
@@ -18,6 +19,8 @@ export type { BillingSql };
 export interface BillingDeps {
   /** The process's Prisma client (`createDb()`): billing's model delegates plus `$queryRaw` for per-user pages. */
   db: BillingDb & BillingSql;
+  /** Counters of the `@rateLimit` fields (shared by every replica). */
+  redis: Redis;
   logger: Logger;
 }
 
@@ -37,7 +40,8 @@ export function buildBillingSubgraph(config: BillingConfig, deps: BillingDeps): 
     logger: deps.logger,
     exposeErrorDetails: config.NODE_ENV === 'development',
     createContext: (base) => createBillingContext(deps, services, base),
-    readiness: [mysqlReadiness(deps.db)],
+    rateLimits: { redis: deps.redis, per: 'caller', overrides: config.BILLING_RATE_LIMITS },
+    readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
     jobs: [
       sweepExpiredReservationsJob({
         store: services.store,

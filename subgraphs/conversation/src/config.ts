@@ -1,4 +1,4 @@
-import { commonShape, ConfigError, databaseShape, parseConfig, port, positiveInt, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
+import { commonShape, ConfigError, databaseShape, parseConfig, port, positiveInt, rateLimitOverrides, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
 
 /** DashScope's native API per region (docs/dashscope.md §1). Keys are per region. */
 const DASHSCOPE_REGION_BASE_URLS = {
@@ -36,6 +36,11 @@ const schema = z.object({
   DASHSCOPE_MAX_RETRIES: z.coerce.number({ error: 'expected a whole number' }).int().min(0).max(10).default(2),
   /** Longest a whole generation may run before it is cut off (FAILED, charged for what was generated). Default 300. */
   GENERATION_TIMEOUT_SECONDS: positiveInt(300),
+  /**
+   * Overrides of the `@rateLimit` values in schema.graphql (default 120 calls per user per minute on every mutation
+   * and subscription start): `Mutation.sendMessage=30/60,Subscription=240/60` (limit/seconds). Default: none.
+   */
+  CONVERSATION_RATE_LIMITS: rateLimitOverrides(),
   /** Generations one user may have running at once; more are refused with RATE_LIMITED. Default 3. */
   MAX_CONCURRENT_GENERATIONS_PER_USER: positiveInt(3),
   /** How long a finished message's token stream stays replayable in Redis. Default 3600. */

@@ -47,6 +47,7 @@ export async function buildConversationSubgraph(config: ConversationConfig, deps
     logger: deps.logger,
     exposeErrorDetails: config.NODE_ENV === 'development',
     createContext: (base) => createConversationContext(deps, services, base),
+    rateLimits: { redis: deps.redis, per: 'caller', overrides: config.CONVERSATION_RATE_LIMITS },
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
     jobs: [
       sweepOrphanedGenerationsJob({ services, everyMs: config.GENERATION_SWEEP_INTERVAL_SECONDS * 1_000 }),

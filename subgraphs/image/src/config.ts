@@ -1,4 +1,4 @@
-import { commonShape, databaseShape, parseConfig, port, positiveInt, redisShape, refuseDevelopmentDefaults, z } from '@firefly/config';
+import { commonShape, databaseShape, parseConfig, port, positiveInt, rateLimitOverrides, redisShape, refuseDevelopmentDefaults, z } from '@firefly/config';
 import { ossProductionProblems, ossShape, resolveOssTarget } from '@firefly/oss';
 
 const schema = z.object({
@@ -11,6 +11,11 @@ const schema = z.object({
   UPLOAD_MAX_BYTES: positiveInt(20 * 1024 * 1024),
   /** Life of an upload URL from createUploadUrl. Default 600. */
   UPLOAD_URL_TTL_SECONDS: positiveInt(600),
+  /**
+   * Overrides of the `@rateLimit` values in schema.graphql (default 120 calls per user per minute on every mutation
+   * and subscription start): `Mutation.createImageJob=20/60` (limit/seconds). Default: none.
+   */
+  IMAGE_RATE_LIMITS: rateLimitOverrides(),
 });
 
 export type ImageConfig = ReturnType<typeof loadImageConfig>;

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Db, ImageDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
-import { createSubgraphServer, mysqlReadiness, type SubgraphServer } from '@firefly/server-kit';
+import type { Redis } from '@firefly/redis';
+import { createSubgraphServer, mysqlReadiness, redisReadiness, type SubgraphServer } from '@firefly/server-kit';
 import type { ImageConfig } from './config.ts';
 import { createImageContext } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -14,6 +15,8 @@ export { loadImageConfig, type ImageConfig } from './config.ts';
 /** What the process hands the image subgraph; it releases them itself after stop(). */
 export interface ImageDeps {
   db: ImageDb & Pick<Db, '$queryRaw'>;
+  /** Counters of the `@rateLimit` fields (shared by every replica). */
+  redis: Redis;
   logger: Logger;
 }
 
@@ -28,6 +31,7 @@ export function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): Promis
     logger: deps.logger,
     exposeErrorDetails: config.NODE_ENV === 'development',
     createContext: (base) => createImageContext(deps, services, base),
-    readiness: [mysqlReadiness(deps.db)],
+    rateLimits: { redis: deps.redis, per: 'caller', overrides: config.IMAGE_RATE_LIMITS },
+    readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
   });
 }

@@ -1,4 +1,4 @@
-import { accessTokenShape, commonShape, ConfigError, databaseShape, parseConfig, port, positiveInt, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
+import { accessTokenShape, commonShape, ConfigError, databaseShape, parseConfig, port, positiveInt, rateLimitOverrides, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
 import { smsConfigProblems, smsShape } from '@firefly/sms';
 
 /**
@@ -45,7 +45,7 @@ const schema = z
      * Overrides of the `@rateLimit` values in schema.graphql, per field:
      * `Mutation.login=30/60,Mutation.register=10/600` (limit/seconds). Default: none (the schema's values).
      */
-    USER_RATE_LIMITS: z.string().default(''),
+    USER_RATE_LIMITS: rateLimitOverrides(),
   })
   .superRefine((config, ctx) => {
     const work = config.ARGON2_MEMORY_KIB * config.ARGON2_TIME_COST;
@@ -55,11 +55,6 @@ const schema = z
         path: ['ARGON2_MEMORY_KIB'],
         message: 'argon2id below the OWASP minimum: need ARGON2_MEMORY_KIB ≥ 7168 and ARGON2_MEMORY_KIB × ARGON2_TIME_COST ≥ 38912 (e.g. 19456 × 2)',
       });
-    }
-    try {
-      parseRateLimitOverrides(config.USER_RATE_LIMITS);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', path: ['USER_RATE_LIMITS'], message: (error as Error).message });
     }
   });
 
@@ -72,23 +67,4 @@ export function loadUserConfig(env: Record<string, string | undefined> = process
   // Outside production, an incomplete Aliyun configuration is still unusable (the console provider is fine).
   if (smsProblems.length > 0) throw new ConfigError(smsProblems);
   return config;
-}
-
-export interface RateLimitOverride {
-  limit: number;
-  duration: number;
-}
-
-/** Parses USER_RATE_LIMITS (`Type.field=limit/seconds,…`). */
-export function parseRateLimitOverrides(value: string): Map<string, RateLimitOverride> {
-  const overrides = new Map<string, RateLimitOverride>();
-  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
-    const match = /^([A-Za-z_]\w*\.[A-Za-z_]\w*)=(\d+)\/(\d+)$/.exec(entry);
-    if (!match) throw new Error(`expected Type.field=limit/seconds entries separated by commas, got "${entry}"`);
-    const limit = Number(match[2]);
-    const duration = Number(match[3]);
-    if (limit < 1 || duration < 1) throw new Error(`limit and seconds must be at least 1 in "${entry}"`);
-    overrides.set(match[1]!, { limit, duration });
-  }
-  return overrides;
 }

@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'graphql';
 import type { SigningKey } from '@firefly/auth';
 import type { Db, UserDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
 import type { Redis } from '@firefly/redis';
 import { createSubgraphServer, mysqlReadiness, redisReadiness, type SubgraphServer } from '@firefly/server-kit';
 import type { SmsProvider } from '@firefly/sms';
-import { parseRateLimitOverrides, type UserConfig } from './config.ts';
+import type { UserConfig } from './config.ts';
 import { createUserContext } from './context.ts';
-import { applyRateLimitOverrides, createRateLimitTransform } from './domain/rate-limits.ts';
 import type { SignupGrantPort } from './domain/signup-grants.ts';
 import { retrySignupGrantsJob } from './jobs/retry-signup-grants.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -38,12 +36,12 @@ export async function buildUserSubgraph(config: UserConfig, deps: UserDeps): Pro
   const services = await createUserServices(config, deps);
   return createSubgraphServer({
     name: 'user',
-    typeDefs: applyRateLimitOverrides(parse(typeDefs), parseRateLimitOverrides(config.USER_RATE_LIMITS)),
+    typeDefs,
     resolvers,
     internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
     logger: deps.logger,
     exposeErrorDetails: config.NODE_ENV === 'development',
-    transformSchema: createRateLimitTransform(deps.redis),
+    rateLimits: { redis: deps.redis, per: 'client-ip', overrides: config.USER_RATE_LIMITS },
     createContext: (base) => createUserContext(deps, services, base),
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
     jobs: [retrySignupGrantsJob({ signupGrants: services.signupGrants })],

@@ -3,6 +3,7 @@ import { createCredentialSigner, type Identity, type Role } from '@firefly/auth'
 import { createDb, type Db, type QueryEvent } from '@firefly/db';
 import { inject } from 'vitest';
 import { createLogger, type Logger } from '@firefly/logger';
+import { closeRedis, createRedis } from '@firefly/redis';
 import { createCreditStore, type CreditStoreOptions } from '../data/credit-store.ts';
 import { DEFAULT_CREDIT_SETTINGS, type BillingScope, type CreditSettings } from '../domain/scope.ts';
 import { buildBillingSubgraph, loadBillingConfig } from '../server.ts';
@@ -11,6 +12,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Provided by tests/src/global-setup.ts: this run's migrated and seeded database. */
     databaseUrl: string;
+    redisUrl: string;
+    redisKeyPrefix: string;
   }
 }
 
@@ -75,7 +78,8 @@ export async function startTestBilling(options: { signupGrantCredits?: number; e
     ...(options.signupGrantCredits === undefined ? {} : { SIGNUP_GRANT_CREDITS: String(options.signupGrantCredits) }),
     ...options.env,
   });
-  const server = await buildBillingSubgraph(config, { db, logger: silentLogger });
+  const redis = createRedis({ url: inject('redisUrl'), keyPrefix: inject('redisKeyPrefix'), name: 'billing-test' });
+  const server = await buildBillingSubgraph(config, { db, redis, logger: silentLogger });
   const url = await server.listen(0);
   const sign = createCredentialSigner({ secret, issuer: 'gateway' });
   return {
@@ -95,6 +99,7 @@ export async function startTestBilling(options: { signupGrantCredits?: number; e
     async stop() {
       await server.stop();
       await db.$disconnect();
+      await closeRedis(redis);
     },
   };
 }

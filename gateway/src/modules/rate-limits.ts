@@ -1,0 +1,106 @@
+import type { IncomingMessage } from 'node:http';
+import type { RateLimitSetting } from '@firefly/config';
+import { rateLimited } from '@firefly/errors';
+import type { Logger } from '@firefly/logger';
+import type { Redis } from '@firefly/redis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { sendErrors } from './http-errors.ts';
+import type { GatewayModule } from './module.ts';
+
+export interface GatewayRateLimitOptions {
+  /** Counters live here, so every gateway replica shares them. */
+  redis: Redis;
+  logger: Logger;
+  /** The client IP of a request or upgrade, under the TRUST_PROXY rules. */
+  clientIpOf: (message: IncomingMessage) => string | undefined;
+  /** Requests without a bearer token (and graphql-ws upgrades), per client IP. */
+  anonymousPerIp: RateLimitSetting;
+  /** Operations of one signed-in user, whatever they are, on HTTP and graphql-ws. */
+  perUser: RateLimitSetting;
+  /** Subscriptions one user may start. */
+  subscribesPerUser: RateLimitSetting;
+  /** Open graphql-ws sockets per client IP on this replica (authenticated or not yet). */
+  maxSocketsPerIp: number;
+}
+
+type Verdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * Rate limits at the gateway, counted in Redis (rate-limiter-flexible) across replicas: anonymous traffic per client
+ * IP before the body is read, every operation of a signed-in user, subscription starts per user; and, on this
+ * replica, open graphql-ws sockets per client IP. A limited request gets RATE_LIMITED with `retryAfterSeconds` (HTTP
+ * 429 with `Retry-After`; an upgrade is refused with 429). The per-field limits of mutations are the subgraphs'
+ * `@rateLimit`. When Redis cannot be reached the counters are skipped (logged), never the traffic.
+ */
+export function useRateLimits(options: GatewayRateLimitOptions): GatewayModule {
+  const { logger } = options;
+  const limiter = (name: string, setting: RateLimitSetting) =>
+    new RateLimiterRedis({
+      storeClient: options.redis,
+      keyPrefix: `gateway-rate:${name}`,
+      points: setting.limit,
+      duration: setting.duration,
+      // Once a key is over its limit, refuse it from memory until its window ends (no Redis call per refusal).
+      inMemoryBlockOnConsumed: setting.limit + 1,
+    });
+  const anonymous = limiter('anonymous', options.anonymousPerIp);
+  const perUser = limiter('user', options.perUser);
+  const subscribes = limiter('subscribe', options.subscribesPerUser);
+
+  let lastStoreWarning = 0;
+  async function consume(target: RateLimiterRedis, key: string): Promise<Verdict> {
+    try {
+      await target.consume(key);
+      return { allowed: true };
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };
+      const now = Date.now();
+      if (now - lastStoreWarning > 5_000) {
+        lastStoreWarning = now;
+        logger.warn({ err: error }, 'rate limit counters unavailable; letting traffic through uncounted');
+      }
+      return { allowed: true };
+    }
+  }
+
+  const socketsPerIp = new Map<string, number>();
+
+  return {
+    name: 'rate-limits',
+    async http(req, res, next) {
+      if (req.headers.authorization !== undefined) return next();
+      const verdict = await consume(anonymous, `ip:${req.ip ?? 'unknown'}`);
+      if (verdict.allowed) return next();
+      const error = rateLimited(verdict.retryAfterSeconds, 'Too many requests from this address; try again later');
+      sendErrors(res, [{ message: error.message, extensions: error.extensions }], 429);
+    },
+    async beforeOperation(context) {
+      const { identity, operation } = context;
+      if (identity.kind !== 'user') return;
+      const who = `${identity.tenantId}:${identity.userId}`;
+      const verdict = await consume(perUser, who);
+      if (!verdict.allowed) throw rateLimited(verdict.retryAfterSeconds, 'Too many requests for this account; try again later');
+      if (operation.operationType !== 'subscription') return;
+      const started = await consume(subscribes, who);
+      if (!started.allowed) throw rateLimited(started.retryAfterSeconds, 'Too many subscriptions started; try again later');
+    },
+    async upgrade(request) {
+      const ip = options.clientIpOf(request) ?? 'unknown';
+      const open = socketsPerIp.get(ip) ?? 0;
+      if (open >= options.maxSocketsPerIp) {
+        return { status: 429, message: `At most ${options.maxSocketsPerIp} open connections per address`, headers: { 'retry-after': '5' } };
+      }
+      // Counted from now until the TCP socket closes, whoever ends it (a refusal, the client, the server).
+      socketsPerIp.set(ip, open + 1);
+      request.socket.once('close', () => {
+        const left = (socketsPerIp.get(ip) ?? 1) - 1;
+        if (left > 0) socketsPerIp.set(ip, left);
+        else socketsPerIp.delete(ip);
+      });
+      const verdict = await consume(anonymous, `ip:${ip}`);
+      if (!verdict.allowed) return { status: 429, message: 'Too many requests from this address; try again later', headers: { 'retry-after': String(verdict.retryAfterSeconds) } };
+      return undefined;
+    },
+  };
+}
+
