@@ -73,7 +73,7 @@ describe('the supergraph through the gateway', () => {
     const firstJob = me.imageJobs.edges.at(-1).node;
     expect(firstJob).toMatchObject({ prompt: 'a firefly over a lotus pond 0', size: '1024*1024', count: 1, status: 'SUCCEEDED', progress: 1, owner: { id: alice.user.id } });
     expect(firstJob.images).toEqual([
-      { id: expect.any(String), url: expect.stringMatching(/\/files\/.+\.png$/), width: 1024, height: 1024, contentType: 'image/png' },
+      { id: expect.any(String), url: expect.stringMatching(/\/default\/.+\/0\.png\?.*Signature=/), width: 1024, height: 1024, contentType: 'image/png' },
     ]);
 
     const edges = me.conversations.edges;

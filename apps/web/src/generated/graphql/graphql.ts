@@ -151,6 +151,12 @@ export type SendMessageInput = {
   content: string;
   /** The conversation to ask in. */
   conversationId: string | number;
+  /**
+   * Makes retries safe: the same key from the same user returns the messages the first request created (charged
+   * once), even for duplicates sent at the same time. 1 to 128 characters; the same key with another conversation
+   * or text is a CONFLICT.
+   */
+  idempotencyKey?: string | null | undefined;
 };
 
 /** What an SMS verification code will be used for; a code works only for the purpose it was requested for. */
