@@ -28,6 +28,7 @@ import { useHealthRoutes } from './modules/health.ts';
 import { useHttpErrors } from './modules/http-errors.ts';
 import { useDocumentLimits, type DocumentLimits } from './modules/limits/index.ts';
 import type { GatewayModule, UpgradeRefusal } from './modules/module.ts';
+import { usePaymentNotifications } from './modules/payment-notifications.ts';
 import { useRateLimits } from './modules/rate-limits.ts';
 import { useRequestId } from './modules/request-id.ts';
 import { useResponseCache } from './modules/response-cache.ts';
@@ -124,6 +125,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     }),
     documentLimits,
     useResponseCache({ redis, logger, enabled: config.RESPONSE_CACHE_ENABLED }),
+    usePaymentNotifications({ billingUrl: subgraphUrls.billing!, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }),
     ...(options.modules ?? []),
   ];
 

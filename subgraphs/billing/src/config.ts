@@ -22,6 +22,12 @@ const schema = z.object({
   ORDER_TTL_SECONDS: positiveInt(900),
   /** PENDING orders one user may have open at once; one more is RATE_LIMITED until one is paid, cancelled or expires. */
   ORDER_MAX_OPEN_PER_USER: positiveInt(5),
+  /** How often PENDING orders are checked with their provider (lost notifications, expiry). */
+  ORDER_RECONCILE_INTERVAL_SECONDS: positiveInt(30),
+  /** A PENDING order is checked once it is this old (its notification normally comes first). */
+  ORDER_RECONCILE_AFTER_SECONDS: positiveInt(60),
+  /** Orders checked per round. */
+  ORDER_RECONCILE_BATCH_SIZE: positiveInt(50),
   /** The public origin of the gateway: providers POST notifications to <this>/payments/{alipay,wechat}/notify. */
   PAYMENT_NOTIFY_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4000'),
   /**

@@ -6,7 +6,10 @@ import { createSubgraphServer, mysqlReadiness, redisReadiness, type SubgraphServ
 import type { BillingConfig } from './config.ts';
 import { createBillingContext } from './context.ts';
 import type { BillingSql } from './data/raw-sql.ts';
+import { Counter, Gauge } from 'prom-client';
+import { reconcileOrdersJob } from './jobs/reconcile-orders.ts';
 import { sweepExpiredReservationsJob } from './jobs/sweep-expired-reservations.ts';
+import { paymentNotificationRoutes } from './routes/payment-notifications.ts';
 import { resolvers } from './resolvers/index.ts';
 import { createBillingServices } from './services.ts';
 
@@ -30,9 +33,22 @@ export interface BillingDeps {
  * `settleReservation`, `releaseReservation`, `grantSignupCredits`, `chatCost`, `imageCost`) that only a service
  * credential may call, and the expiry sweep of reservations.
  */
-export function buildBillingSubgraph(config: BillingConfig, deps: BillingDeps): Promise<SubgraphServer> {
+export async function buildBillingSubgraph(config: BillingConfig, deps: BillingDeps): Promise<SubgraphServer> {
   const services = createBillingServices(config, deps);
-  return createSubgraphServer({
+  const notifications = new Counter({
+    name: 'billing_payment_notifications_total',
+    help: 'Payment notifications by channel and outcome (credited, duplicate, closed_order, amount_mismatch, unknown_order, ignored, refused with a reason, error)',
+    labelNames: ['channel', 'outcome', 'reason'] as const,
+    registers: [],
+  });
+  const reconciliations = new Counter({
+    name: 'billing_order_reconciliations_total',
+    help: 'PENDING orders changed by the reconciliation job, by channel and outcome (credited = a lost notification recovered, closed = expired)',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [],
+  });
+  const settle = { orders: services.orders, store: services.store, providers: services.providers, logger: deps.logger };
+  const server = await createSubgraphServer({
     name: 'billing',
     typeDefs,
     resolvers,
@@ -42,7 +58,17 @@ export function buildBillingSubgraph(config: BillingConfig, deps: BillingDeps): 
     createContext: (base) => createBillingContext(deps, services, base),
     rateLimits: { redis: deps.redis, per: 'caller', overrides: config.BILLING_RATE_LIMITS },
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
+    configureApp: paymentNotificationRoutes({ ...settle, notifications }),
     jobs: [
+      reconcileOrdersJob({
+        ...settle,
+        everyMs: config.ORDER_RECONCILE_INTERVAL_SECONDS * 1_000,
+        afterSeconds: config.ORDER_RECONCILE_AFTER_SECONDS,
+        batchSize: config.ORDER_RECONCILE_BATCH_SIZE,
+        onOutcome: (channel, outcome) => {
+          if (outcome !== 'waiting') reconciliations.inc({ channel, outcome });
+        },
+      }),
       sweepExpiredReservationsJob({
         store: services.store,
         everyMs: config.RESERVATION_SWEEP_INTERVAL_SECONDS * 1_000,
@@ -50,4 +76,18 @@ export function buildBillingSubgraph(config: BillingConfig, deps: BillingDeps): 
       }),
     ],
   });
+  server.metrics.registry.registerMetric(notifications);
+  server.metrics.registry.registerMetric(reconciliations);
+  new Gauge({
+    name: 'billing_orders',
+    help: 'Orders by status (all tenants)',
+    labelNames: ['status'] as const,
+    registers: [server.metrics.registry],
+    async collect() {
+      const counts = await deps.db.order.groupBy({ by: ['status'], _count: { _all: true } }).catch(() => []);
+      this.reset();
+      for (const row of counts) this.set({ status: row.status }, row._count._all);
+    },
+  });
+  return server;
 }

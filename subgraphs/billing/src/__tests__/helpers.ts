@@ -68,7 +68,7 @@ export interface TestBilling {
 }
 
 /** The billing subgraph on a free port, against this run's database, exactly as main.ts builds it. */
-export async function startTestBilling(options: { signupGrantCredits?: number; env?: Record<string, string> } = {}): Promise<TestBilling> {
+export async function startTestBilling(options: { signupGrantCredits?: number; env?: Record<string, string>; port?: number } = {}): Promise<TestBilling> {
   const secret = randomBytes(32).toString('hex');
   const queries: QueryEvent[] = [];
   const db = openTestDb({ onQuery: (event) => queries.push(event) });
@@ -80,7 +80,7 @@ export async function startTestBilling(options: { signupGrantCredits?: number; e
   });
   const redis = createRedis({ url: inject('redisUrl'), keyPrefix: inject('redisKeyPrefix'), name: 'billing-test' });
   const server = await buildBillingSubgraph(config, { db, redis, logger: silentLogger });
-  const url = await server.listen(0);
+  const url = await server.listen(options.port ?? 0);
   const sign = createCredentialSigner({ secret, issuer: 'gateway' });
   return {
     url,

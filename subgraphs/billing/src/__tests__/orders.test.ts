@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newTenantId, newUserId } from './helpers.ts';
-import { cashierAction, newProduct, orderApi, startPaymentTestbed, type PaymentTestbed } from './payment-helpers.ts';
+import { cashierAction, newProduct, orderApi, purchasesOf, startPaymentTestbed, type PaymentTestbed } from './payment-helpers.ts';
 
 let bed: PaymentTestbed;
 beforeAll(async () => {
@@ -157,10 +157,11 @@ describe('cancelOrder', () => {
     expect(admin.body.data.cancelOrder.status).toBe('CLOSED');
   });
 
-  it('a trade paid meanwhile is not cancelled: CONFLICT, and the provider keeps the payment', async () => {
+  it('a trade paid meanwhile is not cancelled: the order is settled from the provider and credited once', async () => {
     const tenantId = newTenantId();
-    const product = await newProduct(bed.billing.db, tenantId);
-    const api = orderApi(bed.billing, tenantId, newUserId());
+    const userId = newUserId();
+    const product = await newProduct(bed.billing.db, tenantId, { credits: 70 });
+    const api = orderApi(bed.billing, tenantId, userId);
     const order = (await api.create(product.id, 'WECHAT')).body.data.createOrder;
     bed.simulator.setFaults({ dropNotifications: true });
     try {
@@ -169,7 +170,11 @@ describe('cancelOrder', () => {
       bed.simulator.setFaults({});
     }
     const { body } = await api.cancel(order.id);
-    expect(body.errors[0].extensions.code).toBe('CONFLICT');
+    expect(body.errors).toBeUndefined();
+    expect(body.data.cancelOrder).toMatchObject({ status: 'PAID', payment: null });
     expect(bed.simulator.trade(outTradeNo(order.id))).toMatchObject({ paid: true, closed: false });
+    const { available, entries } = await purchasesOf(bed.billing.db, tenantId, userId, order.id);
+    expect(entries.map((e) => e.delta)).toEqual([70]);
+    expect(available).toBe(70);
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { generatePaymentKeySet, merchantEnvOf, simulatorKeysOf, startPaymentSimulator, type PaymentSimulator } from '@firefly/payments-simulator';
 import type { Db } from '@firefly/db';
 import { startTestBilling, userIdentity, type TestBilling } from './helpers.ts';
@@ -16,7 +17,9 @@ export interface PaymentTestbed {
 export async function startPaymentTestbed(env: Record<string, string> = {}): Promise<PaymentTestbed> {
   const keys = generatePaymentKeySet();
   const simulator = await startPaymentSimulator({ ...simulatorKeysOf(keys), notifyRetryMs: [50, 100, 200, 400, 800], wechatRefundDelayMs: 50 });
-  const billing = await startTestBilling({ env: { ...merchantEnvOf(keys, simulator.url), ...env } });
+  // Notifications go straight to billing's own routes (the gateway's forwarding is tested end to end in tests/e2e).
+  const port = await freePort();
+  const billing = await startTestBilling({ port, env: { ...merchantEnvOf(keys, simulator.url), PAYMENT_NOTIFY_BASE_URL: `http://127.0.0.1:${port}`, ...env } });
   return {
     billing,
     simulator,
@@ -25,6 +28,14 @@ export async function startPaymentTestbed(env: Record<string, string> = {}): Pro
       await simulator.close();
     },
   };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** A product in a tenant of its own (tests never share catalog rows). */
@@ -51,3 +62,12 @@ export async function cashierAction(url: string, action: 'pay' | 'renotify'): Pr
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ action }).toString(), redirect: 'manual' });
   return { status: response.status, text: await response.text() };
 }
+
+/** The account's balance and its PURCHASE entries for one order. */
+export async function purchasesOf(db: Db, tenantId: string, userId: string, orderId: string) {
+  const account = await db.creditAccount.findUnique({ where: { tenantId_userId: { tenantId, userId } } });
+  const entries = await db.ledgerEntry.findMany({ where: { tenantId, userId, reason: 'PURCHASE', referenceId: orderId } });
+  return { available: account?.available ?? 0, entries };
+}
+
+export const outTradeNoOf = (orderId: string) => orderId.replace(/-/g, '');

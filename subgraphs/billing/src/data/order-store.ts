@@ -1,4 +1,8 @@
-import type { BillingDb, OrderStatus, PaymentChannel } from '@firefly/db';
+import { randomUUID } from 'node:crypto';
+import { isUniqueConstraintError, transact, type BillingDb, type OrderStatus, type PaymentChannel } from '@firefly/db';
+import { newSortableId } from '../domain/ids.ts';
+import type { ConfirmedPayment } from '../domain/payment-ports.ts';
+import type { AccountRef } from '../domain/ports.ts';
 import type { OrderView } from './orders.ts';
 
 const select = {
@@ -68,6 +72,59 @@ export function createOrderStore(db: BillingDb) {
     async closeIfPending(id: string, now: Date): Promise<boolean> {
       const { count } = await db.order.updateMany({ where: { id, status: 'PENDING' }, data: { status: 'CLOSED' satisfies OrderStatus, closedAt: now } });
       return count === 1;
+    },
+
+    /**
+     * PENDING → PAID, the PURCHASE ledger entry (idempotency key `purchase:<order id>`) and the Payment record, in ONE
+     * transaction. The conditional UPDATE of the order row is the gate: a second notification, a racing query or a
+     * late retry waits for the first one's row lock, then finds the order no longer PENDING and changes nothing
+     * (0 rows). Lock order: order row, then the account row (as every credit transaction takes it), so this cannot
+     * deadlock with reservations. A crash before COMMIT leaves the order PENDING: the provider's retry credits it.
+     */
+    async markPaid(order: Pick<OrderRow, 'id' | 'tenantId' | 'userId' | 'credits' | 'channel'>, account: AccountRef, payment: ConfirmedPayment): Promise<boolean> {
+      return transact(db, async (tx) => {
+        const now = new Date();
+        const moved = await tx.order.updateMany({ where: { id: order.id, status: 'PENDING' }, data: { status: 'PAID', paidAt: payment.paidAt ?? now } });
+        if (moved.count === 0) return false;
+        await tx.creditAccount.updateMany({ where: { id: account.id }, data: { available: { increment: order.credits } } });
+        const balance = await tx.creditAccount.findUniqueOrThrow({ where: { id: account.id }, select: { available: true, reserved: true } });
+        const createdAt = new Date();
+        await tx.ledgerEntry.create({
+          data: {
+            id: newSortableId(createdAt.getTime()),
+            createdAt,
+            tenantId: order.tenantId,
+            accountId: account.id,
+            userId: order.userId,
+            delta: order.credits,
+            balanceAfter: balance.available + balance.reserved,
+            reason: 'PURCHASE',
+            referenceId: order.id,
+            idempotencyKey: `purchase:${order.id}`,
+            note: null,
+          },
+        });
+        await tx.payment.create({
+          data: { id: randomUUID(), tenantId: order.tenantId, orderId: order.id, channel: payment.channel, providerTradeNo: payment.providerTradeNo, amountFen: payment.amountFen, payload: payment.payload },
+        });
+        return true;
+      });
+    },
+
+    /** Keeps a provider transaction that credits nothing (a payment for a CLOSED order); once per provider trade. */
+    async recordPayment(order: Pick<OrderRow, 'id' | 'tenantId'>, payment: ConfirmedPayment): Promise<void> {
+      try {
+        await db.payment.create({
+          data: { id: randomUUID(), tenantId: order.tenantId, orderId: order.id, channel: payment.channel, providerTradeNo: payment.providerTradeNo, amountFen: payment.amountFen, payload: payment.payload },
+        });
+      } catch (error) {
+        if (!isUniqueConstraintError(error)) throw error;
+      }
+    },
+
+    /** PENDING orders created at or before `before` (oldest first): what reconciliation asks the providers about. */
+    listPendingBefore(before: Date, limit: number): Promise<OrderRow[]> {
+      return db.order.findMany({ where: { status: 'PENDING', createdAt: { lte: before } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: limit, select });
     },
   };
 }

@@ -37,6 +37,25 @@ export class ProviderError extends Error {
   }
 }
 
+/** A payment the provider confirmed (a verified notification, or a query that found the trade paid). */
+export interface ConfirmedPayment {
+  channel: PaymentChannel;
+  outTradeNo: string;
+  providerTradeNo: string;
+  amountFen: number;
+  paidAt: Date | null;
+  /** What the provider said, without signatures or keys, kept with the Payment record. */
+  payload: string;
+}
+
+/** A notification after the provider's own checks (signature, timestamp window, decryption, merchant/app ids). */
+export type NotificationResult =
+  | { kind: 'paid'; payment: ConfirmedPayment }
+  /** Authentic but nothing to act on (e.g. a WAIT_BUYER_PAY or TRADE_CLOSED status sync). */
+  | { kind: 'ignored'; reason: string }
+  /** Forged, altered, stale or not ours: changes nothing. `reason` is for logs and metrics, never for the sender. */
+  | { kind: 'refused'; reason: string };
+
 /** One payment channel's API as billing uses it; implemented over the providers' SDKs in src/providers/. */
 export interface PaymentProvider {
   readonly channel: PaymentChannel;
@@ -45,6 +64,8 @@ export interface PaymentProvider {
   /** Closes an unpaid trade. `not-closable`: it was paid (or is otherwise past WAITING) — query it. */
   close(outTradeNo: string): Promise<'closed' | 'not-closable'>;
   query(outTradeNo: string): Promise<ProviderTrade>;
+  /** Verifies and reads a notification exactly as it arrived (raw body, headers lower-cased). */
+  parseNotification(input: { headers: Record<string, string | undefined>; rawBody: string }): NotificationResult;
 }
 
 export type PaymentProviders = Partial<Record<PaymentChannel, PaymentProvider>>;

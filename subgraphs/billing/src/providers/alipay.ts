@@ -1,5 +1,5 @@
 import { AlipayRequestError, AlipaySdk } from 'alipay-sdk';
-import { ProviderError, type PaymentProvider, type ProviderTrade, type StartPayment } from '../domain/payment-ports.ts';
+import { ProviderError, type NotificationResult, type PaymentProvider, type ProviderTrade, type StartPayment } from '../domain/payment-ports.ts';
 import { fenToYuan, parseBeijingTime, yuanToFen } from './money.ts';
 import { privateKeyType, toPem } from './keys.ts';
 
@@ -11,6 +11,8 @@ export interface AlipaySettings {
   endpoint: string;
   timeoutMs: number;
   notifyUrl: string;
+  /** The seller id notifications must name; null: not checked. */
+  sellerId: string | null;
 }
 
 /** The SDK configured once per process (it parses the keys). */
@@ -89,6 +91,38 @@ export function createAlipayProvider(sdk: AlipaySdk, settings: AlipaySettings): 
         providerTradeNo: data.trade_no ?? null,
         amountFen: yuanToFen(data.total_amount),
         paidAt: paid && data.send_pay_date ? parseBeijingTime(data.send_pay_date) : null,
+      };
+    },
+
+    parseNotification({ rawBody }): NotificationResult {
+      // Form-decoded values, empty ones dropped (Alipay signs without them; checkNotifySignV2 does not drop them).
+      const params: Record<string, string> = {};
+      for (const [key, value] of new URLSearchParams(rawBody)) if (value !== '') params[key] = value;
+      if (!params.sign) return { kind: 'refused', reason: 'unsigned' };
+      let authentic = false;
+      try {
+        authentic = sdk.checkNotifySignV2(params);
+      } catch {
+        authentic = false;
+      }
+      if (!authentic) return { kind: 'refused', reason: 'bad_signature' };
+      if (params.app_id !== settings.appId) return { kind: 'refused', reason: 'other_app' };
+      if (settings.sellerId && params.seller_id !== settings.sellerId) return { kind: 'refused', reason: 'other_seller' };
+      const status = params.trade_status;
+      if (status !== 'TRADE_SUCCESS' && status !== 'TRADE_FINISHED') return { kind: 'ignored', reason: `trade_status ${status ?? '(none)'}` };
+      const amountFen = yuanToFen(params.total_amount);
+      if (!params.out_trade_no || !params.trade_no || amountFen === null) return { kind: 'refused', reason: 'malformed' };
+      const { sign: _sign, sign_type: _signType, ...kept } = params;
+      return {
+        kind: 'paid',
+        payment: {
+          channel: 'ALIPAY',
+          outTradeNo: params.out_trade_no,
+          providerTradeNo: params.trade_no,
+          amountFen,
+          paidAt: params.gmt_payment ? parseBeijingTime(params.gmt_payment) : null,
+          payload: JSON.stringify(kept),
+        },
       };
     },
   };

@@ -18,6 +18,7 @@ export function createPaymentProviders(config: BillingConfig): PaymentProviders 
       endpoint: (config.ALIPAY_ENDPOINT ?? simulator ?? 'https://openapi.alipay.com').replace(/\/$/, ''),
       timeoutMs: config.ALIPAY_TIMEOUT_MS,
       notifyUrl: `${notifyBase}/payments/alipay/notify`,
+      sellerId: config.ALIPAY_SELLER_ID ?? null,
     };
     providers.ALIPAY = createAlipayProvider(createAlipaySdk(settings), settings);
   }

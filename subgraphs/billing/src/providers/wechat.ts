@@ -1,5 +1,5 @@
-import { Wechatpay } from 'wechatpay-axios-plugin';
-import { ProviderError, type PaymentProvider, type ProviderTrade, type StartPayment } from '../domain/payment-ports.ts';
+import { Aes, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
+import { ProviderError, type NotificationResult, type PaymentProvider, type ProviderTrade, type StartPayment } from '../domain/payment-ports.ts';
 import { toPem } from './keys.ts';
 import { beijingRfc3339 } from './money.ts';
 
@@ -40,9 +40,13 @@ interface WechatTransaction {
   amount?: { total?: number };
 }
 
+/** WeChat Pay's own window for signed answers and notifications (wechatpay-axios-plugin uses the same). */
+const MAX_CLOCK_SKEW_SECONDS = 300;
+
 /** WeChat Pay API v3, Native payments (a QR code the buyer scans with WeChat). */
 export function createWechatProvider(client: Wechatpay, settings: WechatSettings): PaymentProvider {
   const v3 = client.v3 as unknown as WechatApi;
+  const platformKey = Rsa.from(toPem(settings.platformPublicKey, 'PUBLIC KEY'), Rsa.KEY_TYPE_PUBLIC);
 
   async function call<T>(fn: () => Promise<{ status: number; data: T }>): Promise<{ status: number; data: T }> {
     try {
@@ -97,6 +101,49 @@ export function createWechatProvider(client: Wechatpay, settings: WechatSettings
         providerTradeNo: data.transaction_id ?? null,
         amountFen: typeof data.amount?.total === 'number' ? data.amount.total : null,
         paidAt: paid && data.success_time ? new Date(data.success_time) : null,
+      };
+    },
+
+    parseNotification({ headers, rawBody }): NotificationResult {
+      const timestamp = headers['wechatpay-timestamp'];
+      const nonce = headers['wechatpay-nonce'];
+      const signature = headers['wechatpay-signature'];
+      const serial = headers['wechatpay-serial'];
+      if (!timestamp || !nonce || !signature || !serial) return { kind: 'refused', reason: 'unsigned' };
+      if (serial !== settings.platformPublicKeyId) return { kind: 'refused', reason: 'unknown_serial' };
+      if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > MAX_CLOCK_SKEW_SECONDS) return { kind: 'refused', reason: 'stale_timestamp' };
+      let authentic = false;
+      try {
+        authentic = Rsa.verify(Formatter.response(timestamp, nonce, rawBody), signature, platformKey);
+      } catch {
+        authentic = false;
+      }
+      if (!authentic) return { kind: 'refused', reason: 'bad_signature' };
+      let event: { event_type?: string; resource?: { ciphertext?: string; nonce?: string; associated_data?: string; original_type?: string } };
+      let plain: WechatTransaction & { appid?: string; mchid?: string; out_trade_no?: string };
+      try {
+        event = JSON.parse(rawBody) as typeof event;
+        const resource = event.resource ?? {};
+        // Aes.AesGcm.decrypt checks the GCM tag (decipher.final()): an altered ciphertext throws.
+        plain = JSON.parse(Aes.AesGcm.decrypt(resource.ciphertext ?? '', settings.apiV3Key, resource.nonce ?? '', resource.associated_data ?? '')) as typeof plain;
+      } catch {
+        return { kind: 'refused', reason: 'undecryptable' };
+      }
+      if (event.event_type !== 'TRANSACTION.SUCCESS') return { kind: 'ignored', reason: `event_type ${event.event_type ?? '(none)'}` };
+      if (plain.mchid !== settings.mchid || plain.appid !== settings.appid) return { kind: 'refused', reason: 'other_app' };
+      if (plain.trade_state !== 'SUCCESS') return { kind: 'ignored', reason: `trade_state ${plain.trade_state ?? '(none)'}` };
+      const amountFen = plain.amount?.total;
+      if (!plain.out_trade_no || !plain.transaction_id || typeof amountFen !== 'number') return { kind: 'refused', reason: 'malformed' };
+      return {
+        kind: 'paid',
+        payment: {
+          channel: 'WECHAT',
+          outTradeNo: plain.out_trade_no,
+          providerTradeNo: plain.transaction_id,
+          amountFen,
+          paidAt: plain.success_time ? new Date(plain.success_time) : null,
+          payload: JSON.stringify(plain),
+        },
       };
     },
   };

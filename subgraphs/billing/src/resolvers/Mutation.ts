@@ -4,6 +4,7 @@ import type { BillingContext } from '../context.ts';
 import { adjustCredits } from '../domain/adjust-credits.ts';
 import { grantSignupCredits } from '../domain/grant-signup-credits.ts';
 import { cancelOrder, createOrder } from '../domain/orders.ts';
+import { settleFromTrade } from '../domain/reconcile.ts';
 import type { OrderRow } from '../data/order-store.ts';
 import { releaseReservation } from '../domain/release-reservation.ts';
 import { reserveCredits } from '../domain/reserve-credits.ts';
@@ -20,14 +21,20 @@ function callerUserId(ctx: BillingContext): string {
   return ctx.identity.userId;
 }
 
-/** Until notifications are settled here, a trade the provider reports paid is left to the provider's notification. */
+/**
+ * The provider would not close the trade (it was paid meanwhile): settle it from the provider's answer, exactly as
+ * its notification would, and return the now PAID order.
+ */
 async function settleFromProvider(ctx: BillingContext, order: OrderRow): Promise<OrderRow> {
   const provider = ctx.payments.providers[order.channel];
   if (!provider) throw conflict('The order could not be closed at the payment channel', { status: order.status });
   const trade = await provider.query(order.outTradeNo).catch((error: unknown) => {
     throw upstreamUnavailable('The payment channel is not answering, try again', undefined, error);
   });
-  if (trade.state === 'PAID') throw conflict('The order was paid meanwhile; its credits are on the way', { status: 'PAID' });
+  if (trade.state === 'PAID') {
+    const outcome = await settleFromTrade({ orders: ctx.payments.orders, store: ctx.services.store, logger: ctx.logger }, order, trade);
+    if (outcome.kind === 'credited' || outcome.kind === 'duplicate') return outcome.order;
+  }
   throw conflict(`The payment channel reports the trade as ${trade.state}; try again`, { status: order.status });
 }
 
