@@ -160,6 +160,7 @@ describe('docker/compose.yml against this repository', () => {
     // The simulator has no dependencies to be ready for and serves /healthz only.
     'dashscope-simulator': { entry: 'simulators/dashscope/dist/main.js', port: 4010, health: '/healthz', secrets: false },
     'oss-simulator': { entry: 'simulators/oss/dist/main.js', port: 4011, health: '/healthz', secrets: false },
+    'payments-simulator': { entry: 'simulators/payments/dist/main.js', port: 4012, health: '/healthz', secrets: false },
   };
   const isSimulator = (name: string) => name.endsWith('-simulator');
 
@@ -209,7 +210,7 @@ describe('docker/compose.yml against this repository', () => {
       expect(healthcheckUrl(service!), `${name} healthcheck`).toBe(`http://127.0.0.1:${port}${health}`);
     }
     // Only the gateway faces clients; subgraph ports are bound to loopback (docs/architecture.md, "Trust").
-    for (const name of ['user', 'conversation', 'image', 'billing', 'dashscope-simulator', 'oss-simulator']) expect(services[name]?.ports?.[0]).toMatch(/^127\.0\.0\.1:/);
+    for (const name of ['user', 'conversation', 'image', 'billing', 'dashscope-simulator', 'oss-simulator', 'payments-simulator']) expect(services[name]?.ports?.[0]).toMatch(/^127\.0\.0\.1:/);
     expect(services['gateway']?.ports).toEqual(['4000:4000']);
   });
 
@@ -222,6 +223,13 @@ describe('docker/compose.yml against this repository', () => {
     expect(setup.volumes).toContain(`dev-secrets:${dirname(secretsFile!)}`);
     const preload = readFileSync(join(dockerDir, 'dev-secrets.mjs'), 'utf8');
     expect(preload).toContain(`'${secretsFile}'`);
+    // The payment simulator reads the simulator half of the key set the setup job writes beside the secrets.
+    expect(services['payments-simulator']?.environment?.['PAYMENT_SIMULATOR_KEYS_FILE']).toBe(join(dirname(secretsFile!), 'payment-dev-keys.json'));
+    expect(services['payments-simulator']?.volumes).toContain(`dev-secrets:${dirname(secretsFile!)}:ro`);
+    expect(services['payments-simulator']?.depends_on).toEqual({ setup: { condition: 'service_completed_successfully' } });
+    // Billing reaches it through the merchant settings in the secrets file (PAYMENT_SIMULATOR_URL, keys), and is
+    // notified through the gateway.
+    expect(services['billing']?.environment?.['PAYMENT_NOTIFY_BASE_URL']).toBe('http://gateway:4000');
     for (const [name, { secrets }] of Object.entries(APPS)) {
       const command = services[name]!.command!;
       if (!secrets) {
@@ -326,6 +334,7 @@ describe('docker/compose.yml against this repository', () => {
         ...Object.fromEntries(Object.entries(supergraph.subgraphUrls).map(([name, url]) => [name, new URL(url).origin])),
         'dashscope-simulator': supergraph.simulator.url,
         'oss-simulator': supergraph.oss.url,
+        'payments-simulator': supergraph.payments.url,
       };
     });
     afterAll(async () => {
@@ -408,7 +417,14 @@ describe('docker/dev-secrets.mjs and scripts/dev-secrets.ts', () => {
       expect(write().status).toBe(0);
       const first = readFileSync(file, 'utf8');
       const secrets = JSON.parse(first) as Record<string, string>;
-      expect(Object.keys(secrets).sort()).toEqual(['ACCESS_TOKEN_KEYS', 'INTERNAL_TOKEN_SECRET']);
+      expect(Object.keys(secrets)).toEqual(expect.arrayContaining(['ACCESS_TOKEN_KEYS', 'INTERNAL_TOKEN_SECRET', 'ALIPAY_APP_ID', 'WECHATPAY_MCHID', 'PAYMENT_SIMULATOR_URL']));
+      expect(secrets['PAYMENT_SIMULATOR_URL']).toBe('http://payments-simulator:4012');
+      // The simulator's half beside it, matching the merchant's half (the same app and merchant ids).
+      const paymentKeys = JSON.parse(readFileSync(join(dirname(file), 'payment-dev-keys.json'), 'utf8')) as { alipay: { appId: string }; wechat: { mchid: string } };
+      expect([paymentKeys.alipay.appId, paymentKeys.wechat.mchid]).toEqual([secrets['ALIPAY_APP_ID'], secrets['WECHATPAY_MCHID']]);
+      // Every variable in the file is one billing or the access-token code reads.
+      const reads = new Set([...READS['billing']!(), ...READS['user']!(), ...READS['gateway']!()]);
+      expect(Object.keys(secrets).filter((k) => !reads.has(k))).toEqual([]);
       expect(secrets['INTERNAL_TOKEN_SECRET']!.length).toBeGreaterThanOrEqual(32);
       expect(JSON.parse(secrets['ACCESS_TOKEN_KEYS']!)).toMatchObject([{ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' }]);
       // A second run (every `docker compose up`) keeps them.
@@ -455,6 +471,7 @@ const READS: Record<string, () => Set<string>> = {
   // The simulator parses its environment in its entry; the setup job runs scripts that read process.env.
   'dashscope-simulator': () => namesIn(readFileSync(join(root, 'simulators/dashscope/src/main.ts'), 'utf8'), /\b(?:env\.|int\(')([A-Z][A-Z0-9_]+)/g),
   'oss-simulator': () => namesIn(readFileSync(join(root, 'simulators/oss/src/main.ts'), 'utf8'), /\benv\.([A-Z][A-Z0-9_]+)/g),
+  'payments-simulator': () => namesIn(readFileSync(join(root, 'simulators/payments/src/main.ts'), 'utf8'), /\benv\.([A-Z][A-Z0-9_]+)/g),
   setup: () =>
     new Set(['db-migrate', 'db-seed', 'dev-secrets'].flatMap((script) => [...namesIn(readFileSync(join(root, `scripts/${script}.ts`), 'utf8'), /process\.env\.([A-Z][A-Z0-9_]+)/g)])),
 };

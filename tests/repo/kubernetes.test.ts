@@ -110,6 +110,16 @@ const SECRET_VALUES: Record<string, string> = {
   OSS_ACCESS_KEY_ID: 'LTAI0123',
   OSS_ACCESS_KEY_SECRET: 'secret',
   OSS_STS_TOKEN: '',
+  ALIPAY_APP_ID: '2021000000000000',
+  ALIPAY_PRIVATE_KEY: 'app private key',
+  ALIPAY_PUBLIC_KEY: 'alipay public key',
+  WECHATPAY_MCHID: '1900000000',
+  WECHATPAY_APPID: 'wx0000000000000000',
+  WECHATPAY_MERCHANT_SERIAL: '0123456789ABCDEF',
+  WECHATPAY_PRIVATE_KEY: 'merchant private key',
+  WECHATPAY_PLATFORM_PUBLIC_KEY: 'platform public key',
+  WECHATPAY_PLATFORM_PUBLIC_KEY_ID: 'PUB_KEY_ID_0000',
+  WECHATPAY_APIV3_KEY: 'a'.repeat(32),
 };
 
 const container = (d: Manifest) => d['spec'].template.spec.containers[0];
