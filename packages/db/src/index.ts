@@ -3,6 +3,7 @@
 export { createDb } from './client.ts';
 export type { CreateDbOptions, Db, QueryEvent } from './client.ts';
 export { scopeToTenant, tenantScopedModels, TenantScopeError } from './tenant-scope.ts';
+export type { TenantScoped } from './tenant-scope.ts';
 export type {
   BillingDb,
   BillingModelKey,

@@ -21,6 +21,15 @@ interface ModelInfo {
 
 type ModelIndex = ReadonlyMap<string, ModelInfo>;
 
+declare const tenantScoped: unique symbol;
+
+/**
+ * A client (or a per-domain view of one, e.g. `UserDb`) that {@link scopeToTenant} confined to one tenant. Only
+ * `scopeToTenant` makes one: the repositories that serve a request take this type, so they cannot be handed the
+ * process-wide client by mistake, and a query they forget to filter by tenant is still filtered.
+ */
+export type TenantScoped<T> = T & { readonly [tenantScoped]: true };
+
 /**
  * A client whose every model query is confined to one tenant: for each model with a `tenantId` column, reads,
  * counts, aggregates, updates and deletes get `tenantId` added to their `where` (findUnique too — Prisma accepts
@@ -30,12 +39,30 @@ type ModelIndex = ReadonlyMap<string, ModelInfo>;
  * Naming a different tenant anywhere throws {@link TenantScopeError} instead of being silently rewritten, so a bug
  * shows up rather than hiding. `$queryRaw`/`$executeRaw` are not model queries and are NOT scoped.
  *
- * Cheap enough to call per request: it wraps the process-wide client without opening connections.
+ * Call it per request: it wraps the process-wide client without opening connections, and the scoped client of
+ * each tenant is built once and reused (building one costs Prisma ~0.25 ms; the cache holds at most
+ * {@link MAX_CACHED_TENANTS} tenants per client).
  */
-export function scopeToTenant(db: Db, tenantId: string): Db {
+export function scopeToTenant<T extends object = Db>(view: T, tenantId: string): TenantScoped<T> {
   if (typeof tenantId !== 'string' || tenantId === '') {
     throw new TenantScopeError('scopeToTenant: tenantId must be a non-empty string');
   }
+  // A per-domain view is the process's client under a narrower type: the extension needs the whole client.
+  const db = view as unknown as Db;
+  let perTenant = scopedCache.get(db);
+  if (perTenant === undefined) scopedCache.set(db, (perTenant = new Map()));
+  let scoped = perTenant.get(tenantId);
+  if (scoped === undefined) {
+    if (perTenant.size >= MAX_CACHED_TENANTS) perTenant.clear();
+    perTenant.set(tenantId, (scoped = buildScopedClient(db, tenantId)));
+  }
+  return scoped as unknown as TenantScoped<T>;
+}
+
+const MAX_CACHED_TENANTS = 1_000;
+const scopedCache = new WeakMap<object, Map<string, Db>>();
+
+function buildScopedClient(db: Db, tenantId: string): Db {
   const models = indexModels(db);
   const scoped = db.$extends({
     name: `tenant-scope`,

@@ -1,5 +1,5 @@
 // Compile-time checks of the per-domain views, run by `tsc --noEmit -p packages/db`; never executed.
-import type { BillingDb, ConversationDb, Db, ImageDb, UserDb } from './index.ts';
+import type { BillingDb, ConversationDb, Db, ImageDb, TenantScoped, UserDb } from './index.ts';
 import { scopeToTenant } from './index.ts';
 
 export async function viewChecks(db: Db): Promise<void> {
@@ -8,6 +8,13 @@ export async function viewChecks(db: Db): Promise<void> {
   const billing: BillingDb = scopeToTenant(db, 'tenant');
   const conversation: ConversationDb = db;
   const image: ImageDb = scopeToTenant(db, 'tenant');
+
+  // Repositories that serve a request take a TenantScoped view: only scopeToTenant makes one.
+  const scopedUser: TenantScoped<UserDb> = scopeToTenant(user, 'tenant');
+  // @ts-expect-error the process-wide client is not a tenant-scoped one
+  const unscoped: TenantScoped<UserDb> = db;
+  void scopedUser;
+  void unscoped;
 
   // @ts-expect-error a view has no delegate of another domain
   void user.order;

@@ -1,6 +1,9 @@
+import { scopeToTenant } from '@firefly/db';
 import { createByIdLoader, createPageLoader, oncePerRequest, type BaseContext } from '@firefly/server-kit';
 import { createBalanceLoader } from './data/accounts.ts';
+import { createCreditStore } from './data/credit-store.ts';
 import { createLedgerRepository } from './data/ledger.ts';
+import { createOrderStore } from './data/order-store.ts';
 import { createOrderRepository } from './data/orders.ts';
 import { createProductRepository } from './data/products.ts';
 import type { PaymentScope } from './domain/orders.ts';
@@ -9,17 +12,20 @@ import type { BillingDeps } from './server.ts';
 import type { BillingServices } from './services.ts';
 
 /**
- * Fresh per request: repositories bound to the request's tenant, fresh DataLoaders, and the scope the credit use
- * cases take. Per-user pages batch every user asking for the same page into ONE query (data/page-per-user.ts).
+ * Fresh per request: repositories, a credit store and an order store over a client scoped to the request's tenant
+ * (scopeToTenant: every model query is filtered by, and every write stamped with, that tenant; naming another
+ * tenant fails), fresh DataLoaders, and the scopes the use cases take. The process-wide stores (services.store,
+ * services.orders) are for the jobs and payment notifications, which serve every tenant. Per-user pages batch every user asking for the same page into ONE query (data/page-per-user.ts).
  */
 export function createBillingContext(deps: BillingDeps, services: BillingServices, base: BaseContext) {
-  const orders = createOrderRepository(deps.db, base.tenantId);
-  const productRepository = createProductRepository(deps.db, base.tenantId);
+  const db = scopeToTenant(deps.db, base.tenantId);
+  const orders = createOrderRepository(db, base.tenantId);
+  const productRepository = createProductRepository(db, base.tenantId);
   // The catalog is read once per request, however many aliases ask for it.
   const products = { ...productRepository, listActive: oncePerRequest(productRepository.listActive) };
-  const ledger = createLedgerRepository(deps.db, base.tenantId);
-  const scope: BillingScope = { store: services.store, settings: services.settings, logger: base.logger };
-  const payments: PaymentScope = { orders: services.orders, providers: services.providers, settings: services.orderSettings, logger: base.logger };
+  const ledger = createLedgerRepository(db, base.tenantId);
+  const scope: BillingScope = { store: createCreditStore(db), settings: services.settings, logger: base.logger };
+  const payments: PaymentScope = { orders: createOrderStore(db), providers: services.providers, settings: services.orderSettings, logger: base.logger };
   return {
     ...base,
     services,
@@ -27,7 +33,7 @@ export function createBillingContext(deps: BillingDeps, services: BillingService
     payments,
     products,
     loaders: {
-      balance: createBalanceLoader(deps.db, base.tenantId),
+      balance: createBalanceLoader(db, base.tenantId),
       order: createByIdLoader(orders.findByIds),
       product: createByIdLoader(products.findByIds),
       ledgerPages: createPageLoader(ledger.pagesOf),

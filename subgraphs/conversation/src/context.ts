@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { scopeToTenant } from '@firefly/db';
 import { createByIdLoader, createPageLoader, eachParent, oncePerRequest, type BaseContext } from '@firefly/server-kit';
 import { createConversationRepository } from './data/conversations.ts';
 import { createMessageRepository } from './data/messages.ts';
@@ -7,10 +8,14 @@ import type { MessageRow } from './domain/ports.ts';
 import type { ConversationDeps } from './server.ts';
 import type { ConversationServices } from './services.ts';
 
-/** Fresh per request: stores bound to the request's tenant, fresh DataLoaders, the process's services. */
+/**
+ * Fresh per request: stores over a client scoped to the request's tenant (scopeToTenant: every model query is
+ * filtered by, and every write stamped with, that tenant), fresh DataLoaders, the process's services.
+ */
 export function createConversationContext(deps: ConversationDeps, services: ConversationServices, base: BaseContext) {
-  const conversations = createConversationRepository(deps.db, base.tenantId);
-  const messages = createMessageRepository(deps.db, base.tenantId);
+  const db = scopeToTenant(deps.db, base.tenantId);
+  const conversations = createConversationRepository(db, base.tenantId);
+  const messages = createMessageRepository(db, base.tenantId);
   const modelRepository = createChatModelRepository(deps.db);
   // The catalog is read once per request, however many aliases ask for it.
   const models = { ...modelRepository, listActive: oncePerRequest(modelRepository.listActive) };

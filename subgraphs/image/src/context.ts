@@ -1,13 +1,18 @@
+import { scopeToTenant } from '@firefly/db';
 import { createByIdLoader, createGroupLoader, createPageLoader, eachParent, oncePerRequest, type BaseContext, type PageArgs } from '@firefly/server-kit';
 import { createImageModelRepository, createImageRepository } from './data/images.ts';
 import { createImageJobRepository, type ImageJobStatus } from './data/jobs.ts';
 import type { ImageDeps } from './server.ts';
 import type { ImageServices } from './services.ts';
 
-/** Fresh per request: repositories bound to the request's tenant, and fresh DataLoaders. */
+/**
+ * Fresh per request: repositories over a client scoped to the request's tenant (scopeToTenant: every model query
+ * is filtered by, and every write stamped with, that tenant), and fresh DataLoaders.
+ */
 export function createImageContext(deps: ImageDeps, services: ImageServices, base: BaseContext) {
-  const jobs = createImageJobRepository(deps.db, base.tenantId);
-  const images = createImageRepository(deps.db, base.tenantId);
+  const db = scopeToTenant(deps.db, base.tenantId);
+  const jobs = createImageJobRepository(db, base.tenantId);
+  const images = createImageRepository(db, base.tenantId);
   const modelRepository = createImageModelRepository(deps.db);
   return {
     ...base,

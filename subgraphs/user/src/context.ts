@@ -1,3 +1,4 @@
+import { scopeToTenant } from '@firefly/db';
 import type { BaseContext } from '@firefly/server-kit';
 import { createSessionRepository } from './data/sessions.ts';
 import { createUserLoader, createUserRepository } from './data/users.ts';
@@ -9,13 +10,17 @@ export interface UserContext extends BaseContext, UserScope {
   loaders: { user: ReturnType<typeof createUserLoader> };
 }
 
-/** Fresh per request: repositories bound to the request's tenant, and fresh DataLoaders. */
+/**
+ * Fresh per request: repositories over a client scoped to the request's tenant (scopeToTenant: every model query
+ * is filtered by, and every write stamped with, that tenant), and fresh DataLoaders.
+ */
 export function createUserContext(deps: UserDeps, services: UserServices, base: BaseContext): UserContext {
-  const users = createUserRepository(deps.db, base.tenantId);
+  const db = scopeToTenant(deps.db, base.tenantId);
+  const users = createUserRepository(db, base.tenantId);
   return {
     ...base,
     users,
-    sessions: createSessionRepository(deps.db, base.tenantId),
+    sessions: createSessionRepository(db, base.tenantId),
     services,
     loaders: { user: createUserLoader(users) },
   };

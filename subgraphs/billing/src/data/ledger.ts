@@ -1,4 +1,4 @@
-import type { BillingDb, LedgerReason } from '@firefly/db';
+import type { BillingDb, LedgerReason, TenantScoped } from '@firefly/db';
 import type { Page } from '@firefly/server-kit';
 import { fetchPagePerUser, type PerUserPageQuery } from './page-per-user.ts';
 import type { BillingSql } from './raw-sql.ts';
@@ -17,7 +17,7 @@ const columns = ['id', 'userId', 'delta', 'balanceAfter', 'reason', 'referenceId
 const select = Object.fromEntries(columns.map((c) => [c, true])) as Record<(typeof columns)[number], true>;
 
 /** Ledger pages of one tenant's users, newest first. */
-export function createLedgerRepository(db: BillingDb & BillingSql, tenantId: string) {
+export function createLedgerRepository(db: TenantScoped<BillingDb & BillingSql>, tenantId: string) {
   const query: PerUserPageQuery<LedgerEntryView> = {
     table: 'LedgerEntry',
     columns,

@@ -1,4 +1,4 @@
-import type { BillingDb, OrderStatus, PaymentChannel } from '@firefly/db';
+import type { BillingDb, OrderStatus, PaymentChannel, TenantScoped } from '@firefly/db';
 import type { Page } from '@firefly/server-kit';
 import { fetchPagePerUser, type PerUserPageQuery } from './page-per-user.ts';
 import type { BillingSql } from './raw-sql.ts';
@@ -23,7 +23,7 @@ const columns = ['id', 'tenantId', 'userId', 'productId', 'amountFen', 'credits'
 const select = Object.fromEntries(columns.map((c) => [c, true])) as Record<(typeof columns)[number], true>;
 
 /** Orders of one tenant; another tenant's id finds nothing. */
-export function createOrderRepository(db: BillingDb & BillingSql, tenantId: string) {
+export function createOrderRepository(db: TenantScoped<BillingDb & BillingSql>, tenantId: string) {
   const query: PerUserPageQuery<OrderView> = {
     table: 'Order',
     columns,

@@ -1,11 +1,11 @@
-import type { BillingDb } from '@firefly/db';
+import type { BillingDb, TenantScoped } from '@firefly/db';
 
 const select = { id: true, name: true, credits: true, priceFen: true, active: true } as const;
 
 export type ProductView = { id: string; name: string; credits: number; priceFen: number; active: boolean };
 
 /** Credit packs of one tenant. */
-export function createProductRepository(db: BillingDb, tenantId: string) {
+export function createProductRepository(db: TenantScoped<BillingDb>, tenantId: string) {
   return {
     listActive: (): Promise<ProductView[]> =>
       db.product.findMany({ where: { tenantId, active: true }, orderBy: [{ sortOrder: 'asc' }, { id: 'asc' }], select }),

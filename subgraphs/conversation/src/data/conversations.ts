@@ -1,4 +1,4 @@
-import type { ConversationDb } from '@firefly/db';
+import type { ConversationDb, TenantScoped } from '@firefly/db';
 import { keysetWhere } from '@firefly/server-kit';
 import type { ConversationStore } from '../domain/ports.ts';
 
@@ -18,7 +18,7 @@ const select = {
 } as const;
 
 /** Conversations of one tenant; deleted ones (soft delete) are invisible. */
-export function createConversationRepository(db: ConversationDb, tenantId: string): ConversationStore {
+export function createConversationRepository(db: TenantScoped<ConversationDb>, tenantId: string): ConversationStore {
   return {
     findByIds(ids) {
       return db.conversation.findMany({ where: { tenantId, id: { in: [...ids] }, deletedAt: null }, select });

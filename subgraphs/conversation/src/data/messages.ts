@@ -1,4 +1,4 @@
-import { isUniqueConstraintError, transact, type ConversationDb } from '@firefly/db';
+import { isUniqueConstraintError, transact, type ConversationDb, type TenantScoped } from '@firefly/db';
 import { keysetWhere } from '@firefly/server-kit';
 import type { MessageStore } from '../domain/ports.ts';
 import { DuplicateRequestError, type NewTurn, type TurnStore } from '../generation/ports.ts';
@@ -25,7 +25,7 @@ const select = {
 const MAX_ERROR_LENGTH = 1_024;
 
 /** Messages of one tenant. */
-export function createMessageRepository(db: ConversationDb, tenantId: string): MessageStore {
+export function createMessageRepository(db: TenantScoped<ConversationDb>, tenantId: string): MessageStore {
   return {
     findByIds(ids) {
       return db.message.findMany({ where: { tenantId, id: { in: [...ids] }, conversation: { deletedAt: null } }, select });

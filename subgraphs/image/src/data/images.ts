@@ -1,11 +1,11 @@
-import type { ImageDb } from '@firefly/db';
+import type { ImageDb, TenantScoped } from '@firefly/db';
 
 const select = { id: true, tenantId: true, userId: true, jobId: true, storageKey: true, width: true, height: true, contentType: true, createdAt: true } as const;
 
 export type ImageRow = Awaited<ReturnType<ReturnType<typeof createImageRepository>['findByIds']>>[number];
 
 /** Stored images of one tenant; deleted ones are invisible. */
-export function createImageRepository(db: ImageDb, tenantId: string) {
+export function createImageRepository(db: TenantScoped<ImageDb>, tenantId: string) {
   return {
     findByIds(ids: readonly string[]) {
       return db.image.findMany({ where: { tenantId, id: { in: [...ids] }, deletedAt: null }, select });

@@ -1,4 +1,4 @@
-import type { ImageDb } from '@firefly/db';
+import type { ImageDb, TenantScoped } from '@firefly/db';
 import { keysetWhere, type Page } from '@firefly/server-kit';
 
 const select = {
@@ -21,7 +21,7 @@ const select = {
 export type ImageJobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
 export type ImageJobRow = Awaited<ReturnType<ReturnType<typeof createImageJobRepository>['findByIds']>>[number];
 
-export function createImageJobRepository(db: ImageDb, tenantId: string) {
+export function createImageJobRepository(db: TenantScoped<ImageDb>, tenantId: string) {
   return {
     findByIds(ids: readonly string[]) {
       return db.imageJob.findMany({ where: { tenantId, id: { in: [...ids] } }, select });

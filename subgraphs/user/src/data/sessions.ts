@@ -1,4 +1,4 @@
-import type { UserDb } from '@firefly/db';
+import type { UserDb, TenantScoped } from '@firefly/db';
 
 export interface NewSession {
   id: string;
@@ -11,7 +11,7 @@ export interface NewSession {
 
 const sessionSelect = { id: true, userId: true, generation: true, expiresAt: true, revokedAt: true } as const;
 
-export function createSessionRepository(db: UserDb, tenantId: string) {
+export function createSessionRepository(db: TenantScoped<UserDb>, tenantId: string) {
   return {
     /** The user's live sessions, most recently used first. */
     listActive(userId: string) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { transact, type UserDb } from '@firefly/db';
+import { transact, type TenantScoped, type UserDb } from '@firefly/db';
 import { createByIdLoader, keysetWhere, type Page } from '@firefly/server-kit';
 
 const userSelect = {
@@ -25,7 +25,7 @@ export interface NewUser {
 }
 
 /** Users of one tenant. Every query filters by the tenant, so another tenant's id finds nothing. */
-export function createUserRepository(db: UserDb, tenantId: string) {
+export function createUserRepository(db: TenantScoped<UserDb>, tenantId: string) {
   return {
     findByIds(ids: readonly string[]): Promise<UserRow[]> {
       return db.user.findMany({ where: { tenantId, id: { in: [...ids] } }, select: userSelect });

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TenantScopeError } from '@firefly/db';
+import { createBillingContext } from '../context.ts';
+import { createCreditStore } from '../data/credit-store.ts';
+import { createPriceSource } from '../data/prices.ts';
+import { adjustCredits } from '../domain/adjust-credits.ts';
+import { reserveCredits } from '../domain/reserve-credits.ts';
+import { DEFAULT_CREDIT_SETTINGS } from '../domain/scope.ts';
+import type { BillingServices } from '../services.ts';
+import { billingScope, newTenantId, newUserId, openTestDb, silentLogger, userIdentity } from './helpers.ts';
+
+const db = openTestDb({ connectionLimit: 4 });
+afterAll(() => db.$disconnect());
+
+const services: BillingServices = { store: createCreditStore(db), prices: createPriceSource(db), settings: DEFAULT_CREDIT_SETTINGS };
+
+function contextOf(tenantId: string, userId: string) {
+  const identity = userIdentity(tenantId, userId);
+  return createBillingContext({ db, logger: silentLogger }, services, { identity, tenantId, requestId: identity.requestId, logger: silentLogger });
+}
+
+describe('a request reaches its own tenant only, whatever its queries forget', () => {
+  it("a query with no tenant filter (findReservation without a tenant, as the sweeper asks) finds no other tenant's row", async () => {
+    const other = { tenantId: newTenantId(), userId: newUserId() };
+    const jobs = billingScope(db);
+    await adjustCredits(jobs, { ...other, delta: 50, note: 'funding', adminUserId: 'test' });
+    const held = await reserveCredits(jobs, { ...other, amount: 10, referenceId: `job-${randomUUID()}`, ttlSeconds: 600, idempotencyKey: randomUUID() });
+
+    // The process-wide store (the jobs') sees the row without a tenant filter...
+    expect(await services.store.findReservation(held.id, null)).toMatchObject({ id: held.id, tenantId: other.tenantId });
+    // ...a request of another tenant asking the same unfiltered question gets nothing.
+    const request = contextOf(newTenantId(), newUserId());
+    expect(await request.scope.store.findReservation(held.id, null)).toBeNull();
+  });
+
+  it('a write that names another tenant is refused, not carried out', async () => {
+    const request = contextOf(newTenantId(), newUserId());
+    const victim = newTenantId();
+    await expect(request.scope.store.ensureAccount(victim, newUserId())).rejects.toBeInstanceOf(TenantScopeError);
+    expect(await db.creditAccount.count({ where: { tenantId: victim } })).toBe(0);
+  });
+});
