@@ -2,22 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TenantScopeError } from '@firefly/db';
 import { createBillingContext } from '../context.ts';
-import { createCreditStore } from '../data/credit-store.ts';
-import { createPriceSource } from '../data/prices.ts';
 import { adjustCredits } from '../domain/adjust-credits.ts';
 import { reserveCredits } from '../domain/reserve-credits.ts';
-import { DEFAULT_CREDIT_SETTINGS } from '../domain/scope.ts';
-import type { BillingServices } from '../services.ts';
+import { loadBillingConfig } from '../server.ts';
+import { createBillingServices } from '../services.ts';
 import { billingScope, newTenantId, newUserId, openTestDb, silentLogger, userIdentity } from './helpers.ts';
 
 const db = openTestDb({ connectionLimit: 4 });
 afterAll(() => db.$disconnect());
 
-const services: BillingServices = { store: createCreditStore(db), prices: createPriceSource(db), settings: DEFAULT_CREDIT_SETTINGS };
+const deps = { db, logger: silentLogger };
+const services = createBillingServices(loadBillingConfig({ NODE_ENV: 'test', INTERNAL_TOKEN_SECRET: 'x'.repeat(64) }), deps);
 
 function contextOf(tenantId: string, userId: string) {
   const identity = userIdentity(tenantId, userId);
-  return createBillingContext({ db, logger: silentLogger }, services, { identity, tenantId, requestId: identity.requestId, logger: silentLogger });
+  return createBillingContext(deps, services, { identity, tenantId, requestId: identity.requestId, logger: silentLogger });
 }
 
 describe('a request reaches its own tenant only, whatever its queries forget', () => {
