@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { TenantScopeError } from '@firefly/db';
+import { closeRedis, createRedis } from '@firefly/redis';
 import { createBillingContext } from '../context.ts';
 import { adjustCredits } from '../domain/adjust-credits.ts';
 import { reserveCredits } from '../domain/reserve-credits.ts';
@@ -9,9 +10,13 @@ import { createBillingServices } from '../services.ts';
 import { billingScope, newTenantId, newUserId, openTestDb, silentLogger, userIdentity } from './helpers.ts';
 
 const db = openTestDb({ connectionLimit: 4 });
-afterAll(() => db.$disconnect());
+const redis = createRedis({ url: inject('redisUrl'), keyPrefix: inject('redisKeyPrefix'), name: 'billing-tenant-scope-test' });
+afterAll(async () => {
+  await db.$disconnect();
+  await closeRedis(redis);
+});
 
-const deps = { db, logger: silentLogger };
+const deps = { db, redis, logger: silentLogger };
 const services = createBillingServices(loadBillingConfig({ NODE_ENV: 'test', INTERNAL_TOKEN_SECRET: 'x'.repeat(64) }), deps);
 
 function contextOf(tenantId: string, userId: string) {
