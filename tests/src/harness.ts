@@ -5,7 +5,7 @@ import { createCreditsClient } from '@firefly/credits-client';
 import { closeRedis, createRedis, type Redis } from '@firefly/redis';
 import { createDb, type Db, type QueryEvent } from '@firefly/db';
 import { createLogger, type Logger } from '@firefly/logger';
-import { buildUserSubgraph, loadUserConfig } from '@firefly/subgraph-user';
+import { buildUserSubgraph, loadUserConfig, type SessionHooks } from '@firefly/subgraph-user';
 import { buildConversationSubgraph, loadConversationConfig } from '@firefly/subgraph-conversation';
 import { startDashScopeSimulator, type DashScopeSimulator, type DashScopeSimulatorOptions } from '@firefly/dashscope-simulator';
 import { generatePaymentKeySet, merchantEnvOf, simulatorKeysOf, startPaymentSimulator, type PaymentSimulator } from '@firefly/payments-simulator';
@@ -58,7 +58,7 @@ function databaseUrl(): string {
  * Starts the four subgraphs and the gateway in this process, on free ports, against this run's database,
  * exactly as their main.ts files wire them (same builders, real HTTP between gateway and subgraphs).
  */
-export async function startSupergraph(options: { logger?: Logger; env?: Record<string, string>; simulator?: DashScopeSimulatorOptions } = {}): Promise<Supergraph> {
+export async function startSupergraph(options: { logger?: Logger; env?: Record<string, string>; simulator?: DashScopeSimulatorOptions; userHooks?: SessionHooks } = {}): Promise<Supergraph> {
   const logger = options.logger ?? createLogger({ service: 'e2e', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const internalTokenSecret = randomBytes(32).toString('hex');
   const queries: QueryEvent[] = [];
@@ -104,7 +104,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
   const billingEnv = { ...env, ...merchantEnvOf(paymentKeys, payments.url), PAYMENT_NOTIFY_BASE_URL: `http://127.0.0.1:${gatewayPort}`, ...options.env };
 
   const subgraphs = {
-    user: await buildUserSubgraph(loadUserConfig(env), { ...common, redis, signingKeys: [key], signupGrant }),
+    user: await buildUserSubgraph(loadUserConfig(env), { ...common, redis, signingKeys: [key], signupGrant, ...(options.userHooks ? { hooks: options.userHooks } : {}) }),
     conversation: await buildConversationSubgraph(conversationConfig, { ...common, redis, credits: conversationCredits }),
     image: await buildImageSubgraph(loadImageConfig({ ...env, OSS_ENDPOINT: oss.localUrl }), { ...common, redis }),
     billing: await buildBillingSubgraph(loadBillingConfig(billingEnv), { ...common, redis }),

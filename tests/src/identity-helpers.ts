@@ -3,8 +3,10 @@
 // emails, phones and client IPs so that files running in parallel never share a counter.
 import { randomInt, randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
+import { hashRefreshToken } from '@firefly/auth';
 import { startAliyunSmsDouble, type AliyunSmsDouble } from '@firefly/sms/double';
 import type { Logger } from '@firefly/logger';
+import type { SessionHooks } from '@firefly/subgraph-user';
 import { startSupergraph, type GraphQLResponse, type Supergraph } from './harness.ts';
 
 export interface IdentitySupergraph extends Supergraph {
@@ -15,10 +17,11 @@ export interface IdentitySupergraph extends Supergraph {
  * The supergraph with SMS_PROVIDER=aliyun pointed at the double. `env` adds overrides (short windows, small caps).
  * The double's own flow control is relaxed: these tests exercise our limits, not Aliyun's (those have unit tests).
  */
-export async function startIdentitySupergraph(options: { env?: Record<string, string>; logger?: Logger } = {}): Promise<IdentitySupergraph> {
+export async function startIdentitySupergraph(options: { env?: Record<string, string>; logger?: Logger; userHooks?: SessionHooks } = {}): Promise<IdentitySupergraph> {
   const sms = await startAliyunSmsDouble({ limits: { perMinute: 1_000, perHour: 1_000, perDay: 1_000 } });
   const sg = await startSupergraph({
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.userHooks ? { userHooks: options.userHooks } : {}),
     env: {
       // The gateway's graphql-ws server listens for revocations on this run's Redis prefix.
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
@@ -111,6 +114,14 @@ export async function registerWithPhone(sg: IdentitySupergraph, client: Client, 
   const smsCode = await requestCode(sg, client, phone, 'REGISTER');
   const data = expectOk(await client.call(REGISTER, { input: { phone, smsCode, displayName: 'Phone User', ...overrides } }));
   return { ...data.register, phone };
+}
+
+/**
+ * Ends the grace window of a rotated refresh token now (what its Redis key's expiry does after
+ * REFRESH_REUSE_GRACE_SECONDS): from here on, presenting it again is a replay.
+ */
+export async function endGraceWindow(sg: Supergraph, refreshToken: string, tenantId = 'default'): Promise<void> {
+  expect(await sg.redis.del(`refresh-grace:${tenantId}:${hashRefreshToken(refreshToken)}`)).toBe(1);
 }
 
 /** The payload of a JWT, unverified (to read `sid`). */

@@ -9,6 +9,11 @@ import { ROLES, type Role } from './identity.ts';
  * Keys (under the client's keyPrefix):
  *   session:<sessionId>                 JSON LiveSession, expiring with the session (PXAT)
  *   user-sessions:<tenantId>:<userId>   SET of that user's session ids (for "sign out everywhere")
+ *   session-revoked:<sessionId>         revocation marker (the reason), kept for `revocationTtlMs`
+ *
+ * A revocation sticks: `revoke`/`revokeAll` write the marker in the same MULTI that deletes the record, and `save`
+ * is one Lua script that refuses to write a session with a marker. So a refresh that rotated its token just before
+ * a concurrent revocation cannot put the record back afterwards (issue 10): its save returns false.
  * Channel `<keyPrefix>session-revoked` carries a SessionRevokedEvent for every revocation, so long-lived
  * connections (graphql-ws) can close the sockets of a revoked session without polling.
  */
@@ -35,6 +40,30 @@ export const SESSION_REVOKED_CHANNEL = 'session-revoked';
 
 const sessionKey = (sessionId: string) => `session:${sessionId}`;
 const userSetKey = (tenantId: string, userId: string) => `user-sessions:${tenantId}:${userId}`;
+const revokedKey = (sessionId: string) => `session-revoked:${sessionId}`;
+
+/** How long a revocation marker outlives the revocation by default: the longest a session can live (30 days). */
+const DEFAULT_REVOCATION_TTL_MS = 30 * 86_400_000;
+
+/**
+ * KEYS: revocation marker, session record, the user's set. ARGV: record JSON, expiresAt (epoch ms), session id.
+ * Returns 0 (nothing written) when the session was revoked, else 1. PEXPIREAT … GT does not set a TTL on a key
+ * that has none yet (a fresh set), hence the NX one after it.
+ */
+const SAVE_UNLESS_REVOKED = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'PXAT', ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
+redis.call('PEXPIREAT', KEYS[3], ARGV[2], 'GT')
+redis.call('PEXPIREAT', KEYS[3], ARGV[2], 'NX')
+return 1
+`;
+
+/** Options of {@link createSessionStore}. */
+interface SessionStoreOptions {
+  /** How long a revocation marker is kept: at least the longest refresh-token lifetime. Default 30 days. */
+  revocationTtlMs?: number;
+}
 
 /** ioredis prefixes keys but not pub/sub channels, so the channel carries the prefix explicitly. */
 export function sessionRevokedChannel(redis: Redis): string {
@@ -43,23 +72,31 @@ export function sessionRevokedChannel(redis: Redis): string {
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
-export function createSessionStore(redis: Redis) {
+export function createSessionStore(redis: Redis, options: SessionStoreOptions = {}) {
   const channel = sessionRevokedChannel(redis);
+  const revocationTtlMs = options.revocationTtlMs ?? DEFAULT_REVOCATION_TTL_MS;
 
   async function publish(events: SessionRevokedEvent[]): Promise<void> {
     for (const event of events) await redis.publish(channel, JSON.stringify(event));
   }
 
   const store = {
-    async save(session: LiveSession): Promise<void> {
-      await redis
-        .multi()
-        .set(sessionKey(session.sessionId), JSON.stringify(session), 'PXAT', session.expiresAt)
-        .sadd(userSetKey(session.tenantId, session.userId), session.sessionId)
-        .pexpireat(userSetKey(session.tenantId, session.userId), session.expiresAt, 'GT')
-        .exec();
-      // PEXPIREAT … GT does not set a TTL on a key that has none yet (a fresh set): give it one.
-      await redis.pexpireat(userSetKey(session.tenantId, session.userId), session.expiresAt, 'NX');
+    /**
+     * Writes (or rewrites) the live record, atomically unless the session was revoked: then nothing is written and
+     * the answer is false. Callers must treat false as "signed out".
+     */
+    async save(session: LiveSession): Promise<boolean> {
+      const written = await redis.eval(
+        SAVE_UNLESS_REVOKED,
+        3,
+        revokedKey(session.sessionId),
+        sessionKey(session.sessionId),
+        userSetKey(session.tenantId, session.userId),
+        JSON.stringify(session),
+        String(session.expiresAt),
+        session.sessionId,
+      );
+      return written === 1;
     },
 
     async get(sessionId: string): Promise<LiveSession | null> {
@@ -80,17 +117,29 @@ export function createSessionStore(redis: Redis) {
       return !expected || (session.userId === expected.userId && session.tenantId === expected.tenantId);
     },
 
+    /** Revokes one session for good: no later {@link save} can bring it back. */
     async revoke(session: { sessionId: string; userId: string; tenantId: string }, reason: SessionRevokeReason): Promise<void> {
-      await redis.multi().del(sessionKey(session.sessionId)).srem(userSetKey(session.tenantId, session.userId), session.sessionId).exec();
+      await redis
+        .multi()
+        .set(revokedKey(session.sessionId), reason, 'PX', revocationTtlMs)
+        .del(sessionKey(session.sessionId))
+        .srem(userSetKey(session.tenantId, session.userId), session.sessionId)
+        .exec();
       await publish([{ ...session, reason }]);
     },
 
-    /** Revokes every live session of a user, except `except` (the caller's own, on a password change). */
-    async revokeAll(tenantId: string, userId: string, reason: SessionRevokeReason, options: { except?: string } = {}): Promise<string[]> {
-      const ids = (await redis.smembers(userSetKey(tenantId, userId))).filter((id) => id !== options.except);
+    /**
+     * Revokes every live session of a user, except `except` (the caller's own, on a password change), for good.
+     * `ids` adds sessions the caller knows of (MySQL's list) that may have no live record at this instant, e.g. one
+     * whose refresh is between its MySQL rotation and its save: the marker keeps that save from reviving it.
+     */
+    async revokeAll(tenantId: string, userId: string, reason: SessionRevokeReason, options: { except?: string; ids?: readonly string[] } = {}): Promise<string[]> {
+      const live = await redis.smembers(userSetKey(tenantId, userId));
+      const ids = [...new Set([...live, ...(options.ids ?? [])])].filter((id) => id !== options.except);
       if (ids.length === 0) return [];
-      await redis
-        .multi()
+      const multi = redis.multi();
+      for (const id of ids) multi.set(revokedKey(id), reason, 'PX', revocationTtlMs);
+      await multi
         .del(...ids.map(sessionKey))
         .srem(userSetKey(tenantId, userId), ...ids)
         .exec();

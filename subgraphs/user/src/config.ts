@@ -26,6 +26,11 @@ const schema = z
     ARGON2_PARALLELISM: positiveInt(1),
     /** Life of a session and its refresh token, renewed by every refreshSession (sliding). Default 30 days. */
     REFRESH_TOKEN_TTL_SECONDS: positiveInt(30 * 86_400),
+    /**
+     * For this long after a refresh token was rotated, presenting it again (a second tab refreshing at the same
+     * moment) returns the same new refresh token instead of revoking the session as a replay. Default 10.
+     */
+    REFRESH_REUSE_GRACE_SECONDS: positiveInt(10),
     SMS_CODE_TTL_SECONDS: positiveInt(300),
     /** Wrong codes allowed before the code is destroyed. Default 5. */
     SMS_CODE_MAX_ATTEMPTS: positiveInt(5),

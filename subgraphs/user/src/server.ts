@@ -29,6 +29,14 @@ export interface UserDeps {
   signupGrant: SignupGrantPort;
   /** Default: the provider SMS_PROVIDER names. */
   smsProvider?: SmsProvider;
+  /** Points in the session lifecycle where a test can act to drive a race deterministically. Default none. */
+  hooks?: SessionHooks;
+}
+
+/** Test seams of the session lifecycle; production passes none. */
+export interface SessionHooks {
+  /** After a refresh rotated its token in MySQL, before it saves the live record in Redis. */
+  afterRefreshRotated?: (sessionId: string) => Promise<void>;
 }
 
 /** Builds the user subgraph without listening (tests drive it; src/main.ts runs it). */

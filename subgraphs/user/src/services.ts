@@ -8,7 +8,7 @@ import { createLoginThrottle, type LoginThrottle } from './domain/login-throttle
 import { createPasswordHasher, type PasswordHasher } from './domain/passwords.ts';
 import { createSignupGrants, type SignupGrants } from './domain/signup-grants.ts';
 import { createSmsCodes, type SmsCodes } from './domain/sms-codes.ts';
-import type { UserDeps } from './server.ts';
+import type { SessionHooks, UserDeps } from './server.ts';
 
 /** The user subgraph's process-wide services, built once per server and shared by every request and job. */
 export interface UserServices {
@@ -20,6 +20,8 @@ export interface UserServices {
   issueAccessToken: (claims: AccessClaims) => Promise<string>;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  refreshReuseGraceSeconds: number;
+  hooks: SessionHooks;
   signupGrants: SignupGrants;
   tenantExists: (tenantId: string) => Promise<boolean>;
 }
@@ -57,10 +59,12 @@ export async function createUserServices(config: UserConfig, deps: UserDeps): Pr
         ipWindowSeconds: config.LOGIN_IP_WINDOW_SECONDS,
       },
     }),
-    sessionStore: createSessionStore(redis),
+    sessionStore: createSessionStore(redis, { revocationTtlMs: config.REFRESH_TOKEN_TTL_SECONDS * 1000 }),
     issueAccessToken: (claims) => issuer.issue(claims),
     accessTokenTtlSeconds: issuer.ttlSeconds,
     refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    refreshReuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+    hooks: deps.hooks ?? {},
     signupGrants: createSignupGrants({ port: deps.signupGrant, redis, logger }),
     tenantExists: createTenantLookup(deps.db),
   };

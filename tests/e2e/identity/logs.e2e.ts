@@ -3,6 +3,7 @@ import { createLogger } from '@firefly/logger';
 import {
   clientOf,
   codeOf,
+  endGraceWindow,
   expectOk,
   LOGIN,
   LOGIN_SMS,
@@ -44,6 +45,7 @@ describe('logs', () => {
     secrets.push('Wrong-Passw0rd-In-Logs?');
     const loggedIn = expectOk(await client.call(LOGIN, { input: { login: email, password } })).login;
     const refreshed = expectOk(await client.call(REFRESH, { refreshToken: loggedIn.refreshToken })).refreshSession;
+    await endGraceWindow(sg, loggedIn.refreshToken);
     expect(codeOf(await client.call(REFRESH, { refreshToken: loggedIn.refreshToken }))).toBe('UNAUTHENTICATED'); // reuse: logged as a warning
     secrets.push(loggedIn.accessToken, loggedIn.refreshToken, refreshed.accessToken, refreshed.refreshToken);
     const change = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`;

@@ -51,6 +51,29 @@ describe('the live-session store', () => {
     }
   });
 
+  it('a revoked session cannot be saved back: a revocation sticks', async () => {
+    const s = session({ userId: 'u4' });
+    expect(await store.save(s)).toBe(true);
+    await store.revoke(s, 'logout');
+    expect(await store.save(s)).toBe(false);
+    expect(await store.isSessionLive(s.sessionId)).toBe(false);
+    expect(await redis.sismember(`user-sessions:default:u4`, s.sessionId)).toBe(0);
+  });
+
+  it('revokeAll also marks sessions it is told of that have no live record yet (mid-refresh)', async () => {
+    const live = session({ userId: 'u5' });
+    const midRefresh = session({ userId: 'u5' });
+    const spared = session({ userId: 'u5' });
+    await store.save(live);
+    await store.save(spared);
+    const ids = await store.revokeAll('default', 'u5', 'suspended', { except: spared.sessionId, ids: [midRefresh.sessionId, spared.sessionId] });
+    expect(ids.sort()).toEqual([live.sessionId, midRefresh.sessionId].sort());
+    expect(await store.save(midRefresh)).toBe(false);
+    expect(await store.save(live)).toBe(false);
+    expect(await store.save(spared)).toBe(true);
+    expect(await store.isSessionLive(spared.sessionId)).toBe(true);
+  });
+
   it('updates roles of live sessions without resurrecting a revoked one', async () => {
     const live = session({ userId: 'u3' });
     const revoked = session({ userId: 'u3' });
