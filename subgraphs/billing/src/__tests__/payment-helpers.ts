@@ -54,6 +54,7 @@ export function orderApi(billing: TestBilling, tenantId: string, userId: string,
       billing.request(`mutation($p: ID!, $c: PaymentChannel!) { createOrder(productId: $p, channel: $c) { ${ORDER_FIELDS} } }`, { p: productId, c: channel }, me),
     cancel: (id: string) => billing.request(`mutation($id: ID!) { cancelOrder(id: $id) { ${ORDER_FIELDS} } }`, { id }, me),
     get: (id: string) => billing.request(`query($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`, { id }, me),
+    raw: (query: string, variables: Record<string, unknown>) => billing.request(query, variables, me),
   };
 }
 

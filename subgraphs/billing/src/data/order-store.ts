@@ -54,6 +54,10 @@ export function createOrderStore(db: BillingDb) {
     find(tenantId: string, id: string): Promise<OrderRow | null> {
       return db.order.findFirst({ where: { tenantId, id }, select });
     },
+    /** Any tenant (jobs). */
+    findById(id: string): Promise<OrderRow | null> {
+      return db.order.findUnique({ where: { id }, select });
+    },
     findByOutTradeNo(outTradeNo: string): Promise<OrderRow | null> {
       return db.order.findUnique({ where: { outTradeNo }, select });
     },
@@ -120,6 +124,84 @@ export function createOrderStore(db: BillingDb) {
       } catch (error) {
         if (!isUniqueConstraintError(error)) throw error;
       }
+    },
+
+    /**
+     * PAID / PARTIALLY_REFUNDED → REFUNDING and a PROCESSING Refund, in one transaction, conditioned on the order's
+     * status and refunded amount being what the caller read: two admins refunding at once cannot both start.
+     */
+    async startRefund(order: Pick<OrderRow, 'id' | 'tenantId' | 'status' | 'refundedFen'>, refund: { id: string; outRefundNo: string; amountFen: number; reason: string }): Promise<boolean> {
+      return transact(db, async (tx) => {
+        const moved = await tx.order.updateMany({ where: { id: order.id, status: order.status, refundedFen: order.refundedFen }, data: { status: 'REFUNDING' } });
+        if (moved.count === 0) return false;
+        await tx.refund.create({ data: { ...refund, tenantId: order.tenantId, orderId: order.id, status: 'PROCESSING' } });
+        return true;
+      });
+    },
+
+    findRefund(where: { id: string } | { outRefundNo: string }) {
+      return db.refund.findFirst({ where, select: { id: true, orderId: true, outRefundNo: true, amountFen: true, status: true } });
+    },
+
+    listProcessingRefunds(limit: number) {
+      return db.refund.findMany({ where: { status: 'PROCESSING' }, orderBy: { createdAt: 'asc' }, take: limit, select: { id: true, orderId: true, outRefundNo: true, amountFen: true, status: true } });
+    },
+
+    /**
+     * A refund the provider completed: Refund SUCCEEDED, the order's refunded amount and status (REFUNDED when all of
+     * it, else PARTIALLY_REFUNDED), and the REFUND ledger entry taking back the refunded share of the credits — in
+     * one transaction, once (the Refund's conditional update is the gate). Credits already spent are not taken: the
+     * balance never goes below zero, and the entry's note records the shortfall.
+     */
+    async completeRefund(refundId: string, account: (order: OrderRow) => Promise<AccountRef>): Promise<boolean> {
+      const refund = await db.refund.findUniqueOrThrow({ where: { id: refundId } });
+      const order = (await db.order.findUniqueOrThrow({ where: { id: refund.orderId }, select })) as OrderRow;
+      const ref = await account(order);
+      return transact(db, async (tx) => {
+        const now = new Date();
+        const claimed = await tx.refund.updateMany({ where: { id: refundId, status: 'PROCESSING' }, data: { status: 'SUCCEEDED', finishedAt: now } });
+        if (claimed.count === 0) return false;
+        const current = await tx.order.findUniqueOrThrow({ where: { id: order.id }, select: { refundedFen: true, amountFen: true, credits: true } });
+        const refundedFen = current.refundedFen + refund.amountFen;
+        await tx.order.update({ where: { id: order.id }, data: { refundedFen, status: refundedFen >= current.amountFen ? 'REFUNDED' : 'PARTIALLY_REFUNDED' } });
+        // The refunded share of the credits, cumulative so that a full refund takes back exactly all of them.
+        const share = (fen: number) => Math.round((current.credits * fen) / current.amountFen);
+        const owed = share(refundedFen) - share(current.refundedFen);
+        await tx.creditAccount.updateMany({ where: { id: ref.id }, data: { updatedAt: now } });
+        const before = await tx.creditAccount.findUniqueOrThrow({ where: { id: ref.id }, select: { available: true, reserved: true } });
+        const taken = Math.min(owed, before.available);
+        if (taken > 0) await tx.creditAccount.updateMany({ where: { id: ref.id, available: { gte: taken } }, data: { available: { decrement: taken } } });
+        if (owed > 0) {
+          const createdAt = new Date();
+          await tx.ledgerEntry.create({
+            data: {
+              id: newSortableId(createdAt.getTime()),
+              createdAt,
+              tenantId: order.tenantId,
+              accountId: ref.id,
+              userId: order.userId,
+              delta: -taken,
+              balanceAfter: before.available + before.reserved - taken,
+              reason: 'REFUND',
+              referenceId: order.id,
+              idempotencyKey: `refund:${refundId}`,
+              note: taken < owed ? `refund of ${refund.amountFen} fen: ${owed - taken} of ${owed} credits were already spent and not taken back` : `refund of ${refund.amountFen} fen`,
+            },
+          });
+        }
+        return true;
+      });
+    },
+
+    /** A refund the provider refused or closed: Refund FAILED, the order back to PAID / PARTIALLY_REFUNDED. */
+    async failRefund(refundId: string): Promise<void> {
+      await transact(db, async (tx) => {
+        const refund = await tx.refund.findUniqueOrThrow({ where: { id: refundId } });
+        const claimed = await tx.refund.updateMany({ where: { id: refundId, status: 'PROCESSING' }, data: { status: 'FAILED', finishedAt: new Date() } });
+        if (claimed.count === 0) return;
+        const order = await tx.order.findUniqueOrThrow({ where: { id: refund.orderId }, select: { refundedFen: true } });
+        await tx.order.updateMany({ where: { id: refund.orderId, status: 'REFUNDING' }, data: { status: order.refundedFen > 0 ? 'PARTIALLY_REFUNDED' : 'PAID' } });
+      });
     },
 
     /** PENDING orders created at or before `before` (oldest first): what reconciliation asks the providers about. */

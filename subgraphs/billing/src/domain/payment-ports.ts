@@ -51,6 +51,8 @@ export interface ConfirmedPayment {
 /** A notification after the provider's own checks (signature, timestamp window, decryption, merchant/app ids). */
 export type NotificationResult =
   | { kind: 'paid'; payment: ConfirmedPayment }
+  /** A refund finished at the provider (WeChat Pay REFUND.* notifications). */
+  | { kind: 'refund'; outRefundNo: string; succeeded: boolean }
   /** Authentic but nothing to act on (e.g. a WAIT_BUYER_PAY or TRADE_CLOSED status sync). */
   | { kind: 'ignored'; reason: string }
   /** Forged, altered, stale or not ours: changes nothing. `reason` is for logs and metrics, never for the sender. */
@@ -64,8 +66,13 @@ export interface PaymentProvider {
   /** Closes an unpaid trade. `not-closable`: it was paid (or is otherwise past WAITING) — query it. */
   close(outTradeNo: string): Promise<'closed' | 'not-closable'>;
   query(outTradeNo: string): Promise<ProviderTrade>;
+  /** Refunds part of a paid trade; idempotent on outRefundNo. PROCESSING: ask refundStatus later. */
+  refund(refund: { outTradeNo: string; outRefundNo: string; amountFen: number; totalFen: number; reason: string }): Promise<RefundState>;
+  refundStatus(refund: { outTradeNo: string; outRefundNo: string }): Promise<RefundState>;
   /** Verifies and reads a notification exactly as it arrived (raw body, headers lower-cased). */
   parseNotification(input: { headers: Record<string, string | undefined>; rawBody: string }): NotificationResult;
 }
+
+export type RefundState = 'SUCCEEDED' | 'PROCESSING' | 'FAILED';
 
 export type PaymentProviders = Partial<Record<PaymentChannel, PaymentProvider>>;

@@ -123,8 +123,11 @@ export type Mutation = {
    */
   grantSignupCredits: CreditBalance;
   /**
-   * Refunds a PAID order in full or in part. Not available yet: answers NOT_IMPLEMENTED
-   * (extensions.feature "refunds") until refunds ship.
+   * Refunds a PAID or PARTIALLY_REFUNDED order in full or in part through its payment channel: amountFen (default:
+   * all that is left) from 1 to what was paid minus what was refunded, else BAD_USER_INPUT. The order is REFUNDING
+   * while the channel works, then REFUNDED or PARTIALLY_REFUNDED; the refunded share of the credits leaves the balance
+   * as one REFUND ledger entry (credits already spent are not taken back: the balance never goes below zero, and the
+   * entry's note says how many were missing). CONFLICT while another refund of the order is in progress.
    * Access: ADMIN only.
    */
   refundOrder: Order;

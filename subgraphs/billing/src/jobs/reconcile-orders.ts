@@ -1,5 +1,6 @@
 import type { JobDefinition } from '@firefly/server-kit';
 import { reconcileOrder, type ReconcileDeps, type ReconcileOutcome } from '../domain/reconcile.ts';
+import { finishRefund } from '../domain/refunds.ts';
 
 /**
  * Reconciliation and expiry in one job: every `everyMs`, the PENDING orders older than `afterSeconds` (oldest first,
@@ -23,6 +24,17 @@ export function reconcileOrdersJob(
           if (outcome !== 'waiting') logger.info({ orderId: order.id, channel: order.channel, outcome }, 'order reconciled with the provider');
         } catch (error) {
           logger.warn({ err: error, orderId: order.id, channel: order.channel }, 'could not reconcile an order; next round tries again');
+        }
+      }
+      // Refunds whose outcome was not known when they were asked for (timeouts, WeChat's PROCESSING).
+      for (const refund of await deps.orders.listProcessingRefunds(deps.batchSize)) {
+        try {
+          const order = await deps.orders.findById(refund.orderId);
+          const provider = order ? deps.providers[order.channel] : undefined;
+          if (!order || !provider) continue;
+          await finishRefund({ ...deps, logger }, refund.id, await provider.refundStatus({ outTradeNo: order.outTradeNo, outRefundNo: refund.outRefundNo }));
+        } catch (error) {
+          logger.warn({ err: error, refundId: refund.id }, 'could not check a refund; next round tries again');
         }
       }
       return orders.length;

@@ -94,6 +94,18 @@ export function createAlipayProvider(sdk: AlipaySdk, settings: AlipaySettings): 
       };
     },
 
+    async refund({ outTradeNo, outRefundNo, amountFen, reason }) {
+      await call('/v3/alipay/trade/refund', { out_trade_no: outTradeNo, out_request_no: outRefundNo, refund_amount: fenToYuan(amountFen), refund_reason: reason.slice(0, 256) });
+      // fund_change N only says "no money moved by this call" (e.g. a repeat): the refund query is authoritative.
+      return this.refundStatus({ outTradeNo, outRefundNo });
+    },
+
+    async refundStatus({ outTradeNo, outRefundNo }) {
+      const data = await call<{ refund_status?: string }>('/v3/alipay/trade/fastpay/refund/query', { out_trade_no: outTradeNo, out_request_no: outRefundNo });
+      // No refund_status: Alipay has no such refund (it failed, or never arrived).
+      return data.refund_status === 'REFUND_SUCCESS' ? 'SUCCEEDED' : 'FAILED';
+    },
+
     parseNotification({ rawBody }): NotificationResult {
       // Form-decoded values, empty ones dropped (Alipay signs without them; checkNotifySignV2 does not drop them).
       const params: Record<string, string> = {};

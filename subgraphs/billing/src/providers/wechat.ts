@@ -104,6 +104,18 @@ export function createWechatProvider(client: Wechatpay, settings: WechatSettings
       };
     },
 
+    async refund({ outTradeNo, outRefundNo, amountFen, totalFen, reason }) {
+      const { data } = await call<{ status?: string }>(() =>
+        v3.refund.domestic.refunds.post({ out_trade_no: outTradeNo, out_refund_no: outRefundNo, reason: reason.slice(0, 80), notify_url: settings.notifyUrl, amount: { refund: amountFen, total: totalFen, currency: 'CNY' } }),
+      );
+      return refundState(data.status);
+    },
+
+    async refundStatus({ outRefundNo }) {
+      const { data } = await call<{ status?: string }>(() => v3.refund.domestic.refunds.$out_refund_no$.get({ out_refund_no: outRefundNo }));
+      return refundState(data.status);
+    },
+
     parseNotification({ headers, rawBody }): NotificationResult {
       const timestamp = headers['wechatpay-timestamp'];
       const nonce = headers['wechatpay-nonce'];
@@ -129,6 +141,12 @@ export function createWechatProvider(client: Wechatpay, settings: WechatSettings
       } catch {
         return { kind: 'refused', reason: 'undecryptable' };
       }
+      if (event.event_type?.startsWith('REFUND.')) {
+        const refund = plain as { mchid?: string; out_refund_no?: string; refund_status?: string };
+        if (refund.mchid !== settings.mchid) return { kind: 'refused', reason: 'other_app' };
+        if (!refund.out_refund_no) return { kind: 'refused', reason: 'malformed' };
+        return { kind: 'refund', outRefundNo: refund.out_refund_no, succeeded: refund.refund_status === 'SUCCESS' };
+      }
       if (event.event_type !== 'TRANSACTION.SUCCESS') return { kind: 'ignored', reason: `event_type ${event.event_type ?? '(none)'}` };
       if (plain.mchid !== settings.mchid || plain.appid !== settings.appid) return { kind: 'refused', reason: 'other_app' };
       if (plain.trade_state !== 'SUCCESS') return { kind: 'ignored', reason: `trade_state ${plain.trade_state ?? '(none)'}` };
@@ -149,8 +167,22 @@ export function createWechatProvider(client: Wechatpay, settings: WechatSettings
   };
 }
 
+function refundState(status: string | undefined): 'SUCCEEDED' | 'PROCESSING' | 'FAILED' {
+  if (status === 'SUCCESS') return 'SUCCEEDED';
+  if (status === 'PROCESSING') return 'PROCESSING';
+  return 'FAILED';
+}
+
 /** The slice of the plugin's dynamic chain we call (its own typings make every segment `any`-like). */
 interface WechatApi {
+  refund: {
+    domestic: {
+      refunds: {
+        post(body: unknown): Promise<{ status: number; data: any }>;
+        $out_refund_no$: { get(config: { out_refund_no: string }): Promise<{ status: number; data: any }> };
+      };
+    };
+  };
   pay: {
     transactions: {
       native: { post(body: unknown): Promise<{ status: number; data: any }> };

@@ -1,20 +1,16 @@
-import { conflict, forbidden, notFound, notImplemented, unauthenticated, upstreamUnavailable } from '@firefly/errors';
+import { conflict, forbidden, notFound, unauthenticated, upstreamUnavailable } from '@firefly/errors';
 import { actorOf, visibleToCaller } from '@firefly/server-kit';
 import type { BillingContext } from '../context.ts';
 import { adjustCredits } from '../domain/adjust-credits.ts';
 import { grantSignupCredits } from '../domain/grant-signup-credits.ts';
 import { cancelOrder, createOrder } from '../domain/orders.ts';
 import { settleFromTrade } from '../domain/reconcile.ts';
+import { refundOrder } from '../domain/refunds.ts';
 import type { OrderRow } from '../data/order-store.ts';
 import { releaseReservation } from '../domain/release-reservation.ts';
 import { reserveCredits } from '../domain/reserve-credits.ts';
 import { settleReservation } from '../domain/settle-reservation.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
-
-/** Refunds are not live yet: NOT_IMPLEMENTED instead of failing on a null result. */
-const refundsNotAvailable = () => {
-  throw notImplemented('refunds', 'Refunds are not available yet');
-};
 
 function callerUserId(ctx: BillingContext): string {
   if (ctx.identity.kind !== 'user') throw unauthenticated();
@@ -47,7 +43,11 @@ export const Mutation: MutationResolvers = {
     if (!order) throw notFound('Order', { field: 'id' });
     return cancelOrder(ctx.payments, order, (pending) => settleFromProvider(ctx, pending));
   },
-  refundOrder: refundsNotAvailable,
+  refundOrder: (_, args, ctx) =>
+    refundOrder(
+      { orders: ctx.payments.orders, store: ctx.services.store, providers: ctx.payments.providers, logger: ctx.logger },
+      { tenantId: ctx.tenantId, orderId: args.id, amountFen: args.amountFen, reason: args.reason },
+    ),
 
   adjustCredits: (_, args, ctx) => adjustCredits(ctx.scope, { tenantId: ctx.tenantId, ...args, adminUserId: actorOf(ctx.identity) }),
 

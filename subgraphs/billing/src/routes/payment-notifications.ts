@@ -3,6 +3,7 @@ import type { Logger } from '@firefly/logger';
 import express, { type Express, type Response } from 'express';
 import type { Counter } from 'prom-client';
 import type { PaymentProviders } from '../domain/payment-ports.ts';
+import { finishRefund } from '../domain/refunds.ts';
 import { settlePayment, type SettleDeps } from '../domain/settle-payment.ts';
 
 const ROUTES: ReadonlyArray<{ path: string; channel: PaymentChannel }> = [
@@ -50,6 +51,12 @@ export function paymentNotificationRoutes(deps: SettleDeps & { providers: Paymen
           if (result.kind === 'ignored') {
             deps.notifications.inc({ channel, outcome: 'ignored', reason: '' });
             log.info({ reason: result.reason }, 'payment notification needs no action');
+            return answer(res, channel, true);
+          }
+          if (result.kind === 'refund') {
+            const refund = await deps.orders.findRefund({ outRefundNo: result.outRefundNo });
+            if (refund) await finishRefund(deps, refund.id, result.succeeded ? 'SUCCEEDED' : 'FAILED');
+            deps.notifications.inc({ channel, outcome: refund ? 'refund' : 'unknown_refund', reason: '' });
             return answer(res, channel, true);
           }
           const outcome = await settlePayment(deps, result.payment);
