@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestHandler } from 'express';
+import { badUserInput } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import type { GatewayContext } from './context.ts';
 import type { GatewayModule, OperationRecord } from './modules/module.ts';
@@ -75,7 +76,11 @@ export function operationHooksPlugin(beforeOperation: (context: GatewayContext) 
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ contextValue, operation, operationName }) {
+        async didResolveOperation({ contextValue, operation, operationName, request }) {
+          // No operation to run (operationName names none, or several operations and no name): the gateway's executor
+          // would throw, which Apollo Server answers as a 500. It is the client's request that is wrong (found by
+          // the fuzz suite, tests/e2e/fuzz).
+          if (!operation) throw withHttpStatus(unknownOperation(request.operationName));
           contextValue.operation.operationName = operationName ?? undefined;
           contextValue.operation.operationType = operation?.operation;
           try {
@@ -91,4 +96,11 @@ export function operationHooksPlugin(beforeOperation: (context: GatewayContext) 
       };
     },
   };
+}
+
+function unknownOperation(operationName: unknown) {
+  if (typeof operationName === 'string' && operationName !== '') {
+    return badUserInput(`The document has no operation named ${JSON.stringify(operationName.slice(0, CLIENT_FIELD_MAX))}`, { field: 'operationName' });
+  }
+  return badUserInput('The document has several operations: name the one to run with operationName', { field: 'operationName' });
 }

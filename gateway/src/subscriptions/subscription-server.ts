@@ -408,6 +408,14 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
       wss.on('error', (error) => logger.error({ err: error }, 'WebSocket server error'));
       wss.on('connection', (socket) => {
         socket.on('error', (error) => logger.debug({ err: { message: error.message } }, 'malformed WebSocket traffic; socket closed'));
+        // Before graphql-ws's own listener: a client sending a message only servers send would make graphql-ws
+        // throw, and graphql-ws/use/ws answers a throw with 4500 (internal error). It is the client's protocol error:
+        // 4400, as for any other invalid message (found by the fuzz suite, tests/e2e/fuzz).
+        socket.prependListener('message', (data: WebSocket.RawData) => {
+          if (socket.readyState !== WebSocket.OPEN) return;
+          const text = String(data);
+          if (SERVER_ONLY_MESSAGE.test(text) && SERVER_ONLY_TYPES.has(messageTypeOf(text) ?? '')) socket.close(4400, 'Invalid message received');
+        });
       });
     },
 
@@ -441,6 +449,20 @@ function expiryOf(token: string): number | undefined {
   try {
     const { exp } = decodeJwt(token);
     return typeof exp === 'number' ? exp * 1_000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** graphql-transport-ws message types only a server sends. */
+const SERVER_ONLY_TYPES = new Set(['connection_ack', 'next', 'error']);
+/** A cheap pre-check before parsing: the frame mentions one of those types. */
+const SERVER_ONLY_MESSAGE = /"(?:connection_ack|next|error)"/;
+
+function messageTypeOf(text: string): string | undefined {
+  try {
+    const type = (JSON.parse(text) as { type?: unknown } | null)?.type;
+    return typeof type === 'string' ? type : undefined;
   } catch {
     return undefined;
   }
