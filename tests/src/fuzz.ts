@@ -38,7 +38,7 @@ export function loadSupergraphSchema(): GraphQLSchema {
 }
 
 /** Strings a careless parser or a careless database column would not expect. */
-export const oddString: fc.Arbitrary<string> = fc.oneof(
+const oddString: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 64 }),
   fc.string({ unit: 'grapheme', maxLength: 64 }),
   fc.constantFrom(
