@@ -131,7 +131,7 @@ export interface RecordedResponse {
   body: { data?: any; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } | null;
 }
 
-export async function startChaosPlatform(options: { simulatorTokenDelayMs?: number; minDeltas?: number } = {}): Promise<ChaosPlatform> {
+export async function startChaosPlatform(options: { simulatorTokenDelayMs?: number; minDeltas?: number; gatewayNodeArgs?: string[] } = {}): Promise<ChaosPlatform> {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL is not set: run through vitest (globalSetup creates the database)');
   const ownRedis = await startOwnRedis();
@@ -170,7 +170,8 @@ export async function startChaosPlatform(options: { simulatorTokenDelayMs?: numb
     CONVERSATION_SUBGRAPH_URL: urlOf('conversation'),
     IMAGE_SUBGRAPH_URL: 'http://127.0.0.1:9/graphql',
   };
-  const launch = (service: ChaosService) => startProcess(service, ENTRIES[service].entry, { ...env, [ENTRIES[service].portVar]: String(ports[service]) });
+  const launch = (service: ChaosService) =>
+    startProcess(service, ENTRIES[service].entry, { ...env, [ENTRIES[service].portVar]: String(ports[service]) }, { nodeArgs: service === 'gateway' ? (options.gatewayNodeArgs ?? []) : [] });
 
   const processes = {} as Record<ChaosService, ManagedProcess>;
   const db = createDb({ url: databaseUrl, connectionLimit: 4 });
