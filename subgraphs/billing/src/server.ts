@@ -47,6 +47,11 @@ export async function buildBillingSubgraph(config: BillingConfig, deps: BillingD
     labelNames: ['channel', 'outcome'] as const,
     registers: [],
   });
+  const sweptReservations = new Counter({
+    name: 'billing_reservations_expired_total',
+    help: 'Credit holds released by the sweeper because they expired (their caller died or never settled)',
+    registers: [],
+  });
   const settle = { orders: services.orders, store: services.store, providers: services.providers, logger: deps.logger };
   const server = await createSubgraphServer({
     name: 'billing',
@@ -73,11 +78,13 @@ export async function buildBillingSubgraph(config: BillingConfig, deps: BillingD
         store: services.store,
         everyMs: config.RESERVATION_SWEEP_INTERVAL_SECONDS * 1_000,
         batchSize: config.RESERVATION_SWEEP_BATCH_SIZE,
+        onReleased: (released) => sweptReservations.inc(released),
       }),
     ],
   });
   server.metrics.registry.registerMetric(notifications);
   server.metrics.registry.registerMetric(reconciliations);
+  server.metrics.registry.registerMetric(sweptReservations);
   new Gauge({
     name: 'billing_orders',
     help: 'Orders by status (all tenants)',

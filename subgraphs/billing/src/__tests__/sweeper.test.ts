@@ -66,12 +66,14 @@ describe('expiry sweeper', () => {
     expect(await expectLedgerInvariant(db, user.tenantId, user.userId)).toEqual({ available: 1_000 - 4 * settled, reserved: 0, entries: 1 + settled });
   });
 
-  it('the loop really releases expired reservations', async () => {
+  it('the loop really releases expired reservations, and reports how many (billing_reservations_expired_total)', async () => {
     const user = await userWith(100);
     await reserveAt(user, 40, 120, 60);
-    const sweeper = startJob(sweepExpiredReservationsJob({ store: deps.store, everyMs: 20 }), silentLogger);
+    let reported = 0;
+    const sweeper = startJob(sweepExpiredReservationsJob({ store: deps.store, everyMs: 20, onReleased: (n) => (reported += n) }), silentLogger);
     try {
       await expect.poll(async () => (await expectLedgerInvariant(db, user.tenantId, user.userId)).available, { timeout: 5_000 }).toBe(100);
+      await expect.poll(() => reported, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
     } finally {
       await sweeper.stop();
     }

@@ -42,10 +42,20 @@ export async function sweepExpiredReservations(options: SweepOptions): Promise<n
 }
 
 /** Every RESERVATION_SWEEP_INTERVAL_SECONDS, release up to RESERVATION_SWEEP_BATCH_SIZE expired holds per round. */
-export function sweepExpiredReservationsJob(options: { store: CreditStore; everyMs: number; batchSize?: number }): JobDefinition {
+export function sweepExpiredReservationsJob(options: {
+  store: CreditStore;
+  everyMs: number;
+  batchSize?: number;
+  /** Called after each sweep with the number released (metrics). */
+  onReleased?: (released: number) => void;
+}): JobDefinition {
   return {
     name: 'sweep-expired-reservations',
     trigger: { kind: 'interval', everyMs: options.everyMs },
-    handler: ({ logger }) => sweepExpiredReservations({ store: options.store, logger, batchSize: options.batchSize }),
+    handler: async ({ logger }) => {
+      const released = await sweepExpiredReservations({ store: options.store, logger, batchSize: options.batchSize });
+      options.onReleased?.(released);
+      return released;
+    },
   };
 }
