@@ -7,7 +7,7 @@ import type { SimTrade } from './trades.ts';
 import type { ForgedVariant } from './types.ts';
 
 /*
- * Alipay OpenAPI as the simulator plays it (docs/payments.md, "The payment simulator"):
+ * Alipay OpenAPI as the simulator plays it (simulators/payments/README.md):
  * - v3 REST `POST /v3/alipay/trade/{precreate,query,close,refund}` and `/v3/alipay/trade/fastpay/refund/query`:
  *   `Authorization: ALIPAY-SHA256withRSA app_id=…,nonce=…,timestamp=…,sign=…` verified with the app's public key,
  *   answers signed in `alipay-timestamp/-nonce/-signature` headers; failures are HTTP 4xx `{code, message}`.

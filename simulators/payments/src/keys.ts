@@ -58,7 +58,7 @@ export function simulatorKeysOf(keys: PaymentKeySet): Pick<PaymentSimulatorOptio
   };
 }
 
-/** The merchant's side as the billing subgraph's environment variables (docs/payments.md), pointed at `simulatorUrl`. */
+/** The merchant's side as the billing subgraph's environment variables (.env.example, "billing: payments"), pointed at `simulatorUrl`. */
 export function merchantEnvOf(keys: PaymentKeySet, simulatorUrl: string): Record<string, string> {
   return {
     PAYMENT_SIMULATOR_URL: simulatorUrl,

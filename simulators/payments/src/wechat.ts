@@ -7,7 +7,7 @@ import type { SimRefund, SimTrade } from './trades.ts';
 import type { ForgedVariant } from './types.ts';
 
 /*
- * WeChat Pay API v3 as the simulator plays it (docs/payments.md, "The payment simulator"): every request's
+ * WeChat Pay API v3 as the simulator plays it (simulators/payments/README.md): every request's
  * `WECHATPAY2-SHA256-RSA2048` Authorization is verified with the merchant's public key (mchid, serial_no, a
  * 5-minute timestamp window); every answer, errors and 204s included, is signed with the platform key in the
  * `Wechatpay-*` headers; notifications carry an AES-256-GCM encrypted resource and the same signature headers.
