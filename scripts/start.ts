@@ -126,6 +126,7 @@ const processes: ProcessSpec[] = [
   { name: 'conversation', entry: 'subgraphs/conversation/dist/main.js', port: 4002 },
   { name: 'image', entry: 'subgraphs/image/dist/main.js', port: 4003 },
   { name: 'billing', entry: 'subgraphs/billing/dist/main.js', port: 4004 },
+  { name: 'image-worker', entry: 'apps/image-worker/dist/main.js', port: 4005 },
   { name: 'gateway', entry: 'gateway/dist/main.js', port: 4000 },
 ];
 
@@ -245,6 +246,7 @@ console.log(`
   JWKS                         http://localhost:4000/.well-known/jwks.json
   Metrics                      http://localhost:4000/metrics
   Subgraphs                    user :4001 · conversation :4002 · image :4003 · billing :4004
+  Image worker                 http://localhost:4005/metrics   (runs queued image jobs; start more for more throughput)
 Press Ctrl-C to stop.
 `);
 if (usePayments) {
@@ -256,7 +258,7 @@ if (usePayments) {
 }
 if (useSimulator) {
   console.log(`\x1b[33;1m
-  ⚠  DASHSCOPE_API_KEY is not set: chat uses the local DashScope SIMULATOR on :4010.
+  ⚠  DASHSCOPE_API_KEY is not set: chat and images use the local DashScope SIMULATOR on :4010.
      Answers are generated locally, not by Qwen. Set DASHSCOPE_API_KEY (in .env) to use Alibaba Cloud DashScope.
 \x1b[0m`);
 }

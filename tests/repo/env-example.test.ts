@@ -7,6 +7,7 @@ import { loadConversationConfig } from '../../subgraphs/conversation/src/config.
 import { loadImageConfig } from '../../subgraphs/image/src/config.ts';
 import { loadBillingConfig } from '../../subgraphs/billing/src/config.ts';
 import { loadWebConfig } from '@firefly/web/config';
+import { loadImageWorkerConfig } from '@firefly/image-worker';
 
 /** Read by the simulators' own CLIs (simulators/<name>/src/main.ts), not by a service config. */
 const SIMULATOR_VARIABLES = [
@@ -28,7 +29,7 @@ function documentedVariables(): Set<string> {
 }
 
 describe('.env.example', () => {
-  for (const load of [loadGatewayConfig, loadUserConfig, loadConversationConfig, loadImageConfig, loadBillingConfig, loadWebConfig]) load({});
+  for (const load of [loadGatewayConfig, loadUserConfig, loadConversationConfig, loadImageConfig, loadImageWorkerConfig, loadBillingConfig, loadWebConfig]) load({});
   const documented = documentedVariables();
 
   it('documents every variable a process reads', () => {

@@ -27,6 +27,8 @@ export interface Supergraph {
   signingKey: SigningKey;
   /** The DashScope simulator the conversation subgraph talks to. */
   simulator: DashScopeSimulator;
+  /** The environment the image subgraph was configured with (an image worker started by a test reuses it). */
+  imageEnv: Record<string, string>;
   /** The OSS simulator the image subgraph stores images in and signs URLs for (through the real ali-oss client). */
   oss: OssSimulator;
   /** The payment simulator (Alipay + WeChat Pay) the billing subgraph talks to; its notifications go to the gateway. */
@@ -86,6 +88,16 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
     SHUTDOWN_GRACE_SECONDS: '7',
   });
   const oss = await startOssSimulator();
+  // The image subgraph and the image workers share this run's Redis prefix (queue, progress streams) and the simulators.
+  const imageEnv = {
+    ...env,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX ?? '',
+    OSS_ENDPOINT: oss.localUrl,
+    DASHSCOPE_BASE_URL: simulator.baseUrl,
+    DASHSCOPE_API_KEY: simulator.apiKey,
+  };
+  const imageCredits = createCreditsClient({ url: 'http://billing.invalid/graphql', secret: internalTokenSecret, service: 'image', fetch: (_url, init) => fetch(billingUrl, init) });
   const conversationCredits = createCreditsClient({
     url: 'http://billing.invalid/graphql',
     secret: internalTokenSecret,
@@ -106,7 +118,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
   const subgraphs = {
     user: await buildUserSubgraph(loadUserConfig(env), { ...common, redis, signingKeys: [key], signupGrant, ...(options.userHooks ? { hooks: options.userHooks } : {}) }),
     conversation: await buildConversationSubgraph(conversationConfig, { ...common, redis, credits: conversationCredits }),
-    image: await buildImageSubgraph(loadImageConfig({ ...env, OSS_ENDPOINT: oss.localUrl }), { ...common, redis }),
+    image: await buildImageSubgraph(loadImageConfig(imageEnv), { ...common, redis, credits: imageCredits }),
     billing: await buildBillingSubgraph(loadBillingConfig(billingEnv), { ...common, redis }),
   };
   const subgraphUrls = {
@@ -146,6 +158,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
     simulator,
     oss,
     payments,
+    imageEnv,
     queries,
     resetQueryLog: () => void queries.splice(0),
     async tokenFor(user) {

@@ -16,3 +16,12 @@ export type {
   FinishReason,
   TokenUsage,
 } from './types.ts';
+export {
+  createDashScopeImageClient,
+  type DashScopeImageClient,
+  type DashScopeImageClientOptions,
+  type ImageTaskRequest,
+  type ImageTaskResult,
+  type ImageTaskState,
+  type ImageTaskStatus,
+} from './image-tasks.ts';

@@ -1,4 +1,4 @@
-import { commonShape, databaseShape, parseConfig, port, positiveInt, rateLimitOverrides, redisShape, refuseDevelopmentDefaults, z } from '@firefly/config';
+import { commonShape, databaseShape, parseConfig, port, positiveInt, rateLimitOverrides, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
 import { ossProductionProblems, ossShape, resolveOssTarget } from '@firefly/oss';
 
 const schema = z.object({
@@ -16,6 +16,18 @@ const schema = z.object({
    * and subscription start): `Mutation.createImageJob=20/60` (limit/seconds). Default: none.
    */
   IMAGE_RATE_LIMITS: rateLimitOverrides(),
+  /** Billing's GraphQL endpoint (image prices, credit holds) called with a service credential. */
+  BILLING_SUBGRAPH_URL: url(['http', 'https'], 'http://127.0.0.1:4004/graphql'),
+  /** One billing call attempt may take this long. Default 5000. */
+  BILLING_TIMEOUT_MS: positiveInt(5_000),
+  /** Attempts of one job for transient failures (BullMQ retries with exponential backoff). Default 5. */
+  IMAGE_JOB_ATTEMPTS: positiveInt(5),
+  /** First retry delay of a job; doubled each attempt. Default 2000. */
+  IMAGE_JOB_BACKOFF_MS: positiveInt(2_000),
+  /** A job's credit hold lapses (billing releases it) if nothing settled it this long after creation. Default 86400. */
+  IMAGE_JOB_HOLD_SECONDS: positiveInt(86_400),
+  /** Jobs one user may have QUEUED or RUNNING at once; more are RATE_LIMITED. Default 5. */
+  MAX_ACTIVE_IMAGE_JOBS_PER_USER: positiveInt(5),
 });
 
 export type ImageConfig = ReturnType<typeof loadImageConfig>;

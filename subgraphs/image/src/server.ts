@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { CreditsClient } from '@firefly/credits-client';
 import type { Db, ImageDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
 import type { Redis } from '@firefly/redis';
@@ -15,9 +16,11 @@ export { loadImageConfig, type ImageConfig } from './config.ts';
 /** What the process hands the image subgraph; it releases them itself after stop(). */
 export interface ImageDeps {
   db: ImageDb & Pick<Db, '$queryRaw'>;
-  /** Counters of the `@rateLimit` fields (shared by every replica). */
+  /** Command connection with REDIS_KEY_PREFIX: `@rateLimit` counters and job progress streams (the queue opens its own). */
   redis: Redis;
   logger: Logger;
+  /** Billing's credit API (the credits client on BILLING_SUBGRAPH_URL with a service credential). */
+  credits: CreditsClient;
 }
 
 /** Builds the image subgraph without listening (tests drive it; src/main.ts runs it). */
@@ -33,5 +36,6 @@ export function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): Promis
     createContext: (base) => createImageContext(deps, services, base),
     rateLimits: { redis: deps.redis, per: 'caller', overrides: config.IMAGE_RATE_LIMITS },
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
+    onStop: () => services.queue.close(),
   });
 }

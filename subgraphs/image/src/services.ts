@@ -1,4 +1,7 @@
+import type { CreditsClient } from '@firefly/credits-client';
+import { createImageQueue, type ImageQueue } from '@firefly/image-jobs';
 import { createObjectStorage, type ObjectStorage } from '@firefly/oss';
+import type { Redis } from '@firefly/redis';
 import type { ImageConfig } from './config.ts';
 import type { ImageDeps } from './server.ts';
 
@@ -7,11 +10,27 @@ export interface ImageServices {
   /** The images bucket (signed URLs, uploads, deletions). */
   storage: ObjectStorage;
   uploads: { maxBytes: number; ttlSeconds: number };
+  /** The queue image workers take jobs from. */
+  queue: ImageQueue;
+  credits: CreditsClient;
+  /** Command connection (progress streams). */
+  redis: Redis;
+  jobs: { holdSeconds: number; maxActivePerUser: number };
 }
 
-export function createImageServices(config: ImageConfig, _deps: ImageDeps): ImageServices {
+export function createImageServices(config: ImageConfig, deps: ImageDeps): ImageServices {
   return {
     storage: createObjectStorage(config.oss),
     uploads: { maxBytes: config.UPLOAD_MAX_BYTES, ttlSeconds: config.UPLOAD_URL_TTL_SECONDS },
+    queue: createImageQueue({
+      redisUrl: config.REDIS_URL,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      logger: deps.logger,
+      attempts: config.IMAGE_JOB_ATTEMPTS,
+      backoffMs: config.IMAGE_JOB_BACKOFF_MS,
+    }),
+    credits: deps.credits,
+    redis: deps.redis,
+    jobs: { holdSeconds: config.IMAGE_JOB_HOLD_SECONDS, maxActivePerUser: config.MAX_ACTIVE_IMAGE_JOBS_PER_USER },
   };
 }

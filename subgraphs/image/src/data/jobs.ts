@@ -1,4 +1,4 @@
-import type { ImageDb, TenantScoped } from '@firefly/db';
+import { isUniqueConstraintError, type ImageDb, type TenantScoped } from '@firefly/db';
 import { keysetWhere, type Page } from '@firefly/server-kit';
 
 const select = {
@@ -13,6 +13,8 @@ const select = {
   status: true,
   progress: true,
   error: true,
+  errorCode: true,
+  reservationId: true,
   creditsCharged: true,
   createdAt: true,
   finishedAt: true,
@@ -25,6 +27,33 @@ export function createImageJobRepository(db: TenantScoped<ImageDb>, tenantId: st
   return {
     findByIds(ids: readonly string[]) {
       return db.imageJob.findMany({ where: { tenantId, id: { in: [...ids] } }, select });
+    },
+    findByIdempotencyKey(userId: string, idempotencyKey: string) {
+      return db.imageJob.findUnique({ where: { tenantId_userId_idempotencyKey: { tenantId, userId, idempotencyKey } }, select });
+    },
+    /** Jobs of a user still QUEUED or RUNNING. */
+    countActive(userId: string) {
+      return db.imageJob.count({ where: { tenantId, userId, status: { in: ['QUEUED', 'RUNNING'] } } });
+    },
+    /** Inserts a QUEUED job; null when the id or the user's idempotency key is taken (a concurrent duplicate won). */
+    async create(job: {
+      id: string;
+      userId: string;
+      prompt: string;
+      negativePrompt: string | null;
+      model: string;
+      size: string;
+      count: number;
+      seed: number | null;
+      reservationId: string;
+      idempotencyKey: string | null;
+    }) {
+      try {
+        return await db.imageJob.create({ data: { ...job, tenantId, status: 'QUEUED', progress: 0 }, select });
+      } catch (error) {
+        if (isUniqueConstraintError(error)) return null;
+        throw error;
+      }
     },
     /** A user's jobs, newest first, optionally of one status. */
     listByUser(userId: string, page: Page, status?: ImageJobStatus | null) {

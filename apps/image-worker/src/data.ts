@@ -1,0 +1,77 @@
+import type { ImageDb } from '@firefly/db';
+import type { ImageJobStatus } from '@firefly/image-jobs';
+
+const jobSelect = {
+  id: true,
+  tenantId: true,
+  userId: true,
+  prompt: true,
+  negativePrompt: true,
+  model: true,
+  size: true,
+  count: true,
+  seed: true,
+  status: true,
+  progress: true,
+  taskId: true,
+  reservationId: true,
+  creditsCharged: true,
+  createdAt: true,
+} as const;
+
+export type WorkerJob = NonNullable<Awaited<ReturnType<ReturnType<typeof createWorkerData>['load']>>>;
+
+/**
+ * The worker's writes to image jobs. Every state change is conditional on the state it leaves, so the worker, a
+ * second worker that took a stalled job over, and cancelImageJob never both win: whoever moves the row first acts.
+ */
+export function createWorkerData(db: ImageDb) {
+  return {
+    load(jobId: string) {
+      return db.imageJob.findUnique({ where: { id: jobId }, select: jobSelect });
+    },
+    async status(jobId: string): Promise<ImageJobStatus | null> {
+      const row = await db.imageJob.findUnique({ where: { id: jobId }, select: { status: true } });
+      return row?.status ?? null;
+    },
+    async markRunning(jobId: string, progress: number): Promise<boolean> {
+      const { count } = await db.imageJob.updateMany({ where: { id: jobId, status: 'QUEUED' }, data: { status: 'RUNNING', progress } });
+      return count === 1;
+    },
+    /** Records the DashScope task once; a task id already stored wins (returned), so a job never has two tasks. */
+    async recordTask(jobId: string, taskId: string): Promise<string> {
+      await db.imageJob.updateMany({ where: { id: jobId, taskId: null }, data: { taskId } });
+      const row = await db.imageJob.findUnique({ where: { id: jobId }, select: { taskId: true } });
+      return row?.taskId ?? taskId;
+    },
+    async setProgress(jobId: string, progress: number): Promise<boolean> {
+      const { count } = await db.imageJob.updateMany({ where: { id: jobId, status: 'RUNNING' }, data: { progress } });
+      return count === 1;
+    },
+    async saveImage(image: { id: string; tenantId: string; userId: string; jobId: string; storageKey: string; width: number; height: number; contentType: string; byteSize: number }) {
+      await db.image.upsert({ where: { id: image.id }, create: image, update: {} });
+    },
+    imagesOf(jobId: string) {
+      return db.image.findMany({ where: { jobId, deletedAt: null }, select: { id: true, storageKey: true } });
+    },
+    async deleteImages(jobId: string) {
+      await db.image.deleteMany({ where: { jobId } });
+    },
+    async succeed(jobId: string): Promise<boolean> {
+      const { count } = await db.imageJob.updateMany({ where: { id: jobId, status: 'RUNNING' }, data: { status: 'SUCCEEDED', progress: 1, finishedAt: new Date() } });
+      return count === 1;
+    },
+    async fail(jobId: string, error: { code: string; message: string }): Promise<boolean> {
+      const { count } = await db.imageJob.updateMany({
+        where: { id: jobId, status: { in: ['QUEUED', 'RUNNING'] } },
+        data: { status: 'FAILED', error: error.message.slice(0, 1000), errorCode: error.code, finishedAt: new Date() },
+      });
+      return count === 1;
+    },
+    async recordCharge(jobId: string, credits: number) {
+      await db.imageJob.updateMany({ where: { id: jobId, creditsCharged: null }, data: { creditsCharged: credits } });
+    },
+  };
+}
+
+export type WorkerData = ReturnType<typeof createWorkerData>;

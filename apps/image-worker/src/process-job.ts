@@ -1,0 +1,267 @@
+import type { CreditsClient } from '@firefly/credits-client';
+import { isDashScopeError, type DashScopeImageClient, type ImageTaskState } from '@firefly/dashscope';
+import { publishJobChange, TERMINAL_STATUSES, type ImageJobStatus } from '@firefly/image-jobs';
+import type { Logger } from '@firefly/logger';
+import type { ObjectStorage } from '@firefly/oss';
+import type { Redis } from '@firefly/redis';
+import type { WorkerData, WorkerJob } from './data.ts';
+import { readImageFacts } from './image-bytes.ts';
+
+export interface JobRunnerDeps {
+  data: WorkerData;
+  redis: Redis;
+  credits: CreditsClient;
+  dashscope: DashScopeImageClient;
+  storage: ObjectStorage;
+  logger: Logger;
+  settings: { pollInitialMs: number; pollMaxMs: number; taskTimeoutMs: number };
+  observe: {
+    finished(outcome: ImageJobStatus, code: string | undefined, durationSeconds: number): void;
+    taskLatency(seconds: number): void;
+  };
+  /** Resolves after ms, or early when the worker is closing (then returns false). */
+  sleep(ms: number): Promise<boolean>;
+}
+
+/** A failure worth another BullMQ attempt (throttling, 5xx, network, timeouts, billing or OSS hiccups). */
+class TransientJobError extends Error {
+  override readonly name = 'TransientJobError';
+}
+
+/** DashScope throttled the submit (429): wait and try again, without spending one of the job's attempts. */
+export class ThrottledJobError extends Error {
+  override readonly name = 'ThrottledJobError';
+}
+
+/** Ends the job as FAILED with this code; never retried. */
+class JobFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The job ended under us (cancelled, or finished by another worker): stop quietly. */
+class JobLeft extends Error {}
+
+/**
+ * Runs one image job to its end, from wherever it stands: a retried or taken-over job (its worker died) resumes the
+ * DashScope task recorded on the row instead of submitting another — one task and one charge per job.
+ *
+ * `lastAttempt`: when a transient failure happens on the last BullMQ attempt, the job is failed (credits released)
+ * instead of thrown back to a queue that would give up on it silently.
+ */
+export async function runImageJob(deps: JobRunnerDeps, jobId: string, lastAttempt: boolean): Promise<void> {
+  const { data, logger } = deps;
+  const job = await data.load(jobId);
+  if (!job) return;
+  const log = logger.child({ jobId, tenantId: job.tenantId });
+  if (TERMINAL_STATUSES.has(job.status)) {
+    await settleCredits(deps, job, job.status);
+    return;
+  }
+  try {
+    if (job.status === 'QUEUED') {
+      if (!(await data.markRunning(jobId, 0.02))) throw new JobLeft();
+      job.status = 'RUNNING';
+      job.progress = 0.02;
+      await publish(deps, jobId, 'RUNNING', 0.02);
+    }
+    const taskId = job.taskId ?? (await submit(deps, job, log));
+    const state = await pollUntilDone(deps, job, taskId, log);
+    await collectResults(deps, job, state, log);
+  } catch (error) {
+    if (error instanceof JobLeft) {
+      const status = await data.status(jobId);
+      if (status && TERMINAL_STATUSES.has(status)) await settleCredits(deps, job, status);
+      return;
+    }
+    if (error instanceof JobFailure) {
+      await failJob(deps, job, error.code, error.message);
+      return;
+    }
+    if (error instanceof ThrottledJobError || (error instanceof TransientJobError && !lastAttempt)) throw error;
+    log.error({ err: error }, 'image job failed');
+    const code = error instanceof TransientJobError ? 'UPSTREAM_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR';
+    await failJob(deps, job, code, code === 'UPSTREAM_UNAVAILABLE' ? 'The image service is unavailable; try again later' : 'Image generation failed');
+  }
+}
+
+async function publish(deps: JobRunnerDeps, jobId: string, status: ImageJobStatus, progress: number): Promise<void> {
+  try {
+    await publishJobChange(deps.redis, jobId, { status, progress });
+  } catch (error) {
+    // The row is the truth; subscribers re-read it on their idle check.
+    deps.logger.warn({ err: error, jobId }, 'could not publish an image job change');
+  }
+}
+
+function asJobError(error: unknown, what: string): Error {
+  if (isDashScopeError(error)) {
+    if (error.retryable) return new TransientJobError(`${what}: ${error.message}`);
+    if (error.code === 'CONTENT_REJECTED') return new JobFailure('CONTENT_REJECTED', 'The prompt or the images were rejected by content moderation');
+    return new JobFailure(error.code === 'BAD_USER_INPUT' ? 'BAD_USER_INPUT' : 'UPSTREAM_UNAVAILABLE', `${what}: ${error.message}`);
+  }
+  return new TransientJobError(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+async function submit(deps: JobRunnerDeps, job: WorkerJob, log: Logger): Promise<string> {
+  let taskId: string;
+  try {
+    ({ taskId } = await deps.dashscope.submit({ model: job.model, prompt: job.prompt, negativePrompt: job.negativePrompt, size: job.size, n: job.count, seed: job.seed }));
+  } catch (error) {
+    if (isDashScopeError(error) && error.kind === 'throttled') throw new ThrottledJobError(error.message);
+    throw asJobError(error, 'submitting the DashScope task');
+  }
+  // Stored before the first poll: whoever runs this job next resumes this task.
+  const stored = await deps.data.recordTask(job.id, taskId);
+  if (stored !== taskId) log.warn({ taskId, stored }, 'another worker recorded a task first; following it');
+  log.info({ taskId: stored }, 'DashScope task submitted');
+  return stored;
+}
+
+async function pollUntilDone(deps: JobRunnerDeps, job: WorkerJob, taskId: string, log: Logger): Promise<ImageTaskState> {
+  const { settings } = deps;
+  let delay = settings.pollInitialMs;
+  let progress = job.progress;
+  let failures = 0;
+  const startedAt = Date.now();
+  for (;;) {
+    if ((await deps.data.status(job.id)) !== 'RUNNING') {
+      // Cancelled (or finished elsewhere): a PENDING task can still be cancelled at DashScope; results are discarded.
+      await deps.dashscope.cancel(taskId).catch(() => false);
+      throw new JobLeft();
+    }
+    let state: ImageTaskState | undefined;
+    try {
+      state = await deps.dashscope.get(taskId);
+      failures = 0;
+    } catch (error) {
+      const mapped = asJobError(error, 'polling the DashScope task');
+      if (mapped instanceof JobFailure || ++failures >= 5) throw mapped;
+      log.warn({ err: error, taskId }, 'polling the DashScope task failed; polling again');
+    }
+    if (state) {
+      switch (state.status) {
+        case 'SUCCEEDED':
+          deps.observe.taskLatency((Date.now() - startedAt) / 1000);
+          return state;
+        case 'FAILED': {
+          const rejected = state.code?.includes('DataInspection');
+          throw new JobFailure(rejected ? 'CONTENT_REJECTED' : 'UPSTREAM_UNAVAILABLE', rejected ? 'The images were rejected by content moderation' : `DashScope could not make the images (${state.code ?? 'unknown error'})`);
+        }
+        case 'CANCELED':
+          throw new JobFailure('UPSTREAM_UNAVAILABLE', 'DashScope cancelled the task');
+        case 'UNKNOWN':
+          throw new JobFailure('UPSTREAM_UNAVAILABLE', 'DashScope no longer knows the task (expired)');
+        case 'RUNNING': {
+          const next = Math.round((progress + (0.8 - progress) * 0.25) * 1000) / 1000;
+          if (next - progress >= 0.01 && (await deps.data.setProgress(job.id, next))) {
+            progress = next;
+            await publish(deps, job.id, 'RUNNING', next);
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    if (Date.now() - job.createdAt.getTime() > settings.taskTimeoutMs) throw new JobFailure('UPSTREAM_UNAVAILABLE', 'DashScope did not finish the images in time');
+    if (!(await deps.sleep(delay))) throw new TransientJobError('the worker is shutting down');
+    delay = Math.min(Math.round(delay * 1.5), settings.pollMaxMs);
+  }
+}
+
+async function collectResults(deps: JobRunnerDeps, job: WorkerJob, state: ImageTaskState, log: Logger): Promise<void> {
+  const slots = state.results.slice(0, job.count);
+  const produced = slots.filter((slot) => slot.url);
+  let stored = 0;
+  let progress = 0.8;
+  for (const [n, slot] of slots.entries()) {
+    if (!slot.url) continue;
+    if ((await deps.data.status(job.id)) !== 'RUNNING') throw new JobLeft();
+    const imageId = `${job.id}-${n}`;
+    let bytes: Buffer;
+    try {
+      ({ bytes } = await deps.dashscope.download(slot.url));
+    } catch (error) {
+      throw asJobError(error, 'downloading a result');
+    }
+    const facts = readImageFacts(bytes);
+    if (!facts) {
+      log.warn({ slot: n }, 'a DashScope result is not an image we can keep; skipped');
+      continue;
+    }
+    const storageKey = `${job.tenantId}/${job.userId}/${job.id}/${n}.${facts.extension}`;
+    try {
+      await deps.storage.put(storageKey, bytes, facts.contentType);
+    } catch (error) {
+      throw new TransientJobError(`storing a result: ${(error as Error).message}`);
+    }
+    await deps.data.saveImage({ id: imageId, tenantId: job.tenantId, userId: job.userId, jobId: job.id, storageKey, width: facts.width, height: facts.height, contentType: facts.contentType, byteSize: bytes.length });
+    stored += 1;
+    progress = Math.round((0.8 + (0.19 * stored) / produced.length) * 1000) / 1000;
+    if (await deps.data.setProgress(job.id, progress)) await publish(deps, job.id, 'RUNNING', progress);
+  }
+  if (stored === 0) {
+    const rejected = slots.some((slot) => slot.code?.includes('DataInspection'));
+    throw new JobFailure(rejected ? 'CONTENT_REJECTED' : 'UPSTREAM_UNAVAILABLE', rejected ? 'The images were rejected by content moderation' : 'DashScope produced no image');
+  }
+  if (!(await deps.data.succeed(job.id))) {
+    // Cancelled while the results arrived: they are discarded, and cancel released the credits.
+    await discardImages(deps, job.id);
+    throw new JobLeft();
+  }
+  deps.observe.finished('SUCCEEDED', undefined, (Date.now() - job.createdAt.getTime()) / 1000);
+  // Subscribers hear of the end once the charge is on the row too (they read the row for each event).
+  try {
+    await settleCredits(deps, job, 'SUCCEEDED');
+  } finally {
+    await publish(deps, job.id, 'SUCCEEDED', 1);
+  }
+}
+
+async function discardImages(deps: JobRunnerDeps, jobId: string): Promise<void> {
+  for (const image of await deps.data.imagesOf(jobId)) await deps.storage.delete(image.storageKey).catch(() => undefined);
+  await deps.data.deleteImages(jobId);
+}
+
+async function failJob(deps: JobRunnerDeps, job: WorkerJob, code: string, message: string): Promise<void> {
+  const failed = await deps.data.fail(job.id, { code, message });
+  if (failed) {
+    await discardImages(deps, job.id);
+    deps.observe.finished('FAILED', code, (Date.now() - job.createdAt.getTime()) / 1000);
+  }
+  try {
+    const status = await deps.data.status(job.id);
+    if (status && TERMINAL_STATUSES.has(status)) await settleCredits(deps, job, status);
+  } finally {
+    if (failed) await publish(deps, job.id, 'FAILED', job.progress);
+  }
+}
+
+/**
+ * The hold of a finished job, settled once: SUCCEEDED pays for the images actually stored, FAILED and CANCELED
+ * release everything. Billing's calls are idempotent by reservation, and creditsCharged records that it happened,
+ * so a worker that died in between finishes the job's accounting on the next attempt.
+ */
+async function settleCredits(deps: JobRunnerDeps, job: WorkerJob, status: ImageJobStatus): Promise<void> {
+  const row = await deps.data.load(job.id);
+  if (!row || row.creditsCharged !== null || !row.reservationId) return;
+  const scope = { tenantId: row.tenantId };
+  try {
+    if (status === 'SUCCEEDED') {
+      const images = (await deps.data.imagesOf(row.id)).length;
+      const amount = images === 0 ? 0 : await deps.credits.quoteImage({ ...scope, modelId: row.model, size: row.size, count: images });
+      const settled = await deps.credits.settle({ ...scope, reservationId: row.reservationId, actualAmount: amount, reason: 'IMAGE_USAGE', referenceId: row.id });
+      await deps.data.recordCharge(row.id, settled.settledAmount ?? amount);
+    } else {
+      await deps.credits.release({ ...scope, reservationId: row.reservationId });
+      await deps.data.recordCharge(row.id, 0);
+    }
+  } catch (error) {
+    throw new TransientJobError(`settling credits: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,30 @@
+import type { Redis } from '@firefly/redis';
+
+/** Where a job is in its life, as the schema's ImageJobStatus says it. */
+export type ImageJobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+
+export const TERMINAL_STATUSES: ReadonlySet<ImageJobStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELED']);
+
+/**
+ * Every state change of a job (status, progress) is appended to a Redis Stream of its own, after the row was
+ * written: `imageJobUpdated` follows that stream (any replica, any time), reading the row for each event. Keys are
+ * relative to the client's keyPrefix; the job id is a hash tag so a job's keys share a Cluster slot.
+ */
+export const jobStreamKey = (jobId: string) => `img:job:{${jobId}}`;
+
+/** How long a job's stream outlives its last event (a subscriber arriving later reads the row alone). */
+const STREAM_TTL_SECONDS = 24 * 3600;
+
+export interface JobChange {
+  status: ImageJobStatus;
+  progress: number;
+}
+
+export async function publishJobChange(redis: Redis, jobId: string, change: JobChange): Promise<void> {
+  const key = jobStreamKey(jobId);
+  await redis
+    .multi()
+    .xadd(key, 'MAXLEN', '~', 1000, '*', 's', change.status, 'p', String(change.progress), 't', String(Date.now()))
+    .expire(key, STREAM_TTL_SECONDS)
+    .exec();
+}

@@ -1,0 +1,138 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { badUserInput, isAppError, rateLimited } from '@firefly/errors';
+import { publishJobChange } from '@firefly/image-jobs';
+import type { Logger } from '@firefly/logger';
+import type { ImageJobRow } from '../data/jobs.ts';
+import type { ImageContext } from '../context.ts';
+
+export interface CreateImageJobInput {
+  prompt: string;
+  negativePrompt?: string | null;
+  model?: string | null;
+  size?: string | null;
+  count?: number | null;
+  seed?: number | null;
+  idempotencyKey?: string | null;
+}
+
+const MAX_PROMPT = 800;
+const MAX_NEGATIVE_PROMPT = 500;
+const MAX_SEED = 2_147_483_647;
+const MAX_IDEMPOTENCY_KEY = 128;
+
+interface Owner {
+  tenantId: string;
+  userId: string;
+}
+
+/**
+ * createImageJob: validates against the model catalog (BAD_USER_INPUT naming the field), honours idempotencyKey per
+ * user, holds count × price credits (INSUFFICIENT_CREDITS creates nothing), stores the job QUEUED and queues it.
+ *
+ * Duplicates and races: with an idempotencyKey the job id is derived from it and the credit hold is keyed by it, so
+ * two concurrent requests ask for the same hold for the same job; the primary key then lets exactly one insert, and
+ * the other answers the stored job. The same key with other parameters still answers the first job (the key names
+ * the request, not its content).
+ */
+export async function createImageJob(ctx: ImageContext, owner: Owner, input: CreateImageJobInput): Promise<ImageJobRow> {
+  const key = input.idempotencyKey?.trim() || null;
+  if (key !== null && key.length > MAX_IDEMPOTENCY_KEY) throw badUserInput(`idempotencyKey must be at most ${MAX_IDEMPOTENCY_KEY} characters`, { field: 'idempotencyKey' });
+  if (key !== null) {
+    const existing = await ctx.jobs.findByIdempotencyKey(owner.userId, key);
+    if (existing) return ensureQueued(ctx, existing);
+  }
+  const request = await validate(ctx, input);
+
+  const active = await ctx.jobs.countActive(owner.userId);
+  if (active >= ctx.services.jobs.maxActivePerUser) {
+    throw rateLimited(10, `At most ${ctx.services.jobs.maxActivePerUser} image jobs may be queued or running at once`);
+  }
+
+  const { credits } = ctx.services;
+  const scope = { tenantId: owner.tenantId, requestId: ctx.requestId };
+  let amount: number;
+  try {
+    amount = await credits.quoteImage({ ...scope, modelId: request.model, size: request.size, count: request.count });
+  } catch (error) {
+    if (isAppError(error) && error.code === 'NOT_FOUND') throw badUserInput(`The model ${request.model} cannot be used: it has no price`, { field: 'model' });
+    throw error;
+  }
+  // With an idempotencyKey the job id is derived from it, so concurrent duplicates ask billing for the very same hold.
+  const proposedId = key !== null ? idFromKey(owner, key) : randomUUID();
+  // INSUFFICIENT_CREDITS propagates as it is: nothing has been created yet.
+  const reservation = await credits.reserve({
+    ...scope,
+    userId: owner.userId,
+    amount,
+    referenceId: proposedId,
+    ttlSeconds: ctx.services.jobs.holdSeconds,
+    idempotencyKey: key !== null ? `image-request:${owner.userId}:${key}` : `image-job:${proposedId}`,
+  });
+  const jobId = reservation.referenceId;
+  let job: ImageJobRow | null;
+  try {
+    job = await ctx.jobs.create({
+      id: jobId,
+      userId: owner.userId,
+      prompt: request.prompt,
+      negativePrompt: request.negativePrompt,
+      model: request.model,
+      size: request.size,
+      count: request.count,
+      seed: request.seed,
+      reservationId: reservation.id,
+      idempotencyKey: key,
+    });
+  } catch (error) {
+    await credits.release({ ...scope, reservationId: reservation.id }).catch((releaseError: unknown) => ctx.logger.warn({ err: releaseError }, 'could not release the hold of a job that was not created'));
+    throw error;
+  }
+  if (job === null) {
+    // A concurrent duplicate inserted first; it owns the hold (the same one, by the idempotency key).
+    const existing = (key !== null ? await ctx.jobs.findByIdempotencyKey(owner.userId, key) : null) ?? (await ctx.jobs.findByIds([jobId]))[0];
+    if (!existing) throw new Error(`image job ${jobId} collided but cannot be found`);
+    return ensureQueued(ctx, existing);
+  }
+  await publishQueued(ctx.services.redis, job, ctx.logger);
+  await ctx.services.queue.enqueue({ jobId: job.id, tenantId: owner.tenantId });
+  return job;
+}
+
+function idFromKey(owner: Owner, key: string): string {
+  const hex = createHash('sha256').update(`image-job\0${owner.tenantId}\0${owner.userId}\0${key}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A replayed request whose job is still QUEUED re-adds it to the queue (a no-op while BullMQ still has it). */
+async function ensureQueued(ctx: ImageContext, job: ImageJobRow): Promise<ImageJobRow> {
+  if (job.status === 'QUEUED') await ctx.services.queue.enqueue({ jobId: job.id, tenantId: job.tenantId });
+  return job;
+}
+
+async function publishQueued(redis: ImageContext['services']['redis'], job: ImageJobRow, logger: Logger): Promise<void> {
+  try {
+    await publishJobChange(redis, job.id, { status: 'QUEUED', progress: 0 });
+  } catch (error) {
+    logger.warn({ err: error, jobId: job.id }, 'could not publish a new image job');
+  }
+}
+
+async function validate(ctx: ImageContext, input: CreateImageJobInput) {
+  const prompt = input.prompt.trim();
+  if (prompt === '') throw badUserInput('prompt must not be empty', { field: 'prompt' });
+  if ([...prompt].length > MAX_PROMPT) throw badUserInput(`prompt must be at most ${MAX_PROMPT} characters`, { field: 'prompt' });
+  const negativePrompt = input.negativePrompt?.trim() || null;
+  if (negativePrompt !== null && [...negativePrompt].length > MAX_NEGATIVE_PROMPT) {
+    throw badUserInput(`negativePrompt must be at most ${MAX_NEGATIVE_PROMPT} characters`, { field: 'negativePrompt' });
+  }
+  const models = await ctx.models.listActive();
+  const model = input.model == null ? models[0] : models.find((m) => m.id === input.model);
+  if (!model) throw badUserInput(input.model == null ? 'No image model is available' : `Unknown image model ${input.model}`, { field: 'model' });
+  const size = input.size ?? model.sizes[0];
+  if (!size || !model.sizes.includes(size)) throw badUserInput(`size must be one of ${model.sizes.join(', ')} for ${model.id}`, { field: 'size' });
+  const count = input.count ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > model.maxCount) throw badUserInput(`count must be from 1 to ${model.maxCount} for ${model.id}`, { field: 'count' });
+  const seed = input.seed ?? null;
+  if (seed !== null && (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED)) throw badUserInput(`seed must be from 0 to ${MAX_SEED}`, { field: 'seed' });
+  return { prompt, negativePrompt, model: model.id, size, count, seed };
+}

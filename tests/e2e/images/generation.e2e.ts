@@ -1,0 +1,130 @@
+// AI painting end to end through the gateway: createImageJob holds credits and queues the job, an image worker runs
+// the DashScope Wanxiang task (simulator), stores every image in OSS (simulator, real ali-oss client) and settles the
+// credits for the images produced.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSupergraph, type Supergraph } from '../../src/harness.ts';
+import { balanceOf, createChatUser, errorOf, expectData, waitFor } from '../../src/chat-helpers.ts';
+import { CREATE_IMAGE_JOB, startImageWorker, waitForFinishedJob, type ImageJobView, type TestImageWorker } from '../../src/image-helpers.ts';
+
+/** wanx2.1-t2i-turbo costs 4 credits an image (seed catalog). */
+const TURBO = 'wanx2.1-t2i-turbo';
+const PER_IMAGE = 4;
+
+let sg: Supergraph;
+let worker: TestImageWorker;
+
+beforeAll(async () => {
+  sg = await startSupergraph({ simulator: { taskPendingMs: 150, taskRunningMs: 400, maxConcurrentTasksPerModel: 50 } });
+  worker = await startImageWorker(sg);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await sg?.stop();
+});
+
+function submitsFor(prompt: string) {
+  return sg.simulator.requests.filter((r) => r.endpoint === 'imageSynthesis' && JSON.stringify(r.body).includes(prompt));
+}
+
+describe('createImageJob → image worker → OSS', () => {
+  it('makes the images, stores them in OSS under tenant/user/job/n.png and charges the images produced', async () => {
+    const user = await createChatUser(sg, 100);
+    const prompt = `萤火虫在荷塘上飞 ${Date.now()}`;
+    const created = expectData(await user.call(CREATE_IMAGE_JOB, { input: { prompt, model: TURBO, size: '1280*720', count: 2, seed: 7 } })).createImageJob as ImageJobView;
+    expect(created).toMatchObject({ status: 'QUEUED', progress: 0, count: 2, creditsCharged: null, images: [] });
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - 2 * PER_IMAGE, reserved: 2 * PER_IMAGE });
+
+    const job = await waitForFinishedJob(user, created.id);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', progress: 1, creditsCharged: 2 * PER_IMAGE, error: null, errorCode: null });
+    expect(job.finishedAt).not.toBeNull();
+    expect(job.images).toHaveLength(2);
+    for (const [n, image] of job.images.entries()) {
+      expect(image).toMatchObject({ width: 1280, height: 720, contentType: 'image/png' });
+      const served = await fetch(image.url);
+      expect(served.status).toBe(200);
+      expect(served.headers.get('content-type')).toMatch(/^image\//);
+      expect((await served.arrayBuffer()).byteLength).toBeGreaterThan(0);
+      expect(sg.oss.keys()).toContain(`default/${user.id}/${created.id}/${n}.png`);
+    }
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - 2 * PER_IMAGE, reserved: 0 });
+    // One DashScope task, submitted with what the user asked for.
+    const submits = submitsFor(prompt);
+    expect(submits).toHaveLength(1);
+    expect(submits[0]!.body).toMatchObject({ model: TURBO, input: { prompt }, parameters: { size: '1280*720', n: 2, seed: 7 } });
+  });
+
+  it('answers the same job for the same idempotencyKey, charged once', async () => {
+    const user = await createChatUser(sg, 100);
+    const prompt = `idempotent lotus ${Date.now()}`;
+    const input = { prompt, count: 1, idempotencyKey: 'paint-1' };
+    const [a, b] = await Promise.all([user.call(CREATE_IMAGE_JOB, { input }), user.call(CREATE_IMAGE_JOB, { input })]);
+    const first = expectData(a).createImageJob as ImageJobView;
+    expect((expectData(b).createImageJob as ImageJobView).id).toBe(first.id);
+    await waitForFinishedJob(user, first.id);
+    const again = expectData(await user.call(CREATE_IMAGE_JOB, { input })).createImageJob as ImageJobView;
+    expect(again).toMatchObject({ id: first.id, status: 'SUCCEEDED' });
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - PER_IMAGE, reserved: 0 });
+    expect(submitsFor(prompt)).toHaveLength(1);
+    // Another user's identical key is another request.
+    const other = await createChatUser(sg, 100);
+    const theirs = expectData(await other.call(CREATE_IMAGE_JOB, { input })).createImageJob as ImageJobView;
+    expect(theirs.id).not.toBe(first.id);
+    await waitForFinishedJob(other, theirs.id);
+  });
+
+  it('refuses what the catalog does not allow, naming the field, and creates nothing without enough credits', async () => {
+    const user = await createChatUser(sg, 3);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ prompt: '   ' }, 'prompt'],
+      [{ prompt: 'x'.repeat(801) }, 'prompt'],
+      [{ prompt: 'ok', model: 'no-such-model' }, 'model'],
+      [{ prompt: 'ok', model: TURBO, size: '999*999' }, 'size'],
+      [{ prompt: 'ok', model: TURBO, count: 5 }, 'count'],
+      [{ prompt: 'ok', model: TURBO, count: 0 }, 'count'],
+      [{ prompt: 'ok', seed: -1 }, 'seed'],
+      [{ prompt: 'ok', negativePrompt: 'n'.repeat(501) }, 'negativePrompt'],
+    ];
+    for (const [input, field] of cases) expect(errorOf(await user.call(CREATE_IMAGE_JOB, { input })), field).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(errorOf(await user.call(CREATE_IMAGE_JOB, { input: { prompt: 'too expensive', model: TURBO } }))).toMatchObject({ code: 'INSUFFICIENT_CREDITS' });
+    expect(await sg.db.imageJob.count({ where: { userId: user.id } })).toBe(0);
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 3, reserved: 0 });
+    const anonymous = await sg.request(CREATE_IMAGE_JOB, { variables: { input: { prompt: 'hi' } } });
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('turns a DashScope content-moderation refusal into FAILED with CONTENT_REJECTED, hold released', async () => {
+    const user = await createChatUser(sg, 100);
+    const created = expectData(await user.call(CREATE_IMAGE_JOB, { input: { prompt: 'sim:inspection please', count: 2 } })).createImageJob as ImageJobView;
+    const job = await waitForFinishedJob(user, created.id);
+    expect(job).toMatchObject({ status: 'FAILED', errorCode: 'CONTENT_REJECTED', creditsCharged: 0, images: [] });
+    expect(job.error).toMatch(/moderation/);
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100, reserved: 0 });
+  });
+
+  it('marks a failed DashScope task FAILED and releases the hold; a partial failure charges only the images produced', async () => {
+    const user = await createChatUser(sg, 100);
+    sg.simulator.setFaults([{ kind: 'taskFailed', times: 1 }]);
+    const failed = expectData(await user.call(CREATE_IMAGE_JOB, { input: { prompt: `doomed ${Date.now()}`, count: 3 } })).createImageJob as ImageJobView;
+    expect(await waitForFinishedJob(user, failed.id)).toMatchObject({ status: 'FAILED', errorCode: 'UPSTREAM_UNAVAILABLE', creditsCharged: 0, images: [] });
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100, reserved: 0 });
+
+    sg.simulator.setFaults([{ kind: 'partialFailure', failedImages: 1, times: 1 }]);
+    const partial = expectData(await user.call(CREATE_IMAGE_JOB, { input: { prompt: `partly ${Date.now()}`, count: 3 } })).createImageJob as ImageJobView;
+    const job = await waitForFinishedJob(user, partial.id);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', creditsCharged: 2 * PER_IMAGE });
+    expect(job.images).toHaveLength(2);
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - 2 * PER_IMAGE, reserved: 0 });
+    sg.simulator.setFaults([]);
+  });
+
+  it('keeps jobs to their owner: another user sees null', async () => {
+    const owner = await createChatUser(sg, 100);
+    const created = expectData(await owner.call(CREATE_IMAGE_JOB, { input: { prompt: 'private pond' } })).createImageJob as ImageJobView;
+    const stranger = await createChatUser(sg, 0);
+    const seen = await stranger.call(`query { imageJob(id: "${created.id}") { id } }`);
+    expect(seen.body.data?.imageJob).toBeNull();
+    await waitForFinishedJob(owner, created.id);
+    await waitFor(async () => (await sg.db.imageJob.findUnique({ where: { id: created.id } }))?.creditsCharged !== null, 5_000, 'settlement');
+  });
+});
