@@ -82,6 +82,8 @@ export type ImageJob = {
   creditsCharged?: Maybe<Scalars['Int']['output']>;
   /** Why the job FAILED, readable by the user; null otherwise. */
   error?: Maybe<Scalars['String']['output']>;
+  /** Stable code of a FAILED job's error: CONTENT_REJECTED (DashScope's content moderation refused the prompt or the images), UPSTREAM_UNAVAILABLE, BAD_USER_INPUT or INTERNAL_SERVER_ERROR; null otherwise. */
+  errorCode?: Maybe<Scalars['String']['output']>;
   /** When it reached SUCCEEDED, FAILED or CANCELED; null before. */
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Job id. */
@@ -160,7 +162,10 @@ export type Mutation = {
    */
   cancelImageJob: ImageJob;
   /**
-   * Reserves credits and queues the job. Not available yet: answers NOT_IMPLEMENTED (extensions.feature "image-generation") until image generation ships.
+   * Validates the request against the model catalog (BAD_USER_INPUT naming the field), holds count × the model's
+   * price in credits (INSUFFICIENT_CREDITS creates nothing) and queues the job (QUEUED); an image worker then runs it.
+   * The same idempotencyKey from the same user answers the same job, charged once. RATE_LIMITED when the user already
+   * has too many jobs queued or running.
    * Access: any signed-in user.
    */
   createImageJob: ImageJob;
@@ -499,6 +504,7 @@ export type ImageJobResolvers<ContextType = ImageContext, ParentType extends Res
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   creditsCharged?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  errorCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   images?: Resolver<Array<ResolversTypes['Image']>, ParentType, ContextType>;
