@@ -336,7 +336,8 @@ describe('docker/compose.yml against this repository', () => {
         'oss-simulator': supergraph.oss.url,
         'payments-simulator': supergraph.payments.url,
       };
-    });
+      // Starting the platform on a loaded machine (several suites at once) can take longer than the default hook timeout.
+    }, 180_000);
     afterAll(async () => {
       await supergraph?.stop();
     });

@@ -220,7 +220,8 @@ describe('every expression of the rules and dashboards', () => {
         }
         for (const [, service] of text.matchAll(/service="([^"]+)"/g)) services.add(service!);
       }
-    });
+      // Starting the platform on a loaded machine (several suites at once) can take longer than the default hook timeout.
+    }, 180_000);
     afterAll(async () => {
       await supergraph?.stop();
     });
