@@ -1,4 +1,5 @@
 import { scopeToTenant } from '@firefly/db';
+import { bumpCatalogVersion } from '@firefly/redis';
 import { createByIdLoader, createPageLoader, oncePerRequest, type BaseContext } from '@firefly/server-kit';
 import { createBalanceLoader } from './data/accounts.ts';
 import { createCreditStore } from './data/credit-store.ts';
@@ -8,6 +9,7 @@ import { createOrderRepository } from './data/orders.ts';
 import { createProductRepository } from './data/products.ts';
 import type { PaymentScope } from './domain/orders.ts';
 import type { BillingScope } from './domain/scope.ts';
+import type { ProductCatalogScope } from './domain/upsert-product.ts';
 import type { BillingDeps } from './server.ts';
 import type { BillingServices } from './services.ts';
 
@@ -26,11 +28,24 @@ export function createBillingContext(deps: BillingDeps, services: BillingService
   const ledger = createLedgerRepository(db, base.tenantId);
   const scope: BillingScope = { store: createCreditStore(db), settings: services.settings, logger: base.logger };
   const payments: PaymentScope = { orders: createOrderStore(db), providers: services.providers, settings: services.orderSettings, logger: base.logger };
+  const catalog: ProductCatalogScope = {
+    products: productRepository,
+    logger: base.logger,
+    async catalogChanged() {
+      try {
+        await bumpCatalogVersion(deps.redis);
+      } catch (error) {
+        // The change is written; cached answers then show it when they expire (their maxAge) instead of at once.
+        base.logger.error({ err: error }, 'could not mark the catalog changed (response caches keep it until they expire)');
+      }
+    },
+  };
   return {
     ...base,
     services,
     scope,
     payments,
+    catalog,
     products,
     loaders: {
       balance: createBalanceLoader(db, base.tenantId),

@@ -121,3 +121,52 @@ describe('personal answers', () => {
     expect(tooLarge.headers.get('cache-control')).toBe('no-store');
   });
 });
+
+describe('an ADMIN changing the catalog (upsertProduct)', () => {
+  const UPSERT = 'mutation Upsert($input: ProductInput!) { upsertProduct(input: $input) { id name credits priceFen active } }';
+
+  it('shows at once on every replica, through the cache', async () => {
+    const admin = await seedUserWithHistory(stack.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 0 });
+    const { token } = await stack.tokenFor({ ...admin.user, roles: ['USER', 'ADMIN'] });
+    const row = (await stack.db.product.findUnique({ where: { id: productId } }))!;
+
+    await post(A, PRODUCTS);
+    const cached = await post(B, PRODUCTS);
+    expect(cached.headers.get('age')).not.toBeNull();
+
+    const renamed = await post(A, UPSERT, { token, variables: { input: { id: productId, name: 'Renamed by an admin', credits: row.credits, priceFen: row.priceFen } } });
+    expect(renamed.body.errors).toBeUndefined();
+    expect(renamed.body.data!.upsertProduct).toMatchObject({ id: productId, name: 'Renamed by an admin', active: true });
+    const afterRename = await post(B, PRODUCTS);
+    expect(afterRename.headers.get('age')).toBeNull();
+    expect(nameIn(afterRename)).toBe('Renamed by an admin');
+
+    // Inactive: gone from products on both replicas (one has it cached from the line above).
+    await post(A, PRODUCTS);
+    await post(A, UPSERT, { token, variables: { input: { id: productId, name: 'Renamed by an admin', credits: row.credits, priceFen: row.priceFen, active: false } } });
+    for (const gateway of [A, B]) expect(nameIn(await post(gateway, PRODUCTS))).toBeUndefined();
+
+    // A new one is listed at once.
+    const created = await post(B, UPSERT, { token, variables: { input: { name: 'Festival pack', credits: 888, priceFen: 8800 } } });
+    const newId = created.body.data!.upsertProduct.id as string;
+    const listed = await post(A, PRODUCTS);
+    expect(listed.body.data!.products).toContainEqual({ id: newId, name: 'Festival pack', priceFen: 8800 });
+
+    // Back on sale for the other tests.
+    await post(A, UPSERT, { token, variables: { input: { id: productId, name: row.name, credits: row.credits, priceFen: row.priceFen, active: true } } });
+  });
+
+  it('refuses non-admins, bad input and an unknown product', async () => {
+    const { token: userToken } = await stack.tokenFor(alice.user);
+    const input = { name: 'Nope', credits: 1, priceFen: 1 };
+    expect((await post(A, UPSERT, { token: userToken, variables: { input } })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await post(A, UPSERT, { variables: { input } })).body.errors?.[0]?.extensions?.code).toMatch(/UNAUTHENTICATED|FORBIDDEN/);
+
+    const admin = await seedUserWithHistory(stack.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 0 });
+    const { token } = await stack.tokenFor({ ...admin.user, roles: ['USER', 'ADMIN'] });
+    const bad = await post(A, UPSERT, { token, variables: { input: { ...input, priceFen: 0 } } });
+    expect(bad.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'priceFen' });
+    const missing = await post(A, UPSERT, { token, variables: { input: { ...input, id: 'no-such-product' } } });
+    expect(missing.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});

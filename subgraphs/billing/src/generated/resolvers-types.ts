@@ -150,6 +150,13 @@ export type Mutation = {
    * Access: our own services only (service credential); not part of the public API.
    */
   settleReservation: Reservation;
+  /**
+   * Creates a credit pack of the tenant (input.id absent) or changes one (NOT_FOUND when the tenant has no product with
+   * that id). The change shows at once in products, on every replica and in the gateway's response cache; an inactive
+   * pack disappears from products, but old orders keep showing it.
+   * Access: ADMIN only.
+   */
+  upsertProduct: Product;
 };
 
 
@@ -206,6 +213,12 @@ export type MutationSettleReservationArgs = {
   id: Scalars['ID']['input'];
   reason: LedgerReason;
   referenceId?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationUpsertProductArgs = {
+  input: ProductInput;
 };
 
 /**
@@ -318,6 +331,20 @@ export type Product = {
   priceFen: Scalars['Int']['output'];
 };
 
+/** A credit pack to create or change (upsertProduct). */
+export type ProductInput = {
+  /** On sale (listed by products). Default: true for a new product, unchanged for an existing one. */
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Credits the pack grants, at least 1. */
+  credits: Scalars['Int']['input'];
+  /** The product to change; absent: create a new one. */
+  id?: InputMaybe<Scalars['ID']['input']>;
+  /** Name shown to buyers, 1 to 100 characters. */
+  name: Scalars['String']['input'];
+  /** Price in fen, at least 1. */
+  priceFen: Scalars['Int']['input'];
+};
+
 /** The root of every read. Each field says who may use it. */
 export type Query = {
   __typename?: 'Query';
@@ -340,7 +367,8 @@ export type Query = {
   order?: Maybe<Order>;
   /**
    * Active products, for sale.
-   * The same for every caller of the tenant: answers may be cached for 60 seconds (@cacheControl).
+   * The same for every caller of the tenant: answers may be cached for 60 seconds (@cacheControl); upsertProduct
+   * invalidates them at once.
    * Access: anyone, signed in or not.
    */
   products: Array<Product>;
@@ -583,6 +611,7 @@ export type ResolversTypes = {
   PaymentChannel: PaymentChannel;
   PaymentInstruction: ResolverTypeWrapper<PaymentInstruction>;
   Product: ResolverTypeWrapper<ProductViewModel>;
+  ProductInput: ProductInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Reservation: ResolverTypeWrapper<ReservationRowModel>;
   ReservationStatus: ReservationStatus;
@@ -608,6 +637,7 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   PaymentInstruction: PaymentInstruction;
   Product: ProductViewModel;
+  ProductInput: ProductInput;
   Query: Record<PropertyKey, never>;
   Reservation: ReservationRowModel;
   ReserveCreditsInput: ReserveCreditsInput;
@@ -668,6 +698,7 @@ export type MutationResolvers<ContextType = BillingContext, ParentType extends R
   releaseReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReleaseReservationArgs, 'id'>>;
   reserveCredits?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveCreditsArgs, 'input'>>;
   settleReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationSettleReservationArgs, 'actualAmount' | 'id' | 'reason'>>;
+  upsertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpsertProductArgs, 'input'>>;
 };
 
 export type OrderResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = {

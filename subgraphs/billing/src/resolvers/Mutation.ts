@@ -10,6 +10,7 @@ import type { OrderRow } from '../data/order-store.ts';
 import { releaseReservation } from '../domain/release-reservation.ts';
 import { reserveCredits } from '../domain/reserve-credits.ts';
 import { settleReservation } from '../domain/settle-reservation.ts';
+import { upsertProduct } from '../domain/upsert-product.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
 
 function callerUserId(ctx: BillingContext): string {
@@ -50,6 +51,7 @@ export const Mutation: MutationResolvers = {
     ),
 
   adjustCredits: (_, args, ctx) => adjustCredits(ctx.scope, { tenantId: ctx.tenantId, ...args, adminUserId: actorOf(ctx.identity) }),
+  upsertProduct: (_, args, ctx) => upsertProduct(ctx.catalog, { ...args.input, adminUserId: actorOf(ctx.identity) }),
 
   // The internal API (service credential only, @inaccessible). The tenant is the one in the signed credential.
   reserveCredits: (_, args, ctx) => {
