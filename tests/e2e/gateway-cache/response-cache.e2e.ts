@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bumpCatalogVersion } from '@firefly/redis';
 import { seedUserWithHistory, type SeededUser } from '../../src/fixtures.ts';
 import { startStack, type Stack } from '../../src/subscription-stack.ts';
+import { eventually } from '../../src/subscription-processes.ts';
 
 const A = 0;
 const B = 1;
@@ -36,6 +37,9 @@ async function post(gateway: number, query: string, options: { token?: string; v
   return { status: response.status, headers: response.headers, body: (await response.json()) as Answer['body'] };
 }
 
+/** The cache is written after the answer is sent: wait until `gateway` itself answers `query` from it. */
+const stored = (gateway: number, query: string) => eventually(async () => (await post(gateway, query)).headers.get('age') !== null, `${query} in the cache`, 10_000, 50);
+
 const nameIn = (answer: Answer) => (answer.body.data!.products as Array<{ id: string; name: string }>).find((p) => p.id === productId)?.name;
 
 /** Renames the product in the database only, behind every cache's back: an answer with the old name came from a cache. */
@@ -49,6 +53,7 @@ describe('public answers', () => {
     expect(first.headers.get('cache-control')).toBe('max-age=60, public');
     expect(first.headers.get('age')).toBeNull();
     expect(nameIn(first)).toBe('Starter pack');
+    await stored(A, PRODUCTS);
 
     await renameBehindTheCache('Renamed behind the cache');
     const fromCache = await post(B, PRODUCTS);
@@ -69,6 +74,7 @@ describe('public answers', () => {
     const query = 'query Catalog { chatModels { id name } }';
     const first = await post(A, query);
     expect(first.headers.get('cache-control')).toBe('max-age=60, public');
+    await stored(A, query);
     const second = await post(B, query);
     expect(second.headers.get('age')).not.toBeNull();
     expect(second.body).toEqual(first.body);
@@ -96,9 +102,14 @@ describe('personal answers', () => {
   it('a signed-in caller asking only for public data gets a private answer, never stored for others', async () => {
     const { token } = await stack.tokenFor(alice.user);
     const query = 'query SignedInProducts { products { id name } }';
+    const entries = async () => (await stack.redis.keys(`${stack.env.REDIS_KEY_PREFIX}response-cache:*`)).length;
+    const before = await entries();
     const signedIn = await post(A, query, { token });
     expect(signedIn.headers.get('cache-control')).toBe('max-age=60, private');
-    // Nothing was stored: the first anonymous request is a miss.
+    // Nothing was stored (writes happen just after the answer: give one the time it would take).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await entries()).toBe(before);
+    expect(before).toBeGreaterThan(0); // the earlier tests' anonymous answers are there: the count is not vacuous
     const anonymous = await post(B, query);
     expect(anonymous.headers.get('age')).toBeNull();
     expect(anonymous.headers.get('cache-control')).toBe('max-age=60, public');
@@ -131,6 +142,7 @@ describe('an ADMIN changing the catalog (upsertProduct)', () => {
     const row = (await stack.db.product.findUnique({ where: { id: productId } }))!;
 
     await post(A, PRODUCTS);
+    await stored(A, PRODUCTS);
     const cached = await post(B, PRODUCTS);
     expect(cached.headers.get('age')).not.toBeNull();
 
@@ -141,8 +153,8 @@ describe('an ADMIN changing the catalog (upsertProduct)', () => {
     expect(afterRename.headers.get('age')).toBeNull();
     expect(nameIn(afterRename)).toBe('Renamed by an admin');
 
-    // Inactive: gone from products on both replicas (one has it cached from the line above).
-    await post(A, PRODUCTS);
+    // Inactive: gone from products on both replicas (both had it cached).
+    await stored(A, PRODUCTS);
     await post(A, UPSERT, { token, variables: { input: { id: productId, name: 'Renamed by an admin', credits: row.credits, priceFen: row.priceFen, active: false } } });
     for (const gateway of [A, B]) expect(nameIn(await post(gateway, PRODUCTS))).toBeUndefined();
 
