@@ -21,12 +21,31 @@ export interface CreateDbOptions {
    * produced.
    */
   onQuery?: (event: QueryEvent) => void;
+  /**
+   * Milliseconds to open a TCP connection and finish MySQL's handshake before giving up. Default 3,000: a server
+   * that accepts but never answers (a half-dead host, a full backlog) fails the query instead of hanging it.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Milliseconds a query may wait for a pooled connection (all busy, or none can be opened) before it fails.
+   * Default 5,000: while MySQL is down requests fail within this, they do not pile up.
+   */
+  acquireTimeoutMs?: number;
+  /**
+   * Milliseconds one statement may run; MariaDB aborts it (max_statement_time) and the query fails. Default
+   * 30,000. A statement waiting for a row lock gives up after innodb_lock_wait_timeout first (and is retried by
+   * transact()).
+   */
+  queryTimeoutMs?: number;
 }
 
 /** The Prisma client of this process: every model delegate. Subgraphs should take one of the per-domain views. */
 export type Db = PrismaClient;
 
 const DEFAULT_CONNECTION_LIMIT = 10;
+const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
+const DEFAULT_ACQUIRE_TIMEOUT_MS = 5_000;
+const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 
 /**
  * Builds the Prisma client over `@prisma/adapter-mariadb`, so no Rust query engine runs: Prisma compiles queries
@@ -59,6 +78,11 @@ function buildPoolConfig(options: CreateDbOptions): PoolConfig {
     database: url.database,
     connectionLimit,
     initSql: SESSION_INIT_SQL,
+    // Degraded dependencies fail fast (issue 10): nothing waits forever for a connection or an answer. The pool
+    // reconnects by itself once the server is back, so no restart is needed.
+    connectTimeout: positive('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    acquireTimeout: positive('acquireTimeoutMs', options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS),
+    queryTimeout: positive('queryTimeoutMs', options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS),
   };
 }
 
@@ -69,5 +93,10 @@ function readConnectionLimit(params: URLSearchParams): number | undefined {
   if (!Number.isInteger(value) || value < 1) {
     throw new Error(`createDb: connection_limit in the database URL must be a positive integer (got "${raw}")`);
   }
+  return value;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`createDb: ${name} must be a positive integer (got ${value})`);
   return value;
 }

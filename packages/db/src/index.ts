@@ -23,7 +23,7 @@ export type {
 } from './views.ts';
 export { isRetryableTransactionError, transact } from './transaction.ts';
 export type { TransactionRetry, TransactOptions } from './transaction.ts';
-export { isPrismaError, isRecordNotFoundError, isUniqueConstraintError, PrismaErrorCode } from './errors.ts';
+export { isDatabaseUnavailableError, isPrismaError, isRecordNotFoundError, isUniqueConstraintError, PrismaErrorCode } from './errors.ts';
 export { parseMysqlUrl, redactUrl, withDatabase } from './url.ts';
 export type { MysqlUrl } from './url.ts';
 export { DEFAULT_TENANT_ID } from './constants.ts';

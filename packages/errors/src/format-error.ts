@@ -13,6 +13,11 @@ export interface FormatErrorOptions {
   trustDownstreamCodes?: boolean;
   /** Called with every error that gets masked, so it is logged once with its stack. */
   onMasked?: (error: unknown) => void;
+  /**
+   * Turns a known infrastructure failure (the database or Redis unreachable) into a client-safe error, e.g.
+   * UPSTREAM_UNAVAILABLE with `service`, instead of INTERNAL_SERVER_ERROR. Still reported to `onMasked`.
+   */
+  classify?: (error: unknown) => AppError | undefined;
 }
 
 /**
@@ -34,6 +39,15 @@ export function createFormatError(options: FormatErrorOptions = {}) {
         return withoutStack({ ...formatted, extensions });
       }
       options.onMasked?.(original);
+      const classified = options.classify?.(original);
+      if (classified) {
+        return {
+          message: classified.message,
+          ...(formatted.path ? { path: formatted.path } : {}),
+          ...(formatted.locations ? { locations: formatted.locations } : {}),
+          extensions: { ...classified.extensions },
+        };
+      }
       const extensions: Record<string, unknown> = { code: ErrorCode.INTERNAL_SERVER_ERROR };
       if (options.exposeDetails) extensions.detail = original instanceof Error ? original.message : String(original);
       return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), ...(formatted.locations ? { locations: formatted.locations } : {}), extensions };

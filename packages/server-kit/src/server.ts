@@ -10,7 +10,7 @@ import { parse, type DocumentNode } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { CREDENTIAL_HEADER, CREDENTIAL_PARAM, CredentialError, createCredentialVerifier, type Identity } from '@firefly/auth';
-import { createFormatError } from '@firefly/errors';
+import { createFormatError, type AppError } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import { applyAccessPolicies, type AccessOptions } from './access.ts';
 import type { BaseContext } from './context.ts';
@@ -36,6 +36,11 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   /** e.g. `user`; used in logs and metrics as `subgraph-<name>`. */
   name: string;
   typeDefs: string | DocumentNode;
+  /**
+   * Recognises infrastructure failures (the database unreachable) and answers them with a client-safe error such
+   * as UPSTREAM_UNAVAILABLE naming the service, instead of INTERNAL_SERVER_ERROR. Default: none.
+   */
+  classifyError?: (error: unknown) => AppError | undefined;
   /**
    * The subgraph's resolvers, typed by its generated `Resolvers` (src/generated/resolvers-types.ts, `npm run
    * codegen`). Apollo's own map type cannot express `__resolveReference(reference, context)`, hence the plain shape.
@@ -127,6 +132,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     formatError: createFormatError({
       exposeDetails: options.exposeErrorDetails ?? false,
       onMasked: (error) => logger.error({ err: error }, 'masked an internal error'),
+      ...(options.classifyError ? { classify: options.classifyError } : {}),
     }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

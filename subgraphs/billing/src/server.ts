@@ -1,3 +1,5 @@
+import { isDatabaseUnavailableError } from '@firefly/db';
+import { upstreamUnavailable } from '@firefly/errors';
 import { readFileSync } from 'node:fs';
 import type { BillingDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
@@ -54,6 +56,8 @@ export async function buildBillingSubgraph(config: BillingConfig, deps: BillingD
   });
   const settle = { orders: services.orders, store: services.store, providers: services.providers, logger: deps.logger };
   const server = await createSubgraphServer({
+    // MySQL unreachable (refused, timed out, no pooled connection in time): UPSTREAM_UNAVAILABLE, not INTERNAL.
+    classifyError: (error) => (isDatabaseUnavailableError(error) ? upstreamUnavailable('The database is unavailable', { service: 'mysql' }) : undefined),
     name: 'billing',
     typeDefs,
     resolvers,

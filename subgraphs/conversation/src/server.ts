@@ -1,3 +1,5 @@
+import { isDatabaseUnavailableError } from '@firefly/db';
+import { upstreamUnavailable } from '@firefly/errors';
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
 import type { CreditsClient } from '@firefly/credits-client';
@@ -40,6 +42,8 @@ export async function buildConversationSubgraph(config: ConversationConfig, deps
   const generations = new Counter({ name: 'conversation_generations_total', help: 'Finished generations by outcome', labelNames: ['outcome'] as const, registers: [] });
   const services = await createConversationServices(config, deps, { onEnded: (outcome) => generations.inc({ outcome }) });
   const server = await createSubgraphServer({
+    // MySQL unreachable (refused, timed out, no pooled connection in time): UPSTREAM_UNAVAILABLE, not INTERNAL.
+    classifyError: (error) => (isDatabaseUnavailableError(error) ? upstreamUnavailable('The database is unavailable', { service: 'mysql' }) : undefined),
     name: 'conversation',
     typeDefs,
     resolvers,

@@ -1,3 +1,5 @@
+import { isDatabaseUnavailableError } from '@firefly/db';
+import { upstreamUnavailable } from '@firefly/errors';
 import { readFileSync } from 'node:fs';
 import type { CreditsClient } from '@firefly/credits-client';
 import type { Db, ImageDb } from '@firefly/db';
@@ -27,6 +29,8 @@ export interface ImageDeps {
 export function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): Promise<SubgraphServer> {
   const services = createImageServices(config, deps);
   return createSubgraphServer({
+    // MySQL unreachable (refused, timed out, no pooled connection in time): UPSTREAM_UNAVAILABLE, not INTERNAL.
+    classifyError: (error) => (isDatabaseUnavailableError(error) ? upstreamUnavailable('The database is unavailable', { service: 'mysql' }) : undefined),
     name: 'image',
     typeDefs,
     resolvers,

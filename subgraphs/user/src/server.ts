@@ -1,3 +1,5 @@
+import { isDatabaseUnavailableError } from '@firefly/db';
+import { upstreamUnavailable } from '@firefly/errors';
 import { readFileSync } from 'node:fs';
 import type { SigningKey } from '@firefly/auth';
 import type { Db, UserDb } from '@firefly/db';
@@ -43,6 +45,8 @@ export interface SessionHooks {
 export async function buildUserSubgraph(config: UserConfig, deps: UserDeps): Promise<SubgraphServer> {
   const services = await createUserServices(config, deps);
   return createSubgraphServer({
+    // MySQL unreachable (refused, timed out, no pooled connection in time): UPSTREAM_UNAVAILABLE, not INTERNAL.
+    classifyError: (error) => (isDatabaseUnavailableError(error) ? upstreamUnavailable('The database is unavailable', { service: 'mysql' }) : undefined),
     name: 'user',
     typeDefs,
     resolvers,

@@ -1,5 +1,6 @@
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type Db } from '../index.ts';
+import { createDb, isDatabaseUnavailableError, type Db } from '../index.ts';
 import { createQueryRecorder, createScratchDatabase, type ScratchDatabase } from '../testing.ts';
 
 describe('createDb', () => {
@@ -51,5 +52,35 @@ describe('createDb', () => {
     expect(() => createDb({ url: 'mysql://root@127.0.0.1:3306' })).toThrow(/must name a database/);
     expect(() => createDb({ url: 'mysql://root@127.0.0.1:3306/x?connection_limit=zero' })).toThrow(/connection_limit/);
     expect(() => createDb({ url: 'postgres://root@127.0.0.1/x' })).toThrow(/protocol must be mysql/);
+  });
+});
+
+describe('createDb when MySQL does not answer', () => {
+  it('fails a query (it does not hang) against a server that accepts connections and never says a word', async () => {
+    // A black hole: TCP connects, the MySQL handshake never comes.
+    const sockets: Socket[] = [];
+    const server: Server = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const db = createDb({ url: `mysql://root@127.0.0.1:${port}/nowhere`, connectionLimit: 1, connectTimeoutMs: 200, acquireTimeoutMs: 500 });
+    try {
+      const error = await db.tenant.findMany().then(() => null, (caught: unknown) => caught);
+      // The driver's pool timeout (45028), after our 500 ms rather than its default 10 s, caused by our 200 ms
+      // connect timeout: recognised as "the database is unavailable" (UPSTREAM_UNAVAILABLE), not a bug.
+      expect(String(error)).toMatch(/pool timeout: failed to retrieve a connection from pool after \d+ms/);
+      expect(Number(/after (\d+)ms/.exec(String(error))?.[1])).toBeLessThan(10_000);
+      expect(JSON.stringify(error)).toMatch(/Connection timeout: failed to create socket/);
+      expect(isDatabaseUnavailableError(error)).toBe(true);
+      expect(isDatabaseUnavailableError(new Error('a bug'))).toBe(false);
+      expect(sockets.length).toBeGreaterThan(0);
+    } finally {
+      await db.$disconnect().catch(() => undefined);
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('refuses non-positive timeouts', () => {
+    expect(() => createDb({ url: 'mysql://root@127.0.0.1:3306/x', acquireTimeoutMs: 0 })).toThrow(/acquireTimeoutMs/);
   });
 });

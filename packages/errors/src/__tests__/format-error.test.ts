@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { createFormatError } from '../format-error.ts';
-import { badUserInput, rateLimited } from '../app-error.ts';
+import { badUserInput, rateLimited, upstreamUnavailable } from '../app-error.ts';
 
 const format = (error: unknown, extensions: Record<string, unknown> = {}, options = {}) => {
   const formatError = createFormatError(options);
@@ -41,6 +41,16 @@ describe('formatError', () => {
     const relayed = new GraphQLError('Authentication required', { originalError: new Error('Authentication required'), extensions: { code: 'UNAUTHENTICATED', serviceName: 'conversation' } });
     expect(format(relayed, relayed.extensions, { trustDownstreamCodes: true }).extensions).toEqual({ code: 'UNAUTHENTICATED' });
     expect(format(relayed, relayed.extensions).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+  });
+
+  it('turns an infrastructure failure the classifier knows into its client-safe error, without the details', () => {
+    const poolTimeout = new GraphQLError('pool timeout: failed to retrieve a connection from pool after 5001ms (host db-1)', {
+      originalError: Object.assign(new Error('pool timeout after 5001ms (host db-1)'), { unavailable: true }),
+    });
+    const classify = (error: unknown) => ((error as { unavailable?: boolean }).unavailable ? upstreamUnavailable('The database is unavailable', { service: 'mysql' }) : undefined);
+    const formatted = format(poolTimeout, {}, { classify });
+    expect(formatted).toEqual({ message: 'The database is unavailable', extensions: { code: 'UPSTREAM_UNAVAILABLE', service: 'mysql' } });
+    expect(format(new Error('a bug'), {}, { classify }).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
   });
 
   it('never throws, whatever it is given', () => {
