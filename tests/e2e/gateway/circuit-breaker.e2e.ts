@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedUserWithHistory } from '../../src/fixtures.ts';
 import { startStack, type Stack } from '../../src/subscription-stack.ts';
-import { eventually, readMetric, startProcess } from '../../src/subscription-processes.ts';
+import { eventually, readMetric, startProcess, type ManagedProcess } from '../../src/subscription-processes.ts';
 
 const TIMEOUT_MS = 5_000;
 /** chatModels from conversation; `me` from user, its credit balance from billing. */
@@ -13,6 +13,8 @@ const ACROSS_BILLING = '{ chatModels { id } me { displayName creditBalance { ava
 const ACROSS_CONVERSATION = '{ products { id } me { displayName conversations(first: 1) { edges { node { id } } } } }';
 let stack: Stack;
 let token: string;
+/** Started by a test, outside the stack: stopped here. */
+let restarted: ManagedProcess | undefined;
 
 beforeAll(async () => {
   stack = await startStack({
@@ -24,7 +26,10 @@ beforeAll(async () => {
   // Freshly started processes answer their first calls slowly (connections, JIT): wait until all answer in time.
   await eventually(async () => !(await ask(ACROSS_BILLING)).body.errors && !(await ask(ACROSS_CONVERSATION)).body.errors, 'every subgraph to answer', 60_000, 600);
 }, 120_000);
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  await restarted?.stop(5_000);
+  await stack?.stop();
+});
 
 const circuit = (subgraph: string) => readMetric(stack.gateways[0]!.origin, 'gateway_subgraph_circuit_state', { subgraph });
 
@@ -69,8 +74,7 @@ describe('a subgraph that dies', () => {
     expect(await circuit('conversation')).toBe(0);
 
     // Back on the same address: the next call after the half-open delay is the probe, and it closes the breaker.
-    const restarted = await startProcess('billing-2', 'subgraphs/billing/src/main.ts', { ...stack.env, BILLING_SUBGRAPH_PORT: port });
-    stack.services.billing!.push(restarted);
+    restarted = await startProcess('billing-2', 'subgraphs/billing/src/main.ts', { ...stack.env, BILLING_SUBGRAPH_PORT: port });
     const recovered = await eventually(async () => {
       const answer = await ask(ACROSS_BILLING);
       return answer.body.errors ? undefined : answer;
