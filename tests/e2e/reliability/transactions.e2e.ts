@@ -14,10 +14,10 @@ beforeAll(async () => {
   // documented answer, but it would also keep those sends away from the transaction this test is about).
   // The 50 holds of one account queue on its row in billing, and all 50 requests share this one test process: on a
   // loaded machine the last ones can outlast the default 5 s of a billing call or the gateway's 15 s per subgraph
-  // call. Either answers UPSTREAM_UNAVAILABLE (documented, accepted below), but it would blur what this test is
-  // about, so both get more time here.
+  // call (30 s for the whole request). Each answers UPSTREAM_UNAVAILABLE (documented, accepted below), but it
+  // would blur what this test is about, so all three get more time here.
   sg = await startIdentitySupergraph({
-    env: { MAX_CONCURRENT_GENERATIONS_PER_USER: String(SENDS * 2), BILLING_TIMEOUT_MS: '30000', SUBGRAPH_TIMEOUT_MS: '120000' },
+    env: { MAX_CONCURRENT_GENERATIONS_PER_USER: String(SENDS * 2), BILLING_TIMEOUT_MS: '30000', SUBGRAPH_TIMEOUT_MS: '120000', GATEWAY_REQUEST_TIMEOUT_MS: '120000' },
   });
 });
 afterEach(async () => {
