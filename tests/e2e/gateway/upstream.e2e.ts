@@ -11,16 +11,6 @@ beforeAll(async () => {
 });
 afterAll(() => sg?.stop());
 
-// First: the next test stops the billing subgraph.
-it('says plainly, with NOT_IMPLEMENTED, that image generation is not available yet', async () => {
-  const token = await sg.tokenFor(carol.user);
-  const image = await sg.request(`mutation { cancelImageJob(id: "no-such-job") { id } }`, { token });
-  expect(image.body.errors?.[0]).toMatchObject({
-    message: 'Image generation is not available yet',
-    extensions: { code: 'NOT_IMPLEMENTED', feature: 'image-generation' },
-  });
-});
-
 it('answers what it can and reports a subgraph that is down as UPSTREAM_UNAVAILABLE, naming it', async () => {
   const token = await sg.tokenFor(carol.user);
   const query = `{ me { displayName creditBalance { available } } conversations { edges { node { title } } } }`;

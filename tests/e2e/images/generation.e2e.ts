@@ -127,4 +127,27 @@ describe('createImageJob → image worker → OSS', () => {
     await waitForFinishedJob(owner, created.id);
     await waitFor(async () => (await sg.db.imageJob.findUnique({ where: { id: created.id } }))?.creditsCharged !== null, 5_000, 'settlement');
   });
+
+  it('cancels a RUNNING job (never charged) and deletes an image so its URL stops working', async () => {
+    const user = await createChatUser(sg, 100);
+    sg.simulator.setFaults([{ kind: 'stuckRunning', times: 1 }]);
+    const stuck = expectData(await user.call(CREATE_IMAGE_JOB, { input: { prompt: `forever ${Date.now()}`, count: 2 } })).createImageJob as ImageJobView;
+    await waitFor(async () => (await sg.db.imageJob.findUnique({ where: { id: stuck.id } }))?.taskId, 10_000, 'the task to be submitted');
+    const canceled = expectData(await user.call(`mutation Cancel($id: ID!) { cancelImageJob(id: $id) { id status creditsCharged } }`, { id: stuck.id })).cancelImageJob;
+    expect(canceled).toMatchObject({ id: stuck.id, status: 'CANCELED', creditsCharged: 0 });
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100, reserved: 0 });
+    sg.simulator.setFaults([]);
+    const stranger = await createChatUser(sg, 0);
+    expect(errorOf(await stranger.call(`mutation { cancelImageJob(id: "${stuck.id}") { id } }`))).toMatchObject({ code: 'NOT_FOUND' });
+
+    const created = expectData(await user.call(CREATE_IMAGE_JOB, { input: { prompt: `keep then delete ${Date.now()}` } })).createImageJob as ImageJobView;
+    const job = await waitForFinishedJob(user, created.id);
+    expect(errorOf(await user.call(`mutation { cancelImageJob(id: "${created.id}") { id } }`))).toMatchObject({ code: 'CONFLICT' });
+    const image = job.images[0]!;
+    expect((await fetch(image.url)).status).toBe(200);
+    expect(errorOf(await stranger.call(`mutation { deleteImage(id: "${image.id}") }`))).toMatchObject({ code: 'NOT_FOUND' });
+    expect(expectData(await user.call(`mutation { deleteImage(id: "${image.id}") }`)).deleteImage).toBe(true);
+    expect((await fetch(image.url)).status).toBe(404);
+    expect(errorOf(await user.call(`mutation { deleteImage(id: "${image.id}") }`))).toMatchObject({ code: 'NOT_FOUND' });
+  });
 });

@@ -13,6 +13,11 @@ export function createImageRepository(db: TenantScoped<ImageDb>, tenantId: strin
     findByJobIds(jobIds: readonly string[]) {
       return db.image.findMany({ where: { tenantId, jobId: { in: [...jobIds] }, deletedAt: null }, orderBy: { createdAt: 'asc' }, select });
     },
+    /** Marks the image deleted (its object is removed from storage by the caller). */
+    async markDeleted(id: string) {
+      const { count } = await db.image.updateMany({ where: { tenantId, id, deletedAt: null }, data: { deletedAt: new Date() } });
+      return count === 1;
+    },
   };
 }
 

@@ -55,6 +55,14 @@ export function createImageJobRepository(db: TenantScoped<ImageDb>, tenantId: st
         throw error;
       }
     },
+    /** QUEUED or RUNNING → CANCELED; false when the job already ended (or a worker finished it first). */
+    async cancel(id: string) {
+      const { count } = await db.imageJob.updateMany({ where: { tenantId, id, status: { in: ['QUEUED', 'RUNNING'] } }, data: { status: 'CANCELED', finishedAt: new Date() } });
+      return count === 1;
+    },
+    async recordCharge(id: string, credits: number) {
+      await db.imageJob.updateMany({ where: { tenantId, id, creditsCharged: null }, data: { creditsCharged: credits } });
+    },
     /** A user's jobs, newest first, optionally of one status. */
     listByUser(userId: string, page: Page, status?: ImageJobStatus | null) {
       return db.imageJob.findMany({

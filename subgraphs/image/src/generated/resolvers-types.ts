@@ -157,7 +157,9 @@ export type ImageModel = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
-   * Cancels a job that has not finished and releases its credits. Not available yet: answers NOT_IMPLEMENTED (extensions.feature "image-generation") until image generation ships.
+   * Cancels a job that has not finished and releases its credits (CANCELED is never charged): a QUEUED job leaves the
+   * queue, a RUNNING one is cancelled at DashScope when still pending there and its results are discarded. CONFLICT
+   * when the job already ended; NOT_FOUND for a job that is not the caller's.
    * Access: signed-in users, for their own jobs.
    */
   cancelImageJob: ImageJob;
@@ -178,7 +180,8 @@ export type Mutation = {
    */
   createUploadUrl: UploadTicket;
   /**
-   * Deletes one of the caller's images. Not available yet: answers NOT_IMPLEMENTED (extensions.feature "image-generation") until image generation ships.
+   * Deletes one of the caller's images: the stored object is removed, so its URL stops working. NOT_FOUND for an image
+   * that is not the caller's.
    * Access: signed-in users, for their own images.
    */
   deleteImage: Scalars['Boolean']['output'];
