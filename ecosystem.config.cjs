@@ -46,7 +46,8 @@ function app(name, script, options = {}) {
   };
 }
 
-const development = setting('NODE_ENV') !== 'production';
+// The built apps run as production when NODE_ENV is unset (packages/config), so the simulators only run when it says otherwise.
+const development = ['development', 'test'].includes(setting('NODE_ENV') ?? '');
 const useDashScopeSimulator = development && !setting('DASHSCOPE_API_KEY');
 const useOssSimulator = development && !setting('OSS_ACCESS_KEY_ID');
 

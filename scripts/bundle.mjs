@@ -21,6 +21,8 @@ await build({
   format: 'esm',
   sourcemap: true,
   logLevel: 'warning',
+  // A built process is a deployed one: without NODE_ENV it runs as production (packages/config, DEFAULT_NODE_ENV).
+  define: { FIREFLY_BUILT: 'true' },
   // Everything from npm stays external; only @firefly/* sources (and the generated Prisma client) are bundled.
   plugins: [
     {

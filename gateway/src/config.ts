@@ -18,6 +18,16 @@ const schema = z.object({
   BILLING_SUBGRAPH_URL: url(['http', 'https'], 'http://127.0.0.1:4004/graphql'),
   /** Serve Apollo Sandbox at GET /graphql. Default: on outside production, always off in production. */
   SANDBOX_ENABLED: bool(true),
+  /**
+   * Origins whose pages may call the gateway from a browser (CORS), `https://app.example.com,https://admin.example.com`.
+   * Default: none in production; http://localhost:3000 and http://localhost:5173 (and their 127.0.0.1 twins) otherwise.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.split(',').map((o) => o.trim()).filter(Boolean).every(isOrigin), {
+      error: 'expected origins (scheme://host[:port], no path) separated by commas',
+    }),
   /** Header naming the tenant (slug) when no host mapping matches. */
   TENANT_HEADER: z.string().default('x-tenant-id'),
   /** Host → tenant mapping, `host=tenant,host2=tenant2`. */
@@ -107,6 +117,23 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   // Public keys alone are enough for the gateway; only without them must production provide ACCESS_TOKEN_KEYS.
   refuseDevelopmentDefaults(config.ACCESS_TOKEN_PUBLIC_KEYS ? { ...config, ACCESS_TOKEN_KEYS: config.ACCESS_TOKEN_PUBLIC_KEYS } : config);
   return config;
+}
+
+const DEVELOPMENT_ORIGINS = ['http://localhost:3000', 'http://localhost:5173', 'http://127.0.0.1:3000', 'http://127.0.0.1:5173'];
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+/** The CORS allow-list: CORS_ORIGINS, else none in production and the development servers' origins otherwise. */
+export function corsOriginsOf(config: Pick<GatewayConfig, 'CORS_ORIGINS' | 'NODE_ENV'>): string[] {
+  if (config.CORS_ORIGINS !== undefined) return config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  return config.NODE_ENV === 'production' ? [] : DEVELOPMENT_ORIGINS;
 }
 
 /** Parses `SUBSCRIPTION_SUBGRAPH_WS_URLS` into a lookup (the format is checked by the schema). */

@@ -14,5 +14,6 @@ const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_P
 const authenticate = createTokenAuthenticator(jwks, config, { sessions: createSessionStore(redis) });
 const server = await createGatewayServer({ config, logger, authenticate, jwks, redis, onStop: () => closeRedis(redis) });
 const url = await server.listen(config.GATEWAY_PORT, config.HOST);
-logger.info({ url }, 'gateway ready');
+const ops = server.opsOrigin();
+logger.info({ url, ...(ops ? { ops } : {}) }, 'gateway ready');
 handleProcessSignals(server, logger, config.SHUTDOWN_GRACE_SECONDS);

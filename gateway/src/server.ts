@@ -17,12 +17,13 @@ import { createFormatError } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import { closeRedis, createRedis, type Redis } from '@firefly/redis';
 import { createHttpShell, type Metrics } from '@firefly/server-kit';
-import { parseSubgraphWsUrls, type GatewayConfig } from './config.ts';
+import { corsOriginsOf, parseSubgraphWsUrls, type GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { CredentialedDataSource, type SubgraphResilience } from './data-source.ts';
 import { createUpstreamMetrics } from './upstream-metrics.ts';
 import type { TokenAuthenticator } from './modules/auth.ts';
 import { createCallerResolver } from './modules/caller.ts';
+import { useBrowserSecurity } from './modules/browser.ts';
 import { compileTrustProxy, createClientOrigin } from './modules/client-origin.ts';
 import { useHealthRoutes } from './modules/health.ts';
 import { useHttpErrors } from './modules/http-errors.ts';
@@ -112,6 +113,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   const originOf = createClientOrigin(trustProxy);
   const modules: GatewayModule[] = [
     useRequestId(),
+    useBrowserSecurity({ origins: corsOriginsOf(config), production }),
     useHealthRoutes({ jwks: options.jwks, subgraphUrls, redis }),
     httpErrors,
     useRateLimits({
@@ -129,7 +131,13 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     ...(options.modules ?? []),
   ];
 
-  const shell = createHttpShell({ service: 'gateway', logger, readiness: modules.flatMap((m) => m.readiness ?? []) });
+  const shell = createHttpShell({
+    service: 'gateway',
+    logger,
+    readiness: modules.flatMap((m) => m.readiness ?? []),
+    before: modules.flatMap((m) => (m.headers ? [m.headers] : [])),
+    opsPort: config.OPS_PORT,
+  });
   const { app, httpServer, metrics } = shell;
   app.set('trust proxy', trustProxy);
   const resolveCaller = createCallerResolver({ config, logger, trustProxy, authenticate: options.authenticate });
@@ -279,6 +287,8 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     }),
   );
   app.use(httpErrors.httpError);
+  // Anything else: a JSON 404 that keeps the security headers (Express's own HTML page replaces the CSP).
+  app.use((_req, res) => void res.status(404).json({ errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] }));
 
   return {
     documentLimits: documentLimits.limits,

@@ -146,6 +146,7 @@ export async function buildProbeSubgraph(options: { internalTokenSecret: string;
     typeDefs: PROBE_SDL,
     internalTokenSecret: options.internalTokenSecret,
     logger: options.logger,
+    environment: { NODE_ENV: 'test' },
     createContext: (base) => base,
     resolvers: {
       Subscription: {

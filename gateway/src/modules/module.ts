@@ -49,7 +49,9 @@ export interface UpgradeRefusal {
  */
 export interface GatewayModule {
   readonly name: string;
-  /** Routes of its own on the public app, outside `/graphql` (e.g. the JWKS). */
+  /** Middleware in front of every route of the public app, health routes included (security headers). */
+  readonly headers?: RequestHandler;
+  /** Routes of its own on the public app, mounted before `/graphql` (e.g. the JWKS, CORS on `/graphql`). */
   readonly routes?: (app: Express) => void;
   /** Express middleware in front of `/graphql`, before the body is read (headers, CORS, per-IP limits). */
   readonly http?: RequestHandler;

@@ -75,7 +75,16 @@ export const url = (protocols: string[], fallback?: string) => {
   return fallback === undefined ? base : base.default(fallback);
 };
 
-export const nodeEnv = z.enum(['development', 'test', 'production'], { error: 'expected development, test or production' }).default('development');
+/** Replaced with `true` by scripts/bundle.mjs (esbuild `define`) in every built process; absent when run from sources. */
+declare const FIREFLY_BUILT: boolean | undefined;
+
+/**
+ * NODE_ENV when the variable is unset: `production` for a built process (dist/, as deployed), so a deployment that
+ * forgets NODE_ENV refuses development secrets and sends no error details; `development` when run from sources.
+ */
+const DEFAULT_NODE_ENV = typeof FIREFLY_BUILT !== 'undefined' && FIREFLY_BUILT ? 'production' : 'development';
+
+export const nodeEnv = z.enum(['development', 'test', 'production'], { error: 'expected development, test or production' }).default(DEFAULT_NODE_ENV);
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected a pino level' }).default('info');
 
 /**
@@ -94,6 +103,11 @@ export const commonShape = {
   INTERNAL_TOKEN_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).default(DEV_INTERNAL_TOKEN_SECRET),
   /** Seconds to wait for in-flight requests on SIGTERM before closing anyway. */
   SHUTDOWN_GRACE_SECONDS: positiveInt(10),
+  /**
+   * Serve `/readyz` and `/metrics` on this port only (on HOST), not on the public one, so neither is reachable through
+   * the public load balancer; `/healthz` answers on both. Unset: everything on the public port.
+   */
+  OPS_PORT: z.coerce.number({ error: 'expected a TCP port number' }).int().min(0).max(65535).optional(),
 };
 
 export const databaseShape = {

@@ -52,9 +52,13 @@ export interface ServeOptions {
  * The whole of a subgraph's process entry after the build: listen on the configured host and port, log that it
  * is ready, and on SIGTERM/SIGINT stop the server (draining requests and jobs), then release its connections.
  */
-export async function serveSubgraph(server: Stoppable & { listen(port: number, host?: string): Promise<string> }, options: ServeOptions): Promise<string> {
+export async function serveSubgraph(
+  server: Stoppable & { listen(port: number, host?: string): Promise<string>; opsOrigin(): string | undefined },
+  options: ServeOptions,
+): Promise<string> {
   const url = await server.listen(options.port, options.config.HOST);
-  options.logger.info({ url, ...options.details }, `${options.name} subgraph ready`);
+  const ops = server.opsOrigin();
+  options.logger.info({ url, ...(ops ? { ops } : {}), ...options.details }, `${options.name} subgraph ready`);
   const target: Stoppable = {
     async stop() {
       await server.stop();

@@ -53,8 +53,12 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   createContext: (base: BaseContext) => TContext | Promise<TContext>;
   access?: AccessOptions;
   readiness?: ReadinessCheck[];
-  /** Add the original message of masked errors to responses. Development only. Default false. */
-  exposeErrorDetails?: boolean;
+  /**
+   * The process's NODE_ENV and OPS_PORT: error details (the original message of masked errors) only in development,
+   * introspection (`__schema`, `__type`) everywhere but production (`_service { sdl }` stays: it is federation's),
+   * and `/readyz` and `/metrics` on the ops port when one is set.
+   */
+  environment: { NODE_ENV: 'development' | 'test' | 'production'; OPS_PORT?: number | undefined };
   plugins?: ApolloServerPlugin<TContext>[];
   /**
    * `@rateLimit` on the schema (rate-limits.ts): counters in this Redis, per caller or per client IP, with the
@@ -75,6 +79,8 @@ export interface SubgraphServer {
   metrics: Metrics;
   /** Starts listening; resolves with the GraphQL URL. Port 0 picks a free port. */
   listen(port: number, host?: string): Promise<string>;
+  /** Origin of the ops port (`/readyz`, `/metrics`) once listening, when OPS_PORT is set. */
+  opsOrigin(): string | undefined;
   /** Stops accepting, drains in-flight requests and sockets, then runs `onStop`. */
   stop(): Promise<void>;
 }
@@ -94,7 +100,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
   let built = buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
   if (rateLimits) built = rateLimits.transformSchema(built);
   const schema = applyAccessPolicies(built, options.access);
-  const shell = createHttpShell({ service, logger, readiness: options.readiness });
+  const shell = createHttpShell({ service, logger, readiness: options.readiness, opsPort: options.environment.OPS_PORT });
   const { app, httpServer, metrics } = shell;
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
 
@@ -124,13 +130,13 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
 
   const apollo = new ApolloServer<TContext>({
     schema,
-    introspection: true,
+    introspection: options.environment.NODE_ENV !== 'production',
     csrfPrevention: true,
     // The process entry owns SIGTERM/SIGINT (handleProcessSignals); Apollo's own handlers would race it.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError({
-      exposeDetails: options.exposeErrorDetails ?? false,
+      exposeDetails: options.environment.NODE_ENV === 'development',
       onMasked: (error) => logger.error({ err: error }, 'masked an internal error'),
       ...(options.classifyError ? { classify: options.classifyError } : {}),
     }),
@@ -181,6 +187,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     httpServer,
     metrics,
     listen: (port, host) => shell.listen(port, host),
+    opsOrigin: () => shell.opsOrigin(),
     stop: shell.createStop(
       () => apollo.stop(),
       async () => {

@@ -20,6 +20,8 @@ export interface HttpShellOptions {
    * reachable through the public load balancer. Undefined: everything on the public port. 0 picks a free port.
    */
   opsPort?: number | undefined;
+  /** Middleware in front of every route of the public app, health routes included (e.g. security headers). */
+  before?: express.RequestHandler[];
 }
 
 export interface HttpShell {
@@ -48,6 +50,7 @@ export function createHttpShell(options: HttpShellOptions): HttpShell {
   const metrics = createMetrics(service);
   const app = express();
   app.disable('x-powered-by');
+  for (const middleware of options.before ?? []) app.use(middleware);
   const httpServer = createServer(app);
 
   const ops = options.opsPort === undefined ? undefined : express();

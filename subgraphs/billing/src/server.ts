@@ -63,7 +63,7 @@ export async function buildBillingSubgraph(config: BillingConfig, deps: BillingD
     resolvers,
     internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
     logger: deps.logger,
-    exposeErrorDetails: config.NODE_ENV === 'development',
+    environment: config,
     createContext: (base) => createBillingContext(deps, services, base),
     rateLimits: { redis: deps.redis, per: 'caller', overrides: config.BILLING_RATE_LIMITS },
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],

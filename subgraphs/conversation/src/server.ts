@@ -49,7 +49,7 @@ export async function buildConversationSubgraph(config: ConversationConfig, deps
     resolvers,
     internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
     logger: deps.logger,
-    exposeErrorDetails: config.NODE_ENV === 'development',
+    environment: config,
     createContext: (base) => createConversationContext(deps, services, base),
     rateLimits: { redis: deps.redis, per: 'caller', overrides: config.CONVERSATION_RATE_LIMITS },
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],

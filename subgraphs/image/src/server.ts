@@ -36,7 +36,7 @@ export function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): Promis
     resolvers,
     internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
     logger: deps.logger,
-    exposeErrorDetails: config.NODE_ENV === 'development',
+    environment: config,
     createContext: (base) => createImageContext(deps, services, base),
     rateLimits: { redis: deps.redis, per: 'caller', overrides: config.IMAGE_RATE_LIMITS },
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],

@@ -52,7 +52,7 @@ export async function buildUserSubgraph(config: UserConfig, deps: UserDeps): Pro
     resolvers,
     internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
     logger: deps.logger,
-    exposeErrorDetails: config.NODE_ENV === 'development',
+    environment: config,
     rateLimits: { redis: deps.redis, per: 'client-ip', overrides: config.USER_RATE_LIMITS },
     createContext: (base) => createUserContext(deps, services, base),
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],

@@ -80,11 +80,14 @@ describe('ecosystem.config.cjs', () => {
 
   it('runs the simulators only without the real service\'s key and outside production', () => {
     const names = (env: Record<string, string>) => appsOf(env).map((a) => a.name);
-    expect(names({})).toEqual(expect.arrayContaining(['dashscope-simulator', 'oss-simulator']));
-    expect(names({ DASHSCOPE_API_KEY: 'sk-real' })).not.toContain('dashscope-simulator');
-    expect(names({ DASHSCOPE_API_KEY: 'sk-real' })).toContain('oss-simulator');
-    expect(names({ OSS_ACCESS_KEY_ID: 'LTAI' })).not.toContain('oss-simulator');
+    const development = { NODE_ENV: 'development' };
+    expect(names(development)).toEqual(expect.arrayContaining(['dashscope-simulator', 'oss-simulator']));
+    expect(names({ ...development, DASHSCOPE_API_KEY: 'sk-real' })).not.toContain('dashscope-simulator');
+    expect(names({ ...development, DASHSCOPE_API_KEY: 'sk-real' })).toContain('oss-simulator');
+    expect(names({ ...development, OSS_ACCESS_KEY_ID: 'LTAI' })).not.toContain('oss-simulator');
     expect(names({ NODE_ENV: 'production' }).filter((n) => n.endsWith('-simulator'))).toEqual([]);
+    // Unset, the built apps run as production: no simulator either.
+    expect(names({}).filter((n) => n.endsWith('-simulator'))).toEqual([]);
   });
 
   it('takes .env beside it for what the environment leaves unset', () => {
@@ -235,5 +238,13 @@ describe('the built platform under PM2', () => {
     // The cluster's listening socket belongs to the PM2 daemon: it is released once the daemon is gone.
     pm2('kill');
     await expect(fetch(`${gateway}/healthz`)).rejects.toThrow();
+  });
+
+  it('a built process started without NODE_ENV runs as production: it refuses the development secret instead of using it', () => {
+    for (const entry of ['gateway/dist/main.js', 'subgraphs/billing/dist/main.js']) {
+      const result = spawnSync(process.execPath, [entry], { cwd: root, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 60_000 });
+      expect(result.status, entry).not.toBe(0);
+      expect(`${result.stderr}${result.stdout}`, entry).toMatch(/INTERNAL_TOKEN_SECRET: must be set to a random secret in production/);
+    }
   });
 });
