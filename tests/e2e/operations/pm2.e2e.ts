@@ -45,7 +45,8 @@ function appsOf(env: Record<string, string> = {}): PM2App[] {
 
 describe('ecosystem.config.cjs', () => {
   it('runs every process compose runs, from the bundles their workspaces build', () => {
-    const apps = appsOf();
+    // Compose runs with NODE_ENV=development (simulators included).
+    const apps = appsOf({ NODE_ENV: 'development' });
     const compose = parseYaml(readFileSync(join(root, 'docker/compose.yml'), 'utf8'), { merge: true }) as {
       services: Record<string, { build?: { target?: string }; command?: string[] }>;
     };
