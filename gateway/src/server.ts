@@ -23,6 +23,7 @@ import { CredentialedDataSource, type SubgraphResilience } from './data-source.t
 import { createUpstreamMetrics } from './upstream-metrics.ts';
 import type { TokenAuthenticator } from './modules/auth.ts';
 import { createCallerResolver } from './modules/caller.ts';
+import { useAccessLog } from './modules/access-log.ts';
 import { useBrowserSecurity } from './modules/browser.ts';
 import { compileTrustProxy, createClientOrigin } from './modules/client-origin.ts';
 import { useHealthRoutes } from './modules/health.ts';
@@ -128,6 +129,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     documentLimits,
     useResponseCache({ redis, logger, enabled: config.RESPONSE_CACHE_ENABLED }),
     usePaymentNotifications({ billingUrl: subgraphUrls.billing!, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }),
+    useAccessLog({ logger }),
     ...(options.modules ?? []),
   ];
 

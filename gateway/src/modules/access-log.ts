@@ -1,0 +1,37 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '@firefly/logger';
+import type { GatewayModule, OperationRecord } from './module.ts';
+
+/**
+ * The access log: one structured line per operation, on HTTP and graphql-ws alike (a subscription's line is written
+ * when it ends). It names the operation, the client, the caller, the outcome and the request id (the one echoed in
+ * the `x-request-id` answer header) — never the document, the variables or a token.
+ */
+export function useAccessLog(options: { logger: Logger }): GatewayModule {
+  const logger = options.logger.child({ component: 'access-log' });
+  return {
+    name: 'access-log',
+    afterOperation(record) {
+      logger.info(accessLine(record), 'operation');
+    },
+  };
+}
+
+function accessLine(record: OperationRecord): Record<string, unknown> {
+  const identity = record.identity;
+  return {
+    requestId: record.requestId,
+    transport: record.transport,
+    operationName: record.operationName ?? null,
+    operationType: record.operationType ?? null,
+    clientName: record.clientName ?? null,
+    clientVersion: record.clientVersion ?? null,
+    clientIp: record.clientIp ?? null,
+    tenantId: identity?.tenantId ?? null,
+    userId: identity?.kind === 'user' ? identity.userId : null,
+    durationMs: Math.round((performance.now() - record.startedAt) * 10) / 10,
+    ...(record.status !== undefined ? { status: record.status } : {}),
+    ...(record.endReason !== undefined ? { endReason: record.endReason } : {}),
+    errorCodes: record.errorCodes,
+  };
+}
