@@ -158,6 +158,9 @@ export async function startChaosPlatform(options: { simulatorTokenDelayMs?: numb
     INTERNAL_TOKEN_SECRET: internalTokenSecret,
     ACCESS_TOKEN_KEYS: JSON.stringify([signingKey.privateJwk]),
     SHUTDOWN_GRACE_SECONDS: '5',
+    // A killed process is back within seconds: let the gateway's circuit breaker probe it again at once, so the next
+    // scenario does not start against a breaker still open from the previous kill.
+    SUBGRAPH_BREAKER_HALF_OPEN_MS: '200',
     BILLING_SUBGRAPH_URL: urlOf('billing'),
     BILLING_TIMEOUT_MS: '1000',
     DASHSCOPE_BASE_URL: simulator.baseUrl,

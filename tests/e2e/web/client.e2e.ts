@@ -23,7 +23,7 @@ import {
 } from '../../../apps/web/src/generated/graphql/graphql.ts';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
 import { waitFor } from '../../src/chat-helpers.ts';
-import { STRONG_PASSWORD, uniqueEmail, uniqueIp } from '../../src/identity-helpers.ts';
+import { endGraceWindow, STRONG_PASSWORD, uniqueEmail, uniqueIp } from '../../src/identity-helpers.ts';
 
 let sg: Supergraph;
 const clients: FireflyClient[] = [];
@@ -163,6 +163,8 @@ describe('token refresh', () => {
     const other = newClient();
     other.client.session.signIn({ accessToken: stolen.accessToken, refreshToken: stolen.refreshToken, expiresIn: 900 });
     expect(await other.client.session.refresh()).toBeTruthy();
+    // A second refresh within the grace window gets the same new pair (two tabs); past it, reuse ends the session.
+    await endGraceWindow(sg, stolen.refreshToken);
 
     const ended: string[] = [];
     client.session.subscribe((_tokens, reason) => ended.push(reason));

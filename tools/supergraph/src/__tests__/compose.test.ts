@@ -44,8 +44,8 @@ describe('subscriptions', () => {
       withEdit('image', (sdl) =>
         replaceOnce(
           sdl,
-          'type Subscription {',
-          'type Subscription {\n  "A second owner. Access: signed-in users."\n  messageStream("Id." messageId: ID!, "Seq." afterSeq: Int): Boolean! @authenticated',
+          'type Subscription @rateLimit(limit: 120, duration: 60) {',
+          'type Subscription @rateLimit(limit: 120, duration: 60) {\n  "A second owner. Access: signed-in users."\n  messageStream("Id." messageId: ID!, "Seq." afterSeq: Int): Boolean! @authenticated',
         ),
       ),
     );
