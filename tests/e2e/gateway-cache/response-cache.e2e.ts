@@ -17,8 +17,9 @@ let productId: string;
 beforeAll(async () => {
   stack = await startStack({ services: ['billing', 'user', 'conversation'], gateways: 2 });
   alice = await seedUserWithHistory(stack.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 5 });
-  const product = await stack.db.product.findFirst({ where: { tenantId: 'default', active: true }, orderBy: [{ sortOrder: 'asc' }, { id: 'asc' }] });
-  productId = product!.id;
+  // A product of this file's own: renaming a seeded one would show through to other test files sharing the run's database.
+  productId = `prod_cache_e2e_${Date.now().toString(36)}`;
+  await stack.db.product.create({ data: { id: productId, tenantId: 'default', name: 'Starter pack', credits: 100, priceFen: 600, active: true, sortOrder: 900 } });
 }, 120_000);
 afterAll(() => stack?.stop());
 
