@@ -58,6 +58,11 @@ const schema = z.object({
    * (model catalogs, products). Off: nothing is cached; `cache-control` headers are sent either way.
    */
   RESPONSE_CACHE_ENABLED: bool(true),
+  /**
+   * Automatic persisted queries of ordinary clients (Apollo's protocol) are kept in Redis, shared by every replica, for
+   * this long after they were registered; a client whose hash expired gets PERSISTED_QUERY_NOT_FOUND and sends the text.
+   */
+  APQ_TTL_SECONDS: positiveInt(86_400),
   // ---- rate limits (`limit/seconds`; counters in Redis, shared by every replica; RATE_LIMITED past them) ----
   /** Requests without a bearer token, and graphql-ws upgrades, per client IP. */
   RATE_LIMIT_ANONYMOUS_PER_IP: rateLimit('1200/60'),

@@ -33,6 +33,7 @@ import type { GatewayModule, UpgradeRefusal } from './modules/module.ts';
 import { usePaymentNotifications } from './modules/payment-notifications.ts';
 import { useRateLimits } from './modules/rate-limits.ts';
 import { useRequestId } from './modules/request-id.ts';
+import { redisKeyValueCache } from './modules/redis-key-value-cache.ts';
 import { useResponseCache } from './modules/response-cache.ts';
 import { createOperationEnd, createOperationStart, operationHooksPlugin, trackHttpOperations } from './operations.ts';
 import { createRedisRevocationFeed, createSubscriptionServer, rejectHttpSubscriptionsPlugin, type RevocationFeed } from './subscriptions/index.ts';
@@ -239,6 +240,10 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     gateway,
     introspection: !production,
     csrfPrevention: true,
+    // Automatic persisted queries (Apollo's protocol) in the gateway's Redis, so a hash registered through one replica
+    // runs on every other (Apollo Server adds `apq:` to the keys). A text registered is checked against the document
+    // limits first (it arrives with the hash); a hash alone is checked once its text is read (limits module).
+    persistedQueries: { cache: redisKeyValueCache(redis, logger, '', 'automatic persisted queries'), ttl: config.APQ_TTL_SECONDS },
     // The process entry owns SIGTERM/SIGINT (handleProcessSignals); Apollo's own handlers would race it.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,

@@ -4,45 +4,10 @@ import type { Logger } from '@firefly/logger';
 import { CATALOG_VERSION_KEY, type Redis } from '@firefly/redis';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayModule } from './module.ts';
-
-type KeyValueCache = NonNullable<NonNullable<Parameters<typeof ApolloServerPluginResponseCache>[0]>['cache']>;
+import { redisKeyValueCache } from './redis-key-value-cache.ts';
 
 /** Keys of the shared response cache, under the gateway's Redis key prefix (the plugin adds `fqc:`). */
 const KEY_PREFIX = 'response-cache:';
-
-/**
- * Apollo's KeyValueCache on the gateway's ioredis client, so every replica shares one cache. Best effort: when Redis
- * fails, a read is a miss and a write is skipped (logged), never a failed request. (Hand-written: Apollo's Keyv
- * adapter would need a Keyv store for ioredis, which is a larger dependency than these few lines.)
- */
-function redisKeyValueCache(redis: Redis, logger: Logger): KeyValueCache {
-  const warn = (error: unknown, what: string) => logger.warn({ err: error }, `response cache: Redis ${what} failed`);
-  return {
-    async get(key) {
-      try {
-        return (await redis.get(KEY_PREFIX + key)) ?? undefined;
-      } catch (error) {
-        warn(error, 'read');
-        return undefined;
-      }
-    },
-    async set(key, value, options) {
-      const ttl = options?.ttl;
-      try {
-        if (ttl) await redis.set(KEY_PREFIX + key, value, 'EX', Math.max(1, Math.ceil(ttl)));
-      } catch (error) {
-        warn(error, 'write');
-      }
-    },
-    async delete(key) {
-      try {
-        await redis.del(KEY_PREFIX + key);
-      } catch (error) {
-        warn(error, 'delete');
-      }
-    },
-  };
-}
 
 export interface ResponseCacheOptions {
   redis: Redis;
@@ -69,7 +34,7 @@ export function useResponseCache(options: ResponseCacheOptions): GatewayModule {
   /** The catalog version read for an anonymous request; a request without one is neither read nor written. */
   const catalogVersions = new WeakMap<GatewayContext, string>();
   const responseCache = ApolloServerPluginResponseCache<GatewayContext>({
-    cache: redisKeyValueCache(redis, logger),
+    cache: redisKeyValueCache(redis, logger, KEY_PREFIX, 'response cache'),
     // Only anonymous requests get here (requestDidStart below).
     async extraCacheKeyData({ contextValue }) {
       const { identity } = contextValue;

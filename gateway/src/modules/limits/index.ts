@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { sendErrors } from '../http-errors.ts';
 import type { GatewayModule } from '../module.ts';
 import { readCostDirectives } from './cost.ts';
@@ -20,6 +20,19 @@ export function useDocumentLimits(settings: DocumentLimitSettings): GatewayModul
     limits,
     schema({ apiSchema, coreSupergraphSdl }) {
       limits.setSchema(apiSchema, readCostDirectives(coreSupergraphSdl));
+    },
+    apollo: {
+      async requestDidStart() {
+        return {
+          // An automatic persisted query sent by hash alone: its text comes from the APQ cache, after httpBody. It was
+          // admitted when registered, but its cost depends on this request's variables: check it again (cached by text).
+          async didResolveOperation({ metrics, source, request }) {
+            if (!metrics.persistedQueryHit || source === undefined) return;
+            const verdict = limits.admit(source, request);
+            if ('errors' in verdict) throw withStatus400(verdict.errors[0]!);
+          },
+        };
+      },
     },
     httpBody(req, res, next) {
       const request = graphQLRequestOf(req);
@@ -59,4 +72,9 @@ function graphQLRequestOf(req: Request): GraphQLRequestOfHttp | undefined {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A refusal thrown from inside Apollo Server's pipeline, answered 400 with no `data` as httpBody answers one. */
+function withStatus400(error: GraphQLError): GraphQLError {
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 400 } } });
 }
