@@ -13,6 +13,10 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
     mappers: {
       User: '../data/users.ts#UserRow',
       AuthPayload: '../domain/sessions.ts#AuthPayload',
+      Partner: '../data/partners.ts#PartnerRow',
+      PartnerApiKey: '../data/partners.ts#PartnerKeyRow',
+      CreatedPartnerApiKey: '../domain/partners.ts#CreatedPartnerKey',
+      GatewayPartnerKey: '../domain/partners.ts#GatewayPartnerKey',
     },
   },
   conversation: {

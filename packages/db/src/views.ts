@@ -25,7 +25,7 @@ export type DomainDb<K extends ModelKey> = Pick<Db, K> & {
 };
 
 /** The user subgraph's tables. */
-export type UserModelKey = 'tenant' | 'user' | 'credential' | 'session';
+export type UserModelKey = 'tenant' | 'user' | 'credential' | 'session' | 'partner' | 'partnerApiKey';
 /** The conversation subgraph's tables. */
 export type ConversationModelKey = 'chatModel' | 'conversation' | 'message' | 'pendingSettlement';
 /** The image subgraph's tables. */

@@ -1,5 +1,6 @@
 import { scopeToTenant } from '@firefly/db';
 import type { BaseContext } from '@firefly/server-kit';
+import { createPartnerLoaders, createPartnerRepository } from './data/partners.ts';
 import { createSessionRepository } from './data/sessions.ts';
 import { createUserLoader, createUserRepository } from './data/users.ts';
 import type { UserScope } from './domain/scope.ts';
@@ -7,7 +8,7 @@ import type { UserDeps } from './server.ts';
 import type { UserServices } from './services.ts';
 
 export interface UserContext extends BaseContext, UserScope {
-  loaders: { user: ReturnType<typeof createUserLoader> };
+  loaders: { user: ReturnType<typeof createUserLoader> } & ReturnType<typeof createPartnerLoaders>;
 }
 
 /**
@@ -17,11 +18,13 @@ export interface UserContext extends BaseContext, UserScope {
 export function createUserContext(deps: UserDeps, services: UserServices, base: BaseContext): UserContext {
   const db = scopeToTenant(deps.db, base.tenantId);
   const users = createUserRepository(db, base.tenantId);
+  const partners = createPartnerRepository(db, base.tenantId);
   return {
     ...base,
     users,
     sessions: createSessionRepository(db, base.tenantId),
+    partners,
     services,
-    loaders: { user: createUserLoader(users) },
+    loaders: { user: createUserLoader(users), ...createPartnerLoaders(partners) },
   };
 }

@@ -1,4 +1,5 @@
 import { createAccessTokenIssuer, type AccessClaims } from '@firefly/auth';
+import { createPartnerRevocations, type PartnerRevocations } from '@firefly/auth/partner-keys';
 import { createSessionStore, type SessionStore } from '@firefly/auth/sessions';
 import type { Redis } from '@firefly/redis';
 import { createSmsProvider } from '@firefly/sms';
@@ -6,6 +7,7 @@ import type { UserConfig } from './config.ts';
 import { createTenantLookup } from './data/tenants.ts';
 import { createLoginThrottle, type LoginThrottle } from './domain/login-throttle.ts';
 import { createPasswordHasher, type PasswordHasher } from './domain/passwords.ts';
+import { createSecretBox, type SecretBox } from './domain/secret-box.ts';
 import { createSignupGrants, type SignupGrants } from './domain/signup-grants.ts';
 import { createSmsCodes, type SmsCodes } from './domain/sms-codes.ts';
 import type { SessionHooks, UserDeps } from './server.ts';
@@ -24,6 +26,10 @@ export interface UserServices {
   hooks: SessionHooks;
   signupGrants: SignupGrants;
   tenantExists: (tenantId: string) => Promise<boolean>;
+  /** Revocation and suspension markers every gateway replica checks on every partner request. */
+  partnerRevocations: PartnerRevocations;
+  /** Seals partner signing secrets at rest. */
+  secretBox: SecretBox;
 }
 
 export async function createUserServices(config: UserConfig, deps: UserDeps): Promise<UserServices> {
@@ -67,5 +73,7 @@ export async function createUserServices(config: UserConfig, deps: UserDeps): Pr
     hooks: deps.hooks ?? {},
     signupGrants: createSignupGrants({ port: deps.signupGrant, redis, logger }),
     tenantExists: createTenantLookup(deps.db),
+    partnerRevocations: createPartnerRevocations(redis),
+    secretBox: createSecretBox(config.INTERNAL_TOKEN_SECRET, 'partner-signing-secret'),
   };
 }

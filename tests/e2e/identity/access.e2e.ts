@@ -119,6 +119,12 @@ const ADMIN_OPERATIONS: Record<string, string> = {
   'Mutation.refundOrder': `mutation { refundOrder(id: "x", reason: "r") { id } }`,
   'Mutation.adjustCredits': `mutation { adjustCredits(userId: "x", delta: 1000, note: "n") { available } }`,
   'Mutation.upsertProduct': `mutation { upsertProduct(input: { id: "x", name: "n", credits: 1, priceFen: 1 }) { id } }`,
+  'Query.partners': `{ partners { edges { node { id } } } }`,
+  'Query.partner': `{ partner(id: "x") { id } }`,
+  'Mutation.createPartner': `mutation { createPartner(input: { name: "n" }) { id } }`,
+  'Mutation.createPartnerApiKey': `mutation { createPartnerApiKey(partnerId: "x") { key } }`,
+  'Mutation.revokePartnerApiKey': `mutation { revokePartnerApiKey(id: "x") { id } }`,
+  'Mutation.setPartnerStatus': `mutation { setPartnerStatus(partnerId: "x", status: SUSPENDED) { id } }`,
 };
 
 function rootFieldsOfSubgraphs(): Array<{ coordinate: string; field: FieldDefinitionNode }> {
@@ -178,7 +184,10 @@ describe('tenant isolation by id', () => {
         expiresAt: new Date(Date.now() + 900_000),
       },
     });
+    const partnerAccount = await seedUserWithHistory(sg.db, { tenantId: 'tenant-b', conversations: 0, imageJobs: 0, credits: 0 });
+    const partner = await sg.db.partner.create({ data: { id: randomUUID(), tenantId: 'tenant-b', name: 'Partner B', accountUserId: partnerAccount.user.id } });
     const foreignIdOf: Record<string, string> = {
+      Partner: partner.id,
       User: mallory.user.id,
       Conversation: mallory.conversationIds[0]!,
       ImageJob: mallory.imageJobIds[0]!,

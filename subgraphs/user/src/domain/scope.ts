@@ -1,6 +1,7 @@
 import type { Identity, Role } from '@firefly/auth';
 import { ROLES } from '@firefly/auth';
 import type { Logger } from '@firefly/logger';
+import type { PartnerRepository } from '../data/partners.ts';
 import type { SessionRepository } from '../data/sessions.ts';
 import type { UserRepository, UserRow } from '../data/users.ts';
 import type { UserServices } from '../services.ts';
@@ -13,6 +14,7 @@ export interface UserScope {
   logger: Logger;
   users: UserRepository;
   sessions: SessionRepository;
+  partners: PartnerRepository;
   services: UserServices;
 }
 

@@ -2,6 +2,8 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { UserRow as UserRowModel } from '../data/users.ts';
 import type { AuthPayload as AuthPayloadModel } from '../domain/sessions.ts';
+import type { PartnerRow as PartnerRowModel, PartnerKeyRow as PartnerKeyRowModel } from '../data/partners.ts';
+import type { CreatedPartnerKey as CreatedPartnerKeyModel, GatewayPartnerKey as GatewayPartnerKeyModel } from '../domain/partners.ts';
 import type { UserContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -35,6 +37,50 @@ export type AuthPayload = {
   user: User;
 };
 
+/** A new partner. */
+export type CreatePartnerInput = {
+  /** The organisation's name (1–100 characters). */
+  name: Scalars['String']['input'];
+};
+
+/**
+ * A new API key with its secrets. `key` (and `secret`) are shown here only, once: they cannot be read again.
+ * Access: ADMIN only.
+ */
+export type CreatedPartnerApiKey = {
+  __typename?: 'CreatedPartnerApiKey';
+  /** The key's record. */
+  apiKey: PartnerApiKey;
+  /** The API key, sent as the `x-api-key` header. */
+  key: Scalars['String']['output'];
+  /** The request-signing secret (HMAC-SHA256 key); set only when the key requires signatures. */
+  secret?: Maybe<Scalars['String']['output']>;
+};
+
+/**
+ * What the gateway needs to accept requests made with one API key (internal API).
+ * Access: our own services only (service credential); not part of the public API.
+ */
+export type GatewayPartnerKey = {
+  __typename?: 'GatewayPartnerKey';
+  /** The partner's account, which key-only requests act as. */
+  accountUserId: Scalars['ID']['output'];
+  /** False when the key is revoked or the partner suspended. */
+  active: Scalars['Boolean']['output'];
+  /** Key id. */
+  id: Scalars['ID']['output'];
+  /** Hex sha256 of the whole key, compared in constant time with the presented key's. */
+  keyHash: Scalars['String']['output'];
+  /** The partner's id. */
+  partnerId: Scalars['ID']['output'];
+  /** Requests per minute; null: the gateway's default. */
+  rateLimitPerMinute?: Maybe<Scalars['Int']['output']>;
+  /** Whether requests must be signed. */
+  requireSignature: Scalars['Boolean']['output'];
+  /** The signing secret (decrypted); null without signing. */
+  secret?: Maybe<Scalars['String']['output']>;
+};
+
 /** Credentials for login. */
 export type LoginInput = {
   /** Email or phone number. */
@@ -52,6 +98,17 @@ export type Mutation = {
    */
   changePassword: Scalars['Boolean']['output'];
   /**
+   * Creates a partner and its own account (a user without a password, which cannot sign in; its credits pay for
+   * what the partner runs).
+   * Access: ADMIN only.
+   */
+  createPartner: Partner;
+  /**
+   * Creates an API key for a partner. The key (and, with requireSignature, the signing secret) is in the answer only.
+   * Access: ADMIN only.
+   */
+  createPartnerApiKey: CreatedPartnerApiKey;
+  /**
    * Signs in with email or phone and password. A wrong login or password is UNAUTHENTICATED, the same for both;
    * repeated failures are throttled per IP and per account (RATE_LIMITED).
    * Access: anyone; rate-limited per client IP.
@@ -67,6 +124,11 @@ export type Mutation = {
    * Access: any signed-in user.
    */
   logout: Scalars['Boolean']['output'];
+  /**
+   * Records when keys were last used, for the gateway (batched; an older time never replaces a newer one).
+   * Access: our own services only (service credential); not part of the public API.
+   */
+  recordPartnerKeyUse: Scalars['Boolean']['output'];
   /**
    * Trades a refresh token for a new token pair. Each refresh token works once: presenting a used one ends the whole
    * session (UNAUTHENTICATED).
@@ -84,10 +146,22 @@ export type Mutation = {
    */
   requestSmsCode: SmsCodeTicket;
   /**
+   * Revokes an API key: every gateway replica refuses it (UNAUTHENTICATED) from the next request on. Revoking a
+   * revoked key changes nothing.
+   * Access: ADMIN only.
+   */
+  revokePartnerApiKey: PartnerApiKey;
+  /**
    * Ends one of the caller's own sessions; another user's session id is NOT_FOUND, like a missing one.
    * Access: any signed-in user, for their own sessions.
    */
   revokeSession: Scalars['Boolean']['output'];
+  /**
+   * Suspends or reactivates a partner. While SUSPENDED every key of the partner is refused (UNAUTHENTICATED) on
+   * every gateway replica from the next request on.
+   * Access: ADMIN only.
+   */
+  setPartnerStatus: Partner;
   /**
    * Replaces a user's roles.
    * Access: ADMIN only.
@@ -114,6 +188,20 @@ export type MutationChangePasswordArgs = {
 
 
 /** The root of every write. Each field says who may use it. */
+export type MutationCreatePartnerArgs = {
+  input: CreatePartnerInput;
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationCreatePartnerApiKeyArgs = {
+  partnerId: Scalars['ID']['input'];
+  rateLimitPerMinute?: InputMaybe<Scalars['Int']['input']>;
+  requireSignature?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+/** The root of every write. Each field says who may use it. */
 export type MutationLoginArgs = {
   input: LoginInput;
 };
@@ -123,6 +211,12 @@ export type MutationLoginArgs = {
 export type MutationLoginWithSmsCodeArgs = {
   code: Scalars['String']['input'];
   phone: Scalars['String']['input'];
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationRecordPartnerKeyUseArgs = {
+  uses: Array<PartnerKeyUseInput>;
 };
 
 
@@ -146,8 +240,21 @@ export type MutationRequestSmsCodeArgs = {
 
 
 /** The root of every write. Each field says who may use it. */
+export type MutationRevokePartnerApiKeyArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root of every write. Each field says who may use it. */
 export type MutationRevokeSessionArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationSetPartnerStatusArgs = {
+  partnerId: Scalars['ID']['input'];
+  status: PartnerStatus;
 };
 
 
@@ -179,6 +286,97 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/**
+ * An organisation integrating server-to-server: it calls the gateway with `x-api-key` (docs/partners.md).
+ * Access: ADMIN only.
+ */
+export type Partner = {
+  __typename?: 'Partner';
+  /** The partner's own account: its credits pay for what the partner runs; requests with only a key act as it. */
+  account: User;
+  /** Every key ever created for the partner, newest first, revoked ones included. */
+  apiKeys: Array<PartnerApiKey>;
+  /** When the partner was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Partner id. */
+  id: Scalars['ID']['output'];
+  /** The organisation's name. */
+  name: Scalars['String']['output'];
+  /** The partner's persisted query list (the only operations its keys may run); null until one is published. */
+  persistedQueryList?: Maybe<PersistedQueryList>;
+  /** Whether its keys work. */
+  status: PartnerStatus;
+};
+
+/**
+ * One API key of a partner. The key itself is shown once, by createPartnerApiKey; only its prefix is kept readable.
+ * Access: ADMIN only.
+ */
+export type PartnerApiKey = {
+  __typename?: 'PartnerApiKey';
+  /** When the key was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Key id, for revokePartnerApiKey. */
+  id: Scalars['ID']['output'];
+  /** When the key was last used (recorded by the gateway within about a minute); null if never. */
+  lastUsedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The key's visible beginning (e.g. ffk_3fA9xQ2mL7Pz), to tell keys apart. */
+  prefix: Scalars['String']['output'];
+  /** Requests per minute this key may make; null: the gateway's default (600). */
+  rateLimitPerMinute?: Maybe<Scalars['Int']['output']>;
+  /** Whether every request with this key must be signed (x-firefly-signature; docs/partners.md). */
+  requireSignature: Scalars['Boolean']['output'];
+  /** When the key was revoked; null while it works. */
+  revokedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A page of partners. Access: decided by the field that returns it. */
+export type PartnerConnection = {
+  __typename?: 'PartnerConnection';
+  /** The items of this page, in the field's order. */
+  edges: Array<PartnerEdge>;
+  /** Whether more pages follow, and where to continue. */
+  pageInfo: PageInfo;
+};
+
+/** One partner of a PartnerConnection page, with its cursor. */
+export type PartnerEdge = {
+  __typename?: 'PartnerEdge';
+  /** Opaque position of this edge; pass it as after to continue from here. */
+  cursor: Scalars['String']['output'];
+  /** The item. */
+  node: Partner;
+};
+
+/** When one key was last used (internal API). */
+export type PartnerKeyUseInput = {
+  /** When it was last used. */
+  at: Scalars['DateTime']['input'];
+  /** Key id. */
+  id: Scalars['ID']['input'];
+};
+
+/** Whether a partner's API keys work. */
+export type PartnerStatus =
+  /** Its keys work. */
+  | 'ACTIVE'
+  /** Every key of the partner is refused (UNAUTHENTICATED) on every gateway replica from the next request on. */
+  | 'SUSPENDED';
+
+/**
+ * A partner's published persisted query list (Apollo's manifest format).
+ * Access: ADMIN only.
+ */
+export type PersistedQueryList = {
+  __typename?: 'PersistedQueryList';
+  /** Operations in the list. */
+  operationCount: Scalars['Int']['output'];
+  /** When this version was published. */
+  publishedAt: Scalars['DateTime']['output'];
+  /** Increases by one with every publish. */
+  version: Scalars['Int']['output'];
+};
+
 /** The root of every read. Each field says who may use it. */
 export type Query = {
   __typename?: 'Query';
@@ -193,6 +391,21 @@ export type Query = {
    */
   mySessions: Array<Session>;
   /**
+   * One partner of the tenant by id; null when there is none.
+   * Access: ADMIN only.
+   */
+  partner?: Maybe<Partner>;
+  /**
+   * The key with this prefix in the caller's tenant, for the gateway; null when there is none.
+   * Access: our own services only (service credential); not part of the public API.
+   */
+  partnerKeyForGateway?: Maybe<GatewayPartnerKey>;
+  /**
+   * The tenant's partners, newest first.
+   * Access: ADMIN only.
+   */
+  partners: PartnerConnection;
+  /**
    * One user of the tenant by id; null when there is none.
    * Access: ADMIN only.
    */
@@ -202,6 +415,25 @@ export type Query = {
    * Access: ADMIN only.
    */
   users: UserConnection;
+};
+
+
+/** The root of every read. Each field says who may use it. */
+export type QueryPartnerArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root of every read. Each field says who may use it. */
+export type QueryPartnerKeyForGatewayArgs = {
+  prefix: Scalars['String']['input'];
+};
+
+
+/** The root of every read. Each field says who may use it. */
+export type QueryPartnersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -431,11 +663,15 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  Partner: Partner;
   User: User;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  Partner:
+    ( { __typename: 'Partner' }
+    & GraphQLRecursivePick<FederationTypes['Partner'], {"id":true}> );
   User:
     ( { __typename: 'User' }
     & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
@@ -447,12 +683,22 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   AuthPayload: ResolverTypeWrapper<AuthPayloadModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CreatePartnerInput: CreatePartnerInput;
+  CreatedPartnerApiKey: ResolverTypeWrapper<CreatedPartnerKeyModel>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  GatewayPartnerKey: ResolverTypeWrapper<GatewayPartnerKeyModel>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   LoginInput: LoginInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Partner: ResolverTypeWrapper<PartnerRowModel>;
+  PartnerApiKey: ResolverTypeWrapper<PartnerKeyRowModel>;
+  PartnerConnection: ResolverTypeWrapper<Omit<PartnerConnection, 'edges'> & { edges: Array<ResolversTypes['PartnerEdge']> }>;
+  PartnerEdge: ResolverTypeWrapper<Omit<PartnerEdge, 'node'> & { node: ResolversTypes['Partner'] }>;
+  PartnerKeyUseInput: PartnerKeyUseInput;
+  PartnerStatus: PartnerStatus;
+  PersistedQueryList: ResolverTypeWrapper<PersistedQueryList>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RegisterInput: RegisterInput;
   Role: Role;
@@ -471,12 +717,21 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   AuthPayload: AuthPayloadModel;
   String: Scalars['String']['output'];
+  CreatePartnerInput: CreatePartnerInput;
+  CreatedPartnerApiKey: CreatedPartnerKeyModel;
   DateTime: Scalars['DateTime']['output'];
+  GatewayPartnerKey: GatewayPartnerKeyModel;
+  ID: Scalars['ID']['output'];
+  Boolean: Scalars['Boolean']['output'];
   LoginInput: LoginInput;
   Mutation: Record<PropertyKey, never>;
-  Boolean: Scalars['Boolean']['output'];
-  ID: Scalars['ID']['output'];
   PageInfo: PageInfo;
+  Partner: PartnerRowModel;
+  PartnerApiKey: PartnerKeyRowModel;
+  PartnerConnection: Omit<PartnerConnection, 'edges'> & { edges: Array<ResolversParentTypes['PartnerEdge']> };
+  PartnerEdge: Omit<PartnerEdge, 'node'> & { node: ResolversParentTypes['Partner'] };
+  PartnerKeyUseInput: PartnerKeyUseInput;
+  PersistedQueryList: PersistedQueryList;
   Query: Record<PropertyKey, never>;
   RegisterInput: RegisterInput;
   Session: Session;
@@ -502,19 +757,41 @@ export type AuthPayloadResolvers<ContextType = UserContext, ParentType extends R
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 };
 
+export type CreatedPartnerApiKeyResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['CreatedPartnerApiKey'] = ResolversParentTypes['CreatedPartnerApiKey']> = {
+  apiKey?: Resolver<ResolversTypes['PartnerApiKey'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  secret?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
 
+export type GatewayPartnerKeyResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['GatewayPartnerKey'] = ResolversParentTypes['GatewayPartnerKey']> = {
+  accountUserId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  keyHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  partnerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  rateLimitPerMinute?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  requireSignature?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  secret?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
+  createPartner?: Resolver<ResolversTypes['Partner'], ParentType, ContextType, RequireFields<MutationCreatePartnerArgs, 'input'>>;
+  createPartnerApiKey?: Resolver<ResolversTypes['CreatedPartnerApiKey'], ParentType, ContextType, RequireFields<MutationCreatePartnerApiKeyArgs, 'partnerId'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   loginWithSmsCode?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginWithSmsCodeArgs, 'code' | 'phone'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  recordPartnerKeyUse?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRecordPartnerKeyUseArgs, 'uses'>>;
   refreshSession?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
   requestSmsCode?: Resolver<ResolversTypes['SmsCodeTicket'], ParentType, ContextType, RequireFields<MutationRequestSmsCodeArgs, 'phone' | 'purpose'>>;
+  revokePartnerApiKey?: Resolver<ResolversTypes['PartnerApiKey'], ParentType, ContextType, RequireFields<MutationRevokePartnerApiKeyArgs, 'id'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
+  setPartnerStatus?: Resolver<ResolversTypes['Partner'], ParentType, ContextType, RequireFields<MutationSetPartnerStatusArgs, 'partnerId' | 'status'>>;
   setUserRoles?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserRolesArgs, 'roles' | 'userId'>>;
   setUserStatus?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserStatusArgs, 'status' | 'userId'>>;
   updateProfile?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateProfileArgs, 'input'>>;
@@ -525,9 +802,49 @@ export type PageInfoResolvers<ContextType = UserContext, ParentType extends Reso
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PartnerResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['Partner'] = ResolversParentTypes['Partner'], FederationReferenceType extends FederationReferenceTypes['Partner'] = FederationReferenceTypes['Partner']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Partner']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  account?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  apiKeys?: Resolver<Array<ResolversTypes['PartnerApiKey']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  persistedQueryList?: Resolver<Maybe<ResolversTypes['PersistedQueryList']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['PartnerStatus'], ParentType, ContextType>;
+};
+
+export type PartnerApiKeyResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['PartnerApiKey'] = ResolversParentTypes['PartnerApiKey']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rateLimitPerMinute?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  requireSignature?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type PartnerConnectionResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['PartnerConnection'] = ResolversParentTypes['PartnerConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['PartnerEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type PartnerEdgeResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['PartnerEdge'] = ResolversParentTypes['PartnerEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Partner'], ParentType, ContextType>;
+};
+
+export type PersistedQueryListResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['PersistedQueryList'] = ResolversParentTypes['PersistedQueryList']> = {
+  operationCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  publishedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   mySessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
+  partner?: Resolver<Maybe<ResolversTypes['Partner']>, ParentType, ContextType, RequireFields<QueryPartnerArgs, 'id'>>;
+  partnerKeyForGateway?: Resolver<Maybe<ResolversTypes['GatewayPartnerKey']>, ParentType, ContextType, RequireFields<QueryPartnerKeyForGatewayArgs, 'prefix'>>;
+  partners?: Resolver<ResolversTypes['PartnerConnection'], ParentType, ContextType, Partial<QueryPartnersArgs>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersArgs>>;
 };
@@ -569,9 +886,16 @@ export type UserEdgeResolvers<ContextType = UserContext, ParentType extends Reso
 
 export type Resolvers<ContextType = UserContext> = {
   AuthPayload?: AuthPayloadResolvers<ContextType>;
+  CreatedPartnerApiKey?: CreatedPartnerApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  GatewayPartnerKey?: GatewayPartnerKeyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Partner?: PartnerResolvers<ContextType>;
+  PartnerApiKey?: PartnerApiKeyResolvers<ContextType>;
+  PartnerConnection?: PartnerConnectionResolvers<ContextType>;
+  PartnerEdge?: PartnerEdgeResolvers<ContextType>;
+  PersistedQueryList?: PersistedQueryListResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
   SmsCodeTicket?: SmsCodeTicketResolvers<ContextType>;

@@ -1,6 +1,7 @@
 import type { UserContext } from '../context.ts';
 import { login, loginWithSmsCode, register, requestSmsCode } from '../domain/accounts.ts';
 import { setUserRoles, setUserStatus } from '../domain/admin.ts';
+import { createPartner, createPartnerApiKey, revokePartnerApiKey, setPartnerStatus } from '../domain/partners.ts';
 import { changePassword, logout, revokeSession, updateProfile } from '../domain/profile.ts';
 import { refreshSession, type AuthPayload } from '../domain/sessions.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
@@ -27,4 +28,12 @@ export const Mutation: MutationResolvers = {
   changePassword: (_, args, ctx) => changePassword(ctx, args),
   setUserRoles: (_, args, ctx) => setUserRoles(ctx, args),
   setUserStatus: (_, args, ctx) => setUserStatus(ctx, args),
+  createPartner: (_, args, ctx) => createPartner(ctx, args.input),
+  createPartnerApiKey: (_, args, ctx) => createPartnerApiKey(ctx, args),
+  revokePartnerApiKey: (_, args, ctx) => revokePartnerApiKey(ctx, args.id),
+  setPartnerStatus: (_, args, ctx) => setPartnerStatus(ctx, args),
+  recordPartnerKeyUse: async (_, args, ctx) => {
+    await ctx.partners.recordUse(args.uses);
+    return true;
+  },
 };

@@ -1,4 +1,5 @@
 import { parsePage, toConnection } from '@firefly/server-kit';
+import { partnerKeyForGateway } from '../domain/partners.ts';
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
 
 export const Query: QueryResolvers = {
@@ -8,6 +9,12 @@ export const Query: QueryResolvers = {
     const page = parsePage(args);
     return toConnection(await ctx.users.list(page, args.query), page.take);
   },
+  partners: async (_, args, ctx) => {
+    const page = parsePage(args);
+    return toConnection(await ctx.partners.list(page), page.take);
+  },
+  partner: (_, args, ctx) => ctx.loaders.partner.load(args.id),
+  partnerKeyForGateway: (_, args, ctx) => partnerKeyForGateway(ctx, args.prefix),
   mySessions: async (_, __, ctx) => {
     if (ctx.identity.kind !== 'user') return [];
     const sessionId = ctx.identity.sessionId;

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { transact, type TenantScoped, type UserDb } from '@firefly/db';
+import { createByIdLoader, createGroupLoader, keysetWhere, type Page } from '@firefly/server-kit';
+
+const partnerSelect = { id: true, tenantId: true, name: true, status: true, accountUserId: true, createdAt: true } as const;
+const keySelect = {
+  id: true,
+  tenantId: true,
+  partnerId: true,
+  prefix: true,
+  requireSignature: true,
+  rateLimitPerMinute: true,
+  createdAt: true,
+  lastUsedAt: true,
+  revokedAt: true,
+} as const;
+
+export type PartnerStatus = 'ACTIVE' | 'SUSPENDED';
+export type PartnerRow = { id: string; tenantId: string; name: string; status: PartnerStatus; accountUserId: string; createdAt: Date };
+export type PartnerKeyRow = {
+  id: string;
+  tenantId: string;
+  partnerId: string;
+  prefix: string;
+  requireSignature: boolean;
+  rateLimitPerMinute: number | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+};
+
+export interface NewPartnerKey {
+  partnerId: string;
+  prefix: string;
+  keyHash: string;
+  requireSignature: boolean;
+  secretCiphertext: string | null;
+  rateLimitPerMinute: number | null;
+}
+
+/** What the gateway needs to accept one key: the key's row with its hash and sealed secret, and its partner. */
+export type GatewayKeyRow = PartnerKeyRow & { keyHash: string; secretCiphertext: string | null; partner: { status: PartnerStatus; accountUserId: string } };
+
+/** Partners of one tenant and their API keys. Every query filters by the tenant. */
+export function createPartnerRepository(db: TenantScoped<UserDb>, tenantId: string) {
+  return {
+    findByIds(ids: readonly string[]): Promise<PartnerRow[]> {
+      return db.partner.findMany({ where: { tenantId, id: { in: [...ids] } }, select: partnerSelect });
+    },
+    /** Newest first. */
+    list(page: Page): Promise<PartnerRow[]> {
+      return db.partner.findMany({
+        where: { tenantId, ...keysetWhere(page.after, 'desc') },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: page.take + 1,
+        select: partnerSelect,
+      });
+    },
+    /**
+     * The partner and its own account in one transaction: a user without credentials (it cannot sign in) whose
+     * display name is the partner's. Ids are made before the transaction, so a replay writes the same rows.
+     */
+    create(name: string): Promise<PartnerRow> {
+      const id = randomUUID();
+      const accountUserId = randomUUID();
+      return transact(db, async (tx) => {
+        await tx.user.create({ data: { id: accountUserId, tenantId, displayName: name, roles: 'USER' } });
+        return tx.partner.create({ data: { id, tenantId, name, accountUserId }, select: partnerSelect });
+      });
+    },
+    async setStatus(id: string, status: PartnerStatus): Promise<PartnerRow | null> {
+      const { count } = await db.partner.updateMany({ where: { tenantId, id }, data: { status } });
+      if (count === 0) return null;
+      return db.partner.findFirst({ where: { tenantId, id }, select: partnerSelect });
+    },
+    /** Every key of the partners, newest first (one query for a page of partners). */
+    keysOf(partnerIds: readonly string[]): Promise<PartnerKeyRow[]> {
+      return db.partnerApiKey.findMany({
+        where: { tenantId, partnerId: { in: [...partnerIds] } },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        select: keySelect,
+      });
+    },
+    createKey(key: NewPartnerKey): Promise<PartnerKeyRow> {
+      return db.partnerApiKey.create({ data: { id: randomUUID(), tenantId, ...key }, select: keySelect });
+    },
+    findKey(id: string): Promise<PartnerKeyRow | null> {
+      return db.partnerApiKey.findFirst({ where: { tenantId, id }, select: keySelect });
+    },
+    /** Sets revokedAt once: revoking a revoked key keeps its first revocation time. */
+    async revokeKey(id: string): Promise<PartnerKeyRow | null> {
+      await db.partnerApiKey.updateMany({ where: { tenantId, id, revokedAt: null }, data: { revokedAt: new Date() } });
+      return db.partnerApiKey.findFirst({ where: { tenantId, id }, select: keySelect });
+    },
+    keyForGateway(prefix: string): Promise<GatewayKeyRow | null> {
+      return db.partnerApiKey.findFirst({
+        where: { tenantId, prefix },
+        select: { ...keySelect, keyHash: true, secretCiphertext: true, partner: { select: { status: true, accountUserId: true } } },
+      });
+    },
+    /** lastUsedAt moves forward only: a late batch from one replica never hides a newer use seen by another. */
+    async recordUse(uses: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
+      for (const use of uses) {
+        await db.partnerApiKey.updateMany({ where: { tenantId, id: use.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: use.at } }] }, data: { lastUsedAt: use.at } });
+      }
+    },
+  };
+}
+
+export type PartnerRepository = ReturnType<typeof createPartnerRepository>;
+
+export function createPartnerLoaders(repository: PartnerRepository) {
+  return {
+    partner: createByIdLoader(repository.findByIds),
+    /** Keys by partner id, newest first. */
+    keys: createGroupLoader(repository.keysOf, (key) => key.partnerId),
+  };
+}
