@@ -29,6 +29,7 @@ import { compileTrustProxy, createClientOrigin } from './modules/client-origin.t
 import { useHealthRoutes } from './modules/health.ts';
 import { useHttpErrors } from './modules/http-errors.ts';
 import { useDocumentLimits, type DocumentLimits } from './modules/limits/index.ts';
+import { useRepresentationDedup } from './modules/entity-dedup.ts';
 import type { GatewayModule, UpgradeRefusal } from './modules/module.ts';
 import { usePaymentNotifications } from './modules/payment-notifications.ts';
 import { useRateLimits } from './modules/rate-limits.ts';
@@ -131,6 +132,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     useResponseCache({ redis, logger, enabled: config.RESPONSE_CACHE_ENABLED }),
     usePaymentNotifications({ billingUrl: subgraphUrls.billing!, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }),
     useAccessLog({ logger }),
+    useRepresentationDedup(),
     ...(options.modules ?? []),
   ];
 
