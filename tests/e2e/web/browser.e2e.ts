@@ -1,46 +1,32 @@
 // The reference web client in a real browser (Debian's Chromium, headless) against the whole platform: sign up,
 // a conversation whose answer visibly grows token by token, stop, regenerate, the errors a person reads, sessions,
 // credits, languages, sign out and in. Screenshots of every screen: tests/artifacts/web/platform/.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startSupergraph, type Supergraph } from '../../src/harness.ts';
-import { ARTIFACTS_DIR, launchBrowser, screenshots, serveBuiltApp, type WebApp } from '../../src/browser.ts';
+import type { Browser, Page } from 'playwright-core';
+import type { Supergraph } from '../../src/harness.ts';
+import { ARTIFACTS_DIR, eventually, startWebSuite, type WebApp, type WebSuite } from '../../src/browser.ts';
 import { STRONG_PASSWORD, uniqueEmail } from '../../src/identity-helpers.ts';
 
+let web: WebSuite;
 let sg: Supergraph;
 let app: WebApp;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
-const shot = screenshots('platform');
+let shot: WebSuite['shot'];
 const email = uniqueEmail('browser');
-const browserLog: string[] = [];
 
 beforeAll(async () => {
   // Tokens ~60 ms apart: slow enough to watch an answer grow and to stop it halfway.
-  sg = await startSupergraph({ simulator: { tokenDelayMs: 60 } });
-  [app, browser] = await Promise.all([serveBuiltApp(sg.gatewayUrl), launchBrowser()]);
-  context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  // What the browser saw go wrong, kept beside the screenshots for whoever reads a failure.
-  page.on('console', (message) => message.type() === 'error' && browserLog.push(`console: ${message.text()}`));
-  page.on('requestfailed', (request) => browserLog.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText ?? ''}`));
-  page.on('response', (response) => response.status() >= 400 && browserLog.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`));
+  web = await startWebSuite('platform', { simulator: { tokenDelayMs: 60 } });
+  ({ sg, app, browser, page, shot } = web);
 }, 180_000);
 
 afterAll(async () => {
-  writeFileSync(join(ARTIFACTS_DIR, 'platform', 'browser.log'), `${browserLog.join('\n')}\n`);
-  await browser?.close();
-  await app?.stopAll();
-  await sg?.stop();
+  await web?.stop();
 });
 
-/** Polls until the value matches; generous, because CI shares two cores with everything else. */
-const eventually = <T,>(read: () => Promise<T> | T, options: { timeout?: number } = {}) => expect.poll(read, { timeout: options.timeout ?? 20_000, interval: 100 });
 const assistantMessages = () => page.getByTestId('assistant-message');
-const balance = async () => Number((await page.getByTestId('balance').innerText()).replace(/[^\d]/g, ''));
+const balance = () => web.balance();
 
 /** Reads a streaming answer's text every 80 ms until it is no longer STREAMING; `onRead` sees each read. */
 async function readStreamingAnswer(answer: ReturnType<Page['locator']>, onRead: (read: { status: string | null; length: number }) => Promise<void>) {

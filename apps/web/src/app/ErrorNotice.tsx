@@ -37,7 +37,7 @@ function useErrorText() {
 }
 
 /** An error as a person reads it, with what they can do about it (buy credits, wait for the countdown). */
-export function ErrorNotice({ error, onDismiss }: { error: unknown; onDismiss?: () => void }) {
+export function ErrorNotice({ error, onDismiss, advice }: { error: unknown; onDismiss?: () => void; advice?: (error: UserFacingError) => string | undefined }) {
   const { t } = useI18n();
   const text = useErrorText();
   const described = describeError(error);
@@ -52,6 +52,7 @@ export function ErrorNotice({ error, onDismiss }: { error: unknown; onDismiss?: 
   return (
     <div className="notice notice-error" role="alert" data-error-kind={described.kind}>
       <p>{text(described, secondsLeft)}</p>
+      {advice?.(described) && <p>{advice(described)}</p>}
       <div className="notice-actions">
         {described.kind === 'insufficientCredits' && (
           <button type="button" className="primary" onClick={() => navigate({ screen: 'credits' })}>

@@ -6,7 +6,7 @@ import { CombinedGraphQLErrors, ServerError } from '@apollo/client/errors';
 import type { GraphQLFormattedError } from 'graphql';
 
 /** A service named by UPSTREAM_UNAVAILABLE's `extensions.service`, in the words the UI uses. */
-export type ServiceName = 'chat' | 'painting' | 'billing' | 'accounts' | 'sms' | 'ai' | 'storage' | 'payments' | 'gateway' | 'unknown';
+export type ServiceName = 'chat' | 'painting' | 'billing' | 'accounts' | 'sms' | 'ai' | 'storage' | 'payments' | 'alipay' | 'wechatpay' | 'database' | 'gateway' | 'unknown';
 
 export type UserFacingError =
   | { kind: 'insufficientCredits' }
@@ -60,13 +60,21 @@ const SERVICES: Record<string, ServiceName> = {
   sms: 'sms',
   dashscope: 'ai',
   oss: 'storage',
-  alipay: 'payments',
-  wechat: 'payments',
-  wechatpay: 'payments',
+  alipay: 'alipay',
+  wechat: 'wechatpay',
+  wechatpay: 'wechatpay',
   payments: 'payments',
+  mysql: 'database',
   redis: 'gateway',
   gateway: 'gateway',
 };
+
+/** A payment channel's failure names the channel (`extensions.channel`: ALIPAY, WECHAT) rather than a service. */
+const CHANNELS: Record<string, ServiceName> = { ALIPAY: 'alipay', WECHAT: 'wechatpay' };
+
+function serviceOf(extensions: GraphQLFormattedError['extensions']): ServiceName {
+  return SERVICES[String(extensions?.service ?? '')] ?? CHANNELS[String(extensions?.channel ?? '')] ?? 'unknown';
+}
 
 export function describeError(error: unknown): UserFacingError {
   const errors = graphQLErrorsOf(error);
@@ -82,7 +90,7 @@ export function describeError(error: unknown): UserFacingError {
     case 'CONTENT_REJECTED':
       return { kind: 'contentRejected' };
     case 'UPSTREAM_UNAVAILABLE':
-      return { kind: 'upstreamUnavailable', service: SERVICES[String(first?.extensions?.service ?? '')] ?? 'unknown' };
+      return { kind: 'upstreamUnavailable', service: serviceOf(first?.extensions) };
     case 'UNAUTHENTICATED':
       return { kind: 'unauthenticated' };
     case 'FORBIDDEN':

@@ -1,11 +1,13 @@
 import { useEffect, useId, useState } from 'react';
 import { useApolloClient, useMutation, useQuery } from '@apollo/client/react';
+import { toDataURL } from 'qrcode';
 import {
   CancelOrderDocument,
   CreateOrderDocument,
   CreditBalanceDocument,
   LedgerDocument,
   OrderDocument,
+  OrdersDocument,
   ProductsDocument,
   type PaymentChannel,
 } from '../generated/graphql/graphql.ts';
@@ -34,7 +36,14 @@ export function CreditsScreen() {
           <strong className="big">{credit?.reserved ?? '…'}</strong>
         </div>
       </section>
-      {orderId ? <PendingOrder orderId={orderId} onFinished={() => setOrderId(undefined)} /> : <BuyCredits onOrder={setOrderId} />}
+      {orderId ? (
+        <PendingOrder orderId={orderId} onFinished={() => setOrderId(undefined)} />
+      ) : (
+        <>
+          <BuyCredits onOrder={setOrderId} />
+          <OpenOrders onContinue={setOrderId} />
+        </>
+      )}
       <Ledger />
     </div>
   );
@@ -84,14 +93,44 @@ function BuyCredits({ onOrder }: { onOrder: (id: string) => void }) {
           </li>
         ))}
       </ul>
-      {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} />}
+      {error !== undefined && (
+        <ErrorNotice error={error} onDismiss={() => setError(undefined)} advice={(e) => (e.kind === 'rateLimited' ? t.credits.tooManyOpen : undefined)} />
+      )}
+    </section>
+  );
+}
+
+/** Orders still waiting for their payment (e.g. from before a reload): continue paying one, or cancel it there. */
+function OpenOrders({ onContinue }: { onContinue: (id: string) => void }) {
+  const { t, formatDate } = useI18n();
+  const orders = useQuery(OrdersDocument, { variables: { first: 20 }, fetchPolicy: 'cache-and-network' });
+  const headingId = useId();
+  const now = Date.now();
+  const open = (orders.data?.me?.orders.edges.map((e) => e.node) ?? []).filter((o) => o.status === 'PENDING' && o.payment && Date.parse(o.payment.expiresAt) > now);
+  if (open.length === 0) return null;
+  return (
+    <section aria-labelledby={headingId} className="stack">
+      <h2 id={headingId}>{t.credits.openOrders}</h2>
+      <ul className="open-orders">
+        {open.map((order) => (
+          <li key={order.id} className="card open-order" data-testid="open-order">
+            <span>
+              <strong>{order.product.name}</strong> · {t.credits.price(order.amountFen)} · {order.channel === 'WECHAT' ? t.credits.wechat : t.credits.alipay}
+            </span>
+            <span className="muted small">{order.payment && t.credits.payBefore(formatDate(order.payment.expiresAt))}</span>
+            <button type="button" className="primary" onClick={() => onContinue(order.id)} aria-label={t.credits.continuePayment(order.product.name)}>
+              {t.credits.continue}
+            </button>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
 
 /** Follows an order until the payment arrives (the provider notifies billing) or the order closes. */
 function PendingOrder({ orderId, onFinished }: { orderId: string; onFinished: () => void }) {
-  const { t } = useI18n();
+  const { t, formatDate } = useI18n();
   const order = useQuery(OrderDocument, { variables: { id: orderId }, fetchPolicy: 'network-only', pollInterval: 2000 });
   const [cancel, cancelState] = useMutation(CancelOrderDocument);
   const [error, setError] = useState<unknown>();
@@ -116,7 +155,7 @@ function PendingOrder({ orderId, onFinished }: { orderId: string; onFinished: ()
   const paid = status === 'PAID';
   const client = useApolloClient();
   useEffect(() => {
-    if (paid) void client.refetchQueries({ include: [CreditBalanceDocument, LedgerDocument] });
+    if (paid) void client.refetchQueries({ include: [CreditBalanceDocument, LedgerDocument, OrdersDocument] });
   }, [paid, client]);
 
   const current = order.data?.order;
@@ -126,6 +165,8 @@ function PendingOrder({ orderId, onFinished }: { orderId: string; onFinished: ()
       {status === 'PENDING' && (
         <>
           <p>{t.credits.waiting}</p>
+          {current?.payment?.qrCodeUrl && <PaymentQrCode content={current.payment.qrCodeUrl} channel={current.channel} />}
+          {current?.payment && <p className="muted small">{t.credits.payBefore(formatDate(current.payment.expiresAt))}</p>}
           {current?.payment?.payUrl && (
             <a className="button primary" href={current.payment.payUrl} target="_blank" rel="noopener noreferrer">
               {t.credits.openCashier} ↗
@@ -151,6 +192,36 @@ function PendingOrder({ orderId, onFinished }: { orderId: string; onFinished: ()
     </section>
   );
 }
+
+/**
+ * The payment instruction as a QR code to scan with the channel's phone app: Alipay's precreate qr_code or WeChat
+ * Native's code_url (`weixin://…`), drawn by the `qrcode` library. Fixed size, so nothing moves when it appears.
+ */
+function PaymentQrCode({ content, channel }: { content: string; channel: PaymentChannel }) {
+  const { t } = useI18n();
+  const [image, setImage] = useState<string>();
+  useEffect(() => {
+    let current = true;
+    toDataURL(content, { errorCorrectionLevel: 'M', margin: 2, width: QR_SIZE }).then(
+      (url) => current && setImage(url),
+      () => current && setImage(undefined),
+    );
+    return () => {
+      current = false;
+    };
+  }, [content]);
+  const app = channel === 'WECHAT' ? t.credits.wechat : t.credits.alipay;
+  return (
+    <figure className="payment-qr">
+      <div className="qr-frame">
+        {image && <img src={image} width={QR_SIZE} height={QR_SIZE} alt={t.credits.qrAlt(app)} data-testid="payment-qr" />}
+      </div>
+      <figcaption>{t.credits.scanQr(app)}</figcaption>
+    </figure>
+  );
+}
+
+const QR_SIZE = 224;
 
 function Ledger() {
   const { t, formatDate } = useI18n();

@@ -16,6 +16,14 @@ describe('describeError', () => {
     expect(describeError(graphQLError('NOT_IMPLEMENTED'))).toEqual({ kind: 'notImplemented' });
   });
 
+  it('says which payment channel or store is down when the server names it', () => {
+    // billing names the channel of a failed payment call rather than a service
+    expect(describeError(graphQLError('UPSTREAM_UNAVAILABLE', { channel: 'ALIPAY', providerCode: 'SYSTEM_ERROR' }))).toEqual({ kind: 'upstreamUnavailable', service: 'alipay' });
+    expect(describeError(graphQLError('UPSTREAM_UNAVAILABLE', { channel: 'WECHAT' }))).toEqual({ kind: 'upstreamUnavailable', service: 'wechatpay' });
+    expect(describeError(graphQLError('UPSTREAM_UNAVAILABLE', { service: 'mysql' }))).toEqual({ kind: 'upstreamUnavailable', service: 'database' });
+    expect(describeError(graphQLError('UPSTREAM_UNAVAILABLE', { service: 'dashscope' }))).toEqual({ kind: 'upstreamUnavailable', service: 'ai' });
+  });
+
   it('keeps the server sentence only for BAD_USER_INPUT, which is written for people', () => {
     expect(describeError(graphQLError('BAD_USER_INPUT', {}, 'Password must be at least 8 characters'))).toEqual({ kind: 'badInput', message: 'Password must be at least 8 characters' });
     expect(describeError(graphQLError('INTERNAL_SERVER_ERROR'))).toEqual({ kind: 'unknown' });
