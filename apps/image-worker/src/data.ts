@@ -48,8 +48,10 @@ export function createWorkerData(db: ImageDb) {
       const { count } = await db.imageJob.updateMany({ where: { id: jobId, status: 'RUNNING' }, data: { progress } });
       return count === 1;
     },
+    /** Stores an image once: a second runner of the same job (a stalled job taken over) saving it again is a no-op. */
     async saveImage(image: { id: string; tenantId: string; userId: string; jobId: string; storageKey: string; width: number; height: number; contentType: string; byteSize: number }) {
-      await db.image.upsert({ where: { id: image.id }, create: image, update: {} });
+      // INSERT IGNORE, atomic, where an upsert (read, then insert) lets two runners collide on the primary key.
+      await db.image.createMany({ data: [image], skipDuplicates: true });
     },
     imagesOf(jobId: string) {
       return db.image.findMany({ where: { jobId, deletedAt: null }, select: { id: true, storageKey: true } });

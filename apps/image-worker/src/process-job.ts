@@ -210,8 +210,10 @@ async function collectResults(deps: JobRunnerDeps, job: WorkerJob, state: ImageT
     throw new JobFailure(rejected ? 'CONTENT_REJECTED' : 'UPSTREAM_UNAVAILABLE', rejected ? 'The images were rejected by content moderation' : 'DashScope produced no image');
   }
   if (!(await deps.data.succeed(job.id))) {
-    // Cancelled while the results arrived: they are discarded, and cancel released the credits.
-    await discardImages(deps, job.id);
+    // Cancelled (or failed) while the results arrived: they are discarded, and the hold is released. A job another
+    // runner already finished SUCCEEDED keeps its images.
+    const status = await deps.data.status(job.id);
+    if (status === 'CANCELED' || status === 'FAILED') await discardImages(deps, job.id);
     throw new JobLeft();
   }
   deps.observe.finished('SUCCEEDED', undefined, (Date.now() - job.createdAt.getTime()) / 1000);

@@ -1,2 +1,2 @@
 export { createImageQueue, createQueueConnection, IMAGE_QUEUE_NAME, jobOptions, queuePrefix, type ImageQueue, type ImageQueuePayload, type ImageQueueSettings } from './queue.ts';
-export { jobStreamKey, publishJobChange, TERMINAL_STATUSES, type ImageJobStatus, type JobChange } from './progress.ts';
+export { jobStreamKey, lastJobChangeId, progressReaderControlKey, publishJobChange, TERMINAL_STATUSES, type ImageJobStatus, type JobChange } from './progress.ts';

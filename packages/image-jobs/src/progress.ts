@@ -12,6 +12,9 @@ export const TERMINAL_STATUSES: ReadonlySet<ImageJobStatus> = new Set(['SUCCEEDE
  */
 export const jobStreamKey = (jobId: string) => `img:job:{${jobId}}`;
 
+/** A per-process control stream that wakes the image subgraph's shared stream reader. */
+export const progressReaderControlKey = (instanceId: string) => `img:reader-ctl:${instanceId}`;
+
 /** How long a job's stream outlives its last event (a subscriber arriving later reads the row alone). */
 const STREAM_TTL_SECONDS = 24 * 3600;
 
@@ -27,4 +30,13 @@ export async function publishJobChange(redis: Redis, jobId: string, change: JobC
     .xadd(key, 'MAXLEN', '~', 1000, '*', 's', change.status, 'p', String(change.progress), 't', String(Date.now()))
     .expire(key, STREAM_TTL_SECONDS)
     .exec();
+}
+
+/**
+ * Id of the newest entry of a job's stream, `0-0` when it has none. A subscriber takes it BEFORE reading the row and
+ * follows from it: every change after it arrives as an entry, every change before it is already in the row read.
+ */
+export async function lastJobChangeId(redis: Redis, jobId: string): Promise<string> {
+  const newest = (await redis.xrevrange(jobStreamKey(jobId), '+', '-', 'COUNT', 1)) as [string, string[]][];
+  return newest[0]?.[0] ?? '0-0';
 }

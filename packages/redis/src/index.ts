@@ -59,3 +59,5 @@ export const CATALOG_VERSION_KEY = 'catalog:version';
 export async function bumpCatalogVersion(client: Redis): Promise<void> {
   await client.incr(CATALOG_VERSION_KEY);
 }
+
+export { compareStreamIds, createSharedStreamReader, parseStreamEntries, type RawStreamEntry, type RawStreamListener, type SharedStreamReader, type SharedStreamReaderOptions } from './stream-reader.ts';

@@ -26,6 +26,11 @@ const schema = z.object({
   IMAGE_JOB_BACKOFF_MS: positiveInt(2_000),
   /** A job's credit hold lapses (billing releases it) if nothing settled it this long after creation. Default 86400. */
   IMAGE_JOB_HOLD_SECONDS: positiveInt(86_400),
+  /**
+   * imageJobUpdated re-reads the job when its progress stream was quiet this long (a change whose stream entry was
+   * lost still reaches the subscriber; a finished job whose settlement event never came is ended). Default 5000.
+   */
+  IMAGE_JOB_RECHECK_MS: positiveInt(5_000),
   /** Jobs one user may have QUEUED or RUNNING at once; more are RATE_LIMITED. Default 5. */
   MAX_ACTIVE_IMAGE_JOBS_PER_USER: positiveInt(5),
 });

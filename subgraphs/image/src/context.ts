@@ -21,13 +21,25 @@ export function createImageContext(deps: ImageDeps, services: ImageServices, bas
     images,
     // The catalog is read once per request, however many aliases ask for it.
     models: { ...modelRepository, listActive: oncePerRequest(modelRepository.listActive) },
-    loaders: {
-      job: createByIdLoader(jobs.findByIds),
-      image: createByIdLoader(images.findByIds),
-      imagesOfJob: createGroupLoader(images.findByJobIds, (row) => row.jobId),
-      jobPages: createPageLoader(eachParent((userId, page, args: PageArgs & { status?: ImageJobStatus | null }) => jobs.listByUser(userId, page, args.status))),
-    },
+    loaders: createLoaders(jobs, images),
   };
+}
+
+function createLoaders(jobs: ReturnType<typeof createImageJobRepository>, images: ReturnType<typeof createImageRepository>) {
+  return {
+    job: createByIdLoader(jobs.findByIds),
+    image: createByIdLoader(images.findByIds),
+    imagesOfJob: createGroupLoader(images.findByJobIds, (row) => row.jobId),
+    jobPages: createPageLoader(eachParent((userId, page, args: PageArgs & { status?: ImageJobStatus | null }) => jobs.listByUser(userId, page, args.status))),
+  };
+}
+
+/**
+ * Fresh DataLoaders for one subscription event: a subscription keeps its context for its whole life, and loaders
+ * cache what they read, so each event's fields (the job's images) would otherwise be those of the first event.
+ */
+export function renewLoaders(ctx: ImageContext): void {
+  ctx.loaders = createLoaders(ctx.jobs, ctx.images);
 }
 
 export type ImageContext = ReturnType<typeof createImageContext>;

@@ -1,6 +1,7 @@
 import { isDatabaseUnavailableError } from '@firefly/db';
 import { upstreamUnavailable } from '@firefly/errors';
 import { readFileSync } from 'node:fs';
+import { Gauge } from 'prom-client';
 import type { CreditsClient } from '@firefly/credits-client';
 import type { Db, ImageDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
@@ -26,9 +27,9 @@ export interface ImageDeps {
 }
 
 /** Builds the image subgraph without listening (tests drive it; src/main.ts runs it). */
-export function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): Promise<SubgraphServer> {
+export async function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): Promise<SubgraphServer> {
   const services = createImageServices(config, deps);
-  return createSubgraphServer({
+  const server = await createSubgraphServer({
     // MySQL unreachable (refused, timed out, no pooled connection in time): UPSTREAM_UNAVAILABLE, not INTERNAL.
     classifyError: (error) => (isDatabaseUnavailableError(error) ? upstreamUnavailable('The database is unavailable', { service: 'mysql' }) : undefined),
     name: 'image',
@@ -40,6 +41,17 @@ export function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): Promis
     createContext: (base) => createImageContext(deps, services, base),
     rateLimits: { redis: deps.redis, per: 'caller', overrides: config.IMAGE_RATE_LIMITS },
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
-    onStop: () => services.queue.close(),
+    onStop: async () => {
+      await Promise.all([services.queue.close(), services.progress.close()]);
+    },
   });
+  new Gauge({
+    name: 'image_job_subscriptions',
+    help: 'Open imageJobUpdated subscriptions (iterators not yet returned) in this process',
+    registers: [server.metrics.registry],
+    collect() {
+      this.set(services.watch.active);
+    },
+  });
+  return server;
 }

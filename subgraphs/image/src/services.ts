@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { CreditsClient } from '@firefly/credits-client';
-import { createImageQueue, type ImageQueue } from '@firefly/image-jobs';
+import { createImageQueue, progressReaderControlKey, type ImageQueue } from '@firefly/image-jobs';
 import { createObjectStorage, type ObjectStorage } from '@firefly/oss';
-import type { Redis } from '@firefly/redis';
+import { createSharedStreamReader, type Redis, type SharedStreamReader } from '@firefly/redis';
 import type { ImageConfig } from './config.ts';
 import type { ImageDeps } from './server.ts';
 
@@ -16,6 +17,9 @@ export interface ImageServices {
   /** Command connection (progress streams). */
   redis: Redis;
   jobs: { holdSeconds: number; maxActivePerUser: number };
+  /** The process's one reader of job progress streams (imageJobUpdated), and how often a quiet job is re-read. */
+  progress: SharedStreamReader;
+  watch: { recheckMs: number; active: number };
 }
 
 export function createImageServices(config: ImageConfig, deps: ImageDeps): ImageServices {
@@ -32,5 +36,12 @@ export function createImageServices(config: ImageConfig, deps: ImageDeps): Image
     credits: deps.credits,
     redis: deps.redis,
     jobs: { holdSeconds: config.IMAGE_JOB_HOLD_SECONDS, maxActivePerUser: config.MAX_ACTIVE_IMAGE_JOBS_PER_USER },
+    progress: createSharedStreamReader({
+      redis: deps.redis,
+      controlKey: progressReaderControlKey(randomUUID()),
+      connectionName: 'subgraph-image-progress-reader',
+      logger: deps.logger.child({ component: 'progress-reader' }),
+    }),
+    watch: { recheckMs: config.IMAGE_JOB_RECHECK_MS, active: 0 },
   };
 }

@@ -1,4 +1,4 @@
-import type { Redis } from '@firefly/redis';
+import { parseStreamEntries, type RawStreamEntry, type Redis } from '@firefly/redis';
 import type { MessageStreamStore, StreamEntry } from './ports.ts';
 import { redisKeys } from './redis-keys.ts';
 
@@ -22,16 +22,18 @@ function seqOf(id: string): number {
   return Number(id.slice(dash + 1));
 }
 
-/** Parses XRANGE / XREAD entries (`[id, [field, value, …]]`). */
-export function parseEntries(raw: readonly [string, string[]][]): StreamEntry[] {
-  return raw.map(([id, fields]) => {
-    const map = new Map<string, string>();
-    for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
-    const seq = seqOf(id);
-    if (map.has('done')) return { seq, kind: 'done', status: map.get('done')! };
-    const num = (name: string) => (map.has(name) ? Number(map.get(name)) : null);
-    return { seq, kind: 'delta', delta: map.get('d') ?? '', inputTokens: num('it'), outputTokens: num('ot') };
-  });
+/** One raw entry of a message stream as the conversation reads it (fields `d`, `it`/`ot` or `done`). */
+export function toStreamEntry(entry: RawStreamEntry): StreamEntry {
+  const { fields } = entry;
+  const seq = seqOf(entry.id);
+  if (fields.has('done')) return { seq, kind: 'done', status: fields.get('done')! };
+  const num = (name: string) => (fields.has(name) ? Number(fields.get(name)) : null);
+  return { seq, kind: 'delta', delta: fields.get('d') ?? '', inputTokens: num('it'), outputTokens: num('ot') };
+}
+
+/** Parses XRANGE entries (`[id, [field, value, …]]`). */
+function parseEntries(raw: readonly [string, string[]][]): StreamEntry[] {
+  return parseStreamEntries(raw).map(toStreamEntry);
 }
 
 export interface MessageStreamStoreOptions {

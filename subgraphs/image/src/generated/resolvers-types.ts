@@ -263,7 +263,10 @@ export type QueryImageJobsArgs = {
 export type Subscription = {
   __typename?: 'Subscription';
   /**
-   * An image job's progress: the first event is the current state; the stream ends after a terminal state. Not available yet: answers NOT_IMPLEMENTED (extensions.feature "image-generation") until image generation ships.
+   * An image job's progress: the first event is the job as it stands, then one event per change a subscriber can see
+   * (status, progress, creditsCharged) in order, from any replica; the stream ends after a terminal state (its last
+   * event carries the settled creditsCharged). A client that reconnects subscribes again and starts from the current
+   * state. NOT_FOUND for a job that is not the caller's (exactly like a missing one).
    * Access: signed-in users, for their own jobs.
    */
   imageJobUpdated: ImageJob;

@@ -1,0 +1,160 @@
+import { notFound } from '@firefly/errors';
+import { jobStreamKey, lastJobChangeId, TERMINAL_STATUSES } from '@firefly/image-jobs';
+import { requireUserId } from '@firefly/server-kit';
+import type { ImageContext } from '../context.ts';
+import type { ImageJobRow } from '../data/jobs.ts';
+
+const DONE: IteratorResult<ImageJobRow> = { done: true, value: undefined };
+
+/** A finished job is final once its credits were settled (or it never held any): nothing about it changes after. */
+function isFinal(job: ImageJobRow): boolean {
+  return TERMINAL_STATUSES.has(job.status) && (job.creditsCharged !== null || job.reservationId === null);
+}
+
+/** What a subscriber sees change: an event is sent only when one of these moved. */
+const signature = (job: ImageJobRow) => `${job.status}|${job.progress}|${job.creditsCharged ?? ''}`;
+
+interface IteratorOptions {
+  ctx: ImageContext;
+  jobId: string;
+  first: ImageJobRow;
+  /** The progress stream's newest entry id taken before `first` was read: following from it loses nothing. */
+  from: string;
+}
+
+/**
+ * The iterator behind one `imageJobUpdated` subscription. The job row is the truth and the progress stream
+ * (`img:job:{id}`, written by the subgraph and the workers after each row change) only says "look again": each batch
+ * of entries read by the shared stream reader makes the iterator read the row once and hand it out if something a
+ * subscriber sees changed — so events are in order, never stale and never repeated, and a burst of changes costs one
+ * read. It ends after a terminal state; a terminal row whose credits are not settled yet is held back until the
+ * worker's terminal entry (published after the settlement) or the next quiet re-check, so the last event carries
+ * `creditsCharged` and the owner's settled balance.
+ *
+ * `return()` acts at once: it unsubscribes from the shared reader (a local map update) and resolves a pending
+ * `next()`. When the stream was quiet for IMAGE_JOB_RECHECK_MS the row is read anyway, so a lost stream entry (Redis
+ * hiccup in the worker) delays an event but never loses it.
+ */
+function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJobRow> {
+  const { ctx, jobId } = options;
+  const { services } = ctx;
+  let pendingFirst: ImageJobRow | null = options.first;
+  let lastSignature = '';
+  let ended = false;
+  let endAfterThis = false;
+  let changed = false;
+  let terminalEntry = false;
+  let recheck = false;
+  let lastActivity = Date.now();
+  let wakeup: (() => void) | null = null;
+
+  const wake = () => {
+    const resolve = wakeup;
+    wakeup = null;
+    resolve?.();
+  };
+
+  services.watch.active += 1;
+  const unsubscribe = services.progress.follow(jobStreamKey(jobId), options.from, (entries) => {
+    lastActivity = Date.now();
+    changed = true;
+    if (entries.some((entry) => TERMINAL_STATUSES.has(entry.fields.get('s') as ImageJobRow['status']))) terminalEntry = true;
+    wake();
+  });
+  const timer = setInterval(() => {
+    if (ended || Date.now() - lastActivity < services.watch.recheckMs) return;
+    lastActivity = Date.now();
+    changed = true;
+    recheck = true;
+    wake();
+  }, Math.max(50, Math.floor(services.watch.recheckMs / 2)));
+  timer.unref();
+
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(timer);
+    unsubscribe();
+    services.watch.active -= 1;
+    wake();
+  };
+
+  const emit = (job: ImageJobRow, forced = false): IteratorResult<ImageJobRow> => {
+    lastSignature = signature(job);
+    if (TERMINAL_STATUSES.has(job.status) && (isFinal(job) || terminalEntry || forced)) {
+      // Nothing more will come: stop following now; the next next() ends the stream.
+      endAfterThis = true;
+      unsubscribe();
+    }
+    return { done: false, value: job };
+  };
+
+  const iterator: AsyncIterableIterator<ImageJobRow> = {
+    async next() {
+      if (pendingFirst) {
+        const first = pendingFirst;
+        pendingFirst = null;
+        return emit(first);
+      }
+      for (;;) {
+        if (ended || endAfterThis) {
+          end();
+          return DONE;
+        }
+        if (!changed) {
+          await new Promise<void>((resolve) => {
+            wakeup = resolve;
+          });
+          continue;
+        }
+        changed = false;
+        const forced = recheck;
+        recheck = false;
+        const job = (await ctx.jobs.findByIds([jobId]))[0];
+        if (ended) return DONE;
+        if (!job) {
+          end();
+          return DONE;
+        }
+        // Finished but not settled yet: the worker's terminal entry (after the settlement) or a re-check comes next.
+        if (TERMINAL_STATUSES.has(job.status) && !isFinal(job) && !terminalEntry && !forced) continue;
+        if (signature(job) === lastSignature) {
+          // Already sent as it is, and it will not change any more (the re-check gave up waiting for the settlement).
+          if (forced && TERMINAL_STATUSES.has(job.status)) {
+            end();
+            return DONE;
+          }
+          continue;
+        }
+        return emit(job, forced);
+      }
+    },
+    async return() {
+      end();
+      return DONE;
+    },
+    async throw(error?: unknown) {
+      end();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
+
+/**
+ * imageJobUpdated(jobId): only the job's owner may follow it (NOT_FOUND for anyone else, exactly as for a missing id;
+ * the repository is scoped to the caller's tenant). The first event is the job as it stands; then one event per
+ * visible change, from any replica (the progress stream lives in Redis), until a terminal state. A client that
+ * reconnects subscribes again and gets the current state first, so no state is lost across a reconnect.
+ */
+export async function watchImageJob(ctx: ImageContext, jobId: string): Promise<AsyncIterableIterator<ImageJobRow>> {
+  const userId = requireUserId(ctx);
+  // Taken before the row is read: a change after this id arrives as an entry, one before it is in the row.
+  const from = await lastJobChangeId(ctx.services.redis, jobId);
+  const first = (await ctx.jobs.findByIds([jobId]))[0];
+  if (!first || first.userId !== userId) throw notFound('image job');
+  return createIterator({ ctx, jobId, first, from });
+}

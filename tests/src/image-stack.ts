@@ -1,0 +1,118 @@
+/**
+ * Image generation as separate processes: the gateway, the user, billing and image subgraphs (subscription-stack.ts)
+ * and image workers from apps/image-worker/src/main.ts, each its own process, so a test can kill -9 a worker
+ * mid-job; the DashScope and OSS simulators run in the test process (they outlive any worker).
+ */
+import { startDashScopeSimulator, type DashScopeSimulator, type DashScopeSimulatorOptions } from '@firefly/dashscope-simulator';
+import { startOssSimulator, type OssSimulator } from '@firefly/oss-simulator';
+import type { ImageJobView } from './image-helpers.ts';
+import type { ChatUser } from './subscription-chat.ts';
+import { startProcess, type ManagedProcess } from './subscription-processes.ts';
+import { startStack, type Stack } from './subscription-stack.ts';
+
+/** Quick jobs: fast polls, short locks (a killed worker's job is taken over within ~2 s). */
+const FAST_WORKER_ENV = {
+  IMAGE_TASK_POLL_INITIAL_MS: '100',
+  IMAGE_TASK_POLL_MAX_MS: '300',
+  IMAGE_WORKER_LOCK_MS: '2000',
+  IMAGE_JOB_BACKOFF_MS: '200',
+};
+
+export interface ImageStack {
+  stack: Stack;
+  dashscope: DashScopeSimulator;
+  oss: OssSimulator;
+  workers: ManagedProcess[];
+  /** Starts one more image worker process (IMAGE_WORKER_PORT 0). */
+  startWorker(env?: Record<string, string>): Promise<ManagedProcess>;
+  /** DashScope submits of image tasks whose prompt contains `text`. */
+  submitsFor(text: string): unknown[];
+  stop(): Promise<void>;
+}
+
+export interface ImageStackOptions {
+  workers?: number;
+  simulator?: DashScopeSimulatorOptions;
+  /** Extra environment for the image workers. */
+  workerEnv?: Record<string, string>;
+  /** Extra environment for the image subgraph. */
+  imageEnv?: Record<string, string>;
+}
+
+export async function startImageStack(options: ImageStackOptions = {}): Promise<ImageStack> {
+  const dashscope = await startDashScopeSimulator({ taskPendingMs: 150, taskRunningMs: 400, maxConcurrentTasksPerModel: 50, ...options.simulator });
+  const oss = await startOssSimulator();
+  const external = { DASHSCOPE_BASE_URL: dashscope.baseUrl, DASHSCOPE_API_KEY: dashscope.apiKey, OSS_ENDPOINT: oss.localUrl };
+  let stack: Stack;
+  try {
+    stack = await startStack({ services: ['user', 'billing', 'image'], env: external, ...(options.imageEnv ? { serviceEnv: { image: options.imageEnv } } : {}) });
+  } catch (error) {
+    await Promise.all([dashscope.close(), oss.close()]);
+    throw error;
+  }
+  const workers: ManagedProcess[] = [];
+  const startWorker = async (env: Record<string, string> = {}) => {
+    const worker = await startProcess(`image-worker-${workers.length + 1}`, 'apps/image-worker/src/main.ts', {
+      ...stack.env,
+      ...external,
+      ...FAST_WORKER_ENV,
+      IMAGE_WORKER_PORT: '0',
+      BILLING_SUBGRAPH_URL: stack.services.billing![0]!.url,
+      ...options.workerEnv,
+      ...env,
+    });
+    workers.push(worker);
+    return worker;
+  };
+  const image: ImageStack = {
+    stack,
+    dashscope,
+    oss,
+    workers,
+    startWorker,
+    submitsFor: (text) => dashscope.requests.filter((r) => r.endpoint === 'imageSynthesis' && JSON.stringify(r.body).includes(text)),
+    async stop() {
+      await Promise.all(workers.map((w) => w.stop(5_000)));
+      await stack.stop();
+      await Promise.all([dashscope.close(), oss.close()]);
+    },
+  };
+  try {
+    for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
+  } catch (error) {
+    await image.stop();
+    throw error;
+  }
+  return image;
+}
+
+const JOB_FIELDS = 'id status progress error errorCode creditsCharged count images { id url width height contentType }';
+
+const CREATE_JOB = `mutation CreateImageJob($input: CreateImageJobInput!) { createImageJob(input: $input) { ${JOB_FIELDS} } }`;
+export const CANCEL_JOB = `mutation CancelImageJob($id: ID!) { cancelImageJob(id: $id) { ${JOB_FIELDS} } }`;
+
+/** Every event, with fields from the image, user and billing subgraphs. */
+export const JOB_UPDATES = /* GraphQL */ `
+  subscription JobUpdates($jobId: ID!) {
+    imageJobUpdated(jobId: $jobId) {
+      ${JOB_FIELDS}
+      owner { id displayName creditBalance { available reserved } }
+    }
+  }
+`;
+
+/** One job as the subscription's events carry it. */
+export interface JobEvent extends Omit<ImageJobView, 'finishedAt'> {
+  owner?: { id: string; displayName: string; creditBalance: { available: number; reserved: number } };
+}
+
+/** createImageJob through the gateway; throws on errors. */
+export async function createJob(stack: Stack, user: ChatUser, input: Record<string, unknown>): Promise<JobEvent> {
+  const response = await stack.request(CREATE_JOB, { token: user.token, variables: { input } });
+  if (response.body.errors) throw new Error(`createImageJob: ${JSON.stringify(response.body.errors)}`);
+  return response.body.data.createImageJob as JobEvent;
+}
+
+const STATUS_ORDER = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELED'];
+/** Rank of a status in a job's life (the three terminal ones share the last rank). */
+export const statusRank = (status: string) => Math.min(STATUS_ORDER.indexOf(status), 2);
