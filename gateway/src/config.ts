@@ -64,10 +64,19 @@ const schema = z.object({
    */
   APQ_TTL_SECONDS: positiveInt(86_400),
   // ---- rate limits (`limit/seconds`; counters in Redis, shared by every replica; RATE_LIMITED past them) ----
-  /** Requests without a bearer token, and graphql-ws upgrades, per client IP. */
+  /** Requests without a bearer token or API key, and graphql-ws upgrades, per client IP. */
   RATE_LIMIT_ANONYMOUS_PER_IP: rateLimit('1200/60'),
   /** Operations of one signed-in user, of any kind, on HTTP and graphql-ws. (Each mutation field has its own limit in its subgraph.) */
   RATE_LIMIT_PER_USER: rateLimit('1200/60'),
+  // ---- partners (x-api-key; docs/partners.md) ----
+  /** Requests per minute of a partner API key created without a limit of its own (counted in Redis). */
+  PARTNER_KEY_RATE_LIMIT_PER_MINUTE: positiveInt(600),
+  /** How long a replica keeps a key's record in memory (revocation and suspension are checked on every request). */
+  PARTNER_KEY_CACHE_SECONDS: positiveInt(30),
+  /** How far a signed request's x-firefly-timestamp may be from the gateway's clock, either way. */
+  PARTNER_SIGNATURE_WINDOW_SECONDS: positiveInt(300),
+  /** How often each replica sends the keys' lastUsedAt to the user subgraph (one call per tenant). */
+  PARTNER_LAST_USED_FLUSH_SECONDS: positiveInt(30),
   // ---- subgraph calls: deadlines, size cap, circuit breakers (gateway/src/data-source.ts) ----
   /** One subgraph fetch (connect, wait, read the whole answer) is abandoned with UPSTREAM_UNAVAILABLE after this long. */
   SUBGRAPH_TIMEOUT_MS: positiveInt(15_000),

@@ -8,7 +8,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Express } from 'express';
+import express, { type Express, type Response } from 'express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { JSONWebKeySet } from 'jose';
@@ -31,6 +31,7 @@ import { useHttpErrors } from './modules/http-errors.ts';
 import { useDocumentLimits, type DocumentLimits } from './modules/limits/index.ts';
 import { useRepresentationDedup } from './modules/entity-dedup.ts';
 import type { GatewayModule, UpgradeRefusal } from './modules/module.ts';
+import { createPartnerKeyResolver, usePartners } from './modules/partners/index.ts';
 import { usePaymentNotifications } from './modules/payment-notifications.ts';
 import { useRateLimits } from './modules/rate-limits.ts';
 import { useRequestId } from './modules/request-id.ts';
@@ -144,8 +145,33 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     opsPort: config.OPS_PORT,
   });
   const { app, httpServer, metrics } = shell;
+  // Partner requests (x-api-key): signature and per-key limit once the body is read, so before the document limits.
+  // Built here for the metrics registry; it has no headers or readiness checks for the shell to know about.
+  modules.splice(
+    modules.indexOf(documentLimits),
+    0,
+    usePartners({
+      redis,
+      logger,
+      registry: metrics.registry,
+      userSubgraphUrl: subgraphUrls.user!,
+      signCredential,
+      defaultRatePerMinute: config.PARTNER_KEY_RATE_LIMIT_PER_MINUTE,
+      signatureWindowSeconds: config.PARTNER_SIGNATURE_WINDOW_SECONDS,
+      lastUsedFlushMs: config.PARTNER_LAST_USED_FLUSH_SECONDS * 1000,
+      timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    })
+  );
   app.set('trust proxy', trustProxy);
-  const resolveCaller = createCallerResolver({ config, logger, trustProxy, authenticate: options.authenticate });
+  const partnerKeys = createPartnerKeyResolver({
+    userSubgraphUrl: subgraphUrls.user!,
+    signCredential,
+    redis,
+    logger,
+    cacheTtlMs: config.PARTNER_KEY_CACHE_SECONDS * 1000,
+    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+  });
+  const resolveCaller = createCallerResolver({ config, logger, trustProxy, authenticate: options.authenticate, partnerKeys });
   const beforeOperation = createOperationStart(modules);
   const afterOperation = createOperationEnd(modules, logger);
 
@@ -285,7 +311,13 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
         next(error);
       }
     },
-    express.json({ limit: config.MAX_BODY_BYTES }),
+    express.json({
+      limit: config.MAX_BODY_BYTES,
+      // Partner requests keep the body exactly as received: their signature covers its bytes (modules/partners).
+      verify: (_req, res, body) => {
+        if ((res as Response).locals.caller?.partnerKey) (res as Response).locals.rawBody = body;
+      },
+    }),
     ...modules.flatMap((module) => (module.httpBody ? [module.httpBody] : [])),
     expressMiddleware(apollo, {
       context: async ({ res }): Promise<GatewayContext> => {

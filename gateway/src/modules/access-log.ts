@@ -29,6 +29,7 @@ function accessLine(record: OperationRecord): Record<string, unknown> {
     clientIp: record.clientIp ?? null,
     tenantId: identity?.tenantId ?? null,
     userId: identity?.kind === 'user' ? identity.userId : null,
+    ...(identity?.partner ? { partnerId: identity.partner.partnerId, apiKeyId: identity.partner.apiKeyId } : {}),
     durationMs: Math.round((performance.now() - record.startedAt) * 10) / 10,
     ...(record.status !== undefined ? { status: record.status } : {}),
     ...(record.endReason !== undefined ? { endReason: record.endReason } : {}),

@@ -5,6 +5,7 @@ import type { Logger } from '@firefly/logger';
 import type { GatewayConfig } from '../config.ts';
 import { bearerTokenOf, type TokenAuthenticator } from './auth.ts';
 import { createClientOrigin, type TrustProxy } from './client-origin.ts';
+import { API_KEY_HEADER, partnerAccountIdentity, type PartnerKey, type PartnerKeyResolver } from './partners/index.ts';
 import { requestIdOf, requestLogger } from './request-id.ts';
 import { createTenantResolver } from './tenant.ts';
 
@@ -17,6 +18,8 @@ export interface Caller {
   /** The verified bearer token (graphql-ws re-checks it and closes the socket when it expires). */
   token: string | undefined;
   logger: Logger;
+  /** The partner key the request was made with (`x-api-key`), for signing and per-key limits. */
+  partnerKey?: PartnerKey;
 }
 
 export interface CallerResolverOptions {
@@ -25,6 +28,8 @@ export interface CallerResolverOptions {
   trustProxy: TrustProxy;
   /** Without one, every bearer token is refused (there is nothing to verify it with). */
   authenticate: TokenAuthenticator | undefined;
+  /** Resolves `x-api-key`; without one, every API key is refused. */
+  partnerKeys?: PartnerKeyResolver | undefined;
 }
 
 /**
@@ -42,6 +47,18 @@ export function createCallerResolver(options: CallerResolverOptions) {
     const origin = originOf(message);
     const request = { tenantId, requestId, ...origin };
     const token = bearerTokenOf(authorization);
+    const apiKey = message.headers[API_KEY_HEADER];
+    if (apiKey !== undefined) {
+      // A partner request: the key must be good whatever else is sent. With a bearer token too, it acts as that user.
+      if (typeof apiKey !== 'string' || !options.partnerKeys) throw unauthenticated('Invalid API key');
+      const partnerKey = await options.partnerKeys(apiKey, request);
+      const partner = { partnerId: partnerKey.partnerId, apiKeyId: partnerKey.id };
+      let identity: Identity;
+      if (token === undefined) identity = partnerAccountIdentity(partnerKey, request);
+      else if (token === null || !options.authenticate) throw unauthenticated('Invalid access token');
+      else identity = { ...(await options.authenticate(token, request)), partner };
+      return { requestId, tenantId, origin, identity, token: token ?? undefined, logger: requestLogger(options.logger, requestId), partnerKey };
+    }
     let identity: Identity;
     if (token === undefined) identity = { kind: 'anonymous', ...request };
     // A token we cannot verify is refused, never treated as anonymous.

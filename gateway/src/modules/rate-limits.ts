@@ -5,6 +5,7 @@ import type { Logger } from '@firefly/logger';
 import type { Redis } from '@firefly/redis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { sendErrors } from './http-errors.ts';
+import { actsAsPartnerAccount, hasApiKey } from './partners/index.ts';
 import type { GatewayModule } from './module.ts';
 
 export interface GatewayRateLimitOptions {
@@ -68,7 +69,8 @@ export function useRateLimits(options: GatewayRateLimitOptions): GatewayModule {
   return {
     name: 'rate-limits',
     async http(req, res, next) {
-      if (req.headers.authorization !== undefined) return next();
+      // Callers with a token or an API key are limited by who they are (per user, per key), not by address.
+      if (req.headers.authorization !== undefined || hasApiKey(req)) return next();
       const verdict = await consume(anonymous, `ip:${req.ip ?? 'unknown'}`);
       if (verdict.allowed) return next();
       const error = rateLimited(verdict.retryAfterSeconds, 'Too many requests from this address; try again later');
@@ -76,7 +78,8 @@ export function useRateLimits(options: GatewayRateLimitOptions): GatewayModule {
     },
     async beforeOperation(context) {
       const { identity, operation } = context;
-      if (identity.kind !== 'user') return;
+      // A partner's account is limited per API key instead (modules/partners).
+      if (identity.kind !== 'user' || actsAsPartnerAccount(identity)) return;
       const who = `${identity.tenantId}:${identity.userId}`;
       const verdict = await consume(perUser, who);
       if (!verdict.allowed) throw rateLimited(verdict.retryAfterSeconds, 'Too many requests for this account; try again later');

@@ -1,6 +1,6 @@
 import { webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import type { Identity, RequestOrigin, Role } from './identity.ts';
+import type { Identity, PartnerOrigin, RequestOrigin, Role } from './identity.ts';
 import { ROLES } from './identity.ts';
 
 /**
@@ -37,6 +37,9 @@ interface Claims {
   ip?: string;
   /** Client User-Agent (RequestOrigin.userAgent), at most MAX_USER_AGENT_LENGTH characters. */
   ua?: string;
+  /** Partner id and API key id (PartnerOrigin), on requests made with a partner's key. */
+  pid?: string;
+  pky?: string;
 }
 
 /** Longest User-Agent carried in a credential; longer ones are cut (they are only displayed). */
@@ -54,6 +57,10 @@ export function createCredentialSigner(options: CredentialSignerOptions) {
     if (identity.kind === 'service') claims.svc = identity.service;
     if (identity.clientIp) claims.ip = identity.clientIp;
     if (identity.userAgent) claims.ua = identity.userAgent.slice(0, MAX_USER_AGENT_LENGTH);
+    if (identity.partner) {
+      claims.pid = identity.partner.partnerId;
+      claims.pky = identity.partner.apiKeyId;
+    }
     return new SignJWT({ ...claims })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setIssuer(options.issuer)
@@ -97,9 +104,10 @@ function importHmacKey(secret: string): Promise<webcrypto.CryptoKey> {
 
 function toIdentity(claims: Claims & { sub?: string }): Identity {
   if (typeof claims.tid !== 'string' || typeof claims.rid !== 'string') throw new CredentialError('invalid');
-  const origin: RequestOrigin = {};
+  const origin: RequestOrigin & PartnerOrigin = {};
   if (typeof claims.ip === 'string') origin.clientIp = claims.ip;
   if (typeof claims.ua === 'string') origin.userAgent = claims.ua;
+  if (typeof claims.pid === 'string' && typeof claims.pky === 'string') origin.partner = { partnerId: claims.pid, apiKeyId: claims.pky };
   switch (claims.knd) {
     case 'anonymous':
       return { kind: 'anonymous', tenantId: claims.tid, requestId: claims.rid, ...origin };

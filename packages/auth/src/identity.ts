@@ -16,6 +16,14 @@ export interface RequestOrigin {
 }
 
 /**
+ * Set on requests the gateway accepted with a partner's API key (`x-api-key`): which partner and which key. The
+ * identity is then the partner's account (key alone) or the user of the bearer token sent with the key.
+ */
+export interface PartnerOrigin {
+  partner?: { partnerId: string; apiKeyId: string };
+}
+
+/**
  * Who is making a request, as verified by the gateway (or, for `service`, by the calling subgraph).
  * A tagged union: check `kind` before reading user fields.
  */
@@ -24,7 +32,8 @@ export type Identity = (
   | { kind: 'user'; tenantId: string; requestId: string; userId: string; roles: Role[]; sessionId: string }
   | { kind: 'service'; tenantId: string; requestId: string; service: string }
 ) &
-  RequestOrigin;
+  RequestOrigin &
+  PartnerOrigin;
 
 /** A signed-in user's identity (not anonymous, not a service). */
 export type UserIdentity = Extract<Identity, { kind: 'user' }>;

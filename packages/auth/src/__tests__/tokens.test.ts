@@ -70,6 +70,14 @@ describe('the gateway credential carries the request origin', () => {
     const bare = await verify(await sign({ kind: 'user', tenantId: 'default', requestId: 'r2', userId: 'u', roles: ['USER'], sessionId: 's' }));
     expect(bare).toEqual({ kind: 'user', tenantId: 'default', requestId: 'r2', userId: 'u', roles: ['USER'], sessionId: 's' });
   });
+
+  it('round-trips the partner and key of a request made with an API key', async () => {
+    const secret = 's'.repeat(64);
+    const sign = createCredentialSigner({ secret, issuer: 'gateway' });
+    const verify = createCredentialVerifier({ secret });
+    const identity = { kind: 'user' as const, tenantId: 'default', requestId: 'r3', userId: 'acct', roles: ['USER' as const], sessionId: 'partner-key:k1', partner: { partnerId: 'p1', apiKeyId: 'k1' } };
+    expect(await verify(await sign(identity))).toEqual(identity);
+  });
 });
 
 describe('refresh tokens', () => {

@@ -39,7 +39,11 @@ export interface NewPartnerKey {
 }
 
 /** What the gateway needs to accept one key: the key's row with its hash and sealed secret, and its partner. */
-export type GatewayKeyRow = PartnerKeyRow & { keyHash: string; secretCiphertext: string | null; partner: { status: PartnerStatus; accountUserId: string } };
+export type GatewayKeyRow = PartnerKeyRow & {
+  keyHash: string;
+  secretCiphertext: string | null;
+  partner: { status: PartnerStatus; accountUserId: string; account: { status: 'ACTIVE' | 'SUSPENDED' } };
+};
 
 /** Partners of one tenant and their API keys. Every query filters by the tenant. */
 export function createPartnerRepository(db: TenantScoped<UserDb>, tenantId: string) {
@@ -95,7 +99,7 @@ export function createPartnerRepository(db: TenantScoped<UserDb>, tenantId: stri
     keyForGateway(prefix: string): Promise<GatewayKeyRow | null> {
       return db.partnerApiKey.findFirst({
         where: { tenantId, prefix },
-        select: { ...keySelect, keyHash: true, secretCiphertext: true, partner: { select: { status: true, accountUserId: true } } },
+        select: { ...keySelect, keyHash: true, secretCiphertext: true, partner: { select: { status: true, accountUserId: true, account: { select: { status: true } } } } },
       });
     },
     /** lastUsedAt moves forward only: a late batch from one replica never hides a newer use seen by another. */

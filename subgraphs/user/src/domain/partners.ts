@@ -102,6 +102,7 @@ export async function partnerKeyForGateway(scope: UserScope, prefix: string): Pr
     requireSignature: row.requireSignature,
     secret: row.secretCiphertext ? scope.services.secretBox.open(row.secretCiphertext) : null,
     rateLimitPerMinute: row.rateLimitPerMinute,
-    active: row.revokedAt === null && row.partner.status === 'ACTIVE',
+    // A suspended account stops its partner's key-only requests too (within the gateway's key cache time).
+    active: row.revokedAt === null && row.partner.status === 'ACTIVE' && row.partner.account.status === 'ACTIVE',
   };
 }

@@ -1,0 +1,137 @@
+import type { IncomingMessage } from 'node:http';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Identity } from '@firefly/auth';
+import { AppError, rateLimited, upstreamUnavailable } from '@firefly/errors';
+import type { Logger } from '@firefly/logger';
+import type { Redis } from '@firefly/redis';
+import { performance } from 'node:perf_hooks';
+import type { GatewayModule } from '../module.ts';
+import type { PartnerKey } from './keys.ts';
+import { verifySignedRequest } from './signature.ts';
+import { createKeyUsageRecorder } from './usage.ts';
+
+export { createPartnerKeyResolver, type PartnerKey, type PartnerKeyResolver } from './keys.ts';
+export { canonicalRequest, signRequest, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.ts';
+
+/** The header partners send their API key in. */
+export const API_KEY_HEADER = 'x-api-key';
+
+/** Which partner and key a request was made with; undefined for every other request. */
+export function partnerOf(identity: Identity | undefined): { partnerId: string; apiKeyId: string } | undefined {
+  return identity?.partner;
+}
+
+/** True when the request acts as the partner's own account (key without a bearer token). */
+export function actsAsPartnerAccount(identity: Identity): boolean {
+  return identity.kind === 'user' && identity.partner !== undefined && identity.sessionId === partnerSessionId(identity.partner.apiKeyId);
+}
+
+/** The session id of a request acting as a partner's account: it has no session of its own, only its key. */
+export function partnerSessionId(apiKeyId: string): string {
+  return `partner-key:${apiKeyId}`;
+}
+
+/** The identity of a request made with a key alone: the partner's account, with no role beyond USER. */
+export function partnerAccountIdentity(key: PartnerKey, request: { tenantId: string; requestId: string; clientIp?: string; userAgent?: string }): Identity {
+  return { kind: 'user', ...request, userId: key.accountUserId, roles: ['USER'], sessionId: partnerSessionId(key.id), partner: { partnerId: key.partnerId, apiKeyId: key.id } };
+}
+
+/** Whether a request or upgrade carries an API key (even an empty one: it is refused, never ignored). */
+export function hasApiKey(message: IncomingMessage): boolean {
+  return message.headers[API_KEY_HEADER] !== undefined;
+}
+
+export interface PartnerModuleOptions {
+  redis: Redis;
+  logger: Logger;
+  registry: Registry;
+  userSubgraphUrl: string;
+  signCredential: (identity: Identity) => Promise<string>;
+  /** Requests per minute of a key that names no limit of its own. */
+  defaultRatePerMinute: number;
+  /** How far a signed request's timestamp may be from this server's clock. */
+  signatureWindowSeconds: number;
+  /** How often lastUsedAt is sent to the user subgraph. */
+  lastUsedFlushMs: number;
+  timeoutMs: number;
+}
+
+/**
+ * Partner requests (`x-api-key`; docs/partners.md). The key is resolved with the caller (modules/caller.ts, before
+ * the body is read): unknown, revoked or suspended → UNAUTHENTICATED. This module then, once the raw body is read,
+ * checks the request signature of keys that require one and the key's rate limit (RATE_LIMITED, HTTP 429), notes
+ * when the key was used, and counts partner requests in the metrics. API keys are for HTTP: a graphql-ws upgrade
+ * carrying one is refused.
+ */
+export function usePartners(options: PartnerModuleOptions): GatewayModule {
+  const { redis, logger } = options;
+  const limiters = new Map<number, RateLimiterRedis>();
+  const limiterFor = (points: number) => {
+    let limiter = limiters.get(points);
+    if (!limiter) {
+      limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: `gateway-rate:partner-key:${points}`, points, duration: 60, inMemoryBlockOnConsumed: points + 1 });
+      limiters.set(points, limiter);
+    }
+    return limiter;
+  };
+  const usage = createKeyUsageRecorder({ userSubgraphUrl: options.userSubgraphUrl, signCredential: options.signCredential, logger, flushMs: options.lastUsedFlushMs, timeoutMs: options.timeoutMs });
+  const registers = [options.registry];
+  const requests = new Counter({
+    name: 'gateway_partner_requests_total',
+    help: 'Operations of partner requests (x-api-key), by partner and outcome (ok, or error: at least one error returned)',
+    labelNames: ['partner', 'outcome'] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'gateway_partner_request_duration_seconds',
+    help: 'Time from arrival to the end of the answer of partner requests, by partner',
+    labelNames: ['partner'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+
+  return {
+    name: 'partners',
+    async httpBody(req, res, next) {
+      const key = (res.locals.caller as { partnerKey?: PartnerKey } | undefined)?.partnerKey;
+      if (!key) return next();
+      try {
+        if (key.requireSignature) {
+          if (!key.secret) throw upstreamUnavailable('API keys cannot be checked right now', { service: 'user' });
+          const body: Uint8Array = (res.locals.rawBody as Buffer | undefined) ?? new Uint8Array();
+          await verifySignedRequest({ method: req.method, path: req.originalUrl, headers: req.headers, body }, { id: key.id, secret: key.secret }, {
+            redis,
+            windowSeconds: options.signatureWindowSeconds,
+          }).catch((error: unknown) => {
+            if (error instanceof AppError) throw error;
+            throw upstreamUnavailable('Request signatures cannot be checked right now', { service: 'redis' });
+          });
+        }
+        const limit = key.rateLimitPerMinute ?? options.defaultRatePerMinute;
+        try {
+          await limiterFor(limit).consume(key.id);
+        } catch (error) {
+          if (error instanceof RateLimiterRes) throw rateLimited(Math.max(1, Math.ceil(error.msBeforeNext / 1000)), `This API key may make ${limit} requests per minute; try again later`);
+          // Like the other limits: counters unavailable are skipped (logged), never the traffic.
+          logger.warn({ err: error }, 'partner rate limit counters unavailable; letting the request through uncounted');
+        }
+        usage.used((res.locals.caller as { tenantId: string }).tenantId, key.id);
+        next();
+      } catch (error) {
+        next(error);
+      }
+    },
+    upgrade(request) {
+      if (hasApiKey(request)) return { status: 400, message: 'API keys are accepted on HTTP only (POST or GET /graphql)' };
+      return undefined;
+    },
+    afterOperation(record) {
+      const partner = record.identity?.partner;
+      if (!partner) return;
+      requests.inc({ partner: partner.partnerId, outcome: record.errorCodes.length === 0 ? 'ok' : 'error' });
+      duration.observe({ partner: partner.partnerId }, (performance.now() - record.startedAt) / 1000);
+    },
+    stop: () => usage.stop(),
+  };
+}

@@ -1,0 +1,112 @@
+import { CREDENTIAL_HEADER, type Identity } from '@firefly/auth';
+import { createPartnerRevocations, partnerKeyMatches, partnerKeyPrefixOf } from '@firefly/auth/partner-keys';
+import { unauthenticated, upstreamUnavailable } from '@firefly/errors';
+import type { Logger } from '@firefly/logger';
+import type { Redis } from '@firefly/redis';
+
+/** A partner key the gateway accepted for one request: what identity, signing and limits need. */
+export interface PartnerKey {
+  id: string;
+  partnerId: string;
+  accountUserId: string;
+  requireSignature: boolean;
+  /** The signing secret; null when the key does not require signatures. */
+  secret: string | null;
+  /** Requests per minute; null: the gateway's default. */
+  rateLimitPerMinute: number | null;
+}
+
+interface KeyRecord extends PartnerKey {
+  keyHash: string;
+  active: boolean;
+}
+
+export interface PartnerKeyResolverOptions {
+  /** The user subgraph's GraphQL endpoint (USER_SUBGRAPH_URL), which owns partners and keys. */
+  userSubgraphUrl: string;
+  /** Signs the gateway's service credential for the lookup. */
+  signCredential: (identity: Identity) => Promise<string>;
+  /** Where the revocation and suspension markers are (the user subgraph writes them). */
+  redis: Redis;
+  logger: Logger;
+  /** How long a key's record is kept in memory (revocations are checked on every request regardless). */
+  cacheTtlMs: number;
+  timeoutMs: number;
+}
+
+const LOOKUP = `query PartnerKeyForGateway($prefix: String!) {
+  partnerKeyForGateway(prefix: $prefix) { id partnerId accountUserId keyHash requireSignature secret rateLimitPerMinute active }
+}`;
+const INVALID = 'Invalid API key';
+/** How long an unknown or inactive key's answer is kept, so a flood of bad keys does not reach the database. */
+const NEGATIVE_TTL_MS = 5_000;
+const MAX_CACHED = 10_000;
+
+export type PartnerKeyResolver = ReturnType<typeof createPartnerKeyResolver>;
+
+/**
+ * Turns an `x-api-key` value into the partner key it names, or refuses it with UNAUTHENTICATED: a malformed key, a
+ * prefix the tenant does not know, a hash that does not match (compared in constant time), a revoked key or a
+ * suspended partner. Records come from the user subgraph (service credential) and are cached briefly per tenant and
+ * prefix; the revocation/suspension markers in Redis are read on every request (one MGET), so a revocation applies on
+ * every replica from the next request on. When the user subgraph or Redis cannot answer, the request is refused
+ * (UPSTREAM_UNAVAILABLE), never let through.
+ */
+export function createPartnerKeyResolver(options: PartnerKeyResolverOptions) {
+  const revocations = createPartnerRevocations(options.redis);
+  const cache = new Map<string, { record: KeyRecord | null; expiresAt: number }>();
+  const inFlight = new Map<string, Promise<KeyRecord | null>>();
+
+  async function lookup(tenantId: string, requestId: string, prefix: string): Promise<KeyRecord | null> {
+    const credential = await options.signCredential({ kind: 'service', tenantId, requestId, service: 'gateway' });
+    let body: { data?: { partnerKeyForGateway: KeyRecord | null } | null; errors?: unknown[] };
+    try {
+      const response = await fetch(options.userSubgraphUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [CREDENTIAL_HEADER]: credential, 'x-request-id': requestId },
+        body: JSON.stringify({ query: LOOKUP, variables: { prefix } }),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      body = (await response.json()) as typeof body;
+    } catch (error) {
+      options.logger.warn({ err: error }, 'partner key lookup failed');
+      throw upstreamUnavailable('API keys cannot be checked right now', { service: 'user' });
+    }
+    if (!body.data || body.errors) {
+      options.logger.warn({ errors: body.errors }, 'partner key lookup refused');
+      throw upstreamUnavailable('API keys cannot be checked right now', { service: 'user' });
+    }
+    return body.data.partnerKeyForGateway;
+  }
+
+  async function recordOf(tenantId: string, requestId: string, prefix: string): Promise<KeyRecord | null> {
+    const cacheKey = `${tenantId}\u0000${prefix}`;
+    const cached = cache.get(cacheKey);
+    if (cached && cached.expiresAt > Date.now()) return cached.record;
+    let pending = inFlight.get(cacheKey);
+    if (!pending) {
+      pending = lookup(tenantId, requestId, prefix).finally(() => inFlight.delete(cacheKey));
+      inFlight.set(cacheKey, pending);
+    }
+    const record = await pending;
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(cacheKey, { record, expiresAt: Date.now() + (record?.active ? options.cacheTtlMs : NEGATIVE_TTL_MS) });
+    return record;
+  }
+
+  return async function resolvePartnerKey(key: string, request: { tenantId: string; requestId: string }): Promise<PartnerKey> {
+    const prefix = partnerKeyPrefixOf(key);
+    if (!prefix) throw unauthenticated(INVALID);
+    const record = await recordOf(request.tenantId, request.requestId, prefix);
+    if (!record || !partnerKeyMatches(key, record.keyHash) || !record.active) throw unauthenticated(INVALID);
+    let refused: boolean;
+    try {
+      refused = await revocations.isRefused(record.id, record.partnerId);
+    } catch {
+      throw upstreamUnavailable('API keys cannot be checked right now', { service: 'redis' });
+    }
+    if (refused) throw unauthenticated(INVALID);
+    const { id, partnerId, accountUserId, requireSignature, secret, rateLimitPerMinute } = record;
+    return { id, partnerId, accountUserId, requireSignature, secret, rateLimitPerMinute };
+  };
+}
