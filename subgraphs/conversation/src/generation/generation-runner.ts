@@ -6,7 +6,7 @@ import { StreamConflictError } from './message-streams.ts';
 import type { FinalState, GenerationRecord } from './ports.ts';
 
 /** Why this process aborted a generation. */
-export type AbortKind = 'stop' | 'timeout' | 'shutdown' | 'lease-lost';
+export type AbortKind = 'stop' | 'timeout' | 'shutdown' | 'lease-lost' | 'not-stored';
 
 class GenerationAbort extends Error {
   override readonly name = 'GenerationAbort';
@@ -18,6 +18,13 @@ class GenerationAbort extends Error {
 export interface GenerationJob {
   record: GenerationRecord;
   request: ChatRequest;
+  /**
+   * Resolves true once the message rows are stored, false when storing them failed. The upstream request starts at
+   * once, so DashScope's first token is on its way while the rows are written; nothing is appended to the stream
+   * and nothing is finished before this says true, and on false the request is aborted and the generation dropped
+   * without a trace (the caller undoes the hold and the record). Default: stored already.
+   */
+  stored?: Promise<boolean>;
 }
 
 export interface GenerationRunnerOptions extends FinishDeps {
@@ -49,6 +56,23 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
   async function run(job: GenerationJob, controller: AbortController): Promise<void> {
     const { record } = job;
     const log = logger.child({ messageId: record.messageId, conversationId: record.conversationId });
+    // Until the rows are stored the generation has no message to write to: wait for them before the first write.
+    let stored = job.stored;
+    let dropped = false;
+    stored?.then((ok) => {
+      if (!ok) {
+        dropped = true;
+        controller.abort(new GenerationAbort('not-stored'));
+      }
+    });
+    const whenStored = async (): Promise<boolean> => {
+      if (stored) {
+        const ok = await stored;
+        stored = undefined;
+        if (!ok) dropped = true;
+      }
+      return !dropped;
+    };
     const heartbeat = setInterval(() => {
       options.registry.heartbeat(record, options.instanceId).then(
         (result) => {
@@ -69,6 +93,7 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
       for await (const chunk of options.dashscope.streamChat(job.request, { signal: controller.signal })) {
         usage = { inputTokens: chunk.usage.inputTokens, outputTokens: chunk.usage.outputTokens };
         if (chunk.delta !== '') {
+          if (!(await whenStored())) break;
           seq += 1;
           content += chunk.delta;
           await options.streams.appendDelta(record.messageId, seq, chunk.delta, usage);
@@ -89,6 +114,10 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
       clearTimeout(timeout);
     }
 
+    if (!(await whenStored())) {
+      log.debug('the message could not be stored; generation dropped');
+      return;
+    }
     if (ending === 'abandoned') {
       log.warn('generation lease lost; the sweeper that took it over finishes the message');
       options.onEnded?.('abandoned');
@@ -155,6 +184,7 @@ function endingOf(reason: unknown): GenerationEnding | 'abandoned' {
       case 'shutdown':
         return { kind: 'shut-down' };
       case 'lease-lost':
+      case 'not-stored':
         return 'abandoned';
       default:
         return assertNever(reason.kind);

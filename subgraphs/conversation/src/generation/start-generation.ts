@@ -26,12 +26,14 @@ export interface GenerationStart {
 
 /**
  * The part sendMessage and regenerateMessage share. Order matters:
- * 1. take one of the user's concurrent-generation slots (RATE_LIMITED when none is free);
- * 2. price the worst case (this prompt's input estimate + the answer's output cap) and reserve it —
- *    INSUFFICIENT_CREDITS here means nothing was stored and DashScope was never called;
+ * 1. take one of the user's concurrent-generation slots (RATE_LIMITED when none is free) while billing prices the
+ *    worst case (this prompt's input estimate + the answer's output cap) — a read, so both at once;
+ * 2. reserve the worst case — INSUFFICIENT_CREDITS here means nothing was stored and DashScope was never called;
  * 3. record the generation and its lease in Redis, *then* store the messages: a process dying between the two
  *    leaves a lease the sweeper cleans up (releasing the hold), never a STREAMING row without a lease;
- * 4. start generating in the background.
+ * 4. start the DashScope request as soon as the record is there, while the messages are stored (the time to the
+ *    first token is the upstream's, not ours plus the upstream's); the runner writes nothing until the rows are
+ *    stored, and drops the request if storing fails.
  * Each step undoes the earlier ones when it fails.
  */
 export async function startGeneration(services: ConversationServices, start: GenerationStart): Promise<{ question: MessageRow | null; answer: MessageRow }> {
@@ -39,6 +41,13 @@ export async function startGeneration(services: ConversationServices, start: Gen
   const answerId = randomUUID();
   const scope = { tenantId: start.tenantId, requestId: start.requestId };
 
+  const quote = credits.quoteChat({ ...scope, modelId: start.model.id, inputTokens: start.inputTokens, outputTokens: start.maxOutputTokens }).catch((error: unknown) => {
+    // Billing answers NOT_FOUND for a model without a price: the conversation's model cannot be used.
+    if (isAppError(error) && error.code === 'NOT_FOUND') throw badUserInput(`The model ${start.model.id} cannot be used: it has no price`, { field: 'modelId' });
+    throw error;
+  });
+  // Settled either way, so a refused slot leaves no unhandled rejection behind.
+  quote.catch(() => undefined);
   if (!(await registry.acquireSlot(start.tenantId, start.userId, answerId, settings.maxConcurrentGenerationsPerUser))) {
     throw rateLimited(
       Math.ceil(settings.leaseMs / 1_000),
@@ -48,11 +57,7 @@ export async function startGeneration(services: ConversationServices, start: Gen
 
   let reservationId: string;
   try {
-    const worstCase = await credits.quoteChat({ ...scope, modelId: start.model.id, inputTokens: start.inputTokens, outputTokens: start.maxOutputTokens }).catch((error: unknown) => {
-      // Billing answers NOT_FOUND for a model without a price: the conversation's model cannot be used.
-      if (isAppError(error) && error.code === 'NOT_FOUND') throw badUserInput(`The model ${start.model.id} cannot be used: it has no price`, { field: 'modelId' });
-      throw error;
-    });
+    const worstCase = await quote;
     const reservation = await credits.reserve({
       ...scope,
       userId: start.userId,
@@ -75,9 +80,25 @@ export async function startGeneration(services: ConversationServices, start: Gen
     modelId: start.model.id,
     reservationId,
   };
+  await registry.register(record, services.instanceId).catch(async (error: unknown) => {
+    await Promise.allSettled([credits.release({ ...scope, reservationId }), registry.remove(record)]);
+    throw error;
+  });
+  let markStored!: (ok: boolean) => void;
+  services.runner.start({
+    record,
+    request: {
+      model: start.model.id,
+      messages: start.messages,
+      maxTokens: start.maxOutputTokens,
+      ...(start.parameters.temperature !== null ? { temperature: start.parameters.temperature } : {}),
+      ...(start.parameters.topP !== null ? { topP: start.parameters.topP } : {}),
+      enableSearch: start.parameters.enableSearch,
+    },
+    stored: new Promise<boolean>((resolve) => (markStored = resolve)),
+  });
   let stored: { question: MessageRow | null; answer: MessageRow };
   try {
-    await registry.register(record, services.instanceId);
     const now = Date.now();
     const question = start.question.kind === 'new' ? { id: randomUUID(), content: start.question.content, createdAt: new Date(now) } : undefined;
     const replyToId = start.question.kind === 'new' ? question!.id : start.question.id;
@@ -91,21 +112,11 @@ export async function startGeneration(services: ConversationServices, start: Gen
       derivedTitle: start.question.kind === 'new' ? start.question.derivedTitle : undefined,
     });
   } catch (error) {
+    markStored(false);
     // Undoes only this request's own hold and record (a duplicate's DuplicateRequestError included).
     await Promise.allSettled([credits.release({ ...scope, reservationId }), registry.remove(record)]);
     throw error;
   }
-
-  services.runner.start({
-    record,
-    request: {
-      model: start.model.id,
-      messages: start.messages,
-      maxTokens: start.maxOutputTokens,
-      ...(start.parameters.temperature !== null ? { temperature: start.parameters.temperature } : {}),
-      ...(start.parameters.topP !== null ? { topP: start.parameters.topP } : {}),
-      enableSearch: start.parameters.enableSearch,
-    },
-  });
+  markStored(true);
   return stored;
 }

@@ -132,6 +132,12 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<Message
 export async function watchMessageStream(scope: ConversationScope, messageId: string, afterSeq: number | null | undefined): Promise<AsyncIterableIterator<MessageStreamEvent>> {
   if (afterSeq != null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw badUserInput('afterSeq must be a whole number of 0 or more', { field: 'afterSeq' });
   const load = () => scope.messages.findById(messageId);
+  // A generation still running has its record in Redis (tenant and owner included): a subscriber who follows its
+  // own live answer — the usual case, right after sendMessage — starts without a MySQL read.
+  const live = await scope.services.registry.read(messageId);
+  if (live && live.tenantId === scope.tenantId && live.userId === scope.userId) {
+    return createIterator({ services: scope.services, messageId, afterSeq: afterSeq ?? 0, load, expired: false });
+  }
   const message = await load();
   if (!message || message.userId !== scope.userId) throw notFound('Message');
   if (message.role !== 'ASSISTANT') throw badUserInput('Only assistant messages have a stream', { field: 'messageId' });
