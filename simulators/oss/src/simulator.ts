@@ -24,6 +24,12 @@ export interface OssSimulatorOptions {
   stsTokens?: string[];
   /** Largest object accepted by a PUT (default 50 MB). */
   maxObjectBytes?: number;
+  /**
+   * The buckets' CORS rule (OSS PutBucketCors): origins whose pages may call the bucket from a browser — the web
+   * client PUTs a reference image to a signed upload URL. Default ["*"] (any origin); [] answers every preflight
+   * 403, as a bucket without a rule does.
+   */
+  corsAllowedOrigins?: string[];
 }
 
 /** What a test (or the log) may know about one request; never a secret or a signature. */
@@ -64,6 +70,7 @@ export async function startOssSimulator(options: OssSimulatorOptions = {}): Prom
   const accessKeys = options.accessKeys ?? { 'sim-access-key-id': 'sim-access-key-secret' };
   const credentials: Credentials = { keys: new Map(Object.entries(accessKeys)), stsTokens: new Set(options.stsTokens ?? ['sim-sts-token']) };
   const maxObjectBytes = options.maxObjectBytes ?? 50 * 1024 * 1024;
+  const corsOrigins = options.corsAllowedOrigins ?? ['*'];
   const store = new Map<string, Map<string, StoredObject>>(buckets.map((b) => [b, new Map()]));
   const log: RecordedOssRequest[] = [];
   let clockOffset = 0;
@@ -84,6 +91,7 @@ export async function startOssSimulator(options: OssSimulatorOptions = {}): Prom
       return;
     }
     if (url.pathname.startsWith('/__simulator/')) return admin(req, res, url);
+    if (cors(req, res, method)) return;
 
     const target = resolveTarget(req, url);
     const record: RecordedOssRequest = { method, bucket: target.bucket, key: target.key, status: 0, auth: 'none', accessKeyId: undefined, code: undefined };
@@ -190,6 +198,42 @@ export async function startOssSimulator(options: OssSimulatorOptions = {}): Prom
     return sendError(res, method, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', target.bucket, target.key);
   }
 
+  /**
+   * Browser calls, as OSS answers them under a CORS rule: a preflight (OPTIONS with Access-Control-Request-Method)
+   * is answered here (true: handled) — 200 with the allowed method and headers, or 403 AccessForbidden for an origin
+   * or method the rule does not allow; any other request from an allowed origin gets Access-Control-Allow-Origin and
+   * the exposed ETag. The request itself is still authenticated as usual.
+   */
+  function cors(req: IncomingMessage, res: ServerResponse, method: string): boolean {
+    const origin = req.headers.origin;
+    const allowed = origin !== undefined && (corsOrigins.includes('*') || corsOrigins.includes(origin));
+    const requested = req.headers['access-control-request-method'];
+    if (method === 'OPTIONS' && origin !== undefined && typeof requested === 'string') {
+      if (!allowed || !CORS_METHODS.includes(requested.toUpperCase())) {
+        sendError(res, method, 403, 'AccessForbidden', 'CORSResponse: This CORS request is not allowed by the bucket\'s CORS rule.', '');
+        return true;
+      }
+      res
+        .writeHead(200, {
+          ...baseHeaders(),
+          'access-control-allow-origin': origin,
+          'access-control-allow-methods': CORS_METHODS.join(', '),
+          'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '',
+          'access-control-max-age': '600',
+          vary: 'Origin',
+          'content-length': '0',
+        })
+        .end();
+      return true;
+    }
+    if (allowed) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('access-control-expose-headers', 'ETag, x-oss-request-id');
+      res.setHeader('vary', 'Origin');
+    }
+    return false;
+  }
+
   /** Virtual-host (`<bucket>.<host>`), path-style (`/<bucket>/<key>`) or custom-domain (`/<key>`, first bucket). */
   function resolveTarget(req: IncomingMessage, url: URL): { bucket: string; key: string } {
     const hostname = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -259,6 +303,9 @@ export async function startOssSimulator(options: OssSimulatorOptions = {}): Prom
   };
   return simulator;
 }
+
+/** Methods the simulated CORS rule allows (what a browser does with signed URLs: read and upload). */
+const CORS_METHODS = ['GET', 'HEAD', 'PUT'];
 
 function baseHeaders(): Record<string, string> {
   return { 'x-oss-request-id': randomBytes(12).toString('hex').toUpperCase(), server: 'AliyunOSS', date: new Date().toUTCString() };

@@ -10,7 +10,8 @@ import { followResumably, type Follower } from './resumable.ts';
 export const TERMINAL_JOB_STATUSES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'CANCELED']);
 
 export interface ImageJobHandlers {
-  onUpdate(job: ImageJobFieldsFragment): void;
+  /** Each state of the job (also written into the Apollo cache, which is often all a screen needs). */
+  onUpdate?(job: ImageJobFieldsFragment): void;
   onError(error: unknown): void;
 }
 
@@ -20,7 +21,7 @@ export function followImageJob(client: ApolloClient, jobId: string, handlers: Im
     variables: () => ({ jobId }),
     fetchPolicy: 'cache-first',
     onResult({ imageJobUpdated: job }) {
-      handlers.onUpdate(job);
+      handlers.onUpdate?.(job);
       return { finished: TERMINAL_JOB_STATUSES.has(job.status), progressed: true };
     },
     onError: handlers.onError,

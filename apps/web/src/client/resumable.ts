@@ -6,8 +6,8 @@
 import type { ApolloClient, OperationVariables, TypedDocumentNode } from '@apollo/client';
 import { errorCodeOf } from './errors.ts';
 
-/** Codes that subscribing again cannot fix. */
-const FINAL_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED']);
+/** Codes that subscribing again cannot fix (NOT_IMPLEMENTED: this server does not offer the subscription). */
+const FINAL_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'NOT_IMPLEMENTED']);
 
 export const defaultBackoff = (attempt: number) => Math.min(5_000, 250 * 2 ** Math.max(0, attempt - 1));
 

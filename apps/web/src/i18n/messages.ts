@@ -86,6 +86,8 @@ export const en = {
     cancelJob: 'Cancel',
     deleteImage: 'Delete image',
     imageAlt: (prompt: string) => `Painted from: ${prompt}`,
+    failed: 'The pictures could not be painted.',
+    notCharged: 'No credits were charged for them.',
   },
   credits: {
     title: 'Credits',
@@ -257,6 +259,8 @@ export const zh: Messages = {
     cancelJob: '取消',
     deleteImage: '删除图片',
     imageAlt: (prompt) => `根据“${prompt}”生成的图片`,
+    failed: '图片生成失败。',
+    notCharged: '未扣除积分。',
   },
   credits: {
     title: '积分',

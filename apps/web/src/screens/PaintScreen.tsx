@@ -6,11 +6,12 @@ import {
   CreateUploadUrlDocument,
   CreditBalanceDocument,
   DeleteImageDocument,
+  ImageJobDocument,
   ImageJobsDocument,
   ImageModelsDocument,
   type ImageJobFieldsFragment,
 } from '../generated/graphql/graphql.ts';
-import { followImageJob, TERMINAL_JOB_STATUSES } from '../client/index.ts';
+import { errorCodeOf, followImageJob, TERMINAL_JOB_STATUSES } from '../client/index.ts';
 import { ErrorNotice } from '../app/ErrorNotice.tsx';
 import { TrashIcon } from '../app/icons.tsx';
 import { useI18n } from '../i18n/index.tsx';
@@ -173,43 +174,68 @@ function ReferenceUpload() {
   );
 }
 
+/** Codes after which asking again about the job is pointless: it is gone, or not this person's. */
+const JOB_GONE = new Set(['NOT_FOUND', 'FORBIDDEN', 'UNAUTHENTICATED']);
+const POLL_MS = 1_500;
+
 function JobCard({ job }: { job: ImageJobFieldsFragment }) {
   const { t } = useI18n();
   const client = useApolloClient();
   const [cancel, cancelState] = useMutation(CancelImageJobDocument);
   const [error, setError] = useState<unknown>();
+  // Without the live subscription (a server without it, a network that blocks WebSockets) the job is polled instead.
+  const [polling, setPolling] = useState(false);
   const terminal = TERMINAL_JOB_STATUSES.has(job.status);
+  const poll = useQuery(ImageJobDocument, { variables: { id: job.id }, skip: !polling || terminal, pollInterval: POLL_MS, fetchPolicy: 'network-only' });
 
   // Live progress: imageJobUpdated writes each state into the cache, which re-renders this card and the gallery.
   useEffect(() => {
-    if (terminal) return;
+    if (terminal || polling) return;
     const follower = followImageJob(client, job.id, {
-      onUpdate: (update) => {
-        if (TERMINAL_JOB_STATUSES.has(update.status)) void client.refetchQueries({ include: [ImageJobsDocument, CreditBalanceDocument] });
-      },
-      onError: setError,
+      onError: (failure) => (JOB_GONE.has(errorCodeOf(failure) ?? '') ? setError(failure) : setPolling(true)),
     });
     return () => follower.stop();
-  }, [client, job.id, terminal]);
+  }, [client, job.id, terminal, polling]);
 
+  // Once the job ends, its hold on credits is settled or released: the balance changes.
+  const followed = useRef(!terminal);
+  useEffect(() => {
+    if (terminal && followed.current) void client.refetchQueries({ include: [CreditBalanceDocument] });
+  }, [terminal, client]);
+
+  const status = t.paint.status[job.status] ?? job.status;
+  const shownError = error ?? poll.error;
   return (
     <li className="card job" data-testid="image-job" data-status={job.status}>
       <p className="prompt">{job.prompt}</p>
       <p className="muted small">
-        {job.model} · {job.size.replace('*', ' × ')} · ×{job.count} · {t.paint.status[job.status] ?? job.status}
+        {job.model} · {job.size.replace('*', ' × ')} · ×{job.count} · <span data-testid="job-status">{status}</span>
       </p>
       <div className="progress-row">
-        <progress max={1} value={job.progress} aria-label={`${t.paint.status[job.status] ?? job.status} ${t.paint.progress(job.progress)}`} />
-        <span className="small">{t.paint.progress(job.progress)}</span>
+        <progress max={1} value={job.progress} aria-label={`${status} ${t.paint.progress(job.progress)}`} />
+        <span className="small" data-testid="job-progress">
+          {t.paint.progress(job.progress)}
+        </span>
         {!terminal && (
           <button type="button" disabled={cancelState.loading} onClick={() => cancel({ variables: { id: job.id } }).catch(setError)}>
             {t.paint.cancelJob}
           </button>
         )}
       </div>
-      {job.status === 'FAILED' && <p className="error small">{/moderation|inspection/i.test(job.error ?? '') ? t.errors.contentRejected : t.chat.failed}</p>}
-      {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} />}
+      {job.status === 'FAILED' && <JobFailure code={job.errorCode} />}
+      {shownError !== undefined && <ErrorNotice error={shownError} onDismiss={() => setError(undefined)} />}
     </li>
+  );
+}
+
+/** Why a job failed, in words: its errorCode read like any other error; the held credits were released. */
+function JobFailure({ code }: { code: string | null | undefined }) {
+  const { t } = useI18n();
+  const reason = code === 'CONTENT_REJECTED' ? t.errors.contentRejected : code === 'UPSTREAM_UNAVAILABLE' ? t.errors.upstreamUnavailable(t.errors.services.ai) : t.paint.failed;
+  return (
+    <p className="error small" role="status" data-error-code={code ?? undefined}>
+      {reason} {t.paint.notCharged}
+    </p>
   );
 }
 

@@ -90,6 +90,37 @@ describe('OSS simulator with the real ali-oss client', () => {
     expect((await fetch(url, { method: 'PUT', body, headers: { 'content-type': 'image/jpeg' } })).status).toBe(403);
   });
 
+  it('answers browsers as a bucket CORS rule does: preflight for allowed origins and methods, the origin on answers', async () => {
+    const strict = await startOssSimulator({ buckets: ['firefly-test'], corsAllowedOrigins: ['http://app.example'] });
+    try {
+      const oss = new OSS({ accessKeyId: strict.accessKeyId, accessKeySecret: strict.accessKeySecret, bucket: 'firefly-test', endpoint: strict.localUrl, sldEnable: true, region: 'oss-cn-hangzhou' } as OSS.Options);
+      const url = await oss.signatureUrlV4('PUT', 300, { headers: { 'content-type': 'image/png', 'content-length': String(png.length) } }, 'up/ref.png', ['content-length']);
+      const preflight = (origin: string, method = 'PUT') =>
+        fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'content-type' } });
+      const allowed = await preflight('http://app.example');
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('http://app.example');
+      expect(allowed.headers.get('access-control-allow-methods')).toContain('PUT');
+      expect(allowed.headers.get('access-control-allow-headers')).toBe('content-type');
+      expect((await preflight('http://evil.example')).status).toBe(403);
+      expect((await preflight('http://app.example', 'DELETE')).status).toBe(403);
+
+      const put = await fetch(url, { method: 'PUT', body: png, headers: { origin: 'http://app.example', 'content-type': 'image/png' } });
+      expect(put.status).toBe(200);
+      expect(put.headers.get('access-control-allow-origin')).toBe('http://app.example');
+      expect(put.headers.get('access-control-expose-headers')).toContain('ETag');
+      // CORS opens nothing by itself: the same origin without a valid signature is still refused.
+      const unsigned = await fetch(`${strict.localUrl}/firefly-test/up/other.png`, { method: 'PUT', body: png, headers: { origin: 'http://app.example', 'content-type': 'image/png' } });
+      expect(unsigned.status).toBe(403);
+      expect(strict.keys('firefly-test')).toEqual(['up/ref.png']);
+    } finally {
+      await strict.close();
+    }
+    // The default rule allows any origin (development).
+    const open = await fetch(`${sim.url}/firefly-test/x.png`, { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'PUT' } });
+    expect(open.status).toBe(200);
+  });
+
   it('checks Content-MD5 and refuses header-signed requests outside the 15-minute clock window', async () => {
     const oss = client();
     await expect(oss.put('m.txt', Buffer.from('abc'), { headers: { 'Content-MD5': 'AAAAAAAAAAAAAAAAAAAAAA==' } })).rejects.toMatchObject({ code: 'InvalidDigest' });
