@@ -17,6 +17,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       PartnerApiKey: '../data/partners.ts#PartnerKeyRow',
       CreatedPartnerApiKey: '../domain/partners.ts#CreatedPartnerKey',
       GatewayPartnerKey: '../domain/partners.ts#GatewayPartnerKey',
+      AuditEvent: '../data/audit-events.ts#AuditEventRow',
     },
   },
   conversation: {

@@ -11,7 +11,9 @@ export type {
   ConversationDb,
   ConversationModelKey,
   ConversationTx,
+  AuditWriter,
   DomainDb,
+  DomainTx,
   ImageDb,
   ImageModelKey,
   ImageTx,
@@ -22,6 +24,8 @@ export type {
   UserTx,
 } from './views.ts';
 export { isRetryableTransactionError, transact } from './transaction.ts';
+export { recordAudit } from './audit.ts';
+export type { AuditActor, AuditEntry } from './audit.ts';
 export type { TransactionRetry, TransactOptions } from './transaction.ts';
 export { isDatabaseUnavailableError, isPrismaError, isRecordNotFoundError, isUniqueConstraintError, PrismaErrorCode } from './errors.ts';
 export { parseMysqlUrl, redactUrl, withDatabase } from './url.ts';
@@ -32,6 +36,7 @@ export { DEFAULT_TENANT_ID } from './constants.ts';
 export * from './generated/prisma/enums.ts';
 export { Prisma } from './generated/prisma/client.ts';
 export type {
+  AuditEvent,
   ChatModel,
   ChatPrice,
   Conversation,

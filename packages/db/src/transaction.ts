@@ -1,5 +1,4 @@
-import type { Prisma } from './generated/prisma/client.ts';
-import type { DomainDb, ModelKey, TransactionOptions } from './views.ts';
+import type { DomainDb, DomainTx, ModelKey, TransactionOptions } from './views.ts';
 
 /*
  * THE ONE WAY TO RUN A TRANSACTION (every `$transaction` of every subgraph goes through `transact`; ESLint refuses
@@ -68,7 +67,7 @@ const RETRYABLE_PRISMA_CODES = new Set(['P2034', 'P2028']);
  */
 export async function transact<K extends ModelKey, R>(
   db: DomainDb<K>,
-  body: (tx: Pick<Prisma.TransactionClient, K>) => Promise<R>,
+  body: (tx: DomainTx<K>) => Promise<R>,
   options: TransactOptions = {},
 ): Promise<R> {
   const { attempts = DEFAULTS.attempts, baseDelayMs = DEFAULTS.baseDelayMs, maxDelayMs = DEFAULTS.maxDelayMs, onRetry, ...prisma } = options;

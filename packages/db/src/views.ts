@@ -16,16 +16,29 @@ export type ModelKey = Uncapitalize<Prisma.ModelName>;
  * an interactive transaction exposes the same delegates only: a subgraph cannot reach another domain's tables
  * through a transaction either (docs/architecture.md, "Data ownership").
  */
-export type DomainDb<K extends ModelKey> = Pick<Db, K> & {
-  $transaction<R>(fn: (tx: Pick<Prisma.TransactionClient, K>) => Promise<R>, options?: TransactionOptions): Promise<R>;
+export type DomainDb<K extends ModelKey> = Pick<Db, K> &
+  AuditWriter & {
+  $transaction<R>(fn: (tx: DomainTx<K>) => Promise<R>, options?: TransactionOptions): Promise<R>;
   $transaction<P extends Prisma.PrismaPromise<unknown>[]>(
     queries: [...P],
     options?: Pick<TransactionOptions, 'isolationLevel'>,
   ): Promise<{ [I in keyof P]: Awaited<P[I]> }>;
 };
 
-/** The user subgraph's tables. */
-export type UserModelKey = 'tenant' | 'user' | 'credential' | 'session' | 'partner' | 'partnerApiKey';
+/**
+ * The audit log is the one table every domain writes: `create` only (recordAudit, audit.ts), in the same
+ * transaction as the change it records. Reading it is the user subgraph's business (its view has the whole delegate);
+ * nobody may update or delete a row (the database's triggers refuse it too).
+ */
+export interface AuditWriter {
+  auditEvent: Pick<Prisma.TransactionClient['auditEvent'], 'create'>;
+}
+
+/** A transaction client narrowed to some model delegates, plus the audit log's `create`. */
+export type DomainTx<K extends ModelKey> = Pick<Prisma.TransactionClient, K> & AuditWriter;
+
+/** The user subgraph's tables; it owns the audit log, which the others only append to. */
+export type UserModelKey = 'tenant' | 'user' | 'credential' | 'session' | 'partner' | 'partnerApiKey' | 'auditEvent';
 /** The conversation subgraph's tables. */
 export type ConversationModelKey = 'chatModel' | 'conversation' | 'message' | 'pendingSettlement';
 /** The image subgraph's tables. */
@@ -48,7 +61,7 @@ export type ImageDb = DomainDb<ImageModelKey>;
 export type BillingDb = DomainDb<BillingModelKey>;
 
 /** The tenant-aware transaction client of each view, for repository functions that run inside a transaction. */
-export type UserTx = Pick<Prisma.TransactionClient, UserModelKey>;
-export type ConversationTx = Pick<Prisma.TransactionClient, ConversationModelKey>;
-export type ImageTx = Pick<Prisma.TransactionClient, ImageModelKey>;
-export type BillingTx = Pick<Prisma.TransactionClient, BillingModelKey>;
+export type UserTx = DomainTx<UserModelKey>;
+export type ConversationTx = DomainTx<ConversationModelKey>;
+export type ImageTx = DomainTx<ImageModelKey>;
+export type BillingTx = DomainTx<BillingModelKey>;

@@ -35,3 +35,11 @@ export function actorOf(identity: Identity): string {
       return assertNever(identity);
   }
 }
+
+/**
+ * The request's part of an audit event (tenant, actor, request id), to spread into `recordAudit` of @firefly/db:
+ * `recordAudit(tx, { ...auditBy(ctx), action: 'upsertProduct', targetType: 'Product', targetId, details })`.
+ */
+export function auditBy(ctx: { identity: Identity; tenantId: string; requestId: string }): { tenantId: string; actor: string; requestId: string } {
+  return { tenantId: ctx.tenantId, actor: actorOf(ctx.identity), requestId: ctx.requestId };
+}

@@ -3,7 +3,7 @@
  * a tenant is made, since no API call can make an admin without one. Tokens carry roles from sign-in, so sessions
  * signed in after the grant carry ADMIN; sessions already open keep the roles they were issued with.
  */
-import type { Db } from '@firefly/db';
+import { recordAudit, transact, type Db } from '@firefly/db';
 import { DEFAULT_TENANT_ID } from '@firefly/db/seed';
 import { parseLogin } from './domain/identifiers.ts';
 
@@ -23,7 +23,14 @@ export async function grantAdmin(db: Db, login: string, tenantId: string = DEFAU
   if (roles.includes('ADMIN')) return { outcome: 'already-admin', userId: user.id, tenantId, roles };
   const granted = [...roles, 'ADMIN'];
   // Conditional on the roles read, so a concurrent change of roles is not overwritten.
-  const { count } = await db.user.updateMany({ where: { id: user.id, tenantId, roles: user.roles }, data: { roles: granted.join(',') } });
-  if (count === 0) return grantAdmin(db, login, tenantId);
+  // The grant and its audit event (actor `cli:admin-grant`) commit together.
+  const changed = await transact(db, async (tx) => {
+    const { count } = await tx.user.updateMany({ where: { id: user.id, tenantId, roles: user.roles }, data: { roles: granted.join(',') } });
+    if (count === 0) return false;
+    const details = { before: { roles: user.roles }, after: { roles: granted.join(',') } };
+    await recordAudit(tx, { tenantId, actor: 'cli:admin-grant', action: 'admin:grant', targetType: 'User', targetId: user.id, details });
+    return true;
+  });
+  if (!changed) return grantAdmin(db, login, tenantId);
   return { outcome: 'granted', userId: user.id, tenantId, roles: granted };
 }

@@ -1,6 +1,7 @@
 import { scopeToTenant } from '@firefly/db';
 import type { BaseContext } from '@firefly/server-kit';
 import { createPartnerLoaders, createPartnerRepository } from './data/partners.ts';
+import { createAuditEventRepository } from './data/audit-events.ts';
 import { createSessionRepository } from './data/sessions.ts';
 import { createUserLoader, createUserRepository } from './data/users.ts';
 import type { UserScope } from './domain/scope.ts';
@@ -24,6 +25,7 @@ export function createUserContext(deps: UserDeps, services: UserServices, base: 
     users,
     sessions: createSessionRepository(db, base.tenantId),
     partners,
+    auditEvents: createAuditEventRepository(db, base.tenantId),
     services,
     loaders: { user: createUserLoader(users), ...createPartnerLoaders(partners) },
   };

@@ -114,6 +114,7 @@ describe('subgraphs refuse forged gateway credentials', () => {
 const ADMIN_OPERATIONS: Record<string, string> = {
   'Query.user': `{ user(id: "x") { id } }`,
   'Query.users': `{ users { edges { node { id } } } }`,
+  'Query.auditEvents': `{ auditEvents { edges { node { id action } } } }`,
   'Mutation.setUserRoles': `mutation { setUserRoles(userId: "x", roles: [ADMIN]) { id } }`,
   'Mutation.setUserStatus': `mutation { setUserStatus(userId: "x", status: SUSPENDED) { id } }`,
   'Mutation.refundOrder': `mutation { refundOrder(id: "x", reason: "r") { id } }`,

@@ -50,6 +50,9 @@ describe('npm run admin:grant', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('already an ADMIN');
     expect((await sg.db.user.findUniqueOrThrow({ where: { id: account.user.id } })).roles).toBe('USER,ADMIN');
+    // The audit log names the CLI as the actor, once (the repeat changed nothing).
+    const audited = await sg.db.auditEvent.findMany({ where: { targetId: account.user.id, action: 'admin:grant' } });
+    expect(audited).toMatchObject([{ actor: 'cli:admin-grant', tenantId: 'default', targetType: 'User' }]);
   });
 
   it('finds a phone account by any way of writing the number', async () => {

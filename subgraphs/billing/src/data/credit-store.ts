@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isUniqueConstraintError, transact as runTransaction, type BillingDb, type BillingTx } from '@firefly/db';
+import { isUniqueConstraintError, recordAudit, transact as runTransaction, type BillingDb, type BillingTx } from '@firefly/db';
 import { newSortableId } from '../domain/ids.ts';
 import type { AccountRef, AccountRow, Balance, CloseOutcome, CreditStore, HoldOutcome, BookOutcome } from '../domain/ports.ts';
 
@@ -104,7 +104,7 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
       return db.ledgerEntry.findUnique({ where: { accountId_idempotencyKey: { accountId, idempotencyKey } }, select: entrySelect });
     },
 
-    async book(account, entry): Promise<BookOutcome> {
+    async book(account, entry, audit): Promise<BookOutcome> {
       try {
         return await transact(async (tx): Promise<BookOutcome> => {
           const moved = await tx.creditAccount.updateMany({
@@ -117,6 +117,7 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
             data: { ...ownerOf(account), ...entry, ...bookingStamp(), balanceAfter: balance.available + balance.reserved },
             select: entrySelect,
           });
+          if (audit) await recordAudit(tx, { ...audit, details: { ...audit.details, entryId: row.id, available: balance.available, reserved: balance.reserved } });
           return { kind: 'booked', entry: row, balance };
         });
       } catch (error) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isUniqueConstraintError, transact, type BillingDb, type OrderStatus, type PaymentChannel } from '@firefly/db';
+import { isUniqueConstraintError, recordAudit, transact, type AuditActor, type BillingDb, type OrderStatus, type PaymentChannel } from '@firefly/db';
 import { newSortableId } from '../domain/ids.ts';
 import type { ConfirmedPayment } from '../domain/payment-ports.ts';
 import type { AccountRef } from '../domain/ports.ts';
@@ -130,11 +130,16 @@ export function createOrderStore(db: BillingDb) {
      * PAID / PARTIALLY_REFUNDED → REFUNDING and a PROCESSING Refund, in one transaction, conditioned on the order's
      * status and refunded amount being what the caller read: two admins refunding at once cannot both start.
      */
-    async startRefund(order: Pick<OrderRow, 'id' | 'tenantId' | 'status' | 'refundedFen'>, refund: { id: string; outRefundNo: string; amountFen: number; reason: string }): Promise<boolean> {
+    /** With `by`, the `refundOrder` audit event is written in the same transaction. */
+    async startRefund(order: Pick<OrderRow, 'id' | 'tenantId' | 'status' | 'refundedFen'>, refund: { id: string; outRefundNo: string; amountFen: number; reason: string }, by?: AuditActor): Promise<boolean> {
       return transact(db, async (tx) => {
         const moved = await tx.order.updateMany({ where: { id: order.id, status: order.status, refundedFen: order.refundedFen }, data: { status: 'REFUNDING' } });
         if (moved.count === 0) return false;
         await tx.refund.create({ data: { ...refund, tenantId: order.tenantId, orderId: order.id, status: 'PROCESSING' } });
+        if (by) {
+          const details = { refundId: refund.id, amountFen: refund.amountFen, reason: refund.reason, statusBefore: order.status };
+          await recordAudit(tx, { ...by, action: 'refundOrder', targetType: 'Order', targetId: order.id, details });
+        }
         return true;
       });
     },

@@ -17,6 +17,8 @@ export interface AdjustCreditsInput {
   note: string;
   /** The admin making the change, for the audit log. */
   adminUserId: string;
+  /** The request, for the audit log. */
+  requestId?: string;
 }
 
 /** An admin's manual correction, booked as one ADJUSTMENT ledger entry. */
@@ -37,6 +39,14 @@ export async function adjustCredits(scope: BillingScope, input: AdjustCreditsInp
     referenceId: null,
     idempotencyKey: ledgerKeys.adjustment(randomUUID()),
     note,
+  }, {
+    tenantId: input.tenantId,
+    actor: input.adminUserId,
+    requestId: input.requestId ?? null,
+    action: 'adjustCredits',
+    targetType: 'User',
+    targetId: input.userId,
+    details: { delta: input.delta, note },
   });
   switch (outcome.kind) {
     case 'booked':

@@ -1,4 +1,4 @@
-import type { LedgerReason, ReservationStatus } from '@firefly/db';
+import type { AuditEntry, LedgerReason, ReservationStatus } from '@firefly/db';
 import type { ChatPrice } from './pricing.ts';
 
 /**
@@ -104,7 +104,8 @@ export interface CreditStore {
   /** The user's account, created empty when missing (idempotent, safe under concurrency). */
   ensureAccount(tenantId: string, userId: string): Promise<AccountRef>;
   findEntry(accountId: string, idempotencyKey: string): Promise<LedgerEntryRow | null>;
-  book(account: AccountRef, entry: NewLedgerEntry): Promise<BookOutcome>;
+  /** With `audit`, the audit event is written in the booking's transaction, its details completed with the entry id and balance. */
+  book(account: AccountRef, entry: NewLedgerEntry, audit?: AuditEntry): Promise<BookOutcome>;
   /** `tenantId` null: any tenant (the sweeper). */
   findReservation(id: string, tenantId: string | null): Promise<ReservationRow | null>;
   hold(account: AccountRef, reservation: NewReservation): Promise<HoldOutcome>;

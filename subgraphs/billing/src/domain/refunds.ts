@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { AuditActor } from '@firefly/db';
 import { badUserInput, conflict, notFound, upstreamUnavailable } from '@firefly/errors';
 import type { OrderRow } from '../data/order-store.ts';
 import { ProviderError, type RefundState } from './payment-ports.ts';
@@ -24,7 +25,10 @@ export async function finishRefund(deps: ReconcileDeps, refundId: string, state:
  * of the credits taken back (see data/order-store.ts completeRefund). A refund still PROCESSING when this returns
  * (WeChat Pay) is finished by the provider's refund notification or the reconciliation job.
  */
-export async function refundOrder(deps: ReconcileDeps, input: { tenantId: string; orderId: string; amountFen?: number | null; reason: string }): Promise<OrderRow> {
+export async function refundOrder(
+  deps: ReconcileDeps,
+  input: { tenantId: string; orderId: string; amountFen?: number | null; reason: string; by?: AuditActor },
+): Promise<OrderRow> {
   const order = await deps.orders.find(input.tenantId, input.orderId);
   if (!order) throw notFound('Order', { field: 'id' });
   if (order.status === 'REFUNDING') throw conflict('A refund of this order is in progress', { status: order.status });
@@ -40,7 +44,7 @@ export async function refundOrder(deps: ReconcileDeps, input: { tenantId: string
   if (!provider) throw conflict(`${order.channel} is not configured on this server: the order cannot be refunded here`);
 
   const refund = { id: randomUUID(), outRefundNo: `R${randomBytes(15).toString('hex')}`, amountFen, reason };
-  if (!(await deps.orders.startRefund(order, refund))) throw conflict('The order changed meanwhile; read it again', { status: order.status });
+  if (!(await deps.orders.startRefund(order, refund, input.by))) throw conflict('The order changed meanwhile; read it again', { status: order.status });
   deps.logger.info({ orderId: order.id, refundId: refund.id, amountFen }, 'refund started');
 
   let state: RefundState;

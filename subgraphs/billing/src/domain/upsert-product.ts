@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { badUserInput, notFound } from '@firefly/errors';
+import type { AuditActor } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
 import { requireCredits, requireKey } from './validate.ts';
 
@@ -18,8 +19,9 @@ export interface Product {
 /** What upsertProduct needs: the tenant's products and a way to tell every cache that the catalog changed. */
 export interface ProductCatalogScope {
   products: {
-    create(product: Product): Promise<Product>;
-    update(id: string, changes: Omit<Product, 'id' | 'active'> & { active?: boolean }): Promise<Product | null>;
+    /** Each writes the audit event of the change in the change's transaction. */
+    create(product: Product, by: AuditActor): Promise<Product>;
+    update(id: string, changes: Omit<Product, 'id' | 'active'> & { active?: boolean }, by: AuditActor): Promise<Product | null>;
   };
   /** Marks cached catalog answers stale (the gateway's response cache); failures are logged, not thrown. */
   catalogChanged(): Promise<void>;
@@ -32,8 +34,8 @@ export interface UpsertProductInput {
   credits: number;
   priceFen: number;
   active?: boolean | null;
-  /** The admin making the change, for the log. */
-  adminUserId: string;
+  /** The admin making the change and their request, for the audit log. */
+  by: AuditActor;
 }
 
 /** An ADMIN creates a credit pack (no id) or changes one of the tenant's; every cached catalog answer goes stale. */
@@ -48,13 +50,13 @@ export async function upsertProduct(scope: ProductCatalogScope, input: UpsertPro
 
   let product: Product;
   if (input.id == null) {
-    product = await scope.products.create({ id: randomUUID(), ...fields, active: input.active ?? true });
+    product = await scope.products.create({ id: randomUUID(), ...fields, active: input.active ?? true }, input.by);
   } else {
-    const found = await scope.products.update(requireKey(input.id, 'id'), input.active == null ? fields : { ...fields, active: input.active });
+    const found = await scope.products.update(requireKey(input.id, 'id'), input.active == null ? fields : { ...fields, active: input.active }, input.by);
     if (!found) throw notFound('Product', { id: input.id });
     product = found;
   }
-  scope.logger.info({ productId: product.id, active: product.active, adminUserId: input.adminUserId }, input.id == null ? 'product created' : 'product changed');
+  scope.logger.info({ productId: product.id, active: product.active, by: input.by.actor }, input.id == null ? 'product created' : 'product changed');
   await scope.catalogChanged();
   return product;
 }

@@ -1,5 +1,5 @@
 import { conflict, forbidden, notFound, unauthenticated, upstreamUnavailable } from '@firefly/errors';
-import { actorOf, visibleToCaller } from '@firefly/server-kit';
+import { actorOf, auditBy, visibleToCaller } from '@firefly/server-kit';
 import type { BillingContext } from '../context.ts';
 import { adjustCredits } from '../domain/adjust-credits.ts';
 import { grantSignupCredits } from '../domain/grant-signup-credits.ts';
@@ -47,11 +47,11 @@ export const Mutation: MutationResolvers = {
   refundOrder: (_, args, ctx) =>
     refundOrder(
       { orders: ctx.payments.orders, store: ctx.services.store, providers: ctx.payments.providers, logger: ctx.logger },
-      { tenantId: ctx.tenantId, orderId: args.id, amountFen: args.amountFen, reason: args.reason },
+      { tenantId: ctx.tenantId, orderId: args.id, amountFen: args.amountFen, reason: args.reason, by: auditBy(ctx) },
     ),
 
-  adjustCredits: (_, args, ctx) => adjustCredits(ctx.scope, { tenantId: ctx.tenantId, ...args, adminUserId: actorOf(ctx.identity) }),
-  upsertProduct: (_, args, ctx) => upsertProduct(ctx.catalog, { ...args.input, adminUserId: actorOf(ctx.identity) }),
+  adjustCredits: (_, args, ctx) => adjustCredits(ctx.scope, { tenantId: ctx.tenantId, ...args, adminUserId: actorOf(ctx.identity), requestId: ctx.requestId }),
+  upsertProduct: (_, args, ctx) => upsertProduct(ctx.catalog, { ...args.input, by: auditBy(ctx) }),
 
   // The internal API (service credential only, @inaccessible). The tenant is the one in the signed credential.
   reserveCredits: (_, args, ctx) => {

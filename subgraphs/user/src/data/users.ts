@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { transact, type TenantScoped, type UserDb } from '@firefly/db';
+import { recordAudit, transact, type AuditActor, type TenantScoped, type UserDb } from '@firefly/db';
 import { createByIdLoader, keysetWhere, type Page } from '@firefly/server-kit';
 
 const userSelect = {
@@ -23,6 +23,9 @@ export interface NewUser {
   /** argon2id hash, or null for a phone-only account without a password. */
   passwordHash: string | null;
 }
+
+/** What an update may change. */
+export type UserChanges = { displayName?: string; avatarUrl?: string | null; roles?: string; status?: 'ACTIVE' | 'SUSPENDED' };
 
 /** Users of one tenant. Every query filters by the tenant, so another tenant's id finds nothing. */
 export function createUserRepository(db: TenantScoped<UserDb>, tenantId: string) {
@@ -88,10 +91,26 @@ export function createUserRepository(db: TenantScoped<UserDb>, tenantId: string)
         update: { secretHash },
       });
     },
-    async update(id: string, data: { displayName?: string; avatarUrl?: string | null; roles?: string; status?: 'ACTIVE' | 'SUSPENDED' }): Promise<UserRow | null> {
-      const { count } = await db.user.updateMany({ where: { tenantId, id }, data });
-      if (count === 0) return null;
-      return db.user.findFirst({ where: { tenantId, id }, select: userSelect });
+    /**
+     * Changes the user; `null` when the tenant has none with this id. With `audit`, the audit event (the changed
+     * fields before and after) is written in the same transaction as the change.
+     */
+    async update(id: string, data: UserChanges, audit?: AuditActor & { action: string }): Promise<UserRow | null> {
+      if (!audit) {
+        const { count } = await db.user.updateMany({ where: { tenantId, id }, data });
+        if (count === 0) return null;
+        return db.user.findFirst({ where: { tenantId, id }, select: userSelect });
+      }
+      return transact(db, async (tx) => {
+        const before = await tx.user.findFirst({ where: { tenantId, id }, select: userSelect });
+        if (!before) return null;
+        await tx.user.updateMany({ where: { tenantId, id }, data });
+        const after = (await tx.user.findFirst({ where: { tenantId, id }, select: userSelect }))!;
+        const fields = Object.keys(data) as (keyof UserChanges)[];
+        const pick = (row: UserRow) => Object.fromEntries(fields.map((field) => [field, row[field]]));
+        await recordAudit(tx, { ...audit, targetType: 'User', targetId: id, details: { before: pick(before), after: pick(after) } });
+        return after;
+      });
     },
   };
 }

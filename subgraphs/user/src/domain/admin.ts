@@ -1,5 +1,6 @@
 import { requireUser, ROLES, type Role } from '@firefly/auth';
 import { badUserInput, notFound } from '@firefly/errors';
+import { auditBy } from '@firefly/server-kit';
 import type { UserRow } from '../data/users.ts';
 import type { UserScope } from './scope.ts';
 import { revokeSessions } from './sessions.ts';
@@ -13,7 +14,7 @@ export async function setUserRoles(scope: UserScope, input: { userId: string; ro
   const me = requireUser(scope.identity).userId;
   const roles = ROLES.filter((role) => role === 'USER' || input.roles.includes(role));
   if (input.userId === me && !roles.includes('ADMIN')) throw badUserInput('You cannot remove your own ADMIN role', { field: 'roles' });
-  const user = await scope.users.update(input.userId, { roles: roles.join(',') });
+  const user = await scope.users.update(input.userId, { roles: roles.join(',') }, { ...auditBy(scope), action: 'setUserRoles' });
   if (!user) throw notFound('User');
   await scope.services.sessionStore.setRoles(scope.tenantId, user.id, roles);
   scope.logger.info({ userId: user.id, roles, by: me }, 'user roles changed');
@@ -24,7 +25,7 @@ export async function setUserRoles(scope: UserScope, input: { userId: string; ro
 export async function setUserStatus(scope: UserScope, input: { userId: string; status: 'ACTIVE' | 'SUSPENDED' }): Promise<UserRow> {
   const me = requireUser(scope.identity).userId;
   if (input.userId === me && input.status === 'SUSPENDED') throw badUserInput('You cannot suspend your own account', { field: 'userId' });
-  const user = await scope.users.update(input.userId, { status: input.status });
+  const user = await scope.users.update(input.userId, { status: input.status }, { ...auditBy(scope), action: 'setUserStatus' });
   if (!user) throw notFound('User');
   if (input.status === 'SUSPENDED') await revokeSessions(scope, { userId: user.id }, 'suspended');
   scope.logger.info({ userId: user.id, status: input.status, by: me }, 'user status changed');

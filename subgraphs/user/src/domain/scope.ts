@@ -2,6 +2,7 @@ import type { Identity, Role } from '@firefly/auth';
 import { ROLES } from '@firefly/auth';
 import type { Logger } from '@firefly/logger';
 import type { PartnerRepository } from '../data/partners.ts';
+import type { AuditEventRepository } from '../data/audit-events.ts';
 import type { SessionRepository } from '../data/sessions.ts';
 import type { UserRepository, UserRow } from '../data/users.ts';
 import type { UserServices } from '../services.ts';
@@ -15,6 +16,7 @@ export interface UserScope {
   users: UserRepository;
   sessions: SessionRepository;
   partners: PartnerRepository;
+  auditEvents: AuditEventRepository;
   services: UserServices;
 }
 

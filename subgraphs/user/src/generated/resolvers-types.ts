@@ -4,6 +4,7 @@ import type { UserRow as UserRowModel } from '../data/users.ts';
 import type { AuthPayload as AuthPayloadModel } from '../domain/sessions.ts';
 import type { PartnerRow as PartnerRowModel, PartnerKeyRow as PartnerKeyRowModel } from '../data/partners.ts';
 import type { CreatedPartnerKey as CreatedPartnerKeyModel, GatewayPartnerKey as GatewayPartnerKeyModel } from '../domain/partners.ts';
+import type { AuditEventRow as AuditEventRowModel } from '../data/audit-events.ts';
 import type { UserContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -18,7 +19,50 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** ISO-8601 date-time string, always in UTC (e.g. 2025-01-31T08:00:00.000Z). */
   DateTime: { input: Date; output: Date | string; }
+  /** Arbitrary JSON value. */
+  JSON: { input: unknown; output: unknown; }
   _FieldSet: { input: string; output: string; }
+};
+
+/**
+ * One recorded admin or operator action (the audit log). Events are appended by every subgraph in the same
+ * transaction as the change and can never be changed or deleted.
+ * Access: ADMIN only.
+ */
+export type AuditEvent = {
+  __typename?: 'AuditEvent';
+  /** What was done: the mutation's name, e.g. upsertProduct or setUserRoles. */
+  action: Scalars['String']['output'];
+  /** The user who acted; null when a service or an operator CLI did. */
+  actor?: Maybe<User>;
+  /** When it happened. */
+  at: Scalars['DateTime']['output'];
+  /** What changed, typically { before, after } or the mutation's arguments; never a secret. */
+  details?: Maybe<Scalars['JSON']['output']>;
+  /** Event id. */
+  id: Scalars['ID']['output'];
+  /** The changed thing's id. */
+  targetId?: Maybe<Scalars['String']['output']>;
+  /** The kind of thing changed, e.g. User, Product, Order, ChatModel. */
+  targetType?: Maybe<Scalars['String']['output']>;
+};
+
+/** A page of audit events. Access: decided by the field that returns it. */
+export type AuditEventConnection = {
+  __typename?: 'AuditEventConnection';
+  /** The items of this page, newest first. */
+  edges: Array<AuditEventEdge>;
+  /** Whether more pages follow, and where to continue. */
+  pageInfo: PageInfo;
+};
+
+/** One event of an AuditEventConnection page, with its cursor. */
+export type AuditEventEdge = {
+  __typename?: 'AuditEventEdge';
+  /** Opaque position of this edge; pass it as after to continue from here. */
+  cursor: Scalars['String']['output'];
+  /** The item. */
+  node: AuditEvent;
 };
 
 /**
@@ -381,6 +425,11 @@ export type PersistedQueryList = {
 export type Query = {
   __typename?: 'Query';
   /**
+   * The tenant's audit log, newest first: every admin and operator action of every subgraph.
+   * Access: ADMIN only.
+   */
+  auditEvents: AuditEventConnection;
+  /**
    * The signed-in user; null when the request is anonymous.
    * Access: anyone.
    */
@@ -415,6 +464,14 @@ export type Query = {
    * Access: ADMIN only.
    */
   users: UserConnection;
+};
+
+
+/** The root of every read. Each field says who may use it. */
+export type QueryAuditEventsArgs = {
+  action?: InputMaybe<Scalars['String']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -681,14 +738,18 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  AuthPayload: ResolverTypeWrapper<AuthPayloadModel>;
+  AuditEvent: ResolverTypeWrapper<AuditEventRowModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AuditEventConnection: ResolverTypeWrapper<Omit<AuditEventConnection, 'edges'> & { edges: Array<ResolversTypes['AuditEventEdge']> }>;
+  AuditEventEdge: ResolverTypeWrapper<Omit<AuditEventEdge, 'node'> & { node: ResolversTypes['AuditEvent'] }>;
+  AuthPayload: ResolverTypeWrapper<AuthPayloadModel>;
   CreatePartnerInput: CreatePartnerInput;
   CreatedPartnerApiKey: ResolverTypeWrapper<CreatedPartnerKeyModel>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   GatewayPartnerKey: ResolverTypeWrapper<GatewayPartnerKeyModel>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LoginInput: LoginInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -715,14 +776,18 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  AuthPayload: AuthPayloadModel;
+  AuditEvent: AuditEventRowModel;
   String: Scalars['String']['output'];
+  ID: Scalars['ID']['output'];
+  AuditEventConnection: Omit<AuditEventConnection, 'edges'> & { edges: Array<ResolversParentTypes['AuditEventEdge']> };
+  AuditEventEdge: Omit<AuditEventEdge, 'node'> & { node: ResolversParentTypes['AuditEvent'] };
+  AuthPayload: AuthPayloadModel;
   CreatePartnerInput: CreatePartnerInput;
   CreatedPartnerApiKey: CreatedPartnerKeyModel;
   DateTime: Scalars['DateTime']['output'];
   GatewayPartnerKey: GatewayPartnerKeyModel;
-  ID: Scalars['ID']['output'];
   Boolean: Scalars['Boolean']['output'];
+  JSON: Scalars['JSON']['output'];
   LoginInput: LoginInput;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
@@ -749,6 +814,26 @@ export type RateLimitDirectiveArgs = {
 };
 
 export type RateLimitDirectiveResolver<Result, Parent, ContextType = UserContext, Args = RateLimitDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type AuditEventResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = {
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  actor?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  details?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  targetId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  targetType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type AuditEventConnectionResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['AuditEventConnection'] = ResolversParentTypes['AuditEventConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['AuditEventEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type AuditEventEdgeResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['AuditEventEdge'] = ResolversParentTypes['AuditEventEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AuditEvent'], ParentType, ContextType>;
+};
 
 export type AuthPayloadResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = {
   accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -777,6 +862,10 @@ export type GatewayPartnerKeyResolvers<ContextType = UserContext, ParentType ext
   requireSignature?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   secret?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
 
 export type MutationResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
@@ -840,6 +929,7 @@ export type PersistedQueryListResolvers<ContextType = UserContext, ParentType ex
 };
 
 export type QueryResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  auditEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, Partial<QueryAuditEventsArgs>>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   mySessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
   partner?: Resolver<Maybe<ResolversTypes['Partner']>, ParentType, ContextType, RequireFields<QueryPartnerArgs, 'id'>>;
@@ -885,10 +975,14 @@ export type UserEdgeResolvers<ContextType = UserContext, ParentType extends Reso
 };
 
 export type Resolvers<ContextType = UserContext> = {
+  AuditEvent?: AuditEventResolvers<ContextType>;
+  AuditEventConnection?: AuditEventConnectionResolvers<ContextType>;
+  AuditEventEdge?: AuditEventEdgeResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   CreatedPartnerApiKey?: CreatedPartnerApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   GatewayPartnerKey?: GatewayPartnerKeyResolvers<ContextType>;
+  JSON?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Partner?: PartnerResolvers<ContextType>;

@@ -15,6 +15,10 @@ export const Query: QueryResolvers = {
   },
   partner: (_, args, ctx) => ctx.loaders.partner.load(args.id),
   partnerKeyForGateway: (_, args, ctx) => partnerKeyForGateway(ctx, args.prefix),
+  auditEvents: async (_, args, ctx) => {
+    const page = parsePage(args);
+    return toConnection(await ctx.auditEvents.list(page, args.action), page.take);
+  },
   mySessions: async (_, __, ctx) => {
     if (ctx.identity.kind !== 'user') return [];
     const sessionId = ctx.identity.sessionId;

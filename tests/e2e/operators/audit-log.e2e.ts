@@ -1,0 +1,123 @@
+// The audit log: every admin action of every subgraph is appended (in the change's transaction) and readable by
+// the tenant's admins through auditEvents, newest first, filtered by action and paginated; nobody else may read it,
+// another tenant's events never show, and the table refuses UPDATE and DELETE.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedUserWithHistory, type SeededUser } from '../../src/fixtures.ts';
+import { startSupergraph, type Supergraph } from '../../src/harness.ts';
+
+const AUDIT = `query Audit($first: Int, $after: String, $action: String) {
+  auditEvents(first: $first, after: $after, action: $action) {
+    edges { cursor node { id action targetType targetId at details actor { id displayName } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+let sg: Supergraph;
+let admin: SeededUser;
+let adminToken: string;
+let target: SeededUser;
+let targetToken: string;
+
+beforeAll(async () => {
+  sg = await startSupergraph();
+  admin = await seedUserWithHistory(sg.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 0 });
+  await sg.db.user.update({ where: { id: admin.user.id }, data: { roles: 'USER,ADMIN' } });
+  adminToken = await sg.tokenFor({ ...admin.user, roles: ['USER', 'ADMIN'] });
+  target = await seedUserWithHistory(sg.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 10 });
+  targetToken = await sg.tokenFor(target.user);
+}, 120_000);
+afterAll(() => sg?.stop());
+
+type AuditNode = { id: string; action: string; targetType: string | null; targetId: string | null; at: string; details: any; actor: { id: string } | null };
+
+async function eventsOf(targetId: string, action?: string): Promise<AuditNode[]> {
+  const answer = await sg.request(AUDIT, { token: adminToken, variables: { first: 100, action } });
+  expect(answer.body.errors).toBeUndefined();
+  return (answer.body.data!.auditEvents.edges as Array<{ node: AuditNode }>).map((edge) => edge.node).filter((node) => node.targetId === targetId);
+}
+
+describe('auditEvents', () => {
+  it('records every admin mutation of the user and billing subgraphs: who, what, before and after', async () => {
+    const ok = async (query: string, variables: Record<string, unknown>) => {
+      const answer = await sg.request(query, { token: adminToken, variables });
+      expect(answer.body.errors).toBeUndefined();
+      return answer.body.data!;
+    };
+    await ok('mutation R($id: ID!) { setUserRoles(userId: $id, roles: [USER, ADMIN]) { id } }', { id: target.user.id });
+    await ok('mutation S($id: ID!) { setUserStatus(userId: $id, status: SUSPENDED) { id } }', { id: target.user.id });
+    await ok('mutation A($id: ID!) { adjustCredits(userId: $id, delta: 25, note: "goodwill") { available } }', { id: target.user.id });
+    const product = (await ok('mutation P($input: ProductInput!) { upsertProduct(input: $input) { id } }', { input: { name: 'Audit pack', credits: 10, priceFen: 100 } }))
+      .upsertProduct.id as string;
+    await ok('mutation P($input: ProductInput!) { upsertProduct(input: $input) { id } }', { input: { id: product, name: 'Audit pack', credits: 10, priceFen: 100, active: false } });
+
+    const userEvents = await eventsOf(target.user.id);
+    expect(userEvents.map((event) => event.action)).toEqual(['adjustCredits', 'setUserStatus', 'setUserRoles']);
+    const [adjusted, suspended, promoted] = userEvents;
+    for (const event of userEvents) {
+      expect(event.actor).toMatchObject({ id: admin.user.id });
+      expect(event.targetType).toBe('User');
+      expect(Date.now() - Date.parse(event.at)).toBeLessThan(60_000);
+    }
+    expect(promoted!.details).toEqual({ before: { roles: 'USER' }, after: { roles: 'USER,ADMIN' } });
+    expect(suspended!.details).toEqual({ before: { status: 'ACTIVE' }, after: { status: 'SUSPENDED' } });
+    expect(adjusted!.details).toMatchObject({ delta: 25, note: 'goodwill', available: 35 });
+
+    const productEvents = await eventsOf(product, 'upsertProduct');
+    expect(productEvents).toHaveLength(2);
+    expect(productEvents[0]!.details).toMatchObject({ before: { active: true }, after: { active: false } });
+    expect(productEvents[1]!.details).toMatchObject({ before: null, after: { id: product, name: 'Audit pack', credits: 10, priceFen: 100, active: true } });
+
+    // The filter: only that action.
+    const onlyRoles = await sg.request(AUDIT, { token: adminToken, variables: { first: 100, action: 'setUserRoles' } });
+    expect(new Set(onlyRoles.body.data!.auditEvents.edges.map((edge: { node: AuditNode }) => edge.node.action))).toEqual(new Set(['setUserRoles']));
+  });
+
+  it('pages newest first with cursors, without repeating or skipping an event', async () => {
+    for (let i = 0; i < 5; i++) {
+      const answer = await sg.request('mutation A($id: ID!, $note: String!) { adjustCredits(userId: $id, delta: 1, note: $note) { available } }', {
+        token: adminToken,
+        variables: { id: target.user.id, note: `page ${i}` },
+      });
+      expect(answer.body.errors).toBeUndefined();
+    }
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 50; page++) {
+      const answer = await sg.request(AUDIT, { token: adminToken, variables: { first: 2, after, action: 'adjustCredits' } });
+      const connection = answer.body.data!.auditEvents as { edges: Array<{ node: AuditNode }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+      seen.push(...connection.edges.map((edge) => edge.node.details.note as string));
+      if (!connection.pageInfo.hasNextPage) break;
+      after = connection.pageInfo.endCursor;
+    }
+    expect(seen.slice(0, 5)).toEqual(['page 4', 'page 3', 'page 2', 'page 1', 'page 0']);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('is for admins only, and each tenant sees only its own', async () => {
+    const user = await seedUserWithHistory(sg.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 0 });
+    const refused = await sg.request(AUDIT, { token: await sg.tokenFor(user.user), variables: {} });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(refused.body.data ?? null).toBeNull();
+    expect((await sg.request(AUDIT, { variables: {} })).body.errors?.[0]?.extensions?.code).toMatch(/UNAUTHENTICATED|FORBIDDEN/);
+    // The target was suspended above; a user's own token does not open it either.
+    expect((await sg.request(AUDIT, { token: targetToken, variables: {} })).body.data?.auditEvents ?? null).toBeNull();
+
+    await sg.db.tenant.upsert({ where: { id: 'audit-b' }, create: { id: 'audit-b', slug: 'audit-b', name: 'Audit B' }, update: {} });
+    const otherAdmin = await seedUserWithHistory(sg.db, { tenantId: 'audit-b', conversations: 0, imageJobs: 0, credits: 0 });
+    await sg.db.user.update({ where: { id: otherAdmin.user.id }, data: { roles: 'USER,ADMIN' } });
+    const theirs = await sg.request(AUDIT, {
+      token: await sg.tokenFor({ ...otherAdmin.user, roles: ['USER', 'ADMIN'] }),
+      headers: { 'x-tenant-id': 'audit-b' },
+      variables: { first: 100 },
+    });
+    expect(theirs.body.errors).toBeUndefined();
+    expect(theirs.body.data!.auditEvents.edges).toEqual([]);
+  });
+
+  it('cannot be altered: the database refuses UPDATE and DELETE of an event', async () => {
+    const [event] = await eventsOf(target.user.id, 'setUserRoles');
+    await expect(sg.db.$executeRawUnsafe('UPDATE `AuditEvent` SET `action` = ? WHERE `id` = ?', 'nothing', event!.id)).rejects.toThrow(/append-only/);
+    await expect(sg.db.$executeRawUnsafe('DELETE FROM `AuditEvent` WHERE `id` = ?', event!.id)).rejects.toThrow(/append-only/);
+    expect(await eventsOf(target.user.id, 'setUserRoles')).toHaveLength(1);
+  });
+});
