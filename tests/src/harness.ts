@@ -60,13 +60,17 @@ function databaseUrl(): string {
  * Starts the four subgraphs and the gateway in this process, on free ports, against this run's database,
  * exactly as their main.ts files wire them (same builders, real HTTP between gateway and subgraphs).
  */
-export async function startSupergraph(options: { logger?: Logger; env?: Record<string, string>; simulator?: DashScopeSimulatorOptions; userHooks?: SessionHooks } = {}): Promise<Supergraph> {
+export async function startSupergraph(
+  options: { logger?: Logger; env?: Record<string, string>; simulator?: DashScopeSimulatorOptions; userHooks?: SessionHooks; redisUrl?: string } = {},
+): Promise<Supergraph> {
   const logger = options.logger ?? createLogger({ service: 'e2e', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const internalTokenSecret = randomBytes(32).toString('hex');
   const queries: QueryEvent[] = [];
   const db = createDb({ url: databaseUrl(), connectionLimit: 10, onQuery: (event) => queries.push(event) });
   const common = { db, logger };
-  const redis = createRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: process.env.REDIS_KEY_PREFIX, name: 'e2e', logger });
+  // Every process's Redis (a test may put a proxy in front of it to take it away).
+  const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redis = createRedis({ url: redisUrl, keyPrefix: process.env.REDIS_KEY_PREFIX, name: 'e2e', logger });
   const key = await generateSigningKey('e2e');
   // `env` overrides the user subgraph's and the gateway's configuration (e.g. SMS provider, limits).
   const env = { NODE_ENV: 'test', INTERNAL_TOKEN_SECRET: internalTokenSecret, ...options.env };
@@ -91,7 +95,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
   // The image subgraph and the image workers share this run's Redis prefix (queue, progress streams) and the simulators.
   const imageEnv = {
     ...env,
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX ?? '',
     OSS_ENDPOINT: oss.localUrl,
     DASHSCOPE_BASE_URL: simulator.baseUrl,
@@ -131,7 +135,7 @@ export async function startSupergraph(options: { logger?: Logger; env?: Record<s
 
   const config = loadGatewayConfig({
     // This run's Redis and key prefix (sessions, revocation channel), unless a test overrides them.
-    REDIS_URL: process.env.REDIS_URL,
+    REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX,
     ...env,
     // Tests play clients behind a proxy on localhost: X-Forwarded-For picks the client IP (rate limits, SMS caps).

@@ -22,9 +22,13 @@ export interface ImageQueueSettings {
   backoffMs: number;
 }
 
-/** BullMQ wants its own connection without keyPrefix and with unlimited retries (its blocking commands need it). */
-export function createQueueConnection(settings: Pick<ImageQueueSettings, 'redisUrl' | 'logger'>, name: string): Redis {
-  return createRedis({ url: settings.redisUrl, name, logger: settings.logger, maxRetriesPerRequest: null });
+/**
+ * BullMQ wants its own connection without keyPrefix. A worker's needs unlimited retries (its blocking commands wait
+ * for Redis to come back); a producer's fails fast like every request-path client, so adding a job while Redis is
+ * down fails at once (UPSTREAM_UNAVAILABLE) instead of hanging the request.
+ */
+export function createQueueConnection(settings: Pick<ImageQueueSettings, 'redisUrl' | 'logger'>, name: string, role: 'producer' | 'worker' = 'worker'): Redis {
+  return createRedis({ url: settings.redisUrl, name, logger: settings.logger, ...(role === 'worker' ? { maxRetriesPerRequest: null } : {}) });
 }
 
 export const queuePrefix = (keyPrefix: string) => `${keyPrefix}bull`;
@@ -54,7 +58,7 @@ export interface ImageQueue {
 }
 
 export function createImageQueue(settings: ImageQueueSettings): ImageQueue {
-  const connection = createQueueConnection(settings, 'image-queue');
+  const connection = createQueueConnection(settings, 'image-queue', 'producer');
   const queue = new Queue<ImageQueuePayload>(IMAGE_QUEUE_NAME, { connection: connection as ConnectionOptions, prefix: queuePrefix(settings.keyPrefix) });
   queue.on('error', (error) => settings.logger.warn({ err: error }, 'image queue: Redis error'));
   return {

@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '@firefly/logger';
 
 export { Redis };
+export { BLOCKING_CLIENT_OPTIONS } from './client-options.ts';
 
 export interface CreateRedisOptions {
   url: string;
@@ -11,24 +12,48 @@ export interface CreateRedisOptions {
   name: string;
   logger?: Logger;
   /**
-   * `null` for blocking clients (BullMQ workers, stream readers), which must wait for Redis to come back
-   * rather than fail their commands. Default 3 (fail fast on request paths).
+   * `null` for blocking clients (BullMQ workers, stream readers, subscribers), which must wait for Redis to come back
+   * rather than fail their commands. Default: a request-path client that fails fast (see {@link createRedis}).
    */
   maxRetriesPerRequest?: number | null;
+  /** Request-path clients only: a command without an answer this long fails ("Command timed out"). Default 2000. */
+  commandTimeoutMs?: number;
 }
+
+/** Request-path clients: how long one connection attempt may take before ioredis gives up on it and retries. */
+const CONNECT_TIMEOUT_MS = 2_000;
+const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
+
 
 /**
  * A Redis client with logged (never thrown) connection errors. Sentinel or Cluster URLs can be added here
  * without touching callers.
+ *
+ * A request-path client (the default) fails fast while Redis is unreachable, so a request answers
+ * UPSTREAM_UNAVAILABLE (service `redis`, see {@link isRedisUnavailableError}) at once instead of hanging: once it has
+ * been connected, commands are no longer queued while it reconnects (they fail at once), a command without an
+ * answer fails after `commandTimeoutMs` (a Redis that stopped answering without closing the connection), a command
+ * in flight when the connection dropped is retried on one reconnection only. Before the first connection, commands
+ * wait for it (a process's first requests do not fail because it just started). ioredis keeps reconnecting (at most
+ * every 2 s), so everything recovers by itself when Redis is back.
  */
 export function createRedis(options: CreateRedisOptions): Redis {
+  const blocking = options.maxRetriesPerRequest === null;
   const redisOptions: RedisOptions = {
     connectionName: options.name,
-    maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 3 : options.maxRetriesPerRequest,
+    maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 1 : options.maxRetriesPerRequest,
     enableAutoPipelining: true,
+    ...(blocking ? {} : { commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, connectTimeout: CONNECT_TIMEOUT_MS }),
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
   };
   const client = new Redis(options.url, redisOptions);
+  if (!blocking) {
+    // ioredis reads this option on every command: from the first `ready` on, a command sent while the connection is
+    // down fails at once rather than waiting in the offline queue (and being replayed long after its request gave up).
+    client.once('ready', () => {
+      client.options.enableOfflineQueue = false;
+    });
+  }
   let lastLogged = 0;
   client.on('error', (error: Error) => {
     // ioredis retries on its own; log at most once every 5 s so an outage does not flood the logs.
@@ -39,6 +64,29 @@ export function createRedis(options: CreateRedisOptions): Redis {
     }
   });
   return client;
+}
+
+/** What ioredis says when a command failed because Redis could not be reached (not because of the command). */
+const UNAVAILABLE_MESSAGES = [
+  "Stream isn't writeable",
+  'Command timed out',
+  'Connection is closed',
+  'Reached the max retries per request limit',
+];
+
+/**
+ * True when a Redis command failed because Redis was unreachable or did not answer in time (see {@link createRedis}),
+ * recognised by ioredis's own messages (not by socket error codes, which other clients' failures carry too): such a request should answer UPSTREAM_UNAVAILABLE (service `redis`), not INTERNAL_SERVER_ERROR. Follows `cause`.
+ */
+export function isRedisUnavailableError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    if (current.name === 'MaxRetriesPerRequestError') return true;
+    const message = current.message;
+    if (UNAVAILABLE_MESSAGES.some((text) => message.startsWith(text))) return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 /** Closes a client, waiting for pending replies, but never hangs shutdown on a dead connection. */

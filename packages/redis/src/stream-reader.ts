@@ -1,5 +1,6 @@
 import type { Logger } from '@firefly/logger';
 import type { Redis } from 'ioredis';
+import { BLOCKING_CLIENT_OPTIONS } from './client-options.ts';
 
 /** One Redis Stream entry as XREAD returns it: its id and its fields as a map. */
 export interface RawStreamEntry {
@@ -82,7 +83,7 @@ export function createSharedStreamReader(options: SharedStreamReaderOptions): Sh
   const blockMs = options.blockMs ?? 30_000;
   const batchSize = options.batchSize ?? 1_000;
   const keyPrefix = redis.options.keyPrefix ?? '';
-  const reader = redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, connectionName: options.connectionName });
+  const reader = redis.duplicate({ ...BLOCKING_CLIENT_OPTIONS, enableAutoPipelining: false, connectionName: options.connectionName });
   reader.on('error', () => undefined);
   const watchers = new Map<string, Set<Watcher>>();
   let controlCursor = '0-0';

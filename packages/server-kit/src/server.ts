@@ -10,7 +10,8 @@ import { parse, type DocumentNode } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { CREDENTIAL_HEADER, CREDENTIAL_PARAM, CredentialError, createCredentialVerifier, type Identity } from '@firefly/auth';
-import { createFormatError, type AppError } from '@firefly/errors';
+import { createFormatError, upstreamUnavailable, type AppError } from '@firefly/errors';
+import { isRedisUnavailableError } from '@firefly/redis';
 import type { Logger } from '@firefly/logger';
 import { applyAccessPolicies, type AccessOptions } from './access.ts';
 import type { BaseContext } from './context.ts';
@@ -29,6 +30,11 @@ export function redisReadiness(redis: { ping(): Promise<unknown> }): ReadinessCh
   return { name: 'redis', check: () => redis.ping() };
 }
 
+/** Redis unreachable or not answering in time (a fail-fast client from `createRedis`): UPSTREAM_UNAVAILABLE, service redis. */
+function classifyRedisError(error: unknown): AppError | undefined {
+  return isRedisUnavailableError(error) ? upstreamUnavailable('Redis is unavailable', { service: 'redis' }) : undefined;
+}
+
 /** Resolvers per type name: scalars, and objects of field resolvers (see SubgraphServerOptions.resolvers). */
 export type SubgraphResolvers = Readonly<Record<string, object | undefined>>;
 
@@ -38,7 +44,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   typeDefs: string | DocumentNode;
   /**
    * Recognises infrastructure failures (the database unreachable) and answers them with a client-safe error such
-   * as UPSTREAM_UNAVAILABLE naming the service, instead of INTERNAL_SERVER_ERROR. Default: none.
+   * as UPSTREAM_UNAVAILABLE naming the service, instead of INTERNAL_SERVER_ERROR. Redis unreachable is recognised
+   * for every subgraph (UPSTREAM_UNAVAILABLE, service `redis`) after this. Default: none.
    */
   classifyError?: (error: unknown) => AppError | undefined;
   /**
@@ -138,7 +145,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     formatError: createFormatError({
       exposeDetails: options.environment.NODE_ENV === 'development',
       onMasked: (error) => logger.error({ err: error }, 'masked an internal error'),
-      ...(options.classifyError ? { classify: options.classifyError } : {}),
+      classify: (error) => options.classifyError?.(error) ?? classifyRedisError(error),
     }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

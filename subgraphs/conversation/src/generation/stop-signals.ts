@@ -1,5 +1,5 @@
 import type { Logger } from '@firefly/logger';
-import type { Redis } from '@firefly/redis';
+import { BLOCKING_CLIENT_OPTIONS, type Redis } from '@firefly/redis';
 import type { StopSignals } from './ports.ts';
 import { prefixedChannel, STOP_CHANNEL } from './redis-keys.ts';
 
@@ -11,7 +11,7 @@ import { prefixedChannel, STOP_CHANNEL } from './redis-keys.ts';
 export async function createStopSignals(options: { redis: Redis; logger: Logger; onStop: (messageId: string) => void }): Promise<StopSignals> {
   const { redis, logger } = options;
   const channel = prefixedChannel(redis.options.keyPrefix, STOP_CHANNEL);
-  const subscriber = redis.duplicate({ maxRetriesPerRequest: null, connectionName: 'subgraph-conversation-stop-signals' });
+  const subscriber = redis.duplicate({ ...BLOCKING_CLIENT_OPTIONS, connectionName: 'subgraph-conversation-stop-signals' });
   subscriber.on('error', () => undefined);
   subscriber.on('message', (received: string, messageId: string) => {
     if (received === channel) options.onStop(messageId);

@@ -1,0 +1,107 @@
+// Redis unreachable (issue 10, item 5): every process answers at once with UPSTREAM_UNAVAILABLE naming redis and
+// says 503 on /readyz, nothing hangs; when Redis is back everything works again without a restart. Redis is taken
+// away by a TCP proxy in front of the real one (every connection reset, new ones refused), which is what a process
+// sees when Redis crashed or the network to it broke.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Identity } from '@firefly/auth';
+import { callSubgraph } from '../../src/chat-helpers.ts';
+import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../src/harness.ts';
+import { clientOf, LOGIN, ME, registerWithEmail, STRONG_PASSWORD } from '../../src/identity-helpers.ts';
+import { startTcpProxy, type TcpProxy } from '../../src/tcp-proxy.ts';
+
+/** Fail fast: well under the gateway's timeouts, and under what ioredis's offline queue used to make a request wait. */
+const FAST_MS = 1_500;
+
+let proxy: TcpProxy;
+let sg: Supergraph;
+
+beforeAll(async () => {
+  proxy = await startTcpProxy(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  sg = await startSupergraph({ redisUrl: proxy.url });
+}, 180_000);
+afterAll(async () => {
+  proxy?.setDown(false);
+  await sg?.stop();
+  await proxy?.close();
+});
+
+type Process = 'gateway' | 'user' | 'conversation' | 'image' | 'billing';
+
+function readyzOf(process: Process): string {
+  const url = process === 'gateway' ? sg.gatewayUrl : sg.subgraphUrls[process];
+  return new URL('/readyz', url).toString();
+}
+
+async function readiness(process: Process): Promise<{ status: number; redis: boolean | undefined; ms: number }> {
+  const started = Date.now();
+  const response = await fetch(readyzOf(process));
+  const body = (await response.json()) as { checks: Array<{ name: string; ok: boolean }> };
+  return { status: response.status, redis: body.checks.find((check) => check.name === 'redis')?.ok, ms: Date.now() - started };
+}
+
+async function timed(call: () => Promise<GraphQLResponse>): Promise<{ response: GraphQLResponse; ms: number }> {
+  const started = Date.now();
+  const response = await call();
+  return { response, ms: Date.now() - started };
+}
+
+function firstError(response: GraphQLResponse): Record<string, unknown> | undefined {
+  return response.body.errors?.[0]?.extensions;
+}
+
+const PROCESSES: Process[] = ['gateway', 'user', 'conversation', 'image', 'billing'];
+
+describe('Redis down', () => {
+  it('every process fails fast with UPSTREAM_UNAVAILABLE (service redis) and /readyz 503, then recovers by itself', { timeout: 120_000 }, async () => {
+    const client = clientOf(sg);
+    const account = await registerWithEmail(client);
+    const identity: Identity = { kind: 'user', tenantId: 'default', requestId: randomUUID(), userId: account.user.id, roles: ['USER'], sessionId: randomUUID() };
+    // Straight to each subgraph with the gateway's credential: a mutation (every one counts in the Redis rate limit).
+    const subgraphCalls = {
+      conversation: () => callSubgraph(sg.subgraphUrls.conversation, sg.internalTokenSecret, identity, 'mutation { createConversation(input: {}) { id } }'),
+      billing: () => callSubgraph(sg.subgraphUrls.billing, sg.internalTokenSecret, identity, `mutation { cancelOrder(id: "${randomUUID()}") { id } }`),
+      image: () => callSubgraph(sg.subgraphUrls.image, sg.internalTokenSecret, identity, `mutation { deleteImage(id: "${randomUUID()}") }`),
+    };
+    const throughGateway = {
+      // The gateway checks the session in Redis.
+      me: () => client.call(ME, undefined, account.accessToken),
+      // The user subgraph counts sign-in attempts and stores the session in Redis.
+      login: () => client.call(LOGIN, { input: { login: account.email, password: STRONG_PASSWORD } }),
+    };
+
+    for (const process of PROCESSES) expect((await readiness(process)).status, process).toBe(200);
+    expect((await throughGateway.me()).body.data?.me?.id).toBe(account.user.id);
+
+    proxy.setDown(true);
+    // Long enough for ioredis's reconnect delay to grow: a client that queued commands while reconnecting would now
+    // hold each one for seconds (3 reconnection attempts) instead of failing it.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+
+    for (const process of PROCESSES) {
+      const ready = await readiness(process);
+      expect(ready, process).toMatchObject({ status: 503, redis: false });
+      expect(ready.ms, process).toBeLessThan(2_500);
+    }
+    for (const [name, call] of Object.entries({ ...throughGateway, ...subgraphCalls })) {
+      const { response, ms } = await timed(call);
+      expect(firstError(response), name).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', service: 'redis' });
+      expect(JSON.stringify(response.body), name).not.toMatch(/stack|Stream isn't writeable|ioredis/i);
+      expect(ms, name).toBeLessThan(FAST_MS);
+    }
+
+    proxy.setDown(false);
+    // ioredis reconnects on its own (at most every 2 s): no process is restarted.
+    await expect
+      .poll(async () => Promise.all(PROCESSES.map(async (process) => (await readiness(process)).status)), { timeout: 15_000, interval: 250 })
+      .toEqual(PROCESSES.map(() => 200));
+    expect((await throughGateway.me()).body.data?.me?.id).toBe(account.user.id);
+    const login = await throughGateway.login();
+    expect(login.body.errors).toBeUndefined();
+    expect(login.body.data?.login.user.id).toBe(account.user.id);
+    const created = await subgraphCalls.conversation();
+    expect(created.body.errors).toBeUndefined();
+    expect(firstError(await subgraphCalls.billing())?.code).toBe('NOT_FOUND');
+    expect(firstError(await subgraphCalls.image())?.code).toBe('NOT_FOUND');
+  });
+});
