@@ -11,3 +11,4 @@ export * from './jobs.ts';
 export * from './caller.ts';
 export * from './access-rules.ts';
 export type { RateLimitOptions, RateLimitScope } from './rate-limits.ts';
+export { rateLimitCounterKey } from './rate-limits.ts';

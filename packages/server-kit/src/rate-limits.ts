@@ -31,19 +31,31 @@ export interface RateLimitOptions {
 export function createRateLimits(subgraph: string, options: RateLimitOptions) {
   const overrides = parseRateLimitOverrides(options.overrides ?? '');
   const { rateLimitDirectiveTransformer } = rateLimitDirective<BaseContext, IRateLimiterStoreOptions>({
-    keyGenerator: (_directive, _source, _args, context, info) => `${context.tenantId}|${whoOf(context, options.per)}|${info.parentType.name}.${info.fieldName}`,
+    keyGenerator: (_directive, _source, _args, context, info) => counterId(context.tenantId, whoOf(context, options.per), `${info.parentType.name}.${info.fieldName}`),
     pointsCalculator: (_directive, _source, _args, context) => (context.identity.kind === 'service' ? 0 : 1),
     onLimit: (response) => {
       throw rateLimited(response.msBeforeNext / 1000);
     },
     limiterClass: RateLimiterRedis,
-    limiterOptions: { storeClient: options.redis, keyPrefix: `rate-limit:${subgraph}` },
+    limiterOptions: { storeClient: options.redis, keyPrefix: counterPrefix(subgraph) },
   });
   return {
     /** The schema's `@rateLimit` arguments rewritten by the overrides. */
     typeDefs: (document: DocumentNode) => applyRateLimitOverrides(document, overrides),
     transformSchema: (schema: GraphQLSchema) => countSubscriptionStarts(schema, rateLimitDirectiveTransformer),
   };
+}
+
+const counterPrefix = (subgraph: string) => `rate-limit:${subgraph}`;
+const counterId = (tenantId: string, who: string, field: string) => `${tenantId}|${who}|${field}`;
+
+/**
+ * The Redis key (under the process's REDIS_KEY_PREFIX) counting one caller's calls of one field, e.g.
+ * `rateLimitCounterKey('user', 'default', 'ip:10.0.0.1', 'Mutation.login')`; its TTL is what is left of the window.
+ * `who` is `user:<id>` or `ip:<client ip>`.
+ */
+export function rateLimitCounterKey(subgraph: string, tenantId: string, who: string, field: string): string {
+  return `${counterPrefix(subgraph)}:${counterId(tenantId, who, field)}`;
 }
 
 function whoOf(context: BaseContext, per: RateLimitScope): string {

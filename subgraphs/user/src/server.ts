@@ -18,6 +18,7 @@ export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.ur
 
 export { loadUserConfig, type UserConfig } from './config.ts';
 export type { SignupGrantPort } from './domain/signup-grants.ts';
+export { loginFailureKeys, userRedisKeys } from './domain/redis-keys.ts';
 
 /** What the process hands the user subgraph; it releases them itself after stop(). */
 export interface UserDeps {

@@ -1,7 +1,7 @@
 import { RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Redis } from '@firefly/redis';
 import { rateLimited } from '@firefly/errors';
-import { createKeyedHash } from './keyed-hash.ts';
+import { LOGIN_FAILURE_PREFIXES, userRedisKeys } from './redis-keys.ts';
 
 export interface LoginThrottleSettings {
   maxFailuresPerAccount: number;
@@ -21,15 +21,15 @@ export interface LoginThrottleSettings {
  */
 export function createLoginThrottle(deps: { redis: Redis; secret: string; settings: LoginThrottleSettings }) {
   const { settings } = deps;
-  const accountKey = createKeyedHash(deps.secret, 'login-account');
+  const redisKeys = userRedisKeys(deps.secret);
   const byAccount = new RateLimiterRedis({
     storeClient: deps.redis,
-    keyPrefix: 'login-fail-account',
+    keyPrefix: LOGIN_FAILURE_PREFIXES.account,
     points: settings.maxFailuresPerAccount,
     duration: settings.accountWindowSeconds,
   });
-  const byIp = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: 'login-fail-ip', points: settings.maxFailuresPerIp, duration: settings.ipWindowSeconds });
-  const keys = (tenantId: string, login: string, clientIp: string) => ({ account: accountKey(`${tenantId}:${login}`), ip: `${tenantId}:${clientIp}` });
+  const byIp = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: LOGIN_FAILURE_PREFIXES.ip, points: settings.maxFailuresPerIp, duration: settings.ipWindowSeconds });
+  const keys = (tenantId: string, login: string, clientIp: string) => ({ account: redisKeys.loginAccountId(tenantId, login), ip: `${tenantId}:${clientIp}` });
 
   const blockedFor = (res: RateLimiterRes | null, max: number) => (res && res.consumedPoints >= max ? res.msBeforeNext : 0);
 

@@ -5,6 +5,7 @@ import { badUserInput, rateLimited, upstreamUnavailable } from '@firefly/errors'
 import { maskPhone, type Logger } from '@firefly/logger';
 import { isSmsError, type SmsProvider } from '@firefly/sms';
 import { createKeyedHash } from './keyed-hash.ts';
+import { userRedisKeys } from './redis-keys.ts';
 
 export type SmsPurpose = 'REGISTER' | 'LOGIN' | 'RESET_PASSWORD' | 'BIND_PHONE';
 
@@ -45,12 +46,12 @@ return -1
  */
 export function createSmsCodes(deps: { redis: Redis; provider: SmsProvider; secret: string; settings: SmsCodeSettings; logger: Logger }) {
   const { redis, provider, settings } = deps;
-  const keyOf = createKeyedHash(deps.secret, 'sms-phone');
+  const keys = userRedisKeys(deps.secret);
   const hashCode = createKeyedHash(deps.secret, 'sms-code');
   const perPhone = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'sms-cap-phone', points: settings.dailyCapPerPhone, duration: 86_400 });
   const perIp = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'sms-cap-ip', points: settings.dailyCapPerIp, duration: 86_400 });
-  const codeKey = (tenantId: string, phone: string, purpose: SmsPurpose) => `sms-code:${purpose}:${keyOf(`${tenantId}:${phone}`)}`;
-  const cooldownKey = (tenantId: string, phone: string) => `sms-cooldown:${keyOf(`${tenantId}:${phone}`)}`;
+  const codeKey = keys.smsCode;
+  const cooldownKey = keys.smsCooldown;
 
   return {
     /**
@@ -67,7 +68,7 @@ export function createSmsCodes(deps: { redis: Redis; provider: SmsProvider; secr
         throw rateLimited(Math.max(ttl, 1_000) / 1000, 'Wait before requesting another code');
       }
       try {
-        await perPhone.consume(keyOf(`${tenantId}:${phone}`));
+        await perPhone.consume(keys.phoneId(tenantId, phone));
         await perIp.consume(`${tenantId}:${input.clientIp}`);
       } catch (error) {
         if (error instanceof RateLimiterRes) throw rateLimited(error.msBeforeNext / 1000, 'Too many codes requested today');
