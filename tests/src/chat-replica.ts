@@ -54,7 +54,8 @@ export async function startConversationReplica(sg: Supergraph, env: Record<strin
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}/graphql`;
 
-  const deadline = Date.now() + 30_000;
+  // tsx compiles the subgraph on start: on a loaded machine that alone can take most of a minute.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the conversation replica exited (${child.exitCode}):\n${output}`);
     try {

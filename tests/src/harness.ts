@@ -61,7 +61,17 @@ function databaseUrl(): string {
  * exactly as their main.ts files wire them (same builders, real HTTP between gateway and subgraphs).
  */
 export async function startSupergraph(
-  options: { logger?: Logger; env?: Record<string, string>; simulator?: DashScopeSimulatorOptions; userHooks?: SessionHooks; redisUrl?: string } = {},
+  options: {
+    logger?: Logger;
+    env?: Record<string, string>;
+    simulator?: DashScopeSimulatorOptions;
+    userHooks?: SessionHooks;
+    redisUrl?: string;
+    /** Environment of the user subgraph or the gateway only, over `env` (e.g. NODE_ENV=production for one of them). */
+    processEnv?: Partial<Record<'user' | 'gateway', Record<string, string>>>;
+    /** The URL the user subgraph books sign-up grants at, given billing's (e.g. a TCP proxy's, to take billing away). */
+    billingUrlForUser?: (billingUrl: string) => Promise<string>;
+  } = {},
 ): Promise<Supergraph> {
   const logger = options.logger ?? createLogger({ service: 'e2e', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const internalTokenSecret = randomBytes(32).toString('hex');
@@ -76,9 +86,10 @@ export async function startSupergraph(
   const env = { NODE_ENV: 'test', INTERNAL_TOKEN_SECRET: internalTokenSecret, ...options.env };
   // Billing listens after the user subgraph is built: resolve its URL at call time.
   let billingUrl = '';
+  let userBillingUrl = '';
   const signupGrant = {
     grantSignupCredits: (input: { tenantId: string; userId: string; requestId?: string }): Promise<unknown> =>
-      createCreditsClient({ url: billingUrl, secret: internalTokenSecret, service: 'user' }).grantSignupCredits(input),
+      createCreditsClient({ url: userBillingUrl, secret: internalTokenSecret, service: 'user' }).grantSignupCredits(input),
   };
 
   // The conversation subgraph generates through the DashScope simulator (fast tokens unless the test says otherwise).
@@ -120,7 +131,7 @@ export async function startSupergraph(
   const billingEnv = { ...env, ...merchantEnvOf(paymentKeys, payments.url), PAYMENT_NOTIFY_BASE_URL: `http://127.0.0.1:${gatewayPort}`, ...options.env };
 
   const subgraphs = {
-    user: await buildUserSubgraph(loadUserConfig(env), { ...common, redis, signingKeys: [key], signupGrant, ...(options.userHooks ? { hooks: options.userHooks } : {}) }),
+    user: await buildUserSubgraph(loadUserConfig({ ...env, ...options.processEnv?.user }), { ...common, redis, signingKeys: [key], signupGrant, ...(options.userHooks ? { hooks: options.userHooks } : {}) }),
     conversation: await buildConversationSubgraph(conversationConfig, { ...common, redis, credits: conversationCredits }),
     image: await buildImageSubgraph(loadImageConfig(imageEnv), { ...common, redis, credits: imageCredits }),
     billing: await buildBillingSubgraph(loadBillingConfig(billingEnv), { ...common, redis }),
@@ -132,12 +143,14 @@ export async function startSupergraph(
     billing: await subgraphs.billing.listen(0),
   };
   billingUrl = subgraphUrls.billing;
+  userBillingUrl = options.billingUrlForUser ? await options.billingUrlForUser(billingUrl) : billingUrl;
 
   const config = loadGatewayConfig({
     // This run's Redis and key prefix (sessions, revocation channel), unless a test overrides them.
     REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX,
     ...env,
+    ...options.processEnv?.gateway,
     // Tests play clients behind a proxy on localhost: X-Forwarded-For picks the client IP (rate limits, SMS caps).
     TRUST_PROXY: 'loopback',
     INTERNAL_TOKEN_SECRET: internalTokenSecret,
