@@ -63,8 +63,11 @@ describe('two sweepers at once', () => {
     // One charge per answer: the ledger has exactly one CHAT_USAGE entry for each, equal to what the row says.
     const usage = await sg.db.ledgerEntry.findMany({ where: { userId: user.id, reason: 'CHAT_USAGE' } });
     expect(usage.map((entry) => entry.referenceId).sort()).toEqual([...messageIds].sort());
-    for (const row of rows) expect(usage.find((entry) => entry.referenceId === row.id)?.delta).toBe(-row.creditsCharged);
-    const charged = rows.reduce((sum, row) => sum + row.creditsCharged, 0);
+    for (const row of rows) {
+      expect(row.creditsCharged, row.id).not.toBeNull();
+      expect(usage.find((entry) => entry.referenceId === row.id)?.delta).toBe(-row.creditsCharged!);
+    }
+    const charged = rows.reduce((sum, row) => sum + row.creditsCharged!, 0);
     expect(await balanceOf(sg.db, user.id)).toEqual({ available: 10_000 - charged, reserved: 0 });
     // Both other replicas were sweeping the whole time (neither died nor stopped answering).
     expect((await fetch(new URL('/readyz', sweeper.url))).status).toBe(200);
