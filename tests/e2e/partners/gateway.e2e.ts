@@ -279,8 +279,8 @@ describe('per-key limits and visibility', () => {
     for (let i = 0; i < 10; i++) ok(await post(gateways()[i % 2]!, { key }));
     const lastUsedAt = await eventually(async () => (await sg.db.partnerApiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt, 'lastUsedAt', 10_000, 200);
     expect(lastUsedAt.getTime()).toBeGreaterThanOrEqual(before - 1_000);
-    // At most one write per replica and flush, not one per request.
-    const writes = sg.queries.filter((q) => /^UPDATE/i.test(q.query) && q.query.includes('PartnerApiKey'));
+    // At most one write per replica and flush (a flush may fall between the requests), not one per request.
+    const writes = sg.queries.filter((q) => /^UPDATE/i.test(q.query) && q.query.includes('PartnerApiKey') && q.params.includes(id));
     expect(writes.length).toBeLessThanOrEqual(4);
     const read = ok(await admin.call(`query($id: ID!) { partner(id: $id) { apiKeys { id lastUsedAt } } }`, { id: partner.id })).partner.apiKeys;
     expect(read[0].lastUsedAt).toEqual(expect.any(String));

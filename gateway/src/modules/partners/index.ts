@@ -12,7 +12,6 @@ import { verifySignedRequest } from './signature.ts';
 import { createKeyUsageRecorder } from './usage.ts';
 
 export { createPartnerKeyResolver, type PartnerKey, type PartnerKeyResolver } from './keys.ts';
-export { canonicalRequest, signRequest, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.ts';
 
 /** The header partners send their API key in. */
 export const API_KEY_HEADER = 'x-api-key';
@@ -28,7 +27,7 @@ export function actsAsPartnerAccount(identity: Identity): boolean {
 }
 
 /** The session id of a request acting as a partner's account: it has no session of its own, only its key. */
-export function partnerSessionId(apiKeyId: string): string {
+function partnerSessionId(apiKeyId: string): string {
   return `partner-key:${apiKeyId}`;
 }
 
@@ -127,7 +126,7 @@ export function usePartners(options: PartnerModuleOptions): GatewayModule {
       return undefined;
     },
     afterOperation(record) {
-      const partner = record.identity?.partner;
+      const partner = partnerOf(record.identity);
       if (!partner) return;
       requests.inc({ partner: partner.partnerId, outcome: record.errorCodes.length === 0 ? 'ok' : 'error' });
       duration.observe({ partner: partner.partnerId }, (performance.now() - record.startedAt) / 1000);

@@ -3,9 +3,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { unauthenticated } from '@firefly/errors';
 import type { Redis } from '@firefly/redis';
 
-export const TIMESTAMP_HEADER = 'x-firefly-timestamp';
-export const NONCE_HEADER = 'x-firefly-nonce';
-export const SIGNATURE_HEADER = 'x-firefly-signature';
+const TIMESTAMP_HEADER = 'x-firefly-timestamp';
+const NONCE_HEADER = 'x-firefly-nonce';
+const SIGNATURE_HEADER = 'x-firefly-signature';
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 /** A nonce is remembered this long: twice the widest window a timestamp may be accepted in, either side. */
 const NONCE_TTL_SECONDS = 600;
@@ -14,12 +14,12 @@ const NONCE_TTL_SECONDS = 600;
  * The string a partner signs (docs/partners.md, "Signing a request"):
  * `METHOD\nPATH\nTIMESTAMP\nNONCE\nhex(sha256(BODY))`, PATH with its query string, BODY the raw bytes received.
  */
-export function canonicalRequest(method: string, path: string, timestamp: string, nonce: string, body: Uint8Array): string {
+function canonicalRequest(method: string, path: string, timestamp: string, nonce: string, body: Uint8Array): string {
   return [method.toUpperCase(), path, timestamp, nonce, createHash('sha256').update(body).digest('hex')].join('\n');
 }
 
 /** base64 HMAC-SHA256 of the canonical string under the key's secret. */
-export function signRequest(secret: string, canonical: string): string {
+function signRequest(secret: string, canonical: string): string {
   return createHmac('sha256', secret).update(canonical, 'utf8').digest('base64');
 }
 
