@@ -20,10 +20,15 @@ declare module 'vitest' {
 export const silentLogger: Logger = createLogger({ service: 'billing-test', level: 'silent' });
 
 /** A client of this run's database (vitest globalSetup: migrated and seeded). */
-export function openTestDb(options: { connectionLimit?: number; onQuery?: (event: QueryEvent) => void } = {}): Db {
+export function openTestDb(options: { connectionLimit?: number; acquireTimeoutMs?: number; onQuery?: (event: QueryEvent) => void } = {}): Db {
   const url = inject('databaseUrl');
   if (!url) throw new Error('no databaseUrl: run through vitest (tests/src/global-setup.ts creates the database)');
-  return createDb({ url, connectionLimit: options.connectionLimit ?? 10, onQuery: options.onQuery });
+  return createDb({
+    url,
+    connectionLimit: options.connectionLimit ?? 10,
+    onQuery: options.onQuery,
+    ...(options.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs: options.acquireTimeoutMs }),
+  });
 }
 
 /** Unique per test, so tests sharing the database never see each other's rows. */
