@@ -47,6 +47,15 @@ async function paint(prompt: string, options: { count?: number; size?: string } 
   await page.getByRole('button', { name: 'Paint', exact: true }).click();
 }
 
+/** Counts the page's `imageJob` polls (the fallback when the subscription is unavailable). */
+function imageJobPolls() {
+  const counter = { count: 0 };
+  page.on('request', (request) => {
+    if (request.url().endsWith('/graphql') && request.method() === 'POST' && (request.postData() ?? '').includes('"operationName":"ImageJob"')) counter.count += 1;
+  });
+  return counter;
+}
+
 /** A small real PNG, as a person would pick from disk. */
 function pngFile(width: number, height: number): Buffer {
   const png = new PNG({ width, height });
@@ -57,27 +66,35 @@ function pngFile(width: number, height: number): Buffer {
 describe('painting in a browser', { timeout: 90_000 }, () => {
   it('paints two pictures: the job is followed on screen, then both are in the gallery and the credits are charged', async () => {
     const before = await web.balance();
+    const polls = imageJobPolls();
     await paint('A firefly over a rice field at night, ink painting', { count: 2, size: '1280*720' });
 
-    // The job's card follows it while it runs; every state seen on screen is recorded.
-    const seen: Array<{ status: string; progress: string }> = [];
+    // The job's card follows it live while it runs; every state seen on screen is recorded.
+    const seen: string[] = [];
     await eventually(
       async () => {
         const card = jobCard();
         if ((await card.count()) > 0) {
-          const read = { status: await card.getAttribute('data-status').catch(() => null), progress: await card.getByTestId('job-progress').innerText().catch(() => '') };
-          if (read.status && seen.at(-1)?.status !== read.status) {
-            seen.push({ status: read.status, progress: read.progress });
-            await web.shot(page, `job-${read.status.toLowerCase()}`);
+          const status = await card.getAttribute('data-status').catch(() => null);
+          const progress = await card.getByTestId('job-progress').innerText().catch(() => '');
+          const read = `${status} ${progress}`;
+          if (status && seen.at(-1) !== read) {
+            seen.push(read);
+            if (seen.length <= 3) await web.shot(page, `job-${status.toLowerCase()}-${progress.replace('%', '')}`);
           }
         }
         return gallery().count();
       },
       { timeout: 30_000 },
     ).toBe(2);
-    // It was seen waiting or running before it finished (a finished job leaves the list for the gallery).
-    expect(seen.length).toBeGreaterThanOrEqual(1);
-    expect(seen.every((s) => ['QUEUED', 'RUNNING'].includes(s.status))).toBe(true);
+    // The progress grew on screen while the pictures were painted, never backwards (a finished job then leaves the
+    // list for the gallery).
+    const percents = seen.map((s) => Number(/ (\d+)%$/.exec(s)![1]));
+    expect(seen.filter((s) => s.startsWith('RUNNING ')).length).toBeGreaterThanOrEqual(3);
+    expect(percents.filter((p) => p > 0 && p < 100).length).toBeGreaterThanOrEqual(2);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    // Followed live by imageJobUpdated, not by polling.
+    expect(polls.count).toBe(0);
 
     // The pictures come from storage and really load, at the size asked for.
     for (const image of await gallery().all()) {

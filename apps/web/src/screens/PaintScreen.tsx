@@ -35,7 +35,8 @@ export function PaintScreen() {
         <h2 id="jobs-heading">{t.paint.jobs}</h2>
         <ul className="jobs">
           {list
-            .filter((job) => job.status !== 'SUCCEEDED')
+            // A picture's job stays listed until its credits are settled; then the gallery is where it lives.
+            .filter((job) => job.status !== 'SUCCEEDED' || job.creditsCharged === null)
             .map((job) => (
               <JobCard key={job.id} job={job} />
             ))}
@@ -186,22 +187,25 @@ function JobCard({ job }: { job: ImageJobFieldsFragment }) {
   // Without the live subscription (a server without it, a network that blocks WebSockets) the job is polled instead.
   const [polling, setPolling] = useState(false);
   const terminal = TERMINAL_JOB_STATUSES.has(job.status);
-  const poll = useQuery(ImageJobDocument, { variables: { id: job.id }, skip: !polling || terminal, pollInterval: POLL_MS, fetchPolicy: 'network-only' });
+  // The worker marks a job finished, then settles its credits: only then is nothing about it left to change.
+  const settled = terminal && job.creditsCharged !== null;
+  const poll = useQuery(ImageJobDocument, { variables: { id: job.id }, skip: !polling || settled, pollInterval: POLL_MS, fetchPolicy: 'network-only' });
 
-  // Live progress: imageJobUpdated writes each state into the cache, which re-renders this card and the gallery.
+  // Live progress: imageJobUpdated writes each state into the cache, which re-renders this card and the gallery
+  // (its last event comes after the settlement).
   useEffect(() => {
-    if (terminal || polling) return;
+    if (settled || polling) return;
     const follower = followImageJob(client, job.id, {
       onError: (failure) => (JOB_GONE.has(errorCodeOf(failure) ?? '') ? setError(failure) : setPolling(true)),
     });
     return () => follower.stop();
-  }, [client, job.id, terminal, polling]);
+  }, [client, job.id, settled, polling]);
 
-  // Once the job ends, its hold on credits is settled or released: the balance changes.
-  const followed = useRef(!terminal);
+  // Once the job's hold on credits is settled (charged or released), the balance has changed.
+  const followed = useRef(!settled);
   useEffect(() => {
-    if (terminal && followed.current) void client.refetchQueries({ include: [CreditBalanceDocument] });
-  }, [terminal, client]);
+    if (settled && followed.current) void client.refetchQueries({ include: [CreditBalanceDocument] });
+  }, [settled, client]);
 
   const status = t.paint.status[job.status] ?? job.status;
   const shownError = error ?? poll.error;
