@@ -141,3 +141,24 @@ describe('the internal key lookup', () => {
     expect(await call(serviceCredential)).toEqual({ data: { partnerKeyForGateway: null } });
   });
 });
+
+describe('audit', () => {
+  it('every partner change is an audit event naming its mutation, with no key, hash or secret in it', async () => {
+    const partner = await createPartner(admin, 'Audited Partner');
+    const created = ok(await admin.call(CREATE_KEY, { partnerId: partner.id, requireSignature: true })).createPartnerApiKey;
+    ok(await admin.call(REVOKE_KEY, { id: created.apiKey.id }));
+    ok(await admin.call(REVOKE_KEY, { id: created.apiKey.id }));
+    ok(await admin.call(SET_PARTNER_STATUS, { id: partner.id, status: 'SUSPENDED' }));
+    const events = await sg.db.auditEvent.findMany({ where: { targetId: { in: [partner.id, created.apiKey.id] } }, orderBy: { createdAt: 'asc' } });
+    expect(events.map((e) => [e.action, e.targetType, e.actor])).toEqual([
+      ['createPartner', 'Partner', admin.id],
+      ['createPartnerApiKey', 'PartnerApiKey', admin.id],
+      ['revokePartnerApiKey', 'PartnerApiKey', admin.id],
+      ['setPartnerStatus', 'Partner', admin.id],
+    ]);
+    const row = await sg.db.partnerApiKey.findUniqueOrThrow({ where: { id: created.apiKey.id } });
+    for (const event of events) {
+      for (const secret of [created.key, created.secret, row.keyHash, row.secretCiphertext]) expect(event.details ?? '').not.toContain(secret);
+    }
+  });
+});

@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicJwks } from '@firefly/auth';
 import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../src/harness.ts';
+import { CREATE_CONVERSATION, SEND_MESSAGE } from '../../src/chat-helpers.ts';
 import { createAdmin, createKey, createPartner, ok, REVOKE_KEY, SET_PARTNER_STATUS, type Admin } from '../../src/partner-helpers.ts';
 import { eventually, readMetric, startProcess, type ManagedProcess } from '../../src/subscription-processes.ts';
 
@@ -298,6 +299,33 @@ describe('per-key limits and visibility', () => {
     expect(await readMetric(gatewayB.origin, 'gateway_partner_requests_total', { partner: partner.id, outcome: 'ok' })).toBe(1);
     expect(await readMetric(gatewayB.origin, 'gateway_partner_requests_total', { partner: partner.id, outcome: 'error' })).toBe(1);
     expect(await readMetric(gatewayB.origin, 'gateway_partner_request_duration_seconds_count', { partner: partner.id })).toBe(2);
+  });
+});
+
+describe("the partner's account pays", () => {
+  it('a chat message sent with the key is charged to the account; admins read its balance and ledger through the partner', async () => {
+    const partner = await createPartner(admin);
+    const { key } = await createKey(admin, partner.id);
+    ok(await admin.call(`mutation($id: ID!) { adjustCredits(userId: $id, delta: 500, note: "partner top-up") { available } }`, { id: partner.accountId }));
+    const conversation = ok(await post(gatewayB.url, { key, query: CREATE_CONVERSATION, variables: { input: {} } })).createConversation;
+    const sent = ok(await post(gatewayB.url, { key, query: SEND_MESSAGE, variables: { input: { conversationId: conversation.id, content: 'Hello from a partner' } } })).sendMessage;
+    const charged = await eventually(
+      async () => (await sg.db.message.findUniqueOrThrow({ where: { id: sent.assistantMessage.id } })).creditsCharged,
+      'the answer to be charged',
+      20_000,
+      100,
+    );
+    const usage = ok(
+      await admin.call(
+        `query($id: ID!) { partner(id: $id) { account { id creditBalance { available } ledger(first: 10) { edges { node { delta reason referenceId } } } } } }`,
+        { id: partner.id },
+      ),
+    ).partner.account;
+    expect(usage.creditBalance.available).toBe(500 - charged);
+    expect(usage.ledger.edges.map((e: { node: unknown }) => e.node)).toEqual([
+      { delta: -charged, reason: 'CHAT_USAGE', referenceId: sent.assistantMessage.id },
+      { delta: 500, reason: 'ADJUSTMENT', referenceId: null },
+    ]);
   });
 });
 

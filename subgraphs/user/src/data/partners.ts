@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { transact, type TenantScoped, type UserDb } from '@firefly/db';
+import { recordAudit, transact, type AuditActor, type TenantScoped, type UserDb } from '@firefly/db';
 import { createByIdLoader, createGroupLoader, keysetWhere, type Page } from '@firefly/server-kit';
 
 const partnerSelect = { id: true, tenantId: true, name: true, status: true, accountUserId: true, createdAt: true } as const;
@@ -45,7 +45,10 @@ export type GatewayKeyRow = PartnerKeyRow & {
   partner: { status: PartnerStatus; accountUserId: string; account: { status: 'ACTIVE' | 'SUSPENDED' } };
 };
 
-/** Partners of one tenant and their API keys. Every query filters by the tenant. */
+/** Who changes partners: the audit event of every change is written in the change's transaction. */
+type Audit = AuditActor & { action: string };
+
+/** Partners of one tenant and their API keys. Every query filters by the tenant; every change is audited. */
 export function createPartnerRepository(db: TenantScoped<UserDb>, tenantId: string) {
   return {
     findByIds(ids: readonly string[]): Promise<PartnerRow[]> {
@@ -64,18 +67,24 @@ export function createPartnerRepository(db: TenantScoped<UserDb>, tenantId: stri
      * The partner and its own account in one transaction: a user without credentials (it cannot sign in) whose
      * display name is the partner's. Ids are made before the transaction, so a replay writes the same rows.
      */
-    create(name: string): Promise<PartnerRow> {
+    create(name: string, audit: Audit): Promise<PartnerRow> {
       const id = randomUUID();
       const accountUserId = randomUUID();
       return transact(db, async (tx) => {
         await tx.user.create({ data: { id: accountUserId, tenantId, displayName: name, roles: 'USER' } });
-        return tx.partner.create({ data: { id, tenantId, name, accountUserId }, select: partnerSelect });
+        const partner = await tx.partner.create({ data: { id, tenantId, name, accountUserId }, select: partnerSelect });
+        await recordAudit(tx, { ...audit, targetType: 'Partner', targetId: id, details: { after: { name, status: partner.status, accountUserId } } });
+        return partner;
       });
     },
-    async setStatus(id: string, status: PartnerStatus): Promise<PartnerRow | null> {
-      const { count } = await db.partner.updateMany({ where: { tenantId, id }, data: { status } });
-      if (count === 0) return null;
-      return db.partner.findFirst({ where: { tenantId, id }, select: partnerSelect });
+    setStatus(id: string, status: PartnerStatus, audit: Audit): Promise<PartnerRow | null> {
+      return transact(db, async (tx) => {
+        const before = await tx.partner.findFirst({ where: { tenantId, id }, select: partnerSelect });
+        if (!before) return null;
+        await tx.partner.updateMany({ where: { tenantId, id }, data: { status } });
+        await recordAudit(tx, { ...audit, targetType: 'Partner', targetId: id, details: { before: { status: before.status }, after: { status } } });
+        return { ...before, status };
+      });
     },
     /** Every key of the partners, newest first (one query for a page of partners). */
     keysOf(partnerIds: readonly string[]): Promise<PartnerKeyRow[]> {
@@ -85,16 +94,30 @@ export function createPartnerRepository(db: TenantScoped<UserDb>, tenantId: stri
         select: keySelect,
       });
     },
-    createKey(key: NewPartnerKey): Promise<PartnerKeyRow> {
-      return db.partnerApiKey.create({ data: { id: randomUUID(), tenantId, ...key }, select: keySelect });
+    /** The audit event names the key by id and prefix; never the key, its hash or its secret. */
+    createKey(key: NewPartnerKey, audit: Audit): Promise<PartnerKeyRow> {
+      const id = randomUUID();
+      return transact(db, async (tx) => {
+        const row = await tx.partnerApiKey.create({ data: { id, tenantId, ...key }, select: keySelect });
+        const { partnerId, prefix, requireSignature, rateLimitPerMinute } = row;
+        await recordAudit(tx, { ...audit, targetType: 'PartnerApiKey', targetId: id, details: { after: { partnerId, prefix, requireSignature, rateLimitPerMinute } } });
+        return row;
+      });
     },
     findKey(id: string): Promise<PartnerKeyRow | null> {
       return db.partnerApiKey.findFirst({ where: { tenantId, id }, select: keySelect });
     },
-    /** Sets revokedAt once: revoking a revoked key keeps its first revocation time. */
-    async revokeKey(id: string): Promise<PartnerKeyRow | null> {
-      await db.partnerApiKey.updateMany({ where: { tenantId, id, revokedAt: null }, data: { revokedAt: new Date() } });
-      return db.partnerApiKey.findFirst({ where: { tenantId, id }, select: keySelect });
+    /** Sets revokedAt once: revoking a revoked key keeps its first revocation time (and audits nothing new). */
+    revokeKey(id: string, audit: Audit): Promise<PartnerKeyRow | null> {
+      return transact(db, async (tx) => {
+        const revokedAt = new Date();
+        const { count } = await tx.partnerApiKey.updateMany({ where: { tenantId, id, revokedAt: null }, data: { revokedAt } });
+        const row = await tx.partnerApiKey.findFirst({ where: { tenantId, id }, select: keySelect });
+        if (row && count > 0) {
+          await recordAudit(tx, { ...audit, targetType: 'PartnerApiKey', targetId: id, details: { partnerId: row.partnerId, prefix: row.prefix, after: { revokedAt } } });
+        }
+        return row;
+      });
     },
     keyForGateway(prefix: string): Promise<GatewayKeyRow | null> {
       return db.partnerApiKey.findFirst({

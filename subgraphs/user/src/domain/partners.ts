@@ -1,6 +1,7 @@
 import { requireUser } from '@firefly/auth';
 import { generatePartnerKey, generateSigningSecret } from '@firefly/auth/partner-keys';
 import { badUserInput, notFound } from '@firefly/errors';
+import { auditBy } from '@firefly/server-kit';
 import type { GatewayKeyRow, PartnerKeyRow, PartnerRow, PartnerStatus } from '../data/partners.ts';
 import type { UserScope } from './scope.ts';
 
@@ -12,7 +13,7 @@ export async function createPartner(scope: UserScope, input: { name: string }): 
   const me = requireUser(scope.identity).userId;
   const name = input.name.trim();
   if (name.length === 0 || name.length > MAX_NAME_LENGTH) throw badUserInput(`name must be 1–${MAX_NAME_LENGTH} characters`, { field: 'name' });
-  const partner = await scope.partners.create(name);
+  const partner = await scope.partners.create(name, { ...auditBy(scope), action: 'createPartner' });
   scope.logger.info({ partnerId: partner.id, accountUserId: partner.accountUserId, by: me }, 'partner created');
   return partner;
 }
@@ -45,7 +46,7 @@ export async function createPartnerApiKey(
     requireSignature,
     secretCiphertext: secret ? scope.services.secretBox.seal(secret) : null,
     rateLimitPerMinute: rate,
-  });
+  }, { ...auditBy(scope), action: 'createPartnerApiKey' });
   scope.logger.info({ partnerId: partner.id, apiKeyId: apiKey.id, prefix, requireSignature, by: me }, 'partner API key created');
   return { apiKey, key, secret };
 }
@@ -59,7 +60,7 @@ export async function revokePartnerApiKey(scope: UserScope, id: string): Promise
   const existing = await scope.partners.findKey(id);
   if (!existing) throw notFound('PartnerApiKey');
   await scope.services.partnerRevocations.revokeKey(existing.id);
-  const key = await scope.partners.revokeKey(existing.id);
+  const key = await scope.partners.revokeKey(existing.id, { ...auditBy(scope), action: 'revokePartnerApiKey' });
   if (!key) throw notFound('PartnerApiKey');
   scope.logger.info({ partnerId: key.partnerId, apiKeyId: key.id, by: me }, 'partner API key revoked');
   return key;
@@ -72,7 +73,7 @@ export async function setPartnerStatus(scope: UserScope, input: { partnerId: str
   if (!existing) throw notFound('Partner');
   const revocations = scope.services.partnerRevocations;
   if (input.status === 'SUSPENDED') await revocations.suspendPartner(existing.id);
-  const partner = await scope.partners.setStatus(existing.id, input.status);
+  const partner = await scope.partners.setStatus(existing.id, input.status, { ...auditBy(scope), action: 'setPartnerStatus' });
   if (!partner) throw notFound('Partner');
   if (input.status === 'ACTIVE') await revocations.reactivatePartner(existing.id);
   scope.logger.info({ partnerId: partner.id, status: input.status, by: me }, 'partner status changed');
