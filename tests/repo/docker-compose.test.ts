@@ -19,7 +19,9 @@ import { loadBillingConfig } from '@firefly/subgraph-billing';
 import { loadConversationConfig } from '@firefly/subgraph-conversation';
 import { loadImageConfig } from '@firefly/subgraph-image';
 import { loadUserConfig } from '@firefly/subgraph-user';
+import { loadImageWorkerConfig } from '@firefly/image-worker';
 import { startSupergraph, type Supergraph } from '../src/harness.ts';
+import { startImageWorker, type TestImageWorker } from '../src/image-helpers.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dockerDir = join(root, 'docker');
@@ -151,12 +153,14 @@ describe('docker/compose.yml against this repository', () => {
   const services = compose.services;
 
   /** Every process built from docker/Dockerfile: its bundle, port, and the route its healthcheck probes. */
-  const APPS: Record<string, { entry: string; port: number; health: '/readyz' | '/healthz'; secrets: boolean }> = {
+  const APPS: Record<string, { entry: string; port: number; health: '/readyz' | '/healthz'; secrets: boolean; published?: false }> = {
     gateway: { entry: 'gateway/dist/main.js', port: 4000, health: '/readyz', secrets: true },
     user: { entry: 'subgraphs/user/dist/main.js', port: 4001, health: '/readyz', secrets: true },
     conversation: { entry: 'subgraphs/conversation/dist/main.js', port: 4002, health: '/readyz', secrets: true },
     image: { entry: 'subgraphs/image/dist/main.js', port: 4003, health: '/readyz', secrets: true },
     billing: { entry: 'subgraphs/billing/dist/main.js', port: 4004, health: '/readyz', secrets: true },
+    // Scaled with --scale, so its port is not published (Prometheus finds the replicas by DNS).
+    'image-worker': { entry: 'apps/image-worker/dist/main.js', port: 4005, health: '/readyz', secrets: true, published: false },
     // The simulator has no dependencies to be ready for and serves /healthz only.
     'dashscope-simulator': { entry: 'simulators/dashscope/dist/main.js', port: 4010, health: '/healthz', secrets: false },
     'oss-simulator': { entry: 'simulators/oss/dist/main.js', port: 4011, health: '/healthz', secrets: false },
@@ -179,7 +183,7 @@ describe('docker/compose.yml against this repository', () => {
     expect([defaults.username, defaults.password, defaults.port]).toEqual(['root', '', '3306']);
     expect(services['mysql']?.environment).toMatchObject({ MYSQL_ALLOW_EMPTY_PASSWORD: 'yes', MYSQL_DATABASE: 'firefly' });
     expect(services['mysql']?.environment).not.toHaveProperty('MYSQL_ROOT_PASSWORD');
-    for (const name of ['setup', 'user', 'conversation', 'image', 'billing']) {
+    for (const name of ['setup', 'user', 'conversation', 'image', 'billing', 'image-worker']) {
       const url = new URL(services[name]!.environment!['DATABASE_URL']!);
       expect([url.hostname, url.username, url.password, url.pathname], name).toEqual(['mysql', 'root', '', '/firefly']);
     }
@@ -189,7 +193,7 @@ describe('docker/compose.yml against this repository', () => {
 
   it('builds every app from docker/Dockerfile and runs its bundle from a real workspace', () => {
     const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces: string[] };
-    for (const [name, { entry, port, health }] of Object.entries(APPS)) {
+    for (const [name, { entry, port, health, published }] of Object.entries(APPS)) {
       const service = services[name];
       expect(service, name).toBeDefined();
       expect(service?.build, name).toEqual({ context: '..', dockerfile: 'docker/Dockerfile', target: 'runtime' });
@@ -206,7 +210,8 @@ describe('docker/compose.yml against this repository', () => {
         workspaces.workspaces.some((glob) => glob === workspace || (glob.endsWith('/*') && dirname(workspace) === glob.slice(0, -2))),
         `${name}: ${workspace} is an npm workspace`,
       ).toBe(true);
-      expect(service?.ports?.at(0)?.endsWith(`:${port}:${port}`) || service?.ports?.at(0) === `${port}:${port}`, `${name} port`).toBe(true);
+      if (published === false) expect(service?.ports, `${name} publishes no port`).toBeUndefined();
+      else expect(service?.ports?.at(0)?.endsWith(`:${port}:${port}`) || service?.ports?.at(0) === `${port}:${port}`, `${name} port`).toBe(true);
       expect(healthcheckUrl(service!), `${name} healthcheck`).toBe(`http://127.0.0.1:${port}${health}`);
     }
     // Only the gateway faces clients; subgraph ports are bound to loopback (docs/architecture.md, "Trust").
@@ -277,6 +282,12 @@ describe('docker/compose.yml against this repository', () => {
     expect(image['OSS_ENDPOINT']).toBe('${OSS_ENDPOINT:-http://oss-simulator:4011}');
     expect(image['OSS_PUBLIC_ENDPOINT']).toBe('${OSS_PUBLIC_ENDPOINT:-http://localhost:4011}');
     expect(services['oss-simulator']?.environment).toMatchObject({ OSS_SIMULATOR_HOST: '0.0.0.0', OSS_SIMULATOR_PORT: '4011' });
+    // The image worker calls DashScope and OSS exactly where the subgraphs do, and settles credits with billing.
+    const worker = services['image-worker']?.environment ?? {};
+    expect(worker['BILLING_SUBGRAPH_URL']).toBe('http://billing:4004/graphql');
+    expect(worker['IMAGE_WORKER_PORT']).toBe('4005');
+    for (const variable of ['DASHSCOPE_API_KEY', 'DASHSCOPE_BASE_URL']) expect(worker[variable], variable).toBe(conversation[variable]);
+    for (const variable of ['OSS_ACCESS_KEY_ID', 'OSS_ACCESS_KEY_SECRET', 'OSS_ENDPOINT', 'OSS_PUBLIC_ENDPOINT']) expect(worker[variable], variable).toBe(image[variable]);
   });
 
   it('sets only variables the process reads, and each of them is one it reads', () => {
@@ -306,6 +317,11 @@ describe('docker/compose.yml against this repository', () => {
     expect(services['gateway']?.depends_on).toMatchObject({ user: { condition: 'service_healthy' }, billing: { condition: 'service_healthy' } });
     expect(services['conversation']?.depends_on).toMatchObject({ 'dashscope-simulator': { condition: 'service_healthy' } });
     expect(services['image']?.depends_on).toMatchObject({ 'oss-simulator': { condition: 'service_healthy' } });
+    expect(services['image-worker']?.depends_on).toMatchObject({
+      billing: { condition: 'service_healthy' },
+      'dashscope-simulator': { condition: 'service_healthy' },
+      'oss-simulator': { condition: 'service_healthy' },
+    });
   });
 
   it('mounts files that exist and declares its named volumes', () => {
@@ -326,10 +342,13 @@ describe('docker/compose.yml against this repository', () => {
 
   describe('healthchecks and scrape targets against the real processes', () => {
     let supergraph: Supergraph;
+    let worker: TestImageWorker;
     let origins: Record<string, string>;
     beforeAll(async () => {
       supergraph = await startSupergraph();
+      worker = await startImageWorker(supergraph);
       origins = {
+        'image-worker': new URL(worker.url).origin,
         gateway: new URL(supergraph.gatewayUrl).origin,
         ...Object.fromEntries(Object.entries(supergraph.subgraphUrls).map(([name, url]) => [name, new URL(url).origin])),
         'dashscope-simulator': supergraph.simulator.url,
@@ -339,6 +358,7 @@ describe('docker/compose.yml against this repository', () => {
       // Starting the platform on a loaded machine (several suites at once) can take longer than the default hook timeout.
     }, 180_000);
     afterAll(async () => {
+      await worker?.stop();
       await supergraph?.stop();
     });
 
@@ -453,13 +473,31 @@ function healthcheckUrl(service: Service): string | undefined {
   return /fetch\('([^']+)'\)/.exec(service.healthcheck?.test.join(' ') ?? '')?.[1];
 }
 
+/**
+ * Prometheus's targets on the compose network: static ones with their `service` label, and DNS-discovered ones (a
+ * scaled service: `name:port`) with the `service` a relabel rule gives the name.
+ */
 function scrapeTargets(): { target: string; path: string; service?: string }[] {
   const prometheus = parseYaml(readFileSync(join(dockerDir, 'prometheus.yml'), 'utf8')) as {
-    scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[]; labels?: Record<string, string> }[] }[];
+    scrape_configs: {
+      job_name: string;
+      metrics_path?: string;
+      static_configs?: { targets: string[]; labels?: Record<string, string> }[];
+      dns_sd_configs?: { names: string[]; type: string; port: number }[];
+      relabel_configs?: { source_labels?: string[]; regex?: string; target_label: string; replacement?: string }[];
+    }[];
   };
   return prometheus.scrape_configs
     .filter((c) => c.job_name !== 'prometheus')
-    .flatMap((c) => c.static_configs.flatMap((s) => s.targets.map((target) => ({ target, path: c.metrics_path ?? '/metrics', service: s.labels?.['service'] }))));
+    .flatMap((c) => [
+      ...(c.static_configs ?? []).flatMap((s) => s.targets.map((target) => ({ target, path: c.metrics_path ?? '/metrics', service: s.labels?.['service'] }))),
+      ...(c.dns_sd_configs ?? []).flatMap((d) =>
+        d.names.map((name) => {
+          const relabel = c.relabel_configs?.find((r) => r.target_label === 'service' && r.source_labels?.[0] === '__meta_dns_name' && new RegExp(`^(?:${r.regex})$`).test(name));
+          return { target: `${name}:${d.port}`, path: c.metrics_path ?? '/metrics', service: relabel?.replacement };
+        }),
+      ),
+    ]);
 }
 
 /** What each process built from docker/Dockerfile reads from its environment. */
@@ -469,6 +507,7 @@ const READS: Record<string, () => Set<string>> = {
   conversation: () => variablesOf(loadConversationConfig),
   image: () => variablesOf(loadImageConfig),
   billing: () => variablesOf(loadBillingConfig),
+  'image-worker': () => variablesOf(loadImageWorkerConfig),
   // The simulator parses its environment in its entry; the setup job runs scripts that read process.env.
   'dashscope-simulator': () => namesIn(readFileSync(join(root, 'simulators/dashscope/src/main.ts'), 'utf8'), /\b(?:env\.|int\(')([A-Z][A-Z0-9_]+)/g),
   'oss-simulator': () => namesIn(readFileSync(join(root, 'simulators/oss/src/main.ts'), 'utf8'), /\benv\.([A-Z][A-Z0-9_]+)/g),

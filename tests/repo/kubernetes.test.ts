@@ -25,6 +25,7 @@ import { loadBillingConfig } from '@firefly/subgraph-billing';
 import { loadConversationConfig } from '@firefly/subgraph-conversation';
 import { loadImageConfig } from '@firefly/subgraph-image';
 import { loadUserConfig } from '@firefly/subgraph-user';
+import { loadImageWorkerConfig } from '@firefly/image-worker';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const k8s = join(root, 'deploy/kubernetes');
@@ -86,6 +87,7 @@ const APPS: Record<string, { entry: string; port: number; load: (env: Record<str
   conversation: { entry: 'subgraphs/conversation/dist/main.js', port: 4002, load: loadConversationConfig },
   image: { entry: 'subgraphs/image/dist/main.js', port: 4003, load: loadImageConfig },
   billing: { entry: 'subgraphs/billing/dist/main.js', port: 4004, load: loadBillingConfig },
+  'image-worker': { entry: 'apps/image-worker/dist/main.js', port: 4005, load: loadImageWorkerConfig },
 };
 function variablesOf(load: (env: Record<string, string>) => unknown): Set<string> {
   knownVariables.clear();
@@ -214,7 +216,7 @@ describe('deploy/kubernetes against this platform', () => {
     }
   });
 
-  it('gives every Deployment a Service on its port and a PodDisruptionBudget; the gateway an autoscaler', () => {
+  it('gives every Deployment a Service on its port and a PodDisruptionBudget; the gateway and the image workers an autoscaler', () => {
     for (const d of deployments) {
       const selector = d['spec'].selector.matchLabels;
       const service = byKind('Service').find((s) => JSON.stringify(s['spec'].selector) === JSON.stringify(selector));
@@ -224,8 +226,16 @@ describe('deploy/kubernetes against this platform', () => {
       expect(d['spec'].replicas, d.metadata.name).toBeGreaterThanOrEqual(2);
     }
     const hpas = byKind('HorizontalPodAutoscaler');
-    expect(hpas.map((h) => h['spec'].scaleTargetRef)).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'firefly-gateway' }]);
-    expect(hpas[0]!['spec'].minReplicas).toBeGreaterThanOrEqual(2);
+    expect(hpas.map((h) => h['spec'].scaleTargetRef.name).sort()).toEqual(['firefly-gateway', 'firefly-image-worker']);
+    for (const hpa of hpas) {
+      const target = deployments.find((d) => d.metadata.name === hpa['spec'].scaleTargetRef.name)!;
+      expect(hpa['spec'].scaleTargetRef, hpa.metadata.name).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: target.metadata.name });
+      expect(hpa['spec'].minReplicas, hpa.metadata.name).toBeGreaterThanOrEqual(2);
+      expect(hpa['spec'].maxReplicas, hpa.metadata.name).toBeGreaterThan(hpa['spec'].minReplicas);
+      // The autoscaler starts where the Deployment does, and the CPU target is a share of the requests it sets.
+      expect(target['spec'].replicas, hpa.metadata.name).toBe(hpa['spec'].minReplicas);
+      expect(container(target).resources.requests.cpu, hpa.metadata.name).toBeDefined();
+    }
     // The subgraph URLs of the configuration name these Services and ports.
     const config = mergedConfig();
     for (const name of ['USER', 'CONVERSATION', 'IMAGE', 'BILLING']) {
@@ -233,6 +243,14 @@ describe('deploy/kubernetes against this platform', () => {
       const service = byKind('Service').find((s) => s.metadata.name === url.hostname);
       expect(service?.['spec'].ports[0].port, url.href).toBe(Number(url.port));
     }
+  });
+
+  it("lets only Firefly's own pods (and the metrics scraper) reach every process but the gateway", () => {
+    const [policy, ...more] = byKind('NetworkPolicy');
+    expect(more).toEqual([]);
+    const names = policy!['spec'].podSelector.matchExpressions[0].values as string[];
+    const internal = deployments.map((d) => d.metadata.labels!['app.kubernetes.io/name']!).filter((n) => n !== 'gateway');
+    expect([...names].sort()).toEqual(internal.sort());
   });
 
   it('migrates and seeds in a Job, from the tools image', () => {
