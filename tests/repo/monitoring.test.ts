@@ -2,14 +2,18 @@
 // (promtool is not installable here): the rule files' structure as Prometheus reads it, every PromQL expression
 // parsed by Prometheus's own grammar (@prometheus-io/lezer-promql), every metric they name exported by a running
 // Firefly process, every label value they match on one the code produces, every alert explained in the runbook,
-// and the provisioning that loads both in docker/compose.yml.
+// and the provisioning that loads both in docker/compose.yml. The processes are scraped after real traffic (a chat
+// answer, an image job, an order paid, a forged notification), so the business metrics are checked by value too.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parser } from '@prometheus-io/lezer-promql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { PRODUCT_IDS } from '@firefly/db/seed';
 import { startSupergraph, type Supergraph } from '../src/harness.ts';
+import { CONVERSATION, CREATE_CONVERSATION, createChatUser, expectData, SEND_MESSAGE, waitFor } from '../src/chat-helpers.ts';
+import { CREATE_IMAGE_JOB, startImageWorker, waitForFinishedJob, type TestImageWorker } from '../src/image-helpers.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const monitoring = join(root, 'deploy/monitoring');
@@ -201,18 +205,22 @@ describe('every expression of the rules and dashboards', () => {
     expect(analyse('rate(up[5m]) >').errors.length).toBeGreaterThan(0);
   });
 
-  describe('against the metrics the running processes export', () => {
+  describe('against the metrics the running processes export, after real traffic', () => {
     let supergraph: Supergraph;
+    let worker: TestImageWorker;
     /** Metric names (histograms and summaries with their series suffixes) and `service` values seen in /metrics. */
     const exported = new Set<string>(['up']);
     const services = new Set<string>();
+    /** Every sample line of every process, for the business metrics' values. */
+    let samples = '';
     beforeAll(async () => {
       supergraph = await startSupergraph();
-      const origins = [new URL(supergraph.gatewayUrl).origin, ...Object.values(supergraph.subgraphUrls).map((u) => new URL(u).origin)];
-      // Touch each process once so that labelled series exist too.
-      await supergraph.request('{ chatModels { id } products { id } }');
+      worker = await startImageWorker(supergraph);
+      const origins = [new URL(supergraph.gatewayUrl).origin, ...Object.values(supergraph.subgraphUrls).map((u) => new URL(u).origin), new URL(worker.url).origin];
+      await traffic(supergraph);
       for (const origin of origins) {
         const text = await (await fetch(`${origin}/metrics`)).text();
+        samples += text;
         for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
           exported.add(name!);
           if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(`${name}${suffix}`);
@@ -223,7 +231,36 @@ describe('every expression of the rules and dashboards', () => {
       // Starting the platform on a loaded machine (several suites at once) can take longer than the default hook timeout.
     }, 180_000);
     afterAll(async () => {
+      await worker?.stop();
       await supergraph?.stop();
+    });
+
+    /** The sum of a metric's samples whose labels include all of `labels`. */
+    const total = (name: string, labels: Record<string, string> = {}) =>
+      [...samples.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))]
+        .filter(([, set]) => Object.entries(labels).every(([k, v]) => (set ?? '').split(',').includes(`${k}="${v}"`)))
+        .reduce((sum, [, , value]) => sum + Number(value), 0);
+
+    it('exports the business metrics the traffic moved: DashScope, credits, orders and payments, the image queue', () => {
+      // One chat answer on qwen-turbo through the DashScope simulator: one ok call, its first token, its tokens.
+      expect(total('dashscope_chat_requests_total', { model: 'qwen-turbo', outcome: 'ok' })).toBe(1);
+      expect(total('dashscope_chat_first_token_seconds_count', { model: 'qwen-turbo' })).toBe(1);
+      expect(total('dashscope_tokens_total', { model: 'qwen-turbo', type: 'input' })).toBeGreaterThan(0);
+      expect(total('dashscope_tokens_total', { model: 'qwen-turbo', type: 'output' })).toBeGreaterThan(0);
+      // Its hold and the image job's: reserved, then settled (what they cost) and the rest released.
+      expect(total('billing_reservations_total', { event: 'held' })).toBe(2);
+      expect(total('billing_reservations_total', { event: 'settled' })).toBe(2);
+      expect(total('billing_credits_total', { flow: 'settled' })).toBeGreaterThanOrEqual(4);
+      expect(total('billing_credits_total', { flow: 'reserved' })).toBe(total('billing_credits_total', { flow: 'settled' }) + total('billing_credits_total', { flow: 'released' }));
+      // One Alipay order paid through the cashier, and one forged notification refused.
+      expect(total('billing_orders_created_total', { channel: 'ALIPAY' })).toBe(1);
+      expect(total('billing_orders_paid_total', { channel: 'ALIPAY' })).toBe(1);
+      expect(total('billing_payment_notifications_total', { channel: 'ALIPAY', outcome: 'credited' })).toBe(1);
+      expect(total('billing_payment_notifications_total', { channel: 'ALIPAY', outcome: 'refused' })).toBe(1);
+      expect(total('billing_orders', { status: 'PAID' })).toBeGreaterThanOrEqual(1);
+      // One image job: finished by the worker, the queue drained.
+      expect(total('image_jobs_finished_total', { status: 'SUCCEEDED' })).toBe(1);
+      expect(samples).toMatch(/^image_queue_jobs\{state="waiting",service="image-worker"\} 0$/m);
     });
 
     it('names only metrics some process exports', () => {
@@ -255,9 +292,46 @@ describe('every expression of the rules and dashboards', () => {
       }
       expect(services).toContain('gateway');
       expect(services).toContain('subgraph-conversation');
+      expect(services).toContain('image-worker');
     });
   });
 });
+
+/**
+ * What makes every business metric move, through the gateway as clients do it: a chat answer, an image job, an
+ * Alipay order paid at the simulator's cashier, and a forged payment notification.
+ */
+async function traffic(sg: Supergraph): Promise<void> {
+  await sg.request('{ chatModels { id } products { id } }');
+  const user = await createChatUser(sg, 1_000);
+  const conversationId = expectData(await user.call(CREATE_CONVERSATION, { input: {} })).createConversation.id as string;
+  const sent = expectData(await user.call(SEND_MESSAGE, { input: { conversationId, content: 'Say something short.' } })).sendMessage;
+  await waitFor(
+    async () => {
+      const messages = expectData(await user.call(CONVERSATION, { id: conversationId })).conversation.messages.edges as { node: { id: string; status: string; creditsCharged: number | null } }[];
+      const answer = messages.find((e) => e.node.id === sent.assistantMessage.id)?.node;
+      return answer?.status === 'COMPLETED' && answer.creditsCharged !== null;
+    },
+    20_000,
+    'the chat answer to complete and be charged',
+  );
+
+  const job = expectData(await user.call(CREATE_IMAGE_JOB, { input: { prompt: 'monitoring lighthouse', model: 'wanx2.1-t2i-turbo', count: 1 } })).createImageJob as { id: string };
+  expect((await waitForFinishedJob(user, job.id)).status).toBe('SUCCEEDED');
+
+  const order = expectData(
+    await user.call('mutation($p: ID!) { createOrder(productId: $p, channel: ALIPAY) { id payment { payUrl } } }', { p: PRODUCT_IDS.CREDITS_550 }),
+  ).createOrder as { id: string; payment: { payUrl: string } };
+  const paid = await fetch(order.payment.payUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=pay' });
+  expect(paid.status).toBe(200);
+  await waitFor(async () => expectData(await user.call('query($id: ID!) { order(id: $id) { status } }', { id: order.id })).order.status === 'PAID', 15_000, 'the order to be paid');
+  const forged = await fetch(`${new URL(sg.gatewayUrl).origin}/payments/alipay/notify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'out_trade_no=x&trade_status=TRADE_SUCCESS&total_amount=1.00&sign=Zm9v',
+  });
+  expect(await forged.text()).toBe('fail');
+}
 
 /** The TypeScript sources of the apps and packages (where label values are written). */
 function sourceText(): string {
@@ -270,6 +344,6 @@ function sourceText(): string {
       else if (entry.name.endsWith('.ts')) texts.push(readFileSync(path, 'utf8'));
     }
   };
-  for (const top of ['gateway/src', 'subgraphs', 'packages']) walk(join(root, top));
+  for (const top of ['gateway/src', 'subgraphs', 'packages', 'apps/image-worker/src']) walk(join(root, top));
   return texts.join('\n');
 }

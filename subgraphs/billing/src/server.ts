@@ -8,7 +8,6 @@ import { createSubgraphServer, mysqlReadiness, redisReadiness, type SubgraphServ
 import type { BillingConfig } from './config.ts';
 import { createBillingContext } from './context.ts';
 import type { BillingSql } from './data/raw-sql.ts';
-import { Counter, Gauge } from 'prom-client';
 import { reconcileOrdersJob } from './jobs/reconcile-orders.ts';
 import { sweepExpiredReservationsJob } from './jobs/sweep-expired-reservations.ts';
 import { paymentNotificationRoutes } from './routes/payment-notifications.ts';
@@ -37,24 +36,8 @@ export interface BillingDeps {
  */
 export async function buildBillingSubgraph(config: BillingConfig, deps: BillingDeps): Promise<SubgraphServer> {
   const services = createBillingServices(config, deps);
-  const notifications = new Counter({
-    name: 'billing_payment_notifications_total',
-    help: 'Payment notifications by channel and outcome (credited, duplicate, closed_order, amount_mismatch, unknown_order, ignored, refused with a reason, error)',
-    labelNames: ['channel', 'outcome', 'reason'] as const,
-    registers: [],
-  });
-  const reconciliations = new Counter({
-    name: 'billing_order_reconciliations_total',
-    help: 'PENDING orders changed by the reconciliation job, by channel and outcome (credited = a lost notification recovered, closed = expired)',
-    labelNames: ['channel', 'outcome'] as const,
-    registers: [],
-  });
-  const sweptReservations = new Counter({
-    name: 'billing_reservations_expired_total',
-    help: 'Credit holds released by the sweeper because they expired (their caller died or never settled)',
-    registers: [],
-  });
-  const settle = { orders: services.orders, store: services.store, providers: services.providers, logger: deps.logger };
+  const { notifications, reconciliations, sweptReservations } = services.metrics;
+  const settle = { orders: services.orders, store: services.store, providers: services.providers, logger: deps.logger, events: services.events };
   const server = await createSubgraphServer({
     // MySQL unreachable (refused, timed out, no pooled connection in time): UPSTREAM_UNAVAILABLE, not INTERNAL.
     classifyError: (error) => (isDatabaseUnavailableError(error) ? upstreamUnavailable('The database is unavailable', { service: 'mysql' }) : undefined),
@@ -86,19 +69,6 @@ export async function buildBillingSubgraph(config: BillingConfig, deps: BillingD
       }),
     ],
   });
-  server.metrics.registry.registerMetric(notifications);
-  server.metrics.registry.registerMetric(reconciliations);
-  server.metrics.registry.registerMetric(sweptReservations);
-  new Gauge({
-    name: 'billing_orders',
-    help: 'Orders by status (all tenants)',
-    labelNames: ['status'] as const,
-    registers: [server.metrics.registry],
-    async collect() {
-      const counts = await deps.db.order.groupBy({ by: ['status'], _count: { _all: true } }).catch(() => []);
-      this.reset();
-      for (const row of counts) this.set({ status: row.status }, row._count._all);
-    },
-  });
+  services.metrics.register(server.metrics.registry, deps.db);
   return server;
 }

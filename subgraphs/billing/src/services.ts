@@ -2,11 +2,13 @@ import type { BillingConfig } from './config.ts';
 import { createCreditStore } from './data/credit-store.ts';
 import { createOrderStore, type OrderStore } from './data/order-store.ts';
 import type { OrderSettings } from './domain/orders.ts';
+import type { PaymentEvents } from './domain/payment-events.ts';
 import type { PaymentProviders } from './domain/payment-ports.ts';
 import { createPaymentProviders } from './providers/index.ts';
 import { createPriceSource } from './data/prices.ts';
 import type { CreditStore, PriceSource } from './domain/ports.ts';
 import type { CreditSettings } from './domain/scope.ts';
+import { createBillingMetrics, type BillingMetrics } from './metrics.ts';
 import type { BillingDeps } from './server.ts';
 
 /** Billing's process-wide services, built once per server and shared by every request and job. */
@@ -18,15 +20,21 @@ export interface BillingServices {
   /** The payment channels whose credentials are configured. */
   providers: PaymentProviders;
   orderSettings: OrderSettings;
+  metrics: BillingMetrics;
+  /** Listeners of order and refund changes (metrics). */
+  events: PaymentEvents;
 }
 
 export function createBillingServices(config: BillingConfig, deps: BillingDeps): BillingServices {
+  const metrics = createBillingMetrics();
   return {
-    store: createCreditStore(deps.db),
+    store: metrics.observeCreditStore(createCreditStore(deps.db)),
     prices: createPriceSource(deps.db),
     settings: { signupGrantCredits: config.SIGNUP_GRANT_CREDITS, maxReservationTtlSeconds: config.RESERVATION_MAX_TTL_SECONDS },
     orders: createOrderStore(deps.db),
     providers: createPaymentProviders(config),
     orderSettings: { orderTtlSeconds: config.ORDER_TTL_SECONDS, maxOpenPerUser: config.ORDER_MAX_OPEN_PER_USER },
+    metrics,
+    events: metrics.events,
   };
 }

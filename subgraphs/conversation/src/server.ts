@@ -9,6 +9,7 @@ import type { Redis } from '@firefly/redis';
 import { createSubgraphServer, mysqlReadiness, redisReadiness, type SubgraphServer } from '@firefly/server-kit';
 import type { ConversationConfig } from './config.ts';
 import { createConversationContext } from './context.ts';
+import { createDashScopeMetrics } from './dashscope-metrics.ts';
 import { deliverPendingSettlementsJob } from './jobs/deliver-pending-settlements.ts';
 import { sweepOrphanedGenerationsJob } from './jobs/sweep-orphaned-generations.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -40,7 +41,8 @@ export interface ConversationSubgraph extends SubgraphServer {
  */
 export async function buildConversationSubgraph(config: ConversationConfig, deps: ConversationDeps): Promise<ConversationSubgraph> {
   const generations = new Counter({ name: 'conversation_generations_total', help: 'Finished generations by outcome', labelNames: ['outcome'] as const, registers: [] });
-  const services = await createConversationServices(config, deps, { onEnded: (outcome) => generations.inc({ outcome }) });
+  const dashscopeMetrics = createDashScopeMetrics();
+  const services = await createConversationServices(config, deps, { onEnded: (outcome) => generations.inc({ outcome }), observeDashScope: dashscopeMetrics.observe });
   const server = await createSubgraphServer({
     // MySQL unreachable (refused, timed out, no pooled connection in time): UPSTREAM_UNAVAILABLE, not INTERNAL.
     classifyError: (error) => (isDatabaseUnavailableError(error) ? upstreamUnavailable('The database is unavailable', { service: 'mysql' }) : undefined),
@@ -62,6 +64,7 @@ export async function buildConversationSubgraph(config: ConversationConfig, deps
 
   const registers = [server.metrics.registry];
   server.metrics.registry.registerMetric(generations);
+  for (const metric of dashscopeMetrics.metrics) server.metrics.registry.registerMetric(metric);
   new Gauge({
     name: 'conversation_active_stream_iterators',
     help: 'Open messageStream subscriptions (iterators not yet returned) in this process',

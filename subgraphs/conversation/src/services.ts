@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CreditsClient } from '@firefly/credits-client';
-import { createDashScopeClient } from '@firefly/dashscope';
+import { createDashScopeClient, type DashScopeClient } from '@firefly/dashscope';
 import type { Logger } from '@firefly/logger';
 import type { ConversationConfig } from './config.ts';
 import { createTurnStore } from './data/messages.ts';
@@ -73,7 +73,10 @@ function chatSettingsOf(config: ConversationConfig): ChatSettings {
 export async function createConversationServices(
   config: ConversationConfig,
   deps: ConversationDeps,
-  hooks: Pick<GenerationRunnerOptions, 'onEnded'> = {},
+  hooks: Pick<GenerationRunnerOptions, 'onEnded'> & {
+    /** Wraps the DashScope client (metrics). */
+    observeDashScope?: (client: DashScopeClient) => DashScopeClient;
+  } = {},
 ): Promise<ConversationServices> {
   const { redis, logger } = deps;
   const instanceId = randomUUID();
@@ -84,7 +87,7 @@ export async function createConversationServices(
       '*** DASHSCOPE_API_KEY is not set: chat answers come from the local DashScope SIMULATOR, not from Qwen (development only) ***',
     );
   }
-  const dashscope = createDashScopeClient({
+  const client = createDashScopeClient({
     baseUrl: config.dashscope.baseUrl,
     apiKey: config.dashscope.apiKey,
     workspace: config.dashscope.workspace,
@@ -92,6 +95,7 @@ export async function createConversationServices(
     maxRetries: config.DASHSCOPE_MAX_RETRIES,
     onRetry: ({ retry, delayMs, error }) => logger.warn({ retry, delayMs, upstreamCode: error.upstreamCode, requestId: error.requestId }, 'retrying DashScope'),
   });
+  const dashscope = hooks.observeDashScope ? hooks.observeDashScope(client) : client;
   const turns = createTurnStore(deps.db);
   const outbox = createSettlementOutbox(deps.db);
   const streams = createMessageStreamStore(redis, {

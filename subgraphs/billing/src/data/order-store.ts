@@ -156,16 +156,17 @@ export function createOrderStore(db: BillingDb) {
      * A refund the provider completed: Refund SUCCEEDED, the order's refunded amount and status (REFUNDED when all of
      * it, else PARTIALLY_REFUNDED), and the REFUND ledger entry taking back the refunded share of the credits — in
      * one transaction, once (the Refund's conditional update is the gate). Credits already spent are not taken: the
-     * balance never goes below zero, and the entry's note records the shortfall.
+     * balance never goes below zero, and the entry's note records the shortfall. Resolves with the order (as it was
+     * before) when this call completed the refund, null when it was already finished.
      */
-    async completeRefund(refundId: string, account: (order: OrderRow) => Promise<AccountRef>): Promise<boolean> {
+    async completeRefund(refundId: string, account: (order: OrderRow) => Promise<AccountRef>): Promise<OrderRow | null> {
       const refund = await db.refund.findUniqueOrThrow({ where: { id: refundId } });
       const order = (await db.order.findUniqueOrThrow({ where: { id: refund.orderId }, select })) as OrderRow;
       const ref = await account(order);
       return transact(db, async (tx) => {
         const now = new Date();
         const claimed = await tx.refund.updateMany({ where: { id: refundId, status: 'PROCESSING' }, data: { status: 'SUCCEEDED', finishedAt: now } });
-        if (claimed.count === 0) return false;
+        if (claimed.count === 0) return null;
         const current = await tx.order.findUniqueOrThrow({ where: { id: order.id }, select: { refundedFen: true, amountFen: true, credits: true } });
         const refundedFen = current.refundedFen + refund.amountFen;
         await tx.order.update({ where: { id: order.id }, data: { refundedFen, status: refundedFen >= current.amountFen ? 'REFUNDED' : 'PARTIALLY_REFUNDED' } });
@@ -194,18 +195,22 @@ export function createOrderStore(db: BillingDb) {
             },
           });
         }
-        return true;
+        return order;
       });
     },
 
-    /** A refund the provider refused or closed: Refund FAILED, the order back to PAID / PARTIALLY_REFUNDED. */
-    async failRefund(refundId: string): Promise<void> {
-      await transact(db, async (tx) => {
+    /**
+     * A refund the provider refused or closed: Refund FAILED, the order back to PAID / PARTIALLY_REFUNDED. Resolves
+     * with the order's channel when this call failed it, null when it was already finished.
+     */
+    async failRefund(refundId: string): Promise<{ channel: PaymentChannel } | null> {
+      return transact(db, async (tx) => {
         const refund = await tx.refund.findUniqueOrThrow({ where: { id: refundId } });
         const claimed = await tx.refund.updateMany({ where: { id: refundId, status: 'PROCESSING' }, data: { status: 'FAILED', finishedAt: new Date() } });
-        if (claimed.count === 0) return;
-        const order = await tx.order.findUniqueOrThrow({ where: { id: refund.orderId }, select: { refundedFen: true } });
+        if (claimed.count === 0) return null;
+        const order = await tx.order.findUniqueOrThrow({ where: { id: refund.orderId }, select: { refundedFen: true, channel: true } });
         await tx.order.updateMany({ where: { id: refund.orderId, status: 'REFUNDING' }, data: { status: order.refundedFen > 0 ? 'PARTIALLY_REFUNDED' : 'PAID' } });
+        return { channel: order.channel };
       });
     },
 

@@ -5,6 +5,7 @@ import type { Logger } from '@firefly/logger';
 import type { OrderRow, OrderStore } from '../data/order-store.ts';
 import { ProviderError, type PaymentProvider, type PaymentProviders } from './payment-ports.ts';
 import { requireKey } from './validate.ts';
+import type { PaymentEvents } from './payment-events.ts';
 
 /** Settings of the order use cases. */
 export interface OrderSettings {
@@ -20,6 +21,7 @@ export interface PaymentScope {
   providers: PaymentProviders;
   settings: OrderSettings;
   logger: Logger;
+  events?: PaymentEvents;
   /** Clock, for tests. Default `() => new Date()`. */
   now?: () => Date;
 }
@@ -85,7 +87,9 @@ export async function createOrder(scope: PaymentScope, input: { tenantId: string
   }
   await scope.orders.setInstruction(id, instruction);
   scope.logger.info({ orderId: id, channel: input.channel, amountFen: order.amountFen, productId: product.id }, 'order created');
-  return { ...order, ...instruction };
+  const created = { ...order, ...instruction };
+  scope.events?.orderCreated?.(created);
+  return created;
 }
 
 async function refuseOverLimit(scope: PaymentScope, input: { tenantId: string; userId: string }, now: Date): Promise<void> {

@@ -10,11 +10,15 @@ const MAX_REASON_LENGTH = 256;
 /** Applies what the provider says about a PROCESSING refund; PROCESSING leaves it for later. */
 export async function finishRefund(deps: ReconcileDeps, refundId: string, state: RefundState): Promise<void> {
   if (state === 'SUCCEEDED') {
-    await deps.orders.completeRefund(refundId, (order) => deps.store.ensureAccount(order.tenantId, order.userId));
+    const order = await deps.orders.completeRefund(refundId, (o) => deps.store.ensureAccount(o.tenantId, o.userId));
+    if (!order) return;
     deps.logger.info({ refundId }, 'refund completed; refunded credits taken back');
+    deps.events?.refundFinished?.(order.channel, 'succeeded');
   } else if (state === 'FAILED') {
-    await deps.orders.failRefund(refundId);
+    const order = await deps.orders.failRefund(refundId);
+    if (!order) return;
     deps.logger.warn({ refundId }, 'refund failed at the provider; order back to its previous status');
+    deps.events?.refundFinished?.(order.channel, 'failed');
   }
 }
 
@@ -57,7 +61,7 @@ export async function refundOrder(
     }
   } catch (error) {
     if (error instanceof ProviderError && !error.retryable) {
-      await deps.orders.failRefund(refund.id);
+      if (await deps.orders.failRefund(refund.id)) deps.events?.refundFinished?.(order.channel, 'failed');
       throw badUserInput(`The payment channel refused the refund (${error.code})`, { field: 'amountFen', providerCode: error.code });
     }
     // Unknown outcome (timeout, network): the refund stays PROCESSING; reconciliation asks the provider later.

@@ -1,5 +1,6 @@
 import type { Logger } from '@firefly/logger';
 import type { OrderRow, OrderStore } from '../data/order-store.ts';
+import type { PaymentEvents } from './payment-events.ts';
 import type { ConfirmedPayment } from './payment-ports.ts';
 import type { CreditStore } from './ports.ts';
 
@@ -19,6 +20,7 @@ export interface SettleDeps {
   orders: OrderStore;
   store: CreditStore;
   logger: Logger;
+  events?: PaymentEvents;
 }
 
 /**
@@ -41,6 +43,7 @@ export async function settlePayment(deps: SettleDeps, payment: ConfirmedPayment)
     if (await deps.orders.markPaid(order, account, payment)) {
       const paid = (await deps.orders.find(order.tenantId, order.id))!;
       deps.logger.info({ orderId: order.id, channel: order.channel, credits: order.credits }, 'order paid; credits booked');
+      deps.events?.orderPaid?.(paid);
       return { kind: 'credited', order: paid };
     }
   }

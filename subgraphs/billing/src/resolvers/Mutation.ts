@@ -29,7 +29,7 @@ async function settleFromProvider(ctx: BillingContext, order: OrderRow): Promise
     throw upstreamUnavailable('The payment channel is not answering, try again', undefined, error);
   });
   if (trade.state === 'PAID') {
-    const outcome = await settleFromTrade({ orders: ctx.payments.orders, store: ctx.services.store, logger: ctx.logger }, order, trade);
+    const outcome = await settleFromTrade({ orders: ctx.payments.orders, store: ctx.services.store, logger: ctx.logger, events: ctx.services.events }, order, trade);
     if (outcome.kind === 'credited' || outcome.kind === 'duplicate') return outcome.order;
   }
   throw conflict(`The payment channel reports the trade as ${trade.state}; try again`, { status: order.status });
@@ -46,7 +46,7 @@ export const Mutation: MutationResolvers = {
   },
   refundOrder: (_, args, ctx) =>
     refundOrder(
-      { orders: ctx.payments.orders, store: ctx.services.store, providers: ctx.payments.providers, logger: ctx.logger },
+      { orders: ctx.payments.orders, store: ctx.services.store, providers: ctx.payments.providers, logger: ctx.logger, events: ctx.services.events },
       { tenantId: ctx.tenantId, orderId: args.id, amountFen: args.amountFen, reason: args.reason, by: auditBy(ctx) },
     ),
 
