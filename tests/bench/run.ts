@@ -1,8 +1,14 @@
 /**
- * `npm run bench`: throughput and latency of a federated query touching all four subgraphs, through (a) our
- * gateway (gateway/src/main.ts, every production plugin) and (b) a stock @apollo/gateway + @apollo/server with
- * default settings, on the same supergraph and the same subgraph processes, measured in alternating rounds in one
- * run so machine noise hits both alike. Writes tests/bench/results/<timestamp>.json.
+ * `npm run bench`: throughput and latency through (a) our gateway (gateway/src/main.ts, every production plugin),
+ * (b) a stock @apollo/gateway + @apollo/server with default settings and (c) Hive Gateway (tests/bench/hive-gateway.mjs),
+ * on the same supergraph and the same subgraph processes, measured in rotating rounds in one run so machine noise
+ * hits all alike. Two workloads:
+ *   - per-user: the Dashboard query through all four subgraphs; each connection to our gateway is a different user
+ *     with their own token; stock and Hive send one static credential, Hive with upstream request dedup off (with
+ *     per-user credentials it could not merge requests either);
+ *   - identical anonymous traffic on a public query (the catalogs): our gateway with its response cache, stock,
+ *     and Hive with its defaults (identical in-flight upstream requests merged). `BENCH_PUBLIC=0` skips it.
+ * Gateway and subgraph CPU per request are read from /proc. Writes tests/bench/results/<timestamp>.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -31,6 +37,11 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 // work, and its CPU time can be read from /proc.
 const tsxLoader = ['--import', 'tsx'];
 const root = new URL('../../', import.meta.url);
+
+const PUBLIC_QUERY = /* GraphQL */ `
+  query Catalog { chatModels { id name } imageModels { id sizes } products { id name credits priceFen } }
+`;
+const PUBLIC = process.env.BENCH_PUBLIC !== '0';
 
 const QUERY = /* GraphQL */ `
   query Dashboard {
@@ -70,6 +81,8 @@ interface Measurement {
   /** CPU time the gateway process itself spent per request (user + system): the gateway's own cost, free of the
    * noise that other processes on the machine add to throughput figures. */
   gatewayCpuMsPerRequest: number;
+  /** The same for each subgraph process. */
+  subgraphCpuMsPerRequest: Record<string, number>;
   p50Ms: number;
   p99Ms: number;
   errors: number;
@@ -82,31 +95,105 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function measure(url: string, headers: Record<string, string>, seconds: number, pid: number): Promise<Measurement> {
-  const cpuBefore = cpuMs(pid);
+interface Target {
+  url: string;
+  pid: number;
+  /** Headers of connection `i` (a different user per connection, or the same for all). */
+  headersOf: (connection: number) => Record<string, string>;
+}
+
+const subgraphPids: Record<string, number> = {};
+
+async function measure(target: Target, query: string, seconds: number): Promise<Measurement> {
+  const cpuBefore = cpuMs(target.pid);
+  const subgraphBefore = Object.fromEntries(Object.entries(subgraphPids).map(([name, pid]) => [name, cpuMs(pid)]));
+  let connection = 0;
   const result = await autocannon({
-    url,
+    url: target.url,
     method: 'POST',
     connections: CONNECTIONS,
     duration: seconds,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query: QUERY }),
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+    setupClient: (client) => client.setHeaders({ 'content-type': 'application/json', ...target.headersOf(connection++) }),
   });
-  const gatewayCpuMsPerRequest = (cpuMs(pid) - cpuBefore) / Math.max(1, result.requests.total);
-  return { requestsPerSecond: result.requests.average, gatewayCpuMsPerRequest, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+  const requests = Math.max(1, result.requests.total);
+  const gatewayCpuMsPerRequest = (cpuMs(target.pid) - cpuBefore) / requests;
+  const subgraphCpuMsPerRequest = Object.fromEntries(Object.entries(subgraphPids).map(([name, pid]) => [name, (cpuMs(pid) - subgraphBefore[name]!) / requests]));
+  return {
+    requestsPerSecond: result.requests.average,
+    gatewayCpuMsPerRequest,
+    subgraphCpuMsPerRequest,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
 }
+
+type Rounds<Name extends string> = Array<Record<Name, Measurement>>;
+
+/** `ROUNDS` rounds over every target, each round starting with the next one (rotating order). */
+async function rotate<Name extends string>(targets: Record<Name, Target>, query: string): Promise<Rounds<Name>> {
+  const names = Object.keys(targets) as Name[];
+  for (const name of names) await measure(targets[name], query, 3);
+  const rounds: Rounds<Name> = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = names.map((_, i) => names[(i + round) % names.length]!);
+    const measured = {} as Record<Name, Measurement>;
+    for (const name of order) measured[name] = await measure(targets[name], query, DURATION);
+    rounds.push(measured);
+    console.log(
+      `round ${round + 1} (${order.join(' → ')}): ` +
+        names.map((name) => `${name} ${measured[name].requestsPerSecond.toFixed(0)} req/s ${measured[name].gatewayCpuMsPerRequest.toFixed(2)} CPU ms/req`).join(' · '),
+    );
+  }
+  return rounds;
+}
+
+function summarize<Name extends string>(rounds: Rounds<Name>, name: Name) {
+  const pick = (f: (m: Measurement) => number) => median(rounds.map((r) => f(r[name])));
+  const subgraphs = Object.keys(rounds[0]![name].subgraphCpuMsPerRequest);
+  return {
+    requestsPerSecond: pick((m) => m.requestsPerSecond),
+    gatewayCpuMsPerRequest: pick((m) => m.gatewayCpuMsPerRequest),
+    subgraphCpuMsPerRequest: Object.fromEntries(subgraphs.map((sub) => [sub, pick((m) => m.subgraphCpuMsPerRequest[sub]!)])),
+    p50Ms: pick((m) => m.p50Ms),
+    p99Ms: pick((m) => m.p99Ms),
+    errors: rounds.reduce((n, r) => n + r[name].errors + r[name].non2xx, 0),
+  };
+}
+type Summary = ReturnType<typeof summarize>;
+
+function printTable(title: string, summaries: Record<string, Summary>) {
+  console.log(`\n${title}\n               req/s     p50 ms   p99 ms   errors   gateway CPU ms/req   subgraph CPU ms/req`);
+  for (const [name, s] of Object.entries(summaries)) {
+    const subgraphs = Object.entries(s.subgraphCpuMsPerRequest).map(([sub, ms]) => `${sub} ${ms.toFixed(2)}`).join(' / ');
+    console.log(
+      `${name.padEnd(12)} ${s.requestsPerSecond.toFixed(0).padStart(7)} ${String(s.p50Ms).padStart(9)} ${String(s.p99Ms).padStart(8)} ${String(s.errors).padStart(8)} ${s.gatewayCpuMsPerRequest.toFixed(2).padStart(12)}         ${subgraphs}`,
+    );
+  }
+}
+
+const ratios = (ours: Summary, other: Summary) => ({
+  throughput: ours.requestsPerSecond / other.requestsPerSecond,
+  gatewayCpu: ours.gatewayCpuMsPerRequest / other.gatewayCpuMsPerRequest,
+});
 
 async function main() {
   const database = await createScratchDatabase('firefly_bench');
-  const db = createDb({ url: database.url, connectionLimit: 2 });
+  const db = createDb({ url: database.url, connectionLimit: 4 });
   await seed(db);
-  const alice = await seedUserWithHistory(db, { tenantId: 'default', conversations: 20, imageJobs: 3, credits: 1000 });
+  // One user per connection to our gateway (per-user traffic), each with the same history.
+  const users: Array<Awaited<ReturnType<typeof seedUserWithHistory>>> = [];
+  for (let i = 0; i < CONNECTIONS; i++) users.push(await seedUserWithHistory(db, { tenantId: 'default', conversations: 20, imageJobs: 3, credits: 1000 }));
+  const alice = users[0]!;
   await db.$disconnect();
 
   const secret = randomBytes(32).toString('hex');
   const redisPrefix = `bench:${secret.slice(0, 8)}:`;
   const key = await generateSigningKey('bench');
-  const ports = { user: 14101, conversation: 14102, image: 14103, billing: 14104, ours: 14100, stock: 14110 };
+  const ports = { user: 14101, conversation: 14102, image: 14103, billing: 14104, ours: 14100, stock: 14110, hive: 14120, hiveDefault: 14121 };
   const subgraphUrls = {
     USER_SUBGRAPH_URL: `http://127.0.0.1:${ports.user}/graphql`,
     CONVERSATION_SUBGRAPH_URL: `http://127.0.0.1:${ports.conversation}/graphql`,
@@ -128,6 +215,7 @@ async function main() {
   for (const name of ['user', 'conversation', 'image', 'billing'] as const) {
     const child = spawn(process.execPath, [...tsxLoader, `subgraphs/${name}/src/main.ts`], { cwd: root, env: { ...process.env, ...subgraphEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(child);
+    subgraphPids[name] = child.pid!;
   }
   await Promise.all([ports.user, ports.conversation, ports.image, ports.billing].map((port) => waitHealthy(port)));
 
@@ -143,87 +231,99 @@ async function main() {
       GATEWAY_PORT: String(ports.ours),
       ACCESS_TOKEN_KEYS: JSON.stringify([key.privateJwk]),
       REDIS_KEY_PREFIX: redisPrefix,
-      // Every limit stays on and counts each request in Redis; the one bench user just never reaches its limit.
+      // Every limit stays on and counts each request in Redis; the bench users (and the one anonymous client IP of
+      // the public workload) just never reach theirs.
       RATE_LIMIT_PER_USER: '1000000000/60',
+      RATE_LIMIT_ANONYMOUS_PER_IP: '1000000000/60',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   children.push(ours);
   await waitHealthy(ports.ours);
-  // A live session, as login would create it: our gateway checks it in Redis on every request.
+  // Live sessions, as login would create them: our gateway checks one in Redis on every request.
   const redis = createRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: redisPrefix, name: 'bench' });
-  const session = { sessionId: 'bench-session', userId: alice.user.id, tenantId: 'default', roles: ['USER' as const], expiresAt: Date.now() + 3_600_000 };
-  await createSessionStore(redis).save(session);
-  const token = await createAccessTokenIssuer([key], { issuer: 'firefly', audience: 'firefly-api', ttlSeconds: 3600 }).issue(session);
+  const issuer = createAccessTokenIssuer([key], { issuer: 'firefly', audience: 'firefly-api', ttlSeconds: 3600 });
+  const tokens: string[] = [];
+  for (const [i, user] of users.entries()) {
+    const session = { sessionId: `bench-session-${i}`, userId: user.user.id, tenantId: 'default', roles: ['USER' as const], expiresAt: Date.now() + 3_600_000 };
+    await createSessionStore(redis).save(session);
+    tokens.push(await issuer.issue(session));
+  }
 
-  // (b) the stock gateway, with a credential for the same user signed once.
+  // (b) the stock gateway and (c) Hive Gateway, with a credential for the first user signed once.
   const credential = await createCredentialSigner({ secret, issuer: 'gateway', ttlSeconds: 3600 })({
     kind: 'user',
     tenantId: 'default',
     requestId: 'bench',
     userId: alice.user.id,
     roles: ['USER'],
-    sessionId: 'bench-session',
+    sessionId: 'bench-session-0',
   });
   const stock = await startChild('tests/bench/stock-gateway.ts', { ...subgraphUrls, GATEWAY_PORT: String(ports.stock), STATIC_CREDENTIAL: credential });
+  const hive = await startChild('tests/bench/hive-gateway.mjs', { ...subgraphUrls, GATEWAY_PORT: String(ports.hive), STATIC_CREDENTIAL: credential, HIVE_UPSTREAM_DEDUP: 'false' });
 
-  const targets = {
-    ours: { url: `http://127.0.0.1:${ports.ours}/graphql`, headers: { authorization: `Bearer ${token}` }, pid: ours.pid! },
-    stock: { url: `http://127.0.0.1:${ports.stock}/`, headers: {}, pid: stock.pid! },
+  const none = () => ({});
+  const perUser = {
+    ours: { url: `http://127.0.0.1:${ports.ours}/graphql`, headersOf: (i: number) => ({ authorization: `Bearer ${tokens[i % tokens.length]}` }), pid: ours.pid! },
+    stock: { url: `http://127.0.0.1:${ports.stock}/`, headersOf: none, pid: stock.pid! },
+    hive: { url: `http://127.0.0.1:${ports.hive}/graphql`, headersOf: none, pid: hive.pid! },
   };
-  // Both answer the query identically before anything is timed.
-  for (const [name, target] of Object.entries(targets)) {
-    const response = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body: JSON.stringify({ query: QUERY }) });
+  // All answer the query alike before anything is timed.
+  for (const [name, target] of Object.entries(perUser)) {
+    const response = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json', ...target.headersOf(0) }, body: JSON.stringify({ query: QUERY }) });
     const body = (await response.json()) as { data?: { conversations: { edges: unknown[] } }; errors?: unknown };
     if (body.errors || body.data?.conversations.edges.length !== 20) throw new Error(`${name} gateway answered wrongly: ${JSON.stringify(body).slice(0, 300)}`);
   }
 
-  console.log(`warming up; then ${ROUNDS} alternating rounds of ${DURATION}s, ${CONNECTIONS} connections`);
-  await measure(targets.ours.url, targets.ours.headers, 3, targets.ours.pid);
-  await measure(targets.stock.url, targets.stock.headers, 3, targets.stock.pid);
-  const rounds: Array<{ ours: Measurement; stock: Measurement }> = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const first = round % 2 === 0 ? 'ours' : 'stock';
-    const second = first === 'ours' ? 'stock' : 'ours';
-    const a = await measure(targets[first].url, targets[first].headers, DURATION, targets[first].pid);
-    const b = await measure(targets[second].url, targets[second].headers, DURATION, targets[second].pid);
-    rounds.push(first === 'ours' ? { ours: a, stock: b } : { ours: b, stock: a });
-    const r = rounds.at(-1)!;
-    console.log(
-      `round ${round + 1}: ours ${r.ours.requestsPerSecond.toFixed(0)} req/s ${r.ours.gatewayCpuMsPerRequest.toFixed(2)} CPU ms/req · stock ${r.stock.requestsPerSecond.toFixed(0)} req/s ${r.stock.gatewayCpuMsPerRequest.toFixed(2)} CPU ms/req (${first} first)`,
-    );
+  console.log(`per-user traffic: warming up; then ${ROUNDS} rotating rounds of ${DURATION}s, ${CONNECTIONS} connections`);
+  const rounds = await rotate(perUser, QUERY);
+  const summaries = { ours: summarize(rounds, 'ours'), stock: summarize(rounds, 'stock'), hive: summarize(rounds, 'hive') };
+  printTable('per-user traffic (Dashboard query, all four subgraphs)', summaries);
+  const vsStock = ratios(summaries.ours, summaries.stock);
+  const vsHive = ratios(summaries.ours, summaries.hive);
+  console.log(`\nours/stock: throughput ${vsStock.throughput.toFixed(3)}x, gateway CPU per request ${vsStock.gatewayCpu.toFixed(3)}x (issue 9: ≤ 0.72x)`);
+  console.log(`ours/hive:  throughput ${vsHive.throughput.toFixed(3)}x (issue 15: ≥ 1.3x), gateway CPU per request ${vsHive.gatewayCpu.toFixed(3)}x (issue 15: ≤ 0.6x)`);
+
+  // Identical anonymous traffic on a public query: Hive with its defaults (upstream dedup on).
+  let publicTraffic: Record<string, unknown> | undefined;
+  if (PUBLIC) {
+    const hiveDefault = await startChild('tests/bench/hive-gateway.mjs', { ...subgraphUrls, GATEWAY_PORT: String(ports.hiveDefault), STATIC_CREDENTIAL: credential });
+    const anonymous = {
+      ours: { url: perUser.ours.url, headersOf: none, pid: ours.pid! },
+      stock: perUser.stock,
+      hive: { url: `http://127.0.0.1:${ports.hiveDefault}/graphql`, headersOf: none, pid: hiveDefault.pid! },
+    };
+    for (const [name, target] of Object.entries(anonymous)) {
+      const response = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: PUBLIC_QUERY }) });
+      const body = (await response.json()) as { data?: { products: unknown[] }; errors?: unknown };
+      if (body.errors || !body.data?.products.length) throw new Error(`${name} gateway answered the public query wrongly: ${JSON.stringify(body).slice(0, 300)}`);
+    }
+    console.log(`\nidentical anonymous traffic: warming up; then ${ROUNDS} rotating rounds of ${DURATION}s, ${CONNECTIONS} connections`);
+    const publicRounds = await rotate(anonymous, PUBLIC_QUERY);
+    const publicSummaries = { ours: summarize(publicRounds, 'ours'), stock: summarize(publicRounds, 'stock'), hive: summarize(publicRounds, 'hive') };
+    printTable('identical anonymous traffic (public catalog query; ours: response cache, hive: defaults)', publicSummaries);
+    const publicVsHive = ratios(publicSummaries.ours, publicSummaries.hive);
+    console.log(`\nours/hive defaults: throughput ${publicVsHive.throughput.toFixed(3)}x (issue 15: ≥ 1.0x), gateway CPU per request ${publicVsHive.gatewayCpu.toFixed(3)}x`);
+    publicTraffic = {
+      query: 'Catalog: chatModels, imageModels, products (anonymous)',
+      rounds: publicRounds,
+      ...publicSummaries,
+      ratios: { vsStock: ratios(publicSummaries.ours, publicSummaries.stock), vsHive: publicVsHive },
+    };
   }
 
-  const summary = (pick: 'ours' | 'stock') => ({
-    requestsPerSecond: median(rounds.map((r) => r[pick].requestsPerSecond)),
-    gatewayCpuMsPerRequest: median(rounds.map((r) => r[pick].gatewayCpuMsPerRequest)),
-    p50Ms: median(rounds.map((r) => r[pick].p50Ms)),
-    p99Ms: median(rounds.map((r) => r[pick].p99Ms)),
-    errors: rounds.reduce((n, r) => n + r[pick].errors + r[pick].non2xx, 0),
-  });
   const result = {
     at: new Date().toISOString(),
-    query: 'Dashboard: 20 conversations with model, owner, owner credit balance and owner image jobs (all four subgraphs)',
+    query: 'Dashboard: 20 conversations with model, owner, owner credit balance and owner image jobs (all four subgraphs); ours: one user per connection',
     connections: CONNECTIONS,
     secondsPerRound: DURATION,
     rounds,
-    ours: summary('ours'),
-    stock: summary('stock'),
-    throughputRatio: 0,
-    gatewayCpuRatio: 0,
+    ...summaries,
+    throughputRatio: vsStock.throughput,
+    gatewayCpuRatio: vsStock.gatewayCpu,
+    ratios: { vsStock, vsHive },
+    ...(publicTraffic ? { publicTraffic } : {}),
   };
-  result.throughputRatio = result.ours.requestsPerSecond / result.stock.requestsPerSecond;
-  result.gatewayCpuRatio = result.ours.gatewayCpuMsPerRequest / result.stock.gatewayCpuMsPerRequest;
-
-  console.log('\n               req/s     p50 ms   p99 ms   errors   gateway CPU ms/req');
-  for (const name of ['ours', 'stock'] as const) {
-    const s = result[name];
-    console.log(
-      `${name.padEnd(12)} ${s.requestsPerSecond.toFixed(0).padStart(7)} ${String(s.p50Ms).padStart(9)} ${String(s.p99Ms).padStart(8)} ${String(s.errors).padStart(8)} ${s.gatewayCpuMsPerRequest.toFixed(2).padStart(12)}`,
-    );
-  }
-  console.log(`\nthroughput ratio ours/stock: ${result.throughputRatio.toFixed(3)}x (target ≥ 1.0x)`);
-  console.log(`gateway CPU per request ours/stock: ${result.gatewayCpuRatio.toFixed(3)}x (lower is better)`);
   const dir = new URL('results/', import.meta.url);
   mkdirSync(dir, { recursive: true });
   const file = new URL(`${result.at.replace(/[:.]/g, '-')}.json`, dir);
