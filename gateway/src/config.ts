@@ -77,6 +77,8 @@ const schema = z.object({
   PARTNER_SIGNATURE_WINDOW_SECONDS: positiveInt(300),
   /** How often each replica sends the keys' lastUsedAt to the user subgraph (one call per tenant). */
   PARTNER_LAST_USED_FLUSH_SECONDS: positiveInt(30),
+  /** Refused API keys one client IP may present (`limit/seconds`); past it its key requests get RATE_LIMITED. */
+  PARTNER_KEY_FAILURES_PER_IP: rateLimit('30/60'),
   // ---- subgraph calls: deadlines, size cap, circuit breakers (gateway/src/data-source.ts) ----
   /** One subgraph fetch (connect, wait, read the whole answer) is abandoned with UPSTREAM_UNAVAILABLE after this long. */
   SUBGRAPH_TIMEOUT_MS: positiveInt(15_000),

@@ -170,6 +170,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     logger,
     cacheTtlMs: config.PARTNER_KEY_CACHE_SECONDS * 1000,
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    failuresPerIp: config.PARTNER_KEY_FAILURES_PER_IP,
   });
   const resolveCaller = createCallerResolver({ config, logger, trustProxy, authenticate: options.authenticate, partnerKeys });
   const beforeOperation = createOperationStart(modules);

@@ -1,8 +1,10 @@
 import { CREDENTIAL_HEADER, type Identity } from '@firefly/auth';
 import { createPartnerRevocations, partnerKeyMatches, partnerKeyPrefixOf } from '@firefly/auth/partner-keys';
-import { unauthenticated, upstreamUnavailable } from '@firefly/errors';
+import type { RateLimitSetting } from '@firefly/config';
+import { AppError, ErrorCode, rateLimited, unauthenticated, upstreamUnavailable } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import type { Redis } from '@firefly/redis';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 
 /** A partner key the gateway accepted for one request: what identity, signing and limits need. */
 export interface PartnerKey {
@@ -32,6 +34,11 @@ export interface PartnerKeyResolverOptions {
   /** How long a key's record is kept in memory (revocations are checked on every request regardless). */
   cacheTtlMs: number;
   timeoutMs: number;
+  /**
+   * Refused keys one client IP may present per window; past it, every key from that address is refused with
+   * RATE_LIMITED until the window ends (guessing keys, or flooding the lookups with random prefixes, stops there).
+   */
+  failuresPerIp: RateLimitSetting;
 }
 
 const LOOKUP = `query PartnerKeyForGateway($prefix: String!) {
@@ -94,7 +101,43 @@ export function createPartnerKeyResolver(options: PartnerKeyResolverOptions) {
     return record;
   }
 
-  return async function resolvePartnerKey(key: string, request: { tenantId: string; requestId: string }): Promise<PartnerKey> {
+  const failures = new RateLimiterRedis({
+    storeClient: options.redis,
+    keyPrefix: 'gateway-rate:partner-key-failures',
+    points: options.failuresPerIp.limit,
+    duration: options.failuresPerIp.duration,
+  });
+  let lastStoreWarning = 0;
+  const storeTrouble = (error: unknown) => {
+    if (Date.now() - lastStoreWarning < 5_000) return;
+    lastStoreWarning = Date.now();
+    options.logger.warn({ err: error }, 'partner key failure counters unavailable');
+  };
+
+  /** A refused key counts against its address; the counters are skipped (logged) when Redis cannot answer. */
+  async function countFailure(ip: string): Promise<void> {
+    await failures.penalty(ip).catch(storeTrouble);
+  }
+
+  async function refuseBlockedAddress(ip: string): Promise<void> {
+    const state = await failures.get(ip).catch((error: unknown) => void storeTrouble(error));
+    if (state && state.consumedPoints >= options.failuresPerIp.limit) {
+      throw rateLimited(Math.max(1, Math.ceil(state.msBeforeNext / 1000)), 'Too many invalid API keys from this address; try again later');
+    }
+  }
+
+  return async function resolvePartnerKey(key: string, request: { tenantId: string; requestId: string; clientIp?: string }): Promise<PartnerKey> {
+    const ip = request.clientIp ?? 'unknown';
+    await refuseBlockedAddress(ip);
+    try {
+      return await check(key, request);
+    } catch (error) {
+      if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) await countFailure(ip);
+      throw error;
+    }
+  };
+
+  async function check(key: string, request: { tenantId: string; requestId: string }): Promise<PartnerKey> {
     const prefix = partnerKeyPrefixOf(key);
     if (!prefix) throw unauthenticated(INVALID);
     const record = await recordOf(request.tenantId, request.requestId, prefix);
@@ -108,5 +151,5 @@ export function createPartnerKeyResolver(options: PartnerKeyResolverOptions) {
     if (refused) throw unauthenticated(INVALID);
     const { id, partnerId, accountUserId, requireSignature, secret, rateLimitPerMinute } = record;
     return { id, partnerId, accountUserId, requireSignature, secret, rateLimitPerMinute };
-  };
+  }
 }
