@@ -17,8 +17,9 @@ async function paidOrder(channel: 'ALIPAY' | 'WECHAT', credits = 100, priceFen =
   const order = (await buyer.create(product.id, channel)).body.data.createOrder as { id: string };
   await bed.simulator.pay(outTradeNoOf(order.id));
   await expect.poll(async () => (await buyer.get(order.id)).body.data.order.status, { timeout: 10_000 }).toBe('PAID');
-  const admin = orderApi(bed.billing, tenantId, newUserId(), ['USER', 'ADMIN']);
-  return { tenantId, userId, buyer, admin, id: order.id };
+  const adminId = newUserId();
+  const admin = orderApi(bed.billing, tenantId, adminId, ['USER', 'ADMIN']);
+  return { tenantId, userId, buyer, admin, adminId, id: order.id };
 }
 
 const REFUND = `mutation($id: ID!, $amount: Int, $reason: String!) { refundOrder(id: $id, amountFen: $amount, reason: $reason) { id status amountFen } }`;
@@ -32,13 +33,17 @@ async function creditsOf(tenantId: string, userId: string) {
 
 describe('refundOrder', () => {
   it.each(['ALIPAY', 'WECHAT'] as const)('%s: a full refund makes the order REFUNDED, takes the credits back and refunds at the provider', async (channel) => {
-    const { tenantId, userId, admin, id } = await paidOrder(channel);
+    const { tenantId, userId, admin, adminId, id } = await paidOrder(channel);
     const { body } = await refund(admin, id, null);
     expect(body.errors).toBeUndefined();
     expect(body.data.refundOrder.status).toBe('REFUNDED');
     expect(await creditsOf(tenantId, userId)).toEqual({ available: 0, refunds: [-100] });
     expect(bed.simulator.trade(outTradeNoOf(id))?.refundedFen).toBe(1000);
     await expectLedgerInvariant(bed.billing.db, tenantId, userId);
+    // The refund is in the audit log: who, which order, how much and why.
+    const audit = await bed.billing.db.auditEvent.findMany({ where: { tenantId, action: 'refundOrder' } });
+    expect(audit.map((e) => [e.actor, e.targetType, e.targetId])).toEqual([[adminId, 'Order', id]]);
+    expect(JSON.parse(audit[0]!.details!)).toMatchObject({ amountFen: 1000, reason: 'customer asked', statusBefore: 'PAID' });
   });
 
   it('partial refunds: PARTIALLY_REFUNDED, then never above what is left; the last one makes it REFUNDED', async () => {
@@ -66,6 +71,7 @@ describe('refundOrder', () => {
     const { body } = await refund(buyer, id, null);
     expect(body.errors[0].extensions.code).toBe('FORBIDDEN');
     expect(await creditsOf(tenantId, userId)).toEqual({ available: 100, refunds: [] });
+    expect(await bed.billing.db.auditEvent.count({ where: { tenantId, action: 'refundOrder' } })).toBe(0);
   });
 
   it('credits already spent are not taken back: the balance stays at zero and the ledger note says so', async () => {
