@@ -4,7 +4,7 @@ import { useI18n } from '../i18n/index.tsx';
 import { navigate } from './router.ts';
 
 /** The sentence a person reads for an error; never a code, a server's internals or a stack. */
-function useErrorText() {
+export function useErrorText() {
   const { t } = useI18n();
   return (error: UserFacingError, secondsLeft?: number): string => {
     switch (error.kind) {
@@ -37,7 +37,19 @@ function useErrorText() {
 }
 
 /** An error as a person reads it, with what they can do about it (buy credits, wait for the countdown). */
-export function ErrorNotice({ error, onDismiss, advice }: { error: unknown; onDismiss?: () => void; advice?: (error: UserFacingError) => string | undefined }) {
+export function ErrorNotice({
+  error,
+  onDismiss,
+  advice,
+  wording,
+}: {
+  error: unknown;
+  onDismiss?: () => void;
+  /** A further sentence for some errors (what to do about them here). */
+  advice?: (error: UserFacingError) => string | undefined;
+  /** What an error means on this screen, instead of the general sentence (a refused sign-in is a wrong password). */
+  wording?: Partial<Record<UserFacingError['kind'], string>>;
+}) {
   const { t } = useI18n();
   const text = useErrorText();
   const described = describeError(error);
@@ -51,7 +63,7 @@ export function ErrorNotice({ error, onDismiss, advice }: { error: unknown; onDi
 
   return (
     <div className="notice notice-error" role="alert" data-error-kind={described.kind}>
-      <p>{text(described, secondsLeft)}</p>
+      <p>{wording?.[described.kind] ?? text(described, secondsLeft)}</p>
       {advice?.(described) && <p>{advice(described)}</p>}
       <div className="notice-actions">
         {described.kind === 'insufficientCredits' && (

@@ -114,3 +114,15 @@ export function describeError(error: unknown): UserFacingError {
   if (errors.length === 0 && error instanceof Error) return { kind: 'network' };
   return { kind: 'unknown' };
 }
+
+/**
+ * Why an answer FAILED, from the message's `error` — a sentence the conversation subgraph writes for people
+ * (describe-failure.ts: moderation, the model service busy, down, timed out or misconfigured, or an internal error).
+ * Messages carry no error code (image jobs do), so the sentence's subject decides.
+ */
+export function describeFailedMessage(error: string | null | undefined): UserFacingError {
+  if (!error) return { kind: 'unknown' };
+  if (/content moderation/i.test(error)) return { kind: 'contentRejected' };
+  if (/\bmodel\b/i.test(error)) return { kind: 'upstreamUnavailable', service: 'ai' };
+  return { kind: 'unknown' };
+}

@@ -32,6 +32,8 @@ export const en = {
     haveAccount: 'Already have an account? Sign in',
     noAccount: 'New here? Create an account',
     sessionEnded: 'Your session has ended. Please sign in again.',
+    wrongPassword: 'That email, phone or password is not right.',
+    wrongCode: 'That code is not right, or it has expired. Ask for a new one.',
     tagline: 'AI chat and painting, paid with credits.',
   },
   chat: {
@@ -205,6 +207,8 @@ export const zh: Messages = {
     haveAccount: '已有账号？去登录',
     noAccount: '还没有账号？立即注册',
     sessionEnded: '登录已失效，请重新登录。',
+    wrongPassword: '邮箱、手机号或密码不正确。',
+    wrongCode: '验证码不正确或已过期，请重新获取。',
     tagline: 'AI 对话与绘画，积分付费。',
   },
   chat: {

@@ -87,7 +87,7 @@ function EmailForm({ mode, labelledBy }: { mode: Mode; labelledBy: string }) {
         <Field label={t.auth.login} name="login" autoComplete="username" required />
       )}
       <Field label={t.auth.password} name="password" type="password" autoComplete={mode === 'signUp' ? 'new-password' : 'current-password'} minLength={mode === 'signUp' ? 8 : undefined} hint={mode === 'signUp' ? t.auth.passwordHint : undefined} required />
-      {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} />}
+      {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} wording={{ unauthenticated: t.auth.wrongPassword }} />}
       <button type="submit" className="primary" disabled={busy}>
         {mode === 'signIn' ? t.auth.signIn : t.auth.signUp}
       </button>
@@ -155,7 +155,7 @@ function PhoneForm({ mode, labelledBy }: { mode: Mode; labelledBy: string }) {
         </p>
       )}
       <Field label={t.auth.code} name="code" autoComplete="one-time-code" inputMode="numeric" required />
-      {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} />}
+      {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} wording={{ unauthenticated: t.auth.wrongCode }} />}
       <button type="submit" className="primary" disabled={loginState.loading || registerState.loading}>
         {mode === 'signIn' ? t.auth.signIn : t.auth.signUp}
       </button>

@@ -15,9 +15,9 @@ import {
   type ConversationSummaryFragment,
   type MessageFieldsFragment,
 } from '../generated/graphql/graphql.ts';
-import { followMessageStream } from '../client/index.ts';
+import { describeFailedMessage, followMessageStream } from '../client/index.ts';
 import { LabelledControl } from '../app/controls.tsx';
-import { ErrorNotice } from '../app/ErrorNotice.tsx';
+import { ErrorNotice, useErrorText } from '../app/ErrorNotice.tsx';
 import { PencilIcon, TrashIcon } from '../app/icons.tsx';
 import { hrefOf, navigate } from '../app/router.ts';
 import { useI18n } from '../i18n/index.tsx';
@@ -365,11 +365,15 @@ function MessageList({ messages, live }: { messages: MessageFieldsFragment[]; li
 
 function MessageFooter({ message, streaming }: { message: MessageFieldsFragment; streaming: boolean }) {
   const { t } = useI18n();
+  const errorText = useErrorText();
   if (message.role !== 'ASSISTANT') return null;
   // The footer line is always there (empty while streaming) so the bubble does not jump when the answer ends.
   let text = '';
   if (!streaming && message.status === 'STOPPED') text = t.chat.stopped;
-  if (!streaming && message.status === 'FAILED') text = /moderation/i.test(message.error ?? '') ? t.errors.contentRejected : t.chat.failed;
+  if (!streaming && message.status === 'FAILED') {
+    const failure = describeFailedMessage(message.error);
+    text = failure.kind === 'unknown' ? t.chat.failed : errorText(failure);
+  }
   if (!streaming && message.usage) text += `${text ? ' · ' : ''}${t.chat.usage(message.usage.totalTokens, message.creditsCharged ?? null)}`;
   return <p className={`message-meta${message.status === 'FAILED' && !streaming ? ' error' : ''}`}>{text || '\u00a0'}</p>;
 }

@@ -232,7 +232,7 @@ function Ledger() {
     <section aria-labelledby={headingId}>
       <h2 id={headingId}>{t.credits.ledger}</h2>
       {ledger.error && <ErrorNotice error={ledger.error} />}
-      {entries.length === 0 && !ledger.loading ? (
+      {ledger.error && entries.length === 0 ? null : entries.length === 0 && !ledger.loading ? (
         <p className="muted">{t.credits.ledgerEmpty}</p>
       ) : (
         <table className="table" aria-labelledby={headingId}>

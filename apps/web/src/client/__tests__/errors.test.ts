@@ -1,7 +1,7 @@
 // What a person is told for each error the API can answer with: never a raw code.
 import { CombinedGraphQLErrors, ServerError } from '@apollo/client/errors';
 import { describe, expect, it } from 'vitest';
-import { describeError } from '../errors.ts';
+import { describeError, describeFailedMessage } from '../errors.ts';
 
 const graphQLError = (code: string, extensions: Record<string, unknown> = {}, message = 'raw server text') =>
   new CombinedGraphQLErrors({ data: null, errors: [{ message, extensions: { code, ...extensions } }] });
@@ -39,5 +39,23 @@ describe('describeError', () => {
 
   it('calls a failed fetch a network problem', () => {
     expect(describeError(new TypeError('Failed to fetch'))).toEqual({ kind: 'network' });
+  });
+});
+
+describe('describeFailedMessage', () => {
+  // The sentences the conversation subgraph stores on a FAILED answer (subgraphs/conversation/src/generation/describe-failure.ts).
+  it('tells a refused prompt from a model service that is down', () => {
+    expect(describeFailedMessage('The message was rejected by content moderation. (DataInspectionFailed, request r1)')).toEqual({ kind: 'contentRejected' });
+    expect(describeFailedMessage('The answer was stopped by content moderation.')).toEqual({ kind: 'contentRejected' });
+    for (const text of [
+      'The model service is unavailable right now. Please try again. (InternalError)',
+      'The model is busy right now (rate limited). Please try again shortly.',
+      'The model stopped responding (timed out).',
+      'The model service is not available (configuration problem on our side).',
+    ]) {
+      expect(describeFailedMessage(text)).toEqual({ kind: 'upstreamUnavailable', service: 'ai' });
+    }
+    expect(describeFailedMessage('The answer could not be generated because of an internal error.')).toEqual({ kind: 'unknown' });
+    expect(describeFailedMessage(null)).toEqual({ kind: 'unknown' });
   });
 });
