@@ -37,6 +37,8 @@ export interface ImageStackOptions {
   workerEnv?: Record<string, string>;
   /** Extra environment for the image subgraph. */
   imageEnv?: Record<string, string>;
+  /** Billing URL the workers call (e.g. through a TCP proxy); default billing's own. */
+  workerBillingUrl?: (billingUrl: string) => Promise<string>;
 }
 
 export async function startImageStack(options: ImageStackOptions = {}): Promise<ImageStack> {
@@ -51,13 +53,15 @@ export async function startImageStack(options: ImageStackOptions = {}): Promise<
     throw error;
   }
   const workers: ManagedProcess[] = [];
+  const billingUrl = stack.services.billing![0]!.url;
+  const workerBillingUrl = options.workerBillingUrl ? await options.workerBillingUrl(billingUrl) : billingUrl;
   const startWorker = async (env: Record<string, string> = {}) => {
     const worker = await startProcess(`image-worker-${workers.length + 1}`, 'apps/image-worker/src/main.ts', {
       ...stack.env,
       ...external,
       ...FAST_WORKER_ENV,
       IMAGE_WORKER_PORT: '0',
-      BILLING_SUBGRAPH_URL: stack.services.billing![0]!.url,
+      BILLING_SUBGRAPH_URL: workerBillingUrl,
       ...options.workerEnv,
       ...env,
     });
@@ -111,6 +115,16 @@ export async function createJob(stack: Stack, user: ChatUser, input: Record<stri
   const response = await stack.request(CREATE_JOB, { token: user.token, variables: { input } });
   if (response.body.errors) throw new Error(`createImageJob: ${JSON.stringify(response.body.errors)}`);
   return response.body.data.createImageJob as JobEvent;
+}
+
+/** The stored job, straight from the database. */
+export function storedJob(stack: Stack, jobId: string) {
+  return stack.db.imageJob.findUniqueOrThrow({ where: { id: jobId }, select: { status: true, progress: true, taskId: true, creditsCharged: true, errorCode: true, reservationId: true } });
+}
+
+/** IMAGE_USAGE ledger entries booked for a job (a charge is one entry; none for a released hold). */
+export function chargesOf(stack: Stack, jobId: string): Promise<number> {
+  return stack.db.ledgerEntry.count({ where: { referenceId: jobId, reason: 'IMAGE_USAGE' } });
 }
 
 const STATUS_ORDER = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELED'];

@@ -33,6 +33,11 @@ export class ThrottledJobError extends Error {
   override readonly name = 'ThrottledJobError';
 }
 
+/** The run lease was lost before the DashScope submit: step back; the job comes back later (no attempt spent). */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+}
+
 /** Ends the job as FAILED with this code; never retried. */
 class JobFailure extends Error {
   constructor(
@@ -53,7 +58,7 @@ class JobLeft extends Error {}
  * `lastAttempt`: when a transient failure happens on the last BullMQ attempt, the job is failed (credits released)
  * instead of thrown back to a queue that would give up on it silently.
  */
-export async function runImageJob(deps: JobRunnerDeps, jobId: string, lastAttempt: boolean): Promise<void> {
+export async function runImageJob(deps: JobRunnerDeps, jobId: string, lastAttempt: boolean, stillOurs: () => Promise<boolean> = async () => true): Promise<void> {
   const { data, logger } = deps;
   const job = await data.load(jobId);
   if (!job) return;
@@ -69,7 +74,7 @@ export async function runImageJob(deps: JobRunnerDeps, jobId: string, lastAttemp
       job.progress = 0.02;
       await publish(deps, jobId, 'RUNNING', 0.02);
     }
-    const taskId = job.taskId ?? (await submit(deps, job, log));
+    const taskId = job.taskId ?? (await submit(deps, job, log, stillOurs));
     const state = await pollUntilDone(deps, job, taskId, log);
     await collectResults(deps, job, state, log);
   } catch (error) {
@@ -82,7 +87,7 @@ export async function runImageJob(deps: JobRunnerDeps, jobId: string, lastAttemp
       await failJob(deps, job, error.code, error.message);
       return;
     }
-    if (error instanceof ThrottledJobError || (error instanceof TransientJobError && !lastAttempt)) throw error;
+    if (error instanceof ThrottledJobError || error instanceof LeaseLostError || (error instanceof TransientJobError && !lastAttempt)) throw error;
     log.error({ err: error }, 'image job failed');
     const code = error instanceof TransientJobError ? 'UPSTREAM_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR';
     await failJob(deps, job, code, code === 'UPSTREAM_UNAVAILABLE' ? 'The image service is unavailable; try again later' : 'Image generation failed');
@@ -107,7 +112,11 @@ function asJobError(error: unknown, what: string): Error {
   return new TransientJobError(`${what}: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-async function submit(deps: JobRunnerDeps, job: WorkerJob, log: Logger): Promise<string> {
+async function submit(deps: JobRunnerDeps, job: WorkerJob, log: Logger, stillOurs: () => Promise<boolean>): Promise<string> {
+  // Another runner may have taken the job over meanwhile: never submit a second task for it.
+  if (!(await stillOurs())) throw new LeaseLostError('the run lease was lost before submitting the task');
+  const recorded = (await deps.data.load(job.id))?.taskId;
+  if (recorded) return recorded;
   let taskId: string;
   try {
     ({ taskId } = await deps.dashscope.submit({ model: job.model, prompt: job.prompt, negativePrompt: job.negativePrompt, size: job.size, n: job.count, seed: job.seed }));

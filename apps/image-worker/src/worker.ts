@@ -10,7 +10,8 @@ import type { Redis } from '@firefly/redis';
 import { createHttpShell } from '@firefly/server-kit';
 import type { ImageWorkerConfig } from './config.ts';
 import { createWorkerData } from './data.ts';
-import { runImageJob, ThrottledJobError } from './process-job.ts';
+import { LeaseLostError, runImageJob, ThrottledJobError } from './process-job.ts';
+import { acquireRunLease } from './run-lease.ts';
 
 export { loadImageWorkerConfig, type ImageWorkerConfig } from './config.ts';
 
@@ -52,6 +53,7 @@ export function buildImageWorker(config: ImageWorkerConfig, deps: ImageWorkerDep
   const duration = new Histogram({ name: 'image_job_duration_seconds', help: 'From createImageJob to the job\'s end', buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600], registers });
   const taskLatency = new Histogram({ name: 'dashscope_image_task_seconds', help: 'From the first poll to a SUCCEEDED DashScope task', buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300], registers });
   const throttled = new Counter({ name: 'image_job_throttled_total', help: 'Submits DashScope throttled (the job waits in the queue and tries again)', registers });
+  const stepBacks = new Counter({ name: 'image_job_step_backs_total', help: 'Times this worker found a job run by another runner (its run lease taken) and put it back for later', registers });
   const retries = new Counter({ name: 'image_job_retries_total', help: 'Attempts that ended in a transient failure (retried by BullMQ)', registers });
   const queueSettings = { redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger, attempts: config.IMAGE_JOB_ATTEMPTS, backoffMs: config.IMAGE_JOB_BACKOFF_MS };
   const queue = createImageQueue(queueSettings);
@@ -100,19 +102,35 @@ export function buildImageWorker(config: ImageWorkerConfig, deps: ImageWorkerDep
   const worker = new Worker<ImageQueuePayload>(
     IMAGE_QUEUE_NAME,
     async (job, token) => {
+      const comeBackLater = async (delayMs: number) => {
+        await job.moveToDelayed(Date.now() + delayMs, token);
+        throw new DelayedError();
+      };
+      const jobId = job.data.jobId;
+      const lease = await acquireRunLease(deps.redis, jobId, config.IMAGE_WORKER_LOCK_MS, () => logger.warn({ jobId }, 'image job: the run lease was lost (this worker was too slow to renew it)'));
+      if (!lease) {
+        // Another runner has the job (BullMQ handed it over while that runner is alive): come back when it is done.
+        stepBacks.inc();
+        return comeBackLater(config.IMAGE_WORKER_LOCK_MS / 2 + Math.random() * config.IMAGE_WORKER_LOCK_MS);
+      }
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       try {
-        await runImageJob(runner, job.data.jobId, lastAttempt);
+        await runImageJob(runner, jobId, lastAttempt, () => lease.held());
       } catch (error) {
-        if (error instanceof ThrottledJobError && token) {
+        if (error instanceof ThrottledJobError) {
           // DashScope caps concurrent tasks per model: come back later without spending an attempt.
           throttled.inc();
-          await job.moveToDelayed(Date.now() + config.IMAGE_JOB_BACKOFF_MS / 2 + Math.random() * config.IMAGE_JOB_BACKOFF_MS, token);
-          throw new DelayedError();
+          return comeBackLater(config.IMAGE_JOB_BACKOFF_MS / 2 + Math.random() * config.IMAGE_JOB_BACKOFF_MS);
+        }
+        if (error instanceof LeaseLostError) {
+          stepBacks.inc();
+          return comeBackLater(config.IMAGE_WORKER_LOCK_MS / 2);
         }
         retries.inc();
-        logger.warn({ err: error, jobId: job.data.jobId, attempt: job.attemptsMade + 1 }, 'image job attempt failed; BullMQ retries it');
+        logger.warn({ err: error, jobId, attempt: job.attemptsMade + 1 }, 'image job attempt failed; BullMQ retries it');
         throw error;
+      } finally {
+        await lease.release();
       }
     },
     {

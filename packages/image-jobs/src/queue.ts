@@ -52,10 +52,21 @@ export interface ImageQueue {
   enqueue(payload: ImageQueuePayload): Promise<void>;
   /** Takes a job out of the queue if it is still waiting; false when a worker already has it (or it is gone). */
   removeWaiting(jobId: string): Promise<boolean>;
+  /**
+   * Queues a job again unless the queue still has it (waiting, delayed or running): for a job whose entry was never
+   * added (a crash between the row and the queue), or that BullMQ gave up on. A failed or finished entry with the
+   * same id is removed first (BullMQ ignores an add whose id it still keeps). True when it was added.
+   */
+  requeue(payload: ImageQueuePayload): Promise<boolean>;
+  /** The queue still carries the job (waiting, delayed or running). */
+  isQueued(jobId: string): Promise<boolean>;
   /** Jobs waiting (including delayed retries) and running. */
   counts(): Promise<{ waiting: number; active: number; delayed: number; failed: number }>;
   close(): Promise<void>;
 }
+
+/** A queue entry that a worker will still run (or runs). */
+const isLive = (state: string) => state !== 'failed' && state !== 'completed' && state !== 'unknown';
 
 export function createImageQueue(settings: ImageQueueSettings): ImageQueue {
   const connection = createQueueConnection(settings, 'image-queue', 'producer');
@@ -77,6 +88,19 @@ export function createImageQueue(settings: ImageQueueSettings): ImageQueue {
         // A worker locked it between the two calls.
         return false;
       }
+    },
+    async requeue(payload) {
+      const existing = await queue.getJob(payload.jobId);
+      if (existing) {
+        if (isLive(await existing.getState())) return false;
+        await existing.remove().catch(() => undefined);
+      }
+      await queue.add('generate', payload, jobOptions(settings, payload.jobId));
+      return true;
+    },
+    async isQueued(jobId) {
+      const existing = await queue.getJob(jobId);
+      return existing ? isLive(await existing.getState()) : false;
     },
     async counts() {
       const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');

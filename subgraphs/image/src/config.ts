@@ -31,6 +31,12 @@ const schema = z.object({
    * lost still reaches the subscriber; a finished job whose settlement event never came is ended). Default 5000.
    */
   IMAGE_JOB_RECHECK_MS: positiveInt(5_000),
+  /**
+   * How often each replica looks for lost jobs: QUEUED or RUNNING with no entry in the queue (a crash between the row
+   * and the queue, or BullMQ gave up), or finished with the credits not settled. They are queued again; one older
+   * than half its credit hold is FAILED and its hold released. Default 30.
+   */
+  IMAGE_JOB_SWEEP_INTERVAL_SECONDS: positiveInt(30),
   /** Jobs one user may have QUEUED or RUNNING at once; more are RATE_LIMITED. Default 5. */
   MAX_ACTIVE_IMAGE_JOBS_PER_USER: positiveInt(5),
 });

@@ -11,6 +11,7 @@ import type { ImageConfig } from './config.ts';
 import { createImageContext } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
 import { createImageServices } from './services.ts';
+import { sweepLostJobsJob } from './jobs/sweep-lost-jobs.ts';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 
@@ -41,6 +42,7 @@ export async function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): 
     createContext: (base) => createImageContext(deps, services, base),
     rateLimits: { redis: deps.redis, per: 'caller', overrides: config.IMAGE_RATE_LIMITS },
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
+    jobs: [sweepLostJobsJob({ db: deps.db, services, logger: deps.logger, everyMs: config.IMAGE_JOB_SWEEP_INTERVAL_SECONDS * 1000 })],
     onStop: async () => {
       await Promise.all([services.queue.close(), services.progress.close()]);
     },

@@ -1,0 +1,14 @@
+import type { JobDefinition } from '@firefly/server-kit';
+import { sweepLostJobs, type SweepDeps } from '../domain/sweep-lost-jobs.ts';
+
+/** Every IMAGE_JOB_SWEEP_INTERVAL_SECONDS, queue again the jobs the queue lost (domain/sweep-lost-jobs.ts). */
+export function sweepLostJobsJob(options: SweepDeps & { everyMs: number }): JobDefinition {
+  return {
+    name: 'sweep-lost-image-jobs',
+    trigger: { kind: 'interval', everyMs: options.everyMs },
+    handler: async ({ logger }) => {
+      const result = await sweepLostJobs({ ...options, logger }, { graceMs: options.everyMs });
+      if (result.requeued + result.failed > 0) logger.info(result, 'lost image jobs swept');
+    },
+  };
+}
