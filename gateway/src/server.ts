@@ -31,8 +31,9 @@ import { useHttpErrors } from './modules/http-errors.ts';
 import { useDocumentLimits, type DocumentLimits } from './modules/limits/index.ts';
 import { useRepresentationDedup } from './modules/entity-dedup.ts';
 import type { GatewayModule, UpgradeRefusal } from './modules/module.ts';
-import { createPartnerKeyResolver, usePartners } from './modules/partners/index.ts';
+import { createPartnerKeyResolver, partnerOf, usePartners } from './modules/partners/index.ts';
 import { usePaymentNotifications } from './modules/payment-notifications.ts';
+import { usePersistedQueryLists } from './modules/persisted-query-lists/index.ts';
 import { useRateLimits } from './modules/rate-limits.ts';
 import { useRequestId } from './modules/request-id.ts';
 import { redisKeyValueCache } from './modules/redis-key-value-cache.ts';
@@ -113,6 +114,17 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     maxCost: config.MAX_QUERY_COST,
     defaultListSize: config.QUERY_COST_DEFAULT_LIST_SIZE,
   });
+  // Partners' lists before the document limits: an operation named by id gets its listed text first, which the
+  // limits then check like any other document.
+  const persistedQueryLists = usePersistedQueryLists({
+    redis,
+    createSubscriber: () =>
+      createRedis({ url: config.REDIS_URL, keyPrefix: redis.options.keyPrefix ?? '', name: 'gateway-persisted-query-lists', logger, maxRetriesPerRequest: null }),
+    closeSubscriber: closeRedis,
+    logger,
+    limits: documentLimits.limits,
+    partnerOf: (identity) => partnerOf(identity)?.partnerId,
+  });
   const trustProxy = compileTrustProxy(config.TRUST_PROXY);
   const originOf = createClientOrigin(trustProxy);
   const modules: GatewayModule[] = [
@@ -129,6 +141,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
       subscribesPerUser: config.SUBSCRIPTION_START_RATE_PER_USER,
       maxSocketsPerIp: config.SUBSCRIPTION_MAX_CONNECTIONS_PER_IP,
     }),
+    persistedQueryLists,
     documentLimits,
     useResponseCache({ redis, logger, enabled: config.RESPONSE_CACHE_ENABLED }),
     usePaymentNotifications({ billingUrl: subgraphUrls.billing!, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }),
@@ -145,10 +158,11 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     opsPort: config.OPS_PORT,
   });
   const { app, httpServer, metrics } = shell;
-  // Partner requests (x-api-key): signature and per-key limit once the body is read, so before the document limits.
+  // Partner requests (x-api-key): signature and per-key limit once the body is read, so before the persisted query
+  // lists and the document limits: an unsigned or over-limit request is refused before its list is consulted.
   // Built here for the metrics registry; it has no headers or readiness checks for the shell to know about.
   modules.splice(
-    modules.indexOf(documentLimits),
+    modules.indexOf(persistedQueryLists),
     0,
     usePartners({
       redis,

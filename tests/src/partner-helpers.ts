@@ -1,6 +1,7 @@
 // Shared pieces of the partner scenarios (tests/e2e/partners/): an ADMIN of a tenant, and the admin operations that
 // create partners and keys through the gateway.
 import { expect } from 'vitest';
+import { operationId } from '@firefly/persisted-queries';
 import { seedUserWithHistory } from './fixtures.ts';
 import type { GraphQLResponse, Supergraph } from './harness.ts';
 
@@ -53,4 +54,20 @@ export interface CreatedKey {
 export async function createKey(admin: Admin, partnerId: string, options: { requireSignature?: boolean; rateLimitPerMinute?: number } = {}): Promise<CreatedKey> {
   const created = ok(await admin.call(CREATE_KEY, { partnerId, requireSignature: options.requireSignature ?? null, rate: options.rateLimitPerMinute ?? null })).createPartnerApiKey;
   return { id: created.apiKey.id, key: created.key, secret: created.secret, prefix: created.apiKey.prefix };
+}
+
+const PUBLISH_LIST = `mutation Publish($partnerId: ID!, $manifest: JSON!) { publishPersistedQueries(partnerId: $partnerId, manifest: $manifest) { version } }`;
+
+/**
+ * Publishes `documents` as the partner's persisted query list (a partner's key runs nothing else); each document is one
+ * query or mutation, named or anonymous. Any replica serves it from the moment this returns.
+ */
+export async function publishList(admin: Admin, partnerId: string, documents: readonly string[]): Promise<number> {
+  const operations = documents.map((body, index) => ({
+    id: operationId(body),
+    name: /^\s*(?:query|mutation)\s+(\w+)/.exec(body)?.[1] ?? `Operation${index + 1}`,
+    type: body.trimStart().startsWith('mutation') ? 'mutation' : 'query',
+    body,
+  }));
+  return ok(await admin.call(PUBLISH_LIST, { partnerId, manifest: { format: 'apollo-persisted-query-manifest', version: 1, operations } })).publishPersistedQueries.version;
 }

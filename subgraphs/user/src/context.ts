@@ -1,7 +1,8 @@
 import { scopeToTenant } from '@firefly/db';
-import type { BaseContext } from '@firefly/server-kit';
+import { createByIdLoader, type BaseContext } from '@firefly/server-kit';
 import { createPartnerLoaders, createPartnerRepository } from './data/partners.ts';
 import { createAuditEventRepository } from './data/audit-events.ts';
+import { createPersistedQueryListRepository, type PersistedQueryListSummary } from './data/persisted-query-lists.ts';
 import { createSessionRepository } from './data/sessions.ts';
 import { createUserLoader, createUserRepository } from './data/users.ts';
 import type { UserScope } from './domain/scope.ts';
@@ -9,7 +10,9 @@ import type { UserDeps } from './server.ts';
 import type { UserServices } from './services.ts';
 
 export interface UserContext extends BaseContext, UserScope {
-  loaders: { user: ReturnType<typeof createUserLoader> } & ReturnType<typeof createPartnerLoaders>;
+  loaders: { user: ReturnType<typeof createUserLoader>; persistedQueryList: ReturnType<typeof createByIdLoader<PersistedQueryListSummary>> } & ReturnType<
+    typeof createPartnerLoaders
+  >;
 }
 
 /**
@@ -20,13 +23,15 @@ export function createUserContext(deps: UserDeps, services: UserServices, base: 
   const db = scopeToTenant(deps.db, base.tenantId);
   const users = createUserRepository(db, base.tenantId);
   const partners = createPartnerRepository(db, base.tenantId);
+  const persistedQueryLists = createPersistedQueryListRepository(db, base.tenantId);
   return {
     ...base,
     users,
     sessions: createSessionRepository(db, base.tenantId),
     partners,
     auditEvents: createAuditEventRepository(db, base.tenantId),
+    persistedQueryLists,
     services,
-    loaders: { user: createUserLoader(users), ...createPartnerLoaders(partners) },
+    loaders: { user: createUserLoader(users), persistedQueryList: createByIdLoader(persistedQueryLists.summaries), ...createPartnerLoaders(partners) },
   };
 }

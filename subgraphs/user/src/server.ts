@@ -11,6 +11,7 @@ import type { UserConfig } from './config.ts';
 import { createUserContext } from './context.ts';
 import type { SignupGrantPort } from './domain/signup-grants.ts';
 import { retrySignupGrantsJob } from './jobs/retry-signup-grants.ts';
+import { syncPersistedQueryListsJob } from './jobs/sync-persisted-query-lists.ts';
 import { resolvers } from './resolvers/index.ts';
 import { createUserServices } from './services.ts';
 
@@ -57,6 +58,6 @@ export async function buildUserSubgraph(config: UserConfig, deps: UserDeps): Pro
     rateLimits: { redis: deps.redis, per: 'client-ip', overrides: config.USER_RATE_LIMITS },
     createContext: (base) => createUserContext(deps, services, base),
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
-    jobs: [retrySignupGrantsJob({ signupGrants: services.signupGrants })],
+    jobs: [retrySignupGrantsJob({ signupGrants: services.signupGrants }), syncPersistedQueryListsJob({ db: deps.db, redis: deps.redis })],
   });
 }

@@ -126,6 +126,7 @@ const ADMIN_OPERATIONS: Record<string, string> = {
   'Mutation.createPartnerApiKey': `mutation { createPartnerApiKey(partnerId: "x") { key } }`,
   'Mutation.revokePartnerApiKey': `mutation { revokePartnerApiKey(id: "x") { id } }`,
   'Mutation.setPartnerStatus': `mutation { setPartnerStatus(partnerId: "x", status: SUSPENDED) { id } }`,
+  'Mutation.publishPersistedQueries': `mutation { publishPersistedQueries(partnerId: "x", manifest: { format: "apollo-persisted-query-manifest", version: 1, operations: [] }) { version } }`,
 };
 
 function rootFieldsOfSubgraphs(): Array<{ coordinate: string; field: FieldDefinitionNode }> {

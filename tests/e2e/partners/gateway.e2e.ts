@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicJwks } from '@firefly/auth';
 import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../src/harness.ts';
 import { CREATE_CONVERSATION, SEND_MESSAGE } from '../../src/chat-helpers.ts';
-import { createAdmin, createKey, createPartner, ok, REVOKE_KEY, SET_PARTNER_STATUS, type Admin } from '../../src/partner-helpers.ts';
+import { createAdmin, createKey, createPartner as createBarePartner, ok, publishList, REVOKE_KEY, SET_PARTNER_STATUS, type Admin, type CreatedPartner } from '../../src/partner-helpers.ts';
 import { eventually, readMetric, startProcess, type ManagedProcess } from '../../src/subscription-processes.ts';
 
 const ENV = { PARTNER_LAST_USED_FLUSH_SECONDS: '1' };
@@ -50,6 +50,22 @@ afterAll(async () => {
 });
 
 const gateways = () => [sg.gatewayUrl, gatewayB.url];
+
+/** Every document these scenarios send with a key: a partner runs only its persisted query list. */
+const LISTED = [
+  '{ me { id } }',
+  '{ users(first: 1) { edges { node { id } } } }',
+  ...['changed', 'after revocation', 'unsigned'].map((name) => `mutation { updateProfile(input: { displayName: "${name}" }) { id } }`),
+  CREATE_CONVERSATION,
+  SEND_MESSAGE,
+];
+
+/** A partner whose list holds LISTED (tests/e2e/persisted-queries covers the lists themselves). */
+async function createPartner(admin: Admin): Promise<CreatedPartner> {
+  const partner = await createBarePartner(admin);
+  await publishList(admin, partner.id, LISTED);
+  return partner;
+}
 
 interface Call {
   key?: string;
@@ -342,10 +358,8 @@ describe('docs/partners.md', () => {
   it('the Node and curl examples sign and call an operation by id as written', async () => {
     const partner = await createPartner(admin);
     const { key, secret } = await createKey(admin, partner.id, { requireSignature: true });
-    // Until the partner's list is published, the operation is known to the gateway as an automatic persisted query.
-    const query = '{ me { id } }';
-    const operationId = createHash('sha256').update(query).digest('hex');
-    ok(await post(sg.gatewayUrl, { body: JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash: operationId } } }) }));
+    // `{ me { id } }` is in the partner's list (createPartner above): call it by its id.
+    const operationId = createHash('sha256').update('{ me { id } }').digest('hex');
     const dir = await mkdtemp(join(tmpdir(), 'partner-docs-'));
     const env = { ...process.env, FIREFLY_URL: sg.gatewayUrl, FIREFLY_API_KEY: key, FIREFLY_SECRET: secret!, OPERATION_ID: operationId };
     const run = promisify(execFile);

@@ -3,6 +3,7 @@ import { ROLES } from '@firefly/auth';
 import type { Logger } from '@firefly/logger';
 import type { PartnerRepository } from '../data/partners.ts';
 import type { AuditEventRepository } from '../data/audit-events.ts';
+import type { PersistedQueryListRepository } from '../data/persisted-query-lists.ts';
 import type { SessionRepository } from '../data/sessions.ts';
 import type { UserRepository, UserRow } from '../data/users.ts';
 import type { UserServices } from '../services.ts';
@@ -17,6 +18,7 @@ export interface UserScope {
   sessions: SessionRepository;
   partners: PartnerRepository;
   auditEvents: AuditEventRepository;
+  persistedQueryLists: PersistedQueryListRepository;
   services: UserServices;
 }
 

@@ -169,6 +169,17 @@ export type Mutation = {
    */
   logout: Scalars['Boolean']['output'];
   /**
+   * Publishes a partner's persisted query list, replacing the one before (version + 1): from then on, within a second
+   * on every gateway replica, the partner's keys may run exactly these operations (docs/partners.md). The manifest is
+   * Apollo's persisted query manifest, as `@apollo/generate-persisted-query-manifest` (or `npm run pq:manifest`)
+   * writes it: `{ "format": "apollo-persisted-query-manifest", "version": 1, "operations": [{ "id", "name", "type",
+   * "body" }] }`, each id the hex sha256 of its body. A manifest that is malformed, whose ids do not match their
+   * bodies, or whose operations do not validate against the supergraph or exceed the gateway's document limits is
+   * refused with BAD_USER_INPUT naming the problems, and the old list stays. NOT_FOUND for a partner of another tenant.
+   * Access: ADMIN only.
+   */
+  publishPersistedQueries: PersistedQueryList;
+  /**
    * Records when keys were last used, for the gateway (batched; an older time never replaces a newer one).
    * Access: our own services only (service credential); not part of the public API.
    */
@@ -255,6 +266,13 @@ export type MutationLoginArgs = {
 export type MutationLoginWithSmsCodeArgs = {
   code: Scalars['String']['input'];
   phone: Scalars['String']['input'];
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationPublishPersistedQueriesArgs = {
+  manifest: Scalars['JSON']['input'];
+  partnerId: Scalars['ID']['input'];
 };
 
 
@@ -874,6 +892,7 @@ export type MutationResolvers<ContextType = UserContext, ParentType extends Reso
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   loginWithSmsCode?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginWithSmsCodeArgs, 'code' | 'phone'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  publishPersistedQueries?: Resolver<ResolversTypes['PersistedQueryList'], ParentType, ContextType, RequireFields<MutationPublishPersistedQueriesArgs, 'manifest' | 'partnerId'>>;
   recordPartnerKeyUse?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRecordPartnerKeyUseArgs, 'uses'>>;
   refreshSession?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;

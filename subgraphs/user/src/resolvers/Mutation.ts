@@ -2,6 +2,7 @@ import type { UserContext } from '../context.ts';
 import { login, loginWithSmsCode, register, requestSmsCode } from '../domain/accounts.ts';
 import { setUserRoles, setUserStatus } from '../domain/admin.ts';
 import { createPartner, createPartnerApiKey, revokePartnerApiKey, setPartnerStatus } from '../domain/partners.ts';
+import { publishPersistedQueries } from '../domain/persisted-query-lists.ts';
 import { changePassword, logout, revokeSession, updateProfile } from '../domain/profile.ts';
 import { refreshSession, type AuthPayload } from '../domain/sessions.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
@@ -32,6 +33,7 @@ export const Mutation: MutationResolvers = {
   createPartnerApiKey: (_, args, ctx) => createPartnerApiKey(ctx, args),
   revokePartnerApiKey: (_, args, ctx) => revokePartnerApiKey(ctx, args.id),
   setPartnerStatus: (_, args, ctx) => setPartnerStatus(ctx, args),
+  publishPersistedQueries: (_, args, ctx) => publishPersistedQueries(ctx, args),
   recordPartnerKeyUse: async (_, args, ctx) => {
     await ctx.partners.recordUse(args.uses);
     return true;

@@ -5,6 +5,6 @@ export const Partner: PartnerResolvers = {
   __resolveReference: (reference, ctx) => ctx.loaders.partner.load(reference.id),
   account: (partner, _, ctx) => loadRequired(ctx.loaders.user, partner.accountUserId, 'User'),
   apiKeys: (partner, _, ctx) => ctx.loaders.keys.load(partner.id),
-  // The persisted query list is published by publishPersistedQueries (another module); none until then.
-  persistedQueryList: () => null,
+  // Null until publishPersistedQueries published one.
+  persistedQueryList: (partner, _, ctx) => ctx.loaders.persistedQueryList.load(partner.id),
 };
