@@ -43,6 +43,8 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
     mappers: {
       User: ENTITY_REF,
       Order: '../data/orders.ts#OrderView',
+      PaymentRecord: '../data/orders.ts#PaymentRecordView',
+      RefundRecord: '../data/orders.ts#RefundRecordView',
       LedgerEntry: '../data/ledger.ts#LedgerEntryView',
       Product: '../data/products.ts#ProductView',
       Reservation: '../domain/ports.ts#ReservationRow',

@@ -1,6 +1,6 @@
 import { scopeToTenant } from '@firefly/db';
 import { bumpCatalogVersion } from '@firefly/redis';
-import { createByIdLoader, createPageLoader, oncePerRequest, type BaseContext } from '@firefly/server-kit';
+import { createByIdLoader, createGroupLoader, createPageLoader, oncePerRequest, type BaseContext } from '@firefly/server-kit';
 import { createBalanceLoader } from './data/accounts.ts';
 import { createCreditStore } from './data/credit-store.ts';
 import { createLedgerRepository } from './data/ledger.ts';
@@ -43,6 +43,7 @@ export function createBillingContext(deps: BillingDeps, services: BillingService
   return {
     ...base,
     services,
+    orders,
     scope,
     payments,
     catalog,
@@ -53,6 +54,8 @@ export function createBillingContext(deps: BillingDeps, services: BillingService
       product: createByIdLoader(products.findByIds),
       ledgerPages: createPageLoader(ledger.pagesOf),
       orderPages: createPageLoader(orders.pagesOf),
+      orderPayments: createGroupLoader(orders.paymentsOf, (row) => row.orderId),
+      orderRefunds: createGroupLoader(orders.refundsOf, (row) => row.orderId),
     },
   };
 }

@@ -118,6 +118,7 @@ const ADMIN_OPERATIONS: Record<string, string> = {
   'Mutation.setUserRoles': `mutation { setUserRoles(userId: "x", roles: [ADMIN]) { id } }`,
   'Mutation.setUserStatus': `mutation { setUserStatus(userId: "x", status: SUSPENDED) { id } }`,
   'Mutation.refundOrder': `mutation { refundOrder(id: "x", reason: "r") { id } }`,
+  'Query.adminOrders': `{ adminOrders { edges { node { id payments { id } } } } }`,
   'Mutation.adjustCredits': `mutation { adjustCredits(userId: "x", delta: 1000, note: "n") { available } }`,
   'Mutation.upsertProduct': `mutation { upsertProduct(input: { id: "x", name: "n", credits: 1, priceFen: 1 }) { id } }`,
   'Query.partners': `{ partners { edges { node { id } } } }`,

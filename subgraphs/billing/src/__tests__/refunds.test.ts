@@ -84,3 +84,54 @@ describe('refundOrder', () => {
     await expectLedgerInvariant(bed.billing.db, tenantId, userId);
   });
 });
+
+describe('payment records for admins', () => {
+  const RECORDS = `query($id: ID!) { order(id: $id) { id status refundedFen owner { id }
+    payments { channel providerTradeNo amountFen }
+    refunds { outRefundNo amountFen reason status finishedAt } } }`;
+  const ADMIN_ORDERS = `query($first: Int, $after: String, $status: OrderStatus, $userId: ID) {
+    adminOrders(first: $first, after: $after, status: $status, userId: $userId) { edges { node { id status owner { id } } } pageInfo { hasNextPage endCursor } } }`;
+
+  it('an ADMIN reads an order\'s provider transaction and its refunds; the buyer may not', async () => {
+    const { buyer, admin, id } = await paidOrder('WECHAT');
+    await refund(admin, id, 400, 'damaged');
+    const { body } = await admin.raw(RECORDS, { id });
+    expect(body.errors).toBeUndefined();
+    const order = body.data.order;
+    expect(order).toMatchObject({ id, status: 'PARTIALLY_REFUNDED', refundedFen: 400 });
+    expect(order.payments).toEqual([{ channel: 'WECHAT', providerTradeNo: bed.simulator.trade(outTradeNoOf(id))!.tradeNo, amountFen: 1000 }]);
+    expect(order.refunds).toEqual([{ outRefundNo: expect.any(String), amountFen: 400, reason: 'damaged', status: 'SUCCEEDED', finishedAt: expect.any(String) }]);
+    // The buyer reads the order, but not the payment records.
+    const mine = await buyer.raw(RECORDS, { id });
+    expect(mine.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await buyer.get(id)).body.data.order.status).toBe('PARTIALLY_REFUNDED');
+  });
+
+  it('adminOrders lists every order of the tenant, newest first, by status and by buyer, in pages; no other tenant\'s, and not for a non-admin', async () => {
+    const first = await paidOrder('ALIPAY');
+    const { tenantId, admin } = first;
+    const product = await newProduct(bed.billing.db, tenantId, { credits: 10, priceFen: 100 });
+    const otherBuyer = orderApi(bed.billing, tenantId, newUserId());
+    const pending = (await otherBuyer.create(product.id, 'ALIPAY')).body.data.createOrder as { id: string };
+    const elsewhere = await paidOrder('ALIPAY');
+
+    const list = async (variables: Record<string, unknown>) => {
+      const { body } = await admin.raw(ADMIN_ORDERS, variables);
+      expect(body.errors).toBeUndefined();
+      return body.data.adminOrders as { edges: { node: { id: string; status: string; owner: { id: string } } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+    };
+    expect((await list({})).edges.map((e) => e.node.id)).toEqual([pending.id, first.id]);
+    expect((await list({ status: 'PAID' })).edges.map((e) => e.node.id)).toEqual([first.id]);
+    expect((await list({ status: 'PENDING' })).edges.map((e) => e.node.id)).toEqual([pending.id]);
+    expect((await list({ userId: first.userId })).edges.map((e) => [e.node.id, e.node.owner.id])).toEqual([[first.id, first.userId]]);
+    const page1 = await list({ first: 1 });
+    expect([page1.edges.map((e) => e.node.id), page1.pageInfo.hasNextPage]).toEqual([[pending.id], true]);
+    const page2 = await list({ first: 1, after: page1.pageInfo.endCursor });
+    expect([page2.edges.map((e) => e.node.id), page2.pageInfo.hasNextPage]).toEqual([[first.id], false]);
+    expect((await list({})).edges.map((e) => e.node.id)).not.toContain(elsewhere.id);
+
+    const refused = await first.buyer.raw(ADMIN_ORDERS, {});
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await admin.raw(ADMIN_ORDERS, { first: 101 })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+  });
+});

@@ -6,4 +6,6 @@ export const Order: OrderResolvers = {
   owner: (order) => ({ id: order.userId }),
   product: (order, _, ctx) => loadRequired(ctx.loaders.product, order.productId, 'product'),
   payment: (order) => order.status === 'PENDING' ? { qrCodeUrl: order.qrCodeUrl, payUrl: order.payUrl, expiresAt: order.expiresAt } : null,
+  payments: (order, _, ctx) => ctx.loaders.orderPayments.load(order.id),
+  refunds: (order, _, ctx) => ctx.loaders.orderRefunds.load(order.id),
 };

@@ -109,7 +109,7 @@ export type GatewayPartnerKey = {
   __typename?: 'GatewayPartnerKey';
   /** The partner's account, which key-only requests act as. */
   accountUserId: Scalars['ID']['output'];
-  /** False when the key is revoked or the partner suspended. */
+  /** False when the key is revoked, or the partner or its account suspended. */
   active: Scalars['Boolean']['output'];
   /** Key id. */
   id: Scalars['ID']['output'];
