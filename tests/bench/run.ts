@@ -33,6 +33,8 @@ if (process.argv.includes('--streams')) {
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+/** Distinct users behind our gateway's connections (default one per connection; 1 = every connection the same user). */
+const USERS = Math.max(1, Math.min(CONNECTIONS, Number(process.env.BENCH_USERS ?? CONNECTIONS)));
 // `node --import tsx` (not the tsx CLI, which forks a second process) so each child's pid is the process doing the
 // work, and its CPU time can be read from /proc.
 const tsxLoader = ['--import', 'tsx'];
@@ -186,7 +188,7 @@ async function main() {
   await seed(db);
   // One user per connection to our gateway (per-user traffic), each with the same history.
   const users: Array<Awaited<ReturnType<typeof seedUserWithHistory>>> = [];
-  for (let i = 0; i < CONNECTIONS; i++) users.push(await seedUserWithHistory(db, { tenantId: 'default', conversations: 20, imageJobs: 3, credits: 1000 }));
+  for (let i = 0; i < USERS; i++) users.push(await seedUserWithHistory(db, { tenantId: 'default', conversations: 20, imageJobs: 3, credits: 1000 }));
   const alice = users[0]!;
   await db.$disconnect();
 
@@ -314,8 +316,9 @@ async function main() {
 
   const result = {
     at: new Date().toISOString(),
-    query: 'Dashboard: 20 conversations with model, owner, owner credit balance and owner image jobs (all four subgraphs); ours: one user per connection',
+    query: 'Dashboard: 20 conversations with model, owner, owner credit balance and owner image jobs (all four subgraphs)',
     connections: CONNECTIONS,
+    usersBehindOurConnections: USERS,
     secondsPerRound: DURATION,
     rounds,
     ...summaries,
