@@ -13,7 +13,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { createAccessTokenIssuer, createCredentialSigner, generateSigningKey } from '@firefly/auth';
 import { createDb } from '@firefly/db';
@@ -22,11 +21,19 @@ import { closeRedis, createRedis, type Redis } from '@firefly/redis';
 import { seed } from '@firefly/db/seed';
 import { createScratchDatabase } from '@firefly/db/testing';
 import { seedUserWithHistory } from '../src/fixtures.ts';
+import { cpuMs, median } from './process-cpu.ts';
 
 // `npm run bench -- --streams`: the token-streaming benchmark through the gateway (tests/bench/streams.ts) instead.
 if (process.argv.includes('--streams')) {
   const { runStreamsBench } = await import('./streams.ts');
   await runStreamsBench();
+  process.exit(0);
+}
+
+// `npm run bench -- --partner`: a partner's persisted, signed request vs a user's query text (tests/bench/partner.ts).
+if (process.argv.includes('--partner')) {
+  const { runPartnerBench } = await import('./partner.ts');
+  await runPartnerBench();
   process.exit(0);
 }
 
@@ -91,11 +98,6 @@ interface Measurement {
   non2xx: number;
 }
 
-/** utime + stime of a process in milliseconds (Linux /proc; clock ticks are 100 per second). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 interface Target {
   url: string;
@@ -347,11 +349,6 @@ async function deleteKeys(redis: Redis, prefix: string) {
   } while (cursor !== '0');
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 try {
   await main();
