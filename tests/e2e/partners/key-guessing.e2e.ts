@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../src/harness.ts';
-import { createAdmin, createKey, createPartner } from '../../src/partner-helpers.ts';
+import { createAdmin, createKey, createPartner, publishList } from '../../src/partner-helpers.ts';
 
 let sg: Supergraph;
 
@@ -31,6 +31,7 @@ describe('API key guessing', () => {
     const admin = await createAdmin(sg);
     const partner = await createPartner(admin);
     const { key } = await createKey(admin, partner.id);
+    await publishList(admin, partner.id, ['{ me { id } }']);
     const attacker = '198.51.100.7';
     for (let i = 0; i < 3; i++) expect(codeOf(await withKey(guess(), attacker))).toBe('UNAUTHENTICATED');
     for (const presented of [guess(), key]) {
@@ -47,6 +48,7 @@ describe('API key guessing', () => {
     const admin = await createAdmin(sg);
     const partner = await createPartner(admin);
     const { key } = await createKey(admin, partner.id);
+    await publishList(admin, partner.id, ['{ me { id } }']);
     for (let i = 0; i < 6; i++) expect((await withKey(key, '198.51.100.9')).body.data).toEqual({ me: { id: partner.accountId } });
   });
 });
