@@ -39,10 +39,12 @@ async function admin(query: string, variables: Record<string, unknown> = {}) {
   return answer.body.data;
 }
 
-async function post(gateway: number, key: string, payload: Record<string, unknown>): Promise<Answer> {
-  const response = await fetch(stack.httpUrl(gateway), { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify(payload) });
+async function postRaw(gateway: number, key: string, body: string): Promise<Answer> {
+  const response = await fetch(stack.httpUrl(gateway), { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body });
   return { status: response.status, body: (await response.json()) as Answer['body'] };
 }
+
+const post = (gateway: number, key: string, payload: Record<string, unknown>) => postRaw(gateway, key, JSON.stringify(payload));
 
 async function get(gateway: number, key: string, params: Record<string, unknown>): Promise<Answer> {
   const url = new URL(stack.httpUrl(gateway));
@@ -129,6 +131,10 @@ describe('a partner request (x-api-key)', () => {
       expect(refused.status).toBe(400);
       expect(refused.body).not.toHaveProperty('data');
     }
+    // Anything that is not one request naming a listed operation: a batch, no document at all.
+    expect(codes(await postRaw(A, partner.key, JSON.stringify([{ query: byName('ChatModels').body }, { query: '{ me { id email } }' }])))).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
+    expect(codes(await post(B, partner.key, {}))).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
+    expect(codes(await post(B, partner.key, { query: { not: 'text' } }))).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
     // Text and id together must agree (Apollo's registration form): another text under a listed id is refused.
     const mismatch = await post(A, partner.key, { query: '{ me { id email } }', ...byId(byName('ChatModels').id) });
     expect(codes(mismatch)).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);

@@ -99,8 +99,9 @@ const NOT_IN_LIST: Refusal = {
 function admit(req: Request, list: HeldList | undefined): Refusal | undefined {
   const get = req.method === 'GET';
   const source = get ? (req.query as Record<string, unknown>) : req.body;
-  // Not a GraphQL request object (a batch, a malformed body): Apollo Server refuses it without running anything.
-  if (typeof source !== 'object' || source === null || Array.isArray(source)) return undefined;
+  // Fail closed: anything but one request object naming a listed operation is refused here, batches included (should
+  // batching ever be switched on, a batch would otherwise carry unlisted operations past this check).
+  if (typeof source !== 'object' || source === null || Array.isArray(source)) return NOT_IN_LIST;
   const extensions = readObject(source.extensions);
   const persisted = readObject(extensions?.persistedQuery);
   const query: unknown = source.query;
@@ -117,8 +118,7 @@ function admit(req: Request, list: HeldList | undefined): Refusal | undefined {
     }
     return undefined;
   }
-  if (typeof query === 'string') return list?.byBody.has(query) ? undefined : NOT_IN_LIST;
-  return undefined;
+  return typeof query === 'string' && list?.byBody.has(query) ? undefined : NOT_IN_LIST;
 }
 
 function rewriteQueryString(req: Request, body: string, extensions: Record<string, unknown>): void {
