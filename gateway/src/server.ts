@@ -185,6 +185,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     cacheTtlMs: config.PARTNER_KEY_CACHE_SECONDS * 1000,
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
     failuresPerIp: config.PARTNER_KEY_FAILURES_PER_IP,
+    registry: metrics.registry,
   });
   const resolveCaller = createCallerResolver({ config, logger, trustProxy, authenticate: options.authenticate, partnerKeys });
   const beforeOperation = createOperationStart(modules);

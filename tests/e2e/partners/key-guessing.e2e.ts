@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../src/harness.ts';
+import { readMetric } from '../../src/subscription-processes.ts';
 import { createAdmin, createKey, createPartner, publishList } from '../../src/partner-helpers.ts';
 
 let sg: Supergraph;
@@ -42,6 +43,9 @@ describe('API key guessing', () => {
       expect(limited.body.data).toBeUndefined();
     }
     expect((await withKey(key, '198.51.100.8')).body.data).toEqual({ me: { id: partner.accountId } });
+    const origin = new URL(sg.gatewayUrl).origin;
+    expect(await readMetric(origin, 'gateway_partner_key_refusals_total', { reason: 'unknown' })).toBe(3);
+    expect(await readMetric(origin, 'gateway_partner_key_refusals_total', { reason: 'address_blocked' })).toBe(2);
   });
 
   it('good keys never count against their address', async () => {

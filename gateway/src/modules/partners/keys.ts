@@ -1,9 +1,10 @@
 import { CREDENTIAL_HEADER, type Identity } from '@firefly/auth';
 import { createPartnerRevocations, partnerKeyMatches, partnerKeyPrefixOf } from '@firefly/auth/partner-keys';
 import type { RateLimitSetting } from '@firefly/config';
-import { AppError, ErrorCode, rateLimited, unauthenticated, upstreamUnavailable } from '@firefly/errors';
+import { rateLimited, unauthenticated, upstreamUnavailable } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import type { Redis } from '@firefly/redis';
+import { Counter, type Registry } from 'prom-client';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 
 /** A partner key the gateway accepted for one request: what identity, signing and limits need. */
@@ -39,6 +40,7 @@ export interface PartnerKeyResolverOptions {
    * RATE_LIMITED until the window ends (guessing keys, or flooding the lookups with random prefixes, stops there).
    */
   failuresPerIp: RateLimitSetting;
+  registry: Registry;
 }
 
 const LOOKUP = `query PartnerKeyForGateway($prefix: String!) {
@@ -48,6 +50,15 @@ const INVALID = 'Invalid API key';
 /** How long an unknown or inactive key's answer is kept, so a flood of bad keys does not reach the database. */
 const NEGATIVE_TTL_MS = 5_000;
 const MAX_CACHED = 10_000;
+
+/** Why a presented key was refused (the metric's `reason`). */
+type Refusal = 'malformed' | 'unknown' | 'wrong_key' | 'inactive' | 'revoked' | 'address_blocked';
+
+class KeyRefused extends Error {
+  constructor(readonly reason: Refusal) {
+    super(INVALID);
+  }
+}
 
 export type PartnerKeyResolver = ReturnType<typeof createPartnerKeyResolver>;
 
@@ -101,6 +112,12 @@ export function createPartnerKeyResolver(options: PartnerKeyResolverOptions) {
     return record;
   }
 
+  const refusals = new Counter({
+    name: 'gateway_partner_key_refusals_total',
+    help: 'API keys refused before anything ran, by reason (malformed, unknown, wrong_key, inactive, revoked, address_blocked)',
+    labelNames: ['reason'] as const,
+    registers: [options.registry],
+  });
   const failures = new RateLimiterRedis({
     storeClient: options.redis,
     keyPrefix: 'gateway-rate:partner-key-failures',
@@ -122,6 +139,7 @@ export function createPartnerKeyResolver(options: PartnerKeyResolverOptions) {
   async function refuseBlockedAddress(ip: string): Promise<void> {
     const state = await failures.get(ip).catch((error: unknown) => void storeTrouble(error));
     if (state && state.consumedPoints >= options.failuresPerIp.limit) {
+      refusals.inc({ reason: 'address_blocked' });
       throw rateLimited(Math.max(1, Math.ceil(state.msBeforeNext / 1000)), 'Too many invalid API keys from this address; try again later');
     }
   }
@@ -132,23 +150,27 @@ export function createPartnerKeyResolver(options: PartnerKeyResolverOptions) {
     try {
       return await check(key, request);
     } catch (error) {
-      if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) await countFailure(ip);
-      throw error;
+      if (!(error instanceof KeyRefused)) throw error;
+      refusals.inc({ reason: error.reason });
+      await countFailure(ip);
+      throw unauthenticated(INVALID);
     }
   };
 
   async function check(key: string, request: { tenantId: string; requestId: string }): Promise<PartnerKey> {
     const prefix = partnerKeyPrefixOf(key);
-    if (!prefix) throw unauthenticated(INVALID);
+    if (!prefix) throw new KeyRefused('malformed');
     const record = await recordOf(request.tenantId, request.requestId, prefix);
-    if (!record || !partnerKeyMatches(key, record.keyHash) || !record.active) throw unauthenticated(INVALID);
+    if (!record) throw new KeyRefused('unknown');
+    if (!partnerKeyMatches(key, record.keyHash)) throw new KeyRefused('wrong_key');
+    if (!record.active) throw new KeyRefused('inactive');
     let refused: boolean;
     try {
       refused = await revocations.isRefused(record.id, record.partnerId);
     } catch {
       throw upstreamUnavailable('API keys cannot be checked right now', { service: 'redis' });
     }
-    if (refused) throw unauthenticated(INVALID);
+    if (refused) throw new KeyRefused('revoked');
     const { id, partnerId, accountUserId, requireSignature, secret, rateLimitPerMinute } = record;
     return { id, partnerId, accountUserId, requireSignature, secret, rateLimitPerMinute };
   }
