@@ -121,23 +121,47 @@ interface ProcessSpec {
   typescript?: boolean;
 }
 
+/**
+ * Every process listens on its own *_PORT variable (defaults below), and the addresses the processes call each
+ * other by follow those ports unless set explicitly — so a second platform can run beside the first on other ports
+ * (the web client's npm-start browser test does).
+ */
+const portOf = (name: string, fallback: number): number => {
+  const port = Number(env[name] ?? fallback);
+  if (!Number.isInteger(port) || port <= 0 || port > 65_535) fail(`${name} must be a TCP port, got ${JSON.stringify(env[name])}`);
+  env[name] = String(port);
+  return port;
+};
+const ports = {
+  gateway: portOf('GATEWAY_PORT', 4000),
+  user: portOf('USER_SUBGRAPH_PORT', 4001),
+  conversation: portOf('CONVERSATION_SUBGRAPH_PORT', 4002),
+  image: portOf('IMAGE_SUBGRAPH_PORT', 4003),
+  billing: portOf('BILLING_SUBGRAPH_PORT', 4004),
+  imageWorker: portOf('IMAGE_WORKER_PORT', 4005),
+};
+env.USER_SUBGRAPH_URL ??= `http://127.0.0.1:${ports.user}/graphql`;
+env.CONVERSATION_SUBGRAPH_URL ??= `http://127.0.0.1:${ports.conversation}/graphql`;
+env.IMAGE_SUBGRAPH_URL ??= `http://127.0.0.1:${ports.image}/graphql`;
+env.BILLING_SUBGRAPH_URL ??= `http://127.0.0.1:${ports.billing}/graphql`;
+
 const processes: ProcessSpec[] = [
-  { name: 'user', entry: 'subgraphs/user/dist/main.js', port: 4001 },
-  { name: 'conversation', entry: 'subgraphs/conversation/dist/main.js', port: 4002 },
-  { name: 'image', entry: 'subgraphs/image/dist/main.js', port: 4003 },
-  { name: 'billing', entry: 'subgraphs/billing/dist/main.js', port: 4004 },
-  { name: 'image-worker', entry: 'apps/image-worker/dist/main.js', port: 4005 },
-  { name: 'gateway', entry: 'gateway/dist/main.js', port: 4000 },
+  { name: 'user', entry: 'subgraphs/user/dist/main.js', port: ports.user },
+  { name: 'conversation', entry: 'subgraphs/conversation/dist/main.js', port: ports.conversation },
+  { name: 'image', entry: 'subgraphs/image/dist/main.js', port: ports.image },
+  { name: 'billing', entry: 'subgraphs/billing/dist/main.js', port: ports.billing },
+  { name: 'image-worker', entry: 'apps/image-worker/dist/main.js', port: ports.imageWorker },
+  { name: 'gateway', entry: 'gateway/dist/main.js', port: ports.gateway },
 ];
 
 // The web app's Vite development server (hot reload), forwarding /graphql to the gateway.
-env.WEB_GATEWAY_URL ??= `http://127.0.0.1:${env.GATEWAY_PORT ?? 4000}`;
+env.WEB_GATEWAY_URL ??= `http://127.0.0.1:${ports.gateway}`;
 const webConfig = loadWebConfig(env);
 const web: ProcessSpec = { name: 'web', entry: 'apps/web/scripts/dev-server.ts', port: webConfig.WEB_PORT, typescript: true };
 processes.push(web);
 
-const simulator: ProcessSpec = { name: 'dashscope-sim', entry: 'simulators/dashscope/dist/main.js', port: 4010 };
-const ossSimulator: ProcessSpec = { name: 'oss-sim', entry: 'simulators/oss/dist/main.js', port: 4011 };
+const simulator: ProcessSpec = { name: 'dashscope-sim', entry: 'simulators/dashscope/dist/main.js', port: Number(env.DASHSCOPE_SIMULATOR_PORT ?? 4010) };
+const ossSimulator: ProcessSpec = { name: 'oss-sim', entry: 'simulators/oss/dist/main.js', port: Number(env.OSS_SIMULATOR_PORT ?? 4011) };
 const paymentSimulator: ProcessSpec = { name: 'payments-sim', entry: 'simulators/payments/dist/main.js', port: Number(env.PAYMENT_SIMULATOR_PORT ?? 4012) };
 
 const children: ChildProcess[] = [];
@@ -168,7 +192,8 @@ function startProcess(spec: ProcessSpec, index: number) {
   children.push(child);
 }
 
-async function waitForHealth(spec: ProcessSpec, timeoutMs = 30_000) {
+// Generous: on a loaded machine the subgraphs alone take half a minute to come up, and the gateway composes after them.
+async function waitForHealth(spec: ProcessSpec, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
@@ -222,6 +247,7 @@ if (useSimulator) {
   if (env.NODE_ENV === 'production') fail('DASHSCOPE_API_KEY is not set; production never uses the DashScope simulator');
   env.DASHSCOPE_SIMULATOR_PORT ??= String(simulator.port);
   env.DASHSCOPE_SIMULATOR_HOST ??= '127.0.0.1';
+  env.DASHSCOPE_BASE_URL ??= `http://127.0.0.1:${simulator.port}/api/v1`;
   processes.unshift(simulator);
 }
 // Without an OSS AccessKey, images and uploads go to the local OSS simulator (the image subgraph's default without a
@@ -231,6 +257,7 @@ if (useOssSimulator) {
   if (env.NODE_ENV === 'production') fail('OSS_ACCESS_KEY_ID is not set; production never uses the OSS simulator');
   env.OSS_SIMULATOR_PORT ??= String(ossSimulator.port);
   env.OSS_SIMULATOR_HOST ??= '127.0.0.1';
+  env.OSS_ENDPOINT ??= `http://localhost:${ossSimulator.port}`;
   processes.unshift(ossSimulator);
 }
 const usePayments = usePaymentSimulator(paymentSimulator.port);
@@ -241,12 +268,12 @@ await Promise.all(processes.map((spec) => waitForHealth(spec)));
 console.log(`
 \x1b[1m萤火AI Firefly AI is running\x1b[0m
   Web app                      http://localhost:${web.port}   (open in a browser: Vite dev server, hot reload)
-  GraphQL (HTTP + graphql-ws)  http://localhost:4000/graphql
-  Apollo Sandbox               http://localhost:4000/graphql   (open in a browser)
-  JWKS                         http://localhost:4000/.well-known/jwks.json
-  Metrics                      http://localhost:4000/metrics
-  Subgraphs                    user :4001 · conversation :4002 · image :4003 · billing :4004
-  Image worker                 http://localhost:4005/metrics   (runs queued image jobs; start more for more throughput)
+  GraphQL (HTTP + graphql-ws)  http://localhost:${ports.gateway}/graphql
+  Apollo Sandbox               http://localhost:${ports.gateway}/graphql   (open in a browser)
+  JWKS                         http://localhost:${ports.gateway}/.well-known/jwks.json
+  Metrics                      http://localhost:${ports.gateway}/metrics
+  Subgraphs                    user :${ports.user} · conversation :${ports.conversation} · image :${ports.image} · billing :${ports.billing}
+  Image worker                 http://localhost:${ports.imageWorker}/metrics   (runs queued image jobs; start more for more throughput)
 Press Ctrl-C to stop.
 `);
 if (usePayments) {
@@ -258,13 +285,13 @@ if (usePayments) {
 }
 if (useSimulator) {
   console.log(`\x1b[33;1m
-  ⚠  DASHSCOPE_API_KEY is not set: chat and images use the local DashScope SIMULATOR on :4010.
+  ⚠  DASHSCOPE_API_KEY is not set: chat and images use the local DashScope SIMULATOR on :${simulator.port}.
      Answers are generated locally, not by Qwen. Set DASHSCOPE_API_KEY (in .env) to use Alibaba Cloud DashScope.
 \x1b[0m`);
 }
 if (useOssSimulator) {
   console.log(`\x1b[33;1m
-  ⚠  OSS_ACCESS_KEY_ID is not set: images and uploads are stored in the local OSS SIMULATOR on :4011 (in memory,
+  ⚠  OSS_ACCESS_KEY_ID is not set: images and uploads are stored in the local OSS SIMULATOR on :${ossSimulator.port} (in memory,
      lost when it stops). Set OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_BUCKET (in .env) to use Alibaba Cloud OSS.
 \x1b[0m`);
 }

@@ -23,7 +23,7 @@ export const ARTIFACTS_DIR = fileURLToPath(new URL('../artifacts/web/', import.m
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Headless Chromium as root on a machine without internet: no sandbox, no background calls home. */
-function launchBrowser(): Promise<Browser> {
+export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -65,7 +65,7 @@ async function serveBuiltApp(gatewayUrl: string): Promise<WebApp> {
 }
 
 /** Saves numbered screenshots of one suite: `shot(page, 'sign-in')` → 01-sign-in.png. */
-function screenshots(suite: string) {
+export function screenshots(suite: string) {
   const dir = join(ARTIFACTS_DIR, suite);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

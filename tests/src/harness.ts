@@ -203,8 +203,8 @@ export async function startSupergraph(
   };
 }
 
-/** A port free right now (the gateway's, so billing can be told its notify URL before the gateway listens). */
-async function freePort(): Promise<number> {
+/** A port free right now (e.g. the gateway's, so billing can be told its notify URL before the gateway listens). */
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
