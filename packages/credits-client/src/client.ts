@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CREDENTIAL_HEADER, createCredentialSigner } from '@firefly/auth';
 import { AppError, ErrorCode, isErrorCode, upstreamUnavailable, type ErrorDetails } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
-import { CHAT_COST, GRANT_SIGNUP_CREDITS, IMAGE_COST, RELEASE, RESERVE, SETTLE } from './operations.ts';
+import { CHAT_COST, GRANT_SIGNUP_CREDITS, IMAGE_COST, RELEASE, RESERVE, SET_CHAT_PRICE, SET_IMAGE_PRICE, SETTLE } from './operations.ts';
 import type { CallOptions, CreditBalance, CreditsClient, Reservation, TenantScope } from './types.ts';
 
 /** Options of {@link createCreditsClient}. */
@@ -128,6 +128,10 @@ export function createCreditsClient(options: CreditsClientOptions): CreditsClien
       call<CreditBalance>({ tenantId, requestId }, 'GrantSignupCredits', GRANT_SIGNUP_CREDITS, { userId }, 'grantSignupCredits', callOptions),
     quoteChat: ({ tenantId, requestId, ...input }, callOptions) => call<number>({ tenantId, requestId }, 'ChatCost', CHAT_COST, input, 'chatCost', callOptions),
     quoteImage: ({ tenantId, requestId, ...input }, callOptions) => call<number>({ tenantId, requestId }, 'ImageCost', IMAGE_COST, input, 'imageCost', callOptions),
+    setChatPrice: ({ tenantId, requestId, ...input }, callOptions) =>
+      call<boolean>({ tenantId, requestId }, 'SetChatPrice', SET_CHAT_PRICE, input, 'setChatPrice', callOptions),
+    setImagePrice: ({ tenantId, requestId, ...input }, callOptions) =>
+      call<boolean>({ tenantId, requestId }, 'SetImagePrice', SET_IMAGE_PRICE, input, 'setImagePrice', callOptions),
   };
 }
 

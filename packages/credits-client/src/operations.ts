@@ -19,10 +19,18 @@ export const GRANT_SIGNUP_CREDITS = `mutation GrantSignupCredits($userId: ID!) {
   grantSignupCredits(userId: $userId) { available reserved }
 }`;
 
-export const CHAT_COST = `query ChatCost($modelId: ID!, $inputTokens: Int!, $outputTokens: Int!) {
-  chatCost(modelId: $modelId, inputTokens: $inputTokens, outputTokens: $outputTokens)
+export const CHAT_COST = `query ChatCost($modelId: ID!, $inputTokens: Int!, $outputTokens: Int!, $reservationId: ID) {
+  chatCost(modelId: $modelId, inputTokens: $inputTokens, outputTokens: $outputTokens, reservationId: $reservationId)
 }`;
 
-export const IMAGE_COST = `query ImageCost($modelId: ID!, $size: String!, $count: Int!) {
-  imageCost(modelId: $modelId, size: $size, count: $count)
+export const IMAGE_COST = `query ImageCost($modelId: ID!, $size: String!, $count: Int!, $reservationId: ID) {
+  imageCost(modelId: $modelId, size: $size, count: $count, reservationId: $reservationId)
+}`;
+
+export const SET_CHAT_PRICE = `mutation SetChatPrice($modelId: ID!, $inputPer1kTokens: Int!, $outputPer1kTokens: Int!) {
+  setChatPrice(modelId: $modelId, inputPer1kTokens: $inputPer1kTokens, outputPer1kTokens: $outputPer1kTokens)
+}`;
+
+export const SET_IMAGE_PRICE = `mutation SetImagePrice($modelId: ID!, $perImage: Int!) {
+  setImagePrice(modelId: $modelId, perImage: $perImage)
 }`;

@@ -72,12 +72,27 @@ export interface QuoteChatInput extends TenantScope {
   modelId: string;
   inputTokens: number;
   outputTokens: number;
+  /** For a settlement: price as of this reservation's creation (prices are versioned). Omit for today's price. */
+  reservationId?: string;
 }
 
 export interface QuoteImageInput extends TenantScope {
   modelId: string;
   size: string;
   count: number;
+  /** For a settlement: price as of this reservation's creation. Omit for today's price. */
+  reservationId?: string;
+}
+
+export interface SetChatPriceInput extends TenantScope {
+  modelId: string;
+  inputPer1kTokens: number;
+  outputPer1kTokens: number;
+}
+
+export interface SetImagePriceInput extends TenantScope {
+  modelId: string;
+  perImage: number;
 }
 
 export interface CallOptions {
@@ -98,4 +113,8 @@ export interface CreditsClient {
   quoteChat(input: QuoteChatInput, options?: CallOptions): Promise<number>;
   /** Credits of `count` images of one size. NOT_FOUND for an unpriced model. */
   quoteImage(input: QuoteImageInput, options?: CallOptions): Promise<number>;
+  /** Sets a chat model's price from now on (upsertChatModel); BAD_USER_INPUT names a bad field. */
+  setChatPrice(input: SetChatPriceInput, options?: CallOptions): Promise<boolean>;
+  /** Sets an image model's price per image from now on (upsertImageModel). */
+  setImagePrice(input: SetImagePriceInput, options?: CallOptions): Promise<boolean>;
 }

@@ -47,7 +47,9 @@ export type ImageModelKey = 'imageModel' | 'imageJob' | 'image';
 export type BillingModelKey =
   | 'product'
   | 'chatPrice'
+  | 'chatPriceVersion'
   | 'imagePrice'
+  | 'imagePriceVersion'
   | 'order'
   | 'payment'
   | 'refund'

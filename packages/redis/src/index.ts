@@ -108,4 +108,16 @@ export async function bumpCatalogVersion(client: Redis): Promise<void> {
   await client.incr(CATALOG_VERSION_KEY);
 }
 
+/**
+ * What a subgraph calls after a committed catalog change: bumps the version, and when Redis fails, logs instead of
+ * throwing (the change is written; cached answers then show it when they expire, after their maxAge).
+ */
+export async function catalogChanged(client: Redis, logger: Logger): Promise<void> {
+  try {
+    await bumpCatalogVersion(client);
+  } catch (error) {
+    logger.error({ err: error }, 'could not mark the catalog changed (response caches keep it until they expire)');
+  }
+}
+
 export { compareStreamIds, createSharedStreamReader, parseStreamEntries, type RawStreamEntry, type RawStreamListener, type SharedStreamReader, type SharedStreamReaderOptions } from './stream-reader.ts';

@@ -1,5 +1,5 @@
 import { scopeToTenant } from '@firefly/db';
-import { bumpCatalogVersion } from '@firefly/redis';
+import { catalogChanged } from '@firefly/redis';
 import { createByIdLoader, createGroupLoader, createPageLoader, oncePerRequest, type BaseContext } from '@firefly/server-kit';
 import { createBalanceLoader } from './data/accounts.ts';
 import { createCreditStore } from './data/credit-store.ts';
@@ -31,14 +31,7 @@ export function createBillingContext(deps: BillingDeps, services: BillingService
   const catalog: ProductCatalogScope = {
     products: productRepository,
     logger: base.logger,
-    async catalogChanged() {
-      try {
-        await bumpCatalogVersion(deps.redis);
-      } catch (error) {
-        // The change is written; cached answers then show it when they expire (their maxAge) instead of at once.
-        base.logger.error({ err: error }, 'could not mark the catalog changed (response caches keep it until they expire)');
-      }
-    },
+    catalogChanged: () => catalogChanged(deps.redis, base.logger),
   };
   return {
     ...base,

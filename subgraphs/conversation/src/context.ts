@@ -1,10 +1,12 @@
 import DataLoader from 'dataloader';
-import { scopeToTenant } from '@firefly/db';
+import { DEFAULT_TENANT_ID, scopeToTenant } from '@firefly/db';
+import { catalogChanged } from '@firefly/redis';
 import { createByIdLoader, createPageLoader, eachParent, oncePerRequest, type BaseContext } from '@firefly/server-kit';
 import { createConversationRepository } from './data/conversations.ts';
 import { createMessageRepository } from './data/messages.ts';
-import { createChatModelRepository } from './data/models.ts';
+import { createChatModelRepository, createChatModelWriter } from './data/models.ts';
 import type { MessageRow } from './domain/ports.ts';
+import type { ChatCatalogAdmin } from './domain/upsert-chat-model.ts';
 import type { ConversationDeps } from './server.ts';
 import type { ConversationServices } from './services.ts';
 
@@ -19,8 +21,19 @@ export function createConversationContext(deps: ConversationDeps, services: Conv
   const modelRepository = createChatModelRepository(deps.db);
   // The catalog is read once per request, however many aliases ask for it.
   const models = { ...modelRepository, listActive: oncePerRequest(modelRepository.listActive) };
+  const catalogAdmin: ChatCatalogAdmin = {
+    platformTenantId: DEFAULT_TENANT_ID,
+    providers: services.chatProviders,
+    async setPrice(modelId, inputPer1kTokens, outputPer1kTokens) {
+      await services.credits.setChatPrice({ tenantId: base.tenantId, requestId: base.requestId, modelId, inputPer1kTokens, outputPer1kTokens });
+    },
+    save: createChatModelWriter(deps.db).save,
+    catalogChanged: () => catalogChanged(deps.redis, base.logger),
+    logger: base.logger,
+  };
   return {
     ...base,
+    catalogAdmin,
     conversations,
     messages,
     models,

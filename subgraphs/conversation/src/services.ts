@@ -49,6 +49,8 @@ export interface ConversationServices {
   logger: Logger;
   /** Open messageStream iterators in this process (the `conversation_active_stream_iterators` gauge). */
   iterators: { active: number };
+  /** The providers a chat model may name (upsertChatModel): `dashscope` and the configured OpenAI-compatible ones. */
+  chatProviders: readonly string[];
 }
 
 function chatSettingsOf(config: ConversationConfig): ChatSettings {
@@ -119,7 +121,7 @@ export async function createConversationServices(
   });
   const stopSignals = await createStopSignals({ redis, logger, onStop: (messageId) => void runner.abort(messageId, 'stop') });
   const claims = createRequestClaims(redis);
-  return { instanceId, turns, credits: deps.credits, outbox, streams, registry, hub, runner, stopSignals, claims, settings, logger, iterators: { active: 0 } };
+  return { instanceId, turns, credits: deps.credits, outbox, streams, registry, hub, runner, stopSignals, claims, settings, logger, iterators: { active: 0 }, chatProviders: ['dashscope'] };
 }
 
 /** Drains running generations (up to `settings.drainTimeoutMs`), then closes the stream reader and the stop listener. */

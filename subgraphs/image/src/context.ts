@@ -1,7 +1,9 @@
-import { scopeToTenant } from '@firefly/db';
+import { DEFAULT_TENANT_ID, scopeToTenant } from '@firefly/db';
+import { catalogChanged } from '@firefly/redis';
 import { createByIdLoader, createGroupLoader, createPageLoader, eachParent, oncePerRequest, type BaseContext, type PageArgs } from '@firefly/server-kit';
-import { createImageModelRepository, createImageRepository } from './data/images.ts';
+import { createImageModelRepository, createImageModelWriter, createImageRepository } from './data/images.ts';
 import { createImageJobRepository, type ImageJobStatus } from './data/jobs.ts';
+import type { ImageCatalogAdmin } from './domain/upsert-image-model.ts';
 import type { ImageDeps } from './server.ts';
 import type { ImageServices } from './services.ts';
 
@@ -14,9 +16,19 @@ export function createImageContext(deps: ImageDeps, services: ImageServices, bas
   const jobs = createImageJobRepository(db, base.tenantId);
   const images = createImageRepository(db, base.tenantId);
   const modelRepository = createImageModelRepository(deps.db);
+  const catalogAdmin: ImageCatalogAdmin = {
+    platformTenantId: DEFAULT_TENANT_ID,
+    async setPrice(modelId, perImage) {
+      await services.credits.setImagePrice({ tenantId: base.tenantId, requestId: base.requestId, modelId, perImage });
+    },
+    save: createImageModelWriter(deps.db).save,
+    catalogChanged: () => catalogChanged(deps.redis, base.logger),
+    logger: base.logger,
+  };
   return {
     ...base,
     services,
+    catalogAdmin,
     jobs,
     images,
     // The catalog is read once per request, however many aliases ask for it.

@@ -6,7 +6,7 @@ import { createCredentialSigner } from '@firefly/auth';
 import { BillingCallError, createCreditsClient, type CreditsClient } from '@firefly/credits-client';
 import { expectLedgerInvariant, newTenantId, newUserId, serviceIdentity, startTestBilling, userIdentity, type TestBilling } from './helpers.ts';
 
-const INTERNAL_FIELDS = ['reserveCredits', 'settleReservation', 'releaseReservation', 'grantSignupCredits', 'chatCost', 'imageCost'];
+const INTERNAL_FIELDS = ['reserveCredits', 'settleReservation', 'releaseReservation', 'grantSignupCredits', 'chatCost', 'imageCost', 'setChatPrice', 'setImagePrice'];
 const RESERVE = `mutation($input: ReserveCreditsInput!) { reserveCredits(input: $input) { id status amount } }`;
 
 let billing: TestBilling;
@@ -119,5 +119,55 @@ describe('the credits client against the real billing subgraph', () => {
     const wrong = createCreditsClient({ url: billing.url, secret: 'y'.repeat(64), service: 'image', retryDelayMs: 10 });
     await expect(wrong.grantSignupCredits({ tenantId: newTenantId(), userId: newUserId() })).rejects.toBeInstanceOf(BillingCallError);
     expect(billing.queries.length).toBe(before);
+  });
+});
+
+describe('versioned prices', () => {
+  it('a settlement is charged at the price in force when its credits were reserved, whatever changed since', async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    const modelId = `priced-${randomUUID()}`;
+    await client.grantSignupCredits({ tenantId, userId });
+    await client.setChatPrice({ tenantId, modelId, inputPer1kTokens: 10, outputPer1kTokens: 20 });
+    const usage = { modelId, inputTokens: 1000, outputTokens: 1000 };
+    expect(await client.quoteChat({ tenantId, ...usage })).toBe(30);
+
+    const reservation = await client.reserve({ tenantId, userId, amount: 50, referenceId: 'msg-v', ttlSeconds: 60, idempotencyKey: randomUUID() });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await client.setChatPrice({ tenantId, modelId, inputPer1kTokens: 40, outputPer1kTokens: 40 });
+
+    // Today's price for new work; the reservation's price for its settlement.
+    expect(await client.quoteChat({ tenantId, ...usage })).toBe(80);
+    const cost = await client.quoteChat({ tenantId, ...usage, reservationId: reservation.id });
+    expect(cost).toBe(30);
+    expect(await client.settle({ tenantId, reservationId: reservation.id, actualAmount: cost, reason: 'CHAT_USAGE' })).toMatchObject({ settledAmount: 30 });
+    expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 70, reserved: 0 });
+
+    // A reservation made after the change pays the new price.
+    const later = await client.reserve({ tenantId, userId, amount: 50, referenceId: 'msg-w', ttlSeconds: 60, idempotencyKey: randomUUID() });
+    expect(await client.quoteChat({ tenantId, ...usage, reservationId: later.id })).toBe(80);
+    // Another tenant's reservation cannot be named.
+    await expect(client.quoteChat({ tenantId: newTenantId(), ...usage, reservationId: later.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('a seeded price keeps applying to reservations made before its first change; images alike', async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    const modelId = `image-${randomUUID()}`;
+    // A price that predates versioning: only the current row, no version.
+    await billing.db.imagePrice.create({ data: { modelId, size: '*', perImage: 4 } });
+    await client.grantSignupCredits({ tenantId, userId });
+    const reservation = await client.reserve({ tenantId, userId, amount: 8, referenceId: 'job-v', ttlSeconds: 60, idempotencyKey: randomUUID() });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await client.setImagePrice({ tenantId, modelId, perImage: 9 });
+    expect(await client.quoteImage({ tenantId, modelId, size: '1024*1024', count: 2 })).toBe(18);
+    expect(await client.quoteImage({ tenantId, modelId, size: '1024*1024', count: 2, reservationId: reservation.id })).toBe(8);
+  });
+
+  it('refuses a bad price naming the field', async () => {
+    await expect(client.setChatPrice({ tenantId: newTenantId(), modelId: 'm', inputPer1kTokens: -1, outputPer1kTokens: 1 })).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      extensions: { field: 'inputPer1kTokens' },
+    });
   });
 });

@@ -116,7 +116,12 @@ export interface CreditStore {
 
 /** Where prices come from (ChatPrice / ImagePrice, global catalog rows). */
 export interface PriceSource {
-  findChatPrice(modelId: string): Promise<ChatPrice | null>;
-  /** Credits per image for the size's own row, else the model's "*" row; null when neither exists. */
-  findImagePrice(modelId: string, size: string): Promise<number | null>;
+  /** The price in force at `at` (default: now). */
+  findChatPrice(modelId: string, at?: Date): Promise<ChatPrice | null>;
+  /** Credits per image for the size's own row, else the model's "*" row, in force at `at`; null when neither exists. */
+  findImagePrice(modelId: string, size: string, at?: Date): Promise<number | null>;
+  /** Sets the current price; it is in force from `now` on (earlier reservations keep the earlier price). */
+  setChatPrice(modelId: string, price: ChatPrice, now: Date): Promise<void>;
+  /** Sets the model's price per image for every size (`*`), in force from `now` on. */
+  setImagePrice(modelId: string, perImage: number, now: Date): Promise<void>;
 }

@@ -142,6 +142,18 @@ export type Mutation = {
    */
   reserveCredits: Reservation;
   /**
+   * Sets a chat model's price (credits per 1,000 input and output tokens), in force from now on; reservations made
+   * before keep the price they were made at. Called by the conversation subgraph's upsertChatModel.
+   * Access: our own services only (service credential); not part of the public API.
+   */
+  setChatPrice: Scalars['Boolean']['output'];
+  /**
+   * Sets an image model's price per image (every size), in force from now on, as setChatPrice. Called by the image
+   * subgraph's upsertImageModel.
+   * Access: our own services only (service credential); not part of the public API.
+   */
+  setImagePrice: Scalars['Boolean']['output'];
+  /**
    * Charges actualAmount with one ledger entry (reason CHAT_USAGE or IMAGE_USAGE) and returns the rest of the hold to
    * available. When actualAmount exceeds the hold, the charge is min(actualAmount, hold + available): the balance
    * never goes negative and the uncollectable rest (actualAmount - settledAmount, the shortfall) is written off and
@@ -204,6 +216,21 @@ export type MutationReleaseReservationArgs = {
 /** The root of every write. Each field says who may use it. */
 export type MutationReserveCreditsArgs = {
   input: ReserveCreditsInput;
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationSetChatPriceArgs = {
+  inputPer1kTokens: Scalars['Int']['input'];
+  modelId: Scalars['ID']['input'];
+  outputPer1kTokens: Scalars['Int']['input'];
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationSetImagePriceArgs = {
+  modelId: Scalars['ID']['input'];
+  perImage: Scalars['Int']['input'];
 };
 
 
@@ -391,12 +418,15 @@ export type Query = {
   /**
    * Credits for one chat message: ceil((inputTokens * inputPer1kTokens + outputTokens * outputPer1kTokens) / 1000),
    * rounded up per message, in integers. NOT_FOUND for a model without a price. Callers use it for the reservation's
-   * upper bound (maxOutputTokens) and for the settlement (actual usage).
+   * upper bound (maxOutputTokens) and for the settlement (actual usage). With reservationId, the price is the one in
+   * force when that reservation was made (prices are versioned: a change never alters what an answer already reserved
+   * is charged); NOT_FOUND for an unknown reservation of the tenant.
    * Access: our own services only (service credential); not part of the public API.
    */
   chatCost: Scalars['Int']['output'];
   /**
-   * Credits for count images of one size: the size's own price per image, else the model's "*" price.
+   * Credits for count images of one size: the size's own price per image, else the model's "*" price; with
+   * reservationId, the price in force when that reservation was made (as chatCost).
    * Access: our own services only (service credential); not part of the public API.
    */
   imageCost: Scalars['Int']['output'];
@@ -429,6 +459,7 @@ export type QueryChatCostArgs = {
   inputTokens: Scalars['Int']['input'];
   modelId: Scalars['ID']['input'];
   outputTokens: Scalars['Int']['input'];
+  reservationId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -436,6 +467,7 @@ export type QueryChatCostArgs = {
 export type QueryImageCostArgs = {
   count: Scalars['Int']['input'];
   modelId: Scalars['ID']['input'];
+  reservationId?: InputMaybe<Scalars['ID']['input']>;
   size: Scalars['String']['input'];
 };
 
@@ -782,6 +814,8 @@ export type MutationResolvers<ContextType = BillingContext, ParentType extends R
   refundOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'id' | 'reason'>>;
   releaseReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReleaseReservationArgs, 'id'>>;
   reserveCredits?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveCreditsArgs, 'input'>>;
+  setChatPrice?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetChatPriceArgs, 'inputPer1kTokens' | 'modelId' | 'outputPer1kTokens'>>;
+  setImagePrice?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetImagePriceArgs, 'modelId' | 'perImage'>>;
   settleReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationSettleReservationArgs, 'actualAmount' | 'id' | 'reason'>>;
   upsertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpsertProductArgs, 'input'>>;
 };

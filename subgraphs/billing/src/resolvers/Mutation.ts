@@ -5,6 +5,7 @@ import { adjustCredits } from '../domain/adjust-credits.ts';
 import { grantSignupCredits } from '../domain/grant-signup-credits.ts';
 import { cancelOrder, createOrder } from '../domain/orders.ts';
 import { settleFromTrade } from '../domain/reconcile.ts';
+import { setChatPrice, setImagePrice } from '../domain/quote-cost.ts';
 import { refundOrder } from '../domain/refunds.ts';
 import type { OrderRow } from '../data/order-store.ts';
 import { releaseReservation } from '../domain/release-reservation.ts';
@@ -70,5 +71,7 @@ export const Mutation: MutationResolvers = {
     return result.reservation;
   },
   releaseReservation: (_, args, ctx) => releaseReservation(ctx.scope, { tenantId: ctx.tenantId, reservationId: args.id }),
+  setChatPrice: (_, args, ctx) => setChatPrice(ctx.services.prices, args),
+  setImagePrice: (_, args, ctx) => setImagePrice(ctx.services.prices, args),
   grantSignupCredits: (_, args, ctx) => grantSignupCredits(ctx.scope, { tenantId: ctx.tenantId, userId: args.userId }),
 };

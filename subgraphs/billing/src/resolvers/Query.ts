@@ -1,6 +1,16 @@
+import { notFound } from '@firefly/errors';
 import { parsePage, toConnection, visibleToCaller } from '@firefly/server-kit';
+import type { BillingContext } from '../context.ts';
 import { quoteChatCost, quoteImageCost } from '../domain/quote-cost.ts';
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
+
+/** When the tenant's reservation was made: the moment whose prices its settlement uses. */
+async function reservedAt(ctx: BillingContext, reservationId: string | null | undefined): Promise<Date | undefined> {
+  if (reservationId == null) return undefined;
+  const reservation = await ctx.scope.store.findReservation(reservationId, ctx.tenantId);
+  if (!reservation) throw notFound('Reservation', { field: 'reservationId' });
+  return reservation.createdAt;
+}
 
 export const Query: QueryResolvers = {
   products: (_, __, ctx) => ctx.products.listActive(),
@@ -10,6 +20,6 @@ export const Query: QueryResolvers = {
     const page = parsePage(args);
     return toConnection(await ctx.orders.listForAdmin({ status: args.status, userId: args.userId }, page), page.take);
   },
-  chatCost: (_, args, ctx) => quoteChatCost(ctx.services.prices, args),
-  imageCost: (_, args, ctx) => quoteImageCost(ctx.services.prices, args),
+  chatCost: async (_, { reservationId, ...args }, ctx) => quoteChatCost(ctx.services.prices, { ...args, at: await reservedAt(ctx, reservationId) }),
+  imageCost: async (_, { reservationId, ...args }, ctx) => quoteImageCost(ctx.services.prices, { ...args, at: await reservedAt(ctx, reservationId) }),
 };

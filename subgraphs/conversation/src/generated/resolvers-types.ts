@@ -44,6 +44,28 @@ export type ChatModel = {
   name: Scalars['String']['output'];
 };
 
+/** A chat model to create or change (upsertChatModel). */
+export type ChatModelInput = {
+  /** false takes the model off the catalog; omitted: unchanged (true for a new model). */
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  /** What the model is good at (at most 1,024 characters). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** The provider's model id, e.g. "qwen-plus"; a new id creates, an existing id updates. Letters, digits, . _ : - (at most 64). */
+  id: Scalars['ID']['input'];
+  /** Credits per 1,000 prompt tokens (0 to 1,000,000). */
+  inputPricePer1k: Scalars['Int']['input'];
+  /** Largest prompt in tokens (1 to 10,000,000). */
+  maxInputTokens: Scalars['Int']['input'];
+  /** Longest answer in tokens (1 to 10,000,000). */
+  maxOutputTokens: Scalars['Int']['input'];
+  /** Display name, 1 to 100 characters. */
+  name: Scalars['String']['input'];
+  /** Credits per 1,000 answer tokens (0 to 1,000,000). */
+  outputPricePer1k: Scalars['Int']['input'];
+  /** Who serves it: "dashscope" (the default) or an OpenAI-compatible provider named in the server's configuration. */
+  provider?: InputMaybe<Scalars['String']['input']>;
+};
+
 /**
  * Generation parameters of a conversation; a null field means the model's default.
  * Access: any signed-in user (it is only reachable through a conversation the caller may read).
@@ -262,6 +284,15 @@ export type Mutation = {
    * Access: signed-in users, for their own conversations.
    */
   updateConversation: Conversation;
+  /**
+   * Creates a chat model (a new id) or changes one (an existing id): name, limits, provider, price, active. The change
+   * is visible at once on every replica, response caches included; an inactive model leaves chatModels and cannot
+   * start new conversations or answers. Prices are versioned: an answer is charged at the price in force when its
+   * credits were reserved. BAD_USER_INPUT names the bad field. The catalog is shared by every tenant, so only ADMINs
+   * of the platform tenant may change it (FORBIDDEN for other tenants' admins). Recorded in the audit log.
+   * Access: ADMIN only.
+   */
+  upsertChatModel: ChatModel;
 };
 
 
@@ -300,6 +331,12 @@ export type MutationStopGenerationArgs = {
 export type MutationUpdateConversationArgs = {
   id: Scalars['ID']['input'];
   input: UpdateConversationInput;
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationUpsertChatModelArgs = {
+  input: ChatModelInput;
 };
 
 /** Where a page of a connection ends. */
@@ -554,6 +591,7 @@ export type ResolversTypes = {
   ChatModel: ResolverTypeWrapper<ChatModelRowModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  ChatModelInput: ChatModelInput;
   ChatParameters: ResolverTypeWrapper<ChatParameters>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ChatParametersInput: ChatParametersInput;
@@ -586,6 +624,7 @@ export type ResolversParentTypes = {
   ChatModel: ChatModelRowModel;
   String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
+  ChatModelInput: ChatModelInput;
   ChatParameters: ChatParameters;
   Float: Scalars['Float']['output'];
   ChatParametersInput: ChatParametersInput;
@@ -708,6 +747,7 @@ export type MutationResolvers<ContextType = ConversationContext, ParentType exte
   sendMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
   stopGeneration?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationStopGenerationArgs, 'messageId'>>;
   updateConversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, RequireFields<MutationUpdateConversationArgs, 'id' | 'input'>>;
+  upsertChatModel?: Resolver<ResolversTypes['ChatModel'], ParentType, ContextType, RequireFields<MutationUpsertChatModelArgs, 'input'>>;
 };
 
 export type PageInfoResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {

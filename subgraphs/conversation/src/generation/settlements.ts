@@ -26,7 +26,8 @@ async function charge(deps: SettlementDeps, settlement: Omit<PendingSettlement, 
     await deps.credits.release(scope);
     return 0;
   }
-  const cost = await deps.credits.quoteChat({ tenantId: settlement.tenantId, modelId: settlement.modelId, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
+  // At the price in force when the credits were reserved: a price change since does not alter this charge.
+  const cost = await deps.credits.quoteChat({ ...scope, modelId: settlement.modelId, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
   const settled = await deps.credits.settle({ ...scope, actualAmount: cost, reason: 'CHAT_USAGE', referenceId: settlement.messageId });
   if (settled.shortfall > 0) log.warn({ cost, shortfall: settled.shortfall }, 'the chat cost exceeded the hold and the balance');
   return settled.settledAmount ?? cost;

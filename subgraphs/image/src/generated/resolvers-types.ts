@@ -153,6 +153,22 @@ export type ImageModel = {
   sizes: Array<Scalars['String']['output']>;
 };
 
+/** An image model to create or change (upsertImageModel). */
+export type ImageModelInput = {
+  /** false takes the model off the catalog; omitted: unchanged (true for a new model). */
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The provider's model id, e.g. "wanx2.1-t2i-turbo"; a new id creates, an existing id updates. Letters, digits, . _ : - (at most 64). */
+  id: Scalars['ID']['input'];
+  /** Most images one job may ask for (1 to 16). */
+  maxCount: Scalars['Int']['input'];
+  /** Display name, 1 to 100 characters. */
+  name: Scalars['String']['input'];
+  /** Credits per image, every size (0 to 1,000,000). */
+  pricePerImage: Scalars['Int']['input'];
+  /** Sizes offered, written width*height (e.g. 1024*1024); the first is the default. 1 to 20. */
+  sizes: Array<Scalars['String']['input']>;
+};
+
 /** The root of every write. Each field says who may use it. */
 export type Mutation = {
   __typename?: 'Mutation';
@@ -185,6 +201,15 @@ export type Mutation = {
    * Access: signed-in users, for their own images.
    */
   deleteImage: Scalars['Boolean']['output'];
+  /**
+   * Creates an image model (a new id) or changes one (an existing id): name, sizes, most images per job, price per
+   * image, active. Visible at once on every replica, response caches included; an inactive model leaves imageModels
+   * and takes no new jobs. Prices are versioned: a job is charged at the price in force when its credits were
+   * reserved. BAD_USER_INPUT names the bad field. The catalog is shared by every tenant, so only ADMINs of the
+   * platform tenant may change it (FORBIDDEN for other tenants' admins). Recorded in the audit log.
+   * Access: ADMIN only.
+   */
+  upsertImageModel: ImageModel;
 };
 
 
@@ -210,6 +235,12 @@ export type MutationCreateUploadUrlArgs = {
 /** The root of every write. Each field says who may use it. */
 export type MutationDeleteImageArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationUpsertImageModelArgs = {
+  input: ImageModelInput;
 };
 
 /** Where a page of a connection ends. */
@@ -440,6 +471,7 @@ export type ResolversTypes = {
   ImageJobEdge: ResolverTypeWrapper<Omit<ImageJobEdge, 'node'> & { node: ResolversTypes['ImageJob'] }>;
   ImageJobStatus: ImageJobStatus;
   ImageModel: ResolverTypeWrapper<ImageModel>;
+  ImageModelInput: ImageModelInput;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -463,6 +495,7 @@ export type ResolversParentTypes = {
   ImageJobConnection: Omit<ImageJobConnection, 'edges'> & { edges: Array<ResolversParentTypes['ImageJobEdge']> };
   ImageJobEdge: Omit<ImageJobEdge, 'node'> & { node: ResolversParentTypes['ImageJob'] };
   ImageModel: ImageModel;
+  ImageModelInput: ImageModelInput;
   JSON: Scalars['JSON']['output'];
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
@@ -549,6 +582,7 @@ export type MutationResolvers<ContextType = ImageContext, ParentType extends Res
   createImageJob?: Resolver<ResolversTypes['ImageJob'], ParentType, ContextType, RequireFields<MutationCreateImageJobArgs, 'input'>>;
   createUploadUrl?: Resolver<ResolversTypes['UploadTicket'], ParentType, ContextType, RequireFields<MutationCreateUploadUrlArgs, 'byteSize' | 'contentType'>>;
   deleteImage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteImageArgs, 'id'>>;
+  upsertImageModel?: Resolver<ResolversTypes['ImageModel'], ParentType, ContextType, RequireFields<MutationUpsertImageModelArgs, 'input'>>;
 };
 
 export type PageInfoResolvers<ContextType = ImageContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {

@@ -1,0 +1,154 @@
+// Catalog management by operators: a chat model added by an admin is usable at once on two conversation replicas
+// and charged at its price; a price change does not alter what an answer already reserved is charged; an inactive
+// model leaves the catalog and takes no new work; bad input names the field; only platform admins may do it.
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { callSubgraph, CREATE_CONVERSATION, createChatUser, disposeClients, expectData, expectWellFormedStream, readStream, SEND_MESSAGE, type ChatUser } from '../../src/chat-helpers.ts';
+import { startConversationReplica, type ConversationReplica } from '../../src/chat-replica.ts';
+import { seedUserWithHistory } from '../../src/fixtures.ts';
+import { startSupergraph, type Supergraph } from '../../src/harness.ts';
+
+const UPSERT_CHAT = 'mutation U($input: ChatModelInput!) { upsertChatModel(input: $input) { id name description maxInputTokens maxOutputTokens } }';
+const UPSERT_IMAGE = 'mutation U($input: ImageModelInput!) { upsertImageModel(input: $input) { id name sizes maxCount } }';
+const CHAT_MODELS = '{ chatModels { id name } }';
+const IMAGE_MODELS = '{ imageModels { id name sizes } }';
+
+let sg: Supergraph;
+let b: ConversationReplica;
+let adminToken: string;
+let user: ChatUser;
+
+beforeAll(async () => {
+  // Slow enough tokens that an answer is still streaming when the test changes the price.
+  sg = await startSupergraph({ simulator: { tokenDelayMs: 40 } });
+  b = await startConversationReplica(sg);
+  const admin = await seedUserWithHistory(sg.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 0 });
+  await sg.db.user.update({ where: { id: admin.user.id }, data: { roles: 'USER,ADMIN' } });
+  adminToken = await sg.tokenFor({ ...admin.user, roles: ['USER', 'ADMIN'] });
+  user = await createChatUser(sg, 10_000);
+}, 120_000);
+afterEach(() => disposeClients());
+afterAll(async () => {
+  await b?.kill('SIGKILL');
+  await sg?.stop();
+});
+
+const asAdmin = (query: string, variables: Record<string, unknown>) => sg.request(query, { token: adminToken, variables });
+const chatInput = (id: string, overrides: Record<string, unknown> = {}) => ({
+  id,
+  name: `Ops model ${id}`,
+  description: 'Added by an operator',
+  maxInputTokens: 8_000,
+  maxOutputTokens: 2_000,
+  inputPricePer1k: 7,
+  outputPricePer1k: 11,
+  ...overrides,
+});
+const catalogIds = async (query: string, key: string) => ((await sg.request(query)).body.data![key] as Array<{ id: string }>).map((model) => model.id);
+
+/** createConversation straight on replica B, as the gateway would route it there. */
+async function createOnB(modelId: string) {
+  const identity = { kind: 'user' as const, tenantId: 'default', userId: user.id, roles: ['USER' as const], sessionId: randomUUID(), requestId: randomUUID() };
+  return callSubgraph(b.url, sg.internalTokenSecret, identity, CREATE_CONVERSATION, { input: { modelId } });
+}
+
+describe('upsertChatModel', () => {
+  it('a new model is listed and usable at once on both replicas, and an answer is charged at its price', async () => {
+    const modelId = `qwen-ops-${randomUUID().slice(0, 8)}`;
+    expect(await catalogIds(CHAT_MODELS, 'chatModels')).not.toContain(modelId);
+    const created = await asAdmin(UPSERT_CHAT, { input: chatInput(modelId) });
+    expect(created.body.errors).toBeUndefined();
+    expect(created.body.data!.upsertChatModel).toMatchObject({ id: modelId, maxInputTokens: 8_000, maxOutputTokens: 2_000 });
+    // Listed at once, through the gateway's response cache.
+    expect(await catalogIds(CHAT_MODELS, 'chatModels')).toContain(modelId);
+
+    expect(expectData(await createOnB(modelId)).createConversation.model.id).toBe(modelId);
+    const conversation = expectData(await user.call(CREATE_CONVERSATION, { input: { modelId } })).createConversation;
+    expect(conversation.model.id).toBe(modelId);
+
+    const sent = expectData(await user.call(SEND_MESSAGE, { input: { conversationId: conversation.id, content: 'Tell me a long story about lanterns' } })).sendMessage;
+    const messageId = sent.assistantMessage.id as string;
+    // The credits are reserved now; the price goes up while the answer streams.
+    const raised = await asAdmin(UPSERT_CHAT, { input: chatInput(modelId, { inputPricePer1k: 900, outputPricePer1k: 900 }) });
+    expect(raised.body.errors).toBeUndefined();
+    expect((await sg.db.message.findUniqueOrThrow({ where: { id: messageId } })).status).toBe('STREAMING');
+
+    const done = expectWellFormedStream(await readStream(user.ws(), messageId, null, 60_000));
+    expect(done.status).toBe('COMPLETED');
+    const { inputTokens, outputTokens } = done.usage!;
+    const atReservedPrice = Math.ceil((inputTokens * 7 + outputTokens * 11) / 1000);
+    expect(done.creditsCharged).toBe(atReservedPrice);
+    expect(atReservedPrice).toBeLessThan(Math.ceil((inputTokens * 900 + outputTokens * 900) / 1000));
+
+    const audited = await sg.db.auditEvent.findMany({ where: { action: 'upsertChatModel', targetId: modelId }, orderBy: { createdAt: 'asc' } });
+    expect(audited).toHaveLength(2);
+    expect(JSON.parse(audited[1]!.details!)).toMatchObject({ inputPricePer1k: 900, before: { name: `Ops model ${modelId}` } });
+  }, 120_000);
+
+  it('an inactive model leaves the catalog and takes no new conversation or answer, on either replica', async () => {
+    const modelId = `qwen-ops-${randomUUID().slice(0, 8)}`;
+    expect((await asAdmin(UPSERT_CHAT, { input: chatInput(modelId) })).body.errors).toBeUndefined();
+    const conversation = expectData(await user.call(CREATE_CONVERSATION, { input: { modelId } })).createConversation;
+    await sg.request(CHAT_MODELS); // cached now
+
+    expect((await asAdmin(UPSERT_CHAT, { input: chatInput(modelId, { active: false }) })).body.errors).toBeUndefined();
+    expect(await catalogIds(CHAT_MODELS, 'chatModels')).not.toContain(modelId);
+    for (const answer of [await user.call(CREATE_CONVERSATION, { input: { modelId } }), await createOnB(modelId)]) {
+      expect(answer.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'modelId' });
+    }
+    const refused = await user.call(SEND_MESSAGE, { input: { conversationId: conversation.id, content: 'still there?' } });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+
+    // Back on: usable again.
+    expect((await asAdmin(UPSERT_CHAT, { input: chatInput(modelId, { active: true }) })).body.errors).toBeUndefined();
+    expect(expectData(await createOnB(modelId)).createConversation.model.id).toBe(modelId);
+  });
+
+  it('refuses bad input naming the field, non-admins, and admins of another tenant', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ maxInputTokens: 0 }, 'maxInputTokens'],
+      [{ outputPricePer1k: -1 }, 'outputPricePer1k'],
+      [{ name: '   ' }, 'name'],
+      [{ provider: 'nobody' }, 'provider'],
+      [{ id: 'bad id with spaces' }, 'id'],
+    ];
+    for (const [overrides, field] of cases) {
+      const answer = await asAdmin(UPSERT_CHAT, { input: chatInput('qwen-ops-invalid', overrides) });
+      expect({ field, extensions: answer.body.errors?.[0]?.extensions }).toMatchObject({ field, extensions: { code: 'BAD_USER_INPUT', field } });
+    }
+    expect(await sg.db.chatModel.findUnique({ where: { id: 'qwen-ops-invalid' } })).toBeNull();
+
+    expect((await user.call(UPSERT_CHAT, { input: chatInput('qwen-ops-user') })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    await sg.db.tenant.upsert({ where: { id: 'ops-b' }, create: { id: 'ops-b', slug: 'ops-b', name: 'Ops B' }, update: {} });
+    const other = await seedUserWithHistory(sg.db, { tenantId: 'ops-b', conversations: 0, imageJobs: 0, credits: 0 });
+    await sg.db.user.update({ where: { id: other.user.id }, data: { roles: 'USER,ADMIN' } });
+    const otherToken = await sg.tokenFor({ ...other.user, roles: ['USER', 'ADMIN'] });
+    const foreign = await sg.request(UPSERT_CHAT, { token: otherToken, headers: { 'x-tenant-id': 'ops-b' }, variables: { input: chatInput('qwen-ops-foreign') } });
+    expect(foreign.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(await sg.db.chatModel.findUnique({ where: { id: 'qwen-ops-foreign' } })).toBeNull();
+  });
+});
+
+describe('upsertImageModel', () => {
+  it('adds, prices, deactivates and validates image models', async () => {
+    const modelId = `wanx-ops-${randomUUID().slice(0, 8)}`;
+    const input = { id: modelId, name: 'Ops painter', sizes: ['1024*1024', '720*1280'], maxCount: 2, pricePerImage: 5 };
+    const created = await asAdmin(UPSERT_IMAGE, { input });
+    expect(created.body.errors).toBeUndefined();
+    expect(created.body.data!.upsertImageModel).toEqual({ id: modelId, name: 'Ops painter', sizes: ['1024*1024', '720*1280'], maxCount: 2 });
+    expect(await catalogIds(IMAGE_MODELS, 'imageModels')).toContain(modelId);
+    expect(await sg.db.imagePrice.findMany({ where: { modelId }, select: { size: true, perImage: true } })).toEqual([{ size: '*', perImage: 5 }]);
+
+    expect((await asAdmin(UPSERT_IMAGE, { input: { ...input, active: false } })).body.errors).toBeUndefined();
+    expect(await catalogIds(IMAGE_MODELS, 'imageModels')).not.toContain(modelId);
+    const job = await user.call('mutation J($input: CreateImageJobInput!) { createImageJob(input: $input) { id } }', { input: { prompt: 'a lantern', model: modelId } });
+    expect(job.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'model' });
+
+    for (const [overrides, field] of [[{ sizes: ['big'] }, 'sizes'], [{ maxCount: 0 }, 'maxCount'], [{ pricePerImage: -1 }, 'pricePerImage']] as const) {
+      const answer = await asAdmin(UPSERT_IMAGE, { input: { ...input, ...overrides } });
+      expect({ field, extensions: answer.body.errors?.[0]?.extensions }).toMatchObject({ field, extensions: { code: 'BAD_USER_INPUT', field } });
+    }
+    expect((await user.call(UPSERT_IMAGE, { input })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(await sg.db.auditEvent.count({ where: { action: 'upsertImageModel', targetId: modelId } })).toBe(2);
+  });
+});
