@@ -11,6 +11,7 @@ const jobSelect = {
   size: true,
   count: true,
   seed: true,
+  referenceImageKey: true,
   status: true,
   progress: true,
   taskId: true,

@@ -1,11 +1,11 @@
 import type { CreditsClient } from '@firefly/credits-client';
 import { isDashScopeError, type DashScopeImageClient, type ImageTaskState } from '@firefly/dashscope';
-import { publishJobChange, TERMINAL_STATUSES, type ImageJobStatus } from '@firefly/image-jobs';
+import { publishJobChange, readImageFacts, TERMINAL_STATUSES, type ImageJobStatus } from '@firefly/image-jobs';
 import type { Logger } from '@firefly/logger';
 import type { ObjectStorage } from '@firefly/oss';
 import type { Redis } from '@firefly/redis';
 import type { WorkerData, WorkerJob } from './data.ts';
-import { readImageFacts } from './image-bytes.ts';
+
 
 export interface JobRunnerDeps {
   data: WorkerData;
@@ -119,7 +119,9 @@ async function submit(deps: JobRunnerDeps, job: WorkerJob, log: Logger, stillOur
   if (recorded) return recorded;
   let taskId: string;
   try {
-    ({ taskId } = await deps.dashscope.submit({ model: job.model, prompt: job.prompt, negativePrompt: job.negativePrompt, size: job.size, n: job.count, seed: job.seed }));
+    // A reference image goes to DashScope as a signed GET URL of the upload (checked when the job was created).
+    const refImageUrl = job.referenceImageKey ? deps.storage.publicUrl(job.referenceImageKey) : null;
+    ({ taskId } = await deps.dashscope.submit({ model: job.model, prompt: job.prompt, negativePrompt: job.negativePrompt, size: job.size, n: job.count, seed: job.seed, refImageUrl }));
   } catch (error) {
     if (isDashScopeError(error) && error.kind === 'throttled') throw new ThrottledJobError(error.message);
     throw asJobError(error, 'submitting the DashScope task');

@@ -201,6 +201,12 @@ export class ImageTaskStore {
     if (negativePrompt !== undefined && (typeof negativePrompt !== 'string' || [...negativePrompt].length > 500)) {
       return invalid('Range of negative_prompt length should be [0, 500]');
     }
+    // §5.1: a reference image (`ref_img`, a URL DashScope downloads) is a wanx-v1 parameter (message unconfirmed).
+    const refImg = body.input.ref_img;
+    if (refImg !== undefined) {
+      if (body.model !== 'wanx-v1') return invalid(`ref_img is not supported by ${body.model}`);
+      if (typeof refImg !== 'string' || !/^https?:\/\/\S+$/.test(refImg)) return invalid('ref_img must be an http or https URL');
+    }
     const texts = [prompt, typeof negativePrompt === 'string' ? negativePrompt : ''];
     if (texts.some((text) => options.inspectionTriggers.some((t) => t !== '' && text.includes(t)))) {
       return { status: 400, code: 'DataInspectionFailed', message: 'Input data may contain inappropriate content.' };

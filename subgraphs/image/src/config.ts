@@ -9,6 +9,14 @@ const schema = z.object({
   IMAGE_SUBGRAPH_PORT: port(4003),
   /** Largest file createUploadUrl signs an upload for, in bytes. Default 20 MB. */
   UPLOAD_MAX_BYTES: positiveInt(20 * 1024 * 1024),
+  /**
+   * Image models that take a reference image (createImageJob's referenceImageKey), comma-separated; DashScope takes
+   * `ref_img` on wanx-v1. Default wanx-v1.
+   */
+  IMAGE_REFERENCE_MODELS: z
+    .string()
+    .default('wanx-v1')
+    .transform((value) => new Set(value.split(',').map((id) => id.trim()).filter(Boolean))),
   /** Life of an upload URL from createUploadUrl. Default 600. */
   UPLOAD_URL_TTL_SECONDS: positiveInt(600),
   /**

@@ -11,6 +11,8 @@ export interface ImageServices {
   /** The images bucket (signed URLs, uploads, deletions). */
   storage: ObjectStorage;
   uploads: { maxBytes: number; ttlSeconds: number };
+  /** Image models that take a reference image. */
+  referenceModels: ReadonlySet<string>;
   /** The queue image workers take jobs from. */
   queue: ImageQueue;
   credits: CreditsClient;
@@ -26,6 +28,7 @@ export function createImageServices(config: ImageConfig, deps: ImageDeps): Image
   return {
     storage: createObjectStorage(config.oss),
     uploads: { maxBytes: config.UPLOAD_MAX_BYTES, ttlSeconds: config.UPLOAD_URL_TTL_SECONDS },
+    referenceModels: config.IMAGE_REFERENCE_MODELS,
     queue: createImageQueue({
       redisUrl: config.REDIS_URL,
       keyPrefix: config.REDIS_KEY_PREFIX,

@@ -47,6 +47,7 @@ export function createImageJobRepository(db: TenantScoped<ImageDb>, tenantId: st
       seed: number | null;
       reservationId: string;
       idempotencyKey: string | null;
+      referenceImageKey: string | null;
     }) {
       try {
         return await db.imageJob.create({ data: { ...job, tenantId, status: 'QUEUED', progress: 0 }, select });

@@ -4,6 +4,7 @@ import { publishJobChange } from '@firefly/image-jobs';
 import type { Logger } from '@firefly/logger';
 import type { ImageJobRow } from '../data/jobs.ts';
 import type { ImageContext } from '../context.ts';
+import { checkReferenceImage } from './uploads.ts';
 
 export interface CreateImageJobInput {
   prompt: string;
@@ -13,6 +14,7 @@ export interface CreateImageJobInput {
   count?: number | null;
   seed?: number | null;
   idempotencyKey?: string | null;
+  referenceImageKey?: string | null;
 }
 
 const MAX_PROMPT = 800;
@@ -42,6 +44,7 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
     if (existing) return ensureQueued(ctx, existing);
   }
   const request = await validate(ctx, input);
+  const referenceImageKey = await validateReference(ctx, owner, request.model, input.referenceImageKey);
 
   const active = await ctx.jobs.countActive(owner.userId);
   if (active >= ctx.services.jobs.maxActivePerUser) {
@@ -82,6 +85,7 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
       seed: request.seed,
       reservationId: reservation.id,
       idempotencyKey: key,
+      referenceImageKey,
     });
   } catch (error) {
     await credits.release({ ...scope, reservationId: reservation.id }).catch((releaseError: unknown) => ctx.logger.warn({ err: releaseError }, 'could not release the hold of a job that was not created'));
@@ -115,6 +119,15 @@ async function publishQueued(redis: ImageContext['services']['redis'], job: Imag
   } catch (error) {
     logger.warn({ err: error, jobId: job.id }, 'could not publish a new image job');
   }
+}
+
+async function validateReference(ctx: ImageContext, owner: Owner, model: string, raw: string | null | undefined): Promise<string | null> {
+  const key = raw?.trim() || null;
+  if (key === null) return null;
+  if (!ctx.services.referenceModels.has(model)) {
+    throw badUserInput(`The model ${model} does not take a reference image (models that do: ${[...ctx.services.referenceModels].join(', ') || 'none'})`, { field: 'referenceImageKey' });
+  }
+  return checkReferenceImage(ctx.services, owner, key);
 }
 
 async function validate(ctx: ImageContext, input: CreateImageJobInput) {

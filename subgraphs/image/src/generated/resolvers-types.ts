@@ -40,6 +40,13 @@ export type CreateImageJobInput = {
   negativePrompt?: InputMaybe<Scalars['String']['input']>;
   /** What to draw. */
   prompt: Scalars['String']['input'];
+  /**
+   * A reference image: the key of the caller's own upload (UploadTicket.key from createUploadUrl, once the file was
+   * PUT). Only for models with acceptsReferenceImage. Checked before anything is charged: the object exists, is the
+   * caller's, and its bytes are a PNG, JPEG or WebP image as its key declares, within the upload size limit; otherwise
+   * BAD_USER_INPUT naming referenceImageKey.
+   */
+  referenceImageKey?: InputMaybe<Scalars['String']['input']>;
   /** Random seed; the same seed and prompt give similar images. */
   seed?: InputMaybe<Scalars['Int']['input']>;
   /** Defaults to the model's first size. */
@@ -143,6 +150,8 @@ export type ImageJobStatus =
  */
 export type ImageModel = {
   __typename?: 'ImageModel';
+  /** Whether the model takes a reference image (CreateImageJobInput.referenceImageKey), e.g. wanx-v1. */
+  acceptsReferenceImage: Scalars['Boolean']['output'];
   /** DashScope's model id, e.g. "wanx2.1-t2i-turbo". */
   id: Scalars['ID']['output'];
   /** Most images one job may ask for. */
@@ -567,6 +576,7 @@ export type ImageJobEdgeResolvers<ContextType = ImageContext, ParentType extends
 };
 
 export type ImageModelResolvers<ContextType = ImageContext, ParentType extends ResolversParentTypes['ImageModel'] = ResolversParentTypes['ImageModel']> = {
+  acceptsReferenceImage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   maxCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
