@@ -24,6 +24,7 @@ import { createUpstreamMetrics } from './upstream-metrics.ts';
 import type { TokenAuthenticator } from './modules/auth.ts';
 import { createCallerResolver } from './modules/caller.ts';
 import { useAccessLog } from './modules/access-log.ts';
+import { useOperationMetrics } from './modules/operation-metrics.ts';
 import { useBrowserSecurity } from './modules/browser.ts';
 import { compileTrustProxy, createClientOrigin } from './modules/client-origin.ts';
 import { useHealthRoutes } from './modules/health.ts';
@@ -176,6 +177,8 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
       timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
     })
   );
+  // Per-operation metrics need the shell's registry, so they join the modules here (before the hooks are collected).
+  modules.push(useOperationMetrics({ registry: metrics.registry }));
   app.set('trust proxy', trustProxy);
   const partnerKeys = createPartnerKeyResolver({
     userSubgraphUrl: subgraphUrls.user!,

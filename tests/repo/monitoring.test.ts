@@ -307,6 +307,12 @@ describe('every expression of the rules and dashboards', () => {
       expect(total('billing_payment_notifications_total', { channel: 'ALIPAY', outcome: 'credited' })).toBe(1);
       expect(total('billing_payment_notifications_total', { channel: 'ALIPAY', outcome: 'refused' })).toBe(1);
       expect(total('billing_orders', { status: 'PAID' })).toBeGreaterThanOrEqual(1);
+      // The gateway by operation and client: the named operations the traffic sent, an unnamed one, and an error.
+      expect(total('gateway_operation_duration_seconds_count', { operation: 'Catalog', type: 'query', client: 'firefly-web', outcome: 'ok' })).toBe(1);
+      expect(total('gateway_operation_duration_seconds_count', { operation: 'Send', type: 'mutation', client: 'unknown', outcome: 'ok' })).toBe(1);
+      expect(total('gateway_operation_duration_seconds_count', { operation: 'anonymous', type: 'query' })).toBeGreaterThanOrEqual(1);
+      expect(total('gateway_operation_duration_seconds_count', { operation: 'Broken', client: 'firefly-web', outcome: 'error' })).toBe(1);
+      expect(total('gateway_operation_errors_total', { operation: 'Broken', client: 'firefly-web' })).toBe(1);
       // One image job: finished by the worker, the queue drained.
       expect(total('image_jobs_finished_total', { status: 'SUCCEEDED' })).toBe(1);
       expect(samples).toMatch(/^image_queue_jobs\{state="waiting",service="image-worker"\} 0$/m);
@@ -352,6 +358,8 @@ describe('every expression of the rules and dashboards', () => {
  */
 async function traffic(sg: Supergraph): Promise<void> {
   await sg.request('{ chatModels { id } products { id } }');
+  await sg.request('query Catalog { products { id } }', { headers: { 'apollographql-client-name': 'firefly-web' } });
+  await sg.request('query Broken { order(id: "nope") { id } }', { headers: { 'apollographql-client-name': 'firefly-web' } });
   const user = await createChatUser(sg, 1_000);
   const conversationId = expectData(await user.call(CREATE_CONVERSATION, { input: {} })).createConversation.id as string;
   const sent = expectData(await user.call(SEND_MESSAGE, { input: { conversationId, content: 'Say something short.' } })).sendMessage;
