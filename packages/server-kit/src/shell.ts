@@ -4,6 +4,8 @@ import express, { type Express } from 'express';
 import type { Logger } from '@firefly/logger';
 import { createMetrics, type Metrics } from './metrics.ts';
 
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 /** A named dependency probed by `/readyz` (MySQL, Redis, an upstream). Resolve when healthy, throw when not. */
 export interface ReadinessCheck {
   name: string;
@@ -52,6 +54,11 @@ export function createHttpShell(options: HttpShellOptions): HttpShell {
   app.disable('x-powered-by');
   for (const middleware of options.before ?? []) app.use(middleware);
   const httpServer = createServer(app);
+  // Keep idle connections open longer than any client or load balancer does (undici and Node's agent give up after
+  // about 4 s, cloud load balancers after 60 s): with Node's 5 s, a loaded client could send its next request on a
+  // connection the server was closing at that moment, and that request fails without an answer (ECONNRESET).
+  httpServer.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  httpServer.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
 
   const ops = options.opsPort === undefined ? undefined : express();
   let opsServer: HttpServer | undefined;

@@ -92,7 +92,9 @@ describe.sequential('fuzz', () => {
         body = await response.text();
       } catch (error) {
         status = 0;
-        body = String(error);
+        // fetch's own message says nothing ("fetch failed"): the socket error is its cause.
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        body = `${String(error)}${cause ? ` (cause: ${cause.code ?? ''} ${cause.message ?? ''})` : ''}`;
       }
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       if (status >= 500 || status === 0 || body.includes('INTERNAL_SERVER_ERROR')) {
