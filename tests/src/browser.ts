@@ -80,8 +80,8 @@ export function screenshots(suite: string) {
 export const eventually = <T>(read: () => Promise<T> | T, options: { timeout?: number } = {}) => expect.poll(read, { timeout: options.timeout ?? 20_000, interval: 100 });
 
 /** One browser test file's world: the platform, the built app in front of it, Chromium with one English page. */
-export interface WebSuite {
-  sg: Supergraph;
+export interface WebSuite<S extends Supergraph = Supergraph> {
+  sg: S;
   app: WebApp;
   browser: Browser;
   context: BrowserContext;
@@ -94,9 +94,12 @@ export interface WebSuite {
   stop(): Promise<void>;
 }
 
-export async function startWebSuite(suite: string, options: Parameters<typeof startSupergraph>[0] = {}): Promise<WebSuite> {
+/** `platform` starts something other than the plain harness supergraph (e.g. the identity one, with the SMS double). */
+export async function startWebSuite(suite: string, options?: Parameters<typeof startSupergraph>[0]): Promise<WebSuite>;
+export async function startWebSuite<S extends Supergraph>(suite: string, platform: () => Promise<S>): Promise<WebSuite<S>>;
+export async function startWebSuite(suite: string, how: Parameters<typeof startSupergraph>[0] | (() => Promise<Supergraph>) = {}): Promise<WebSuite> {
   const shot = screenshots(suite);
-  const sg = await startSupergraph(options);
+  const sg = typeof how === 'function' ? await how() : await startSupergraph(how);
   const [app, browser] = await Promise.all([serveBuiltApp(sg.gatewayUrl), launchBrowser()]);
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
