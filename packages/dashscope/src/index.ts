@@ -1,5 +1,6 @@
 export { createDashScopeClient, type CreateDashScopeClientOptions, type RetryEvent } from './client.ts';
 export { CLIENT_DEFAULTS } from './client-options.ts';
+export { createCompatibleChatClient, type CompatibleChatClient, type CompatibleChatClientOptions } from './compatible.ts';
 export { DashScopeError, DashScopeErrorCode, isDashScopeError, type DashScopeErrorInit, type DashScopeErrorKind } from './errors.ts';
 export { classifyUpstreamFailure, mapUpstreamError, parseRetryAfter, type UpstreamFailure } from './error-mapping.ts';
 export { parseSseStream, parseSseText, SseParser, type SseEvent } from './sse-parser.ts';

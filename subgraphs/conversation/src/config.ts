@@ -10,6 +10,10 @@ const DASHSCOPE_REGION_BASE_URLS = {
 export const SIMULATOR_BASE_URL = 'http://127.0.0.1:4010/api/v1';
 export const SIMULATOR_API_KEY = 'sk-simulator';
 
+const chatProvidersSchema = z
+  .array(z.object({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), baseUrl: z.string().url(), apiKey: z.string().min(1) }).strict())
+  .refine((providers) => new Set(providers.map((p) => p.name)).size === providers.length && !providers.some((p) => p.name === 'dashscope'));
+
 const schema = z.object({
   ...commonShape,
   ...databaseShape,
@@ -34,6 +38,23 @@ const schema = z.object({
   DASHSCOPE_TIMEOUT_MS: positiveInt(60_000),
   /** Retries of throttled / failed DashScope calls, only before the first token. Default 2. */
   DASHSCOPE_MAX_RETRIES: z.coerce.number({ error: 'expected a whole number' }).int().min(0).max(10).default(2),
+  /**
+   * OpenAI-compatible chat providers a model may name (upsertChatModel's `provider`), besides `dashscope` (the native
+   * API above): a JSON array of `{"name": "…", "baseUrl": "https://…/v1", "apiKey": "…"}`, e.g. DashScope's compatible
+   * mode `https://dashscope.aliyuncs.com/compatible-mode/v1` or another vendor. Names: letters, digits, `_`, `-`.
+   * Default: none.
+   */
+  CHAT_PROVIDERS: z
+    .string()
+    .default('[]')
+    .transform((text, ctx) => {
+      try {
+        return chatProvidersSchema.parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected a JSON array of {"name", "baseUrl", "apiKey"} with distinct names other than dashscope' });
+        return z.NEVER;
+      }
+    }),
   /** Longest a whole generation may run before it is cut off (FAILED, charged for what was generated). Default 300. */
   GENERATION_TIMEOUT_SECONDS: positiveInt(300),
   /**
@@ -94,6 +115,9 @@ function productionProblems(config: z.infer<typeof schema>): string[] {
   else if (config.DASHSCOPE_API_KEY === SIMULATOR_API_KEY) problems.push('DASHSCOPE_API_KEY: is the simulator key; production needs a real DashScope key');
   if (config.DASHSCOPE_BASE_URL && !config.DASHSCOPE_BASE_URL.startsWith('https://')) {
     problems.push('DASHSCOPE_BASE_URL: must be an https:// URL in production (the API key travels in a header)');
+  }
+  for (const provider of config.CHAT_PROVIDERS) {
+    if (!provider.baseUrl.startsWith('https://')) problems.push(`CHAT_PROVIDERS: ${provider.name}'s baseUrl must be an https:// URL in production (the API key travels in a header)`);
   }
   return problems;
 }

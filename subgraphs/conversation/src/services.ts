@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CreditsClient } from '@firefly/credits-client';
-import { createDashScopeClient, type DashScopeClient } from '@firefly/dashscope';
+import { createCompatibleChatClient, createDashScopeClient, DashScopeError, type DashScopeClient } from '@firefly/dashscope';
 import type { Logger } from '@firefly/logger';
 import type { ConversationConfig } from './config.ts';
 import { createTurnStore } from './data/messages.ts';
@@ -97,7 +97,14 @@ export async function createConversationServices(
     maxRetries: config.DASHSCOPE_MAX_RETRIES,
     onRetry: ({ retry, delayMs, error }) => logger.warn({ retry, delayMs, upstreamCode: error.upstreamCode, requestId: error.requestId }, 'retrying DashScope'),
   });
-  const dashscope = hooks.observeDashScope ? hooks.observeDashScope(client) : client;
+  const compatible = new Map(
+    config.CHAT_PROVIDERS.map((provider) => [
+      provider.name,
+      createCompatibleChatClient({ baseUrl: provider.baseUrl, apiKey: provider.apiKey, timeoutMs: config.DASHSCOPE_TIMEOUT_MS, maxRetries: config.DASHSCOPE_MAX_RETRIES }),
+    ]),
+  );
+  const routed = routeByProvider(client, compatible, (modelId) => providerOf(deps.db, modelId));
+  const dashscope = hooks.observeDashScope ? hooks.observeDashScope(routed) : routed;
   const turns = createTurnStore(deps.db);
   const outbox = createSettlementOutbox(deps.db);
   const streams = createMessageStreamStore(redis, {
@@ -121,11 +128,37 @@ export async function createConversationServices(
   });
   const stopSignals = await createStopSignals({ redis, logger, onStop: (messageId) => void runner.abort(messageId, 'stop') });
   const claims = createRequestClaims(redis);
-  return { instanceId, turns, credits: deps.credits, outbox, streams, registry, hub, runner, stopSignals, claims, settings, logger, iterators: { active: 0 }, chatProviders: ['dashscope'] };
+  return { instanceId, turns, credits: deps.credits, outbox, streams, registry, hub, runner, stopSignals, claims, settings, logger, iterators: { active: 0 }, chatProviders: ['dashscope', ...compatible.keys()] };
 }
 
 /** Drains running generations (up to `settings.drainTimeoutMs`), then closes the stream reader and the stop listener. */
 export async function closeConversationServices(services: ConversationServices): Promise<void> {
   await services.runner.drain(services.settings.drainTimeoutMs);
   await Promise.all([services.hub.close(), services.stopSignals.close()]);
+}
+
+/**
+ * The chat client the generation runner uses: each answer goes to the provider its model names (ChatModel.provider,
+ * read per generation so an operator's change applies to the next answer on every replica) — DashScope's native API,
+ * or an OpenAI-compatible endpoint of CHAT_PROVIDERS. A provider no longer configured fails the answer as upstream
+ * unavailable rather than sending it elsewhere.
+ */
+function routeByProvider(native: DashScopeClient, compatible: ReadonlyMap<string, Pick<DashScopeClient, 'streamChat'>>, providerOf: (modelId: string) => Promise<string>): DashScopeClient {
+  return {
+    chat: (request, options) => native.chat(request, options),
+    async *streamChat(request, options) {
+      const provider = await providerOf(request.model);
+      if (provider === 'dashscope') return yield* native.streamChat(request, options);
+      const client = compatible.get(provider);
+      if (!client) {
+        throw new DashScopeError({ code: 'UPSTREAM_UNAVAILABLE', kind: 'unknown', retryable: false, message: `chat provider ${provider} is not configured on this server` });
+      }
+      return yield* client.streamChat(request, options);
+    },
+  };
+}
+
+async function providerOf(db: ConversationDeps['db'], modelId: string): Promise<string> {
+  const row = await db.chatModel.findUnique({ where: { id: modelId }, select: { provider: true } });
+  return row?.provider ?? 'dashscope';
 }

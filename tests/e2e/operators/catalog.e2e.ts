@@ -3,6 +3,7 @@
 // model leaves the catalog and takes no new work; bad input names the field; only platform admins may do it.
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startDashScopeSimulator, type DashScopeSimulator } from '@firefly/dashscope-simulator';
 import { callSubgraph, CREATE_CONVERSATION, createChatUser, disposeClients, expectData, expectWellFormedStream, readStream, SEND_MESSAGE, type ChatUser } from '../../src/chat-helpers.ts';
 import { startConversationReplica, type ConversationReplica } from '../../src/chat-replica.ts';
 import { seedUserWithHistory } from '../../src/fixtures.ts';
@@ -15,13 +16,17 @@ const IMAGE_MODELS = '{ imageModels { id name sizes } }';
 
 let sg: Supergraph;
 let b: ConversationReplica;
+/** Another vendor's OpenAI-compatible endpoint (a second simulator, its compatible mode). */
+let compat: DashScopeSimulator;
 let adminToken: string;
 let user: ChatUser;
 
 beforeAll(async () => {
   // Slow enough tokens that an answer is still streaming when the test changes the price.
-  sg = await startSupergraph({ simulator: { tokenDelayMs: 40 } });
-  b = await startConversationReplica(sg);
+  compat = await startDashScopeSimulator({ tokenDelayMs: 5, apiKey: 'sk-compat-vendor' });
+  const env = { CHAT_PROVIDERS: JSON.stringify([{ name: 'compat', baseUrl: compat.compatibleBaseUrl, apiKey: 'sk-compat-vendor' }]) };
+  sg = await startSupergraph({ simulator: { tokenDelayMs: 40 }, env });
+  b = await startConversationReplica(sg, env);
   const admin = await seedUserWithHistory(sg.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 0 });
   await sg.db.user.update({ where: { id: admin.user.id }, data: { roles: 'USER,ADMIN' } });
   adminToken = await sg.tokenFor({ ...admin.user, roles: ['USER', 'ADMIN'] });
@@ -31,6 +36,7 @@ afterEach(() => disposeClients());
 afterAll(async () => {
   await b?.kill('SIGKILL');
   await sg?.stop();
+  await compat?.close();
 });
 
 const asAdmin = (query: string, variables: Record<string, unknown>) => sg.request(query, { token: adminToken, variables });
@@ -127,6 +133,27 @@ describe('upsertChatModel', () => {
     expect(foreign.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(await sg.db.chatModel.findUnique({ where: { id: 'qwen-ops-foreign' } })).toBeNull();
   });
+});
+
+describe('a chat model of an OpenAI-compatible provider', () => {
+  it('streams through the compatible endpoint and is charged at its price', async () => {
+    const modelId = `qwen-compat-${randomUUID().slice(0, 8)}`;
+    const created = await asAdmin(UPSERT_CHAT, { input: chatInput(modelId, { provider: 'compat', inputPricePer1k: 3, outputPricePer1k: 5 }) });
+    expect(created.body.errors).toBeUndefined();
+    const conversation = expectData(await user.call(CREATE_CONVERSATION, { input: { modelId } })).createConversation;
+    const sent = expectData(await user.call(SEND_MESSAGE, { input: { conversationId: conversation.id, content: 'Hello through the compatible mode' } })).sendMessage;
+    const events = await readStream(user.ws(), sent.assistantMessage.id as string, null, 60_000);
+    const done = expectWellFormedStream(events);
+    expect(done.status).toBe('COMPLETED');
+    expect(events.length).toBeGreaterThan(2);
+    expect(done.content.length).toBeGreaterThan(0);
+    expect(done.creditsCharged).toBe(Math.ceil((done.usage!.inputTokens * 3 + done.usage!.outputTokens * 5) / 1000));
+    // It went to the compatible endpoint of the other vendor, not to DashScope's native API.
+    const upstream = compat.requests.filter((request) => request.endpoint === 'compatible' && JSON.stringify(request.body).includes(modelId));
+    expect(upstream).toHaveLength(1);
+    expect(upstream[0]!.body).toMatchObject({ model: modelId, stream: true, stream_options: { include_usage: true } });
+    expect(sg.simulator.requests.some((request) => JSON.stringify(request.body).includes(modelId))).toBe(false);
+  }, 120_000);
 });
 
 describe('upsertImageModel', () => {
