@@ -27,6 +27,11 @@ const schema = z
     /** Life of a session and its refresh token, renewed by every refreshSession (sliding). Default 30 days. */
     REFRESH_TOKEN_TTL_SECONDS: positiveInt(30 * 86_400),
     /**
+     * How often partners' persisted query lists are compared between MySQL and Redis, and copied to Redis where it is
+     * behind (a publish whose copy failed, a Redis that lost its data). Default 30 s.
+     */
+    PERSISTED_QUERY_LIST_SYNC_SECONDS: positiveInt(30),
+    /**
      * For this long after a refresh token was rotated, presenting it again (a second tab refreshing at the same
      * moment) returns the same new refresh token instead of revoking the session as a replay. Default 10.
      */

@@ -58,6 +58,6 @@ export async function buildUserSubgraph(config: UserConfig, deps: UserDeps): Pro
     rateLimits: { redis: deps.redis, per: 'client-ip', overrides: config.USER_RATE_LIMITS },
     createContext: (base) => createUserContext(deps, services, base),
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
-    jobs: [retrySignupGrantsJob({ signupGrants: services.signupGrants }), syncPersistedQueryListsJob({ db: deps.db, redis: deps.redis })],
+    jobs: [retrySignupGrantsJob({ signupGrants: services.signupGrants }), syncPersistedQueryListsJob({ db: deps.db, redis: deps.redis, everyMs: config.PERSISTED_QUERY_LIST_SYNC_SECONDS * 1000 })],
   });
 }

@@ -183,6 +183,15 @@ describe('publishing a new version', () => {
     expect(codes(await post(A, partner.key, { query: byName('Dashboard').body }))).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
   });
 
+  it('a gateway started later loads every list on start', async () => {
+    const third = await stack.addGateway();
+    // Loaded from Redis at start, not on demand: before any partner request reached this replica.
+    await third.waitForLog((line) => line.msg === 'persisted query list loaded' && line.partnerId === partner.id, 5_000);
+    const models = await fetch(third.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': partner.key }, body: JSON.stringify(byId(byName('ChatModels').id)) });
+    expect(((await models.json()) as Answer['body']).data?.chatModels.length).toBeGreaterThan(0);
+    await third.stop();
+  });
+
   it('a refused manifest leaves the enforced list as it was', async () => {
     const bad = manifestOf([{ id: operationId('query Nope { noSuchField }'), name: 'Nope', type: 'query', body: 'query Nope { noSuchField }' }]);
     const refused = await stack.request(PUBLISH, { variables: { partnerId: partner.id, manifest: bad }, token: adminToken, gateway: B });

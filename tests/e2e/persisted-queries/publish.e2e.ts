@@ -30,7 +30,7 @@ let userToken: string;
 let partnerId: string;
 
 beforeAll(async () => {
-  stack = await startStack({ services: ['billing', 'user', 'conversation'], gateways: 2 });
+  stack = await startStack({ services: ['billing', 'user', 'conversation'], gateways: 2, serviceEnv: { user: { PERSISTED_QUERY_LIST_SYNC_SECONDS: '1' } } });
   const admin = await seedUserWithHistory(stack.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 0 });
   await stack.db.user.update({ where: { id: admin.user.id }, data: { roles: 'USER,ADMIN' } });
   adminToken = (await stack.tokenFor({ ...admin.user, roles: ['USER', 'ADMIN'] })).token;
@@ -136,5 +136,26 @@ describe('publishPersistedQueries', () => {
     expect(refused).toMatchObject({ code: 1 });
     expect((refused as { stderr: string }).stderr).toMatch(/BAD_USER_INPUT: The manifest is refused/);
     expect((await listNow()).version).toBe(version + 1);
+  }, 60_000);
+
+  it('a list Redis lost is copied back from MySQL by the sync job, and gateways load it again', async () => {
+    const { version } = await listNow();
+    // What a Redis restart without persistence (or a failed copy after the commit) leaves behind.
+    await stack.redis.hdel('persisted-query-lists', partnerId);
+    await stack.redis.hdel('persisted-query-lists:versions', partnerId);
+    const restored = Date.now();
+    for (;;) {
+      const copy = await stack.redis.hget('persisted-query-lists:versions', partnerId);
+      if (copy !== null) {
+        expect(Number(copy)).toBe(version);
+        break;
+      }
+      expect(Date.now() - restored, 'the sync job did not restore the list').toBeLessThan(10_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // A gateway started now loads it from Redis.
+    const fresh = await stack.addGateway();
+    await fresh.waitForLog((line) => line.msg === 'persisted query list loaded' && line.partnerId === partnerId && line.version === version, 5_000);
+    await fresh.stop();
   }, 60_000);
 });

@@ -7,10 +7,10 @@ import { syncListsToRedis } from '../domain/persisted-query-lists.ts';
  * Copies to Redis any persisted query list MySQL holds in a newer version than Redis (a publish whose copy failed,
  * a Redis that lost its data), so every gateway gets it (domain/persisted-query-lists.ts).
  */
-export function syncPersistedQueryListsJob(options: { db: UserDb; redis: Redis; everyMs?: number }): JobDefinition {
+export function syncPersistedQueryListsJob(options: { db: UserDb; redis: Redis; everyMs: number }): JobDefinition {
   return {
     name: 'sync-persisted-query-lists',
-    trigger: { kind: 'interval', everyMs: options.everyMs ?? 30_000 },
+    trigger: { kind: 'interval', everyMs: options.everyMs },
     handler: ({ logger }) => syncListsToRedis(options.db, options.redis, logger),
   };
 }
