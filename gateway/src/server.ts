@@ -33,6 +33,7 @@ import { useHealthRoutes } from './modules/health.ts';
 import { useHttpErrors } from './modules/http-errors.ts';
 import { useDocumentLimits, type DocumentLimits } from './modules/limits/index.ts';
 import { useRepresentationDedup } from './modules/entity-dedup.ts';
+import { useInflightDedup } from './modules/inflight-dedup.ts';
 import type { GatewayModule, UpgradeRefusal } from './modules/module.ts';
 import { createPartnerKeyResolver, partnerOf, usePartners } from './modules/partners/index.ts';
 import { usePaymentNotifications } from './modules/payment-notifications.ts';
@@ -159,6 +160,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     usePaymentNotifications({ billingUrl: subgraphUrls.billing!, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }),
     useAccessLog({ logger }),
     useRepresentationDedup(),
+    useInflightDedup(),
     ...(options.modules ?? []),
   ];
 

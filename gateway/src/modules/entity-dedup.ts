@@ -86,7 +86,7 @@ function positionsByUnique(uniqueOf: readonly number[], uniqueCount: number): nu
 }
 
 /** A deep copy of a value parsed from JSON (objects, arrays, scalars). */
-function copyJson(value: unknown): unknown {
+export function copyJson(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(copyJson);
   const copy: Record<string, unknown> = {};

@@ -1,15 +1,12 @@
 import { composeServices } from '@apollo/composition';
-import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@firefly/logger';
-import type { GatewayContext } from '../../context.ts';
-import { CredentialedDataSource } from '../../data-source.ts';
 import { useRepresentationDedup } from '../entity-dedup.ts';
+import { startTestGateway } from './test-gateway.ts';
 
 // Two real subgraphs over HTTP: `posts` lists posts with their author (a User reference), `users` resolves users.
 // Authors repeat; one user is missing (null entity), one user's email fails (an error inside _entities), and the
@@ -94,37 +91,15 @@ afterAll(async () => {
   for (const server of servers.splice(0)) await server.stop();
 });
 
-const RESILIENCE = { timeoutMs: 5_000, requestTimeoutMs: 10_000, maxResponseBytes: 1_000_000, breakerFailures: 5, breakerHalfOpenMs: 1_000 };
-
 /** Our gateway's data sources, with or without the dedup module, behind an Apollo Server; runs one query. */
 async function runThroughGateway(dedup: boolean, query: string) {
-  const sources: CredentialedDataSource[] = [];
-  const wrap = dedup ? [useRepresentationDedup().subgraphCall!] : [];
-  const gateway = new ApolloGateway({
-    supergraphSdl,
-    buildService: ({ name }) => {
-      const source = new CredentialedDataSource({ name, url: urls[name]!, resilience: RESILIENCE, wrap });
-      sources.push(source);
-      return source;
-    },
-  });
-  const server = new ApolloServer<GatewayContext>({ gateway });
-  await server.start();
+  const gateway = await startTestGateway(supergraphSdl, urls, dedup ? [useRepresentationDedup().subgraphCall!] : []);
   try {
-    const contextValue = {
-      identity: { kind: 'anonymous', tenantId: 'default', requestId: 'req-1' },
-      requestId: 'req-1',
-      logger: createLogger({ service: 'test', level: 'silent' }),
-      credential: async () => 'signed-credential',
-      operation: { transport: 'http', requestId: 'req-1', startedAt: performance.now(), operationType: 'query', errorCodes: [] },
-    } satisfies GatewayContext;
     usersReceived.length = 0;
-    const response = await server.executeOperation({ query }, { contextValue });
-    if (response.body.kind !== 'single') throw new Error('expected a single result');
-    return { result: response.body.singleResult, received: usersReceived.splice(0) };
+    const result = await gateway.execute({ kind: 'anonymous', tenantId: 'default', requestId: 'req-1' }, 'signed-credential', query);
+    return { result, received: usersReceived.splice(0) };
   } finally {
-    await server.stop();
-    await Promise.all(sources.map((source) => source.close()));
+    await gateway.stop();
   }
 }
 
