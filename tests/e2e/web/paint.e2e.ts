@@ -125,7 +125,11 @@ describe('painting in a browser', { timeout: 90_000 }, () => {
     await web.shot(page, 'gallery-after-delete');
   });
 
-  it('uploads a reference image straight to storage, and refuses a file that is not an image', async () => {
+  it('uploads a reference image straight to storage for a model that takes one, and paints from it', async () => {
+    // The default model paints from text only: no upload offered.
+    expect(await page.getByLabel('Reference image (optional)').count()).toBe(0);
+    expect(await page.getByText('This model paints from the description only').isVisible()).toBe(true);
+    await page.getByLabel('Model').selectOption({ label: '通义万相 V1' });
     const input = page.getByLabel('Reference image (optional)');
     await input.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') });
     await eventually(() => page.getByText('Choose a PNG, JPEG or WebP image of at most 20 MB.').isVisible()).toBe(true);
@@ -139,6 +143,17 @@ describe('painting in a browser', { timeout: 90_000 }, () => {
     expect(web.sg.oss.keys()).toContain(key);
     expect(web.sg.oss.requests().filter((r) => r.method === 'PUT' && r.key === key).map((r) => r.status)).toEqual([200]);
     await web.shot(page, 'reference-uploaded');
+
+    // Painted with it: the job carries the upload, and DashScope was handed a URL of it (ref_img).
+    const images = await gallery().count();
+    await paint('The same sketch, as a watercolour');
+    await eventually(() => gallery().count(), { timeout: 30_000 }).toBe(images + 1);
+    const job = await web.sg.db.imageJob.findFirstOrThrow({ where: { userId: await userId() }, orderBy: { createdAt: 'desc' } });
+    expect(job).toMatchObject({ status: 'SUCCEEDED', model: 'wanx-v1', referenceImageKey: key });
+    const submitted = web.sg.simulator.requests.filter((r) => r.endpoint === 'imageSynthesis').at(-1)?.body as { input?: { prompt?: string; ref_img?: string } };
+    expect(submitted.input?.prompt).toBe('The same sketch, as a watercolour');
+    expect(new URL(submitted.input!.ref_img!).pathname).toContain(key!);
+    await web.shot(page, 'painted-from-reference');
   });
 
   it('says the prompt was refused when content moderation rejects it, and charges nothing', async () => {

@@ -60,6 +60,7 @@ function PaintForm() {
   const models = useQuery(ImageModelsDocument);
   const [create, createState] = useMutation(CreateImageJobDocument, { refetchQueries: [ImageJobsDocument, CreditBalanceDocument] });
   const [modelId, setModelId] = useState<string>();
+  const [referenceKey, setReferenceKey] = useState<string>();
   const [error, setError] = useState<unknown>();
   const headingId = useId();
   // One key per submitted form: a double click or a retried request creates one job, charged once.
@@ -80,6 +81,7 @@ function PaintForm() {
             model: model?.id ?? null,
             size: text('size') || null,
             count: Number(text('count')) || 1,
+            referenceImageKey: model?.acceptsReferenceImage ? (referenceKey ?? null) : null,
             idempotencyKey: idempotencyKey.current,
           },
         },
@@ -100,7 +102,10 @@ function PaintForm() {
       <div className="grid3">
         <LabelledControl label={t.paint.model}>
           {(id) => (
-            <select id={id} name="model" value={model?.id ?? ''} onChange={(e) => setModelId(e.target.value)}>
+            <select id={id} name="model" value={model?.id ?? ''} onChange={(e) => {
+                setModelId(e.target.value);
+                setReferenceKey(undefined);
+              }}>
               {models.data?.imageModels.map((m) => (
                 <option key={m.id} value={m.id}>
                   {m.name}
@@ -124,7 +129,7 @@ function PaintForm() {
           {(id) => <input id={id} name="count" type="number" min={1} max={model?.maxCount ?? 4} defaultValue={1} required />}
         </LabelledControl>
       </div>
-      <ReferenceUpload />
+      {model?.acceptsReferenceImage ? <ReferenceUpload onChange={setReferenceKey} /> : <p className="hint">{t.paint.noReference}</p>}
       {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} />}
       <button type="submit" className="primary" disabled={createState.loading || !model}>
         {t.paint.generate}
@@ -134,7 +139,7 @@ function PaintForm() {
 }
 
 /** Uploads a reference image straight to object storage through a signed URL the image subgraph issues. */
-function ReferenceUpload() {
+function ReferenceUpload({ onChange }: { onChange: (key: string | undefined) => void }) {
   const { t } = useI18n();
   const [createUploadUrl] = useMutation(CreateUploadUrlDocument);
   const [state, setState] = useState<{ kind: 'idle' } | { kind: 'uploading' } | { kind: 'done'; name: string; key: string; preview: string } | { kind: 'invalid' }>({ kind: 'idle' });
@@ -144,6 +149,7 @@ function ReferenceUpload() {
   const onFile = async (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
     setError(undefined);
+    onChange(undefined);
     if (!file) return setState({ kind: 'idle' });
     if (!UPLOAD_TYPES.includes(file.type) || file.size > UPLOAD_MAX_BYTES) return setState({ kind: 'invalid' });
     setState({ kind: 'uploading' });
@@ -155,6 +161,7 @@ function ReferenceUpload() {
       const response = await fetch(ticket.url, { method: ticket.method, headers: ticket.headers as Record<string, string>, body: file });
       if (!response.ok) throw new Error(`upload answered ${response.status}`);
       setState({ kind: 'done', name: file.name, key: ticket.key, preview: URL.createObjectURL(file) });
+      onChange(ticket.key);
     } catch (caught) {
       setState({ kind: 'idle' });
       setError(caught);

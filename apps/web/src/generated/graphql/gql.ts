@@ -42,7 +42,7 @@ type Documents = {
     "fragment ImageJobFields on ImageJob {\n  id\n  prompt\n  negativePrompt\n  model\n  size\n  count\n  status\n  progress\n  error\n  errorCode\n  creditsCharged\n  createdAt\n  finishedAt\n  images {\n    id\n    url\n    width\n    height\n    contentType\n  }\n}": typeof types.ImageJobFieldsFragmentDoc,
     "subscription ImageJobUpdated($jobId: ID!) {\n  imageJobUpdated(jobId: $jobId) {\n    ...ImageJobFields\n  }\n}": typeof types.ImageJobUpdatedDocument,
     "query ImageJobs($first: Int, $after: String) {\n  imageJobs(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        ...ImageJobFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": typeof types.ImageJobsDocument,
-    "query ImageModels {\n  imageModels {\n    id\n    name\n    sizes\n    maxCount\n  }\n}": typeof types.ImageModelsDocument,
+    "query ImageModels {\n  imageModels {\n    id\n    name\n    sizes\n    maxCount\n    acceptsReferenceImage\n  }\n}": typeof types.ImageModelsDocument,
     "mutation Login($input: LoginInput!) {\n  login(input: $input) {\n    accessToken\n    refreshToken\n    expiresIn\n    user {\n      ...ViewerFields\n    }\n  }\n}": typeof types.LoginDocument,
     "mutation LoginWithSmsCode($phone: String!, $code: String!) {\n  loginWithSmsCode(phone: $phone, code: $code) {\n    accessToken\n    refreshToken\n    expiresIn\n    user {\n      ...ViewerFields\n    }\n  }\n}": typeof types.LoginWithSmsCodeDocument,
     "mutation Logout {\n  logout\n}": typeof types.LogoutDocument,
@@ -83,7 +83,7 @@ const documents: Documents = {
     "fragment ImageJobFields on ImageJob {\n  id\n  prompt\n  negativePrompt\n  model\n  size\n  count\n  status\n  progress\n  error\n  errorCode\n  creditsCharged\n  createdAt\n  finishedAt\n  images {\n    id\n    url\n    width\n    height\n    contentType\n  }\n}": types.ImageJobFieldsFragmentDoc,
     "subscription ImageJobUpdated($jobId: ID!) {\n  imageJobUpdated(jobId: $jobId) {\n    ...ImageJobFields\n  }\n}": types.ImageJobUpdatedDocument,
     "query ImageJobs($first: Int, $after: String) {\n  imageJobs(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        ...ImageJobFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": types.ImageJobsDocument,
-    "query ImageModels {\n  imageModels {\n    id\n    name\n    sizes\n    maxCount\n  }\n}": types.ImageModelsDocument,
+    "query ImageModels {\n  imageModels {\n    id\n    name\n    sizes\n    maxCount\n    acceptsReferenceImage\n  }\n}": types.ImageModelsDocument,
     "mutation Login($input: LoginInput!) {\n  login(input: $input) {\n    accessToken\n    refreshToken\n    expiresIn\n    user {\n      ...ViewerFields\n    }\n  }\n}": types.LoginDocument,
     "mutation LoginWithSmsCode($phone: String!, $code: String!) {\n  loginWithSmsCode(phone: $phone, code: $code) {\n    accessToken\n    refreshToken\n    expiresIn\n    user {\n      ...ViewerFields\n    }\n  }\n}": types.LoginWithSmsCodeDocument,
     "mutation Logout {\n  logout\n}": types.LogoutDocument,
@@ -225,7 +225,7 @@ export function graphql(source: "query ImageJobs($first: Int, $after: String) {\
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "query ImageModels {\n  imageModels {\n    id\n    name\n    sizes\n    maxCount\n  }\n}"): (typeof documents)["query ImageModels {\n  imageModels {\n    id\n    name\n    sizes\n    maxCount\n  }\n}"];
+export function graphql(source: "query ImageModels {\n  imageModels {\n    id\n    name\n    sizes\n    maxCount\n    acceptsReferenceImage\n  }\n}"): (typeof documents)["query ImageModels {\n  imageModels {\n    id\n    name\n    sizes\n    maxCount\n    acceptsReferenceImage\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
