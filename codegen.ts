@@ -36,6 +36,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       User: ENTITY_REF,
       ImageJob: '../data/jobs.ts#ImageJobRow',
       Image: '../data/images.ts#ImageRow',
+      ImageModel: '../domain/upsert-image-model.ts#ImageModelView',
     },
   },
   billing: {

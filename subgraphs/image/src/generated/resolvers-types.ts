@@ -2,6 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { ImageJobRow as ImageJobRowModel } from '../data/jobs.ts';
 import type { ImageRow as ImageRowModel } from '../data/images.ts';
+import type { ImageModelView as ImageModelViewModel } from '../domain/upsert-image-model.ts';
 import type { ImageContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -479,7 +480,7 @@ export type ResolversTypes = {
   ImageJobConnection: ResolverTypeWrapper<Omit<ImageJobConnection, 'edges'> & { edges: Array<ResolversTypes['ImageJobEdge']> }>;
   ImageJobEdge: ResolverTypeWrapper<Omit<ImageJobEdge, 'node'> & { node: ResolversTypes['ImageJob'] }>;
   ImageJobStatus: ImageJobStatus;
-  ImageModel: ResolverTypeWrapper<ImageModel>;
+  ImageModel: ResolverTypeWrapper<ImageModelViewModel>;
   ImageModelInput: ImageModelInput;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -503,7 +504,7 @@ export type ResolversParentTypes = {
   Float: Scalars['Float']['output'];
   ImageJobConnection: Omit<ImageJobConnection, 'edges'> & { edges: Array<ResolversParentTypes['ImageJobEdge']> };
   ImageJobEdge: Omit<ImageJobEdge, 'node'> & { node: ResolversParentTypes['ImageJob'] };
-  ImageModel: ImageModel;
+  ImageModel: ImageModelViewModel;
   ImageModelInput: ImageModelInput;
   JSON: Scalars['JSON']['output'];
   Mutation: Record<PropertyKey, never>;

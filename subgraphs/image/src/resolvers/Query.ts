@@ -2,7 +2,7 @@ import { requireUserId, visibleToCaller } from '@firefly/server-kit';
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
 
 export const Query: QueryResolvers = {
-  imageModels: async (_, __, ctx) => (await ctx.models.listActive()).map((model) => ({ ...model, acceptsReferenceImage: ctx.services.referenceModels.has(model.id) })),
+  imageModels: (_, __, ctx) => ctx.models.listActive(),
   /** Another user's (or tenant's) job answers null, exactly like a missing one. */
   imageJob: async (_, args, ctx) => visibleToCaller(ctx, await ctx.loaders.job.load(args.id)),
   imageJobs: (_, args, ctx) => ctx.loaders.jobPages.load(requireUserId(ctx), args),
