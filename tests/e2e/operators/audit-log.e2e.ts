@@ -120,4 +120,27 @@ describe('auditEvents', () => {
     await expect(sg.db.$executeRawUnsafe('DELETE FROM `AuditEvent` WHERE `id` = ?', event!.id)).rejects.toThrow(/append-only/);
     expect(await eventsOf(target.user.id, 'setUserRoles')).toHaveLength(1);
   });
+
+  it('records sign-ins and revocations, with the user as the actor', async () => {
+    const email = `audit-${Date.now().toString(36)}@example.com`;
+    const registered = await sg.request('mutation R($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }', {
+      variables: { input: { email, password: 'Lantern-Festival-2026!x', displayName: 'Audited' } },
+    });
+    expect(registered.body.errors).toBeUndefined();
+    const { accessToken, user } = registered.body.data!.register as { accessToken: string; user: { id: string } };
+    const login = await sg.request('mutation L($input: LoginInput!) { login(input: $input) { accessToken } }', { variables: { input: { login: email, password: 'Lantern-Festival-2026!x' } } });
+    expect(login.body.errors).toBeUndefined();
+    expect((await sg.request('mutation { logout }', { token: accessToken })).body.data).toEqual({ logout: true });
+
+    const answer = await sg.request(AUDIT, { token: adminToken, variables: { first: 100 } });
+    const mine = (answer.body.data!.auditEvents.edges as Array<{ node: AuditNode }>).map((edge) => edge.node).filter((node) => node.actor?.id === user.id);
+    expect(mine.map((node) => node.action)).toEqual(['logout', 'login', 'register']);
+    expect(mine[2]).toMatchObject({ targetType: 'Session' });
+    expect(mine[0]).toMatchObject({ targetType: 'User', targetId: user.id, details: { reason: 'logout' } });
+    // No secret or personal identifier is written with them.
+    const raw = JSON.stringify(await sg.db.auditEvent.findMany({ where: { actor: user.id } }));
+    expect(raw).not.toContain(email);
+    expect(raw).not.toContain('Lantern-Festival');
+    expect(raw).not.toContain(accessToken);
+  });
 });

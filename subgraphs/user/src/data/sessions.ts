@@ -1,4 +1,4 @@
-import type { UserDb, TenantScoped } from '@firefly/db';
+import { recordAudit, transact, type AuditEntry, type TenantScoped, type UserDb } from '@firefly/db';
 
 export interface NewSession {
   id: string;
@@ -21,9 +21,19 @@ export function createSessionRepository(db: TenantScoped<UserDb>, tenantId: stri
         select: { id: true, userId: true, userAgent: true, ip: true, createdAt: true, lastUsedAt: true },
       });
     },
-    async create(session: NewSession): Promise<void> {
-      await db.session.create({ data: { ...session, tenantId } });
+    /** Creates the session; with `audit`, its audit event (the sign-in) in the same transaction. */
+    async create(session: NewSession, audit?: AuditEntry): Promise<void> {
+      if (!audit) {
+        await db.session.create({ data: { ...session, tenantId } });
+        return;
+      }
+      await transact(db, async (tx) => {
+        await tx.session.create({ data: { ...session, tenantId } });
+        await recordAudit(tx, audit);
+      });
     },
+    /** Appends an audit event (revocations, after they happened). */
+    audit: (entry: AuditEntry): Promise<void> => recordAudit(db, entry),
     findByRefreshHash(refreshTokenHash: string) {
       return db.session.findFirst({ where: { tenantId, refreshTokenHash }, select: sessionSelect });
     },

@@ -55,7 +55,7 @@ export async function register(scope: UserScope, input: RegisterInput): Promise<
   }
   scope.logger.info({ userId: user.id, method: phone ? 'phone' : 'email' }, 'registered a user');
   await scope.services.signupGrants.grant({ tenantId: scope.tenantId, userId: user.id, requestId: scope.requestId });
-  return startSession(scope, user);
+  return startSession(scope, user, 'register');
 }
 
 /**
@@ -80,7 +80,7 @@ export async function login(scope: UserScope, input: { login: string; password: 
   await services.loginThrottle.recordSuccess(tenantId, throttleKey, ip);
   if (user.status !== 'ACTIVE') throw forbidden('This account is suspended');
   if (hash && services.hasher.needsRehash(hash)) await scope.users.setPasswordHash(user.id, await services.hasher.hash(input.password));
-  return startSession(scope, user);
+  return startSession(scope, user, 'login');
 }
 
 /**
@@ -113,5 +113,5 @@ export async function loginWithSmsCode(scope: UserScope, input: { phone: string;
   if (check !== 'ok') throw unauthenticated(INVALID_CODE);
   const user = await scope.users.findByPhone(phone);
   if (!user) throw unauthenticated(INVALID_CODE);
-  return startSession(scope, user);
+  return startSession(scope, user, 'loginWithSmsCode');
 }

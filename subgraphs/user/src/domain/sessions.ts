@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID }
 import { generateRefreshToken, hashRefreshToken, isWellFormedRefreshToken, type Identity } from '@firefly/auth';
 import type { SessionRevokeReason } from '@firefly/auth/sessions';
 import { forbidden, unauthenticated } from '@firefly/errors';
+import { actorOf } from '@firefly/server-kit';
 import type { UserRow } from '../data/users.ts';
 import { rolesOf, type UserScope } from './scope.ts';
 
@@ -20,20 +21,16 @@ const INVALID_REFRESH = 'Invalid or expired refresh token';
 const REVOKED = 'This session was signed out';
 
 /** Opens a session for a user who has just proved who they are: MySQL row, live record in Redis, tokens. */
-export async function startSession(scope: UserScope, user: UserRow): Promise<AuthPayload> {
+export async function startSession(scope: UserScope, user: UserRow, action: SignInAction): Promise<AuthPayload> {
   if (user.status !== 'ACTIVE') throw forbidden('This account is suspended');
   const { services, identity } = scope;
   const sessionId = randomUUID();
   const refreshToken = generateRefreshToken();
   const expiresAt = Date.now() + services.refreshTokenTtlSeconds * 1000;
-  await scope.sessions.create({
-    id: sessionId,
-    userId: user.id,
-    refreshTokenHash: hashRefreshToken(refreshToken),
-    userAgent: identity.userAgent ?? null,
-    ip: identity.clientIp ?? null,
-    expiresAt: new Date(expiresAt),
-  });
+  const client = { userAgent: identity.userAgent ?? null, ip: identity.clientIp ?? null };
+  // The sign-in is audited with the session (the user is the actor; the client's address and agent, never a secret).
+  const audit = { tenantId: scope.tenantId, actor: user.id, requestId: scope.requestId, action, targetType: 'Session', targetId: sessionId, details: client };
+  await scope.sessions.create({ id: sessionId, userId: user.id, refreshTokenHash: hashRefreshToken(refreshToken), ...client, expiresAt: new Date(expiresAt) }, audit);
   const roles = rolesOf(user);
   // A fresh session can only carry a revocation marker if "sign out everywhere" raced this sign-in: it stays out.
   if (!(await services.sessionStore.save({ sessionId, userId: user.id, tenantId: scope.tenantId, roles, expiresAt }))) throw unauthenticated(REVOKED);
@@ -194,12 +191,30 @@ async function revokeReplayedSession(scope: UserScope, sessionId: string): Promi
  * Revokes sessions in MySQL first (the authority: refreshSession restores live records from it), then in Redis,
  * which every gateway checks on every request and which announces the revocation to open connections.
  */
+/** The sign-in mutations, as audit actions. */
+export type SignInAction = 'register' | 'login' | 'loginWithSmsCode';
+
+/** The mutation behind each revocation reason (others are recorded as `revokeSessions:<reason>`). */
+const REVOCATION_ACTIONS: Partial<Record<SessionRevokeReason, string>> = { logout: 'logout', revoked: 'revokeSession', 'password-changed': 'changePassword' };
+
 export async function revokeSessions(
   scope: UserScope,
   where: { id?: string; userId: string; exceptId?: string },
   reason: SessionRevokeReason,
 ): Promise<string[]> {
   const ids = await scope.sessions.revoke(where, reason);
+  // A suspension is audited as setUserStatus already; every other revocation is an event of its own.
+  if (ids.length > 0 && reason !== 'suspended') {
+    await scope.sessions.audit({
+      tenantId: scope.tenantId,
+      actor: actorOf(scope.identity),
+      requestId: scope.requestId,
+      action: REVOCATION_ACTIONS[reason] ?? `revokeSessions:${reason}`,
+      targetType: 'User',
+      targetId: where.userId,
+      details: { sessionIds: ids, reason },
+    });
+  }
   const store = scope.services.sessionStore;
   if (where.id) {
     for (const id of ids) await store.revoke({ sessionId: id, userId: where.userId, tenantId: scope.tenantId }, reason);
