@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { DelayedError, Worker, type ConnectionOptions } from 'bullmq';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { CreditsClient } from '@firefly/credits-client';
@@ -70,15 +71,9 @@ export function buildImageWorker(config: ImageWorkerConfig, deps: ImageWorkerDep
   });
 
   const closing = new AbortController();
-  const sleep = (ms: number) =>
-    new Promise<boolean>((resolve) => {
-      if (closing.signal.aborted) return resolve(false);
-      const timer = setTimeout(() => resolve(true), ms);
-      closing.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve(false);
-      }, { once: true });
-    });
+  // timers/promises removes its abort listener when the timer fires, so polls do not pile listeners on the signal.
+  const sleep = (ms: number): Promise<boolean> =>
+    delay(ms, true, { signal: closing.signal }).catch(() => false);
   const runner = {
     data: createWorkerData(deps.db),
     redis: deps.redis,
