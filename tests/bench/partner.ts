@@ -9,7 +9,8 @@
  *
  * The partner's account is the same user as (a)'s, so every case asks the subgraphs for the same data. Gateway CPU per
  * request is read from /proc (user + system time of the gateway process over the requests it answered). Writes
- * tests/bench/results/partner-<timestamp>.json. Env: BENCH_ROUNDS (3), BENCH_SECONDS (8), BENCH_CONNECTIONS (16).
+ * tests/bench/results/partner-<timestamp>.json. Env: BENCH_ROUNDS (3), BENCH_SECONDS (8), BENCH_CONNECTIONS (16), BENCH_PROFILE
+ * (1: a CPU profile of the gateway).
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -105,6 +106,8 @@ export async function runPartnerBench(): Promise<void> {
       services: ['user', 'billing', 'conversation', 'image'],
       // Every limit stays on; the bench's one user and keys just never reach theirs.
       gatewayEnv: { RATE_LIMIT_PER_USER: '1000000000/60' },
+      // BENCH_PROFILE=1: a V8 CPU profile of the gateway in tests/bench/results/profiles/, to see where each case's time goes.
+      gatewayNodeArgs: process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=tests/bench/results/profiles'] : [],
     });
     const gateway = stack.gateways[0]!;
     const adminToken = (await stack.tokenFor({ ...boss.user, roles: ['USER', 'ADMIN'] })).token;
