@@ -1,5 +1,6 @@
 // Guessing API keys stops at the gateway: refused keys count per client IP (in Redis, across replicas), and past the
-// limit every key request from that address is RATE_LIMITED — a good key included — while other addresses go on.
+// limit every key request from that address is RATE_LIMITED — a good key included — while other addresses go on;
+// a key that cannot be checked is refused, never let through.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../src/harness.ts';
@@ -54,5 +55,20 @@ describe('API key guessing', () => {
     const { key } = await createKey(admin, partner.id);
     await publishList(admin, partner.id, ['{ me { id } }']);
     for (let i = 0; i < 6; i++) expect((await withKey(key, '198.51.100.9')).body.data).toEqual({ me: { id: partner.accountId } });
+  });
+
+  // Last in the file: it stops the user subgraph.
+  it('a key the gateway cannot check (user service down) is refused with UPSTREAM_UNAVAILABLE (503), never let through, and counts against nobody', async () => {
+    const admin = await createAdmin(sg);
+    const partner = await createPartner(admin);
+    const { key } = await createKey(admin, partner.id);
+    await sg.servers.user.stop();
+    const ip = '198.51.100.20';
+    for (let i = 0; i < 4; i++) {
+      const response = await withKey(key, ip);
+      expect(codeOf(response)).toBe('UPSTREAM_UNAVAILABLE');
+      expect(response.status).toBe(503);
+      expect(response.body.data).toBeUndefined();
+    }
   });
 });
