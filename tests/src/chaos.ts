@@ -178,7 +178,9 @@ export async function startChaosPlatform(options: { simulatorTokenDelayMs?: numb
 
   const processes = {} as Record<ChaosService, ManagedProcess>;
   const db = createDb({ url: databaseUrl, connectionLimit: 4 });
-  const redis = createRedis({ url: ownRedis.url, keyPrefix, name: 'chaos-tests' });
+  // The test's own client waits for Redis across a restart (a request-path client would fail at once until it has
+  // reconnected, and the scenario saves the sessions again right after the restart).
+  const redis = createRedis({ url: ownRedis.url, keyPrefix, name: 'chaos-tests', maxRetriesPerRequest: null });
   const sessions = createSessionStore(redis);
   const issuer = createAccessTokenIssuer([signingKey], { issuer: 'firefly', audience: 'firefly-api', ttlSeconds: 3_600 });
   const liveSessions: Array<Parameters<typeof sessions.save>[0]> = [];

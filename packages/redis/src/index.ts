@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '@firefly/logger';
 
 export { Redis };
-export { BLOCKING_CLIENT_OPTIONS } from './client-options.ts';
+export { BLOCKING_CLIENT_OPTIONS, QUEUEING_CLIENT_OPTIONS } from './client-options.ts';
 
 export interface CreateRedisOptions {
   url: string;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CreditsClient } from '@firefly/credits-client';
 import { createCompatibleChatClient, createDashScopeClient, DashScopeError, type DashScopeClient } from '@firefly/dashscope';
 import type { Logger } from '@firefly/logger';
+import { closeRedis, QUEUEING_CLIENT_OPTIONS, type Redis } from '@firefly/redis';
 import type { ConversationConfig } from './config.ts';
 import { createTurnStore } from './data/messages.ts';
 import { createSettlementOutbox } from './data/settlements.ts';
@@ -39,6 +40,8 @@ export interface ConversationServices {
   /** Chat settlements billing did not accept yet (generation/settlements.ts). */
   outbox: SettlementOutbox;
   streams: MessageStreamStore;
+  /** The token streams' own connection (closed with the services). */
+  streamWriter: Redis;
   registry: GenerationRegistry;
   hub: StreamHub;
   runner: GenerationRunner;
@@ -107,7 +110,11 @@ export async function createConversationServices(
   const dashscope = hooks.observeDashScope ? hooks.observeDashScope(routed) : routed;
   const turns = createTurnStore(deps.db);
   const outbox = createSettlementOutbox(deps.db);
-  const streams = createMessageStreamStore(redis, {
+  // Token streams on a connection of their own that waits out a short Redis blip instead of failing the delta (the
+  // request-path client fails fast): a delta lost to a blip would be a gap in every subscriber's stream.
+  const streamWriter = redis.duplicate({ ...QUEUEING_CLIENT_OPTIONS, connectionName: 'subgraph-conversation-streams' });
+  streamWriter.on('error', () => undefined);
+  const streams = createMessageStreamStore(streamWriter, {
     liveTtlSeconds: config.GENERATION_TIMEOUT_SECONDS + config.STREAM_RETENTION_SECONDS,
     retentionSeconds: config.STREAM_RETENTION_SECONDS,
   });
@@ -128,13 +135,14 @@ export async function createConversationServices(
   });
   const stopSignals = await createStopSignals({ redis, logger, onStop: (messageId) => void runner.abort(messageId, 'stop') });
   const claims = createRequestClaims(redis);
-  return { instanceId, turns, credits: deps.credits, outbox, streams, registry, hub, runner, stopSignals, claims, settings, logger, iterators: { active: 0 }, chatProviders: ['dashscope', ...compatible.keys()] };
+  return { instanceId, turns, credits: deps.credits, outbox, streams, streamWriter, registry, hub, runner, stopSignals, claims, settings, logger, iterators: { active: 0 }, chatProviders: ['dashscope', ...compatible.keys()] };
 }
 
 /** Drains running generations (up to `settings.drainTimeoutMs`), then closes the stream reader and the stop listener. */
 export async function closeConversationServices(services: ConversationServices): Promise<void> {
   await services.runner.drain(services.settings.drainTimeoutMs);
   await Promise.all([services.hub.close(), services.stopSignals.close()]);
+  await closeRedis(services.streamWriter);
 }
 
 /**
