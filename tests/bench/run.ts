@@ -30,6 +30,13 @@ if (process.argv.includes('--streams')) {
   process.exit(0);
 }
 
+// `npm run bench -- --images`: image jobs through two workers, followed by imageJobUpdated (tests/bench/images.ts).
+if (process.argv.includes('--images')) {
+  const { runImagesBench } = await import('./images.ts');
+  await runImagesBench();
+  process.exit(0);
+}
+
 // `npm run bench -- --partner`: a partner's persisted, signed request vs a user's query text (tests/bench/partner.ts).
 if (process.argv.includes('--partner')) {
   const { runPartnerBench } = await import('./partner.ts');

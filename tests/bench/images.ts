@@ -1,0 +1,157 @@
+/**
+ * `npm run bench -- --images`: image jobs end to end through the gateway, as separate processes (tests/src/image-stack.ts:
+ * gateway, user, billing and image subgraphs, two image workers; the DashScope and OSS simulators in this process),
+ * on a scratch database and this run's Redis prefix.
+ *
+ * IMAGES_JOBS (500) jobs from IMAGES_USERS (50) users, each followed with imageJobUpdated over graphql-ws from before
+ * it is created. Reports:
+ *   - jobs lost (accepted, but not SUCCEEDED with their credits settled in the end, or whose subscription did not
+ *     complete): must be 0; creations refused even after two retries with the same idempotency key are counted apart;
+ *   - jobs charged twice (more than one IMAGE_USAGE ledger entry): must be 0;
+ *   - state change → subscriber's event, p50/p99: the worker stamps each progress stream entry with its time (after
+ *     the row was written); an event's latency is its arrival here minus the stamp of the entry with its status and
+ *     progress (the first event, the state at subscribe time, is not counted);
+ *   - jobs per minute (first create to last settled) and each worker's CPU per job (/proc).
+ * Writes tests/bench/results/images-<timestamp>.json. Env: IMAGES_JOBS, IMAGES_USERS, IMAGES_WORKER_CONCURRENCY (8),
+ * IMAGES_TASK_MS (1000: DashScope simulator's running time per task).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createDb } from '@firefly/db';
+import { seed } from '@firefly/db/seed';
+import { createScratchDatabase } from '@firefly/db/testing';
+import { jobStreamKey } from '@firefly/image-jobs';
+import { collect, connectClient, type Collected, type TestClient } from '../src/subscription-client.ts';
+import { createChatUser, type ChatUser } from '../src/subscription-chat.ts';
+import { createJob, JOB_UPDATES, startImageStack, type ImageStack, type JobEvent } from '../src/image-stack.ts';
+import { cpuMs } from './process-cpu.ts';
+
+const JOBS = Number(process.env.IMAGES_JOBS ?? 500);
+const USERS = Number(process.env.IMAGES_USERS ?? 50);
+const WORKER_CONCURRENCY = process.env.IMAGES_WORKER_CONCURRENCY ?? '8';
+const TASK_MS = Number(process.env.IMAGES_TASK_MS ?? 1_000);
+/** Jobs started at once (each costs a subscription and a createImageJob). */
+const IN_FLIGHT = Number(process.env.IMAGES_IN_FLIGHT ?? 40);
+
+const percentile = (values: number[], p: number) => {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 10) / 10;
+};
+
+interface Run {
+  jobId?: string;
+  sub: Collected<{ imageJobUpdated: JobEvent }>;
+  arrivals: { status: string; progress: number; at: number }[];
+  error?: string;
+}
+
+export async function runImagesBench(): Promise<void> {
+  const database = await createScratchDatabase('firefly_bench_images');
+  const setupDb = createDb({ url: database.url, connectionLimit: 2 });
+  await seed(setupDb);
+  await setupDb.$disconnect();
+  process.env.DATABASE_URL = database.url;
+  process.env.REDIS_KEY_PREFIX = `bench:${randomBytes(4).toString('hex')}:`;
+
+  let images: ImageStack | undefined;
+  const clients: TestClient[] = [];
+  try {
+    images = await startImageStack({
+      workers: 2,
+      simulator: { taskPendingMs: 100, taskRunningMs: TASK_MS, maxConcurrentTasksPerModel: 10_000, maxRecordedRequests: 100 },
+      workerEnv: { IMAGE_WORKER_CONCURRENCY: WORKER_CONCURRENCY, IMAGE_WORKER_LOCK_MS: '30000', DATABASE_POOL_SIZE: '10' },
+      imageEnv: { MAX_ACTIVE_IMAGE_JOBS_PER_USER: '1000', IMAGE_RATE_LIMITS: 'Mutation=100000/60,Subscription=100000/60', DATABASE_POOL_SIZE: '20' },
+    });
+    const stack = images.stack;
+    const users: ChatUser[] = [];
+    for (let i = 0; i < USERS; i++) users.push(await createChatUser(stack, 1_000_000));
+    const userClients = users.map((user) => {
+      const client = connectClient(stack.wsUrl(), { token: user.token, lazy: false });
+      clients.push(client);
+      return client;
+    });
+    console.log(`stack up: ${USERS} users, 2 workers × ${WORKER_CONCURRENCY}, ${JOBS} jobs, DashScope task ${TASK_MS} ms`);
+    const cpuBefore = images.workers.map((w) => cpuMs(w.child.pid!));
+
+    const runs: Run[] = [];
+    const started = Date.now();
+    let next = 0;
+    const startOne = async (n: number) => {
+      const user = users[n % USERS]!;
+      // As a client should: an idempotency key, and the same request again after a timeout (same job, charged once).
+      const input = { prompt: `bench image ${n}`, model: 'wanx2.1-t2i-turbo', count: 1, idempotencyKey: `bench-${n}` };
+      let job: JobEvent | Error = new Error('not sent');
+      for (let attempt = 0; attempt < 3; attempt++) {
+        job = await createJob(stack, user, input).catch((error: unknown) => error as Error);
+        if (!(job instanceof Error) || !/UPSTREAM_UNAVAILABLE/.test(job.message)) break;
+      }
+      if (job instanceof Error) {
+        runs.push({ sub: null as never, arrivals: [], error: job.message });
+        return;
+      }
+      const run: Run = { jobId: job.id, sub: collect(userClients[n % USERS]!.client, JOB_UPDATES, { jobId: job.id }), arrivals: [] };
+      runs.push(run);
+      // Arrival times on the wall clock, as the worker stamps its entries.
+      const seen = run.sub.results;
+      const poll = setInterval(() => {
+        while (run.arrivals.length < seen.length) {
+          const event = seen[run.arrivals.length]!.data?.imageJobUpdated;
+          run.arrivals.push({ status: event?.status ?? 'ERROR', progress: event?.progress ?? -1, at: Date.now() });
+        }
+      }, 1);
+      await Promise.race([run.sub.outcome, new Promise((resolve) => setTimeout(resolve, 180_000))]);
+      clearInterval(poll);
+      while (run.arrivals.length < seen.length) run.arrivals.push({ status: seen[run.arrivals.length]!.data?.imageJobUpdated.status ?? 'ERROR', progress: -1, at: Date.now() });
+    };
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < JOBS) await startOne(next++);
+      }),
+    );
+    const elapsedMs = Date.now() - started;
+    const cpuAfter = images.workers.map((w) => cpuMs(w.child.pid!));
+
+    // Outcomes from the database; latencies against the workers' stamps.
+    const latencies: number[] = [];
+    let lost = 0;
+    let chargedTwice = 0;
+    for (const run of runs) {
+      // Refused at creation (the client was told): not a lost job, reported as createErrors.
+      if (!run.jobId) continue;
+      const row = await stack.db.imageJob.findUnique({ where: { id: run.jobId }, select: { status: true, creditsCharged: true } });
+      const completed = (await Promise.race([run.sub.outcome, Promise.resolve(null)])) !== null;
+      if (row?.status !== 'SUCCEEDED' || row.creditsCharged === null || !completed) lost += 1;
+      if ((await stack.db.ledgerEntry.count({ where: { referenceId: run.jobId, reason: 'IMAGE_USAGE' } })) > 1) chargedTwice += 1;
+      const entries = (await stack.redis.xrange(jobStreamKey(run.jobId), '-', '+')) as [string, string[]][];
+      const stamps = entries.map(([, fields]) => ({ status: fields[1]!, progress: Number(fields[3]), at: Number(fields[5]) }));
+      for (const arrival of run.arrivals.slice(1)) {
+        const stamp = stamps.find((s) => s.status === arrival.status && Math.abs(s.progress - arrival.progress) < 1e-9);
+        if (stamp) latencies.push(arrival.at - stamp.at);
+      }
+    }
+    const report = {
+      jobs: JOBS,
+      users: USERS,
+      workers: 2,
+      workerConcurrency: Number(WORKER_CONCURRENCY),
+      dashscopeTaskMs: TASK_MS,
+      jobsLost: lost,
+      jobsChargedTwice: chargedTwice,
+      createRefused: runs.filter((r) => r.error).length,
+      createErrors: runs.filter((r) => r.error).slice(0, 3).map((r) => r.error),
+      stateChangeToEventMs: { count: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
+      jobsPerMinute: Math.round((JOBS / elapsedMs) * 60_000),
+      elapsedSeconds: Math.round(elapsedMs / 100) / 10,
+      workerCpuMsPerJob: cpuAfter.map((after, i) => Math.round(((after - cpuBefore[i]!) / JOBS) * 10) / 10),
+    };
+    console.log(JSON.stringify(report, null, 2));
+    const dir = new URL('./results/', import.meta.url);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(new URL(`images-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, dir), `${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    await Promise.all(clients.map((c) => c.dispose()));
+    await images?.stop();
+    await database.drop().catch(() => undefined);
+  }
+}
