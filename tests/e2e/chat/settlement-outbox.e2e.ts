@@ -12,6 +12,7 @@ let proxy: TcpProxy;
 /** A conversation replica that reaches billing only through the proxy. */
 let replica: ConversationReplica;
 
+// A supergraph and a replica started by tsx: on a loaded machine (two suites at once) that outlasts the default 60 s.
 beforeAll(async () => {
   sg = await startSupergraph({ env: { GENERATION_LEASE_SECONDS: '2', GENERATION_SWEEP_INTERVAL_SECONDS: '1' } });
   // Every replica delivers parked settlements: the harness's own conversation subgraph would reach billing directly.
@@ -23,7 +24,7 @@ beforeAll(async () => {
     BILLING_SUBGRAPH_URL: proxy.url,
     BILLING_TIMEOUT_MS: '1000',
   });
-});
+}, 180_000);
 
 afterEach(async () => {
   proxy?.setDown(false);
