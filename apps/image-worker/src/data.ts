@@ -12,6 +12,8 @@ const jobSelect = {
   count: true,
   seed: true,
   referenceImageKey: true,
+  referenceStrength: true,
+  referenceMode: true,
   status: true,
   progress: true,
   taskId: true,

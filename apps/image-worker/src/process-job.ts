@@ -121,7 +121,7 @@ async function submit(deps: JobRunnerDeps, job: WorkerJob, log: Logger, stillOur
   try {
     // A reference image goes to DashScope as a signed GET URL of the upload (checked when the job was created).
     const refImageUrl = job.referenceImageKey ? deps.storage.publicUrl(job.referenceImageKey) : null;
-    ({ taskId } = await deps.dashscope.submit({ model: job.model, prompt: job.prompt, negativePrompt: job.negativePrompt, size: job.size, n: job.count, seed: job.seed, refImageUrl }));
+    ({ taskId } = await deps.dashscope.submit({ model: job.model, prompt: job.prompt, negativePrompt: job.negativePrompt, size: job.size, n: job.count, seed: job.seed, refImageUrl, refStrength: job.referenceStrength, refMode: job.referenceMode }));
   } catch (error) {
     if (isDashScopeError(error) && error.kind === 'throttled') throw new ThrottledJobError(error.message);
     throw asJobError(error, 'submitting the DashScope task');

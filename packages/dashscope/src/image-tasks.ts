@@ -20,6 +20,10 @@ export interface ImageTaskRequest {
   seed?: number | null;
   /** Reference image URL (image-to-image / style models). */
   refImageUrl?: string | null;
+  /** How strongly the reference shapes the result, 0..1 (`ref_strength`; wanx-v1, with refImageUrl). */
+  refStrength?: number | null;
+  /** `repaint` (the reference's content) or `refonly` (its style only) (`ref_mode`; wanx-v1, with refImageUrl). */
+  refMode?: string | null;
 }
 
 export interface ImageTaskResult {
@@ -125,7 +129,13 @@ export function createDashScopeImageClient(options: DashScopeImageClientOptions)
           ...(request.negativePrompt ? { negative_prompt: request.negativePrompt } : {}),
           ...(request.refImageUrl ? { ref_img: request.refImageUrl } : {}),
         },
-        parameters: { size: request.size, n: request.n, ...(request.seed != null ? { seed: request.seed } : {}) },
+        parameters: {
+          size: request.size,
+          n: request.n,
+          ...(request.seed != null ? { seed: request.seed } : {}),
+          ...(request.refImageUrl && request.refStrength != null ? { ref_strength: request.refStrength } : {}),
+          ...(request.refImageUrl && request.refMode ? { ref_mode: request.refMode } : {}),
+        },
       };
       const { payload, requestId } = await call(
         `${baseUrl}${SUBMIT_PATH}`,

@@ -207,6 +207,14 @@ export class ImageTaskStore {
       if (body.model !== 'wanx-v1') return invalid(`ref_img is not supported by ${body.model}`);
       if (typeof refImg !== 'string' || !/^https?:\/\/\S+$/.test(refImg)) return invalid('ref_img must be an http or https URL');
     }
+    // §5.1: ref_strength ([0, 1]) and ref_mode (repaint | refonly) go with ref_img in parameters (messages unconfirmed).
+    const refParams = isObj(body.parameters) ? body.parameters : {};
+    if (refParams.ref_strength !== undefined || refParams.ref_mode !== undefined) {
+      if (refImg === undefined) return invalid('ref_strength and ref_mode need input.ref_img');
+      const strength = refParams.ref_strength;
+      if (strength !== undefined && (typeof strength !== 'number' || !(strength >= 0 && strength <= 1))) return invalid('ref_strength should be in [0.0, 1.0]');
+      if (refParams.ref_mode !== undefined && refParams.ref_mode !== 'repaint' && refParams.ref_mode !== 'refonly') return invalid('ref_mode should be repaint or refonly');
+    }
     const texts = [prompt, typeof negativePrompt === 'string' ? negativePrompt : ''];
     if (texts.some((text) => options.inspectionTriggers.some((t) => t !== '' && text.includes(t)))) {
       return { status: 400, code: 'DataInspectionFailed', message: 'Input data may contain inappropriate content.' };

@@ -59,6 +59,49 @@ describe('reference images', () => {
     expect(Buffer.from(await served.arrayBuffer())).toEqual(PNG);
   });
 
+  it('strength and mode reach DashScope as ref_strength and ref_mode; the simulator checks them as DashScope documents', async () => {
+    const user = await createChatUser(sg, 100);
+    const key = await upload(user, PNG);
+    const prompt = `only the style of the reference ${Date.now()}`;
+    const created = expectData(
+      await user.call(CREATE_IMAGE_JOB, { input: { prompt, model: V1, count: 1, referenceImageKey: key, referenceStrength: 0.35, referenceMode: 'REFONLY' } }),
+    ).createImageJob as ImageJobView;
+    expect(await waitForFinishedJob(user, created.id)).toMatchObject({ status: 'SUCCEEDED', creditsCharged: 4 });
+    const body = submitsFor(prompt)[0]!.body as { input: { ref_img?: string }; parameters: Record<string, unknown> };
+    expect(body.input.ref_img).toMatch(/^http/);
+    expect(body.parameters).toMatchObject({ ref_strength: 0.35, ref_mode: 'refonly' });
+
+    // Without them, DashScope's defaults apply: nothing is sent.
+    const plain = `the reference as it is ${Date.now()}`;
+    const second = expectData(await user.call(CREATE_IMAGE_JOB, { input: { prompt: plain, model: V1, count: 1, referenceImageKey: key } })).createImageJob as ImageJobView;
+    expect(await waitForFinishedJob(user, second.id)).toMatchObject({ status: 'SUCCEEDED' });
+    const plainBody = submitsFor(plain)[0]!.body as { parameters: Record<string, unknown> };
+    expect(plainBody.parameters).not.toHaveProperty('ref_strength');
+    expect(plainBody.parameters).not.toHaveProperty('ref_mode');
+  });
+
+  it('refuses a strength outside 0..1, and a strength or mode without a reference image, naming the field and holding nothing', async () => {
+    const user = await createChatUser(sg, 100);
+    const key = await upload(user, PNG);
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ referenceImageKey: key, referenceStrength: 1.5 }, 'referenceStrength', /from 0 to 1/],
+      [{ referenceImageKey: key, referenceStrength: -0.1 }, 'referenceStrength', /from 0 to 1/],
+      [{ referenceStrength: 0.5 }, 'referenceStrength', /needs a reference image/],
+      [{ referenceMode: 'REPAINT' }, 'referenceMode', /needs a reference image/],
+    ];
+    for (const [input, field, message] of cases) {
+      const error = errorOf(await user.call(CREATE_IMAGE_JOB, { input: { prompt: 'refused', model: V1, count: 1, ...input } }));
+      expect(error).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(error.message).toMatch(message);
+    }
+    // A mode that is not one of the enum's values is refused by GraphQL validation itself.
+    const unknownMode = await user.call(CREATE_IMAGE_JOB, { input: { prompt: 'refused', model: V1, count: 1, referenceImageKey: key, referenceMode: 'SKETCH' } });
+    expect(errorOf(unknownMode)).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(errorOf(unknownMode).message).toMatch(/referenceMode/);
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100, reserved: 0 });
+    expect(await sg.db.imageJob.count({ where: { userId: user.id } })).toBe(0);
+  });
+
   it('refuses, naming referenceImageKey and holding nothing: a model without references, someone else\'s upload, nothing uploaded, bytes that are not the declared type', async () => {
     const user = await createChatUser(sg, 100);
     const other = await createChatUser(sg, 100);

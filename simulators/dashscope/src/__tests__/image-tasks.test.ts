@@ -156,6 +156,31 @@ describe('async image synthesis (docs/dashscope.md §5)', () => {
     expect((await poll(partial)).output.task_status).toBe('SUCCEEDED');
   });
 
+  it('takes ref_strength in [0, 1] and ref_mode repaint | refonly with a ref_img on wanx-v1, and nothing else', async () => {
+    const submitV1 = async (input: Record<string, unknown>, parameters: Record<string, unknown>) => {
+      const res = await fetch(`${sim.url}${SUBMIT}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sim.apiKey}`, 'content-type': 'application/json', 'x-dashscope-async': 'enable' },
+        body: JSON.stringify({ model: 'wanx-v1', input: { prompt: 'a cat', ...input }, parameters: { size: '1024*1024', n: 1, ...parameters } }),
+      });
+      return { status: res.status, body: (await res.json()) as { code?: string; message?: string } };
+    };
+    const ref = { ref_img: 'http://127.0.0.1:1/ref.png' };
+    expect((await submitV1(ref, { ref_strength: 0.4, ref_mode: 'refonly' })).status).toBe(200);
+    expect((await submitV1(ref, { ref_strength: 0, ref_mode: 'repaint' })).status).toBe(200);
+    for (const [input, parameters, message] of [
+      [ref, { ref_strength: 1.2 }, /ref_strength/],
+      [ref, { ref_strength: '0.5' }, /ref_strength/],
+      [ref, { ref_mode: 'sketch' }, /ref_mode/],
+      [{}, { ref_strength: 0.5 }, /need input.ref_img/],
+    ] as const) {
+      const answer = await submitV1(input, parameters);
+      expect(answer.status).toBe(400);
+      expect(answer.body.code).toBe('InvalidParameter');
+      expect(answer.body.message).toMatch(message);
+    }
+  });
+
   it('lists tasks with paging', async () => {
     await submit();
     await submit();

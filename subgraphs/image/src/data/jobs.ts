@@ -48,6 +48,10 @@ export function createImageJobRepository(db: TenantScoped<ImageDb>, tenantId: st
       reservationId: string;
       idempotencyKey: string | null;
       referenceImageKey: string | null;
+      /** 0..1 (DashScope's ref_strength). */
+      referenceStrength: number | null;
+      /** DashScope's ref_mode: repaint | refonly. */
+      referenceMode: string | null;
     }) {
       try {
         return await db.imageJob.create({ data: { ...job, tenantId, status: 'QUEUED', progress: 0 }, select });

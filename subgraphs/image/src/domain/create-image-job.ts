@@ -15,6 +15,8 @@ export interface CreateImageJobInput {
   seed?: number | null;
   idempotencyKey?: string | null;
   referenceImageKey?: string | null;
+  referenceStrength?: number | null;
+  referenceMode?: 'REPAINT' | 'REFONLY' | null;
 }
 
 const MAX_PROMPT = 800;
@@ -44,7 +46,7 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
     if (existing) return ensureQueued(ctx, existing);
   }
   const request = await validate(ctx, input);
-  const referenceImageKey = await validateReference(ctx, owner, request.model, input.referenceImageKey);
+  const reference = await validateReference(ctx, owner, request.model, input);
 
   const active = await ctx.jobs.countActive(owner.userId);
   if (active >= ctx.services.jobs.maxActivePerUser) {
@@ -85,7 +87,7 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
       seed: request.seed,
       reservationId: reservation.id,
       idempotencyKey: key,
-      referenceImageKey,
+      ...reference,
     });
   } catch (error) {
     await credits.release({ ...scope, reservationId: reservation.id }).catch((releaseError: unknown) => ctx.logger.warn({ err: releaseError }, 'could not release the hold of a job that was not created'));
@@ -121,13 +123,24 @@ async function publishQueued(redis: ImageContext['services']['redis'], job: Imag
   }
 }
 
-async function validateReference(ctx: ImageContext, owner: Owner, model: string, raw: string | null | undefined): Promise<string | null> {
-  const key = raw?.trim() || null;
-  if (key === null) return null;
+/** The reference image and how it is used; strength and mode only come with an image (BAD_USER_INPUT naming each). */
+async function validateReference(ctx: ImageContext, owner: Owner, model: string, input: CreateImageJobInput) {
+  const key = input.referenceImageKey?.trim() || null;
+  const strength = input.referenceStrength ?? null;
+  const mode = input.referenceMode ?? null;
+  if (strength !== null && (!Number.isFinite(strength) || strength < 0 || strength > 1)) {
+    throw badUserInput('referenceStrength must be from 0 to 1', { field: 'referenceStrength' });
+  }
+  if (key === null) {
+    if (strength !== null) throw badUserInput('referenceStrength needs a reference image (referenceImageKey)', { field: 'referenceStrength' });
+    if (mode !== null) throw badUserInput('referenceMode needs a reference image (referenceImageKey)', { field: 'referenceMode' });
+    return { referenceImageKey: null, referenceStrength: null, referenceMode: null };
+  }
   if (!ctx.services.referenceModels.has(model)) {
     throw badUserInput(`The model ${model} does not take a reference image (models that do: ${[...ctx.services.referenceModels].join(', ') || 'none'})`, { field: 'referenceImageKey' });
   }
-  return checkReferenceImage(ctx.services, owner, key);
+  const referenceImageKey = await checkReferenceImage(ctx.services, owner, key);
+  return { referenceImageKey, referenceStrength: strength, referenceMode: mode === null ? null : mode === 'REFONLY' ? 'refonly' : 'repaint' };
 }
 
 async function validate(ctx: ImageContext, input: CreateImageJobInput) {

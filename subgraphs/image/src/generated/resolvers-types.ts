@@ -48,6 +48,16 @@ export type CreateImageJobInput = {
    * BAD_USER_INPUT naming referenceImageKey.
    */
   referenceImageKey?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * What is taken from the reference image: its content (REPAINT) or only its style (REFONLY). Only with
+   * referenceImageKey, else BAD_USER_INPUT naming referenceMode. Unset: the model's default (REPAINT).
+   */
+  referenceMode?: InputMaybe<ReferenceImageMode>;
+  /**
+   * How strongly the reference image shapes the result, from 0 (barely) to 1 (closely). Only with referenceImageKey;
+   * outside 0..1 or without a reference image: BAD_USER_INPUT naming referenceStrength. Unset: the model's default.
+   */
+  referenceStrength?: InputMaybe<Scalars['Float']['input']>;
   /** Random seed; the same seed and prompt give similar images. */
   seed?: InputMaybe<Scalars['Int']['input']>;
   /** Defaults to the model's first size. */
@@ -297,6 +307,13 @@ export type QueryImageJobsArgs = {
   status?: InputMaybe<ImageJobStatus>;
 };
 
+/** What createImageJob takes from a reference image. */
+export type ReferenceImageMode =
+  /** Only the image's style is taken; the content comes from the prompt. */
+  | 'REFONLY'
+  /** The image's content and composition are repainted after the prompt. */
+  | 'REPAINT';
+
 /**
  * Live streams, served over graphql-ws (subprotocol graphql-transport-ws) on the same /graphql URL; never over HTTP
  * POST. Each field says who may use it.
@@ -472,11 +489,11 @@ export type ResolversTypes = {
   CacheControlScope: CacheControlScope;
   CreateImageJobInput: CreateImageJobInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Image: ResolverTypeWrapper<ImageRowModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   ImageJob: ResolverTypeWrapper<ImageJobRowModel>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ImageJobConnection: ResolverTypeWrapper<Omit<ImageJobConnection, 'edges'> & { edges: Array<ResolversTypes['ImageJobEdge']> }>;
   ImageJobEdge: ResolverTypeWrapper<Omit<ImageJobEdge, 'node'> & { node: ResolversTypes['ImageJob'] }>;
   ImageJobStatus: ImageJobStatus;
@@ -486,6 +503,7 @@ export type ResolversTypes = {
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReferenceImageMode: ReferenceImageMode;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UploadTicket: ResolverTypeWrapper<UploadTicket>;
   User: ResolverTypeWrapper<{ id: string }>;
@@ -497,11 +515,11 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   CreateImageJobInput: CreateImageJobInput;
   String: Scalars['String']['output'];
+  Float: Scalars['Float']['output'];
   DateTime: Scalars['DateTime']['output'];
   Image: ImageRowModel;
   ID: Scalars['ID']['output'];
   ImageJob: ImageJobRowModel;
-  Float: Scalars['Float']['output'];
   ImageJobConnection: Omit<ImageJobConnection, 'edges'> & { edges: Array<ResolversParentTypes['ImageJobEdge']> };
   ImageJobEdge: Omit<ImageJobEdge, 'node'> & { node: ResolversParentTypes['ImageJob'] };
   ImageModel: ImageModelViewModel;
