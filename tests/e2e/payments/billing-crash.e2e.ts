@@ -1,9 +1,11 @@
 /**
- * kill -9 of billing while it handles a payment notification. Billing runs as its own process (src/main.ts, as in
- * production) against the payment simulator, which notifies it at PAYMENT_NOTIFY_BASE_URL (billing's own origin here:
- * the gateway only forwards the bytes, tests/e2e/payments/purchase.e2e.ts). The test holds the order's row lock, so
- * billing's PENDING → PAID transaction is caught waiting inside MySQL when the notification arrives; billing is then
- * SIGKILLed, the lock let go, billing started again — and the provider's own retry must credit the order exactly once.
+ * kill -9 of billing while it handles a payment notification. Billing and the gateway run as their own processes
+ * (src/main.ts, as in production) against the payment simulator, which notifies the gateway's public
+ * `/payments/<channel>/notify` (PAYMENT_NOTIFY_BASE_URL is the gateway's origin) as a real provider would; the gateway
+ * forwards the bytes to billing. The test holds the order's row lock, so billing's PENDING → PAID transaction is caught
+ * waiting inside MySQL when the notification arrives; billing is then SIGKILLed (the gateway answers the provider with
+ * a failure), the lock let go, billing started again — and the provider's own retry, through the gateway again, must
+ * credit the order exactly once.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -20,6 +22,7 @@ const secret = randomBytes(32).toString('hex');
 let db: Db;
 let payments: PaymentSimulator;
 let billing: ManagedProcess | undefined;
+let gateway: ManagedProcess | undefined;
 let env: Record<string, string>;
 
 async function freePort(): Promise<number> {
@@ -40,21 +43,30 @@ beforeAll(async () => {
   const keys = generatePaymentKeySet();
   // The providers retry an unanswered notification with a growing pause; long enough here for billing to restart.
   payments = await startPaymentSimulator({ ...simulatorKeysOf(keys), notifyRetryMs: [500, 1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 60_000] });
-  const port = await freePort();
+  const [port, gatewayPort] = [await freePort(), await freePort()];
   env = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     INTERNAL_TOKEN_SECRET: secret,
     BILLING_SUBGRAPH_PORT: String(port),
     ...merchantEnvOf(keys, payments.url),
-    PAYMENT_NOTIFY_BASE_URL: `http://127.0.0.1:${port}`,
+    // The providers notify the public origin (the gateway), never billing itself.
+    PAYMENT_NOTIFY_BASE_URL: `http://127.0.0.1:${gatewayPort}`,
     // Reconciliation would also find the payment (by asking the provider); keep it out, so the retry is what credits.
     ORDER_RECONCILE_INTERVAL_SECONDS: '3600',
   };
   billing = await startBilling();
-}, 180_000);
+  // The gateway's notify route needs billing's URL only; the other subgraphs are not called by this test.
+  gateway = await startProcess(
+    'gateway',
+    'gateway/src/main.ts',
+    { NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', GATEWAY_PORT: String(gatewayPort), INTERNAL_TOKEN_SECRET: secret, BILLING_SUBGRAPH_URL: billing.url },
+    { readyTimeoutMs: 120_000 },
+  );
+}, 240_000);
 
 afterAll(async () => {
+  await gateway?.kill();
   await billing?.kill();
   await payments?.close();
   await db?.$disconnect();
@@ -114,11 +126,14 @@ it.each(['ALIPAY', 'WECHAT'] as const)(
       await holder;
     }
 
-    // The dead process's transaction was rolled back by MySQL: nothing paid, nothing credited, the provider unanswered.
+    // The dead process's transaction was rolled back by MySQL: nothing paid, nothing credited; the gateway, whose
+    // forward lost its connection, answered the provider with a failure (502), so the provider will send it again.
     expect(await state()).toEqual({ status: 'PENDING', purchases: [], available: 10 });
     const notification = () => payments.notifications().find((n) => n.outTradeNo === outTradeNo && !n.kind.startsWith('REFUND'));
+    await eventually(() => notification()?.attempts[0], "the gateway's answer to the first delivery", 30_000, 50);
     expect(notification()?.acknowledged).toBe(false);
-    expect(notification()?.attempts[0]).toMatchObject({ status: 0, acknowledged: false });
+    expect(notification()?.attempts[0]).toMatchObject({ status: 502, acknowledged: false });
+    expect(gateway!.logs.some((line) => line.msg === 'billing unreachable for a payment notification; the provider will retry')).toBe(true);
 
     billing = await startBilling();
     await eventually(() => notification()?.acknowledged, "the provider's retry to be acknowledged by the restarted billing", 90_000, 100);
