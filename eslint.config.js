@@ -22,7 +22,7 @@ export default tseslint.config(
     // Transactions retry on deadlocks and lock-wait timeouts only through @firefly/db's transact() (its file says
     // what a replayable body must promise); a bare $transaction would answer INTERNAL_SERVER_ERROR to a deadlock.
     files: ['subgraphs/**', 'gateway/**', 'packages/**', 'apps/**'],
-    ignores: ['**/__tests__/**', '**/*.test.ts', '**/*.type-test.ts', 'packages/db/src/seed.ts'],
+    ignores: ['**/__tests__/**', '**/*.test.ts', '**/*.type-test.ts'],
     rules: {
       'no-restricted-properties': ['error', { property: '$transaction', message: "Use transact() from '@firefly/db': it retries deadlocks, lock-wait timeouts and write conflicts." }],
     },

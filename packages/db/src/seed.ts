@@ -2,6 +2,9 @@
 // default tenant). Tests and other packages import the ids below instead of repeating string literals.
 import type { Db } from './client.ts';
 import { DEFAULT_TENANT_ID } from './constants.ts';
+import { isUniqueConstraintError } from './errors.ts';
+import { transact } from './transaction.ts';
+import type { DomainTx } from './views.ts';
 
 export { DEFAULT_TENANT_ID };
 
@@ -140,53 +143,74 @@ export interface SeedResult {
 }
 
 /**
+ * How long the seed may take. It is about 40 round trips (each upsert reads, then inserts or updates) on one
+ * connection; on a loaded machine that outlasted Prisma's default 5 s transaction timeout once, so the limits are
+ * generous: seeding is rare, and a slow seed must finish rather than fail the start of a test run or a deployment.
+ */
+const SEED_TRANSACTION = { maxWait: 60_000, timeout: 120_000 } as const;
+
+/** Tries in all when another process's seed inserted a row between our read and our insert (see {@link seed}). */
+const SEED_ATTEMPTS = 3;
+
+/**
  * Idempotent: every row is an upsert by its primary key, so running it again changes nothing. All rows are
- * written in one transaction. Run it from one process at a time (Prisma's upsert reads before it inserts).
+ * written in one interactive transaction (through `transact`, so a deadlock or lock-wait timeout runs it again).
+ * Two processes seeding the same empty database at once are safe too: Prisma's upsert reads before it inserts, so
+ * the slower one can hit the other's freshly committed row as a unique-key violation; the whole seed then runs
+ * again, and this time it finds the rows and updates (or leaves) them.
  */
 export async function seed(db: Db, options: SeedOptions = {}): Promise<SeedResult> {
   const overwrite = options.overwrite ?? false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await transact(db, (tx) => writeSeed(tx, overwrite), SEED_TRANSACTION);
+      break;
+    } catch (error) {
+      if (attempt >= SEED_ATTEMPTS || !isUniqueConstraintError(error)) throw error;
+    }
+  }
+  return { chatModels: SEED_CHAT_MODELS.length, imageModels: SEED_IMAGE_MODELS.length, products: SEED_PRODUCTS.length };
+}
+
+type SeedTx = DomainTx<'tenant' | 'chatModel' | 'chatPrice' | 'imageModel' | 'imagePrice' | 'product'>;
+
+/** The rows, written one after another on the transaction's connection (parents before children). */
+async function writeSeed(tx: SeedTx, overwrite: boolean): Promise<void> {
   const when = <T extends object>(data: T): T | Record<string, never> => (overwrite ? data : {});
 
-  await db.$transaction([
-    db.tenant.upsert({
-      where: { id: DEFAULT_TENANT.id },
-      create: DEFAULT_TENANT,
-      update: when({ slug: DEFAULT_TENANT.slug, name: DEFAULT_TENANT.name }),
-    }),
-    ...SEED_CHAT_MODELS.flatMap((model) => {
-      const row = {
-        name: model.name,
-        description: model.description,
-        maxInputTokens: model.maxInputTokens,
-        maxOutputTokens: model.maxOutputTokens,
-        sortOrder: model.sortOrder,
-      };
-      const price = { inputPer1kTokens: model.inputPer1kTokens, outputPer1kTokens: model.outputPer1kTokens };
-      return [
-        db.chatModel.upsert({ where: { id: model.id }, create: { id: model.id, ...row }, update: when(row) }),
-        db.chatPrice.upsert({ where: { modelId: model.id }, create: { modelId: model.id, ...price }, update: when(price) }),
-      ];
-    }),
-    ...SEED_IMAGE_MODELS.flatMap((model) => {
-      const row = { name: model.name, sizes: model.sizes, maxCount: model.maxCount, sortOrder: model.sortOrder };
-      const key = { modelId: model.id, size: ANY_IMAGE_SIZE };
-      return [
-        db.imageModel.upsert({ where: { id: model.id }, create: { id: model.id, ...row }, update: when(row) }),
-        db.imagePrice.upsert({
-          where: { modelId_size: key },
-          create: { ...key, perImage: model.perImage },
-          update: when({ perImage: model.perImage }),
-        }),
-      ];
-    }),
-    ...SEED_PRODUCTS.map((product) => {
-      const row = { name: product.name, credits: product.credits, priceFen: product.priceFen, sortOrder: product.sortOrder };
-      return db.product.upsert({
-        where: { id: product.id },
-        create: { id: product.id, tenantId: DEFAULT_TENANT_ID, ...row },
-        update: when(row),
-      });
-    }),
-  ]);
-  return { chatModels: SEED_CHAT_MODELS.length, imageModels: SEED_IMAGE_MODELS.length, products: SEED_PRODUCTS.length };
+  await tx.tenant.upsert({
+    where: { id: DEFAULT_TENANT.id },
+    create: DEFAULT_TENANT,
+    update: when({ slug: DEFAULT_TENANT.slug, name: DEFAULT_TENANT.name }),
+  });
+  for (const model of SEED_CHAT_MODELS) {
+    const row = {
+      name: model.name,
+      description: model.description,
+      maxInputTokens: model.maxInputTokens,
+      maxOutputTokens: model.maxOutputTokens,
+      sortOrder: model.sortOrder,
+    };
+    const price = { inputPer1kTokens: model.inputPer1kTokens, outputPer1kTokens: model.outputPer1kTokens };
+    await tx.chatModel.upsert({ where: { id: model.id }, create: { id: model.id, ...row }, update: when(row) });
+    await tx.chatPrice.upsert({ where: { modelId: model.id }, create: { modelId: model.id, ...price }, update: when(price) });
+  }
+  for (const model of SEED_IMAGE_MODELS) {
+    const row = { name: model.name, sizes: model.sizes, maxCount: model.maxCount, sortOrder: model.sortOrder };
+    const key = { modelId: model.id, size: ANY_IMAGE_SIZE };
+    await tx.imageModel.upsert({ where: { id: model.id }, create: { id: model.id, ...row }, update: when(row) });
+    await tx.imagePrice.upsert({
+      where: { modelId_size: key },
+      create: { ...key, perImage: model.perImage },
+      update: when({ perImage: model.perImage }),
+    });
+  }
+  for (const product of SEED_PRODUCTS) {
+    const row = { name: product.name, credits: product.credits, priceFen: product.priceFen, sortOrder: product.sortOrder };
+    await tx.product.upsert({
+      where: { id: product.id },
+      create: { id: product.id, tenantId: DEFAULT_TENANT_ID, ...row },
+      update: when(row),
+    });
+  }
 }

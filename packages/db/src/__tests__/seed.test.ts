@@ -45,6 +45,44 @@ describe('seed', () => {
     ]);
   });
 
+  it('changes nothing when run again: every seeded row reads the same after a second seed', async () => {
+    const snapshot = async () => ({
+      tenants: await db.tenant.findMany({ orderBy: { id: 'asc' } }),
+      chatModels: await db.chatModel.findMany({ orderBy: { id: 'asc' } }),
+      chatPrices: await db.chatPrice.findMany({ orderBy: { modelId: 'asc' } }),
+      imageModels: await db.imageModel.findMany({ orderBy: { id: 'asc' } }),
+      imagePrices: await db.imagePrice.findMany({ orderBy: { modelId: 'asc' } }),
+      products: await db.product.findMany({ orderBy: { id: 'asc' } }),
+    });
+    const before = await snapshot();
+    await expect(seed(db)).resolves.toEqual({
+      chatModels: SEED_CHAT_MODELS.length,
+      imageModels: SEED_IMAGE_MODELS.length,
+      products: SEED_PRODUCTS.length,
+    });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('two processes seeding one empty database at once both succeed and leave one copy of every row', async () => {
+    const fresh = await createScratchDatabase('db_seed_race');
+    const clients = [createDb({ url: fresh.url, connectionLimit: 2 }), createDb({ url: fresh.url, connectionLimit: 2 })];
+    try {
+      const results = await Promise.allSettled(clients.map((client) => seed(client)));
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+      const [first] = clients;
+      if (!first) throw new Error('no client');
+      expect(await first.tenant.count()).toBe(1);
+      expect(await first.chatModel.count()).toBe(SEED_CHAT_MODELS.length);
+      expect(await first.chatPrice.count()).toBe(SEED_CHAT_MODELS.length);
+      expect(await first.imageModel.count()).toBe(SEED_IMAGE_MODELS.length);
+      expect(await first.imagePrice.count()).toBe(SEED_IMAGE_MODELS.length);
+      expect(await first.product.count()).toBe(SEED_PRODUCTS.length);
+    } finally {
+      await Promise.all(clients.map((client) => client.$disconnect()));
+      await fresh.drop();
+    }
+  });
+
   it('prices chat by integer credits per 1k tokens, as specified', async () => {
     const prices = Object.fromEntries((await db.chatPrice.findMany()).map((p) => [p.modelId, [p.inputPer1kTokens, p.outputPer1kTokens]]));
     expect(prices).toEqual({ 'qwen-turbo': [1, 2], 'qwen-plus': [2, 6], 'qwen-max': [10, 30], 'qwen-long': [1, 2] });
