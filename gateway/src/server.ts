@@ -140,6 +140,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   });
   const trustProxy = compileTrustProxy(config.TRUST_PROXY);
   const originOf = createClientOrigin(trustProxy);
+  const representationDedup = useRepresentationDedup();
   const modules: GatewayModule[] = [
     useRequestId(),
     useBrowserSecurity({ origins: corsOriginsOf(config), production }),
@@ -159,8 +160,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     useResponseCache({ redis, logger, enabled: config.RESPONSE_CACHE_ENABLED }),
     usePaymentNotifications({ billingUrl: subgraphUrls.billing!, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }),
     useAccessLog({ logger }),
-    useRepresentationDedup(),
-    useInflightDedup(),
+    representationDedup,
     ...(options.modules ?? []),
   ];
 
@@ -190,6 +190,9 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
       timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
     })
   );
+  // In-flight merging counts its merged calls in the shell's registry; it wraps subgraph calls right inside
+  // representation dedup, as before the shell existed.
+  modules.splice(modules.indexOf(representationDedup) + 1, 0, useInflightDedup({ registry: metrics.registry }));
   // Per-operation metrics need the shell's registry, so they join the modules here (before the hooks are collected).
   modules.push(useOperationMetrics({ registry: metrics.registry }));
   app.set('trust proxy', trustProxy);

@@ -1,4 +1,5 @@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { Counter, type Registry } from 'prom-client';
 import type { Identity } from '@firefly/auth';
 import { copyJson } from './entity-dedup.ts';
 import type { GatewayModule, SubgraphCall } from './module.ts';
@@ -19,12 +20,25 @@ import type { GatewayModule, SubgraphCall } from './module.ts';
  *
  * In front of this, the response cache answers repeated public queries from Redis; this covers the moments it
  * cannot: a cache miss hit by many at once, and anonymous queries it does not cache.
+ *
+ * `gateway_subgraph_calls_merged_total{subgraph}` (on `/metrics` when given the gateway's registry) counts the calls
+ * that joined a running one instead of going upstream: each is one subgraph request saved.
  */
-export function useInflightDedup(): GatewayModule {
+export function useInflightDedup(options: { registry?: Registry } = {}): GatewayModule {
   const inflight = new Map<string, Flight>();
+  const merged = new Counter({
+    name: 'gateway_subgraph_calls_merged_total',
+    help: 'Subgraph calls that joined an identical anonymous query already in flight instead of going upstream, by subgraph',
+    labelNames: ['subgraph'] as const,
+    registers: options.registry ? [options.registry] : [],
+  });
   return {
     name: 'inflight-dedup',
-    subgraphCall: (subgraph, next) => mergeInflight(subgraph, next, inflight),
+    subgraphCall: (subgraph, next) => {
+      const joined = merged.labels({ subgraph });
+      joined.inc(0);
+      return mergeInflight(subgraph, next, inflight, () => joined.inc());
+    },
   };
 }
 
@@ -33,7 +47,7 @@ interface Flight {
   joined: number;
 }
 
-function mergeInflight(subgraph: string, next: SubgraphCall, inflight: Map<string, Flight>): SubgraphCall {
+function mergeInflight(subgraph: string, next: SubgraphCall, inflight: Map<string, Flight>, onJoin: () => void): SubgraphCall {
   return async (options) => {
     const key = keyOf(subgraph, options);
     if (key === undefined) return next(options);
@@ -41,6 +55,7 @@ function mergeInflight(subgraph: string, next: SubgraphCall, inflight: Map<strin
     const running = inflight.get(key);
     if (running) {
       running.joined++;
+      onJoin();
       return copyJson(await running.answer) as GatewayGraphQLResponse;
     }
     const flight: Flight = { answer: next(options), joined: 0 };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { CREDENTIAL_HEADER, createCredentialSigner } from '@firefly/auth';
 import { AppError, ErrorCode, isErrorCode, upstreamUnavailable, type ErrorDetails } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
@@ -167,17 +168,11 @@ function internal(reason: string): BillingCallError {
   return new BillingCallError(reason);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(upstreamUnavailable('The billing call was aborted'));
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(upstreamUnavailable('The billing call was aborted'));
-      },
-      { once: true },
-    );
-  });
+/** Waits `ms` (a retry's backoff); UPSTREAM_UNAVAILABLE as soon as the caller's signal aborts. Adds no abort listener that outlives the wait. */
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (error) {
+    throw upstreamUnavailable('The billing call was aborted', {}, error);
+  }
 }

@@ -5,6 +5,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse } from 'graphql';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREDENTIAL_HEADER, type Identity } from '@firefly/auth';
 import { useInflightDedup } from '../inflight-dedup.ts';
@@ -116,6 +117,7 @@ const user = (userId: string, n: number): Identity => ({ kind: 'user', tenantId:
  * Apollo Server, the subgraphs holding their answers until every fetch has entered the gateway's subgraph calls.
  */
 async function runConcurrently(merge: boolean, identities: Identity[], query: string, variables?: Record<string, unknown>) {
+  const registry = new Registry();
   let entered = 0;
   let openGate!: () => void;
   gate = new Promise<void>((resolve) => (openGate = resolve));
@@ -124,7 +126,7 @@ async function runConcurrently(merge: boolean, identities: Identity[], query: st
     if (++entered === identities.length) setTimeout(openGate, 20);
     return next(options);
   };
-  const gateway = await startTestGateway(supergraphSdl, urls, merge ? [countEntered, useInflightDedup().subgraphCall!] : [countEntered]);
+  const gateway = await startTestGateway(supergraphSdl, urls, merge ? [countEntered, useInflightDedup({ registry }).subgraphCall!] : [countEntered]);
   reached.catalog = 0;
   reached.down = 0;
   try {
@@ -133,11 +135,20 @@ async function runConcurrently(merge: boolean, identities: Identity[], query: st
         gateway.execute(identity, `credential-of-${identity.kind === 'user' ? identity.userId : identity.kind}-${identity.requestId}`, query, variables)
       )
     );
-    return { results, reached: { ...reached } };
+    return { results, reached: { ...reached }, merged: await mergedCalls(registry) };
   } finally {
     openGate();
     await gateway.stop();
   }
+}
+
+/** `gateway_subgraph_calls_merged_total` by subgraph, read from the registry's Prometheus text as /metrics serves it. */
+async function mergedCalls(registry: Registry): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const [, subgraph, value] of (await registry.metrics()).matchAll(/^gateway_subgraph_calls_merged_total\{subgraph="(\w+)"\} (\d+)$/gm)) {
+    counts[subgraph!] = Number(value);
+  }
+  return counts;
 }
 
 const CATALOG = /* GraphQL */ `
@@ -157,12 +168,15 @@ describe('in-flight merging of identical anonymous queries', () => {
     expect(merged.reached.catalog).toBe(1);
     for (const result of merged.results) expect(result).toEqual({ data: { models: MODELS } });
     expect(merged.results).toEqual(plain.results);
+    // Every call but the one that went upstream is counted as merged.
+    expect(merged.merged).toEqual({ catalog: N - 1, down: 0 });
   });
 
   it('does not merge anonymous queries whose client IP or tenant differ', async () => {
     const identities = [anonymous(1, '198.51.100.1'), anonymous(2, '198.51.100.2'), { ...anonymous(3), tenantId: 'other' }, anonymous(4)];
     const distinct = await runConcurrently(true, identities, CATALOG, { first: 2 });
     expect(distinct.reached.catalog).toBe(4);
+    expect(distinct.merged).toEqual({ catalog: 0, down: 0 });
     for (const result of distinct.results) expect(result).toEqual({ data: { models: MODELS.slice(0, 2) } });
   });
 
@@ -170,6 +184,7 @@ describe('in-flight merging of identical anonymous queries', () => {
     const VIEWER = '{ viewer }';
     const results = await runConcurrently(true, [user('u-ann', 1), user('u-bo', 2), user('u-ann', 3)], VIEWER);
     expect(results.reached.catalog).toBe(3);
+    expect(results.merged).toEqual({ catalog: 0, down: 0 });
     expect(results.results.map((result) => (result.data as { viewer: string }).viewer)).toEqual([
       'credential-of-u-ann-req-1',
       'credential-of-u-bo-req-2',
@@ -196,6 +211,7 @@ describe('in-flight merging of identical anonymous queries', () => {
 
     const failed = await runConcurrently(true, everyone(N, anonymous), '{ status }');
     expect(failed.reached.down).toBe(1);
+    expect(failed.merged).toEqual({ catalog: 0, down: N - 1 });
     for (const result of failed.results) {
       expect(result.errors?.map((error) => ({ code: error.extensions?.code, service: error.extensions?.service, reason: error.extensions?.reason }))).toEqual([
         { code: 'UPSTREAM_UNAVAILABLE', service: 'down', reason: 'bad_status' },

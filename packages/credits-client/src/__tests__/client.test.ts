@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -114,6 +115,18 @@ describe('createCreditsClient', () => {
     const client = createCreditsClient({ url, secret, service: 'conversation' });
     expect(await client.settle({ tenantId: 't', reservationId: 'rsv_1', actualAmount: 20, reason: 'CHAT_USAGE' })).toMatchObject({ settledAmount: 15, shortfall: 5 });
     expect(await client.settle({ tenantId: 't', reservationId: 'rsv_1', actualAmount: 12, reason: 'CHAT_USAGE' })).toMatchObject({ shortfall: 0 });
+  });
+
+  it("leaves no abort listener on the caller's signal after retries, so a long-lived signal does not collect them", async () => {
+    const { url, calls } = await startDouble(({ attempt }, res) => {
+      if (attempt < 3) return json(res, 503, { error: 'unavailable' });
+      return json(res, 200, { data: { releaseReservation: { ...reservation, status: 'RELEASED' } } });
+    });
+    const client = createCreditsClient({ url, secret, service: 'image', retries: 2, retryDelayMs: 1 });
+    const controller = new AbortController();
+    for (let i = 0; i < 3; i++) expect(await client.release({ tenantId: 't', reservationId: 'rsv_1' }, { signal: controller.signal })).toMatchObject({ status: 'RELEASED' });
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it("stops retrying when the caller's signal aborts", async () => {
