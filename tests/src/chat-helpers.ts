@@ -10,7 +10,7 @@ import type { Db } from '@firefly/db';
 import { seedUserWithHistory } from './fixtures.ts';
 import type { GraphQLResponse, Supergraph } from './harness.ts';
 
-const MESSAGE_FIELDS = 'id role content status finishReason error creditsCharged usage { inputTokens outputTokens totalTokens } createdAt';
+const MESSAGE_FIELDS = 'id role content status finishReason error errorCode creditsCharged usage { inputTokens outputTokens totalTokens } createdAt';
 
 export const CREATE_CONVERSATION = `mutation Create($input: CreateConversationInput!) {
   createConversation(input: $input) { id title systemPrompt model { id maxInputTokens maxOutputTokens } parameters { temperature topP maxTokens enableSearch } }
@@ -36,7 +36,7 @@ export interface StreamEvent {
   seq: number;
   delta: string;
   done: boolean;
-  message: { id: string; content: string; status: string; error: string | null; creditsCharged: number | null; usage: { inputTokens: number; outputTokens: number; totalTokens: number } | null } | null;
+  message: { id: string; content: string; status: string; error: string | null; errorCode: string | null; creditsCharged: number | null; usage: { inputTokens: number; outputTokens: number; totalTokens: number } | null } | null;
 }
 
 export interface ChatUser {

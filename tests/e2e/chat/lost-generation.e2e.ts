@@ -54,6 +54,8 @@ describe('a generation whose Redis record is lost', () => {
     const events = await withTimeout(stream.finished, 20_000, 'the stream to end');
     const final = expectWellFormedStream(events);
     expect(final.status).toBe('FAILED');
+    // The code a client explains it from: the server writing it went away, the text so far kept.
+    expect(final.errorCode).toBe('INTERRUPTED');
     expect(final.content).toBe(joinDeltas(events));
     expect(final.content.length).toBeGreaterThan(0);
 
@@ -82,6 +84,7 @@ describe('a generation whose Redis record is lost', () => {
     const last = events.at(-1)!;
     expect(last.done).toBe(true);
     expect(last.message?.status).toBe('FAILED');
+    expect(last.message?.errorCode).toBe('INTERRUPTED');
     // The beginning of the text is gone: nothing of it is kept or charged.
     expect(last.message?.content).toBe('');
 
@@ -89,6 +92,6 @@ describe('a generation whose Redis record is lost', () => {
     expect(reservation.status).toBe('RELEASED');
     expect(await sg.db.ledgerEntry.count({ where: { referenceId: messageId } })).toBe(0);
     expect(await balanceOf(sg.db, user.id)).toEqual({ available: 1_000, reserved: 0 });
-    expect((await sg.db.message.findUniqueOrThrow({ where: { id: messageId } })).status).toBe('FAILED');
+    expect(await sg.db.message.findUniqueOrThrow({ where: { id: messageId } })).toMatchObject({ status: 'FAILED', errorCode: 'INTERRUPTED' });
   }, 60_000);
 });

@@ -119,7 +119,7 @@ describe('sendMessage and messageStream', () => {
     const events = await readStream(user.ws(), assistantMessage.id);
     const final = expectWellFormedStream(events);
     expect(events.length - 1).toBeGreaterThanOrEqual(20);
-    expect(final).toMatchObject({ id: assistantMessage.id, status: 'COMPLETED', error: null });
+    expect(final).toMatchObject({ id: assistantMessage.id, status: 'COMPLETED', error: null, errorCode: null });
     expect(final.content).toBe(joinDeltas(events));
 
     // The usage is what the simulator reported (its own documented estimate of what it received and sent).
@@ -239,7 +239,7 @@ describe('sendMessage and messageStream', () => {
     const events = await readStream(user.ws(), assistantMessage.id);
     const final = expectWellFormedStream(events);
     expect(events).toHaveLength(1);
-    expect(final).toMatchObject({ status: 'FAILED', content: '', creditsCharged: 0 });
+    expect(final).toMatchObject({ status: 'FAILED', content: '', creditsCharged: 0, errorCode: 'UPSTREAM_UNAVAILABLE' });
     expect(final.error).toMatch(/^The model service is unavailable right now\. Please try again\. \(ModelUnavailable, request /);
     // Retried before the first token (DASHSCOPE_MAX_RETRIES=2): three attempts.
     expect(upstreamRequest(nonce).matches).toHaveLength(3);
@@ -255,7 +255,7 @@ describe('sendMessage and messageStream', () => {
     const events = await readStream(user.ws(), assistantMessage.id);
     const final = expectWellFormedStream(events);
     expect(events).toHaveLength(5);
-    expect(final).toMatchObject({ status: 'FAILED', content: joinDeltas(events), creditsCharged: 0 });
+    expect(final).toMatchObject({ status: 'FAILED', content: joinDeltas(events), creditsCharged: 0, errorCode: 'UPSTREAM_UNAVAILABLE' });
     expect(final.error).toMatch(/^The model service failed in the middle of the answer\. \(InternalError/);
     // Never retried once text was out.
     expect(upstreamRequest(nonce).matches).toHaveLength(1);
@@ -268,13 +268,13 @@ describe('sendMessage and messageStream', () => {
     const conversationId = await newConversation(user);
     const input = (await send(user, conversationId, 'sim:inspection please')).assistantMessage;
     const rejected = expectWellFormedStream(await readStream(user.ws(), input.id));
-    expect(rejected).toMatchObject({ status: 'FAILED', content: '', creditsCharged: 0 });
+    expect(rejected).toMatchObject({ status: 'FAILED', content: '', creditsCharged: 0, errorCode: 'CONTENT_REJECTED' });
     expect(rejected.error).toMatch(/^The message was rejected by content moderation\. \(DataInspectionFailed/);
 
     const output = (await send(user, conversationId, 'sim:output-inspection please')).assistantMessage;
     const events = await readStream(user.ws(), output.id);
     const cut = expectWellFormedStream(events);
-    expect(cut).toMatchObject({ status: 'FAILED', content: joinDeltas(events), creditsCharged: 0 });
+    expect(cut).toMatchObject({ status: 'FAILED', content: joinDeltas(events), creditsCharged: 0, errorCode: 'CONTENT_REJECTED' });
     expect(cut.content).not.toBe('');
     expect(cut.error).toMatch(/^The answer was stopped by content moderation\./);
     expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100, reserved: 0 });

@@ -65,6 +65,24 @@ describe('errors a person understands, in a browser', { timeout: 90_000 }, () =>
     }
   });
 
+  it('says the AI model provider is busy from the answer\'s error code, after a reload and in Chinese too', async () => {
+    // Every attempt throttled (429 Throttling.RateQuota): the answer ends FAILED with errorCode RATE_LIMITED.
+    const footer = await ask('Are you busy? [sim-fault:throttle]');
+    const busy = 'The AI model provider is busy right now. Please try again in a moment.';
+    expect(await footer.innerText()).toBe(busy);
+    const stored = await web.sg.db.message.findFirstOrThrow({ where: { status: 'FAILED' }, orderBy: { createdAt: 'desc' } });
+    expect(stored.errorCode).toBe('RATE_LIMITED');
+    // The explanation comes from the stored code, not from what this page saw live.
+    await page.reload();
+    const reloaded = page.getByTestId('assistant-message').last().locator('.message-meta');
+    await eventually(() => reloaded.innerText()).toBe(busy);
+    await page.getByLabel('Language').selectOption('zh');
+    await eventually(() => reloaded.innerText()).toBe('AI 模型服务当前繁忙，请稍后再试。');
+    expect(await page.locator('main').innerText()).not.toMatch(RAW);
+    await web.shot(page, 'model-busy-zh');
+    await page.getByLabel('语言').selectOption('en');
+  });
+
   it('says a wrong password is wrong, then counts down to when a throttled sign-in may be tried again', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();

@@ -115,14 +115,35 @@ export function describeError(error: unknown): UserFacingError {
   return { kind: 'unknown' };
 }
 
+/** Why an answer FAILED, as the chat says it (the message's `errorCode`, stored by the conversation subgraph). */
+export type MessageFailure =
+  /** Content moderation refused the question or cut the answer. */
+  | 'contentRejected'
+  /** The AI model provider was too busy (throttled). */
+  | 'modelBusy'
+  /** The AI model provider failed or could not be reached. */
+  | 'modelUnavailable'
+  /** The AI model provider refused the request as invalid. */
+  | 'modelRefused'
+  /** The answer took too long and was cut off (the text so far is kept). */
+  | 'timedOut'
+  /** The server writing the answer stopped (the text so far is kept). */
+  | 'interrupted'
+  | 'unknown';
+
+const MESSAGE_FAILURES: Record<string, MessageFailure> = {
+  CONTENT_REJECTED: 'contentRejected',
+  RATE_LIMITED: 'modelBusy',
+  UPSTREAM_UNAVAILABLE: 'modelUnavailable',
+  BAD_USER_INPUT: 'modelRefused',
+  TIMED_OUT: 'timedOut',
+  INTERRUPTED: 'interrupted',
+};
+
 /**
- * Why an answer FAILED, from the message's `error` — a sentence the conversation subgraph writes for people
- * (describe-failure.ts: moderation, the model service busy, down, timed out or misconfigured, or an internal error).
- * Messages carry no error code (image jobs do), so the sentence's subject decides.
+ * Why an answer FAILED, from the message's stable `errorCode` (Message.errorCode). An unknown or missing code
+ * (INTERNAL_SERVER_ERROR, a code added after this build) is a failure without a known reason.
  */
-export function describeFailedMessage(error: string | null | undefined): UserFacingError {
-  if (!error) return { kind: 'unknown' };
-  if (/content moderation/i.test(error)) return { kind: 'contentRejected' };
-  if (/\bmodel\b/i.test(error)) return { kind: 'upstreamUnavailable', service: 'ai' };
-  return { kind: 'unknown' };
+export function describeFailedMessage(errorCode: string | null | undefined): MessageFailure {
+  return (errorCode && MESSAGE_FAILURES[errorCode]) || 'unknown';
 }

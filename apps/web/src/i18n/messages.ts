@@ -64,6 +64,13 @@ export const en = {
     thinking: 'Writing…',
     stopped: 'Stopped',
     failed: 'The answer could not be completed.',
+    /** Why an answer failed (Message.errorCode); contentRejected and modelUnavailable read as errors.* do. */
+    failure: {
+      modelBusy: 'The AI model provider is busy right now. Please try again in a moment.',
+      modelRefused: 'The AI model provider refused this request. Try a shorter or different message.',
+      timedOut: 'The answer took too long and was cut off; the text so far is kept.',
+      interrupted: 'The answer was interrupted because the server writing it stopped; the text so far is kept.',
+    },
     usage: (tokens: number, credits: number | null) => `${tokens} tokens${credits == null ? '' : ` · ${credits} credits`}`,
     messages: 'Messages',
   },
@@ -240,6 +247,12 @@ export const zh: Messages = {
     thinking: '正在生成…',
     stopped: '已停止',
     failed: '回答未能完成。',
+    failure: {
+      modelBusy: 'AI 模型服务当前繁忙，请稍后再试。',
+      modelRefused: 'AI 模型服务拒绝了这次请求，请缩短或修改消息后再试。',
+      timedOut: '回答耗时过长，已被截断；已生成的内容已保留。',
+      interrupted: '生成回答的服务器中断，回答未完成；已生成的内容已保留。',
+    },
     usage: (tokens, credits) => `${tokens} tokens${credits == null ? '' : ` · ${credits} 积分`}`,
     messages: '消息',
   },

@@ -371,8 +371,10 @@ function MessageFooter({ message, streaming }: { message: MessageFieldsFragment;
   let text = '';
   if (!streaming && message.status === 'STOPPED') text = t.chat.stopped;
   if (!streaming && message.status === 'FAILED') {
-    const failure = describeFailedMessage(message.error);
-    text = failure.kind === 'unknown' ? t.chat.failed : errorText(failure);
+    const failure = describeFailedMessage(message.errorCode);
+    if (failure === 'contentRejected') text = errorText({ kind: 'contentRejected' });
+    else if (failure === 'modelUnavailable') text = errorText({ kind: 'upstreamUnavailable', service: 'ai' });
+    else text = failure === 'unknown' ? t.chat.failed : t.chat.failure[failure];
   }
   if (!streaming && message.usage) text += `${text ? ' · ' : ''}${t.chat.usage(message.usage.totalTokens, message.creditsCharged ?? null)}`;
   return <p className={`message-meta${message.status === 'FAILED' && !streaming ? ' error' : ''}`}>{text || '\u00a0'}</p>;

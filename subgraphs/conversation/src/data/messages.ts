@@ -16,6 +16,7 @@ const select = {
   outputTokens: true,
   finishReason: true,
   error: true,
+  errorCode: true,
   creditsCharged: true,
   reservationId: true,
   createdAt: true,

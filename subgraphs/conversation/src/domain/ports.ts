@@ -39,6 +39,8 @@ export interface MessageRow {
   outputTokens: number | null;
   finishReason: string | null;
   error: string | null;
+  /** Stable code of a FAILED answer's error (Message.errorCode). */
+  errorCode: string | null;
   creditsCharged: number | null;
   reservationId: string | null;
   createdAt: Date;

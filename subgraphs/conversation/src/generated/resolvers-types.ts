@@ -178,6 +178,16 @@ export type Message = {
   creditsCharged?: Maybe<Scalars['Int']['output']>;
   /** Why the answer FAILED, readable by the user; null otherwise. */
   error?: Maybe<Scalars['String']['output']>;
+  /**
+   * Stable code of a FAILED answer's error, for clients to explain it in their own words; null otherwise.
+   * CONTENT_REJECTED: content moderation refused the question or cut the answer. RATE_LIMITED: the model provider
+   * was too busy (throttled). UPSTREAM_UNAVAILABLE: the model provider failed, was unreachable or answered in an
+   * unexpected way. BAD_USER_INPUT: the model provider refused the request as invalid. TIMED_OUT: the answer took
+   * longer than this service allows and was cut off. INTERRUPTED: the server generating it stopped or died; the text
+   * so far is kept. INTERNAL_SERVER_ERROR: our own failure. New codes may be added; treat an unknown one as a failure
+   * without a known reason.
+   */
+  errorCode?: Maybe<Scalars['String']['output']>;
   /** DashScope's finish reason of an ended answer ("stop", "length"); null otherwise. */
   finishReason?: Maybe<Scalars['String']['output']>;
   /** Message id; messageStream and stopGeneration take an assistant message's id. */
@@ -715,6 +725,7 @@ export type MessageResolvers<ContextType = ConversationContext, ParentType exten
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   creditsCharged?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  errorCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   finishReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   role?: Resolver<ResolversTypes['MessageRole'], ParentType, ContextType>;

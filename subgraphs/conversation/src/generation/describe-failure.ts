@@ -1,4 +1,5 @@
 import { isDashScopeError, type DashScopeError } from '@firefly/dashscope';
+import type { MessageErrorCode } from './endings.ts';
 
 /**
  * The `error` text stored on a FAILED message: readable by the user, never DashScope's raw message (moderation
@@ -8,6 +9,14 @@ import { isDashScopeError, type DashScopeError } from '@firefly/dashscope';
 export function describeUpstreamFailure(error: unknown, hadOutput: boolean): string {
   if (!isDashScopeError(error)) return 'The answer could not be generated because of an internal error.';
   return `${sentenceFor(error, hadOutput)}${suffix(error)}`;
+}
+
+/**
+ * Message.errorCode for an upstream failure: the registry code our DashScope client already classified it as
+ * (CONTENT_REJECTED, RATE_LIMITED, UPSTREAM_UNAVAILABLE, BAD_USER_INPUT), never DashScope's own code.
+ */
+export function upstreamFailureCode(error: unknown): MessageErrorCode {
+  return isDashScopeError(error) ? error.code : 'INTERNAL_SERVER_ERROR';
 }
 
 function sentenceFor(error: DashScopeError, hadOutput: boolean): string {

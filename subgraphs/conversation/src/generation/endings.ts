@@ -1,5 +1,5 @@
 import { assertNever } from '@firefly/errors';
-import { describeUpstreamFailure } from './describe-failure.ts';
+import { describeUpstreamFailure, upstreamFailureCode } from './describe-failure.ts';
 import type { FinalState } from './ports.ts';
 
 export interface TokenUsage {
@@ -41,12 +41,24 @@ export interface EndingTerms {
   finishReason: string | null;
   /** The `error` text shown on a FAILED message: readable, never an upstream or internal message. */
   error: string | null;
+  /** The stable code of that error (Message.errorCode), for clients to word it themselves; null unless FAILED. */
+  errorCode: MessageErrorCode | null;
   /**
    * Settle at the real cost of what was generated (completed, stopped, cut off, process died), or release the
    * whole hold (failures: the user got no usable answer).
    */
   charge: boolean;
 }
+
+/** Message.errorCode's values (documented in the schema; clients treat an unknown one as an unexplained failure). */
+export type MessageErrorCode =
+  | 'CONTENT_REJECTED'
+  | 'RATE_LIMITED'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'BAD_USER_INPUT'
+  | 'TIMED_OUT'
+  | 'INTERRUPTED'
+  | 'INTERNAL_SERVER_ERROR';
 
 const INTERRUPTED_ERROR = 'The answer was interrupted because the server generating it stopped; the text so far is kept.';
 const SHUTDOWN_ERROR = 'The answer was interrupted by a server restart; the text so far is kept.';
@@ -56,19 +68,25 @@ const DELIVERY_ERROR = 'The answer could not be delivered because of an internal
 export function termsOf(ending: GenerationEnding, output: GenerationOutput): EndingTerms {
   switch (ending.kind) {
     case 'completed':
-      return { status: 'COMPLETED', finishReason: ending.finishReason, error: null, charge: true };
+      return { status: 'COMPLETED', finishReason: ending.finishReason, error: null, errorCode: null, charge: true };
     case 'stopped':
-      return { status: 'STOPPED', finishReason: 'stop_requested', error: null, charge: true };
+      return { status: 'STOPPED', finishReason: 'stop_requested', error: null, errorCode: null, charge: true };
     case 'timed-out':
-      return { status: 'FAILED', finishReason: null, error: TIMEOUT_ERROR, charge: true };
+      return { status: 'FAILED', finishReason: null, error: TIMEOUT_ERROR, errorCode: 'TIMED_OUT', charge: true };
     case 'shut-down':
-      return { status: 'FAILED', finishReason: null, error: SHUTDOWN_ERROR, charge: true };
+      return { status: 'FAILED', finishReason: null, error: SHUTDOWN_ERROR, errorCode: 'INTERRUPTED', charge: true };
     case 'orphaned':
-      return { status: 'FAILED', finishReason: null, error: INTERRUPTED_ERROR, charge: true };
+      return { status: 'FAILED', finishReason: null, error: INTERRUPTED_ERROR, errorCode: 'INTERRUPTED', charge: true };
     case 'upstream-failed':
-      return { status: 'FAILED', finishReason: null, error: describeUpstreamFailure(ending.error, output.lastSeq > 0), charge: false };
+      return {
+        status: 'FAILED',
+        finishReason: null,
+        error: describeUpstreamFailure(ending.error, output.lastSeq > 0),
+        errorCode: upstreamFailureCode(ending.error),
+        charge: false,
+      };
     case 'delivery-failed':
-      return { status: 'FAILED', finishReason: null, error: DELIVERY_ERROR, charge: false };
+      return { status: 'FAILED', finishReason: null, error: DELIVERY_ERROR, errorCode: 'INTERNAL_SERVER_ERROR', charge: false };
     default:
       return assertNever(ending);
   }

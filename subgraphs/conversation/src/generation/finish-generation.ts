@@ -40,6 +40,7 @@ export async function finishGeneration(deps: FinishDeps, record: GenerationRecor
       outputTokens: output.usage?.outputTokens ?? null,
       finishReason: terms.finishReason,
       error: terms.error,
+      errorCode: terms.errorCode,
       creditsCharged,
     },
   );

@@ -114,6 +114,8 @@ export interface FinalState {
   outputTokens: number | null;
   finishReason: string | null;
   error: string | null;
+  /** Message.errorCode: set with `error`. */
+  errorCode: string | null;
   creditsCharged: number | null;
 }
 

@@ -43,19 +43,21 @@ describe('describeError', () => {
 });
 
 describe('describeFailedMessage', () => {
-  // The sentences the conversation subgraph stores on a FAILED answer (subgraphs/conversation/src/generation/describe-failure.ts).
-  it('tells a refused prompt from a model service that is down', () => {
-    expect(describeFailedMessage('The message was rejected by content moderation. (DataInspectionFailed, request r1)')).toEqual({ kind: 'contentRejected' });
-    expect(describeFailedMessage('The answer was stopped by content moderation.')).toEqual({ kind: 'contentRejected' });
-    for (const text of [
-      'The model service is unavailable right now. Please try again. (InternalError)',
-      'The model is busy right now (rate limited). Please try again shortly.',
-      'The model stopped responding (timed out).',
-      'The model service is not available (configuration problem on our side).',
-    ]) {
-      expect(describeFailedMessage(text)).toEqual({ kind: 'upstreamUnavailable', service: 'ai' });
-    }
-    expect(describeFailedMessage('The answer could not be generated because of an internal error.')).toEqual({ kind: 'unknown' });
-    expect(describeFailedMessage(null)).toEqual({ kind: 'unknown' });
+  // The codes the conversation subgraph stores on a FAILED answer (Message.errorCode).
+  it('reads a failed answer from its error code', () => {
+    expect(describeFailedMessage('CONTENT_REJECTED')).toBe('contentRejected');
+    expect(describeFailedMessage('RATE_LIMITED')).toBe('modelBusy');
+    expect(describeFailedMessage('UPSTREAM_UNAVAILABLE')).toBe('modelUnavailable');
+    expect(describeFailedMessage('BAD_USER_INPUT')).toBe('modelRefused');
+    expect(describeFailedMessage('TIMED_OUT')).toBe('timedOut');
+    expect(describeFailedMessage('INTERRUPTED')).toBe('interrupted');
+  });
+
+  it('treats our own failure, a missing code and a code newer than this build as a failure without a known reason', () => {
+    expect(describeFailedMessage('INTERNAL_SERVER_ERROR')).toBe('unknown');
+    expect(describeFailedMessage(null)).toBe('unknown');
+    expect(describeFailedMessage('SOMETHING_NEW')).toBe('unknown');
+    // Never read from the English sentence any more.
+    expect(describeFailedMessage('The message was rejected by content moderation.')).toBe('unknown');
   });
 });

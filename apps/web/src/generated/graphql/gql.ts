@@ -28,7 +28,7 @@ type Documents = {
     "query Conversations($first: Int, $after: String) {\n  conversations(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        ...ConversationSummary\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": typeof types.ConversationsDocument,
     "mutation CreateConversation($input: CreateConversationInput!) {\n  createConversation(input: $input) {\n    ...ConversationSummary\n  }\n}": typeof types.CreateConversationDocument,
     "mutation DeleteConversation($id: ID!) {\n  deleteConversation(id: $id)\n}": typeof types.DeleteConversationDocument,
-    "fragment MessageFields on Message {\n  id\n  role\n  content\n  status\n  error\n  finishReason\n  creditsCharged\n  usage {\n    inputTokens\n    outputTokens\n    totalTokens\n  }\n  createdAt\n}": typeof types.MessageFieldsFragmentDoc,
+    "fragment MessageFields on Message {\n  id\n  role\n  content\n  status\n  error\n  errorCode\n  finishReason\n  creditsCharged\n  usage {\n    inputTokens\n    outputTokens\n    totalTokens\n  }\n  createdAt\n}": typeof types.MessageFieldsFragmentDoc,
     "subscription MessageStream($messageId: ID!, $afterSeq: Int) {\n  messageStream(messageId: $messageId, afterSeq: $afterSeq) {\n    messageId\n    seq\n    delta\n    done\n    message {\n      ...MessageFields\n    }\n  }\n}": typeof types.MessageStreamDocument,
     "mutation RegenerateMessage($messageId: ID!) {\n  regenerateMessage(messageId: $messageId) {\n    ...MessageFields\n  }\n}": typeof types.RegenerateMessageDocument,
     "mutation RenameConversation($id: ID!, $title: String!) {\n  updateConversation(id: $id, input: {title: $title}) {\n    id\n    title\n    updatedAt\n  }\n}": typeof types.RenameConversationDocument,
@@ -69,7 +69,7 @@ const documents: Documents = {
     "query Conversations($first: Int, $after: String) {\n  conversations(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        ...ConversationSummary\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": types.ConversationsDocument,
     "mutation CreateConversation($input: CreateConversationInput!) {\n  createConversation(input: $input) {\n    ...ConversationSummary\n  }\n}": types.CreateConversationDocument,
     "mutation DeleteConversation($id: ID!) {\n  deleteConversation(id: $id)\n}": types.DeleteConversationDocument,
-    "fragment MessageFields on Message {\n  id\n  role\n  content\n  status\n  error\n  finishReason\n  creditsCharged\n  usage {\n    inputTokens\n    outputTokens\n    totalTokens\n  }\n  createdAt\n}": types.MessageFieldsFragmentDoc,
+    "fragment MessageFields on Message {\n  id\n  role\n  content\n  status\n  error\n  errorCode\n  finishReason\n  creditsCharged\n  usage {\n    inputTokens\n    outputTokens\n    totalTokens\n  }\n  createdAt\n}": types.MessageFieldsFragmentDoc,
     "subscription MessageStream($messageId: ID!, $afterSeq: Int) {\n  messageStream(messageId: $messageId, afterSeq: $afterSeq) {\n    messageId\n    seq\n    delta\n    done\n    message {\n      ...MessageFields\n    }\n  }\n}": types.MessageStreamDocument,
     "mutation RegenerateMessage($messageId: ID!) {\n  regenerateMessage(messageId: $messageId) {\n    ...MessageFields\n  }\n}": types.RegenerateMessageDocument,
     "mutation RenameConversation($id: ID!, $title: String!) {\n  updateConversation(id: $id, input: {title: $title}) {\n    id\n    title\n    updatedAt\n  }\n}": types.RenameConversationDocument,
@@ -169,7 +169,7 @@ export function graphql(source: "mutation DeleteConversation($id: ID!) {\n  dele
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "fragment MessageFields on Message {\n  id\n  role\n  content\n  status\n  error\n  finishReason\n  creditsCharged\n  usage {\n    inputTokens\n    outputTokens\n    totalTokens\n  }\n  createdAt\n}"): (typeof documents)["fragment MessageFields on Message {\n  id\n  role\n  content\n  status\n  error\n  finishReason\n  creditsCharged\n  usage {\n    inputTokens\n    outputTokens\n    totalTokens\n  }\n  createdAt\n}"];
+export function graphql(source: "fragment MessageFields on Message {\n  id\n  role\n  content\n  status\n  error\n  errorCode\n  finishReason\n  creditsCharged\n  usage {\n    inputTokens\n    outputTokens\n    totalTokens\n  }\n  createdAt\n}"): (typeof documents)["fragment MessageFields on Message {\n  id\n  role\n  content\n  status\n  error\n  errorCode\n  finishReason\n  creditsCharged\n  usage {\n    inputTokens\n    outputTokens\n    totalTokens\n  }\n  createdAt\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
