@@ -172,14 +172,25 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     opsPort: config.OPS_PORT,
   });
   const { app, httpServer, metrics } = shell;
+  for (const module of modules) module.metrics?.(metrics.registry);
   // Partner requests (x-api-key): signature and per-key limit once the body is read, so before the persisted query
   // lists and the document limits: an unsigned or over-limit request is refused before its list is consulted.
   // Built here for the metrics registry; it has no headers or readiness checks for the shell to know about.
+  const partnerKeys = createPartnerKeyResolver({
+    userSubgraphUrl: subgraphUrls.user!,
+    signCredential,
+    redis,
+    logger,
+    cacheTtlMs: config.PARTNER_KEY_CACHE_SECONDS * 1000,
+    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    failuresPerIp: config.PARTNER_KEY_FAILURES_PER_IP,
+    registry: metrics.registry,
+  });
   modules.splice(
     modules.indexOf(persistedQueryLists),
     0,
     usePartners({
-      redis,
+      partnerKeys,
       logger,
       registry: metrics.registry,
       userSubgraphUrl: subgraphUrls.user!,
@@ -196,16 +207,6 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   // Per-operation metrics need the shell's registry, so they join the modules here (before the hooks are collected).
   modules.push(useOperationMetrics({ registry: metrics.registry }));
   app.set('trust proxy', trustProxy);
-  const partnerKeys = createPartnerKeyResolver({
-    userSubgraphUrl: subgraphUrls.user!,
-    signCredential,
-    redis,
-    logger,
-    cacheTtlMs: config.PARTNER_KEY_CACHE_SECONDS * 1000,
-    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
-    failuresPerIp: config.PARTNER_KEY_FAILURES_PER_IP,
-    registry: metrics.registry,
-  });
   const resolveCaller = createCallerResolver({ config, logger, trustProxy, authenticate: options.authenticate, partnerKeys });
   const beforeOperation = createOperationStart(modules);
   const afterOperation = createOperationEnd(modules, logger);

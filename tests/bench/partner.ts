@@ -1,11 +1,16 @@
 /**
  * `npm run bench -- --partner`: what a partner request costs the gateway. The Dashboard query (all four subgraphs)
- * three ways, against one gateway process (gateway/src/main.ts) in rotating rounds:
+ * four ways, against one gateway process (gateway/src/main.ts) in rotating rounds:
  *
- *   (a) user-text:        a signed-in user sends the query text with a bearer token (ordinary client);
- *   (b) partner-signed:   a partner key that requires signatures sends only the persisted id (HMAC-SHA256 over the
- *                         canonical string, a fresh nonce per request, remembered in Redis);
- *   (c) partner-unsigned: a key without signing sends only the id (so the signature's own cost shows as b − c).
+ *   (a) user-text:          a signed-in user sends the query text with a bearer token (ordinary client). The text is
+ *                           the same every time, so after the first request the gateway's caches (parsed and validated
+ *                           documents, document limits, query plans) answer: this case does not parse;
+ *   (b) user-text-uncached: the same, but every request's text is new (a comment with a counter in front of the same
+ *                           query), so every request is parsed, validated, checked against the limits and planned —
+ *                           what free text costs a gateway that has not seen it;
+ *   (c) partner-signed:     a partner key that requires signatures sends only the persisted id (HMAC-SHA256 over the
+ *                           canonical string, a fresh nonce per request, remembered in Redis);
+ *   (d) partner-unsigned:   a key without signing sends only the id (so the signature's own cost shows as c − d).
  *
  * The partner's account is the same user as (a)'s, so every case asks the subgraphs for the same data. Gateway CPU per
  * request is read from /proc (user + system time of the gateway process over the requests it answered). Writes
@@ -30,13 +35,15 @@ const MANIFEST = JSON.parse(readFileSync(new URL('../../schema/operations/partne
 };
 const DASHBOARD = MANIFEST.operations.find((operation) => operation.name === 'Dashboard')!;
 
-type CaseName = 'user-text' | 'partner-signed' | 'partner-unsigned';
+type CaseName = 'user-text' | 'user-text-uncached' | 'partner-signed' | 'partner-unsigned';
 
 interface Case {
   body: string;
   headers: Record<string, string>;
   /** Headers computed per request (the signature: a fresh nonce and timestamp every time). */
   perRequest?: () => Record<string, string>;
+  /** A body computed per request (a document the gateway has not seen yet). */
+  bodyPerRequest?: () => string;
 }
 
 interface Measurement {
@@ -59,7 +66,15 @@ async function measure(url: string, target: Case, seconds: number, pid: number):
         method: 'POST',
         body: target.body,
         headers: { 'content-type': 'application/json', ...target.headers },
-        ...(target.perRequest ? { setupRequest: (request: autocannon.Request) => ({ ...request, headers: { ...request.headers, ...target.perRequest!() } }) } : {}),
+        ...(target.perRequest || target.bodyPerRequest
+          ? {
+              setupRequest: (request: autocannon.Request) => ({
+                ...request,
+                ...(target.perRequest ? { headers: { ...request.headers, ...target.perRequest() } } : {}),
+                ...(target.bodyPerRequest ? { body: target.bodyPerRequest() } : {}),
+              }),
+            }
+          : {}),
       },
     ],
   });
@@ -130,15 +145,25 @@ export async function runPartnerBench(): Promise<void> {
       manifest: MANIFEST,
     });
 
+    let fresh = 0;
     const byId = JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: DASHBOARD.id } } });
     const cases: Record<CaseName, Case> = {
       'user-text': { body: JSON.stringify({ query: DASHBOARD.body }), headers: { authorization: `Bearer ${userToken}` } },
+      'user-text-uncached': {
+        body: JSON.stringify({ query: DASHBOARD.body }),
+        headers: { authorization: `Bearer ${userToken}` },
+        bodyPerRequest: () => JSON.stringify({ query: `# ${process.pid}-${++fresh}\n${DASHBOARD.body}` }),
+      },
       'partner-signed': { body: byId, headers: { 'x-api-key': signedKey.key }, perRequest: signer(signedKey.secret!, byId) },
       'partner-unsigned': { body: byId, headers: { 'x-api-key': plainKey.key } },
     };
     // All three answer the same 20 conversations before anything is timed.
     for (const [name, target] of Object.entries(cases)) {
-      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...target.headers, ...target.perRequest?.() }, body: target.body });
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...target.headers, ...target.perRequest?.() },
+        body: target.bodyPerRequest?.() ?? target.body,
+      });
       const body = (await response.json()) as { data?: { conversations: { edges: unknown[] } }; errors?: unknown };
       if (body.errors || body.data?.conversations.edges.length !== 20) throw new Error(`${name} answered wrongly: ${JSON.stringify(body).slice(0, 300)}`);
     }
@@ -175,15 +200,23 @@ export async function runPartnerBench(): Promise<void> {
       rounds,
       ...summary,
       partnerSignedVsUserTextCpu: summary['partner-signed'].gatewayCpuMsPerRequest / summary['user-text'].gatewayCpuMsPerRequest,
+      partnerSignedVsUncachedTextCpu: summary['partner-signed'].gatewayCpuMsPerRequest / summary['user-text-uncached'].gatewayCpuMsPerRequest,
+      /** Per round, so the noise of a loaded machine shows next to the medians. */
+      perRoundPartnerSignedVs: rounds.map((r) => ({
+        cachedText: r['partner-signed'].gatewayCpuMsPerRequest / r['user-text'].gatewayCpuMsPerRequest,
+        uncachedText: r['partner-signed'].gatewayCpuMsPerRequest / r['user-text-uncached'].gatewayCpuMsPerRequest,
+      })),
       signatureCpuMsPerRequest: summary['partner-signed'].gatewayCpuMsPerRequest - summary['partner-unsigned'].gatewayCpuMsPerRequest,
     };
 
     console.log('\n                   req/s     p50 ms   p99 ms   errors   gateway CPU ms/req');
     for (const name of names) {
       const s = summary[name];
-      console.log(`${name.padEnd(17)} ${s.requestsPerSecond.toFixed(0).padStart(6)} ${String(s.p50Ms).padStart(9)} ${String(s.p99Ms).padStart(8)} ${String(s.errors).padStart(8)} ${s.gatewayCpuMsPerRequest.toFixed(3).padStart(12)}`);
+      console.log(`${name.padEnd(18)} ${s.requestsPerSecond.toFixed(0).padStart(6)} ${String(s.p50Ms).padStart(9)} ${String(s.p99Ms).padStart(8)} ${String(s.errors).padStart(8)} ${s.gatewayCpuMsPerRequest.toFixed(3).padStart(12)}`);
     }
-    console.log(`\ngateway CPU per request, partner by id (signed) / user text: ${result.partnerSignedVsUserTextCpu.toFixed(3)}x (lower is cheaper)`);
+    console.log(`\ngateway CPU per request, partner by id (signed) / user text the gateway has cached: ${result.partnerSignedVsUserTextCpu.toFixed(3)}x (lower is cheaper)`);
+    console.log(`gateway CPU per request, partner by id (signed) / user text new to the gateway (parsed): ${result.partnerSignedVsUncachedTextCpu.toFixed(3)}x`);
+    console.log(`per round (signed/cached, signed/uncached): ${result.perRoundPartnerSignedVs.map((r) => `${r.cachedText.toFixed(3)}/${r.uncachedText.toFixed(3)}`).join(' · ')}`);
     console.log(`signature check (signed − unsigned): ${result.signatureCpuMsPerRequest.toFixed(3)} CPU ms/req`);
     const dir = new URL('results/', import.meta.url);
     mkdirSync(dir, { recursive: true });

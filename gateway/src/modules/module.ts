@@ -4,6 +4,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Express, RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
+import type { Registry } from 'prom-client';
 import type { Identity } from '@firefly/auth';
 import type { ReadinessCheck } from '@firefly/server-kit';
 import type { GatewayContext } from '../context.ts';
@@ -76,6 +77,8 @@ export interface GatewayModule {
   readonly subgraphCall?: (subgraph: string, next: SubgraphCall) => SubgraphCall;
   /** Called with every supergraph the gateway loads: its API schema and its full (core) SDL. */
   readonly schema?: (update: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }) => void;
+  /** Metrics of its own, registered once the shell's registry exists (served on `/metrics`). */
+  readonly metrics?: (registry: Registry) => void;
   /** Dependencies `/readyz` must see healthy. */
   readonly readiness?: readonly ReadinessCheck[];
   /** Releases what the module holds, on gateway stop. */

@@ -8,7 +8,8 @@ import type { Redis } from 'ioredis';
  * key is stored — 288 random bits need no slow hash.
  *
  * Revocations and suspensions are markers in Redis, written by the user subgraph before it answers the mutation and
- * checked by every gateway replica on every partner request (one MGET), so a revoked key or a suspended partner is
+ * checked by every gateway replica on every partner request (in the one script that also records the request's nonce
+ * and counts its rate), so a revoked key or a suspended partner is
  * refused everywhere from the next request on, whatever the replicas cache.
  *
  * Keys (under the client's keyPrefix):
@@ -57,6 +58,9 @@ export function partnerKeyMatches(presentedKey: string, storedHash: string): boo
 
 const revokedKey = (keyId: string) => `partner-key-revoked:${keyId}`;
 const suspendedKey = (partnerId: string) => `partner-suspended:${partnerId}`;
+
+/** The markers' Redis keys, for a reader that checks them together with other keys in one script (the gateway). */
+export const partnerMarkerKeys = { revoked: revokedKey, suspended: suspendedKey } as const;
 
 export type PartnerRevocations = ReturnType<typeof createPartnerRevocations>;
 

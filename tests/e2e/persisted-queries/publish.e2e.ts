@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operationId } from '@firefly/persisted-queries';
 import { seedUserWithHistory } from '../../src/fixtures.ts';
+import { readMetric } from '../../src/subscription-processes.ts';
 import { startStack, type Stack } from '../../src/subscription-stack.ts';
 
 const A = 0;
@@ -52,6 +53,9 @@ const publishEvents = async () =>
     .map((edge: { node: { targetId: string } }) => edge.node)
     // Other files share the run's database: this partner's events only.
     .filter((event: { targetId: string }) => event.targetId === partnerId) as Array<{ targetType: string; targetId: string; details: { version: number; operationCount: number }; actor: { id: string } }>;
+/** gateway_persisted_query_list_version of a partner on one replica (undefined: that replica holds no list of it). */
+const heldVersion = (gateway: number, partner = partnerId) =>
+  readMetric(stack.gateways[gateway]!.origin, 'gateway_persisted_query_list_version', { partner });
 const listNow = async () => (await stack.request(LIST_OF, { variables: { id: partnerId }, token: adminToken })).body.data.partner.persistedQueryList;
 
 /** A manifest operation whose id is right for its body. */
@@ -74,6 +78,23 @@ describe('publishPersistedQueries', () => {
       stack.gateways[gateway]!.waitForLog((line) => line.msg === 'persisted query list loaded' && line.partnerId === partnerId && line.version === 1, 1_000);
     await Promise.all([loaded(A), loaded(B)]);
     expect(Date.now() - answeredAt).toBeLessThan(1_000);
+    // Operators see the spread on /metrics: every replica reports the version it holds.
+    for (const gateway of [A, B]) expect(await heldVersion(gateway)).toBe(1);
+  });
+
+  it('each replica reports the version it holds on /metrics, and a new publish moves them all', async () => {
+    const { version } = await listNow();
+    for (const gateway of [A, B]) expect(await heldVersion(gateway)).toBe(version);
+    // Another partner's list is a series of its own.
+    const other = (await stack.request(`mutation { createPartner(input: { name: "PQ other" }) { id } }`, { token: adminToken })).body.data.createPartner.id as string;
+    expect(await heldVersion(A, other)).toBeUndefined();
+    const next = (await publish(manifestOf(EXAMPLE.operations[0]!), { gateway: B })).body.data.publishPersistedQueries.version as number;
+    expect(next).toBe(version + 1);
+    for (const gateway of [A, B]) {
+      await stack.gateways[gateway]!.waitForLog((line) => line.msg === 'persisted query list loaded' && line.partnerId === partnerId && line.version === next, 5_000);
+      expect(await heldVersion(gateway)).toBe(next);
+      expect(await heldVersion(gateway, other)).toBeUndefined();
+    }
   });
 
   const refusals: Array<[string, () => unknown, RegExp]> = [

@@ -1,15 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Identity } from '@firefly/auth';
-import { AppError, rateLimited, upstreamUnavailable } from '@firefly/errors';
+import { upstreamUnavailable } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
-import type { Redis } from '@firefly/redis';
 import { performance } from 'node:perf_hooks';
 import type { GatewayModule } from '../module.ts';
-import type { PartnerKey } from './keys.ts';
-import { verifySignedRequest } from './signature.ts';
+import type { PartnerKey, PartnerKeyResolver } from './keys.ts';
+import { checkRequestSignature } from './signature.ts';
 import { createKeyUsageRecorder } from './usage.ts';
+
+const EMPTY = new Uint8Array();
 
 export { createPartnerKeyResolver, type PartnerKey, type PartnerKeyResolver } from './keys.ts';
 
@@ -42,7 +42,8 @@ export function hasApiKey(message: IncomingMessage): boolean {
 }
 
 export interface PartnerModuleOptions {
-  redis: Redis;
+  /** The resolver the caller step used: its `admit` runs the key's Redis checks. */
+  partnerKeys: PartnerKeyResolver;
   logger: Logger;
   registry: Registry;
   userSubgraphUrl: string;
@@ -58,22 +59,14 @@ export interface PartnerModuleOptions {
 
 /**
  * Partner requests (`x-api-key`; docs/partners.md). The key is resolved with the caller (modules/caller.ts, before
- * the body is read): unknown, revoked or suspended → UNAUTHENTICATED. This module then, once the raw body is read,
- * checks the request signature of keys that require one and the key's rate limit (RATE_LIMITED, HTTP 429), notes
- * when the key was used, and counts partner requests in the metrics. API keys are for HTTP: a graphql-ws upgrade
- * carrying one is refused.
+ * the body is read; from memory once seen): unknown, malformed or inactive → UNAUTHENTICATED. This module then, once
+ * the raw body is read, checks the request signature of keys that require one (CPU only), and runs the key's Redis
+ * checks in one round trip (keys.ts `admit`): revoked key or suspended partner (UNAUTHENTICATED), replayed nonce
+ * (UNAUTHENTICATED), the key's rate limit (RATE_LIMITED, HTTP 429). It notes when the key was used, and counts
+ * partner requests in the metrics. API keys are for HTTP: a graphql-ws upgrade carrying one is refused.
  */
 export function usePartners(options: PartnerModuleOptions): GatewayModule {
-  const { redis, logger } = options;
-  const limiters = new Map<number, RateLimiterRedis>();
-  const limiterFor = (points: number) => {
-    let limiter = limiters.get(points);
-    if (!limiter) {
-      limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: `gateway-rate:partner-key:${points}`, points, duration: 60, inMemoryBlockOnConsumed: points + 1 });
-      limiters.set(points, limiter);
-    }
-    return limiter;
-  };
+  const { logger } = options;
   const usage = createKeyUsageRecorder({ userSubgraphUrl: options.userSubgraphUrl, signCredential: options.signCredential, logger, flushMs: options.lastUsedFlushMs, timeoutMs: options.timeoutMs });
   const registers = [options.registry];
   const requests = new Counter({
@@ -93,29 +86,19 @@ export function usePartners(options: PartnerModuleOptions): GatewayModule {
   return {
     name: 'partners',
     async httpBody(req, res, next) {
-      const key = (res.locals.caller as { partnerKey?: PartnerKey } | undefined)?.partnerKey;
+      const caller = res.locals.caller as { partnerKey?: PartnerKey; tenantId: string; origin: { clientIp?: string } } | undefined;
+      const key = caller?.partnerKey;
       if (!key) return next();
       try {
+        let nonce: string | undefined;
         if (key.requireSignature) {
-          if (!key.secret) throw upstreamUnavailable('API keys cannot be checked right now', { service: 'user' });
-          const body: Uint8Array = (res.locals.rawBody as Buffer | undefined) ?? new Uint8Array();
-          await verifySignedRequest({ method: req.method, path: req.originalUrl, headers: req.headers, body }, { id: key.id, secret: key.secret }, {
-            redis,
-            windowSeconds: options.signatureWindowSeconds,
-          }).catch((error: unknown) => {
-            if (error instanceof AppError) throw error;
-            throw upstreamUnavailable('Request signatures cannot be checked right now', { service: 'redis' });
-          });
+          if (!key.signingKey) throw upstreamUnavailable('API keys cannot be checked right now', { service: 'user' });
+          // The bytes as received (kept by the JSON parser's verify hook), hashed as they are.
+          const body: Uint8Array = (res.locals.rawBody as Buffer | undefined) ?? EMPTY;
+          nonce = checkRequestSignature({ method: req.method, path: req.originalUrl, headers: req.headers, body }, key.signingKey, { windowSeconds: options.signatureWindowSeconds });
         }
-        const limit = key.rateLimitPerMinute ?? options.defaultRatePerMinute;
-        try {
-          await limiterFor(limit).consume(key.id);
-        } catch (error) {
-          if (error instanceof RateLimiterRes) throw rateLimited(Math.max(1, Math.ceil(error.msBeforeNext / 1000)), `This API key may make ${limit} requests per minute; try again later`);
-          // Like the other limits: counters unavailable are skipped (logged), never the traffic.
-          logger.warn({ err: error }, 'partner rate limit counters unavailable; letting the request through uncounted');
-        }
-        usage.used((res.locals.caller as { tenantId: string }).tenantId, key.id);
+        await options.partnerKeys.admit(key, { clientIp: caller.origin.clientIp, nonce, ratePerMinute: key.rateLimitPerMinute ?? options.defaultRatePerMinute });
+        usage.used(caller.tenantId, key.id);
         next();
       } catch (error) {
         next(error);

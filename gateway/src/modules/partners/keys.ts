@@ -1,11 +1,14 @@
+import type { KeyObject } from 'node:crypto';
 import { CREDENTIAL_HEADER, type Identity } from '@firefly/auth';
-import { createPartnerRevocations, partnerKeyMatches, partnerKeyPrefixOf } from '@firefly/auth/partner-keys';
+import { partnerKeyMatches, partnerKeyPrefixOf, partnerMarkerKeys } from '@firefly/auth/partner-keys';
 import type { RateLimitSetting } from '@firefly/config';
 import { rateLimited, unauthenticated, upstreamUnavailable } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import type { Redis } from '@firefly/redis';
 import { Counter, type Registry } from 'prom-client';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { createPartnerAdmission } from './admission.ts';
+import { NONCE_TTL_SECONDS, signingKeyOf } from './signature.ts';
 
 /** A partner key the gateway accepted for one request: what identity, signing and limits need. */
 export interface PartnerKey {
@@ -13,15 +16,23 @@ export interface PartnerKey {
   partnerId: string;
   accountUserId: string;
   requireSignature: boolean;
-  /** The signing secret; null when the key does not require signatures. */
-  secret: string | null;
+  /** The signing secret as an HMAC key (made once per cached record); null when the key does not require signatures. */
+  signingKey: KeyObject | null;
   /** Requests per minute; null: the gateway's default. */
   rateLimitPerMinute: number | null;
 }
 
-interface KeyRecord extends PartnerKey {
+/** What the user subgraph answers for a prefix. */
+interface KeyRecord extends Omit<PartnerKey, 'signingKey'> {
   keyHash: string;
+  secret: string | null;
   active: boolean;
+}
+
+/** A record as cached: with the PartnerKey handed to every request made with it, built once. */
+interface CachedKey {
+  record: KeyRecord;
+  key: PartnerKey;
 }
 
 export interface PartnerKeyResolverOptions {
@@ -32,7 +43,7 @@ export interface PartnerKeyResolverOptions {
   /** Where the revocation and suspension markers are (the user subgraph writes them). */
   redis: Redis;
   logger: Logger;
-  /** How long a key's record is kept in memory (revocations are checked on every request regardless). */
+  /** How long a key's record is kept in memory (revocation markers are checked on every request regardless). */
   cacheTtlMs: number;
   timeoutMs: number;
   /**
@@ -54,26 +65,20 @@ const MAX_CACHED = 10_000;
 /** Why a presented key was refused (the metric's `reason`). */
 type Refusal = 'malformed' | 'unknown' | 'wrong_key' | 'inactive' | 'revoked' | 'address_blocked';
 
-class KeyRefused extends Error {
-  constructor(readonly reason: Refusal) {
-    super(INVALID);
-  }
-}
-
 export type PartnerKeyResolver = ReturnType<typeof createPartnerKeyResolver>;
 
 /**
  * Turns an `x-api-key` value into the partner key it names, or refuses it with UNAUTHENTICATED: a malformed key, a
- * prefix the tenant does not know, a hash that does not match (compared in constant time), a revoked key or a
- * suspended partner. Records come from the user subgraph (service credential) and are cached briefly per tenant and
- * prefix; the revocation/suspension markers in Redis are read on every request (one MGET), so a revocation applies on
- * every replica from the next request on. When the user subgraph or Redis cannot answer, the request is refused
+ * prefix the tenant does not know, a hash that does not match (compared in constant time), a key the user subgraph
+ * says is inactive. Records come from the user subgraph (service credential) and are cached per tenant and prefix
+ * (`cacheTtlMs`; unknown and inactive ones 5 s). Then `admit` (once the body is read) reads the revocation/suspension
+ * markers in Redis on every request, in the same round trip as the nonce and the rate counter, so a revocation applies
+ * on every replica from the next request on. When the user subgraph or Redis cannot answer, the request is refused
  * (UPSTREAM_UNAVAILABLE), never let through.
  */
 export function createPartnerKeyResolver(options: PartnerKeyResolverOptions) {
-  const revocations = createPartnerRevocations(options.redis);
-  const cache = new Map<string, { record: KeyRecord | null; expiresAt: number }>();
-  const inFlight = new Map<string, Promise<KeyRecord | null>>();
+  const cache = new Map<string, { entry: CachedKey | null; expiresAt: number }>();
+  const inFlight = new Map<string, Promise<CachedKey | null>>();
 
   async function lookup(tenantId: string, requestId: string, prefix: string): Promise<KeyRecord | null> {
     const credential = await options.signCredential({ kind: 'service', tenantId, requestId, service: 'gateway' });
@@ -97,19 +102,30 @@ export function createPartnerKeyResolver(options: PartnerKeyResolverOptions) {
     return body.data.partnerKeyForGateway;
   }
 
-  async function recordOf(tenantId: string, requestId: string, prefix: string): Promise<KeyRecord | null> {
-    const cacheKey = `${tenantId}\u0000${prefix}`;
+  const cacheKeyOf = (tenantId: string, prefix: string) => `${tenantId}\u0000${prefix}`;
+
+  /** The cached record of a prefix, or undefined when it must be looked up (never seen, or expired). */
+  function cachedOf(cacheKey: string): { entry: CachedKey | null } | undefined {
     const cached = cache.get(cacheKey);
-    if (cached && cached.expiresAt > Date.now()) return cached.record;
+    return cached && cached.expiresAt > Date.now() ? cached : undefined;
+  }
+
+  async function entryOf(cacheKey: string, tenantId: string, requestId: string, prefix: string): Promise<CachedKey | null> {
+    const cached = cachedOf(cacheKey);
+    if (cached) return cached.entry;
     let pending = inFlight.get(cacheKey);
     if (!pending) {
-      pending = lookup(tenantId, requestId, prefix).finally(() => inFlight.delete(cacheKey));
+      pending = lookup(tenantId, requestId, prefix)
+        .then((record) => {
+          const entry = record && { record, key: partnerKeyOf(record) };
+          if (cache.size >= MAX_CACHED) cache.clear();
+          cache.set(cacheKey, { entry, expiresAt: Date.now() + (record?.active ? options.cacheTtlMs : NEGATIVE_TTL_MS) });
+          return entry;
+        })
+        .finally(() => inFlight.delete(cacheKey));
       inFlight.set(cacheKey, pending);
     }
-    const record = await pending;
-    if (cache.size >= MAX_CACHED) cache.clear();
-    cache.set(cacheKey, { record, expiresAt: Date.now() + (record?.active ? options.cacheTtlMs : NEGATIVE_TTL_MS) });
-    return record;
+    return pending;
   }
 
   const refusals = new Counter({
@@ -144,34 +160,84 @@ export function createPartnerKeyResolver(options: PartnerKeyResolverOptions) {
     }
   }
 
-  return async function resolvePartnerKey(key: string, request: { tenantId: string; requestId: string; clientIp?: string }): Promise<PartnerKey> {
-    const ip = request.clientIp ?? 'unknown';
-    await refuseBlockedAddress(ip);
-    try {
-      return await check(key, request);
-    } catch (error) {
-      if (!(error instanceof KeyRefused)) throw error;
-      refusals.inc({ reason: error.reason });
-      await countFailure(ip);
-      throw unauthenticated(INVALID);
-    }
-  };
+  /**
+   * A refused key: RATE_LIMITED when its address is already past its refused-key limit (checked here unless the
+   * request was checked before its lookup), else UNAUTHENTICATED, counted, and counted against the address.
+   */
+  async function refuse(reason: Refusal, ip: string, addressChecked: boolean): Promise<never> {
+    if (!addressChecked) await refuseBlockedAddress(ip);
+    refusals.inc({ reason });
+    await countFailure(ip);
+    throw unauthenticated(INVALID);
+  }
 
-  async function check(key: string, request: { tenantId: string; requestId: string }): Promise<PartnerKey> {
+  /**
+   * Resolves an `x-api-key` when the request arrives (before its body is read), from memory for a key seen within
+   * `cacheTtlMs`: no Redis round trip for a good key here — its markers, nonce and rate are checked in one script by
+   * `admit` once the body is read. A key that must be looked up is first checked against its address's refused-key
+   * limit, so a flood of random keys never reaches the user subgraph.
+   */
+  async function resolvePartnerKey(key: string, request: { tenantId: string; requestId: string; clientIp?: string }): Promise<PartnerKey> {
+    const ip = request.clientIp ?? 'unknown';
     const prefix = partnerKeyPrefixOf(key);
-    if (!prefix) throw new KeyRefused('malformed');
-    const record = await recordOf(request.tenantId, request.requestId, prefix);
-    if (!record) throw new KeyRefused('unknown');
-    if (!partnerKeyMatches(key, record.keyHash)) throw new KeyRefused('wrong_key');
-    if (!record.active) throw new KeyRefused('inactive');
-    let refused: boolean;
+    if (!prefix) return refuse('malformed', ip, false);
+    const cacheKey = cacheKeyOf(request.tenantId, prefix);
+    const addressChecked = !cachedOf(cacheKey);
+    if (addressChecked) await refuseBlockedAddress(ip);
+    const entry = await entryOf(cacheKey, request.tenantId, request.requestId, prefix);
+    if (!entry) return refuse('unknown', ip, addressChecked);
+    if (!partnerKeyMatches(key, entry.record.keyHash)) return refuse('wrong_key', ip, addressChecked);
+    if (!entry.record.active) return refuse('inactive', ip, addressChecked);
+    return entry.key;
+  }
+
+  const admission = createPartnerAdmission(
+    options.redis,
+    {
+      ...partnerMarkerKeys,
+      // rate-limiter-flexible's key for `failures` (`<keyPrefix>:<key>`), read by the script as the library wrote it.
+      failures: (ip) => `gateway-rate:partner-key-failures:${ip}`,
+      failuresLimit: options.failuresPerIp.limit,
+    },
+    NONCE_TTL_SECONDS,
+  );
+
+  /**
+   * The request's Redis checks in one round trip, once its signature (if the key signs) was verified: refused from the
+   * next request on when the key was revoked or its partner suspended (UNAUTHENTICATED, counted against the address),
+   * RATE_LIMITED when the address is past its refused-key limit or the key past its rate, UNAUTHENTICATED for a nonce
+   * already used on any replica. Redis not answering: UPSTREAM_UNAVAILABLE — never let through, since the markers
+   * cannot be read.
+   */
+  async function admit(key: PartnerKey, request: { clientIp?: string | undefined; nonce: string | undefined; ratePerMinute: number }): Promise<void> {
+    const ip = request.clientIp ?? 'unknown';
+    let verdict;
     try {
-      refused = await revocations.isRefused(record.id, record.partnerId);
-    } catch {
+      verdict = await admission({ keyId: key.id, partnerId: key.partnerId, clientIp: ip, nonce: request.nonce, ratePerMinute: request.ratePerMinute });
+    } catch (error) {
+      options.logger.warn({ err: error }, 'partner key checks in Redis failed');
       throw upstreamUnavailable('API keys cannot be checked right now', { service: 'redis' });
     }
-    if (refused) throw new KeyRefused('revoked');
-    const { id, partnerId, accountUserId, requireSignature, secret, rateLimitPerMinute } = record;
-    return { id, partnerId, accountUserId, requireSignature, secret, rateLimitPerMinute };
+    if (verdict.admitted) return;
+    switch (verdict.reason) {
+      case 'revoked':
+        // The script found the address under its limit.
+        return refuse('revoked', ip, true);
+      case 'address_blocked':
+        refusals.inc({ reason: 'address_blocked' });
+        throw rateLimited(Math.max(1, Math.ceil(verdict.msBeforeNext / 1000)), 'Too many invalid API keys from this address; try again later');
+      case 'nonce_used':
+        throw unauthenticated('x-firefly-nonce was already used');
+      case 'rate_limited':
+        throw rateLimited(Math.max(1, Math.ceil(verdict.msBeforeNext / 1000)), `This API key may make ${request.ratePerMinute} requests per minute; try again later`);
+    }
   }
+
+  return Object.assign(resolvePartnerKey, { admit });
+}
+
+/** The PartnerKey of a record, with its HMAC key made once for every request the record serves. */
+function partnerKeyOf(record: KeyRecord): PartnerKey {
+  const { id, partnerId, accountUserId, requireSignature, secret, rateLimitPerMinute } = record;
+  return { id, partnerId, accountUserId, requireSignature, signingKey: secret ? signingKeyOf(secret) : null, rateLimitPerMinute };
 }

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
+import { Gauge } from 'prom-client';
 import type { Identity } from '@firefly/auth';
 import { ErrorCode } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
@@ -49,6 +50,20 @@ export function usePersistedQueryLists(options: PersistedQueryListsOptions): Gat
     name: 'persisted-query-lists',
     schema({ apiSchema: schema }) {
       apiSchema = schema;
+    },
+    metrics(registry) {
+      // Read when /metrics is scraped: the version of every partner's list this replica holds, so operators see a
+      // publish reach every replica (all replicas report the same version) or one lagging behind.
+      new Gauge({
+        name: 'gateway_persisted_query_list_version',
+        help: "Version of each partner's persisted query list this gateway replica holds in memory, by partner (absent: no list)",
+        labelNames: ['partner'] as const,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [partner, version] of store.versions()) this.set({ partner }, version);
+        },
+      });
     },
     readiness: [
       {

@@ -19,6 +19,8 @@ export interface PersistedQueryListStore {
   refresh(partnerId: string): Promise<HeldList | undefined>;
   /** Follows publications and loads every list from Redis (retried in the background when Redis fails). */
   start(): Promise<void>;
+  /** The version of every list held, by partner id (the version metric). */
+  versions(): IterableIterator<[partnerId: string, version: number]>;
   /** Whether the lists were loaded (readiness). */
   readonly loaded: boolean;
   stop(): Promise<void>;
@@ -84,6 +86,9 @@ export function createPersistedQueryListStore(options: PersistedQueryListStoreOp
 
   return {
     get: (partnerId) => lists.get(partnerId),
+    *versions() {
+      for (const [partnerId, list] of lists) yield [partnerId, list.version];
+    },
     async refresh(partnerId) {
       if ((await sharedVersion(redis, partnerId)) > (lists.get(partnerId)?.version ?? 0)) await refresh([partnerId]);
       return lists.get(partnerId);
