@@ -1,4 +1,4 @@
-import type { ImageDb } from '@firefly/db';
+import { isUniqueConstraintError, type ImageDb } from '@firefly/db';
 import type { ImageJobStatus } from '@firefly/image-jobs';
 
 const jobSelect = {
@@ -17,6 +17,7 @@ const jobSelect = {
   status: true,
   progress: true,
   taskId: true,
+  submitStartedAt: true,
   reservationId: true,
   creditsCharged: true,
   createdAt: true,
@@ -41,9 +42,31 @@ export function createWorkerData(db: ImageDb) {
       const { count } = await db.imageJob.updateMany({ where: { id: jobId, status: 'QUEUED' }, data: { status: 'RUNNING', progress } });
       return count === 1;
     },
-    /** Records the DashScope task once; a task id already stored wins (returned), so a job never has two tasks. */
-    async recordTask(jobId: string, taskId: string): Promise<string> {
-      await db.imageJob.updateMany({ where: { id: jobId, taskId: null }, data: { taskId } });
+    /**
+     * Marks that a submit is about to start (only while no task is recorded): a runner that later finds the mark and
+     * no task id knows this submit's outcome is unknown.
+     */
+    async markSubmitting(jobId: string, at: Date): Promise<void> {
+      await db.imageJob.updateMany({ where: { id: jobId, taskId: null }, data: { submitStartedAt: at } });
+    },
+    /** Which of these DashScope task ids some job (of any tenant) has recorded. */
+    async claimedTaskIds(taskIds: string[]): Promise<Set<string>> {
+      if (taskIds.length === 0) return new Set();
+      const rows = await db.imageJob.findMany({ where: { taskId: { in: taskIds } }, select: { taskId: true } });
+      return new Set(rows.map((row) => row.taskId!));
+    },
+    /**
+     * Records the DashScope task once; a task id already stored wins (returned), so a job never has two tasks. Null
+     * when another job already holds this task id (the column is unique).
+     */
+    async recordTask(jobId: string, taskId: string): Promise<string | null> {
+      try {
+        await db.imageJob.updateMany({ where: { id: jobId, taskId: null }, data: { taskId } });
+      } catch (error) {
+        // Another job holds this task (it adopted it as the task of its own interrupted submit): not ours to follow.
+        if (isUniqueConstraintError(error)) return null;
+        throw error;
+      }
       const row = await db.imageJob.findUnique({ where: { id: jobId }, select: { taskId: true } });
       return row?.taskId ?? taskId;
     },

@@ -14,10 +14,18 @@ export interface JobRunnerDeps {
   dashscope: DashScopeImageClient;
   storage: ObjectStorage;
   logger: Logger;
-  settings: { pollInitialMs: number; pollMaxMs: number; taskTimeoutMs: number };
+  settings: {
+    pollInitialMs: number;
+    pollMaxMs: number;
+    taskTimeoutMs: number;
+    /** Longest one DashScope call may take: bounds when a submit's task can have been created. */
+    dashscopeTimeoutMs: number;
+  };
   observe: {
     finished(outcome: ImageJobStatus, code: string | undefined, durationSeconds: number): void;
     taskLatency(seconds: number): void;
+    /** How an interrupted submit (marked, no task recorded) was resolved. */
+    interruptedSubmit(outcome: InterruptedSubmitOutcome): void;
   };
   /** Resolves after ms, or early when the worker is closing (then returns false). */
   sleep(ms: number): Promise<boolean>;
@@ -37,6 +45,22 @@ export class ThrottledJobError extends Error {
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
 }
+
+/**
+ * An earlier submit of this job was interrupted (worker killed, or its answer lost) and a task it may have made is
+ * still running at DashScope, so whether it is ours cannot be told yet: come back later (no attempt spent).
+ */
+export class SubmitUndecidedError extends Error {
+  override readonly name = 'SubmitUndecidedError';
+}
+
+/**
+ * adopted: the interrupted submit's task was found and followed — one task, as if nothing happened;
+ * none: it made no task (it never reached DashScope, or DashScope refused it) — submitting now is the first task;
+ * ambiguous: more than one unclaimed task could be it — a new one is submitted (the orphan is our cost, never the user's);
+ * gave_up: a candidate stayed unfinished past the task timeout — a new one is submitted.
+ */
+export type InterruptedSubmitOutcome = 'adopted' | 'none' | 'ambiguous' | 'gave_up';
 
 /** Ends the job as FAILED with this code; never retried. */
 class JobFailure extends Error {
@@ -87,7 +111,7 @@ export async function runImageJob(deps: JobRunnerDeps, jobId: string, lastAttemp
       await failJob(deps, job, error.code, error.message);
       return;
     }
-    if (error instanceof ThrottledJobError || error instanceof LeaseLostError || (error instanceof TransientJobError && !lastAttempt)) throw error;
+    if (error instanceof ThrottledJobError || error instanceof LeaseLostError || error instanceof SubmitUndecidedError || (error instanceof TransientJobError && !lastAttempt)) throw error;
     log.error({ err: error }, 'image job failed');
     const code = error instanceof TransientJobError ? 'UPSTREAM_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR';
     await failJob(deps, job, code, code === 'UPSTREAM_UNAVAILABLE' ? 'The image service is unavailable; try again later' : 'Image generation failed');
@@ -115,8 +139,16 @@ function asJobError(error: unknown, what: string): Error {
 async function submit(deps: JobRunnerDeps, job: WorkerJob, log: Logger, stillOurs: () => Promise<boolean>): Promise<string> {
   // Another runner may have taken the job over meanwhile: never submit a second task for it.
   if (!(await stillOurs())) throw new LeaseLostError('the run lease was lost before submitting the task');
-  const recorded = (await deps.data.load(job.id))?.taskId;
-  if (recorded) return recorded;
+  const row = await deps.data.load(job.id);
+  if (row?.taskId) return row.taskId;
+  if (row?.submitStartedAt) {
+    // An earlier submit began and recorded no task: DashScope may have made one (there is no idempotency key).
+    const adopted = await resolveInterruptedSubmit(deps, job, row.submitStartedAt, log);
+    if (adopted) return adopted;
+    if (!(await stillOurs())) throw new LeaseLostError('the run lease was lost before submitting the task');
+  }
+  // From here until the task id is stored, a crash leaves the outcome unknown: the mark tells the next runner so.
+  await deps.data.markSubmitting(job.id, new Date());
   let taskId: string;
   try {
     // A reference image goes to DashScope as a signed GET URL of the upload (checked when the job was created).
@@ -128,9 +160,70 @@ async function submit(deps: JobRunnerDeps, job: WorkerJob, log: Logger, stillOur
   }
   // Stored before the first poll: whoever runs this job next resumes this task.
   const stored = await deps.data.recordTask(job.id, taskId);
+  if (stored === null) throw new TransientJobError('the submitted task is already held by another job');
   if (stored !== taskId) log.warn({ taskId, stored }, 'another worker recorded a task first; following it');
   log.info({ taskId: stored }, 'DashScope task submitted');
   return stored;
+}
+
+/** Margin around an interrupted submit's window for clock differences between us and DashScope. */
+const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * Finds the task an interrupted submit made, if it made one. Candidates: DashScope's tasks of the job's model created
+ * between the submit mark and the latest moment that submit could have been accepted, that no job recorded. A
+ * SUCCEEDED candidate is the job's when its `orig_prompt` is the job's prompt and it was asked for the job's count;
+ * unfinished ones cannot be told apart yet, so the job waits for them. Exactly one match is adopted (recorded under
+ * the unique task id, so no other job can hold it). Otherwise a new task is submitted: the user is charged once in
+ * any case (one hold per job, settled once); a second task is our cost, counted in image_task_interrupted_submits_total.
+ */
+async function resolveInterruptedSubmit(deps: JobRunnerDeps, job: WorkerJob, markedAt: Date, log: Logger): Promise<string | null> {
+  const from = new Date(markedAt.getTime() - CLOCK_SKEW_MS);
+  const to = new Date(markedAt.getTime() + deps.settings.dashscopeTimeoutMs + CLOCK_SKEW_MS);
+  let listed;
+  try {
+    listed = await deps.dashscope.listTasks({ model: job.model, from, to });
+  } catch (error) {
+    // Never submit blindly: without the list the outcome stays unknown; this attempt fails and is retried.
+    throw asJobError(error, 'listing DashScope tasks after an interrupted submit');
+  }
+  const claimed = await deps.data.claimedTaskIds(listed.map((task) => task.taskId));
+  const unclaimed = listed.filter((task) => !claimed.has(task.taskId));
+  const matches: string[] = [];
+  let undecided = 0;
+  for (const candidate of unclaimed) {
+    if (candidate.status === 'PENDING' || candidate.status === 'RUNNING' || candidate.status === 'SUSPENDED') {
+      undecided += 1;
+      continue;
+    }
+    if (candidate.status !== 'SUCCEEDED') continue;
+    let state: ImageTaskState;
+    try {
+      state = await deps.dashscope.get(candidate.taskId);
+    } catch (error) {
+      throw asJobError(error, 'reading a DashScope task after an interrupted submit');
+    }
+    const prompts = state.results.map((result) => result.origPrompt).filter((prompt) => prompt !== undefined);
+    if (prompts.length > 0 && prompts.every((prompt) => prompt === job.prompt) && (state.total ?? state.results.length) === job.count) matches.push(candidate.taskId);
+  }
+  const outcome = (result: InterruptedSubmitOutcome, taskId?: string) => {
+    deps.observe.interruptedSubmit(result);
+    log.warn({ outcome: result, candidates: unclaimed.length, matches: matches.length, undecided, ...(taskId ? { taskId } : {}) }, 'resolved an interrupted DashScope submit');
+  };
+  if (undecided > 0 && Date.now() - markedAt.getTime() < deps.settings.taskTimeoutMs) {
+    log.info({ undecided, matches: matches.length }, 'an interrupted submit may have made a task that is still running; waiting for it');
+    throw new SubmitUndecidedError('an interrupted submit may have made a task that is still running');
+  }
+  if (matches.length === 1) {
+    const stored = await deps.data.recordTask(job.id, matches[0]!);
+    if (stored !== null) {
+      outcome('adopted', stored);
+      return stored;
+    }
+  }
+  // (One match that another job recorded meanwhile counts as ambiguous: it was not ours to take.)
+  outcome(matches.length >= 1 ? 'ambiguous' : undecided > 0 ? 'gave_up' : 'none');
+  return null;
 }
 
 async function pollUntilDone(deps: JobRunnerDeps, job: WorkerJob, taskId: string, log: Logger): Promise<ImageTaskState> {

@@ -11,7 +11,7 @@ import type { Redis } from '@firefly/redis';
 import { createHttpShell } from '@firefly/server-kit';
 import type { ImageWorkerConfig } from './config.ts';
 import { createWorkerData } from './data.ts';
-import { LeaseLostError, runImageJob, ThrottledJobError } from './process-job.ts';
+import { LeaseLostError, runImageJob, SubmitUndecidedError, ThrottledJobError, type InterruptedSubmitOutcome } from './process-job.ts';
 import { acquireRunLease } from './run-lease.ts';
 
 export { loadImageWorkerConfig, type ImageWorkerConfig } from './config.ts';
@@ -55,6 +55,12 @@ export function buildImageWorker(config: ImageWorkerConfig, deps: ImageWorkerDep
   const taskLatency = new Histogram({ name: 'dashscope_image_task_seconds', help: 'From the first poll to a SUCCEEDED DashScope task', buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300], registers });
   const throttled = new Counter({ name: 'image_job_throttled_total', help: 'Submits DashScope throttled (the job waits in the queue and tries again)', registers });
   const stepBacks = new Counter({ name: 'image_job_step_backs_total', help: 'Times this worker found a job run by another runner (its run lease taken) and put it back for later', registers });
+  const interruptedSubmits = new Counter({
+    name: 'image_task_interrupted_submits_total',
+    help: 'DashScope submits found interrupted (worker killed or answer lost before the task id was stored), by how they were resolved: adopted (the task was found and followed), none (no task was made), ambiguous / gave_up (a new task was submitted; the orphan is our cost, never the user\'s)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   const retries = new Counter({ name: 'image_job_retries_total', help: 'Attempts that ended in a transient failure (retried by BullMQ)', registers });
   const queueSettings = { redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger, attempts: config.IMAGE_JOB_ATTEMPTS, backoffMs: config.IMAGE_JOB_BACKOFF_MS };
   const queue = createImageQueue(queueSettings);
@@ -81,7 +87,12 @@ export function buildImageWorker(config: ImageWorkerConfig, deps: ImageWorkerDep
     dashscope: deps.dashscope,
     storage: deps.storage,
     logger,
-    settings: { pollInitialMs: config.IMAGE_TASK_POLL_INITIAL_MS, pollMaxMs: config.IMAGE_TASK_POLL_MAX_MS, taskTimeoutMs: config.IMAGE_TASK_TIMEOUT_SECONDS * 1000 },
+    settings: {
+      pollInitialMs: config.IMAGE_TASK_POLL_INITIAL_MS,
+      pollMaxMs: config.IMAGE_TASK_POLL_MAX_MS,
+      taskTimeoutMs: config.IMAGE_TASK_TIMEOUT_SECONDS * 1000,
+      dashscopeTimeoutMs: config.DASHSCOPE_TIMEOUT_MS,
+    },
     observe: {
       finished(status: string, code: string | undefined, seconds: number) {
         finished.inc({ status });
@@ -89,6 +100,7 @@ export function buildImageWorker(config: ImageWorkerConfig, deps: ImageWorkerDep
         duration.observe(seconds);
       },
       taskLatency: (seconds: number) => taskLatency.observe(seconds),
+      interruptedSubmit: (outcome: InterruptedSubmitOutcome) => interruptedSubmits.inc({ outcome }),
     },
     sleep,
   };
@@ -116,6 +128,10 @@ export function buildImageWorker(config: ImageWorkerConfig, deps: ImageWorkerDep
           // DashScope caps concurrent tasks per model: come back later without spending an attempt.
           throttled.inc();
           return comeBackLater(config.IMAGE_JOB_BACKOFF_MS / 2 + Math.random() * config.IMAGE_JOB_BACKOFF_MS);
+        }
+        if (error instanceof SubmitUndecidedError) {
+          // A task an interrupted submit may have made is still running: look again once it can have finished.
+          return comeBackLater(config.IMAGE_TASK_POLL_MAX_MS + Math.random() * config.IMAGE_TASK_POLL_MAX_MS);
         }
         if (error instanceof LeaseLostError) {
           stepBacks.inc();

@@ -29,6 +29,8 @@ export interface ImageTaskRequest {
 export interface ImageTaskResult {
   /** Present for a produced image; absent for a failed slot. */
   url?: string;
+  /** The prompt as submitted (`orig_prompt`), on a produced image. */
+  origPrompt?: string;
   /** A failed slot's error (e.g. `DataInspectionFailed`). */
   code?: string;
   message?: string;
@@ -48,6 +50,25 @@ export interface ImageTaskState {
   requestId: string | undefined;
 }
 
+/** One row of `GET /tasks` (docs/dashscope.md §5.3). */
+export interface ListedImageTask {
+  taskId: string;
+  status: ImageTaskStatus;
+  model: string | undefined;
+  /** `gmt_create`, epoch milliseconds. */
+  createdAt: number | undefined;
+}
+
+export interface ListImageTasksQuery {
+  model: string;
+  /** Tasks created from this instant… */
+  from: Date;
+  /** …to this one (both sent as DashScope's `YYYYMMDDhhmmss`, China time, and checked again on `gmt_create`). */
+  to: Date;
+  /** Pages of 100 read at most. Default 10. */
+  maxPages?: number;
+}
+
 export interface DashScopeImageClientOptions {
   /** Native API base, e.g. https://dashscope.aliyuncs.com/api/v1. */
   baseUrl: string;
@@ -64,6 +85,11 @@ export interface DashScopeImageClient {
   get(taskId: string, signal?: AbortSignal): Promise<ImageTaskState>;
   /** Cancels a PENDING task: true when cancelled, false when DashScope says it is no longer PENDING. */
   cancel(taskId: string, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * The account's tasks of one model created in a time window (`GET /tasks`), newest first: how a runner finds the
+   * task of a submit whose answer it never got (DashScope has no idempotency key for submits).
+   */
+  listTasks(query: ListImageTasksQuery, signal?: AbortSignal): Promise<ListedImageTask[]>;
   /** Downloads one result URL (DashScope's URLs are signed OSS URLs valid for about 24 h). */
   download(url: string, signal?: AbortSignal): Promise<{ bytes: Buffer; contentType: string | undefined }>;
 }
@@ -152,7 +178,7 @@ export function createDashScopeImageClient(options: DashScopeImageClientOptions)
       const output = isObj(payload.output) ? payload.output : {};
       const metrics = isObj(output.task_metrics) ? output.task_metrics : {};
       const results = Array.isArray(output.results)
-        ? output.results.filter(isObj).map((r) => ({ url: str(r.url), code: str(r.code), message: str(r.message) }))
+        ? output.results.filter(isObj).map((r) => ({ url: str(r.url), origPrompt: str(r.orig_prompt), code: str(r.code), message: str(r.message) }))
         : [];
       return {
         taskId: str(output.task_id) ?? taskId,
@@ -177,6 +203,33 @@ export function createDashScopeImageClient(options: DashScopeImageClientOptions)
       }
     },
 
+    async listTasks(query, signal) {
+      const tasks: ListedImageTask[] = [];
+      const maxPages = query.maxPages ?? 10;
+      for (let page = 1; page <= maxPages; page++) {
+        const params = new URLSearchParams({
+          model_name: query.model,
+          start_time: chinaListTime(query.from),
+          end_time: chinaListTime(query.to),
+          page_no: String(page),
+          page_size: '100',
+        });
+        const { payload } = await call(`${baseUrl}/tasks?${params.toString()}`, { method: 'GET', headers: headers() }, signal);
+        const rows = Array.isArray(payload.data) ? payload.data.filter(isObj) : [];
+        for (const row of rows) {
+          const taskId = str(row.task_id);
+          if (!taskId) continue;
+          const createdAt = num(row.gmt_create);
+          // The window is checked here too: the time parameters' exact semantics are not documented.
+          if (createdAt !== undefined && (createdAt < query.from.getTime() || createdAt > query.to.getTime())) continue;
+          tasks.push({ taskId, status: (str(row.status) ?? 'UNKNOWN') as ImageTaskStatus, model: str(row.model_name), createdAt });
+        }
+        const totalPages = num(payload.total_page) ?? 1;
+        if (page >= totalPages || rows.length === 0) break;
+      }
+      return tasks;
+    },
+
     async download(url, signal) {
       const timeout = AbortSignal.timeout(timeoutMs);
       const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -196,4 +249,9 @@ export function createDashScopeImageClient(options: DashScopeImageClientOptions)
       }
     },
   };
+}
+
+/** `YYYYMMDDhhmmss` in China time (UTC+8), the format of the task list's start_time / end_time (docs/dashscope.md §5.3). */
+function chinaListTime(at: Date): string {
+  return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace(/[-T:]/g, '');
 }

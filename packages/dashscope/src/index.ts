@@ -25,4 +25,5 @@ export {
   type ImageTaskResult,
   type ImageTaskState,
   type ImageTaskStatus,
+  type ListedImageTask,
 } from './image-tasks.ts';

@@ -70,7 +70,8 @@ export function planFault(fault: SimulatorFault | undefined, stream: boolean): F
     case 'taskFailed':
     case 'partialFailure':
     case 'stuckRunning':
-      // Image task outcomes: the task store reads them when the task is polled.
+    case 'lostAnswer':
+      // Image task outcomes: the task store reads them when the task is polled; a lost answer is the submit's own.
       return { before: undefined, during: undefined };
   }
 }

@@ -18,6 +18,7 @@ export type SimulatorEndpoint = 'generation' | 'compatible' | 'imageSynthesis' |
  * | `taskFailed` | image task ends FAILED with `code` (default `InternalError`) |
  * | `partialFailure` | image task SUCCEEDED with `failedImages` (default 1) failed slots |
  * | `stuckRunning` | image task never leaves RUNNING |
+ * | `lostAnswer` | image submit: the task IS created, but its answer never leaves — the socket stays silent until the client goes, or is dropped after `ms` (an unknown outcome for the client) |
  *
  * On a streaming request, `badKey`/`throttle`/`inspection`/`invalidParameter`/`serverError` with `afterDeltas > 0`
  * become a mid-stream `event:error` with their status and code. `framing: 'sse'` sends a before-stream error the
@@ -36,7 +37,8 @@ export type SimulatorFaultKind =
   | 'slowFirstByte'
   | 'taskFailed'
   | 'partialFailure'
-  | 'stuckRunning';
+  | 'stuckRunning'
+  | 'lostAnswer';
 
 export interface SimulatorFault {
   kind: SimulatorFaultKind;
@@ -75,6 +77,7 @@ const KINDS = new Set<string>([
   'taskFailed',
   'partialFailure',
   'stuckRunning',
+  'lostAnswer',
 ]);
 
 const CHAT: readonly SimulatorEndpoint[] = ['generation', 'compatible'];
@@ -88,6 +91,7 @@ function defaultEndpoints(kind: SimulatorFaultKind): readonly SimulatorEndpoint[
     case 'taskFailed':
     case 'partialFailure':
     case 'stuckRunning':
+    case 'lostAnswer':
       return ['imageSynthesis'];
     case 'badKey':
     case 'throttle':

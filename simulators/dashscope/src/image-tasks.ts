@@ -50,28 +50,33 @@ export class ImageTaskStore {
     this.#pngCache.clear();
   }
 
-  /** `POST /api/v1/services/aigc/text2image/image-synthesis`. */
-  submit(x: Exchange): void {
+  /**
+   * `POST /api/v1/services/aigc/text2image/image-synthesis`. Returns whether a task was created. `withholdAnswer`
+   * (the `lostAnswer` fault): the task is created but its answer is not sent — the caller holds the exchange.
+   */
+  submit(x: Exchange, withholdAnswer = false): boolean {
     // §5.1: the endpoint is async-only; without the header the real service refuses (status/code unconfirmed).
     if (String(x.req.headers['x-dashscope-async'] ?? '').toLowerCase() !== 'enable') {
       sendError(x, { status: 403, code: 'AccessDenied', message: 'current user api does not support synchronous calls' });
-      return;
+      return false;
     }
     const parsed = this.#parseSubmit(x);
     if ('status' in parsed) {
       sendError(x, parsed);
-      return;
+      return false;
     }
     const now = x.sim.now();
     const active = [...this.#tasks.values()].filter((t) => t.model === parsed.model && isActive(this.#view(x, t, now).status)).length;
     if (active >= x.sim.options.maxConcurrentTasksPerModel) {
       sendError(x, { status: 429, code: 'Throttling.RateQuota', message: 'Requests rate limit exceeded, please try again later.' });
-      return;
+      return false;
     }
     const task: ImageTask = { ...parsed, id: randomUUID(), submittedAt: now, canceledAt: undefined, fault: x.fault };
     this.#tasks.set(task.id, task);
+    if (withholdAnswer) return true;
     sendJson(x.res, 200, { output: { task_status: 'PENDING', task_id: task.id }, request_id: x.requestId }, dashscopeHeaders(x.requestId, x.arrivedAt, true));
     x.record.status = 200;
+    return true;
   }
 
   /** `GET /api/v1/tasks/{id}`: unknown and expired ids are HTTP 200 `UNKNOWN` (§5.2). */
@@ -110,9 +115,18 @@ export class ImageTaskStore {
     const q = x.url.searchParams;
     const pageNo = Math.max(1, Number(q.get('page_no') ?? 1) || 1);
     const pageSize = Math.min(100, Math.max(1, Number(q.get('page_size') ?? 10) || 10));
+    // start_time / end_time: `YYYYMMDDhhmmss` in China time, as the SDK documents them.
+    const from = parseListTime(q.get('start_time'));
+    const to = parseListTime(q.get('end_time'));
+    if (from === null || to === null) {
+      sendError(x, invalid('start_time and end_time must be written as YYYYMMDDhhmmss'));
+      return;
+    }
     const rows = [...this.#tasks.values()]
       .map((task) => ({ task, view: this.#view(x, task, now) }))
       .filter(({ task, view }) => view.status !== 'UNKNOWN' && (!q.get('status') || q.get('status') === view.status) && (!q.get('model_name') || q.get('model_name') === task.model))
+      // Whole seconds, as the parameters are: a task created at 12:00:00.700 is in a window ending at 12:00:00.
+      .filter(({ task }) => (from === undefined || task.submittedAt >= from) && (to === undefined || Math.floor(task.submittedAt / 1000) * 1000 <= to))
       .sort((a, b) => b.task.submittedAt - a.task.submittedAt);
     const data = rows.slice((pageNo - 1) * pageSize, pageNo * pageSize).map(({ task, view }) => ({
       task_id: task.id,
@@ -300,6 +314,14 @@ export class ImageTaskStore {
 
 function isActive(status: TaskStatus): boolean {
   return status === 'PENDING' || status === 'RUNNING';
+}
+
+/** `YYYYMMDDhhmmss` (China time) → epoch ms; undefined when absent, null when malformed. */
+function parseListTime(value: string | null): number | null | undefined {
+  if (value === null || value === '') return undefined;
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value);
+  if (!m) return null;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) - 8 * 3600_000;
 }
 
 function invalid(message: string): FaultError {

@@ -5,7 +5,7 @@ import { handleChatCompletions } from './compatible-mode.ts';
 import type { Exchange, SimulatorRuntime } from './context.ts';
 import { planFault, strikeFault, type ErrorAction } from './fault-actions.ts';
 import { FaultBook, parseFaultSpec, validateFault, type SimulatorEndpoint, type SimulatorFault } from './faults.ts';
-import { BodyTooLargeError, dashscopeHeaders, newRequestId, readBody, sendJson } from './http.ts';
+import { BodyTooLargeError, dashscopeHeaders, dropConnection, newRequestId, pause, readBody, sendJson, untilAborted } from './http.ts';
 import { ImageTaskStore } from './image-tasks.ts';
 import { validateSimulatorOptions, withSimulatorDefaults } from './options.ts';
 import { handleTextGeneration } from './text-generation.ts';
@@ -192,7 +192,18 @@ export async function startDashScopeSimulator(options: DashScopeSimulatorOptions
         const x = makeExchange(fault);
         const { before } = planFault(fault, false);
         if (before && !(await strikeFault(x, before, (action) => sendPlainError(x, action)))) return;
-        if (target.endpoint === 'imageSynthesis') tasks.submit(x);
+        if (target.endpoint === 'imageSynthesis') {
+          if (fault?.kind === 'lostAnswer') {
+            // Accepted, answer lost: the task runs, the client never learns its id.
+            if (tasks.submit(x, true)) {
+              x.record.outcome = 'dropped';
+              if (fault.ms === undefined) await untilAborted(x.clientGone);
+              else if (await pause(fault.ms, x.clientGone)) await dropConnection(x.res);
+            }
+            return;
+          }
+          tasks.submit(x);
+        }
         else if (target.endpoint === 'taskList') tasks.list(x);
         else if (target.endpoint === 'taskQuery') tasks.query(x, target.taskId);
         else if (target.endpoint === 'taskCancel') tasks.cancel(x, target.taskId);

@@ -60,6 +60,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   billingProxy.setDown(false);
+  images.dashscope.setFaults([]);
   await Promise.all(running.map((w) => w.stop(5_000)));
   running = [];
 });
@@ -83,6 +84,37 @@ describe('the image worker under kill -9', () => {
     await worker();
     expect(await settled(job.id)).toMatchObject({ status: 'SUCCEEDED', creditsCharged: 2 * PER_IMAGE, progress: 1 });
     await expectChargedOnce(job.id, prompt, alice.id, 100, 2);
+  }, 120_000);
+
+  it('a worker killed after DashScope accepted the submit but before the task id was stored: the next worker finds that task and follows it; one task, one charge', async () => {
+    const first = await worker();
+    const alice = await createChatUser(images.stack, 100);
+    const prompt = `killed while submitting ${Date.now()}`;
+    // DashScope makes the task but its answer never reaches the worker: the task id exists only at DashScope.
+    images.dashscope.setFaults([{ kind: 'lostAnswer', times: 1 }]);
+    const job = await createJob(images.stack, alice, { prompt, model: TURBO, count: 2 });
+    await eventually(async () => images.submitsFor(prompt).length === 1, 'DashScope to accept the submit', 30_000, 50);
+    const marked = await images.stack.db.imageJob.findUniqueOrThrow({ where: { id: job.id }, select: { taskId: true, submitStartedAt: true } });
+    expect(marked.taskId).toBeNull();
+    expect(marked.submitStartedAt).not.toBeNull();
+    await first.kill();
+
+    const second = await worker();
+    expect(await settled(job.id)).toMatchObject({ status: 'SUCCEEDED', creditsCharged: 2 * PER_IMAGE, progress: 1 });
+    // The one task DashScope made is the job's: no second submit, one charge.
+    await expectChargedOnce(job.id, prompt, alice.id, 100, 2);
+    expect(second.logs.find((l) => l.msg === 'resolved an interrupted DashScope submit')).toMatchObject({ outcome: 'adopted', jobId: job.id });
+  }, 120_000);
+
+  it('a submit whose answer is lost (DashScope timed out on the worker): the retry finds the task instead of submitting another', async () => {
+    const only = await worker({ DASHSCOPE_TIMEOUT_MS: '3000' });
+    const alice = await createChatUser(images.stack, 100);
+    const prompt = `answer lost ${Date.now()}`;
+    images.dashscope.setFaults([{ kind: 'lostAnswer', times: 1 }]);
+    const job = await createJob(images.stack, alice, { prompt, model: TURBO, count: 1 });
+    expect(await settled(job.id)).toMatchObject({ status: 'SUCCEEDED', creditsCharged: PER_IMAGE });
+    await expectChargedOnce(job.id, prompt, alice.id, 100, 1);
+    expect(only.logs.find((l) => l.msg === 'resolved an interrupted DashScope submit')).toMatchObject({ outcome: 'adopted' });
   }, 120_000);
 
   it('a worker killed after the images were stored but before billing answered: the next one settles, once', async () => {

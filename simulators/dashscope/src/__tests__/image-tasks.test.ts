@@ -181,6 +181,33 @@ describe('async image synthesis (docs/dashscope.md §5)', () => {
     }
   });
 
+  it('lostAnswer: the task is made, its answer never comes; the list finds it by model and time window (YYYYMMDDhhmmss, China time)', async () => {
+    sim.setFaults([{ kind: 'lostAnswer', times: 1, ms: 200 }]);
+    const lost = await fetch(`${sim.url}${SUBMIT}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sim.apiKey}`, 'content-type': 'application/json', 'x-dashscope-async': 'enable' },
+      body: JSON.stringify({ model: 'wanx2.1-t2i-turbo', input: { prompt: 'lost' }, parameters: { size: '1024*1024', n: 1 } }),
+    }).then(
+      () => 'answered',
+      () => 'dropped',
+    );
+    expect(lost).toBe('dropped');
+    const china = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 19).replace(/[-T:]/g, '');
+    const list = async (from: number, to: number, model = 'wanx2.1-t2i-turbo') => {
+      const res = await fetch(`${sim.url}/api/v1/tasks?model_name=${model}&start_time=${china(from)}&end_time=${china(to)}`, { headers: { authorization: `Bearer ${sim.apiKey}` } });
+      return (await res.json()) as { data: { task_id: string; status: string; gmt_create: number }[] };
+    };
+    const now = Date.now();
+    const found = await list(now - 60_000, now + 60_000);
+    expect(found.data).toHaveLength(1);
+    expect(found.data[0]!.status).toBe('PENDING');
+    expect((await poll(found.data[0]!.task_id)).output.task_status).toBe('PENDING');
+    expect((await list(now - 120_000, now - 60_000)).data).toHaveLength(0);
+    expect((await list(now - 60_000, now + 60_000, 'wanx-v1')).data).toHaveLength(0);
+    const bad = await fetch(`${sim.url}/api/v1/tasks?start_time=yesterday`, { headers: { authorization: `Bearer ${sim.apiKey}` } });
+    expect(bad.status).toBe(400);
+  });
+
   it('lists tasks with paging', async () => {
     await submit();
     await submit();
