@@ -46,6 +46,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       Order: '../data/orders.ts#OrderView',
       PaymentRecord: '../data/orders.ts#PaymentRecordView',
       RefundRecord: '../data/orders.ts#RefundRecordView',
+      PaymentNotificationRecord: '../data/notification-log.ts#PaymentNotificationView',
       LedgerEntry: '../data/ledger.ts#LedgerEntryView',
       Product: '../data/products.ts#ProductView',
       Reservation: '../domain/ports.ts#ReservationRow',

@@ -55,7 +55,8 @@ export type BillingModelKey =
   | 'refund'
   | 'creditAccount'
   | 'ledgerEntry'
-  | 'reservation';
+  | 'reservation'
+  | 'paymentNotification';
 
 export type UserDb = DomainDb<UserModelKey>;
 export type ConversationDb = DomainDb<ConversationModelKey>;

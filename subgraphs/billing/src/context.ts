@@ -4,6 +4,7 @@ import { createByIdLoader, createGroupLoader, createPageLoader, oncePerRequest, 
 import { createBalanceLoader } from './data/accounts.ts';
 import { createCreditStore } from './data/credit-store.ts';
 import { createLedgerRepository } from './data/ledger.ts';
+import { notificationsOf } from './data/notification-log.ts';
 import { createOrderStore } from './data/order-store.ts';
 import { createOrderRepository } from './data/orders.ts';
 import { createProductRepository } from './data/products.ts';
@@ -49,6 +50,8 @@ export function createBillingContext(deps: BillingDeps, services: BillingService
       orderPages: createPageLoader(orders.pagesOf),
       orderPayments: createGroupLoader(orders.paymentsOf, (row) => row.orderId),
       orderRefunds: createGroupLoader(orders.refundsOf, (row) => row.orderId),
+      // Only records that name an order are read here, so orderId is set.
+      orderNotifications: createGroupLoader(notificationsOf(db, base.tenantId), (row) => row.orderId ?? ''),
     },
   };
 }

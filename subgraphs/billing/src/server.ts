@@ -50,7 +50,7 @@ export async function buildBillingSubgraph(config: BillingConfig, deps: BillingD
     createContext: (base) => createBillingContext(deps, services, base),
     rateLimits: { redis: deps.redis, per: 'caller', overrides: config.BILLING_RATE_LIMITS },
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
-    configureApp: paymentNotificationRoutes({ ...settle, notifications }),
+    configureApp: paymentNotificationRoutes({ ...settle, notifications, log: services.notificationLog }),
     jobs: [
       reconcileOrdersJob({
         ...settle,

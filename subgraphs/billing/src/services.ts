@@ -1,5 +1,6 @@
 import type { BillingConfig } from './config.ts';
 import { createCreditStore } from './data/credit-store.ts';
+import { createNotificationLog, type NotificationLog } from './data/notification-log.ts';
 import { createOrderStore, type OrderStore } from './data/order-store.ts';
 import type { OrderSettings } from './domain/orders.ts';
 import type { PaymentEvents } from './domain/payment-events.ts';
@@ -23,6 +24,8 @@ export interface BillingServices {
   metrics: BillingMetrics;
   /** Listeners of order and refund changes (metrics). */
   events: PaymentEvents;
+  /** The record of every payment notification received. */
+  notificationLog: NotificationLog;
 }
 
 export function createBillingServices(config: BillingConfig, deps: BillingDeps): BillingServices {
@@ -36,5 +39,6 @@ export function createBillingServices(config: BillingConfig, deps: BillingDeps):
     orderSettings: { orderTtlSeconds: config.ORDER_TTL_SECONDS, maxOpenPerUser: config.ORDER_MAX_OPEN_PER_USER },
     metrics,
     events: metrics.events,
+    notificationLog: createNotificationLog(deps.db),
   };
 }

@@ -55,8 +55,12 @@ export type NotificationResult =
   | { kind: 'refund'; outRefundNo: string; succeeded: boolean }
   /** Authentic but nothing to act on (e.g. a WAIT_BUYER_PAY or TRADE_CLOSED status sync). */
   | { kind: 'ignored'; reason: string }
-  /** Forged, altered, stale or not ours: changes nothing. `reason` is for logs and metrics, never for the sender. */
-  | { kind: 'refused'; reason: string };
+  /**
+   * Forged, altered, stale or not ours: changes nothing. `reason` is for logs, metrics and the notification record,
+   * never for the sender. `claimedReference`: the out_trade_no (or out_refund_no) the body names, NOT verified, so
+   * that the record of a refused notification can be found on the order it names.
+   */
+  | { kind: 'refused'; reason: string; claimedReference?: string };
 
 /** One payment channel's API as billing uses it; implemented over the providers' SDKs in src/providers/. */
 export interface PaymentProvider {

@@ -7,19 +7,25 @@ import type { ReconcileDeps } from './reconcile.ts';
 
 const MAX_REASON_LENGTH = 256;
 
-/** Applies what the provider says about a PROCESSING refund; PROCESSING leaves it for later. */
-export async function finishRefund(deps: ReconcileDeps, refundId: string, state: RefundState): Promise<void> {
+/**
+ * Applies what the provider says about a PROCESSING refund; PROCESSING leaves it for later. True when this call
+ * finished it (false: still processing, or already finished by another call).
+ */
+export async function finishRefund(deps: ReconcileDeps, refundId: string, state: RefundState): Promise<boolean> {
   if (state === 'SUCCEEDED') {
     const order = await deps.orders.completeRefund(refundId, (o) => deps.store.ensureAccount(o.tenantId, o.userId));
-    if (!order) return;
+    if (!order) return false;
     deps.logger.info({ refundId }, 'refund completed; refunded credits taken back');
     deps.events?.refundFinished?.(order.channel, 'succeeded');
+    return true;
   } else if (state === 'FAILED') {
     const order = await deps.orders.failRefund(refundId);
-    if (!order) return;
+    if (!order) return false;
     deps.logger.warn({ refundId }, 'refund failed at the provider; order back to its previous status');
     deps.events?.refundFinished?.(order.channel, 'failed');
+    return true;
   }
+  return false;
 }
 
 /**

@@ -110,20 +110,22 @@ export function createAlipayProvider(sdk: AlipaySdk, settings: AlipaySettings): 
       // Form-decoded values, empty ones dropped (Alipay signs without them; checkNotifySignV2 does not drop them).
       const params: Record<string, string> = {};
       for (const [key, value] of new URLSearchParams(rawBody)) if (value !== '') params[key] = value;
-      if (!params.sign) return { kind: 'refused', reason: 'unsigned' };
+      // Named by the body, unverified: only for the record of a refused notification.
+      const claim = params.out_trade_no ? { claimedReference: params.out_trade_no } : {};
+      if (!params.sign) return { kind: 'refused', reason: 'unsigned', ...claim };
       let authentic = false;
       try {
         authentic = sdk.checkNotifySignV2(params);
       } catch {
         authentic = false;
       }
-      if (!authentic) return { kind: 'refused', reason: 'bad_signature' };
-      if (params.app_id !== settings.appId) return { kind: 'refused', reason: 'other_app' };
-      if (settings.sellerId && params.seller_id !== settings.sellerId) return { kind: 'refused', reason: 'other_seller' };
+      if (!authentic) return { kind: 'refused', reason: 'bad_signature', ...claim };
+      if (params.app_id !== settings.appId) return { kind: 'refused', reason: 'other_app', ...claim };
+      if (settings.sellerId && params.seller_id !== settings.sellerId) return { kind: 'refused', reason: 'other_seller', ...claim };
       const status = params.trade_status;
       if (status !== 'TRADE_SUCCESS' && status !== 'TRADE_FINISHED') return { kind: 'ignored', reason: `trade_status ${status ?? '(none)'}` };
       const amountFen = yuanToFen(params.total_amount);
-      if (!params.out_trade_no || !params.trade_no || amountFen === null) return { kind: 'refused', reason: 'malformed' };
+      if (!params.out_trade_no || !params.trade_no || amountFen === null) return { kind: 'refused', reason: 'malformed', ...claim };
       const { sign: _sign, sign_type: _signType, ...kept } = params;
       return {
         kind: 'paid',

@@ -117,20 +117,21 @@ export function createWechatProvider(client: Wechatpay, settings: WechatSettings
     },
 
     parseNotification({ headers, rawBody }): NotificationResult {
+      const refused = (reason: string): NotificationResult => ({ kind: 'refused', reason, ...claimedReferenceOf(settings.apiV3Key, rawBody) });
       const timestamp = headers['wechatpay-timestamp'];
       const nonce = headers['wechatpay-nonce'];
       const signature = headers['wechatpay-signature'];
       const serial = headers['wechatpay-serial'];
-      if (!timestamp || !nonce || !signature || !serial) return { kind: 'refused', reason: 'unsigned' };
-      if (serial !== settings.platformPublicKeyId) return { kind: 'refused', reason: 'unknown_serial' };
-      if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > MAX_CLOCK_SKEW_SECONDS) return { kind: 'refused', reason: 'stale_timestamp' };
+      if (!timestamp || !nonce || !signature || !serial) return refused('unsigned');
+      if (serial !== settings.platformPublicKeyId) return refused('unknown_serial');
+      if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > MAX_CLOCK_SKEW_SECONDS) return refused('stale_timestamp');
       let authentic = false;
       try {
         authentic = Rsa.verify(Formatter.response(timestamp, nonce, rawBody), signature, platformKey);
       } catch {
         authentic = false;
       }
-      if (!authentic) return { kind: 'refused', reason: 'bad_signature' };
+      if (!authentic) return refused('bad_signature');
       let event: { event_type?: string; resource?: { ciphertext?: string; nonce?: string; associated_data?: string; original_type?: string } };
       let plain: WechatTransaction & { appid?: string; mchid?: string; out_trade_no?: string };
       try {
@@ -143,15 +144,15 @@ export function createWechatProvider(client: Wechatpay, settings: WechatSettings
       }
       if (event.event_type?.startsWith('REFUND.')) {
         const refund = plain as { mchid?: string; out_refund_no?: string; refund_status?: string };
-        if (refund.mchid !== settings.mchid) return { kind: 'refused', reason: 'other_app' };
-        if (!refund.out_refund_no) return { kind: 'refused', reason: 'malformed' };
+        if (refund.mchid !== settings.mchid) return refused('other_app');
+        if (!refund.out_refund_no) return refused('malformed');
         return { kind: 'refund', outRefundNo: refund.out_refund_no, succeeded: refund.refund_status === 'SUCCESS' };
       }
       if (event.event_type !== 'TRANSACTION.SUCCESS') return { kind: 'ignored', reason: `event_type ${event.event_type ?? '(none)'}` };
-      if (plain.mchid !== settings.mchid || plain.appid !== settings.appid) return { kind: 'refused', reason: 'other_app' };
+      if (plain.mchid !== settings.mchid || plain.appid !== settings.appid) return refused('other_app');
       if (plain.trade_state !== 'SUCCESS') return { kind: 'ignored', reason: `trade_state ${plain.trade_state ?? '(none)'}` };
       const amountFen = plain.amount?.total;
-      if (!plain.out_trade_no || !plain.transaction_id || typeof amountFen !== 'number') return { kind: 'refused', reason: 'malformed' };
+      if (!plain.out_trade_no || !plain.transaction_id || typeof amountFen !== 'number') return refused('malformed');
       return {
         kind: 'paid',
         payment: {
@@ -165,6 +166,22 @@ export function createWechatProvider(client: Wechatpay, settings: WechatSettings
       };
     },
   };
+}
+
+/**
+ * The out_trade_no / out_refund_no a notification names, for the record of a refused one: read from the resource
+ * when it decrypts under our APIv3 key (AES-GCM authenticates it, so only someone holding the key wrote it — e.g. a
+ * genuine body replayed with altered headers), else nothing. Never used to act on.
+ */
+function claimedReferenceOf(apiV3Key: string, rawBody: string): { claimedReference?: string } {
+  try {
+    const resource = (JSON.parse(rawBody) as { resource?: { ciphertext?: string; nonce?: string; associated_data?: string } }).resource ?? {};
+    const plain = JSON.parse(Aes.AesGcm.decrypt(resource.ciphertext ?? '', apiV3Key, resource.nonce ?? '', resource.associated_data ?? '')) as { out_trade_no?: unknown; out_refund_no?: unknown };
+    const reference = plain.out_refund_no ?? plain.out_trade_no;
+    return typeof reference === 'string' && reference !== '' ? { claimedReference: reference } : {};
+  } catch {
+    return {};
+  }
 }
 
 function refundState(status: string | undefined): 'SUCCEEDED' | 'PROCESSING' | 'FAILED' {

@@ -8,4 +8,5 @@ export const Order: OrderResolvers = {
   payment: (order) => order.status === 'PENDING' ? { qrCodeUrl: order.qrCodeUrl, payUrl: order.payUrl, expiresAt: order.expiresAt } : null,
   payments: (order, _, ctx) => ctx.loaders.orderPayments.load(order.id),
   refunds: (order, _, ctx) => ctx.loaders.orderRefunds.load(order.id),
+  notifications: (order, _, ctx) => ctx.loaders.orderNotifications.load(order.id),
 };

@@ -1,7 +1,8 @@
-import type { PaymentChannel } from '@firefly/db';
+import type { PaymentChannel, PaymentNotificationVerdict } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
 import express, { type Express, type Response } from 'express';
 import type { Counter } from 'prom-client';
+import type { NotificationLog } from '../data/notification-log.ts';
 import type { PaymentProviders } from '../domain/payment-ports.ts';
 import { finishRefund } from '../domain/refunds.ts';
 import { settlePayment, type SettleDeps } from '../domain/settle-payment.ts';
@@ -22,53 +23,96 @@ function answer(res: Response, channel: PaymentChannel, ok: boolean, status = 40
   }
 }
 
+/** What became of one notification: the provider's answer, the metric and the stored record. */
+interface Verdict {
+  acknowledged: boolean;
+  /** HTTP status of a WeChat Pay refusal. */
+  status?: number;
+  verdict: PaymentNotificationVerdict;
+  /** The metric's outcome (and the record's reason unless `reason` is given). */
+  outcome: string;
+  reason?: string;
+  reference?: string | null | undefined;
+  order?: { id: string; tenantId: string } | null | undefined;
+}
+
 /**
  * The providers' asynchronous notifications, reached through the gateway's public origin (gateway module
  * payment-notifications). No gateway credential: only the provider's signature counts. The raw body is kept as it
  * arrived, since both signatures cover the exact bytes. Acknowledged only after the order is settled (or when there
  * is nothing to do); anything forged, altered, stale or for another amount changes nothing and is refused, and an
- * internal failure is answered as a failure so that the provider sends it again.
+ * internal failure is answered as a failure so that the provider sends it again. Every notification, whatever its
+ * verdict, is recorded (data/notification-log.ts) before it is answered; a failure to record is logged and does not
+ * change the answer.
  */
-export function paymentNotificationRoutes(deps: SettleDeps & { providers: PaymentProviders; notifications: Counter<'channel' | 'outcome' | 'reason'> }) {
+export function paymentNotificationRoutes(deps: SettleDeps & { providers: PaymentProviders; notifications: Counter<'channel' | 'outcome' | 'reason'>; log: NotificationLog }) {
+  /** The order a notification names, if it is one of ours on this channel (an out_trade_no, or an out_refund_no). */
+  async function orderNamed(channel: PaymentChannel, reference: string | undefined) {
+    if (!reference) return null;
+    const order = await deps.orders.findByOutTradeNo(reference);
+    if (order) return order.channel === channel ? order : null;
+    const refund = await deps.orders.findRefund({ outRefundNo: reference });
+    return refund ? deps.orders.findById(refund.orderId) : null;
+  }
+
+  async function handle(channel: PaymentChannel, headers: Record<string, string | undefined>, rawBody: string, log: Logger): Promise<Verdict> {
+    const provider = deps.providers[channel];
+    if (!provider) return { acknowledged: false, status: 404, verdict: 'REFUSED', outcome: 'refused', reason: 'channel_not_configured' };
+    const result = provider.parseNotification({ headers, rawBody });
+    if (result.kind === 'refused') {
+      log.warn({ reason: result.reason }, 'payment notification refused');
+      return { acknowledged: false, status: 401, verdict: 'REFUSED', outcome: 'refused', reason: result.reason, reference: result.claimedReference, order: await orderNamed(channel, result.claimedReference).catch(() => null) };
+    }
+    if (result.kind === 'ignored') {
+      log.info({ reason: result.reason }, 'payment notification needs no action');
+      return { acknowledged: true, verdict: 'ACCEPTED', outcome: 'ignored' };
+    }
+    if (result.kind === 'refund') {
+      const refund = await deps.orders.findRefund({ outRefundNo: result.outRefundNo });
+      const order = refund ? await deps.orders.findById(refund.orderId) : null;
+      const finished = refund ? await finishRefund(deps, refund.id, result.succeeded ? 'SUCCEEDED' : 'FAILED') : false;
+      const verdict: PaymentNotificationVerdict = !refund ? 'REFUSED' : finished ? 'ACCEPTED' : 'DUPLICATE';
+      return { acknowledged: true, verdict, outcome: refund ? 'refund' : 'unknown_refund', reference: result.outRefundNo, order };
+    }
+    const outcome = await settlePayment(deps, result.payment);
+    const order = outcome.kind === 'unknown_order' ? null : outcome.order;
+    const reference = result.payment.outTradeNo;
+    switch (outcome.kind) {
+      case 'credited':
+        return { acknowledged: true, verdict: 'ACCEPTED', outcome: outcome.kind, reference, order };
+      case 'duplicate':
+        return { acknowledged: true, verdict: 'DUPLICATE', outcome: outcome.kind, reference, order };
+      // A payment for a closed order is recorded and flagged, never credited: sending it again changes nothing.
+      case 'closed_order':
+        return { acknowledged: true, verdict: 'REFUSED', outcome: outcome.kind, reference, order };
+      default:
+        return { acknowledged: false, status: 400, verdict: 'REFUSED', outcome: outcome.kind, reference, order };
+    }
+  }
+
   return (app: Express) => {
     for (const { path, channel } of ROUTES) {
       app.post(path, express.text({ type: () => true, limit: '64kb' }), async (req, res) => {
+        const receivedAt = new Date();
         const log: Logger = deps.logger.child({ channel });
-        const provider = deps.providers[channel];
-        if (!provider) {
-          deps.notifications.inc({ channel, outcome: 'refused', reason: 'channel_not_configured' });
-          return answer(res, channel, false, 404);
-        }
         const headers: Record<string, string | undefined> = {};
         for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value[0] : value;
+        const rawBody = typeof req.body === 'string' ? req.body : '';
+        let verdict: Verdict;
         try {
-          const result = provider.parseNotification({ headers, rawBody: typeof req.body === 'string' ? req.body : '' });
-          if (result.kind === 'refused') {
-            deps.notifications.inc({ channel, outcome: 'refused', reason: result.reason });
-            log.warn({ reason: result.reason }, 'payment notification refused');
-            return answer(res, channel, false, 401);
-          }
-          if (result.kind === 'ignored') {
-            deps.notifications.inc({ channel, outcome: 'ignored', reason: '' });
-            log.info({ reason: result.reason }, 'payment notification needs no action');
-            return answer(res, channel, true);
-          }
-          if (result.kind === 'refund') {
-            const refund = await deps.orders.findRefund({ outRefundNo: result.outRefundNo });
-            if (refund) await finishRefund(deps, refund.id, result.succeeded ? 'SUCCEEDED' : 'FAILED');
-            deps.notifications.inc({ channel, outcome: refund ? 'refund' : 'unknown_refund', reason: '' });
-            return answer(res, channel, true);
-          }
-          const outcome = await settlePayment(deps, result.payment);
-          deps.notifications.inc({ channel, outcome: outcome.kind, reason: '' });
-          // A payment for a closed order is recorded and flagged: sending it again changes nothing, so acknowledge it.
-          const acknowledged = outcome.kind === 'credited' || outcome.kind === 'duplicate' || outcome.kind === 'closed_order';
-          return answer(res, channel, acknowledged, 400);
+          verdict = await handle(channel, headers, rawBody, log);
         } catch (error) {
-          deps.notifications.inc({ channel, outcome: 'error', reason: '' });
           log.error({ err: error }, 'payment notification failed; the provider will send it again');
-          return answer(res, channel, false, 500);
+          verdict = { acknowledged: false, status: 500, verdict: 'FAILED', outcome: 'error' };
         }
+        const refusedReason = verdict.outcome === 'refused' ? (verdict.reason ?? '') : '';
+        deps.notifications.inc({ channel, outcome: verdict.outcome, reason: refusedReason });
+        try {
+          await deps.log.record({ channel, verdict: verdict.verdict, reason: verdict.reason ?? verdict.outcome, reference: verdict.reference, order: verdict.order, rawBody, receivedAt });
+        } catch (error) {
+          log.error({ err: error, verdict: verdict.verdict }, 'payment notification could not be recorded');
+        }
+        return answer(res, channel, verdict.acknowledged, verdict.status);
       });
     }
   };
