@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { BillingDb, PaymentChannel, PaymentNotificationVerdict, TenantScoped } from '@firefly/db';
+import type { BillingDb, PaymentChannel, PaymentNotificationVerdict, Prisma, TenantScoped } from '@firefly/db';
 
 /** One received notification as recorded (ADMIN reads: Order.notifications). */
 export interface PaymentNotificationView {
@@ -35,7 +35,7 @@ export interface ReceivedNotification {
  * not one each. `record` resolves once its row is written.
  */
 export function createNotificationLog(db: BillingDb) {
-  type Row = Parameters<BillingDb['paymentNotification']['createMany']>[0] extends { data: infer D } ? (D extends readonly (infer R)[] ? R : D) : never;
+  type Row = Prisma.PaymentNotificationCreateManyInput;
   let queue: Array<{ row: Row; done: (error?: unknown) => void }> = [];
   let writing = false;
 
