@@ -13,6 +13,7 @@ import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startPreviewServer, type WebServer } from '@firefly/web/server';
 import { startSupergraph, type Supergraph } from './harness.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 import { STRONG_PASSWORD } from './identity-helpers.ts';
 
 const WEB_DIR = fileURLToPath(new URL('../../apps/web/', import.meta.url));
@@ -88,6 +89,11 @@ export interface WebSuite<S extends Supergraph = Supergraph> {
   page: Page;
   /** Numbered screenshots into tests/artifacts/web/<suite>/. */
   shot: (page: Page, name: string) => Promise<void>;
+  /**
+   * With `gatewayProxy`: the TCP proxy between the app's server and the gateway. `setDown(true)` resets every
+   * connection through it (the app's graphql-ws socket too), as a gateway that went away would.
+   */
+  gatewayProxy?: TcpProxy;
   /** The credits shown in the header. */
   balance(): Promise<number>;
   /** Writes what the browser saw go wrong beside the screenshots, closes everything. */
@@ -95,12 +101,22 @@ export interface WebSuite<S extends Supergraph = Supergraph> {
 }
 
 /** `platform` starts something other than the plain harness supergraph (e.g. the identity one, with the SMS double). */
-export async function startWebSuite(suite: string, options?: Parameters<typeof startSupergraph>[0]): Promise<WebSuite>;
-export async function startWebSuite<S extends Supergraph>(suite: string, platform: () => Promise<S>): Promise<WebSuite<S>>;
-export async function startWebSuite(suite: string, how: Parameters<typeof startSupergraph>[0] | (() => Promise<Supergraph>) = {}): Promise<WebSuite> {
+/** `gatewayProxy`: the app reaches the gateway through a TCP proxy the test can take down (WebSuite.gatewayProxy). */
+export interface WebSuiteOptions {
+  gatewayProxy?: boolean;
+}
+
+export async function startWebSuite(suite: string, options?: Parameters<typeof startSupergraph>[0], suiteOptions?: WebSuiteOptions): Promise<WebSuite>;
+export async function startWebSuite<S extends Supergraph>(suite: string, platform: () => Promise<S>, suiteOptions?: WebSuiteOptions): Promise<WebSuite<S>>;
+export async function startWebSuite(
+  suite: string,
+  how: Parameters<typeof startSupergraph>[0] | (() => Promise<Supergraph>) = {},
+  suiteOptions: WebSuiteOptions = {},
+): Promise<WebSuite> {
   const shot = screenshots(suite);
   const sg = typeof how === 'function' ? await how() : await startSupergraph(how);
-  const [app, browser] = await Promise.all([serveBuiltApp(sg.gatewayUrl), launchBrowser()]);
+  const gatewayProxy = suiteOptions.gatewayProxy ? await startTcpProxy(sg.gatewayUrl) : undefined;
+  const [app, browser] = await Promise.all([serveBuiltApp(gatewayProxy?.url ?? sg.gatewayUrl), launchBrowser()]);
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   // What the browser saw go wrong, kept beside the screenshots for whoever reads a failure.
@@ -115,11 +131,13 @@ export async function startWebSuite(suite: string, how: Parameters<typeof startS
     context,
     page,
     shot,
+    gatewayProxy,
     balance: async () => Number((await page.getByTestId('balance').innerText()).replace(/[^\d]/g, '')),
     async stop() {
       writeFileSync(join(ARTIFACTS_DIR, suite, 'browser.log'), `${log.join('\n')}\n`);
       await browser.close();
       await app.stopAll();
+      await gatewayProxy?.close();
       await sg.stop();
     },
   };

@@ -13,6 +13,8 @@ export interface ImageJobHandlers {
   /** Each state of the job (also written into the Apollo cache, which is often all a screen needs). */
   onUpdate?(job: ImageJobFieldsFragment): void;
   onError(error: unknown): void;
+  /** The subscription was lost and is being tried again (`attempt` 1, 2, …); onUpdate follows once it is back. */
+  onReconnecting?(attempt: number): void;
 }
 
 export function followImageJob(client: ApolloClient, jobId: string, handlers: ImageJobHandlers): Follower {
@@ -25,5 +27,6 @@ export function followImageJob(client: ApolloClient, jobId: string, handlers: Im
       return { finished: TERMINAL_JOB_STATUSES.has(job.status), progressed: true };
     },
     onError: handlers.onError,
+    onReconnecting: handlers.onReconnecting,
   });
 }

@@ -191,8 +191,11 @@ function JobCard({ job }: { job: ImageJobFieldsFragment }) {
   const client = useApolloClient();
   const [cancel, cancelState] = useMutation(CancelImageJobDocument);
   const [error, setError] = useState<unknown>();
-  // Without the live subscription (a server without it, a network that blocks WebSockets) the job is polled instead.
-  const [polling, setPolling] = useState(false);
+  // Without the live subscription (a server without it, a network that blocks WebSockets) the job is polled instead:
+  // from the first failed attempt while the subscription is tried again ('reconnecting'), for good once it is given
+  // up ('unavailable'); an event from a re-established subscription stops the polling.
+  const [live, setLive] = useState<'following' | 'reconnecting' | 'unavailable'>('following');
+  const polling = live !== 'following';
   const terminal = TERMINAL_JOB_STATUSES.has(job.status);
   // The worker marks a job finished, then settles its credits: only then is nothing about it left to change.
   const settled = terminal && job.creditsCharged !== null;
@@ -201,12 +204,14 @@ function JobCard({ job }: { job: ImageJobFieldsFragment }) {
   // Live progress: imageJobUpdated writes each state into the cache, which re-renders this card and the gallery
   // (its last event comes after the settlement).
   useEffect(() => {
-    if (settled || polling) return;
+    if (settled) return;
     const follower = followImageJob(client, job.id, {
-      onError: (failure) => (JOB_GONE.has(errorCodeOf(failure) ?? '') ? setError(failure) : setPolling(true)),
+      onUpdate: () => setLive('following'),
+      onReconnecting: () => setLive('reconnecting'),
+      onError: (failure) => (JOB_GONE.has(errorCodeOf(failure) ?? '') ? setError(failure) : setLive('unavailable')),
     });
     return () => follower.stop();
-  }, [client, job.id, settled, polling]);
+  }, [client, job.id, settled]);
 
   // Once the job's hold on credits is settled (charged or released), the balance has changed.
   const followed = useRef(!settled);
