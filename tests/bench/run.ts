@@ -81,7 +81,7 @@ function startChild(script: string, env: Record<string, string>): Promise<ChildP
 }
 
 async function waitHealthy(port: number) {
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 600; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
     } catch {

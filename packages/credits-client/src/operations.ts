@@ -7,6 +7,10 @@ export const RESERVE = `mutation ReserveCredits($input: ReserveCreditsInput!) {
   reserveCredits(input: $input) { ${RESERVATION_FIELDS} }
 }`;
 
+export const RESERVE_CHAT = `mutation ReserveChatCredits($input: ReserveChatCreditsInput!) {
+  reserveChatCredits(input: $input) { ${RESERVATION_FIELDS} }
+}`;
+
 export const SETTLE = `mutation SettleReservation($id: ID!, $actualAmount: Int!, $reason: LedgerReason!, $referenceId: String) {
   settleReservation(id: $id, actualAmount: $actualAmount, reason: $reason, referenceId: $referenceId) { ${RESERVATION_FIELDS} }
 }`;

@@ -51,6 +51,14 @@ export interface ReserveInput extends TenantScope {
   idempotencyKey: string;
 }
 
+export interface ReserveChatInput extends Omit<ReserveInput, 'amount'> {
+  modelId: string;
+  /** The prompt's input tokens (an upper-bound estimate). */
+  inputTokens: number;
+  /** The answer's output cap. */
+  outputTokens: number;
+}
+
 export interface SettleInput extends TenantScope {
   reservationId: string;
   /** The real cost (≥ 0). */
@@ -103,6 +111,11 @@ export interface CallOptions {
 export interface CreditsClient {
   /** Holds credits; AppError INSUFFICIENT_CREDITS when the user has too few. Idempotent by `idempotencyKey`. */
   reserve(input: ReserveInput, options?: CallOptions): Promise<Reservation>;
+  /**
+   * Prices one chat answer's worst case (as quoteChat, at least 1 credit) and holds it, in one call. NOT_FOUND for an
+   * unpriced model, INSUFFICIENT_CREDITS when the user has too few. Idempotent by `idempotencyKey`.
+   */
+  reserveChat(input: ReserveChatInput, options?: CallOptions): Promise<Reservation>;
   /** Charges the real cost and returns the rest of the hold. Idempotent by reservation id; CONFLICT once released. */
   settle(input: SettleInput, options?: CallOptions): Promise<SettledReservation>;
   /** Returns the whole hold. Idempotent; a no-op on a settled reservation. */

@@ -6,7 +6,7 @@ import { createCredentialSigner } from '@firefly/auth';
 import { BillingCallError, createCreditsClient, type CreditsClient } from '@firefly/credits-client';
 import { expectLedgerInvariant, newTenantId, newUserId, serviceIdentity, startTestBilling, userIdentity, type TestBilling } from './helpers.ts';
 
-const INTERNAL_FIELDS = ['reserveCredits', 'settleReservation', 'releaseReservation', 'grantSignupCredits', 'chatCost', 'imageCost', 'setChatPrice', 'setImagePrice'];
+const INTERNAL_FIELDS = ['reserveCredits', 'reserveChatCredits', 'settleReservation', 'releaseReservation', 'grantSignupCredits', 'chatCost', 'imageCost', 'setChatPrice', 'setImagePrice'];
 const RESERVE = `mutation($input: ReserveCreditsInput!) { reserveCredits(input: $input) { id status amount } }`;
 
 let billing: TestBilling;
@@ -52,7 +52,7 @@ describe('the internal credit API refuses everyone but our services', () => {
       expect(mutations).not.toContain(field);
       expect(queries).not.toContain(field);
     }
-    for (const type of ['Reservation', 'ReservationStatus', 'ReserveCreditsInput']) expect(api.getType(type)).toBeUndefined();
+    for (const type of ['Reservation', 'ReservationStatus', 'ReserveCreditsInput', 'ReserveChatCreditsInput']) expect(api.getType(type)).toBeUndefined();
     // …while the public billing API is there.
     expect(mutations).toContain('adjustCredits');
     expect(queries).toEqual(expect.arrayContaining(['products', 'order']));
@@ -80,6 +80,27 @@ describe('the credits client against the real billing subgraph', () => {
     expect(settled.every((r) => r.status === 'SETTLED' && r.settledAmount === 20 && r.shortfall === 0)).toBe(true);
     expect(await client.release({ tenantId, reservationId: reservation.id })).toMatchObject({ status: 'SETTLED' });
     expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toEqual({ available: 80, reserved: 0, entries: 2 });
+  });
+
+  it('reserveChat prices the worst case and holds it in one call, idempotently; an unpriced model or too few credits hold nothing', async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    await client.grantSignupCredits({ tenantId, userId });
+    const usage = { modelId: 'qwen-plus', inputTokens: 1500, outputTokens: 8192 };
+    const input = { tenantId, userId, ...usage, referenceId: 'msg-7', ttlSeconds: 120, idempotencyKey: `chat-message:${randomUUID()}` };
+    const reservation = await client.reserveChat(input);
+    // The amount chatCost quotes for the same usage, held as reserveCredits holds it.
+    expect(reservation).toMatchObject({ userId, amount: await client.quoteChat({ tenantId, ...usage }), status: 'HELD', referenceId: 'msg-7' });
+    expect(reservation.amount).toBe(53);
+    const retries = await Promise.all(Array.from({ length: 5 }, () => client.reserveChat(input)));
+    expect(retries.map((r) => r.id)).toEqual(Array(5).fill(reservation.id));
+    expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 47, reserved: 53 });
+
+    await expect(client.reserveChat({ ...input, modelId: 'no-such-model', idempotencyKey: randomUUID() })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.reserveChat({ ...input, outputTokens: 100_000, idempotencyKey: randomUUID() })).rejects.toMatchObject({ code: 'INSUFFICIENT_CREDITS' });
+    // The same key for another answer is still refused.
+    await expect(client.reserveChat({ ...input, referenceId: 'msg-8' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 47, reserved: 53 });
   });
 
   it('maps billing errors to AppError codes', async () => {
@@ -148,6 +169,21 @@ describe('versioned prices', () => {
     expect(await client.quoteChat({ tenantId, ...usage, reservationId: later.id })).toBe(80);
     // Another tenant's reservation cannot be named.
     await expect(client.quoteChat({ tenantId: newTenantId(), ...usage, reservationId: later.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it("reserveChat retried after a price change returns the first attempt's hold, at the price it was made at", async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    const modelId = `priced-${randomUUID()}`;
+    await client.grantSignupCredits({ tenantId, userId });
+    await client.setChatPrice({ tenantId, modelId, inputPer1kTokens: 10, outputPer1kTokens: 20 });
+    const input = { tenantId, userId, modelId, inputTokens: 1000, outputTokens: 1000, referenceId: 'msg-r', ttlSeconds: 60, idempotencyKey: `chat-message:${randomUUID()}` };
+    const first = await client.reserveChat(input);
+    expect(first.amount).toBe(30);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await client.setChatPrice({ tenantId, modelId, inputPer1kTokens: 40, outputPer1kTokens: 40 });
+    expect(await client.reserveChat(input)).toMatchObject({ id: first.id, amount: 30, status: 'HELD' });
+    expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 70, reserved: 30 });
   });
 
   it('a seeded price keeps applying to reservations made before its first change; images alike', async () => {

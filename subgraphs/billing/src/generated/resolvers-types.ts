@@ -138,6 +138,14 @@ export type Mutation = {
    */
   releaseReservation: Reservation;
   /**
+   * Holds the worst case of one chat answer in one call: chatCost(modelId, inputTokens, outputTokens) at today's
+   * price (at least 1 credit), held as reserveCredits holds it. NOT_FOUND for a model without a price (nothing is
+   * held); INSUFFICIENT_CREDITS when more than available. Idempotent by idempotencyKey: a retry returns the first
+   * reservation for the same referenceId, even if the price changed in between.
+   * Access: our own services only (service credential); not part of the public API.
+   */
+  reserveChatCredits: Reservation;
+  /**
    * Moves amount credits from available to reserved, or fails with INSUFFICIENT_CREDITS. Idempotent by idempotencyKey.
    * Access: our own services only (service credential); not part of the public API.
    */
@@ -211,6 +219,12 @@ export type MutationRefundOrderArgs = {
 /** The root of every write. Each field says who may use it. */
 export type MutationReleaseReservationArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationReserveChatCreditsArgs = {
+  input: ReserveChatCreditsInput;
 };
 
 
@@ -586,6 +600,26 @@ export type ReservationStatus =
   /** Settled with the actual amount; the rest went back to available. */
   | 'SETTLED';
 
+/** What to hold for one chat answer, priced by billing, for reserveChatCredits (internal API). */
+export type ReserveChatCreditsInput = {
+  /** The same key returns the same reservation instead of holding twice. */
+  idempotencyKey: Scalars['String']['input'];
+  /** Prompt tokens (the caller's upper-bound estimate). */
+  inputTokens: Scalars['Int']['input'];
+  /** The chat model's id; NOT_FOUND when it has no price. */
+  modelId: Scalars['ID']['input'];
+  /** The answer's output cap, in tokens. */
+  outputTokens: Scalars['Int']['input'];
+  /** What the credits are for: the assistant message id. */
+  referenceId: Scalars['String']['input'];
+  /** Defaults to the caller's tenant. */
+  tenantId?: InputMaybe<Scalars['ID']['input']>;
+  /** A HELD reservation is released after this long. */
+  ttlSeconds: Scalars['Int']['input'];
+  /** Whose credits to hold. */
+  userId: Scalars['ID']['input'];
+};
+
 /** What to hold, for reserveCredits (internal API). */
 export type ReserveCreditsInput = {
   /** Upper bound of the cost, in credits; INSUFFICIENT_CREDITS when more than available. */
@@ -775,6 +809,7 @@ export type ResolversTypes = {
   RefundStatus: RefundStatus;
   Reservation: ResolverTypeWrapper<ReservationRowModel>;
   ReservationStatus: ReservationStatus;
+  ReserveChatCreditsInput: ReserveChatCreditsInput;
   ReserveCreditsInput: ReserveCreditsInput;
   User: ResolverTypeWrapper<{ id: string }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -803,6 +838,7 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   RefundRecord: RefundRecordViewModel;
   Reservation: ReservationRowModel;
+  ReserveChatCreditsInput: ReserveChatCreditsInput;
   ReserveCreditsInput: ReserveCreditsInput;
   User: { id: string };
   Boolean: Scalars['Boolean']['output'];
@@ -859,6 +895,7 @@ export type MutationResolvers<ContextType = BillingContext, ParentType extends R
   grantSignupCredits?: Resolver<ResolversTypes['CreditBalance'], ParentType, ContextType, RequireFields<MutationGrantSignupCreditsArgs, 'userId'>>;
   refundOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'id' | 'reason'>>;
   releaseReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReleaseReservationArgs, 'id'>>;
+  reserveChatCredits?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveChatCreditsArgs, 'input'>>;
   reserveCredits?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveCreditsArgs, 'input'>>;
   setChatPrice?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetChatPriceArgs, 'inputPer1kTokens' | 'modelId' | 'outputPer1kTokens'>>;
   setImagePrice?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetImagePriceArgs, 'modelId' | 'perImage'>>;

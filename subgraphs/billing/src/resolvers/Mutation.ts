@@ -10,6 +10,7 @@ import { refundOrder } from '../domain/refunds.ts';
 import type { OrderRow } from '../data/order-store.ts';
 import { releaseReservation } from '../domain/release-reservation.ts';
 import { reserveCredits } from '../domain/reserve-credits.ts';
+import { reserveChatCredits } from '../domain/reserve-chat-credits.ts';
 import { settleReservation } from '../domain/settle-reservation.ts';
 import { upsertProduct } from '../domain/upsert-product.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
@@ -59,6 +60,11 @@ export const Mutation: MutationResolvers = {
     const { tenantId, ...input } = args.input;
     if (tenantId != null && tenantId !== ctx.tenantId) throw forbidden("tenantId must be the credential's tenant");
     return reserveCredits(ctx.scope, { ...input, tenantId: ctx.tenantId });
+  },
+  reserveChatCredits: (_, args, ctx) => {
+    const { tenantId, ...input } = args.input;
+    if (tenantId != null && tenantId !== ctx.tenantId) throw forbidden("tenantId must be the credential's tenant");
+    return reserveChatCredits(ctx.scope, ctx.services.prices, { ...input, tenantId: ctx.tenantId });
   },
   settleReservation: async (_, args, ctx) => {
     const result = await settleReservation(ctx.scope, {

@@ -26,9 +26,10 @@ export interface GenerationStart {
 
 /**
  * The part sendMessage and regenerateMessage share. Order matters:
- * 1. take one of the user's concurrent-generation slots (RATE_LIMITED when none is free) while billing prices the
- *    worst case (this prompt's input estimate + the answer's output cap) — a read, so both at once;
- * 2. reserve the worst case — INSUFFICIENT_CREDITS here means nothing was stored and DashScope was never called;
+ * 1. take one of the user's concurrent-generation slots (RATE_LIMITED when none is free);
+ * 2. have billing price the worst case (this prompt's input estimate + the answer's output cap) and hold it, in one
+ *    call (reserveChat) — INSUFFICIENT_CREDITS, or BAD_USER_INPUT for an unpriced model, means nothing was stored
+ *    and DashScope was never called;
  * 3. record the generation and its lease in Redis, *then* store the messages: a process dying between the two
  *    leaves a lease the sweeper cleans up (releasing the hold), never a STREAMING row without a lease;
  * 4. start the DashScope request as soon as the record is there, while the messages are stored (the time to the
@@ -41,13 +42,6 @@ export async function startGeneration(services: ConversationServices, start: Gen
   const answerId = randomUUID();
   const scope = { tenantId: start.tenantId, requestId: start.requestId };
 
-  const quote = credits.quoteChat({ ...scope, modelId: start.model.id, inputTokens: start.inputTokens, outputTokens: start.maxOutputTokens }).catch((error: unknown) => {
-    // Billing answers NOT_FOUND for a model without a price: the conversation's model cannot be used.
-    if (isAppError(error) && error.code === 'NOT_FOUND') throw badUserInput(`The model ${start.model.id} cannot be used: it has no price`, { field: 'modelId' });
-    throw error;
-  });
-  // Settled either way, so a refused slot leaves no unhandled rejection behind.
-  quote.catch(() => undefined);
   if (!(await registry.acquireSlot(start.tenantId, start.userId, answerId, settings.maxConcurrentGenerationsPerUser))) {
     throw rateLimited(
       Math.ceil(settings.leaseMs / 1_000),
@@ -57,11 +51,12 @@ export async function startGeneration(services: ConversationServices, start: Gen
 
   let reservationId: string;
   try {
-    const worstCase = await quote;
-    const reservation = await credits.reserve({
+    const reservation = await credits.reserveChat({
       ...scope,
       userId: start.userId,
-      amount: Math.max(1, worstCase),
+      modelId: start.model.id,
+      inputTokens: start.inputTokens,
+      outputTokens: start.maxOutputTokens,
       referenceId: answerId,
       ttlSeconds: settings.reservationTtlSeconds,
       idempotencyKey: `chat-message:${answerId}`,
@@ -69,6 +64,8 @@ export async function startGeneration(services: ConversationServices, start: Gen
     reservationId = reservation.id;
   } catch (error) {
     await registry.releaseSlot(start.tenantId, start.userId, answerId).catch(() => undefined);
+    // Billing answers NOT_FOUND for a model without a price: the conversation's model cannot be used.
+    if (isAppError(error) && error.code === 'NOT_FOUND') throw badUserInput(`The model ${start.model.id} cannot be used: it has no price`, { field: 'modelId' });
     throw error;
   }
 
