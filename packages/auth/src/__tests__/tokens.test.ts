@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeProtectedHeader } from 'jose';
+import { webcrypto } from 'node:crypto';
+import { decodeProtectedHeader, decodeJwt, SignJWT } from 'jose';
 import {
   createAccessTokenIssuer,
   createAccessTokenVerifier,
@@ -77,6 +78,47 @@ describe('the gateway credential carries the request origin', () => {
     const verify = createCredentialVerifier({ secret });
     const identity = { kind: 'user' as const, tenantId: 'default', requestId: 'r3', userId: 'acct', roles: ['USER' as const], sessionId: 'partner-key:k1', partner: { partnerId: 'p1', apiKeyId: 'k1' } };
     expect(await verify(await sign(identity))).toEqual(identity);
+  });
+});
+
+describe('the gateway credential is refused unless it is ours and current', () => {
+  const secret = 's'.repeat(64);
+  const identity = { kind: 'user' as const, tenantId: 'default', requestId: 'r9', userId: 'u9', roles: ['USER' as const], sessionId: 's9' };
+  const verify = createCredentialVerifier({ secret });
+  const reasonOf = (token: string | undefined) => verify(token).then(() => 'accepted', (error: { reason?: string }) => error.reason);
+  /** A credential made with jose over WebCrypto, the way the gateway signed them before fast-jwt (a rolling deploy mixes both). */
+  async function joseCredential(claims: Record<string, unknown>, options: { secret?: string; audience?: string; expiresIn?: string; alg?: string } = {}) {
+    const key = await webcrypto.subtle.importKey('raw', new TextEncoder().encode(options.secret ?? secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const jwt = new SignJWT(claims).setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' }).setIssuer('gateway').setAudience(options.audience ?? 'firefly-subgraphs').setIssuedAt().setSubject('u9');
+    return jwt.setExpirationTime(options.expiresIn ?? '60s').sign(key);
+  }
+  const claims = { knd: 'user', tid: 'default', rid: 'r9', rol: ['USER'], sid: 's9' };
+
+  it('an HS256 JWT for the subgraphs, 60 s by default; one made by the previous signer (jose) verifies the same', async () => {
+    const token = await createCredentialSigner({ secret, issuer: 'gateway' })(identity);
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'HS256', typ: 'JWT' });
+    const payload = decodeJwt(token);
+    expect(payload).toMatchObject({ iss: 'gateway', aud: 'firefly-subgraphs', sub: 'u9' });
+    expect(payload.exp! - payload.iat!).toBe(60);
+    expect(await verify(await joseCredential(claims))).toEqual(identity);
+  });
+
+  it('another secret, another audience, a changed payload, no signature, or no token at all: invalid / missing', async () => {
+    expect(await reasonOf(await joseCredential(claims, { secret: 'x'.repeat(64) }))).toBe('invalid');
+    expect(await reasonOf(await createCredentialSigner({ secret: 'x'.repeat(64), issuer: 'gateway' })(identity))).toBe('invalid');
+    expect(await reasonOf(await joseCredential(claims, { audience: 'firefly-api' }))).toBe('invalid');
+    const [header, payload, signature] = (await createCredentialSigner({ secret, issuer: 'gateway' })(identity)).split('.');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), rol: ['ADMIN'] })).toString('base64url');
+    expect(await reasonOf(`${header}.${forged}.${signature}`)).toBe('invalid');
+    const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    expect(await reasonOf(`${none}.${payload}.`)).toBe('invalid');
+    expect(await reasonOf(undefined)).toBe('missing');
+  });
+
+  it('an expired one: expired', async () => {
+    expect(await reasonOf(await joseCredential(claims, { expiresIn: '-1s' }))).toBe('expired');
+    const shortLived = createCredentialSigner({ secret, issuer: 'gateway', ttlSeconds: -5 });
+    expect(await reasonOf(await shortLived(identity))).toBe('expired');
   });
 });
 
