@@ -18,6 +18,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       CreatedPartnerApiKey: '../domain/partners.ts#CreatedPartnerKey',
       GatewayPartnerKey: '../domain/partners.ts#GatewayPartnerKey',
       AuditEvent: '../data/audit-events.ts#AuditEventRow',
+      Tenant: '../data/tenants.ts#TenantRow',
     },
   },
   conversation: {

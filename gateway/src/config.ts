@@ -30,8 +30,16 @@ const schema = z.object({
     }),
   /** Header naming the tenant (slug) when no host mapping matches. */
   TENANT_HEADER: z.string().default('x-tenant-id'),
-  /** Host → tenant mapping, `host=tenant,host2=tenant2`. */
+  /**
+   * Host → tenant mapping, `host=tenant,host2=tenant2`: bootstrap and fallback only. Tenants' hosts live in MySQL
+   * (setTenantHosts), which wins for a host both name; this covers hosts MySQL does not map.
+   */
   TENANT_HOSTS: z.string().default(''),
+  /**
+   * How often each replica compares its copy of the tenants (hosts, suspensions) with Redis's revision, as a backstop
+   * for a missed change announcement (announcements arrive within milliseconds).
+   */
+  PLATFORM_STATE_RECHECK_MS: positiveInt(1_000),
   // ---- document limits (every document, on HTTP and graphql-ws, before anything runs) ----
   /** Nested field levels; fragments add none. */
   MAX_QUERY_DEPTH: positiveInt(15),

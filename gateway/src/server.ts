@@ -42,6 +42,7 @@ import { useRateLimits } from './modules/rate-limits.ts';
 import { useRequestId } from './modules/request-id.ts';
 import { redisKeyValueCache } from './modules/redis-key-value-cache.ts';
 import { useResponseCache } from './modules/response-cache.ts';
+import { useTenants } from './modules/tenant.ts';
 import { createOperationEnd, createOperationStart, operationHooksPlugin, trackHttpOperations } from './operations.ts';
 import { createRedisRevocationFeed, createSubscriptionServer, rejectHttpSubscriptionsPlugin, type RevocationFeed } from './subscriptions/index.ts';
 
@@ -141,11 +142,20 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   const trustProxy = compileTrustProxy(config.TRUST_PROXY);
   const originOf = createClientOrigin(trustProxy);
   const representationDedup = useRepresentationDedup();
+  // Tenants' hosts and suspensions, from MySQL through the user subgraph's copy in Redis (modules/tenant.ts).
+  const tenants = useTenants({
+    redis,
+    createSubscriber: () => createRedis({ url: config.REDIS_URL, keyPrefix: redis.options.keyPrefix ?? '', name: 'gateway-tenants', logger, maxRetriesPerRequest: null }),
+    closeSubscriber: closeRedis,
+    logger,
+    recheckMs: config.PLATFORM_STATE_RECHECK_MS,
+  });
   const modules: GatewayModule[] = [
     useRequestId(),
     useBrowserSecurity({ origins: corsOriginsOf(config), production }),
     useHealthRoutes({ jwks: options.jwks, subgraphUrls, redis }),
     httpErrors,
+    tenants,
     useRateLimits({
       redis,
       logger,
@@ -207,7 +217,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   // Per-operation metrics need the shell's registry, so they join the modules here (before the hooks are collected).
   modules.push(useOperationMetrics({ registry: metrics.registry }));
   app.set('trust proxy', trustProxy);
-  const resolveCaller = createCallerResolver({ config, logger, trustProxy, authenticate: options.authenticate, partnerKeys });
+  const resolveCaller = createCallerResolver({ config, logger, trustProxy, authenticate: options.authenticate, partnerKeys, tenants: tenants.directory });
   const beforeOperation = createOperationStart(modules);
   const afterOperation = createOperationEnd(modules, logger);
 

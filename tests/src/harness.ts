@@ -42,6 +42,8 @@ export interface Supergraph {
   tokenFor(user: { id: string; tenantId: string; roles?: Role[] }): Promise<string>;
   /** POSTs a GraphQL request to the gateway. */
   request(query: string, options?: { variables?: Record<string, unknown>; token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse>;
+  /** Starts another gateway replica on the same subgraphs, Redis and keys (stopped with the supergraph). Returns its URL. */
+  startGateway(env?: Record<string, string>): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -145,7 +147,7 @@ export async function startSupergraph(
   billingUrl = subgraphUrls.billing;
   userBillingUrl = options.billingUrlForUser ? await options.billingUrlForUser(billingUrl) : billingUrl;
 
-  const config = loadGatewayConfig({
+  const gatewayEnv = {
     // This run's Redis and key prefix (sessions, revocation channel), unless a test overrides them.
     REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX,
@@ -158,10 +160,12 @@ export async function startSupergraph(
     CONVERSATION_SUBGRAPH_URL: subgraphUrls.conversation,
     IMAGE_SUBGRAPH_URL: subgraphUrls.image,
     BILLING_SUBGRAPH_URL: subgraphUrls.billing,
-  });
+  };
+  const config = loadGatewayConfig(gatewayEnv);
   const sessions = createSessionStore(redis);
   const gateway = await createGatewayServer({ config, logger, authenticate: createTokenAuthenticator(publicJwks([key]), config, { sessions }), jwks: publicJwks([key]) });
   const gatewayUrl = await gateway.listen(gatewayPort);
+  const moreGateways: Array<{ stop(): Promise<void> }> = [];
   const issuer = createAccessTokenIssuer([key], { issuer: config.ACCESS_TOKEN_ISSUER, audience: config.ACCESS_TOKEN_AUDIENCE });
 
   return {
@@ -191,7 +195,19 @@ export async function startSupergraph(
       });
       return { status: response.status, body: (await response.json()) as GraphQLResponse['body'] };
     },
+    async startGateway(extraEnv = {}) {
+      const replicaConfig = loadGatewayConfig({ ...gatewayEnv, ...extraEnv });
+      const replica = await createGatewayServer({
+        config: replicaConfig,
+        logger,
+        authenticate: createTokenAuthenticator(publicJwks([key]), replicaConfig, { sessions }),
+        jwks: publicJwks([key]),
+      });
+      moreGateways.push(replica);
+      return replica.listen(0);
+    },
     async stop() {
+      await Promise.all(moreGateways.map((replica) => replica.stop()));
       await gateway.stop();
       await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
       await db.$disconnect();

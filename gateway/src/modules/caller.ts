@@ -7,6 +7,7 @@ import { bearerTokenOf, type TokenAuthenticator } from './auth.ts';
 import { createClientOrigin, type TrustProxy } from './client-origin.ts';
 import { API_KEY_HEADER, partnerAccountIdentity, type PartnerKey, type PartnerKeyResolver } from './partners/index.ts';
 import { requestIdOf, requestLogger } from './request-id.ts';
+import type { TenantDirectory } from '@firefly/platform-state';
 import { createTenantResolver } from './tenant.ts';
 
 /** Who is calling, as every transport sees it. */
@@ -30,16 +31,18 @@ export interface CallerResolverOptions {
   authenticate: TokenAuthenticator | undefined;
   /** Resolves `x-api-key`; without one, every API key is refused. */
   partnerKeys?: PartnerKeyResolver | undefined;
+  /** The tenants as this replica holds them (host mappings, suspensions); without it, TENANT_HOSTS only. */
+  tenants?: () => TenantDirectory;
 }
 
 /**
  * Request identity, tenant, client origin and bearer authentication in one step, written once for both transports:
  * HTTP passes the request and its `Authorization` header, graphql-ws its upgrade request and the `authorization`
- * parameter of `connection_init`. Throws an AppError: BAD_USER_INPUT (tenant), UNAUTHENTICATED (token),
+ * parameter of `connection_init`. Throws an AppError: BAD_USER_INPUT (tenant), FORBIDDEN (suspended tenant), UNAUTHENTICATED (token),
  * UPSTREAM_UNAVAILABLE (sessions cannot be checked).
  */
 export function createCallerResolver(options: CallerResolverOptions) {
-  const tenantOf = createTenantResolver(options.config);
+  const tenantOf = createTenantResolver(options.config, options.tenants);
   const originOf = createClientOrigin(options.trustProxy);
   return async function resolveCaller(message: IncomingMessage, authorization: unknown, connectionParams?: Readonly<Record<string, unknown>>): Promise<Caller> {
     const requestId = requestIdOf(message);

@@ -32,6 +32,11 @@ const schema = z
      */
     PERSISTED_QUERY_LIST_SYNC_SECONDS: positiveInt(30),
     /**
+     * How often the tenants' revision in MySQL is compared with the copy every process reads from Redis, and the copy
+     * replaced where it is behind (a change whose copy failed, a Redis that lost its data). Default 10 s.
+     */
+    PLATFORM_STATE_SYNC_SECONDS: positiveInt(10),
+    /**
      * For this long after a refresh token was rotated, presenting it again (a second tab refreshing at the same
      * moment) returns the same new refresh token instead of revoking the session as a replay. Default 10.
      */

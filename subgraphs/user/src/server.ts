@@ -10,6 +10,7 @@ import type { SmsProvider } from '@firefly/sms';
 import type { UserConfig } from './config.ts';
 import { createUserContext } from './context.ts';
 import type { SignupGrantPort } from './domain/signup-grants.ts';
+import { sharePlatformStateJob } from './jobs/share-platform-state.ts';
 import { retrySignupGrantsJob } from './jobs/retry-signup-grants.ts';
 import { syncPersistedQueryListsJob } from './jobs/sync-persisted-query-lists.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -46,6 +47,8 @@ export interface SessionHooks {
 /** Builds the user subgraph without listening (tests drive it; src/main.ts runs it). */
 export async function buildUserSubgraph(config: UserConfig, deps: UserDeps): Promise<SubgraphServer> {
   const services = await createUserServices(config, deps);
+  // Every process reads the tenants from Redis: copy them there now if Redis is behind (then every sync interval).
+  services.platformState.syncTenants().catch((error: unknown) => deps.logger.warn({ err: error }, 'sharing the tenants at start failed; the sync job retries'));
   return createSubgraphServer({
     // MySQL unreachable (refused, timed out, no pooled connection in time): UPSTREAM_UNAVAILABLE, not INTERNAL.
     classifyError: (error) => (isDatabaseUnavailableError(error) ? upstreamUnavailable('The database is unavailable', { service: 'mysql' }) : undefined),
@@ -58,6 +61,10 @@ export async function buildUserSubgraph(config: UserConfig, deps: UserDeps): Pro
     rateLimits: { redis: deps.redis, per: 'client-ip', overrides: config.USER_RATE_LIMITS },
     createContext: (base) => createUserContext(deps, services, base),
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
-    jobs: [retrySignupGrantsJob({ signupGrants: services.signupGrants }), syncPersistedQueryListsJob({ db: deps.db, redis: deps.redis, everyMs: config.PERSISTED_QUERY_LIST_SYNC_SECONDS * 1000 })],
+    jobs: [
+      retrySignupGrantsJob({ signupGrants: services.signupGrants }),
+      syncPersistedQueryListsJob({ db: deps.db, redis: deps.redis, everyMs: config.PERSISTED_QUERY_LIST_SYNC_SECONDS * 1000 }),
+      sharePlatformStateJob({ sharing: services.platformState, everyMs: config.PLATFORM_STATE_SYNC_SECONDS * 1000 }),
+    ],
   });
 }

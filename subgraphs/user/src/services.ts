@@ -1,10 +1,11 @@
 import { createAccessTokenIssuer, type AccessClaims } from '@firefly/auth';
 import { createPartnerRevocations, type PartnerRevocations } from '@firefly/auth/partner-keys';
 import { createSessionStore, type SessionStore } from '@firefly/auth/sessions';
+import { sharedRevision, shareState, TENANTS_STATE } from '@firefly/platform-state';
 import type { Redis } from '@firefly/redis';
 import { createSmsProvider } from '@firefly/sms';
 import type { UserConfig } from './config.ts';
-import { createTenantLookup } from './data/tenants.ts';
+import { createTenantLookup, createTenantRepository, readTenantState, stateRevisionOf, type TenantRepository } from './data/tenants.ts';
 import { createLoginThrottle, type LoginThrottle } from './domain/login-throttle.ts';
 import { createPasswordHasher, type PasswordHasher } from './domain/passwords.ts';
 import { createSecretBox, type SecretBox } from './domain/secret-box.ts';
@@ -30,6 +31,17 @@ export interface UserServices {
   partnerRevocations: PartnerRevocations;
   /** Seals partner signing secrets at rest. */
   secretBox: SecretBox;
+  /** Every tenant (platform admins; not tenant-scoped). */
+  tenants: TenantRepository;
+  /** Copies MySQL-owned state every process reads (tenants) into Redis and announces it (@firefly/platform-state). */
+  platformState: PlatformStateSharing;
+}
+
+export interface PlatformStateSharing {
+  /** Shares the tenants as MySQL holds them now; true when Redis held an older revision. */
+  shareTenants(): Promise<boolean>;
+  /** Shares the tenants only when Redis's revision is behind MySQL's (the sync job); true when it did. */
+  syncTenants(): Promise<boolean>;
 }
 
 export async function createUserServices(config: UserConfig, deps: UserDeps): Promise<UserServices> {
@@ -75,5 +87,17 @@ export async function createUserServices(config: UserConfig, deps: UserDeps): Pr
     tenantExists: createTenantLookup(deps.db),
     partnerRevocations: createPartnerRevocations(redis),
     secretBox: createSecretBox(config.INTERNAL_TOKEN_SECRET, 'partner-signing-secret'),
+    tenants: createTenantRepository(deps.db),
+    platformState: createPlatformStateSharing(deps.db, redis),
+  };
+}
+
+function createPlatformStateSharing(db: UserDeps['db'], redis: Redis): PlatformStateSharing {
+  return {
+    shareTenants: async () => shareState(redis, TENANTS_STATE, await readTenantState(db)),
+    syncTenants: async () => {
+      if ((await sharedRevision(redis, TENANTS_STATE)) >= (await stateRevisionOf(db, TENANTS_STATE))) return false;
+      return shareState(redis, TENANTS_STATE, await readTenantState(db));
+    },
   };
 }

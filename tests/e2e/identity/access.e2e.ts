@@ -129,6 +129,10 @@ const ADMIN_OPERATIONS: Record<string, string> = {
   'Mutation.createPartnerApiKey': `mutation { createPartnerApiKey(partnerId: "x") { key } }`,
   'Mutation.revokePartnerApiKey': `mutation { revokePartnerApiKey(id: "x") { id } }`,
   'Mutation.setPartnerStatus': `mutation { setPartnerStatus(partnerId: "x", status: SUSPENDED) { id } }`,
+  'Query.tenants': `{ tenants { id } }`,
+  'Mutation.createTenant': `mutation { createTenant(input: { id: "x", name: "n" }) { id } }`,
+  'Mutation.setTenantHosts': `mutation { setTenantHosts(id: "x", hosts: []) { id } }`,
+  'Mutation.setTenantStatus': `mutation { setTenantStatus(id: "x", status: SUSPENDED) { id } }`,
   'Mutation.publishPersistedQueries': `mutation { publishPersistedQueries(partnerId: "x", manifest: { format: "apollo-persisted-query-manifest", version: 1, operations: [] }) { version } }`,
 };
 

@@ -5,6 +5,7 @@ import type { AuthPayload as AuthPayloadModel } from '../domain/sessions.ts';
 import type { PartnerRow as PartnerRowModel, PartnerKeyRow as PartnerKeyRowModel } from '../data/partners.ts';
 import type { CreatedPartnerKey as CreatedPartnerKeyModel, GatewayPartnerKey as GatewayPartnerKeyModel } from '../domain/partners.ts';
 import type { AuditEventRow as AuditEventRowModel } from '../data/audit-events.ts';
+import type { TenantRow as TenantRowModel } from '../data/tenants.ts';
 import type { UserContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -87,6 +88,16 @@ export type CreatePartnerInput = {
   name: Scalars['String']['input'];
 };
 
+/** A new tenant. */
+export type CreateTenantInput = {
+  /** Host names whose requests belong to the tenant (lower case, no scheme or port); none if omitted. */
+  hosts?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Tenant id: 1 to 63 lower-case letters, digits or -, starting with a letter or digit; cannot change later. */
+  id: Scalars['ID']['input'];
+  /** Name shown to operators (1 to 100 characters). */
+  name: Scalars['String']['input'];
+};
+
 /**
  * A new API key with its secrets. `key` (and `secret`) are shown here only, once: they cannot be read again.
  * Access: ADMIN only.
@@ -153,6 +164,12 @@ export type Mutation = {
    */
   createPartnerApiKey: CreatedPartnerApiKey;
   /**
+   * Creates a tenant (ACTIVE) with its hosts. CONFLICT when the id or a host is taken; BAD_USER_INPUT naming the field.
+   * Its first admin is granted with `npm run admin:grant -- <login> --tenant <id>` once they signed up.
+   * Access: ADMINs of the platform tenant (`default`) only; FORBIDDEN for everyone else.
+   */
+  createTenant: Tenant;
+  /**
    * Signs in with email or phone and password. A wrong login or password is UNAUTHENTICATED, the same for both;
    * repeated failures are throttled per IP and per account (RATE_LIMITED).
    * Access: anyone; rate-limited per client IP.
@@ -218,6 +235,19 @@ export type Mutation = {
    */
   setPartnerStatus: Partner;
   /**
+   * Replaces the host names of a tenant (an empty list removes them all). Requests on a host follow the change on every
+   * gateway replica within 2 seconds. CONFLICT when a host belongs to another tenant.
+   * Access: ADMINs of the platform tenant (`default`) only; FORBIDDEN for everyone else.
+   */
+  setTenantHosts: Tenant;
+  /**
+   * Suspends or reactivates a tenant. While SUSPENDED every request made in the tenant (signed in or not, sign-in
+   * included) is refused with FORBIDDEN on every gateway replica, within 2 seconds of the change. The platform tenant
+   * cannot be suspended.
+   * Access: ADMINs of the platform tenant (`default`) only; FORBIDDEN for everyone else.
+   */
+  setTenantStatus: Tenant;
+  /**
    * Replaces a user's roles.
    * Access: ADMIN only.
    */
@@ -253,6 +283,12 @@ export type MutationCreatePartnerApiKeyArgs = {
   partnerId: Scalars['ID']['input'];
   rateLimitPerMinute?: InputMaybe<Scalars['Int']['input']>;
   requireSignature?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationCreateTenantArgs = {
+  input: CreateTenantInput;
 };
 
 
@@ -317,6 +353,20 @@ export type MutationRevokeSessionArgs = {
 export type MutationSetPartnerStatusArgs = {
   partnerId: Scalars['ID']['input'];
   status: PartnerStatus;
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationSetTenantHostsArgs = {
+  hosts: Array<Scalars['String']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationSetTenantStatusArgs = {
+  id: Scalars['ID']['input'];
+  status: TenantStatus;
 };
 
 
@@ -473,6 +523,11 @@ export type Query = {
    */
   partners: PartnerConnection;
   /**
+   * Every tenant of the platform, oldest first.
+   * Access: ADMINs of the platform tenant (`default`) only; FORBIDDEN for everyone else.
+   */
+  tenants: Array<Tenant>;
+  /**
    * One user of the tenant by id; null when there is none.
    * Access: ADMIN only.
    */
@@ -587,6 +642,34 @@ export type SmsPurpose =
   | 'REGISTER'
   /** Reset the password of an active account. */
   | 'RESET_PASSWORD';
+
+/**
+ * A tenant: one customer organisation with its own users, data, credits and admins, reached through its hosts (or the
+ * x-tenant-id header).
+ * Access: ADMINs of the platform tenant (`default`) only; FORBIDDEN for everyone else.
+ */
+export type Tenant = {
+  __typename?: 'Tenant';
+  /** When the tenant was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Host names whose requests belong to the tenant (lower case, no port), sorted. */
+  hosts: Array<Scalars['String']['output']>;
+  /** Tenant id (lower-case letters, digits and -); what x-tenant-id names and every row of the tenant carries. */
+  id: Scalars['ID']['output'];
+  /** Name shown to operators. */
+  name: Scalars['String']['output'];
+  /** Whether its users may use the platform. */
+  status: TenantStatus;
+  /** When the tenant last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** Whether a tenant's users may use the platform. */
+export type TenantStatus =
+  /** Open: its users sign in and work as usual. */
+  | 'ACTIVE'
+  /** Closed: every request made in the tenant is refused with FORBIDDEN at the gateway; its data stays. */
+  | 'SUSPENDED';
 
 /** Profile fields to change; an omitted field stays as it is. */
 export type UpdateProfileInput = {
@@ -763,6 +846,7 @@ export type ResolversTypes = {
   AuditEventEdge: ResolverTypeWrapper<Omit<AuditEventEdge, 'node'> & { node: ResolversTypes['AuditEvent'] }>;
   AuthPayload: ResolverTypeWrapper<AuthPayloadModel>;
   CreatePartnerInput: CreatePartnerInput;
+  CreateTenantInput: CreateTenantInput;
   CreatedPartnerApiKey: ResolverTypeWrapper<CreatedPartnerKeyModel>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   GatewayPartnerKey: ResolverTypeWrapper<GatewayPartnerKeyModel>;
@@ -784,6 +868,8 @@ export type ResolversTypes = {
   Session: ResolverTypeWrapper<Session>;
   SmsCodeTicket: ResolverTypeWrapper<SmsCodeTicket>;
   SmsPurpose: SmsPurpose;
+  Tenant: ResolverTypeWrapper<TenantRowModel>;
+  TenantStatus: TenantStatus;
   UpdateProfileInput: UpdateProfileInput;
   User: ResolverTypeWrapper<UserRowModel>;
   UserConnection: ResolverTypeWrapper<Omit<UserConnection, 'edges'> & { edges: Array<ResolversTypes['UserEdge']> }>;
@@ -801,6 +887,7 @@ export type ResolversParentTypes = {
   AuditEventEdge: Omit<AuditEventEdge, 'node'> & { node: ResolversParentTypes['AuditEvent'] };
   AuthPayload: AuthPayloadModel;
   CreatePartnerInput: CreatePartnerInput;
+  CreateTenantInput: CreateTenantInput;
   CreatedPartnerApiKey: CreatedPartnerKeyModel;
   DateTime: Scalars['DateTime']['output'];
   GatewayPartnerKey: GatewayPartnerKeyModel;
@@ -819,6 +906,7 @@ export type ResolversParentTypes = {
   RegisterInput: RegisterInput;
   Session: Session;
   SmsCodeTicket: SmsCodeTicket;
+  Tenant: TenantRowModel;
   UpdateProfileInput: UpdateProfileInput;
   User: UserRowModel;
   UserConnection: Omit<UserConnection, 'edges'> & { edges: Array<ResolversParentTypes['UserEdge']> };
@@ -889,6 +977,7 @@ export type MutationResolvers<ContextType = UserContext, ParentType extends Reso
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createPartner?: Resolver<ResolversTypes['Partner'], ParentType, ContextType, RequireFields<MutationCreatePartnerArgs, 'input'>>;
   createPartnerApiKey?: Resolver<ResolversTypes['CreatedPartnerApiKey'], ParentType, ContextType, RequireFields<MutationCreatePartnerApiKeyArgs, 'partnerId'>>;
+  createTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationCreateTenantArgs, 'input'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   loginWithSmsCode?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginWithSmsCodeArgs, 'code' | 'phone'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -900,6 +989,8 @@ export type MutationResolvers<ContextType = UserContext, ParentType extends Reso
   revokePartnerApiKey?: Resolver<ResolversTypes['PartnerApiKey'], ParentType, ContextType, RequireFields<MutationRevokePartnerApiKeyArgs, 'id'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
   setPartnerStatus?: Resolver<ResolversTypes['Partner'], ParentType, ContextType, RequireFields<MutationSetPartnerStatusArgs, 'partnerId' | 'status'>>;
+  setTenantHosts?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationSetTenantHostsArgs, 'hosts' | 'id'>>;
+  setTenantStatus?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationSetTenantStatusArgs, 'id' | 'status'>>;
   setUserRoles?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserRolesArgs, 'roles' | 'userId'>>;
   setUserStatus?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserStatusArgs, 'status' | 'userId'>>;
   updateProfile?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateProfileArgs, 'input'>>;
@@ -954,6 +1045,7 @@ export type QueryResolvers<ContextType = UserContext, ParentType extends Resolve
   partner?: Resolver<Maybe<ResolversTypes['Partner']>, ParentType, ContextType, RequireFields<QueryPartnerArgs, 'id'>>;
   partnerKeyForGateway?: Resolver<Maybe<ResolversTypes['GatewayPartnerKey']>, ParentType, ContextType, RequireFields<QueryPartnerKeyForGatewayArgs, 'prefix'>>;
   partners?: Resolver<ResolversTypes['PartnerConnection'], ParentType, ContextType, Partial<QueryPartnersArgs>>;
+  tenants?: Resolver<Array<ResolversTypes['Tenant']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersArgs>>;
 };
@@ -969,6 +1061,15 @@ export type SessionResolvers<ContextType = UserContext, ParentType extends Resol
 
 export type SmsCodeTicketResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['SmsCodeTicket'] = ResolversParentTypes['SmsCodeTicket']> = {
   cooldownSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type TenantResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['Tenant'] = ResolversParentTypes['Tenant']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  hosts?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['TenantStatus'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type UserResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = {
@@ -1012,6 +1113,7 @@ export type Resolvers<ContextType = UserContext> = {
   Query?: QueryResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
   SmsCodeTicket?: SmsCodeTicketResolvers<ContextType>;
+  Tenant?: TenantResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;

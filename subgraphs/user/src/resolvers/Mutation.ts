@@ -5,6 +5,7 @@ import { createPartner, createPartnerApiKey, revokePartnerApiKey, setPartnerStat
 import { publishPersistedQueries } from '../domain/persisted-query-lists.ts';
 import { changePassword, logout, revokeSession, updateProfile } from '../domain/profile.ts';
 import { refreshSession, type AuthPayload } from '../domain/sessions.ts';
+import { createTenant, setTenantHosts, setTenantStatus } from '../domain/tenants.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
 
 /**
@@ -34,6 +35,9 @@ export const Mutation: MutationResolvers = {
   revokePartnerApiKey: (_, args, ctx) => revokePartnerApiKey(ctx, args.id),
   setPartnerStatus: (_, args, ctx) => setPartnerStatus(ctx, args),
   publishPersistedQueries: (_, args, ctx) => publishPersistedQueries(ctx, args),
+  createTenant: (_, args, ctx) => createTenant(ctx, args.input),
+  setTenantHosts: (_, args, ctx) => setTenantHosts(ctx, args),
+  setTenantStatus: (_, args, ctx) => setTenantStatus(ctx, args),
   recordPartnerKeyUse: async (_, args, ctx) => {
     await ctx.partners.recordUse(args.uses);
     return true;

@@ -1,5 +1,6 @@
 import { parsePage, toConnection } from '@firefly/server-kit';
 import { partnerKeyForGateway } from '../domain/partners.ts';
+import { listTenants } from '../domain/tenants.ts';
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
 
 export const Query: QueryResolvers = {
@@ -14,6 +15,7 @@ export const Query: QueryResolvers = {
     return toConnection(await ctx.partners.list(page), page.take);
   },
   partner: (_, args, ctx) => ctx.loaders.partner.load(args.id),
+  tenants: (_, __, ctx) => listTenants(ctx),
   partnerKeyForGateway: (_, args, ctx) => partnerKeyForGateway(ctx, args.prefix),
   auditEvents: async (_, args, ctx) => {
     const page = parsePage(args);

@@ -1,0 +1,17 @@
+import type { JobDefinition } from '@firefly/server-kit';
+import type { PlatformStateSharing } from '../services.ts';
+
+/**
+ * Copies the tenants into Redis whenever Redis holds an older revision than MySQL (a change whose copy failed, a
+ * Redis that lost its data, a first start), so every process gets them (@firefly/platform-state). Also run once
+ * when the subgraph starts.
+ */
+export function sharePlatformStateJob(options: { sharing: PlatformStateSharing; everyMs: number }): JobDefinition {
+  return {
+    name: 'share-platform-state',
+    trigger: { kind: 'interval', everyMs: options.everyMs },
+    handler: async ({ logger }) => {
+      if (await options.sharing.syncTenants()) logger.info('tenants copied to Redis');
+    },
+  };
+}
