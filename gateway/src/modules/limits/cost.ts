@@ -144,7 +144,7 @@ export function operationCost(
     if (!node) return definition.args.find((a) => a.name === name)?.defaultValue;
     if (node.kind === Kind.VARIABLE) {
       const variable = node.name.value;
-      return variable in variables ? variables[variable] : variableDefaults.get(variable);
+      return Object.hasOwn(variables, variable) ? variables[variable] : variableDefaults.get(variable);
     }
     return node.kind === Kind.INT ? Number(node.value) : undefined;
   };

@@ -37,7 +37,11 @@ export interface DocumentLimitSettings {
 
 export interface DocumentRequest {
   operationName?: string | null | undefined;
-  variables?: Readonly<Record<string, unknown>> | null | undefined;
+  /**
+   * As the client sent it: anything but an object (or null / absent) — a string, a number, an array — is refused
+   * with BAD_REQUEST before the cost is computed (see {@link variablesError}).
+   */
+  variables?: unknown;
 }
 
 /**
@@ -170,13 +174,15 @@ export function createDocumentLimits(settings: DocumentLimitSettings): DocumentL
   }
 
   function checkCost(document: DocumentNode, request: DocumentRequest): GraphQLError[] {
+    const badVariables = variablesError(request.variables);
+    if (badVariables) return [badVariables];
     if (!current) return [];
     const { schema, costDirectives } = current;
     const operation = operationOf(document, request.operationName);
     if (!operation) return [];
     let cost: number;
     try {
-      cost = operationCost(schema, costDirectives, document, operation, request.variables ?? {}, settings);
+      cost = operationCost(schema, costDirectives, document, operation, (request.variables ?? {}) as Record<string, unknown>, settings);
     } catch (error) {
       if (error instanceof RangeError) return [validationFailed('The document is nested too deeply')];
       throw error;
@@ -191,6 +197,18 @@ export function createDocumentLimits(settings: DocumentLimitSettings): DocumentL
   }
 
   return limits;
+}
+
+/**
+ * `variables` must be a JSON object (or null / absent), on every path: HTTP POST and GET, automatic persisted
+ * queries, persisted query lists and graphql-ws. Anything else is the request's fault — BAD_REQUEST, the code and
+ * wording Apollo Server gives a POST body's non-object `variables` — never an error of ours.
+ */
+export function variablesError(variables: unknown): GraphQLError | undefined {
+  if (variables === undefined || variables === null) return undefined;
+  if (typeof variables === 'object' && !Array.isArray(variables)) return undefined;
+  const got = Array.isArray(variables) ? 'an array' : typeof variables === 'string' ? 'a string' : `a ${typeof variables}`;
+  return new GraphQLError(`\`variables\` must be an object if provided, not ${got}`, { extensions: { code: 'BAD_REQUEST' } });
 }
 
 function operationOf(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | undefined {

@@ -48,7 +48,8 @@ export function useDocumentLimits(settings: DocumentLimitSettings): GatewayModul
 interface GraphQLRequestOfHttp {
   query: string;
   operationName?: string | undefined;
-  variables?: Record<string, unknown> | undefined;
+  /** As sent (a GET's JSON decoded): the limits refuse anything but an object with BAD_REQUEST. */
+  variables?: unknown;
 }
 
 /** The document of a GraphQL-over-HTTP request: POST JSON body, or GET query string (variables as JSON there). */
@@ -56,17 +57,18 @@ function graphQLRequestOf(req: Request): GraphQLRequestOfHttp | undefined {
   const source: Record<string, unknown> | undefined = req.method === 'GET' ? (req.query as Record<string, unknown>) : isObject(req.body) ? req.body : undefined;
   if (!source || typeof source.query !== 'string') return undefined;
   let variables = source.variables;
-  if (typeof variables === 'string') {
+  // A GET carries variables as JSON text; text that is not JSON stays a string, which the limits refuse.
+  if (req.method === 'GET' && typeof variables === 'string') {
     try {
       variables = JSON.parse(variables) as unknown;
     } catch {
-      variables = undefined;
+      // kept as sent
     }
   }
   return {
     query: source.query,
     operationName: typeof source.operationName === 'string' ? source.operationName : undefined,
-    variables: isObject(variables) ? variables : undefined,
+    variables,
   };
 }
 
