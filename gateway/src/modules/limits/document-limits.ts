@@ -204,7 +204,7 @@ export function createDocumentLimits(settings: DocumentLimitSettings): DocumentL
  * queries, persisted query lists and graphql-ws. Anything else is the request's fault — BAD_REQUEST, the code and
  * wording Apollo Server gives a POST body's non-object `variables` — never an error of ours.
  */
-export function variablesError(variables: unknown): GraphQLError | undefined {
+function variablesError(variables: unknown): GraphQLError | undefined {
   if (variables === undefined || variables === null) return undefined;
   if (typeof variables === 'object' && !Array.isArray(variables)) return undefined;
   const got = Array.isArray(variables) ? 'an array' : typeof variables === 'string' ? 'a string' : `a ${typeof variables}`;
