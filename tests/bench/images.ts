@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- --images`: image jobs end to end through the gateway, as separate processes (tests/src/image-stack.ts:
- * gateway, user, billing and image subgraphs, two image workers; the DashScope and OSS simulators in this process),
+ * gateway, user, billing and image subgraphs, two image workers, and the DashScope and OSS simulators in a process of
+ * their own, so their work never delays this one, which follows the jobs and stamps their events),
  * on a scratch database and this run's Redis prefix.
  *
  * IMAGES_JOBS (500) jobs from IMAGES_USERS (50) users, each followed with imageJobUpdated over graphql-ws from before
@@ -13,7 +14,7 @@
  *     progress (the first event, the state at subscribe time, is not counted);
  *   - jobs per minute (first create to last settled) and each worker's CPU per job (/proc).
  * Writes tests/bench/results/images-<timestamp>.json. Env: IMAGES_JOBS, IMAGES_USERS, IMAGES_WORKER_CONCURRENCY (8),
- * IMAGES_TASK_MS (1000: DashScope simulator's running time per task).
+ * IMAGES_TASK_MS (1000: DashScope simulator's running time per task), IMAGES_IN_FLIGHT (40), IMAGES_PROGRESS_MS (1000).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,13 +24,15 @@ import { createScratchDatabase } from '@firefly/db/testing';
 import { jobStreamKey } from '@firefly/image-jobs';
 import { collect, connectClient, type Collected, type TestClient } from '../src/subscription-client.ts';
 import { createChatUser, type ChatUser } from '../src/subscription-chat.ts';
-import { createJob, JOB_UPDATES, startImageStack, type ImageStack, type JobEvent } from '../src/image-stack.ts';
+import { createJob, JOB_UPDATES, startImageStackWithSimulatorProcess, type ImageStackCore, type JobEvent } from '../src/image-stack.ts';
 import { cpuMs } from './process-cpu.ts';
 
 const JOBS = Number(process.env.IMAGES_JOBS ?? 500);
 const USERS = Number(process.env.IMAGES_USERS ?? 50);
 const WORKER_CONCURRENCY = process.env.IMAGES_WORKER_CONCURRENCY ?? '8';
 const TASK_MS = Number(process.env.IMAGES_TASK_MS ?? 1_000);
+/** Least time between two progress steps of a job (the worker's IMAGE_PROGRESS_MIN_INTERVAL_MS, default 1000). */
+const PROGRESS_MS = process.env.IMAGES_PROGRESS_MS ?? '1000';
 /** Jobs started at once (each costs a subscription and a createImageJob). */
 const IN_FLIGHT = Number(process.env.IMAGES_IN_FLIGHT ?? 40);
 
@@ -54,13 +57,15 @@ export async function runImagesBench(): Promise<void> {
   process.env.DATABASE_URL = database.url;
   process.env.REDIS_KEY_PREFIX = `bench:${randomBytes(4).toString('hex')}:`;
 
-  let images: ImageStack | undefined;
+  let images: ImageStackCore | undefined;
   const clients: TestClient[] = [];
   try {
-    images = await startImageStack({
+    images = await startImageStackWithSimulatorProcess({
       workers: 2,
       simulator: { taskPendingMs: 100, taskRunningMs: TASK_MS, maxConcurrentTasksPerModel: 10_000, maxRecordedRequests: 100 },
-      workerEnv: { IMAGE_WORKER_CONCURRENCY: WORKER_CONCURRENCY, IMAGE_WORKER_LOCK_MS: '30000', DATABASE_POOL_SIZE: '10' },
+      // Polls as fast as the tests' (100–300 ms, so a 1 s task is not held up by its polls), progress steps at the
+      // production default of at most one a second (IMAGES_PROGRESS_MS).
+      workerEnv: { IMAGE_WORKER_CONCURRENCY: WORKER_CONCURRENCY, IMAGE_WORKER_LOCK_MS: '30000', DATABASE_POOL_SIZE: '10', IMAGE_PROGRESS_MIN_INTERVAL_MS: PROGRESS_MS },
       imageEnv: { MAX_ACTIVE_IMAGE_JOBS_PER_USER: '1000', IMAGE_RATE_LIMITS: 'Mutation=100000/60,Subscription=100000/60', DATABASE_POOL_SIZE: '20' },
     });
     const stack = images.stack;
@@ -92,17 +97,13 @@ export async function runImagesBench(): Promise<void> {
       }
       const run: Run = { jobId: job.id, sub: collect(userClients[n % USERS]!.client, JOB_UPDATES, { jobId: job.id }), arrivals: [] };
       runs.push(run);
-      // Arrival times on the wall clock, as the worker stamps its entries.
-      const seen = run.sub.results;
-      const poll = setInterval(() => {
-        while (run.arrivals.length < seen.length) {
-          const event = seen[run.arrivals.length]!.data?.imageJobUpdated;
-          run.arrivals.push({ status: event?.status ?? 'ERROR', progress: event?.progress ?? -1, at: Date.now() });
-        }
-      }, 1);
       await Promise.race([run.sub.outcome, new Promise((resolve) => setTimeout(resolve, 180_000))]);
-      clearInterval(poll);
-      while (run.arrivals.length < seen.length) run.arrivals.push({ status: seen[run.arrivals.length]!.data?.imageJobUpdated.status ?? 'ERROR', progress: -1, at: Date.now() });
+      // Arrival times on the wall clock (as the worker stamps its entries), taken by the client when each message came
+      // in — not by a timer sampling the results, which cost CPU of its own and stamped events late.
+      for (const result of run.sub.results) {
+        const event = result.data?.imageJobUpdated;
+        run.arrivals.push({ status: event?.status ?? 'ERROR', progress: event?.progress ?? -1, at: performance.timeOrigin + result.receivedAt });
+      }
     };
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {
@@ -138,6 +139,7 @@ export async function runImagesBench(): Promise<void> {
       workers: 2,
       workerConcurrency: Number(WORKER_CONCURRENCY),
       dashscopeTaskMs: TASK_MS,
+      progressMinIntervalMs: Number(PROGRESS_MS),
       accepted,
       jobsLost: lost,
       jobsChargedTwice: chargedTwice,

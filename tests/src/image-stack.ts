@@ -16,18 +16,25 @@ const FAST_WORKER_ENV = {
   IMAGE_TASK_POLL_MAX_MS: '300',
   IMAGE_WORKER_LOCK_MS: '2000',
   IMAGE_JOB_BACKOFF_MS: '200',
+  // Every poll's step goes out, so short test tasks still show progress.
+  IMAGE_PROGRESS_MIN_INTERVAL_MS: '100',
 };
 
-export interface ImageStack {
+/** The processes of an image stack, wherever its simulators run. */
+export interface ImageStackCore {
   stack: Stack;
-  dashscope: DashScopeSimulator;
-  oss: OssSimulator;
   workers: ManagedProcess[];
   /** Starts one more image worker process (IMAGE_WORKER_PORT 0). */
   startWorker(env?: Record<string, string>): Promise<ManagedProcess>;
+  stop(): Promise<void>;
+}
+
+/** An image stack whose simulators run in this process: tests reach them (faults, recorded requests). */
+export interface ImageStack extends ImageStackCore {
+  dashscope: DashScopeSimulator;
+  oss: OssSimulator;
   /** DashScope submits of image tasks whose prompt contains `text`. */
   submitsFor(text: string): unknown[];
-  stop(): Promise<void>;
 }
 
 export interface ImageStackOptions {
@@ -41,15 +48,41 @@ export interface ImageStackOptions {
   workerBillingUrl?: (billingUrl: string) => Promise<string>;
 }
 
+const SIMULATOR_DEFAULTS: DashScopeSimulatorOptions = { taskPendingMs: 150, taskRunningMs: 400, maxConcurrentTasksPerModel: 50 };
+
 export async function startImageStack(options: ImageStackOptions = {}): Promise<ImageStack> {
-  const dashscope = await startDashScopeSimulator({ taskPendingMs: 150, taskRunningMs: 400, maxConcurrentTasksPerModel: 50, ...options.simulator });
+  const dashscope = await startDashScopeSimulator({ ...SIMULATOR_DEFAULTS, ...options.simulator });
   const oss = await startOssSimulator();
   const external = { DASHSCOPE_BASE_URL: dashscope.baseUrl, DASHSCOPE_API_KEY: dashscope.apiKey, OSS_ENDPOINT: oss.localUrl };
+  const core = await startCore(options, external, () => Promise.all([dashscope.close(), oss.close()]).then(() => undefined));
+  return {
+    ...core,
+    dashscope,
+    oss,
+    submitsFor: (text) => dashscope.requests.filter((r) => r.endpoint === 'imageSynthesis' && JSON.stringify(r.body).includes(text)),
+  };
+}
+
+/**
+ * The stack with the DashScope and OSS simulators in a child process of their own (tests/src/image-simulators-main.ts):
+ * no faults or recorded requests then, but the simulated provider's work (rendering, serving and storing PNGs) never
+ * delays the caller's process — the benchmark stamps subscription events there.
+ */
+export async function startImageStackWithSimulatorProcess(options: ImageStackOptions = {}): Promise<ImageStackCore> {
+  const simulators = await startProcess('image-simulators', 'tests/src/image-simulators-main.ts', {
+    IMAGE_SIMULATORS_OPTIONS: JSON.stringify({ ...SIMULATOR_DEFAULTS, ...options.simulator }),
+  });
+  const ready = simulators.logs.find((line) => line.msg === 'image simulators ready')!;
+  const external = { DASHSCOPE_BASE_URL: String(ready.dashscopeBaseUrl), DASHSCOPE_API_KEY: String(ready.dashscopeApiKey), OSS_ENDPOINT: String(ready.ossUrl) };
+  return startCore(options, external, () => simulators.stop(5_000).then(() => undefined));
+}
+
+async function startCore(options: ImageStackOptions, external: Record<string, string>, closeSimulators: () => Promise<void>): Promise<ImageStackCore> {
   let stack: Stack;
   try {
     stack = await startStack({ services: ['user', 'billing', 'image'], env: external, ...(options.imageEnv ? { serviceEnv: { image: options.imageEnv } } : {}) });
   } catch (error) {
-    await Promise.all([dashscope.close(), oss.close()]);
+    await closeSimulators();
     throw error;
   }
   const workers: ManagedProcess[] = [];
@@ -68,17 +101,14 @@ export async function startImageStack(options: ImageStackOptions = {}): Promise<
     workers.push(worker);
     return worker;
   };
-  const image: ImageStack = {
+  const image: ImageStackCore = {
     stack,
-    dashscope,
-    oss,
     workers,
     startWorker,
-    submitsFor: (text) => dashscope.requests.filter((r) => r.endpoint === 'imageSynthesis' && JSON.stringify(r.body).includes(text)),
     async stop() {
       await Promise.all(workers.map((w) => w.stop(5_000)));
       await stack.stop();
-      await Promise.all([dashscope.close(), oss.close()]);
+      await closeSimulators();
     },
   };
   try {

@@ -32,6 +32,11 @@ const schema = z.object({
   /** First delay between two polls of a DashScope task; grows ×1.5 per poll up to IMAGE_TASK_POLL_MAX_MS. Default 1000. */
   IMAGE_TASK_POLL_INITIAL_MS: positiveInt(1_000),
   IMAGE_TASK_POLL_MAX_MS: positiveInt(5_000),
+  /**
+   * Least time between two progress steps a job publishes (row write, stream entry, subscriber event); polls faster
+   * than this update nobody. Status changes are never held back. Default 1000.
+   */
+  IMAGE_PROGRESS_MIN_INTERVAL_MS: positiveInt(1_000),
   /** A task not finished this long after the job started is given up (FAILED, credits released). Default 1800. */
   IMAGE_TASK_TIMEOUT_SECONDS: positiveInt(1_800),
   /** Billing's GraphQL endpoint (settle/release of the job's credit hold) with a service credential. */

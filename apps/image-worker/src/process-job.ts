@@ -20,6 +20,8 @@ export interface JobRunnerDeps {
     taskTimeoutMs: number;
     /** Longest one DashScope call may take: bounds when a submit's task can have been created. */
     dashscopeTimeoutMs: number;
+    /** Least time between two published progress steps of one job (status changes always go out at once). */
+    progressMinIntervalMs: number;
   };
   observe: {
     finished(outcome: ImageJobStatus, code: string | undefined, durationSeconds: number): void;
@@ -99,8 +101,10 @@ export async function runImageJob(deps: JobRunnerDeps, jobId: string, lastAttemp
       await publish(deps, jobId, 'RUNNING', 0.02);
     }
     const taskId = job.taskId ?? (await submit(deps, job, log, stillOurs));
-    const state = await pollUntilDone(deps, job, taskId, log);
-    await collectResults(deps, job, state, log);
+    // RUNNING 0.02 just went out (or, for a resumed job, long ago): the next step waits its interval from now.
+    const steps = createStepThrottle(deps.settings.progressMinIntervalMs);
+    const state = await pollUntilDone(deps, job, taskId, log, steps);
+    await collectResults(deps, job, state, log, steps);
   } catch (error) {
     if (error instanceof JobLeft) {
       const status = await data.status(jobId);
@@ -226,7 +230,25 @@ async function resolveInterruptedSubmit(deps: JobRunnerDeps, job: WorkerJob, mar
   return null;
 }
 
-async function pollUntilDone(deps: JobRunnerDeps, job: WorkerJob, taskId: string, log: Logger): Promise<ImageTaskState> {
+/**
+ * Progress steps of one job go out at most once per interval: every step is a row write, a stream entry, and an
+ * event each subscriber's gateway resolves with fetches to other subgraphs (the owner's balance). Steps that come
+ * faster than anyone can watch (polls every 100 ms) only queue up behind each other there and delay the events that
+ * matter; status changes (RUNNING, the end) never wait.
+ */
+function createStepThrottle(minIntervalMs: number) {
+  let last = Date.now();
+  return {
+    due: () => Date.now() - last >= minIntervalMs,
+    taken: () => {
+      last = Date.now();
+    },
+  };
+}
+
+type StepThrottle = ReturnType<typeof createStepThrottle>;
+
+async function pollUntilDone(deps: JobRunnerDeps, job: WorkerJob, taskId: string, log: Logger, steps: StepThrottle): Promise<ImageTaskState> {
   const { settings } = deps;
   let delay = settings.pollInitialMs;
   let progress = job.progress;
@@ -262,7 +284,8 @@ async function pollUntilDone(deps: JobRunnerDeps, job: WorkerJob, taskId: string
           throw new JobFailure('UPSTREAM_UNAVAILABLE', 'DashScope no longer knows the task (expired)');
         case 'RUNNING': {
           const next = Math.round((progress + (0.8 - progress) * 0.25) * 1000) / 1000;
-          if (next - progress >= 0.01 && (await deps.data.setProgress(job.id, next))) {
+          if (next - progress >= 0.01 && steps.due() && (await deps.data.setProgress(job.id, next))) {
+            steps.taken();
             progress = next;
             await publish(deps, job.id, 'RUNNING', next);
           }
@@ -278,7 +301,7 @@ async function pollUntilDone(deps: JobRunnerDeps, job: WorkerJob, taskId: string
   }
 }
 
-async function collectResults(deps: JobRunnerDeps, job: WorkerJob, state: ImageTaskState, log: Logger): Promise<void> {
+async function collectResults(deps: JobRunnerDeps, job: WorkerJob, state: ImageTaskState, log: Logger, steps: StepThrottle): Promise<void> {
   const slots = state.results.slice(0, job.count);
   const produced = slots.filter((slot) => slot.url);
   let stored = 0;
@@ -307,7 +330,10 @@ async function collectResults(deps: JobRunnerDeps, job: WorkerJob, state: ImageT
     await deps.data.saveImage({ id: imageId, tenantId: job.tenantId, userId: job.userId, jobId: job.id, storageKey, width: facts.width, height: facts.height, contentType: facts.contentType, byteSize: bytes.length });
     stored += 1;
     progress = Math.round((0.8 + (0.19 * stored) / produced.length) * 1000) / 1000;
-    if (await deps.data.setProgress(job.id, progress)) await publish(deps, job.id, 'RUNNING', progress);
+    if (steps.due() && (await deps.data.setProgress(job.id, progress))) {
+      steps.taken();
+      await publish(deps, job.id, 'RUNNING', progress);
+    }
   }
   if (stored === 0) {
     const rejected = slots.some((slot) => slot.code?.includes('DataInspection'));

@@ -92,6 +92,7 @@ export function buildImageWorker(config: ImageWorkerConfig, deps: ImageWorkerDep
       pollMaxMs: config.IMAGE_TASK_POLL_MAX_MS,
       taskTimeoutMs: config.IMAGE_TASK_TIMEOUT_SECONDS * 1000,
       dashscopeTimeoutMs: config.DASHSCOPE_TIMEOUT_MS,
+      progressMinIntervalMs: config.IMAGE_PROGRESS_MIN_INTERVAL_MS,
     },
     observe: {
       finished(status: string, code: string | undefined, seconds: number) {

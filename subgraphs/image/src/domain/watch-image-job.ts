@@ -24,10 +24,11 @@ interface IteratorOptions {
 
 /**
  * The iterator behind one `imageJobUpdated` subscription. The job row is the truth and the progress stream
- * (`img:job:{id}`, written by the subgraph and the workers after each row change) only says "look again": each batch
- * of entries read by the shared stream reader makes the iterator read the row once and hand it out if something a
+ * (`img:job:{id}`, written by the subgraph and the workers after each row change) says what changed: each batch of
+ * entries read by the shared stream reader makes the iterator read the row once and hand it out if something a
  * subscriber sees changed — so events are in order, never stale and never repeated, and a burst of changes costs one
- * read. It ends after a terminal state; a terminal row whose credits are not settled yet is held back until the
+ * read. A batch of RUNNING progress steps alone (most of a job's events) changes nothing but `status` and `progress`
+ * on the row, so its event is the last row with the newest step's progress, without a read (never backwards). It ends after a terminal state; a terminal row whose credits are not settled yet is held back until the
  * worker's terminal entry (published after the settlement) or the next quiet re-check, so the last event carries
  * `creditsCharged` and the owner's settled balance.
  *
@@ -45,6 +46,11 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
   let changed = false;
   let terminalEntry = false;
   let recheck = false;
+  /**
+   * Progress of the newest entries when every one since the last look was a RUNNING progress step (null otherwise):
+   * such a step changes the row's `status` and `progress` only, so the event is the last row with them — no read.
+   */
+  let runningStep: number | null = null;
   let lastActivity = Date.now();
   let wakeup: (() => void) | null = null;
 
@@ -57,6 +63,9 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
   services.watch.active += 1;
   const unsubscribe = services.progress.follow(jobStreamKey(jobId), options.from, (entries) => {
     lastActivity = Date.now();
+    const onlyRunning = entries.every((entry) => entry.fields.get('s') === 'RUNNING');
+    // Any other entry (QUEUED again, a terminal state) since the last look means the row is read.
+    runningStep = onlyRunning && (!changed || runningStep !== null) ? Number(entries.at(-1)!.fields.get('p')) : null;
     changed = true;
     if (entries.some((entry) => TERMINAL_STATUSES.has(entry.fields.get('s') as ImageJobRow['status']))) terminalEntry = true;
     wake();
@@ -66,6 +75,7 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
     lastActivity = Date.now();
     changed = true;
     recheck = true;
+    runningStep = null;
     wake();
   }, Math.max(50, Math.floor(services.watch.recheckMs / 2)));
   timer.unref();
@@ -79,7 +89,9 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
     wake();
   };
 
+  let lastJob: ImageJobRow | null = null;
   const emit = (job: ImageJobRow, forced = false): IteratorResult<ImageJobRow> => {
+    lastJob = job;
     lastSignature = signature(job);
     if (TERMINAL_STATUSES.has(job.status) && (isFinal(job) || terminalEntry || forced)) {
       // Nothing more will come: stop following now; the next next() ends the stream.
@@ -110,6 +122,13 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
         changed = false;
         const forced = recheck;
         recheck = false;
+        const step = runningStep;
+        runningStep = null;
+        if (step !== null && Number.isFinite(step) && lastJob !== null && (lastJob.status === 'QUEUED' || lastJob.status === 'RUNNING')) {
+          // A progress step: the last row as it now stands, without a read. Never backwards (a late entry).
+          if (lastJob.status === 'RUNNING' && step <= lastJob.progress) continue;
+          return emit({ ...lastJob, status: 'RUNNING', progress: step });
+        }
         const job = (await ctx.jobs.findByIds([jobId]))[0];
         if (ended) return DONE;
         if (!job) {
