@@ -177,7 +177,9 @@ export async function startChaosPlatform(options: { simulatorTokenDelayMs?: numb
     startProcess(service, ENTRIES[service].entry, { ...env, [ENTRIES[service].portVar]: String(ports[service]) }, { nodeArgs: service === 'gateway' ? (options.gatewayNodeArgs ?? []) : [] });
 
   const processes = {} as Record<ChaosService, ManagedProcess>;
-  const db = createDb({ url: databaseUrl, connectionLimit: 4 });
+  // The test's own client (seeding users, reading invariants) waits generously for a pooled connection: on a loaded
+  // machine the default 5 s acquire timeout failed the scenario's setup, not the platform.
+  const db = createDb({ url: databaseUrl, connectionLimit: 4, acquireTimeoutMs: 60_000 });
   // The test's own client waits for Redis across a restart (a request-path client would fail at once until it has
   // reconnected, and the scenario saves the sessions again right after the restart).
   const redis = createRedis({ url: ownRedis.url, keyPrefix, name: 'chaos-tests', maxRetriesPerRequest: null });
