@@ -1,9 +1,12 @@
 /**
  * `npm run admin:grant -- <email or phone> [--tenant <id>]` — grants ADMIN to an existing account of DATABASE_URL
- * (default tenant `default`) and prints what it did. Sessions signed in after it carry the role.
+ * (default tenant `default`) and prints what it did. Sessions signed in after it carry the role. It finds the
+ * account through the email's or phone's blind index, so it needs the user subgraph's PII_INDEX_KEY (and NODE_ENV);
+ * outside production, unset, both use the same development keys.
  * Exit codes: 0 granted or already an admin, 1 no such account or not an email/phone, 2 usage.
  */
 import { parseArgs } from 'node:util';
+import { piiCryptoFromEnv } from '@firefly/crypto';
 import { createDb, redactUrl } from '@firefly/db';
 import { grantAdmin } from '@firefly/subgraph-user/admin-grant';
 
@@ -24,9 +27,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const url = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const crypto = piiCryptoFromEnv();
   const db = createDb({ url, connectionLimit: 1 });
   try {
-    const result = await grantAdmin(db, login, parsed.values.tenant);
+    const result = await grantAdmin(db, crypto, login, parsed.values.tenant);
     switch (result.outcome) {
       case 'granted':
         console.log(`granted ADMIN to user ${result.userId} of tenant ${result.tenantId} (roles now ${result.roles.join(', ')}) in ${redactUrl(url)}; it applies to sessions signed in from now on`);

@@ -103,6 +103,8 @@ function variablesOf(load: (env: Record<string, string>) => unknown): Set<string
 const SECRET_VALUES: Record<string, string> = {
   INTERNAL_TOKEN_SECRET: 'k'.repeat(64),
   ACCESS_TOKEN_KEYS: '[{"kty":"OKP","crv":"Ed25519","x":"x","d":"d","kid":"k"}]',
+  PII_KEYS: `k1:${'A'.repeat(43)}=`,
+  PII_INDEX_KEY: `${'B'.repeat(43)}=`,
   ACCESS_TOKEN_PUBLIC_KEYS: '[{"kty":"OKP","crv":"Ed25519","x":"x","kid":"k"}]',
   DATABASE_URL: 'mysql://firefly:secret@mysql.example:3306/firefly',
   REDIS_URL: 'rediss://:secret@redis.example:6380',

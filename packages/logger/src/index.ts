@@ -3,8 +3,8 @@ import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'p
 export type { Logger };
 
 /**
- * Paths redacted in every log line. Authorization headers, tokens, passwords, SMS codes, phone numbers and
- * payment keys must never reach log storage.
+ * Paths redacted in every log line. Authorization headers, tokens, passwords, SMS codes, phone numbers, email
+ * addresses (and `login`, which is one or the other) and payment keys must never reach log storage.
  */
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -22,6 +22,8 @@ export const REDACT_PATHS = [
   '*.credential',
   '*.smsCode',
   '*.phone',
+  '*.email',
+  '*.login',
   '*.secret',
   '*.privateKey',
   '*.apiKey',
@@ -29,6 +31,8 @@ export const REDACT_PATHS = [
   'accessToken',
   'refreshToken',
   'phone',
+  'email',
+  'login',
   'smsCode',
 ];
 

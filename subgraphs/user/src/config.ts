@@ -1,4 +1,5 @@
 import { accessTokenShape, commonShape, ConfigError, databaseShape, parseConfig, port, positiveInt, rateLimitOverrides, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
+import { piiConfigProblems, piiShape } from '@firefly/crypto';
 import { smsConfigProblems, smsShape } from '@firefly/sms';
 
 /**
@@ -15,6 +16,7 @@ const schema = z
     ...redisShape,
     ...accessTokenShape,
     ...smsShape,
+    ...piiShape,
     USER_SUBGRAPH_PORT: port(4001),
     /** Billing's GraphQL endpoint: registration books the sign-up grant there with a service credential. */
     BILLING_SUBGRAPH_URL: url(['http', 'https'], 'http://127.0.0.1:4004/graphql'),
@@ -78,8 +80,10 @@ export type UserConfig = ReturnType<typeof loadUserConfig>;
 export function loadUserConfig(env: Record<string, string | undefined> = process.env) {
   const config = parseConfig(schema, env);
   const smsProblems = smsConfigProblems(config);
-  refuseDevelopmentDefaults(config, smsProblems);
-  // Outside production, an incomplete Aliyun configuration is still unusable (the console provider is fine).
-  if (smsProblems.length > 0) throw new ConfigError(smsProblems);
+  // PII keys: required in production, the public development keys refused there; an unknown active key id anywhere.
+  const piiProblems = piiConfigProblems(config);
+  refuseDevelopmentDefaults(config, [...smsProblems, ...piiProblems]);
+  // Outside production, an incomplete Aliyun configuration or PII keyring is still unusable (the console provider is fine).
+  if (smsProblems.length > 0 || piiProblems.length > 0) throw new ConfigError([...smsProblems, ...piiProblems]);
   return config;
 }

@@ -21,7 +21,7 @@ export interface UserContext extends BaseContext, UserScope {
  */
 export function createUserContext(deps: UserDeps, services: UserServices, base: BaseContext): UserContext {
   const db = scopeToTenant(deps.db, base.tenantId);
-  const users = createUserRepository(db, base.tenantId);
+  const users = createUserRepository(db, base.tenantId, services.pii);
   const partners = createPartnerRepository(db, base.tenantId);
   const persistedQueryLists = createPersistedQueryListRepository(db, base.tenantId);
   return {

@@ -1,11 +1,13 @@
 import { createAccessTokenIssuer, type AccessClaims } from '@firefly/auth';
 import { createPartnerRevocations, type PartnerRevocations } from '@firefly/auth/partner-keys';
 import { createSessionStore, type SessionStore } from '@firefly/auth/sessions';
+import { createPiiCrypto } from '@firefly/crypto';
 import { sharedRevision, shareState, TENANTS_STATE } from '@firefly/platform-state';
 import type { Redis } from '@firefly/redis';
 import { createSmsProvider } from '@firefly/sms';
 import type { UserConfig } from './config.ts';
 import { createTenantLookup, createTenantRepository, readTenantState, stateRevisionOf, type TenantRepository } from './data/tenants.ts';
+import { createUserPii, type UserPii } from './data/user-pii.ts';
 import { createLoginThrottle, type LoginThrottle } from './domain/login-throttle.ts';
 import { createPasswordHasher, type PasswordHasher } from './domain/passwords.ts';
 import { createSecretBox, type SecretBox } from './domain/secret-box.ts';
@@ -31,6 +33,8 @@ export interface UserServices {
   partnerRevocations: PartnerRevocations;
   /** Seals partner signing secrets at rest. */
   secretBox: SecretBox;
+  /** Seals users' emails and phones at rest and computes their blind indexes (PII_KEYS, PII_INDEX_KEY). */
+  pii: UserPii;
   /** Every tenant (platform admins; not tenant-scoped). */
   tenants: TenantRepository;
   /** Copies MySQL-owned state every process reads (tenants) into Redis and announces it (@firefly/platform-state). */
@@ -89,6 +93,7 @@ export async function createUserServices(config: UserConfig, deps: UserDeps): Pr
     secretBox: createSecretBox(config.INTERNAL_TOKEN_SECRET, 'partner-signing-secret'),
     tenants: createTenantRepository(deps.db),
     platformState: createPlatformStateSharing(deps.db, redis),
+    pii: createUserPii(createPiiCrypto(config)),
   };
 }
 

@@ -8,7 +8,7 @@ import { seedUserWithHistory, type SeededUser } from '../../src/fixtures.ts';
 import { clientOf, codeOf, expectOk, jwtPayload, LOGIN, ME, registerWithEmail, startIdentitySupergraph, type IdentitySupergraph } from '../../src/identity-helpers.ts';
 
 let sg: IdentitySupergraph;
-let user: { accessToken: string; userId: string; sessionId: string };
+let user: { accessToken: string; userId: string; sessionId: string; email: string };
 let adminToken: string;
 let mallory: SeededUser;
 
@@ -16,7 +16,7 @@ beforeAll(async () => {
   sg = await startIdentitySupergraph();
   const client = clientOf(sg);
   const account = await registerWithEmail(client);
-  user = { accessToken: account.accessToken, userId: account.user.id, sessionId: jwtPayload(account.accessToken).sid as string };
+  user = { accessToken: account.accessToken, userId: account.user.id, sessionId: jwtPayload(account.accessToken).sid as string, email: account.email };
   const adminAccount = await registerWithEmail(client);
   await sg.db.user.update({ where: { id: adminAccount.user.id }, data: { roles: 'USER,ADMIN' } });
   adminToken = expectOk(await client.call(LOGIN, { input: { login: adminAccount.email, password: adminAccount.password } })).login.accessToken;
@@ -169,10 +169,15 @@ describe('admin operations', () => {
   });
 
   it('an ADMIN searches and pages users of their own tenant only', async () => {
-    const page = expectOk(await clientOf(sg).call(`query($q: String) { users(first: 100, query: $q) { edges { node { id email phone } } } }`, { q: '@example.com' }, adminToken));
-    const ids = page.users.edges.map((e: { node: { id: string } }) => e.node.id);
-    expect(ids).toContain(user.userId);
-    expect(ids).not.toContain(mallory.user.id);
+    // Emails are sealed at rest: a whole address (any case) finds its account through the blind index.
+    const search = async (q: string) =>
+      expectOk(await clientOf(sg).call(`query($q: String) { users(first: 100, query: $q) { edges { node { id email phone } } } }`, { q }, adminToken)).users.edges.map(
+        (e: { node: { id: string; email: string | null } }) => e.node,
+      );
+    expect(await search(user.email.toUpperCase())).toEqual([{ id: user.userId, email: user.email, phone: null }]);
+    // Another tenant's user is found neither by its email nor by its display name.
+    expect(await search(mallory.user.email)).toEqual([]);
+    expect(await search(mallory.user.displayName)).toEqual([]);
     const one = expectOk(await clientOf(sg).call(`query($id: ID!) { user(id: $id) { id email } }`, { id: user.userId }, adminToken));
     expect(one.user.id).toBe(user.userId);
   });

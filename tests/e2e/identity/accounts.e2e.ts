@@ -16,6 +16,7 @@ import {
   uniquePhone,
   type IdentitySupergraph,
 } from '../../src/identity-helpers.ts';
+import { emailIndexOf } from '../../src/pii.ts';
 
 let sg: IdentitySupergraph;
 
@@ -121,7 +122,7 @@ describe('sign-up and sign-in with email and password', () => {
     const again = await client.call(REGISTER, { input: { email: account.email.toUpperCase(), password: STRONG_PASSWORD, displayName: 'Again' } });
     expect(codeOf(again)).toBe('CONFLICT');
     expect(again.body.errors?.[0]?.message).not.toMatch(/email|exists|taken/i);
-    expect(await sg.db.user.count({ where: { email: account.email } })).toBe(1);
+    expect(await sg.db.user.count({ where: { emailIndex: emailIndexOf(account.email) } })).toBe(1);
   });
 
   it('creates exactly one account when the same email registers twice at once', async () => {
@@ -131,7 +132,7 @@ describe('sign-up and sign-in with email and password', () => {
     );
     expect(results.filter((r) => !r.body.errors)).toHaveLength(1);
     expect(results.filter((r) => codeOf(r) === 'CONFLICT')).toHaveLength(2);
-    expect(await sg.db.user.count({ where: { email } })).toBe(1);
+    expect(await sg.db.user.count({ where: { emailIndex: emailIndexOf(email) } })).toBe(1);
   });
 });
 

@@ -30,7 +30,8 @@ afterAll(async () => {
   await sg?.stop();
 });
 
-describe('npm run admin:grant', () => {
+// Each case spawns the CLI through tsx (seconds each on a loaded machine): a generous bound, not a speed check.
+describe('npm run admin:grant', { timeout: 180_000 }, () => {
   it('makes an account ADMIN for the sessions signed in after it, and says so', async () => {
     const client = clientOf(sg);
     const account = await registerWithEmail(client);

@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 describe('logs', () => {
-  it('never contain a password, token, SMS code or full phone number', async () => {
+  it('never contain a password, token, SMS code, email address or full phone number', async () => {
     const secrets: string[] = [];
     const client = clientOf(sg);
     const password = 'Unique-Passw0rd-For-The-Log-Test';
@@ -64,7 +64,7 @@ describe('logs', () => {
     sg.sms.injectFault('http-500');
     const failedPhone = uniquePhone();
     expect(codeOf(await client.call(REQUEST_SMS, { phone: failedPhone, purpose: 'REGISTER' }))).toBe('UPSTREAM_UNAVAILABLE');
-    secrets.push(phone, failedPhone, registerCode, loginCode, phoneUser.accessToken, phoneUser.refreshToken, bySms.accessToken, bySms.refreshToken, STRONG_PASSWORD);
+    secrets.push(email, phone, failedPhone, registerCode, loginCode, phoneUser.accessToken, phoneUser.refreshToken, bySms.accessToken, bySms.refreshToken, STRONG_PASSWORD);
 
     // A forged credential straight to a subgraph is logged (without the credential).
     const forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';

@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Supergraph } from '../../src/harness.ts';
 import { ARTIFACTS_DIR, eventually, startWebSuite, type WebApp, type WebSuite } from '../../src/browser.ts';
 import { STRONG_PASSWORD, uniqueEmail } from '../../src/identity-helpers.ts';
+import { findUserByEmail } from '../../src/pii.ts';
 
 let web: WebSuite;
 let sg: Supergraph;
@@ -139,7 +140,7 @@ describe('the web client in a browser', { timeout: 90_000 }, () => {
   });
 
   it('says in words what is wrong when credits run out, and offers to buy more', async () => {
-    const user = await sg.db.user.findFirstOrThrow({ where: { email } });
+    const user = await findUserByEmail(sg.db, email);
     await sg.db.creditAccount.updateMany({ where: { userId: user.id }, data: { available: 0 } });
     await page.getByRole('button', { name: '+ New conversation' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Create' }).click();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { eventually, scanQrCode, signUpInBrowser, startWebSuite, type WebSuite } from '../../src/browser.ts';
 import { uniqueEmail } from '../../src/identity-helpers.ts';
+import { findUserByEmail } from '../../src/pii.ts';
 
 let web: WebSuite;
 let page: Page;
@@ -29,7 +30,7 @@ afterAll(async () => {
 
 const pendingOrder = () => page.getByTestId('pending-order');
 const latestOrder = async () => {
-  const user = await web.sg.db.user.findFirstOrThrow({ where: { email } });
+  const user = await findUserByEmail(web.sg.db, email);
   return web.sg.db.order.findFirstOrThrow({ where: { userId: user.id }, orderBy: { createdAt: 'desc' } });
 };
 

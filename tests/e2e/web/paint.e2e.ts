@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { eventually, signUpInBrowser, startWebSuite, type WebSuite } from '../../src/browser.ts';
 import { startImageWorker, type TestImageWorker } from '../../src/image-helpers.ts';
 import { uniqueEmail } from '../../src/identity-helpers.ts';
+import { findUserByEmail } from '../../src/pii.ts';
 
 let web: WebSuite;
 let worker: TestImageWorker;
@@ -38,7 +39,7 @@ interface LoadedImage {
 
 const gallery = () => page.getByTestId('gallery').getByRole('img');
 const jobCard = () => page.getByTestId('image-job').first();
-const userId = async () => (await web.sg.db.user.findFirstOrThrow({ where: { email } })).id;
+const userId = async () => (await findUserByEmail(web.sg.db, email)).id;
 
 async function paint(prompt: string, options: { count?: number; size?: string } = {}) {
   await page.getByLabel('Describe the picture').fill(prompt);

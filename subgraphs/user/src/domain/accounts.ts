@@ -1,6 +1,6 @@
 import { isUniqueConstraintError } from '@firefly/db';
 import { badUserInput, conflict, forbidden, unauthenticated } from '@firefly/errors';
-import type { UserRow } from '../data/users.ts';
+import { DuplicateContactError, type UserRow } from '../data/users.ts';
 import { parseLogin, requireDisplayName, requireEmail, requirePhone } from './identifiers.ts';
 import { checkPasswordPolicy } from './password-policy.ts';
 import { clientIpOf, type UserScope } from './scope.ts';
@@ -50,7 +50,7 @@ export async function register(scope: UserScope, input: RegisterInput): Promise<
   try {
     user = await scope.users.create({ displayName, email, phone, passwordHash });
   } catch (error) {
-    if (isUniqueConstraintError(error)) throw conflict(REGISTRATION_CONFLICT);
+    if (isUniqueConstraintError(error) || error instanceof DuplicateContactError) throw conflict(REGISTRATION_CONFLICT);
     throw error;
   }
   scope.logger.info({ userId: user.id, method: phone ? 'phone' : 'email' }, 'registered a user');
