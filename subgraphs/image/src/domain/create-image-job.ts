@@ -41,36 +41,27 @@ interface Owner {
 export async function createImageJob(ctx: ImageContext, owner: Owner, input: CreateImageJobInput): Promise<ImageJobRow> {
   const key = input.idempotencyKey?.trim() || null;
   if (key !== null && key.length > MAX_IDEMPOTENCY_KEY) throw badUserInput(`idempotencyKey must be at most ${MAX_IDEMPOTENCY_KEY} characters`, { field: 'idempotencyKey' });
-  // The reads a request needs are independent of each other: made at once, not one round trip after another (under
-  // load each round trip waits its turn for the CPU; a request made of nine in a row outlasted the gateway's deadline).
-  // The decisions are still taken in order: a replayed key answers its job before anything else is looked at.
-  const [existing, models, active] = await Promise.all([
-    key !== null ? ctx.jobs.findByIdempotencyKey(owner.userId, key) : null,
-    ctx.models.listActive(),
-    ctx.jobs.countActive(owner.userId),
-  ]);
-  if (existing) return ensureQueued(ctx, existing);
-  const request = validate(models, input);
-
-  const { credits } = ctx.services;
-  const scope = { tenantId: owner.tenantId, requestId: ctx.requestId };
-  const quote = credits.quoteImage({ ...scope, modelId: request.model, size: request.size, count: request.count });
-  // Settled before anything can throw, so a rejected quote is never left unhandled.
-  const quoted = quote.then(
-    (amount) => ({ amount }),
-    (error: unknown) => ({ error }),
-  );
+  if (key !== null) {
+    const existing = await ctx.jobs.findByIdempotencyKey(owner.userId, key);
+    if (existing) return ensureQueued(ctx, existing);
+  }
+  const request = await validate(ctx, input);
   const reference = await validateReference(ctx, owner, request.model, input);
+
+  const active = await ctx.jobs.countActive(owner.userId);
   if (active >= ctx.services.jobs.maxActivePerUser) {
     throw rateLimited(10, `At most ${ctx.services.jobs.maxActivePerUser} image jobs may be queued or running at once`);
   }
-  const outcome = await quoted;
-  if ('error' in outcome) {
-    const error = outcome.error;
+
+  const { credits } = ctx.services;
+  const scope = { tenantId: owner.tenantId, requestId: ctx.requestId };
+  let amount: number;
+  try {
+    amount = await credits.quoteImage({ ...scope, modelId: request.model, size: request.size, count: request.count });
+  } catch (error) {
     if (isAppError(error) && error.code === 'NOT_FOUND') throw badUserInput(`The model ${request.model} cannot be used: it has no price`, { field: 'model' });
     throw error;
   }
-  const amount = outcome.amount;
   // With an idempotencyKey the job id is derived from it, so concurrent duplicates ask billing for the very same hold.
   const proposedId = key !== null ? idFromKey(owner, key) : randomUUID();
   // INSUFFICIENT_CREDITS propagates as it is: nothing has been created yet.
@@ -152,7 +143,7 @@ async function validateReference(ctx: ImageContext, owner: Owner, model: string,
   return { referenceImageKey, referenceStrength: strength, referenceMode: mode === null ? null : mode === 'REFONLY' ? 'refonly' : 'repaint' };
 }
 
-function validate(models: Awaited<ReturnType<ImageContext['models']['listActive']>>, input: CreateImageJobInput) {
+async function validate(ctx: ImageContext, input: CreateImageJobInput) {
   const prompt = input.prompt.trim();
   if (prompt === '') throw badUserInput('prompt must not be empty', { field: 'prompt' });
   if ([...prompt].length > MAX_PROMPT) throw badUserInput(`prompt must be at most ${MAX_PROMPT} characters`, { field: 'prompt' });
@@ -160,6 +151,7 @@ function validate(models: Awaited<ReturnType<ImageContext['models']['listActive'
   if (negativePrompt !== null && [...negativePrompt].length > MAX_NEGATIVE_PROMPT) {
     throw badUserInput(`negativePrompt must be at most ${MAX_NEGATIVE_PROMPT} characters`, { field: 'negativePrompt' });
   }
+  const models = await ctx.models.listActive();
   const model = input.model == null ? models[0] : models.find((m) => m.id === input.model);
   if (!model) throw badUserInput(input.model == null ? 'No image model is available' : `Unknown image model ${input.model}`, { field: 'model' });
   const size = input.size ?? model.sizes[0];
