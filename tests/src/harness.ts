@@ -11,7 +11,7 @@ import { startDashScopeSimulator, type DashScopeSimulator, type DashScopeSimulat
 import { generatePaymentKeySet, merchantEnvOf, simulatorKeysOf, startPaymentSimulator, type PaymentSimulator } from '@firefly/payments-simulator';
 import { buildImageSubgraph, loadImageConfig } from '@firefly/subgraph-image';
 import { startOssSimulator, type OssSimulator } from '@firefly/oss-simulator';
-import { buildBillingSubgraph, loadBillingConfig } from '@firefly/subgraph-billing';
+import { buildBillingSubgraph, createUserSmsClient, loadBillingConfig } from '@firefly/subgraph-billing';
 import { createGatewayServer, loadGatewayConfig } from '@firefly/gateway';
 import type { SubgraphServer } from '@firefly/server-kit';
 import { createTokenAuthenticator } from '@firefly/gateway/auth';
@@ -86,8 +86,10 @@ export async function startSupergraph(
   const key = await generateSigningKey('e2e');
   // `env` overrides the user subgraph's and the gateway's configuration (e.g. SMS provider, limits).
   const env = { NODE_ENV: 'test', INTERNAL_TOKEN_SECRET: internalTokenSecret, ...options.env };
-  // Billing listens after the user subgraph is built: resolve its URL at call time.
+  // Billing listens after the user subgraph is built: resolve its URL at call time (and billing the user subgraph's,
+  // where it asks for a paid order's SMS).
   let billingUrl = '';
+  let userUrl = '';
   let userBillingUrl = '';
   const signupGrant = {
     grantSignupCredits: (input: { tenantId: string; userId: string; requestId?: string }): Promise<unknown> =>
@@ -136,7 +138,11 @@ export async function startSupergraph(
     user: await buildUserSubgraph(loadUserConfig({ ...env, ...options.processEnv?.user }), { ...common, redis, signingKeys: [key], signupGrant, ...(options.userHooks ? { hooks: options.userHooks } : {}) }),
     conversation: await buildConversationSubgraph(conversationConfig, { ...common, redis, credits: conversationCredits }),
     image: await buildImageSubgraph(loadImageConfig(imageEnv), { ...common, redis, credits: imageCredits }),
-    billing: await buildBillingSubgraph(loadBillingConfig(billingEnv), { ...common, redis }),
+    billing: await buildBillingSubgraph(loadBillingConfig(billingEnv), {
+      ...common,
+      redis,
+      orderPaidSms: createUserSmsClient({ url: 'http://user.invalid/graphql', secret: internalTokenSecret, fetch: (_url, init) => fetch(userUrl, init) }),
+    }),
   };
   const subgraphUrls = {
     user: await subgraphs.user.listen(0),
@@ -145,6 +151,7 @@ export async function startSupergraph(
     billing: await subgraphs.billing.listen(0),
   };
   billingUrl = subgraphUrls.billing;
+  userUrl = subgraphUrls.user;
   userBillingUrl = options.billingUrlForUser ? await options.billingUrlForUser(billingUrl) : billingUrl;
 
   const gatewayEnv = {

@@ -32,6 +32,7 @@ export async function startIdentitySupergraph(options: { env?: Record<string, st
       ALIYUN_SMS_ACCESS_KEY_SECRET: sms.accessKeySecret,
       ALIYUN_SMS_SIGN_NAME: sms.signName,
       ALIYUN_SMS_TEMPLATE_CODE: sms.templateCode,
+      ALIYUN_SMS_ORDER_PAID_TEMPLATE_CODE: sms.orderPaidTemplateCode,
       ...options.env,
     },
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { acs3Authorization, sha256Hex } from './acs3.ts';
-import { SmsError, type SmsProvider, type SmsReceipt } from './provider.ts';
+import { fenToYuan, SmsError, type SmsProvider, type SmsReceipt } from './provider.ts';
 
 /** Options of {@link createAliyunSmsClient}. */
 export interface AliyunSmsClientOptions {
@@ -95,6 +95,8 @@ export interface AliyunSmsProviderOptions extends AliyunSmsClientOptions {
   signName: string;
   /** Approved verification-code template whose single variable is `${code}`. */
   templateCode: string;
+  /** Approved payment-success template with the variables `${credits}` and `${amount}` (yuan); none: not sent. */
+  orderPaidTemplateCode?: string | undefined;
 }
 
 export function createAliyunSmsProvider(options: AliyunSmsProviderOptions): SmsProvider {
@@ -103,6 +105,17 @@ export function createAliyunSmsProvider(options: AliyunSmsProviderOptions): SmsP
     name: 'aliyun',
     async sendVerificationCode({ phone, code }): Promise<SmsReceipt> {
       const result = await client.sendSms({ phoneNumbers: phone, signName: options.signName, templateCode: options.templateCode, templateParam: { code } });
+      return { messageId: result.bizId };
+    },
+    sendsOrderPaid: Boolean(options.orderPaidTemplateCode),
+    async sendOrderPaid({ phone, credits, amountFen }): Promise<SmsReceipt> {
+      if (!options.orderPaidTemplateCode) throw new SmsError('rejected', 'TEMPLATE_NOT_CONFIGURED', 'no payment-success template is configured (ALIYUN_SMS_ORDER_PAID_TEMPLATE_CODE)');
+      const result = await client.sendSms({
+        phoneNumbers: phone,
+        signName: options.signName,
+        templateCode: options.orderPaidTemplateCode,
+        templateParam: { credits: String(credits), amount: fenToYuan(amountFen) },
+      });
       return { messageId: result.bizId };
     },
   };

@@ -13,6 +13,8 @@ export const smsShape = {
   ALIYUN_SMS_ENDPOINT: z.string().url({ error: 'expected a URL such as https://dysmsapi.aliyuncs.com' }).default('https://dysmsapi.aliyuncs.com'),
   ALIYUN_SMS_SIGN_NAME: z.string().optional(),
   ALIYUN_SMS_TEMPLATE_CODE: z.string().optional(),
+  /** Payment-success template (variables `credits`, `amount`); unset: no SMS when an order is paid. */
+  ALIYUN_SMS_ORDER_PAID_TEMPLATE_CODE: z.string().optional(),
   ALIYUN_SMS_TIMEOUT_MS: z.coerce.number({ error: 'expected a whole number' }).int().positive().default(5_000),
 };
 
@@ -24,6 +26,7 @@ export interface SmsConfig {
   ALIYUN_SMS_ENDPOINT: string;
   ALIYUN_SMS_SIGN_NAME?: string | undefined;
   ALIYUN_SMS_TEMPLATE_CODE?: string | undefined;
+  ALIYUN_SMS_ORDER_PAID_TEMPLATE_CODE?: string | undefined;
   ALIYUN_SMS_TIMEOUT_MS: number;
 }
 
@@ -54,6 +57,7 @@ export function createSmsProvider(config: SmsConfig): SmsProvider {
         endpoint: config.ALIYUN_SMS_ENDPOINT,
         signName: config.ALIYUN_SMS_SIGN_NAME!,
         templateCode: config.ALIYUN_SMS_TEMPLATE_CODE!,
+        orderPaidTemplateCode: config.ALIYUN_SMS_ORDER_PAID_TEMPLATE_CODE,
         timeoutMs: config.ALIYUN_SMS_TIMEOUT_MS,
       });
   }

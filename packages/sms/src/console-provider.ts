@@ -1,7 +1,7 @@
-import type { SmsProvider } from './provider.ts';
+import { fenToYuan, type SmsProvider } from './provider.ts';
 
 /**
- * Development only: prints the code instead of sending it, so `npm start` needs no SMS account. It writes to
+ * Development only: prints the code (and payment notices) instead of sending it, so `npm start` needs no SMS account. It writes to
  * stderr directly, never through the logger, because log storage must never hold a verification code; and
  * production refuses it (see createSmsProvider and the user subgraph's config).
  */
@@ -12,6 +12,11 @@ export function createConsoleSmsProvider(options: { nodeEnv: string; write?: (li
     name: 'console',
     async sendVerificationCode({ phone, code }) {
       write(`[sms:console] verification code for ${phone}: ${code}\n`);
+      return { messageId: `console-${Date.now()}` };
+    },
+    sendsOrderPaid: true,
+    async sendOrderPaid({ phone, credits, amountFen }) {
+      write(`[sms:console] order paid for ${phone}: ${credits} credits, ¥${fenToYuan(amountFen)}\n`);
       return { messageId: `console-${Date.now()}` };
     },
   };

@@ -61,6 +61,15 @@ const schema = z.object({
   /** Default https://api.mch.weixin.qq.com/, or the simulator's. */
   WECHATPAY_BASE_URL: url(['http', 'https']).optional(),
   WECHATPAY_TIMEOUT_MS: positiveInt(5_000),
+  // ---- payment-success SMS (docs/payments.md, "SMS on a paid order") ----
+  /** The user subgraph's GraphQL endpoint: billing asks it (service credential) to send a paid order's SMS. */
+  USER_SUBGRAPH_URL: url(['http', 'https'], 'http://127.0.0.1:4001/graphql'),
+  /** How often owed SMS that are due (first try failed or never ran) are delivered. */
+  ORDER_SMS_INTERVAL_SECONDS: positiveInt(10),
+  /** Pause before the second attempt; doubles each attempt, at most an hour. */
+  ORDER_SMS_RETRY_SECONDS: positiveInt(15),
+  /** Attempts before an owed SMS is PARKED (logged, counted) for an operator. */
+  ORDER_SMS_MAX_ATTEMPTS: positiveInt(10),
   /**
    * Overrides of the `@rateLimit` values in schema.graphql (default 120 calls per user per minute on every mutation;
    * our own services are never counted): `Mutation.createOrder=10/60` (limit/seconds). Default: none.

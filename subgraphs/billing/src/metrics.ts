@@ -40,7 +40,13 @@ export function createBillingMetrics() {
   const ordersCreated = new Counter({ name: 'billing_orders_created_total', help: 'Orders created with a payment instruction, by channel', labelNames: ['channel'] as const, registers: [] });
   const ordersPaid = new Counter({ name: 'billing_orders_paid_total', help: 'Orders paid (PENDING → PAID, credits booked), by channel', labelNames: ['channel'] as const, registers: [] });
   const refunds = new Counter({ name: 'billing_refunds_total', help: 'Refunds finished at the provider, by channel and outcome (succeeded, failed)', labelNames: ['channel', 'outcome'] as const, registers: [] });
-  const all: Metric[] = [notifications, reconciliations, sweptReservations, credits, reservations, ordersCreated, ordersPaid, refunds];
+  const orderSms = new Counter({
+    name: 'billing_order_sms_total',
+    help: "Payment-success SMS delivery attempts by outcome: the user subgraph's answer (sent, no_phone, disabled, unconfirmed), retry (failed, asked again later) or parked (given up)",
+    labelNames: ['outcome'] as const,
+    registers: [],
+  });
+  const all: Metric[] = [notifications, reconciliations, sweptReservations, credits, reservations, ordersCreated, ordersPaid, refunds, orderSms];
 
   const events: Required<PaymentEvents> = {
     orderCreated: (order) => ordersCreated.inc({ channel: order.channel }),
@@ -80,6 +86,7 @@ export function createBillingMetrics() {
 
   return {
     notifications,
+    orderSms,
     reconciliations,
     sweptReservations,
     events,

@@ -8,6 +8,8 @@ import { createSubgraphServer, mysqlReadiness, redisReadiness, type SubgraphServ
 import type { BillingConfig } from './config.ts';
 import { createBillingContext } from './context.ts';
 import type { BillingSql } from './data/raw-sql.ts';
+import type { OrderPaidSmsPort } from './domain/order-paid-notices.ts';
+import { deliverOrderPaidNoticesJob } from './jobs/deliver-order-paid-notices.ts';
 import { reconcileOrdersJob } from './jobs/reconcile-orders.ts';
 import { sweepExpiredReservationsJob } from './jobs/sweep-expired-reservations.ts';
 import { paymentNotificationRoutes } from './routes/payment-notifications.ts';
@@ -18,6 +20,7 @@ export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.ur
 
 export { loadBillingConfig, type BillingConfig } from './config.ts';
 export type { BillingSql };
+export { createUserSmsClient } from './data/user-sms-client.ts';
 
 /** What the process hands the billing subgraph; it releases them itself after stop(). */
 export interface BillingDeps {
@@ -26,13 +29,15 @@ export interface BillingDeps {
   /** Counters of the `@rateLimit` fields (shared by every replica). */
   redis: Redis;
   logger: Logger;
+  /** Where a paid order's SMS is asked for. Default: the user subgraph at USER_SUBGRAPH_URL (service credential). */
+  orderPaidSms?: OrderPaidSmsPort;
 }
 
 /**
  * Builds the billing subgraph without listening (tests drive it; src/main.ts runs it): products, orders,
  * User.creditBalance / ledger / orders, the ADMIN `adjustCredits`, the internal credit API (`reserveCredits`,
  * `settleReservation`, `releaseReservation`, `grantSignupCredits`, `chatCost`, `imageCost`) that only a service
- * credential may call, and the expiry sweep of reservations.
+ * credential may call, the expiry sweep of reservations, and the delivery of the buyers' payment-success SMS.
  */
 export async function buildBillingSubgraph(config: BillingConfig, deps: BillingDeps): Promise<SubgraphServer> {
   const services = createBillingServices(config, deps);
@@ -61,6 +66,7 @@ export async function buildBillingSubgraph(config: BillingConfig, deps: BillingD
           if (outcome !== 'waiting') reconciliations.inc({ channel, outcome });
         },
       }),
+      deliverOrderPaidNoticesJob({ notices: services.orderPaidNotices, everyMs: config.ORDER_SMS_INTERVAL_SECONDS * 1_000, batchSize: 50 }),
       sweepExpiredReservationsJob({
         store: services.store,
         everyMs: config.RESERVATION_SWEEP_INTERVAL_SECONDS * 1_000,

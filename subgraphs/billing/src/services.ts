@@ -1,6 +1,9 @@
 import type { BillingConfig } from './config.ts';
 import { createCreditStore } from './data/credit-store.ts';
 import { createNotificationLog, type NotificationLog } from './data/notification-log.ts';
+import { createOrderPaidNoticeStore } from './data/order-paid-notices.ts';
+import { createUserSmsClient } from './data/user-sms-client.ts';
+import { createOrderPaidNotices, type OrderPaidNotices } from './domain/order-paid-notices.ts';
 import { createOrderStore, type OrderStore } from './data/order-store.ts';
 import type { OrderSettings } from './domain/orders.ts';
 import type { PaymentEvents } from './domain/payment-events.ts';
@@ -22,14 +25,23 @@ export interface BillingServices {
   providers: PaymentProviders;
   orderSettings: OrderSettings;
   metrics: BillingMetrics;
-  /** Listeners of order and refund changes (metrics). */
+  /** Listeners of order and refund changes (metrics; a paid order also kicks its SMS). */
   events: PaymentEvents;
   /** The record of every payment notification received. */
   notificationLog: NotificationLog;
+  /** The payment-success SMS owed to buyers (kicked when an order is paid; retried by a job). */
+  orderPaidNotices: OrderPaidNotices;
 }
 
 export function createBillingServices(config: BillingConfig, deps: BillingDeps): BillingServices {
   const metrics = createBillingMetrics();
+  const orderPaidNotices = createOrderPaidNotices({
+    store: createOrderPaidNoticeStore(deps.db),
+    port: deps.orderPaidSms ?? createUserSmsClient({ url: config.USER_SUBGRAPH_URL, secret: config.INTERNAL_TOKEN_SECRET }),
+    logger: deps.logger,
+    settings: { maxAttempts: config.ORDER_SMS_MAX_ATTEMPTS, retryBaseMs: config.ORDER_SMS_RETRY_SECONDS * 1_000, leaseMs: 60_000 },
+    onOutcome: (outcome) => metrics.orderSms.inc({ outcome }),
+  });
   return {
     store: metrics.observeCreditStore(createCreditStore(deps.db)),
     prices: createPriceSource(deps.db),
@@ -38,7 +50,15 @@ export function createBillingServices(config: BillingConfig, deps: BillingDeps):
     providers: createPaymentProviders(config),
     orderSettings: { orderTtlSeconds: config.ORDER_TTL_SECONDS, maxOpenPerUser: config.ORDER_MAX_OPEN_PER_USER },
     metrics,
-    events: metrics.events,
+    // Metrics, and the buyer's SMS once the order is paid (kicked, never awaited: the payment does not wait for it).
+    events: {
+      ...metrics.events,
+      orderPaid(order) {
+        metrics.events.orderPaid(order);
+        orderPaidNotices.kick(order.id);
+      },
+    },
+    orderPaidNotices,
     notificationLog: createNotificationLog(deps.db),
   };
 }

@@ -2,6 +2,7 @@ import { scopeToTenant } from '@firefly/db';
 import { createByIdLoader, type BaseContext } from '@firefly/server-kit';
 import { createPartnerLoaders, createPartnerRepository } from './data/partners.ts';
 import { createAuditEventRepository } from './data/audit-events.ts';
+import { createOrderPaidSmsRepository, type OrderPaidSmsRepository } from './data/order-paid-sms.ts';
 import { createPersistedQueryListRepository, type PersistedQueryListSummary } from './data/persisted-query-lists.ts';
 import { createSessionRepository } from './data/sessions.ts';
 import { createUserLoader, createUserRepository } from './data/users.ts';
@@ -10,6 +11,7 @@ import type { UserDeps } from './server.ts';
 import type { UserServices } from './services.ts';
 
 export interface UserContext extends BaseContext, UserScope {
+  orderPaidSms: OrderPaidSmsRepository;
   loaders: { user: ReturnType<typeof createUserLoader>; persistedQueryList: ReturnType<typeof createByIdLoader<PersistedQueryListSummary>> } & ReturnType<
     typeof createPartnerLoaders
   >;
@@ -31,6 +33,7 @@ export function createUserContext(deps: UserDeps, services: UserServices, base: 
     partners,
     auditEvents: createAuditEventRepository(db, base.tenantId),
     persistedQueryLists,
+    orderPaidSms: createOrderPaidSmsRepository(db, base.tenantId),
     services,
     loaders: { user: createUserLoader(users), persistedQueryList: createByIdLoader(persistedQueryLists.summaries), ...createPartnerLoaders(partners) },
   };

@@ -4,7 +4,7 @@ import { createSessionStore, type SessionStore } from '@firefly/auth/sessions';
 import { createPiiCrypto } from '@firefly/crypto';
 import { sharedRevision, shareState, TENANTS_STATE } from '@firefly/platform-state';
 import type { Redis } from '@firefly/redis';
-import { createSmsProvider } from '@firefly/sms';
+import { createSmsProvider, type SmsProvider } from '@firefly/sms';
 import type { UserConfig } from './config.ts';
 import { createTenantLookup, createTenantRepository, readTenantState, stateRevisionOf, type TenantRepository } from './data/tenants.ts';
 import { createUserPii, type UserPii } from './data/user-pii.ts';
@@ -19,6 +19,8 @@ import type { SessionHooks, UserDeps } from './server.ts';
 export interface UserServices {
   redis: Redis;
   hasher: PasswordHasher;
+  /** The SMS provider: verification codes (through smsCodes) and payment-success notices. */
+  sms: SmsProvider;
   smsCodes: SmsCodes;
   loginThrottle: LoginThrottle;
   sessionStore: SessionStore;
@@ -50,6 +52,8 @@ export interface PlatformStateSharing {
 
 export async function createUserServices(config: UserConfig, deps: UserDeps): Promise<UserServices> {
   const { redis, logger } = deps;
+  const sms = deps.smsProvider ?? createSmsProvider(config);
+  if (!sms.sendsOrderPaid) logger.warn('no payment-success SMS template (ALIYUN_SMS_ORDER_PAID_TEMPLATE_CODE): paid orders send no SMS');
   const issuer = createAccessTokenIssuer(deps.signingKeys, {
     issuer: config.ACCESS_TOKEN_ISSUER,
     audience: config.ACCESS_TOKEN_AUDIENCE,
@@ -58,9 +62,10 @@ export async function createUserServices(config: UserConfig, deps: UserDeps): Pr
   return {
     redis,
     hasher: await createPasswordHasher({ memoryKib: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }),
+    sms,
     smsCodes: createSmsCodes({
       redis,
-      provider: deps.smsProvider ?? createSmsProvider(config),
+      provider: sms,
       secret: config.INTERNAL_TOKEN_SECRET,
       logger,
       settings: {

@@ -15,7 +15,10 @@ export interface AliyunSmsDoubleOptions {
   accessKeys?: Record<string, string>;
   /** Approved signatures. Default `['萤火AI']`. */
   signNames?: string[];
-  /** Approved templates and the variables each requires. Default `{ SMS_000000001: ['code'] }`. */
+  /**
+   * Approved templates and the variables each requires. Default `{ SMS_000000001: ['code'], SMS_000000002:
+   * ['credits', 'amount'] }` (a verification code, then a payment-success notice).
+   */
   templates?: Record<string, string[]>;
   /** Flow control per (signature, number); defaults are Aliyun's for verification codes: 1/min, 5/h, 10/day. */
   limits?: { perMinute?: number; perHour?: number; perDay?: number };
@@ -43,6 +46,8 @@ export interface AliyunSmsDouble {
   accessKeySecret: string;
   signName: string;
   templateCode: string;
+  /** The payment-success template (`SMS_000000002` unless `templates` says otherwise). */
+  orderPaidTemplateCode: string;
   /** Messages delivered so far, oldest first; only those to `phone` when given. */
   messages(phone?: string): DeliveredSms[];
   /** The `code` parameter of the newest message to `phone`, if any. */
@@ -55,12 +60,13 @@ export interface AliyunSmsDouble {
 }
 
 const DEFAULT_KEYS: Record<string, string> = { 'test-access-key': 'test-access-secret' };
+const ORDER_PAID_TEMPLATE = 'SMS_000000002';
 const MAINLAND_MOBILE = /^(?:\+?86|0086)?(1[3-9]\d{9})$/;
 
 export async function startAliyunSmsDouble(options: AliyunSmsDoubleOptions = {}): Promise<AliyunSmsDouble> {
   const accessKeys = options.accessKeys ?? DEFAULT_KEYS;
   const signNames = options.signNames ?? ['萤火AI'];
-  const templates = options.templates ?? { SMS_000000001: ['code'] };
+  const templates = options.templates ?? { SMS_000000001: ['code'], [ORDER_PAID_TEMPLATE]: ['credits', 'amount'] };
   const limits = { perMinute: 1, perHour: 5, perDay: 10, ...options.limits };
   const maxSkewMs = (options.maxSkewSeconds ?? 900) * 1000;
 
@@ -208,6 +214,7 @@ export async function startAliyunSmsDouble(options: AliyunSmsDoubleOptions = {})
     accessKeySecret,
     signName: signNames[0] ?? '',
     templateCode: Object.keys(templates)[0] ?? '',
+    orderPaidTemplateCode: ORDER_PAID_TEMPLATE in templates ? ORDER_PAID_TEMPLATE : (Object.keys(templates)[1] ?? ''),
     messages: (phone) => messagesTo(phone).map((m) => ({ ...m, params: { ...m.params } })),
     lastCode: (phone) => messagesTo(phone).at(-1)?.params.code,
     injectFault(fault, count = 1) {

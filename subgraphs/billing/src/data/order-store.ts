@@ -84,8 +84,10 @@ export function createOrderStore(db: BillingDb) {
      * late retry waits for the first one's row lock, then finds the order no longer PENDING and changes nothing
      * (0 rows). Lock order: order row, then the account row (as every credit transaction takes it), so this cannot
      * deadlock with reservations. A crash before COMMIT leaves the order PENDING: the provider's retry credits it.
+     * The OrderPaidNotice (the buyer's SMS, owed) is written in the same transaction, so it exists exactly when the
+     * order is PAID, however the process ends right after.
      */
-    async markPaid(order: Pick<OrderRow, 'id' | 'tenantId' | 'userId' | 'credits' | 'channel'>, account: AccountRef, payment: ConfirmedPayment): Promise<boolean> {
+    async markPaid(order: Pick<OrderRow, 'id' | 'tenantId' | 'userId' | 'credits' | 'channel' | 'amountFen'>, account: AccountRef, payment: ConfirmedPayment): Promise<boolean> {
       return transact(db, async (tx) => {
         const now = new Date();
         const moved = await tx.order.updateMany({ where: { id: order.id, status: 'PENDING' }, data: { status: 'PAID', paidAt: payment.paidAt ?? now } });
@@ -110,6 +112,10 @@ export function createOrderStore(db: BillingDb) {
         });
         await tx.payment.create({
           data: { id: randomUUID(), tenantId: order.tenantId, orderId: order.id, channel: payment.channel, providerTradeNo: payment.providerTradeNo, amountFen: payment.amountFen, payload: payment.payload },
+        });
+        // The buyer's payment-success SMS, owed from this commit on (domain/order-paid-notices.ts delivers it).
+        await tx.orderPaidNotice.create({
+          data: { orderId: order.id, tenantId: order.tenantId, userId: order.userId, credits: order.credits, amountFen: order.amountFen, nextAttemptAt: now },
         });
         return true;
       });

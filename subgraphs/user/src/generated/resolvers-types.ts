@@ -229,6 +229,14 @@ export type Mutation = {
    */
   revokeSession: Scalars['Boolean']['output'];
   /**
+   * Sends the buyer of a paid order the payment-success SMS (template ALIYUN_SMS_ORDER_PAID_TEMPLATE_CODE), at most
+   * once per order: the order id is the idempotency key, stored with the outcome, so asking again answers the first
+   * outcome without sending. The phone is the user's own, read here (billing never sees it). Provider failures are
+   * UPSTREAM_UNAVAILABLE (ask again later). For billing, after the order became PAID.
+   * Access: the billing service only (service credential); not part of the public API.
+   */
+  sendOrderPaidSms: OrderPaidSmsOutcome;
+  /**
    * Suspends or reactivates a partner. While SUSPENDED every key of the partner is refused (UNAUTHENTICATED) on
    * every gateway replica from the next request on.
    * Access: ADMIN only.
@@ -350,6 +358,15 @@ export type MutationRevokeSessionArgs = {
 
 
 /** The root of every write. Each field says who may use it. */
+export type MutationSendOrderPaidSmsArgs = {
+  amountFen: Scalars['Int']['input'];
+  credits: Scalars['Int']['input'];
+  orderId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+
+/** The root of every write. Each field says who may use it. */
 export type MutationSetPartnerStatusArgs = {
   partnerId: Scalars['ID']['input'];
   status: PartnerStatus;
@@ -388,6 +405,22 @@ export type MutationSetUserStatusArgs = {
 export type MutationUpdateProfileArgs = {
   input: UpdateProfileInput;
 };
+
+/**
+ * What became of a paid order's SMS (sendOrderPaidSms).
+ * Access: our own services only (service credential); not part of the public API.
+ */
+export type OrderPaidSmsOutcome =
+  /** No payment-success template is configured: nothing is sent. */
+  | 'DISABLED'
+  /** Another request is sending it right now: ask again later for the outcome. */
+  | 'IN_PROGRESS'
+  /** The buyer has no phone number (or no longer exists): nothing is sent. */
+  | 'NO_PHONE'
+  /** Sent now or by an earlier request: never sent twice. */
+  | 'SENT'
+  /** A process died while handing it to the provider: it may or may not have gone out, and is not sent again. */
+  | 'UNCONFIRMED';
 
 /** Where a page of a connection ends. */
 export type PageInfo = {
@@ -854,6 +887,7 @@ export type ResolversTypes = {
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LoginInput: LoginInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  OrderPaidSmsOutcome: OrderPaidSmsOutcome;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Partner: ResolverTypeWrapper<PartnerRowModel>;
   PartnerApiKey: ResolverTypeWrapper<PartnerKeyRowModel>;
@@ -988,6 +1022,7 @@ export type MutationResolvers<ContextType = UserContext, ParentType extends Reso
   requestSmsCode?: Resolver<ResolversTypes['SmsCodeTicket'], ParentType, ContextType, RequireFields<MutationRequestSmsCodeArgs, 'phone' | 'purpose'>>;
   revokePartnerApiKey?: Resolver<ResolversTypes['PartnerApiKey'], ParentType, ContextType, RequireFields<MutationRevokePartnerApiKeyArgs, 'id'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
+  sendOrderPaidSms?: Resolver<ResolversTypes['OrderPaidSmsOutcome'], ParentType, ContextType, RequireFields<MutationSendOrderPaidSmsArgs, 'amountFen' | 'credits' | 'orderId' | 'userId'>>;
   setPartnerStatus?: Resolver<ResolversTypes['Partner'], ParentType, ContextType, RequireFields<MutationSetPartnerStatusArgs, 'partnerId' | 'status'>>;
   setTenantHosts?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationSetTenantHostsArgs, 'hosts' | 'id'>>;
   setTenantStatus?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationSetTenantStatusArgs, 'id' | 'status'>>;

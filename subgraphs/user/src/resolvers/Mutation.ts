@@ -2,6 +2,7 @@ import type { UserContext } from '../context.ts';
 import { login, loginWithSmsCode, register, requestSmsCode } from '../domain/accounts.ts';
 import { setUserRoles, setUserStatus } from '../domain/admin.ts';
 import { createPartner, createPartnerApiKey, revokePartnerApiKey, setPartnerStatus } from '../domain/partners.ts';
+import { sendOrderPaidSms } from '../domain/order-paid-sms.ts';
 import { publishPersistedQueries } from '../domain/persisted-query-lists.ts';
 import { changePassword, logout, revokeSession, updateProfile } from '../domain/profile.ts';
 import { refreshSession, type AuthPayload } from '../domain/sessions.ts';
@@ -38,6 +39,7 @@ export const Mutation: MutationResolvers = {
   createTenant: (_, args, ctx) => createTenant(ctx, args.input),
   setTenantHosts: (_, args, ctx) => setTenantHosts(ctx, args),
   setTenantStatus: (_, args, ctx) => setTenantStatus(ctx, args),
+  sendOrderPaidSms: (_, args, ctx) => sendOrderPaidSms(ctx, args),
   recordPartnerKeyUse: async (_, args, ctx) => {
     await ctx.partners.recordUse(args.uses);
     return true;
