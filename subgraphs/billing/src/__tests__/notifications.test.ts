@@ -63,12 +63,13 @@ describe.each(['ALIPAY', 'WECHAT'] as const)('%s notifications', (channel) => {
     // action=renotify: a duplicate changes nothing.
     expect((await cashierAction(order.payment.payUrl, 'renotify')).status).toBe(200);
     expect((await purchasesOf(bed.billing.db, tenantId, userId, order.id)).entries).toHaveLength(1);
-    // Both deliveries are on record for an admin: the one that credited, then the duplicate.
+    // Every delivery is on record for an admin: the one that credited, then the duplicates (the renotify, and any
+    // retry the provider sent because a delivery outlasted its timeout on a loaded machine).
     const records = await notificationsOf(tenantId, userId, order.id);
-    expect(records.map((r) => [r.channel, r.verdict, r.reason, r.reference])).toEqual([
-      [channel, 'ACCEPTED', 'credited', outTradeNoOf(order.id)],
-      [channel, 'DUPLICATE', 'duplicate', outTradeNoOf(order.id)],
-    ]);
+    const rows = records.map((r) => [r.channel, r.verdict, r.reason, r.reference]);
+    expect(rows[0]).toEqual([channel, 'ACCEPTED', 'credited', outTradeNoOf(order.id)]);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    for (const row of rows.slice(1)) expect(row).toEqual([channel, 'DUPLICATE', 'duplicate', outTradeNoOf(order.id)]);
     for (const r of records) expect(r.payloadSha256).toMatch(/^[0-9a-f]{64}$/);
     // The buyer reads the order but not its notification records.
     const mine = await api.raw('query($id: ID!) { order(id: $id) { id notifications { verdict } } }', { id: order.id });
@@ -116,7 +117,9 @@ describe.each(['ALIPAY', 'WECHAT'] as const)('%s notifications', (channel) => {
     // The genuine one still works afterwards, and is recorded after the refused one.
     await bed.simulator.renotify(outTradeNoOf(order.id));
     expect(await statusOf(api, order.id)).toBe('PAID');
-    expect((await notificationsOf(tenantId, userId, order.id)).map((r) => r.verdict)).toEqual([...expected.map(() => 'REFUSED'), 'ACCEPTED']);
+    const verdicts = (await notificationsOf(tenantId, userId, order.id)).map((r) => r.verdict);
+    expect(verdicts.slice(0, expected.length + 1)).toEqual([...expected.map(() => 'REFUSED'), 'ACCEPTED']);
+    expect(verdicts.slice(expected.length + 1).every((v) => v === 'DUPLICATE')).toBe(true);
   });
 
   it('a payment that arrives for a CLOSED order grants no credits; it is recorded for an admin and acknowledged', async () => {
