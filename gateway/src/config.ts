@@ -83,7 +83,7 @@ const schema = z.object({
   PARTNER_KEY_CACHE_SECONDS: positiveInt(30),
   /** How far a signed request's x-firefly-timestamp may be from the gateway's clock, either way. */
   PARTNER_SIGNATURE_WINDOW_SECONDS: positiveInt(300),
-  /** How often each replica sends the keys' lastUsedAt to the user subgraph (one call per tenant). */
+  /** How often each replica sends the keys' lastUsedAt and the partners' usage counts to the user subgraph (one call per tenant). */
   PARTNER_LAST_USED_FLUSH_SECONDS: positiveInt(30),
   /** Refused API keys one client IP may present (`limit/seconds`); past it its key requests get RATE_LIMITED. */
   PARTNER_KEY_FAILURES_PER_IP: rateLimit('30/60'),

@@ -40,6 +40,8 @@ export interface StackOptions {
   /** Extra `node` flags for the gateways (e.g. `--cpu-prof`). */
   gatewayNodeArgs?: string[];
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** How long each process may take to say it is ready (default 60 s; a loaded machine may need more). */
+  readyTimeoutMs?: number;
 }
 
 export interface Stack {
@@ -109,7 +111,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               [spec.portVar]: '0',
               BILLING_SUBGRAPH_URL: services.billing?.[0]?.url ?? UNREACHABLE,
               ...options.serviceEnv?.[name],
-            });
+            }, options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs });
             started.push(process);
             (services[name] ??= []).push(process);
           }),
@@ -138,7 +140,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const gateways: ManagedProcess[] = [];
     const addGateway = async (extra: Record<string, string> = {}) => {
-      const gateway = await startProcess(`gateway-${gateways.length + 1}`, 'gateway/src/main.ts', { ...gatewayEnv, ...extra }, { nodeArgs: options.gatewayNodeArgs ?? [] });
+      const gateway = await startProcess(`gateway-${gateways.length + 1}`, 'gateway/src/main.ts', { ...gatewayEnv, ...extra }, { nodeArgs: options.gatewayNodeArgs ?? [], ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }) });
       started.push(gateway);
       gateways.push(gateway);
       return gateway;

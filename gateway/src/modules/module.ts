@@ -25,6 +25,8 @@ export interface OperationRecord {
   clientVersion?: string | undefined;
   clientIp?: string | undefined;
   identity?: Identity | undefined;
+  /** The id of the partner's listed operation the request ran (persisted query lists; partner requests only). */
+  partnerOperationId?: string | undefined;
   /** HTTP status of the answer (HTTP only). */
   status?: number | undefined;
   /** Why a subscription ended (graphql-ws only), e.g. `client_complete`, `upstream_unavailable`. */

@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
  *
  * Keys (under the client's keyPrefix):
  *   partner-key-revoked:<keyId>       '1', kept {@link REVOKED_MARKER_TTL_SECONDS} (far longer than any cache)
- *   partner-suspended:<partnerId>     '1' while the partner is SUSPENDED
+ *   partner-suspended:<partnerId>     when the suspension was written (ms; older markers hold '1'), while the partner is SUSPENDED
  */
 export const PARTNER_KEY_PREFIX_LENGTH = 16;
 const KEY_MARK = 'ffk_';
@@ -69,8 +69,9 @@ export function createPartnerRevocations(redis: Redis) {
     async revokeKey(keyId: string): Promise<void> {
       await redis.set(revokedKey(keyId), '1', 'EX', REVOKED_MARKER_TTL_SECONDS);
     },
-    async suspendPartner(partnerId: string): Promise<void> {
-      await redis.set(suspendedKey(partnerId), '1');
+    /** The marker holds when it was written (ms), so a reconciliation can tell it from a later reactivation. */
+    async suspendPartner(partnerId: string, at = Date.now()): Promise<void> {
+      await redis.set(suspendedKey(partnerId), String(at));
     },
     async reactivatePartner(partnerId: string): Promise<void> {
       await redis.del(suspendedKey(partnerId));
@@ -80,5 +81,42 @@ export function createPartnerRevocations(redis: Redis) {
       const [revoked, suspended] = await redis.mget(revokedKey(keyId), suspendedKey(partnerId));
       return revoked !== null || suspended !== null;
     },
+    /**
+     * Brings the markers in line with MySQL (the user subgraph's reconciliation job): writes the missing markers of
+     * the keys revoked within the markers' lifetime and of the suspended partners (a Redis that lost its data), and
+     * removes the suspension marker of an active partner when the partner row changed after the marker was written
+     * (a reactivation whose marker removal failed). A marker newer than its ACTIVE row is a suspension in progress
+     * (marker first, then the row) and stays. Returns how many markers it wrote and removed.
+     */
+    async reconcile(state: {
+      revokedKeys: ReadonlyArray<{ id: string; revokedAt: Date }>;
+      partners: ReadonlyArray<{ id: string; status: 'ACTIVE' | 'SUSPENDED'; updatedAt: Date }>;
+    }): Promise<{ written: number; removed: number }> {
+      let written = 0;
+      let removed = 0;
+      const now = Date.now();
+      const revokedWrites = redis.pipeline();
+      const live = state.revokedKeys.filter((key) => now - key.revokedAt.getTime() < REVOKED_MARKER_TTL_SECONDS * 1000);
+      for (const key of live) revokedWrites.set(revokedKey(key.id), '1', 'EX', REVOKED_MARKER_TTL_SECONDS - Math.floor((now - key.revokedAt.getTime()) / 1000), 'NX');
+      if (live.length > 0) for (const [error, result] of (await revokedWrites.exec()) ?? []) {
+        if (error) throw error;
+        if (result === 'OK') written++;
+      }
+      if (state.partners.length === 0) return { written, removed };
+      const markers = await redis.mget(...state.partners.map((partner) => suspendedKey(partner.id)));
+      for (const [index, partner] of state.partners.entries()) {
+        const marker = markers[index] ?? null;
+        if (partner.status === 'SUSPENDED' && marker === null) {
+          if ((await redis.set(suspendedKey(partner.id), String(partner.updatedAt.getTime()), 'NX')) === 'OK') written++;
+        } else if (partner.status === 'ACTIVE' && marker !== null && partner.updatedAt.getTime() > Number(marker)) {
+          // Only the marker read above: a suspension written since (a new timestamp) is not removed.
+          const gone = await redis.eval(DELETE_IF_UNCHANGED, 1, suspendedKey(partner.id), marker);
+          if (gone === 1) removed++;
+        }
+      }
+      return { written, removed };
+    },
   };
 }
+
+const DELETE_IF_UNCHANGED = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;

@@ -38,7 +38,7 @@ export interface AuditWriter {
 export type DomainTx<K extends ModelKey> = Pick<Prisma.TransactionClient, K> & AuditWriter;
 
 /** The user subgraph's tables; it owns the audit log, which the others only append to. */
-export type UserModelKey = 'tenant' | 'tenantHost' | 'setting' | 'stateRevision' | 'user' | 'credential' | 'session' | 'partner' | 'partnerApiKey' | 'persistedQueryList' | 'auditEvent' | 'orderPaidSms';
+export type UserModelKey = 'tenant' | 'tenantHost' | 'setting' | 'stateRevision' | 'user' | 'credential' | 'session' | 'partner' | 'partnerApiKey' | 'persistedQueryList' | 'partnerUsage' | 'auditEvent' | 'orderPaidSms';
 /** The conversation subgraph's tables. */
 export type ConversationModelKey = 'chatModel' | 'conversation' | 'message' | 'pendingSettlement';
 /** The image subgraph's tables. */

@@ -39,6 +39,11 @@ const schema = z
      */
     PLATFORM_STATE_SYNC_SECONDS: positiveInt(10),
     /**
+     * How often partners' revocation and suspension markers in Redis are reconciled with MySQL (markers lost with
+     * Redis's data written again; the marker of a reactivated partner whose removal failed removed). Default 30 s.
+     */
+    PARTNER_MARKER_SYNC_SECONDS: positiveInt(30),
+    /**
      * For this long after a refresh token was rotated, presenting it again (a second tab refreshing at the same
      * moment) returns the same new refresh token instead of revoking the session as a replay. Default 10.
      */

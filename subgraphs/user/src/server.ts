@@ -12,6 +12,7 @@ import { createUserContext } from './context.ts';
 import type { SignupGrantPort } from './domain/signup-grants.ts';
 import { sharePlatformStateJob } from './jobs/share-platform-state.ts';
 import { retrySignupGrantsJob } from './jobs/retry-signup-grants.ts';
+import { syncPartnerMarkersJob } from './jobs/sync-partner-markers.ts';
 import { syncPersistedQueryListsJob } from './jobs/sync-persisted-query-lists.ts';
 import { resolvers } from './resolvers/index.ts';
 import { createUserServices } from './services.ts';
@@ -65,6 +66,7 @@ export async function buildUserSubgraph(config: UserConfig, deps: UserDeps): Pro
       retrySignupGrantsJob({ signupGrants: services.signupGrants }),
       syncPersistedQueryListsJob({ db: deps.db, redis: deps.redis, everyMs: config.PERSISTED_QUERY_LIST_SYNC_SECONDS * 1000 }),
       sharePlatformStateJob({ sharing: services.platformState, everyMs: config.PLATFORM_STATE_SYNC_SECONDS * 1000 }),
+      syncPartnerMarkersJob({ db: deps.db, redis: deps.redis, everyMs: config.PARTNER_MARKER_SYNC_SECONDS * 1000 }),
     ],
   });
 }

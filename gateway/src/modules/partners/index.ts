@@ -111,8 +111,20 @@ export function usePartners(options: PartnerModuleOptions): GatewayModule {
     afterOperation(record) {
       const partner = partnerOf(record.identity);
       if (!partner) return;
-      requests.inc({ partner: partner.partnerId, outcome: record.errorCodes.length === 0 ? 'ok' : 'error' });
+      const failed = record.errorCodes.length > 0;
+      requests.inc({ partner: partner.partnerId, outcome: failed ? 'error' : 'ok' });
       duration.observe({ partner: partner.partnerId }, (performance.now() - record.startedAt) / 1000);
+      // Usage per listed operation, acting as the account or as a user (refused before running: metrics only).
+      if (record.partnerOperationId === undefined) return;
+      usage.ran({
+        tenantId: record.identity!.tenantId,
+        partnerId: partner.partnerId,
+        operationId: record.partnerOperationId,
+        operationName: record.operationName ?? 'anonymous',
+        actingAs: actsAsPartnerAccount(record.identity!) ? 'ACCOUNT' : 'USER',
+        failed,
+        at: new Date(),
+      });
     },
     stop: () => usage.stop(),
   };

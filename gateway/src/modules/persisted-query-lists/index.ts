@@ -7,7 +7,7 @@ import type { Logger } from '@firefly/logger';
 import type { Redis } from '@firefly/redis';
 import { sendErrors } from '../http-errors.ts';
 import type { DocumentLimits } from '../limits/index.ts';
-import type { GatewayModule } from '../module.ts';
+import type { GatewayModule, OperationRecord } from '../module.ts';
 import { createPersistedQueryListStore, type HeldList } from './store.ts';
 import { publishValidationPlugin } from './validate.ts';
 
@@ -78,12 +78,13 @@ export function usePersistedQueryLists(options: PersistedQueryListsOptions): Gat
     async httpBody(req, res, next) {
       const partnerId = options.partnerOf((res.locals.caller as { identity: Identity }).identity);
       if (partnerId === undefined) return next();
-      let refusal = admit(req, store.get(partnerId));
+      const record = res.locals.operation as OperationRecord;
+      let refusal = admit(req, record, store.get(partnerId));
       if (refusal) {
         // Perhaps published a moment ago, before its announcement reached this replica: ask Redis once. (Refusals
         // are what costs the round trip; an accepted operation never waits for Redis.)
         try {
-          refusal = admit(req, await store.refresh(partnerId));
+          refusal = admit(req, record, await store.refresh(partnerId));
         } catch (error) {
           options.logger.warn({ err: error, partnerId }, 'persisted query lists: checking Redis for a newer list failed; deciding on the list held');
         }
@@ -111,7 +112,7 @@ const NOT_IN_LIST: Refusal = {
  * its `query` (POST body, or GET query string) without the `persistedQuery` extension, so Apollo Server neither looks
  * the id up in nor adds it to the automatic persisted query cache.
  */
-function admit(req: Request, list: HeldList | undefined): Refusal | undefined {
+function admit(req: Request, record: OperationRecord, list: HeldList | undefined): Refusal | undefined {
   const get = req.method === 'GET';
   const source = get ? (req.query as Record<string, unknown>) : req.body;
   // Fail closed: anything but one request object naming a listed operation is refused here, batches included (should
@@ -131,9 +132,13 @@ function admit(req: Request, list: HeldList | undefined): Refusal | undefined {
       source.query = operation.body;
       source.extensions = otherExtensions;
     }
+    record.partnerOperationId = operation.id;
     return undefined;
   }
-  return typeof query === 'string' && list?.byBody.has(query) ? undefined : NOT_IN_LIST;
+  const listed = typeof query === 'string' ? list?.byBody.get(query) : undefined;
+  if (!listed) return NOT_IN_LIST;
+  record.partnerOperationId = listed.id;
+  return undefined;
 }
 
 function rewriteQueryString(req: Request, body: string, extensions: Record<string, unknown>): void {

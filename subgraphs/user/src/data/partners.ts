@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { recordAudit, transact, type AuditActor, type TenantScoped, type UserDb } from '@firefly/db';
+import { isUniqueConstraintError, recordAudit, transact, type AuditActor, type TenantScoped, type UserDb } from '@firefly/db';
 import { createByIdLoader, createGroupLoader, keysetWhere, type Page } from '@firefly/server-kit';
 
 const partnerSelect = { id: true, tenantId: true, name: true, status: true, accountUserId: true, createdAt: true } as const;
@@ -44,6 +44,26 @@ export type GatewayKeyRow = PartnerKeyRow & {
   secretCiphertext: string | null;
   partner: { status: PartnerStatus; accountUserId: string; account: { status: 'ACTIVE' | 'SUSPENDED' } };
 };
+
+export type PartnerActingAs = 'ACCOUNT' | 'USER';
+
+/** Counts of one partner, UTC day, operation and identity kind (PartnerUsage). */
+export interface PartnerUsageRow {
+  day: Date;
+  operationId: string;
+  operationName: string;
+  actingAs: PartnerActingAs;
+  requests: number;
+  errors: number;
+}
+
+/** Counts to add, as the gateway sends them (`day`: any time on the day). */
+export type PartnerUsageIncrement = PartnerUsageRow & { partnerId: string };
+
+/** Midnight UTC of the day `at` falls on. */
+export function utcDayOf(at: Date): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
+}
 
 /** Who changes partners: the audit event of every change is written in the change's transaction. */
 type Audit = AuditActor & { action: string };
@@ -123,6 +143,38 @@ export function createPartnerRepository(db: TenantScoped<UserDb>, tenantId: stri
       return db.partnerApiKey.findFirst({
         where: { tenantId, prefix },
         select: { ...keySelect, keyHash: true, secretCiphertext: true, partner: { select: { status: true, accountUserId: true, account: { select: { status: true } } } } },
+      });
+    },
+    /**
+     * Adds the gateway's counts to PartnerUsage, one upsert per row (the counts are increments, so replicas adding
+     * theirs in any order agree). Rows of partners outside this tenant are dropped. Two replicas creating the same row
+     * at once: the loser's insert hits the primary key and adds its counts as an update instead.
+     */
+    async recordUsage(rows: readonly PartnerUsageIncrement[]): Promise<void> {
+      const known = new Set((await db.partner.findMany({ where: { tenantId, id: { in: [...new Set(rows.map((row) => row.partnerId))] } }, select: { id: true } })).map((p) => p.id));
+      for (const row of rows) {
+        if (!known.has(row.partnerId)) continue;
+        const day = utcDayOf(row.day);
+        const where = { partnerId_day_operationId_actingAs: { partnerId: row.partnerId, day, operationId: row.operationId, actingAs: row.actingAs } };
+        const add = { operationName: row.operationName, requests: { increment: row.requests }, errors: { increment: row.errors } };
+        try {
+          await db.partnerUsage.upsert({
+            where,
+            create: { tenantId, partnerId: row.partnerId, day, operationId: row.operationId, operationName: row.operationName, actingAs: row.actingAs, requests: row.requests, errors: row.errors },
+            update: add,
+          });
+        } catch (error) {
+          if (!isUniqueConstraintError(error)) throw error;
+          await db.partnerUsage.update({ where, data: add });
+        }
+      }
+    },
+    /** A partner's counts from `since` (a UTC midnight) on, newest day first, then by operation name. */
+    usageOf(partnerId: string, since: Date): Promise<PartnerUsageRow[]> {
+      return db.partnerUsage.findMany({
+        where: { tenantId, partnerId, day: { gte: since } },
+        orderBy: [{ day: 'desc' }, { operationName: 'asc' }, { operationId: 'asc' }, { actingAs: 'asc' }],
+        select: { day: true, operationId: true, operationName: true, actingAs: true, requests: true, errors: true },
       });
     },
     /** lastUsedAt moves forward only: a late batch from one replica never hides a newer use seen by another. */

@@ -1,8 +1,11 @@
 import { requireUser } from '@firefly/auth';
-import { generatePartnerKey, generateSigningSecret } from '@firefly/auth/partner-keys';
+import { createPartnerRevocations, generatePartnerKey, generateSigningSecret } from '@firefly/auth/partner-keys';
+import type { UserDb } from '@firefly/db';
+import type { Logger } from '@firefly/logger';
+import type { Redis } from '@firefly/redis';
 import { badUserInput, notFound } from '@firefly/errors';
 import { auditBy } from '@firefly/server-kit';
-import type { GatewayKeyRow, PartnerKeyRow, PartnerRow, PartnerStatus } from '../data/partners.ts';
+import { utcDayOf, type GatewayKeyRow, type PartnerKeyRow, type PartnerRow, type PartnerStatus, type PartnerUsageIncrement, type PartnerUsageRow } from '../data/partners.ts';
 import type { UserScope } from './scope.ts';
 
 const MAX_NAME_LENGTH = 100;
@@ -66,7 +69,12 @@ export async function revokePartnerApiKey(scope: UserScope, id: string): Promise
   return key;
 }
 
-/** SUSPENDED: marker first, then the row (fail closed); ACTIVE: the row first, then the marker goes. */
+/**
+ * SUSPENDED: marker first, then the row (fail closed: Redis failing refuses the change, nothing is suspended half).
+ * ACTIVE: the row first, then the marker goes; when Redis fails in between, the reactivation stands (MySQL decides)
+ * and the reconciliation job removes the marker once Redis answers (syncPartnerMarkers), so the keys are refused a
+ * little longer, never accepted too early.
+ */
 export async function setPartnerStatus(scope: UserScope, input: { partnerId: string; status: PartnerStatus }): Promise<PartnerRow> {
   const me = requireUser(scope.identity).userId;
   const [existing] = await scope.partners.findByIds([input.partnerId]);
@@ -75,7 +83,11 @@ export async function setPartnerStatus(scope: UserScope, input: { partnerId: str
   if (input.status === 'SUSPENDED') await revocations.suspendPartner(existing.id);
   const partner = await scope.partners.setStatus(existing.id, input.status, { ...auditBy(scope), action: 'setPartnerStatus' });
   if (!partner) throw notFound('Partner');
-  if (input.status === 'ACTIVE') await revocations.reactivatePartner(existing.id);
+  if (input.status === 'ACTIVE') {
+    await revocations.reactivatePartner(existing.id).catch((error: unknown) => {
+      scope.logger.error({ err: error, partnerId: existing.id }, 'partner reactivated but its suspension marker is still in Redis; the marker sync job removes it');
+    });
+  }
   scope.logger.info({ partnerId: partner.id, status: input.status, by: me }, 'partner status changed');
   return partner;
 }
@@ -106,4 +118,52 @@ export async function partnerKeyForGateway(scope: UserScope, prefix: string): Pr
     // A suspended account stops its partner's key-only requests too (within the gateway's key cache time).
     active: row.revokedAt === null && row.partner.status === 'ACTIVE' && row.partner.account.status === 'ACTIVE',
   };
+}
+
+const MAX_USAGE_DAYS = 90;
+/** Names longer than the column are cut (a listed operation's name is a GraphQL name, normally far shorter). */
+const MAX_OPERATION_NAME = 128;
+const OPERATION_ID = /^[0-9a-f]{64}$/;
+
+/** Partner.usage: the last `days` UTC days, today included (ADMIN, like every Partner field). */
+export async function partnerUsage(scope: UserScope, partner: PartnerRow, days: number | null | undefined): Promise<PartnerUsageRow[]> {
+  const span = days ?? 7;
+  if (!Number.isInteger(span) || span < 1 || span > MAX_USAGE_DAYS) throw badUserInput(`days must be between 1 and ${MAX_USAGE_DAYS}`, { field: 'days' });
+  const since = utcDayOf(new Date(Date.now() - (span - 1) * 86_400_000));
+  return scope.partners.usageOf(partner.id, since);
+}
+
+/** recordPartnerUsage (service credential only): malformed rows are refused whole, so a bug shows instead of hiding. */
+export async function recordPartnerUsage(scope: UserScope, rows: readonly PartnerUsageIncrement[]): Promise<void> {
+  for (const [index, row] of rows.entries()) {
+    const field = `usage[${index}]`;
+    if (!OPERATION_ID.test(row.operationId)) throw badUserInput('operationId must be a hex sha256', { field: `${field}.operationId` });
+    if (!Number.isInteger(row.requests) || row.requests < 1 || !Number.isInteger(row.errors) || row.errors < 0 || row.errors > row.requests) {
+      throw badUserInput('requests must be at least 1 and errors between 0 and requests', { field });
+    }
+    if (Number.isNaN(row.day.getTime())) throw badUserInput('day must be a time', { field: `${field}.day` });
+  }
+  await scope.partners.recordUsage(rows.map((row) => ({ ...row, operationName: row.operationName.slice(0, MAX_OPERATION_NAME) || 'anonymous' })));
+}
+
+/** Revoked keys older than this have no marker to restore (the markers' own lifetime, 7 days). */
+const REVOKED_MARKER_WINDOW_MS = 7 * 86_400_000;
+
+/**
+ * The reconciliation of the revocation/suspension markers with MySQL, every tenant at once (the sync job): markers
+ * missing for keys revoked in the last 7 days or for suspended partners are written again, and the suspension marker
+ * of a partner reactivated after it was written is removed. Partners are few (organisations, not users), so every
+ * partner row is read. Returns how many markers changed.
+ */
+export async function syncPartnerMarkers(db: UserDb, redis: Redis, logger: Logger): Promise<number> {
+  const [revokedKeys, partners] = await Promise.all([
+    db.partnerApiKey.findMany({ where: { revokedAt: { gte: new Date(Date.now() - REVOKED_MARKER_WINDOW_MS) } }, select: { id: true, revokedAt: true } }),
+    db.partner.findMany({ select: { id: true, status: true, updatedAt: true } }),
+  ]);
+  const { written, removed } = await createPartnerRevocations(redis).reconcile({
+    revokedKeys: revokedKeys.map((key) => ({ id: key.id, revokedAt: key.revokedAt! })),
+    partners,
+  });
+  if (written + removed > 0) logger.warn({ written, removed }, 'partner revocation/suspension markers brought in line with MySQL');
+  return written + removed;
 }

@@ -202,6 +202,12 @@ export type Mutation = {
    */
   recordPartnerKeyUse: Scalars['Boolean']['output'];
   /**
+   * Adds what partners' keys ran to their usage counts, for the gateway (batched per replica; counts of partners
+   * outside the request's tenant are ignored).
+   * Access: our own services only (service credential); not part of the public API.
+   */
+  recordPartnerUsage: Scalars['Boolean']['output'];
+  /**
    * Trades a refresh token for a new token pair. Each refresh token works once: presenting a used one ends the whole
    * session (UNAUTHENTICATED).
    * Access: anyone holding a refresh token; rate-limited per client IP.
@@ -323,6 +329,12 @@ export type MutationPublishPersistedQueriesArgs = {
 /** The root of every write. Each field says who may use it. */
 export type MutationRecordPartnerKeyUseArgs = {
   uses: Array<PartnerKeyUseInput>;
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationRecordPartnerUsageArgs = {
+  usage: Array<PartnerUsageInput>;
 };
 
 
@@ -451,7 +463,29 @@ export type Partner = {
   persistedQueryList?: Maybe<PersistedQueryList>;
   /** Whether its keys work. */
   status: PartnerStatus;
+  /**
+   * What the partner's keys ran on the last `days` UTC days (1–90, today included): one entry per day, listed operation
+   * and whom the requests acted as — the partner's account (key alone) or users whose bearer token came with the key.
+   * Newest day first. Counted by every gateway replica and recorded in batches, so the last minute may be missing.
+   */
+  usage: Array<PartnerOperationUsage>;
 };
+
+
+/**
+ * An organisation integrating server-to-server: it calls the gateway with `x-api-key` (docs/partners.md).
+ * Access: ADMIN only.
+ */
+export type PartnerUsageArgs = {
+  days?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Whom a request made with a partner's key acted as. */
+export type PartnerActingAs =
+  /** The key alone: the partner's own account. */
+  | 'ACCOUNT'
+  /** The key with a user's bearer token: that user. */
+  | 'USER';
 
 /**
  * One API key of a partner. The key itself is shown once, by createPartnerApiKey; only its prefix is kept readable.
@@ -501,12 +535,50 @@ export type PartnerKeyUseInput = {
   id: Scalars['ID']['input'];
 };
 
+/**
+ * Operations run with a partner's keys on one UTC day, of one listed operation, acting as one kind of identity.
+ * Access: ADMIN only.
+ */
+export type PartnerOperationUsage = {
+  __typename?: 'PartnerOperationUsage';
+  /** Whom the requests acted as. */
+  actingAs: PartnerActingAs;
+  /** The UTC day (its midnight, UTC). */
+  day: Scalars['DateTime']['output'];
+  /** Of them, those whose answer carried at least one error. */
+  errors: Scalars['Int']['output'];
+  /** The listed operation's id (hex sha256 of its body, as in the manifest). */
+  operationId: Scalars['String']['output'];
+  /** The operation's name (anonymous when it has none). */
+  operationName: Scalars['String']['output'];
+  /** Operations run. */
+  requests: Scalars['Int']['output'];
+};
+
 /** Whether a partner's API keys work. */
 export type PartnerStatus =
   /** Its keys work. */
   | 'ACTIVE'
   /** Every key of the partner is refused (UNAUTHENTICATED) on every gateway replica from the next request on. */
   | 'SUSPENDED';
+
+/** Counts of one partner, day, operation and identity kind, to add (internal API). */
+export type PartnerUsageInput = {
+  /** Whom the requests acted as. */
+  actingAs: PartnerActingAs;
+  /** Any time on the UTC day the operations ran. */
+  day: Scalars['DateTime']['input'];
+  /** Of them, those that answered an error. */
+  errors: Scalars['Int']['input'];
+  /** The listed operation's id. */
+  operationId: Scalars['String']['input'];
+  /** The operation's name. */
+  operationName: Scalars['String']['input'];
+  /** Partner id. */
+  partnerId: Scalars['ID']['input'];
+  /** Operations run (at least 1). */
+  requests: Scalars['Int']['input'];
+};
 
 /**
  * A partner's published persisted query list (Apollo's manifest format).
@@ -890,11 +962,14 @@ export type ResolversTypes = {
   OrderPaidSmsOutcome: OrderPaidSmsOutcome;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Partner: ResolverTypeWrapper<PartnerRowModel>;
+  PartnerActingAs: PartnerActingAs;
   PartnerApiKey: ResolverTypeWrapper<PartnerKeyRowModel>;
   PartnerConnection: ResolverTypeWrapper<Omit<PartnerConnection, 'edges'> & { edges: Array<ResolversTypes['PartnerEdge']> }>;
   PartnerEdge: ResolverTypeWrapper<Omit<PartnerEdge, 'node'> & { node: ResolversTypes['Partner'] }>;
   PartnerKeyUseInput: PartnerKeyUseInput;
+  PartnerOperationUsage: ResolverTypeWrapper<PartnerOperationUsage>;
   PartnerStatus: PartnerStatus;
+  PartnerUsageInput: PartnerUsageInput;
   PersistedQueryList: ResolverTypeWrapper<PersistedQueryList>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RegisterInput: RegisterInput;
@@ -935,6 +1010,8 @@ export type ResolversParentTypes = {
   PartnerConnection: Omit<PartnerConnection, 'edges'> & { edges: Array<ResolversParentTypes['PartnerEdge']> };
   PartnerEdge: Omit<PartnerEdge, 'node'> & { node: ResolversParentTypes['Partner'] };
   PartnerKeyUseInput: PartnerKeyUseInput;
+  PartnerOperationUsage: PartnerOperationUsage;
+  PartnerUsageInput: PartnerUsageInput;
   PersistedQueryList: PersistedQueryList;
   Query: Record<PropertyKey, never>;
   RegisterInput: RegisterInput;
@@ -1017,6 +1094,7 @@ export type MutationResolvers<ContextType = UserContext, ParentType extends Reso
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   publishPersistedQueries?: Resolver<ResolversTypes['PersistedQueryList'], ParentType, ContextType, RequireFields<MutationPublishPersistedQueriesArgs, 'manifest' | 'partnerId'>>;
   recordPartnerKeyUse?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRecordPartnerKeyUseArgs, 'uses'>>;
+  recordPartnerUsage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRecordPartnerUsageArgs, 'usage'>>;
   refreshSession?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
   requestSmsCode?: Resolver<ResolversTypes['SmsCodeTicket'], ParentType, ContextType, RequireFields<MutationRequestSmsCodeArgs, 'phone' | 'purpose'>>;
@@ -1045,6 +1123,7 @@ export type PartnerResolvers<ContextType = UserContext, ParentType extends Resol
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   persistedQueryList?: Resolver<Maybe<ResolversTypes['PersistedQueryList']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PartnerStatus'], ParentType, ContextType>;
+  usage?: Resolver<Array<ResolversTypes['PartnerOperationUsage']>, ParentType, ContextType, RequireFields<PartnerUsageArgs, 'days'>>;
 };
 
 export type PartnerApiKeyResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['PartnerApiKey'] = ResolversParentTypes['PartnerApiKey']> = {
@@ -1065,6 +1144,15 @@ export type PartnerConnectionResolvers<ContextType = UserContext, ParentType ext
 export type PartnerEdgeResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['PartnerEdge'] = ResolversParentTypes['PartnerEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Partner'], ParentType, ContextType>;
+};
+
+export type PartnerOperationUsageResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['PartnerOperationUsage'] = ResolversParentTypes['PartnerOperationUsage']> = {
+  actingAs?: Resolver<ResolversTypes['PartnerActingAs'], ParentType, ContextType>;
+  day?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  errors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  operationId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  operationName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type PersistedQueryListResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['PersistedQueryList'] = ResolversParentTypes['PersistedQueryList']> = {
@@ -1144,6 +1232,7 @@ export type Resolvers<ContextType = UserContext> = {
   PartnerApiKey?: PartnerApiKeyResolvers<ContextType>;
   PartnerConnection?: PartnerConnectionResolvers<ContextType>;
   PartnerEdge?: PartnerEdgeResolvers<ContextType>;
+  PartnerOperationUsage?: PartnerOperationUsageResolvers<ContextType>;
   PersistedQueryList?: PersistedQueryListResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;

@@ -1,7 +1,7 @@
 import type { UserContext } from '../context.ts';
 import { login, loginWithSmsCode, register, requestSmsCode } from '../domain/accounts.ts';
 import { setUserRoles, setUserStatus } from '../domain/admin.ts';
-import { createPartner, createPartnerApiKey, revokePartnerApiKey, setPartnerStatus } from '../domain/partners.ts';
+import { createPartner, createPartnerApiKey, revokePartnerApiKey, recordPartnerUsage, setPartnerStatus } from '../domain/partners.ts';
 import { sendOrderPaidSms } from '../domain/order-paid-sms.ts';
 import { publishPersistedQueries } from '../domain/persisted-query-lists.ts';
 import { changePassword, logout, revokeSession, updateProfile } from '../domain/profile.ts';
@@ -42,6 +42,10 @@ export const Mutation: MutationResolvers = {
   sendOrderPaidSms: (_, args, ctx) => sendOrderPaidSms(ctx, args),
   recordPartnerKeyUse: async (_, args, ctx) => {
     await ctx.partners.recordUse(args.uses);
+    return true;
+  },
+  recordPartnerUsage: async (_, args, ctx) => {
+    await recordPartnerUsage(ctx, args.usage);
     return true;
   },
 };

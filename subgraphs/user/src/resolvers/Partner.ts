@@ -1,4 +1,5 @@
 import { loadRequired } from '@firefly/server-kit';
+import { partnerUsage } from '../domain/partners.ts';
 import type { PartnerResolvers } from '../generated/resolvers-types.ts';
 
 export const Partner: PartnerResolvers = {
@@ -7,4 +8,5 @@ export const Partner: PartnerResolvers = {
   apiKeys: (partner, _, ctx) => ctx.loaders.keys.load(partner.id),
   // Null until publishPersistedQueries published one.
   persistedQueryList: (partner, _, ctx) => ctx.loaders.persistedQueryList.load(partner.id),
+  usage: (partner, args, ctx) => partnerUsage(ctx, partner, args.days),
 };
