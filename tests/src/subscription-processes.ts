@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+
+/** How long a started process may take to log that it is ready. */
+const READY_TIMEOUT_MS = 240_000;
 export interface LogLine {
   level?: string;
   msg?: string;
@@ -89,8 +92,10 @@ export async function startProcess(
       watchers.add(watcher);
     });
 
+  // Generous: a process that dies is reported at once (exited, below); only a slow start waits, and on a loaded
+  // machine (2 cores, several suites) tsx compiling a subgraph took over 60 s (the chaos platform's user subgraph).
   const ready = await Promise.race([
-    waitForLog((line) => typeof line.url === 'string' && typeof line.msg === 'string' && line.msg.endsWith('ready'), options.readyTimeoutMs ?? 60_000),
+    waitForLog((line) => typeof line.url === 'string' && typeof line.msg === 'string' && line.msg.endsWith('ready'), options.readyTimeoutMs ?? READY_TIMEOUT_MS),
     exited.then(({ code, signal }) => {
       throw new Error(`${name} exited before it was ready (${code ?? signal}):\n${stderr.join('').slice(-3000)}\n${JSON.stringify(logs.slice(-5))}`);
     }),

@@ -28,7 +28,7 @@ let platform: ChaosPlatform;
 
 beforeAll(async () => {
   platform = await startChaosPlatform();
-}, 180_000);
+}, 600_000);
 
 afterAll(async () => {
   await platform?.stop();
