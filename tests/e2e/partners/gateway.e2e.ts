@@ -19,7 +19,8 @@ import { CREATE_CONVERSATION, SEND_MESSAGE } from '../../src/chat-helpers.ts';
 import { createAdmin, createKey, createPartner as createBarePartner, ok, publishList, REVOKE_KEY, SET_PARTNER_STATUS, type Admin, type CreatedPartner } from '../../src/partner-helpers.ts';
 import { eventually, readMetric, startProcess, type ManagedProcess } from '../../src/subscription-processes.ts';
 
-const ENV = { PARTNER_LAST_USED_FLUSH_SECONDS: '1' };
+// Refused keys count per client IP (key-guessing.e2e.ts tests that limit): every scenario here comes from loopback.
+const ENV = { PARTNER_LAST_USED_FLUSH_SECONDS: '1', PARTNER_KEY_FAILURES_PER_IP: '10000/60' };
 
 let sg: Supergraph;
 let gatewayB: ManagedProcess;
