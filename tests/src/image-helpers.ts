@@ -8,7 +8,7 @@ import { buildImageWorker, loadImageWorkerConfig } from '@firefly/image-worker';
 import type { Supergraph } from './harness.ts';
 import { waitFor, type ChatUser } from './chat-helpers.ts';
 
-const IMAGE_JOB_FIELDS = `id status progress error errorCode creditsCharged count size model prompt finishedAt images { id url width height contentType }`;
+const IMAGE_JOB_FIELDS = `id status progress error errorCode errorService creditsCharged count size model prompt finishedAt images { id url width height contentType }`;
 export const CREATE_IMAGE_JOB = `mutation CreateImageJob($input: CreateImageJobInput!) { createImageJob(input: $input) { ${IMAGE_JOB_FIELDS} } }`;
 const IMAGE_JOB = `query ImageJob($id: ID!) { imageJob(id: $id) { ${IMAGE_JOB_FIELDS} } }`;
 

@@ -1,6 +1,9 @@
 import { isUniqueConstraintError, type ImageDb } from '@firefly/db';
 import type { ImageJobStatus } from '@firefly/image-jobs';
 
+/** The service an UPSTREAM_UNAVAILABLE job failed on, stored as ImageJob.errorService (extensions.service's names). */
+export type FailedService = 'dashscope' | 'oss' | 'billing';
+
 const jobSelect = {
   id: true,
   tenantId: true,
@@ -89,10 +92,10 @@ export function createWorkerData(db: ImageDb) {
       const { count } = await db.imageJob.updateMany({ where: { id: jobId, status: 'RUNNING' }, data: { status: 'SUCCEEDED', progress: 1, finishedAt: new Date() } });
       return count === 1;
     },
-    async fail(jobId: string, error: { code: string; message: string }): Promise<boolean> {
+    async fail(jobId: string, error: { code: string; message: string; service?: FailedService }): Promise<boolean> {
       const { count } = await db.imageJob.updateMany({
         where: { id: jobId, status: { in: ['QUEUED', 'RUNNING'] } },
-        data: { status: 'FAILED', error: error.message.slice(0, 1000), errorCode: error.code, finishedAt: new Date() },
+        data: { status: 'FAILED', error: error.message.slice(0, 1000), errorCode: error.code, errorService: error.service ?? null, finishedAt: new Date() },
       });
       return count === 1;
     },

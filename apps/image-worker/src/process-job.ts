@@ -4,7 +4,7 @@ import { publishJobChange, readImageFacts, TERMINAL_STATUSES, type ImageJobStatu
 import type { Logger } from '@firefly/logger';
 import type { ObjectStorage } from '@firefly/oss';
 import type { Redis } from '@firefly/redis';
-import type { WorkerData, WorkerJob } from './data.ts';
+import type { FailedService, WorkerData, WorkerJob } from './data.ts';
 
 
 export interface JobRunnerDeps {
@@ -36,6 +36,13 @@ export interface JobRunnerDeps {
 /** A failure worth another BullMQ attempt (throttling, 5xx, network, timeouts, billing or OSS hiccups). */
 class TransientJobError extends Error {
   override readonly name = 'TransientJobError';
+  constructor(
+    message: string,
+    /** The service that failed, named on the job if this was its last attempt (ImageJob.errorService). */
+    readonly service?: FailedService,
+  ) {
+    super(message);
+  }
 }
 
 /** DashScope throttled the submit (429): wait and try again, without spending one of the job's attempts. */
@@ -69,6 +76,7 @@ class JobFailure extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly service?: FailedService,
   ) {
     super(message);
   }
@@ -112,13 +120,19 @@ export async function runImageJob(deps: JobRunnerDeps, jobId: string, lastAttemp
       return;
     }
     if (error instanceof JobFailure) {
-      await failJob(deps, job, error.code, error.message);
+      await failJob(deps, job, error.code, error.message, error.code === 'UPSTREAM_UNAVAILABLE' ? error.service : undefined);
       return;
     }
     if (error instanceof ThrottledJobError || error instanceof LeaseLostError || error instanceof SubmitUndecidedError || (error instanceof TransientJobError && !lastAttempt)) throw error;
     log.error({ err: error }, 'image job failed');
     const code = error instanceof TransientJobError ? 'UPSTREAM_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR';
-    await failJob(deps, job, code, code === 'UPSTREAM_UNAVAILABLE' ? 'The image service is unavailable; try again later' : 'Image generation failed');
+    await failJob(
+      deps,
+      job,
+      code,
+      code === 'UPSTREAM_UNAVAILABLE' ? 'The image service is unavailable; try again later' : 'Image generation failed',
+      error instanceof TransientJobError ? error.service : undefined,
+    );
   }
 }
 
@@ -133,11 +147,11 @@ async function publish(deps: JobRunnerDeps, jobId: string, status: ImageJobStatu
 
 function asJobError(error: unknown, what: string): Error {
   if (isDashScopeError(error)) {
-    if (error.retryable) return new TransientJobError(`${what}: ${error.message}`);
+    if (error.retryable) return new TransientJobError(`${what}: ${error.message}`, 'dashscope');
     if (error.code === 'CONTENT_REJECTED') return new JobFailure('CONTENT_REJECTED', 'The prompt or the images were rejected by content moderation');
-    return new JobFailure(error.code === 'BAD_USER_INPUT' ? 'BAD_USER_INPUT' : 'UPSTREAM_UNAVAILABLE', `${what}: ${error.message}`);
+    return new JobFailure(error.code === 'BAD_USER_INPUT' ? 'BAD_USER_INPUT' : 'UPSTREAM_UNAVAILABLE', `${what}: ${error.message}`, 'dashscope');
   }
-  return new TransientJobError(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+  return new TransientJobError(`${what}: ${error instanceof Error ? error.message : String(error)}`, 'dashscope');
 }
 
 async function submit(deps: JobRunnerDeps, job: WorkerJob, log: Logger, stillOurs: () => Promise<boolean>): Promise<string> {
@@ -276,12 +290,12 @@ async function pollUntilDone(deps: JobRunnerDeps, job: WorkerJob, taskId: string
           return state;
         case 'FAILED': {
           const rejected = state.code?.includes('DataInspection');
-          throw new JobFailure(rejected ? 'CONTENT_REJECTED' : 'UPSTREAM_UNAVAILABLE', rejected ? 'The images were rejected by content moderation' : `DashScope could not make the images (${state.code ?? 'unknown error'})`);
+          throw new JobFailure(rejected ? 'CONTENT_REJECTED' : 'UPSTREAM_UNAVAILABLE', rejected ? 'The images were rejected by content moderation' : `DashScope could not make the images (${state.code ?? 'unknown error'})`, 'dashscope');
         }
         case 'CANCELED':
-          throw new JobFailure('UPSTREAM_UNAVAILABLE', 'DashScope cancelled the task');
+          throw new JobFailure('UPSTREAM_UNAVAILABLE', 'DashScope cancelled the task', 'dashscope');
         case 'UNKNOWN':
-          throw new JobFailure('UPSTREAM_UNAVAILABLE', 'DashScope no longer knows the task (expired)');
+          throw new JobFailure('UPSTREAM_UNAVAILABLE', 'DashScope no longer knows the task (expired)', 'dashscope');
         case 'RUNNING': {
           const next = Math.round((progress + (0.8 - progress) * 0.25) * 1000) / 1000;
           if (next - progress >= 0.01 && steps.due() && (await deps.data.setProgress(job.id, next))) {
@@ -295,7 +309,7 @@ async function pollUntilDone(deps: JobRunnerDeps, job: WorkerJob, taskId: string
           break;
       }
     }
-    if (Date.now() - job.createdAt.getTime() > settings.taskTimeoutMs) throw new JobFailure('UPSTREAM_UNAVAILABLE', 'DashScope did not finish the images in time');
+    if (Date.now() - job.createdAt.getTime() > settings.taskTimeoutMs) throw new JobFailure('UPSTREAM_UNAVAILABLE', 'DashScope did not finish the images in time', 'dashscope');
     if (!(await deps.sleep(delay))) throw new TransientJobError('the worker is shutting down');
     delay = Math.min(Math.round(delay * 1.5), settings.pollMaxMs);
   }
@@ -325,7 +339,7 @@ async function collectResults(deps: JobRunnerDeps, job: WorkerJob, state: ImageT
     try {
       await deps.storage.put(storageKey, bytes, facts.contentType);
     } catch (error) {
-      throw new TransientJobError(`storing a result: ${(error as Error).message}`);
+      throw new TransientJobError(`storing a result: ${(error as Error).message}`, 'oss');
     }
     await deps.data.saveImage({ id: imageId, tenantId: job.tenantId, userId: job.userId, jobId: job.id, storageKey, width: facts.width, height: facts.height, contentType: facts.contentType, byteSize: bytes.length });
     stored += 1;
@@ -337,7 +351,7 @@ async function collectResults(deps: JobRunnerDeps, job: WorkerJob, state: ImageT
   }
   if (stored === 0) {
     const rejected = slots.some((slot) => slot.code?.includes('DataInspection'));
-    throw new JobFailure(rejected ? 'CONTENT_REJECTED' : 'UPSTREAM_UNAVAILABLE', rejected ? 'The images were rejected by content moderation' : 'DashScope produced no image');
+    throw new JobFailure(rejected ? 'CONTENT_REJECTED' : 'UPSTREAM_UNAVAILABLE', rejected ? 'The images were rejected by content moderation' : 'DashScope produced no image', 'dashscope');
   }
   if (!(await deps.data.succeed(job.id))) {
     // Cancelled (or failed) while the results arrived: they are discarded, and the hold is released. A job another
@@ -360,8 +374,8 @@ async function discardImages(deps: JobRunnerDeps, jobId: string): Promise<void> 
   await deps.data.deleteImages(jobId);
 }
 
-async function failJob(deps: JobRunnerDeps, job: WorkerJob, code: string, message: string): Promise<void> {
-  const failed = await deps.data.fail(job.id, { code, message });
+async function failJob(deps: JobRunnerDeps, job: WorkerJob, code: string, message: string, service?: FailedService): Promise<void> {
+  const failed = await deps.data.fail(job.id, { code, message, service });
   if (failed) {
     await discardImages(deps, job.id);
     deps.observe.finished('FAILED', code, (Date.now() - job.createdAt.getTime()) / 1000);
@@ -395,6 +409,6 @@ async function settleCredits(deps: JobRunnerDeps, job: WorkerJob, status: ImageJ
       await deps.data.recordCharge(row.id, 0);
     }
   } catch (error) {
-    throw new TransientJobError(`settling credits: ${(error as Error).message}`);
+    throw new TransientJobError(`settling credits: ${(error as Error).message}`, 'billing');
   }
 }

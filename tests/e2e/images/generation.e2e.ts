@@ -97,7 +97,7 @@ describe('createImageJob → image worker → OSS', () => {
     const user = await createChatUser(sg, 100);
     const created = expectData(await user.call(CREATE_IMAGE_JOB, { input: { prompt: 'sim:inspection please', count: 2 } })).createImageJob as ImageJobView;
     const job = await waitForFinishedJob(user, created.id);
-    expect(job).toMatchObject({ status: 'FAILED', errorCode: 'CONTENT_REJECTED', creditsCharged: 0, images: [] });
+    expect(job).toMatchObject({ status: 'FAILED', errorCode: 'CONTENT_REJECTED', errorService: null, creditsCharged: 0, images: [] });
     expect(job.error).toMatch(/moderation/);
     expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100, reserved: 0 });
   });
@@ -106,7 +106,7 @@ describe('createImageJob → image worker → OSS', () => {
     const user = await createChatUser(sg, 100);
     sg.simulator.setFaults([{ kind: 'taskFailed', times: 1 }]);
     const failed = expectData(await user.call(CREATE_IMAGE_JOB, { input: { prompt: `doomed ${Date.now()}`, count: 3 } })).createImageJob as ImageJobView;
-    expect(await waitForFinishedJob(user, failed.id)).toMatchObject({ status: 'FAILED', errorCode: 'UPSTREAM_UNAVAILABLE', creditsCharged: 0, images: [] });
+    expect(await waitForFinishedJob(user, failed.id)).toMatchObject({ status: 'FAILED', errorCode: 'UPSTREAM_UNAVAILABLE', errorService: 'dashscope', creditsCharged: 0, images: [] });
     expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100, reserved: 0 });
 
     sg.simulator.setFaults([{ kind: 'partialFailure', failedImages: 1, times: 1 }]);

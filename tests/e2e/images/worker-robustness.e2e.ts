@@ -183,6 +183,8 @@ describe('jobs the queue lost', () => {
     expect(await queue.removeWaiting(job.id)).toBe(true);
     await images.stack.db.imageJob.update({ where: { id: job.id }, data: { createdAt: new Date(Date.now() - 13 * 3600_000) } });
     expect(await settled(job.id, 15_000)).toMatchObject({ status: 'FAILED', errorCode: 'UPSTREAM_UNAVAILABLE', creditsCharged: 0 });
+    // The job names what was unavailable: no image worker ran it.
+    expect((await images.stack.db.imageJob.findUniqueOrThrow({ where: { id: job.id } })).errorService).toBe('image-worker');
     expect(images.submitsFor(prompt)).toHaveLength(0);
     expect(await chargesOf(images.stack, job.id)).toBe(0);
     expect(await balanceOf(images.stack.db, alice.id)).toEqual({ available: 100, reserved: 0 });

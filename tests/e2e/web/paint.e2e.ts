@@ -41,6 +41,13 @@ const gallery = () => page.getByTestId('gallery').getByRole('img');
 const jobCard = () => page.getByTestId('image-job').first();
 const userId = async () => (await findUserByEmail(web.sg.db, email)).id;
 
+/** The balance once the header shows what billing holds (a job of the test before may settle after it ended). */
+async function settledBalance(): Promise<number> {
+  const { available } = await web.sg.db.creditAccount.findFirstOrThrow({ where: { userId: await userId() } });
+  await eventually(() => web.balance()).toBe(available);
+  return available;
+}
+
 async function paint(prompt: string, options: { count?: number; size?: string } = {}) {
   await page.getByLabel('Describe the picture').fill(prompt);
   if (options.size) await page.getByLabel('Size').selectOption(options.size);
@@ -158,7 +165,7 @@ describe('painting in a browser', { timeout: 90_000 }, () => {
   });
 
   it('says the prompt was refused when content moderation rejects it, and charges nothing', async () => {
-    const before = await web.balance();
+    const before = await settledBalance();
     // The DashScope simulator's moderation refuses prompts with this trigger.
     await paint('sim:inspection a forbidden picture');
     const card = jobCard();
@@ -168,6 +175,29 @@ describe('painting in a browser', { timeout: 90_000 }, () => {
     expect(await card.innerText()).not.toMatch(/CONTENT_REJECTED|DataInspection/);
     await eventually(() => web.balance()).toBe(before);
     await web.shot(page, 'content-rejected');
+  });
+
+  it('names the image generation service when it fails the job, in English and Chinese, and charges nothing', async () => {
+    const before = await settledBalance();
+    // DashScope fails the task: the job ends UPSTREAM_UNAVAILABLE with errorService dashscope.
+    web.sg.simulator.setFaults([{ kind: 'taskFailed', times: 1 }]);
+    try {
+      await paint('A paper boat on a pond at dusk');
+      // The refused job of the test before is still listed: this one is found by its prompt.
+      const card = page.getByTestId('image-job').filter({ hasText: 'A paper boat on a pond at dusk' });
+      await eventually(() => card.getAttribute('data-status'), { timeout: 30_000 }).toBe('FAILED');
+      const failure = card.locator('[data-error-code]');
+      expect(await failure.innerText()).toBe('The image generation service is unavailable right now. Please try again in a moment. No credits were charged for them.');
+      expect(await card.innerText()).not.toMatch(/UPSTREAM_UNAVAILABLE|dashscope/i);
+      await eventually(() => web.balance()).toBe(before);
+      await web.shot(page, 'image-service-down');
+      await page.getByLabel('Language').selectOption('zh');
+      await eventually(() => failure.innerText()).toBe('图片生成服务暂时不可用，请稍后再试。 未扣除积分。');
+      await web.shot(page, 'image-service-down-zh');
+    } finally {
+      web.sg.simulator.setFaults([]);
+      await page.getByLabel(/^(Language|语言)$/).selectOption('en');
+    }
   });
 
   it('offers to buy credits when there are not enough to paint', async () => {

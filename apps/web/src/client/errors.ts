@@ -6,7 +6,7 @@ import { CombinedGraphQLErrors, ServerError } from '@apollo/client/errors';
 import type { GraphQLFormattedError } from 'graphql';
 
 /** A service named by UPSTREAM_UNAVAILABLE's `extensions.service`, in the words the UI uses. */
-export type ServiceName = 'chat' | 'painting' | 'billing' | 'accounts' | 'sms' | 'ai' | 'storage' | 'payments' | 'alipay' | 'wechatpay' | 'database' | 'gateway' | 'unknown';
+export type ServiceName = 'chat' | 'painting' | 'imageGeneration' | 'billing' | 'accounts' | 'sms' | 'ai' | 'storage' | 'payments' | 'alipay' | 'wechatpay' | 'database' | 'gateway' | 'unknown';
 
 export type UserFacingError =
   | { kind: 'insufficientCredits' }
@@ -68,6 +68,30 @@ const SERVICES: Record<string, ServiceName> = {
   redis: 'gateway',
   gateway: 'gateway',
 };
+
+/**
+ * The service a FAILED image job names in `errorService` (UPSTREAM_UNAVAILABLE), in the UI's words: DashScope is the
+ * image generation service here, the image worker the painting service itself.
+ */
+const IMAGE_JOB_SERVICES: Record<string, ServiceName> = {
+  dashscope: 'imageGeneration',
+  oss: 'storage',
+  billing: 'billing',
+  'image-worker': 'painting',
+};
+
+/** Why a FAILED image job failed, from its `errorCode` and `errorService`. */
+export function describeFailedImageJob(job: { errorCode?: string | null; errorService?: string | null }): UserFacingError | undefined {
+  switch (job.errorCode) {
+    case 'CONTENT_REJECTED':
+      return { kind: 'contentRejected' };
+    case 'UPSTREAM_UNAVAILABLE':
+      // A job failed before the service was recorded was failed by the image generation service most of the time.
+      return { kind: 'upstreamUnavailable', service: IMAGE_JOB_SERVICES[job.errorService ?? ''] ?? 'imageGeneration' };
+    default:
+      return undefined;
+  }
+}
 
 /** A payment channel's failure names the channel (`extensions.channel`: ALIPAY, WECHAT) rather than a service. */
 const CHANNELS: Record<string, ServiceName> = { ALIPAY: 'alipay', WECHAT: 'wechatpay' };

@@ -159,6 +159,7 @@ export const en = {
     services: {
       chat: 'Chat',
       painting: 'Painting',
+      imageGeneration: 'The image generation service',
       billing: 'Billing',
       accounts: 'The account service',
       sms: 'The SMS service',
@@ -333,6 +334,7 @@ export const zh: Messages = {
     services: {
       chat: '对话服务',
       painting: '绘画服务',
+      imageGeneration: '图片生成服务',
       billing: '计费服务',
       accounts: '账号服务',
       sms: '短信服务',

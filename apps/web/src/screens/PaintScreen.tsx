@@ -11,8 +11,8 @@ import {
   ImageModelsDocument,
   type ImageJobFieldsFragment,
 } from '../generated/graphql/graphql.ts';
-import { errorCodeOf, followImageJob, TERMINAL_JOB_STATUSES } from '../client/index.ts';
-import { ErrorNotice } from '../app/ErrorNotice.tsx';
+import { describeFailedImageJob, errorCodeOf, followImageJob, TERMINAL_JOB_STATUSES } from '../client/index.ts';
+import { ErrorNotice, useErrorText } from '../app/ErrorNotice.tsx';
 import { TrashIcon } from '../app/icons.tsx';
 import { useI18n } from '../i18n/index.tsx';
 import { LabelledControl } from '../app/controls.tsx';
@@ -238,18 +238,20 @@ function JobCard({ job }: { job: ImageJobFieldsFragment }) {
           </button>
         )}
       </div>
-      {job.status === 'FAILED' && <JobFailure code={job.errorCode} />}
+      {job.status === 'FAILED' && <JobFailure job={job} />}
       {shownError !== undefined && <ErrorNotice error={shownError} onDismiss={() => setError(undefined)} />}
     </li>
   );
 }
 
-/** Why a job failed, in words: its errorCode read like any other error; the held credits were released. */
-function JobFailure({ code }: { code: string | null | undefined }) {
+/** Why a job failed, in words: its errorCode (and the service it names) read like any other error; the held credits were released. */
+function JobFailure({ job }: { job: ImageJobFieldsFragment }) {
   const { t } = useI18n();
-  const reason = code === 'CONTENT_REJECTED' ? t.errors.contentRejected : code === 'UPSTREAM_UNAVAILABLE' ? t.errors.upstreamUnavailable(t.errors.services.ai) : t.paint.failed;
+  const errorText = useErrorText();
+  const failure = describeFailedImageJob(job);
+  const reason = failure ? errorText(failure) : t.paint.failed;
   return (
-    <p className="error small" role="status" data-error-code={code ?? undefined}>
+    <p className="error small" role="status" data-error-code={job.errorCode ?? undefined}>
       {reason} {t.paint.notCharged}
     </p>
   );

@@ -14,6 +14,7 @@ const select = {
   progress: true,
   error: true,
   errorCode: true,
+  errorService: true,
   reservationId: true,
   creditsCharged: true,
   createdAt: true,

@@ -58,7 +58,7 @@ export async function sweepLostJobs(deps: SweepDeps, options: { graceMs: number;
 async function giveUp(deps: SweepDeps, row: { id: string; tenantId: string; progress: number; reservationId: string | null }): Promise<boolean> {
   const { count } = await deps.db.imageJob.updateMany({
     where: { id: row.id, status: { in: ['QUEUED', 'RUNNING'] } },
-    data: { status: 'FAILED', errorCode: 'UPSTREAM_UNAVAILABLE', error: LOST_MESSAGE, finishedAt: new Date() },
+    data: { status: 'FAILED', errorCode: 'UPSTREAM_UNAVAILABLE', errorService: 'image-worker', error: LOST_MESSAGE, finishedAt: new Date() },
   });
   if (count !== 1) return false;
   deps.logger.warn({ jobId: row.id, tenantId: row.tenantId }, 'image job was lost for too long; failed it and released its credits');

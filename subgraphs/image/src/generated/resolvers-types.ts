@@ -102,6 +102,12 @@ export type ImageJob = {
   error?: Maybe<Scalars['String']['output']>;
   /** Stable code of a FAILED job's error: CONTENT_REJECTED (DashScope's content moderation refused the prompt or the images), UPSTREAM_UNAVAILABLE, BAD_USER_INPUT or INTERNAL_SERVER_ERROR; null otherwise. */
   errorCode?: Maybe<Scalars['String']['output']>;
+  /**
+   * With errorCode UPSTREAM_UNAVAILABLE: which service was unavailable, as UPSTREAM_UNAVAILABLE errors name it in
+   * extensions.service — dashscope (the image generation provider), oss (image storage), billing, or image-worker (no
+   * worker could run the job); null otherwise, and on jobs that failed before this was recorded.
+   */
+  errorService?: Maybe<Scalars['String']['output']>;
   /** When it reached SUCCEEDED, FAILED or CANCELED; null before. */
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Job id. */
@@ -572,6 +578,7 @@ export type ImageJobResolvers<ContextType = ImageContext, ParentType extends Res
   creditsCharged?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   errorCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  errorService?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   images?: Resolver<Array<ResolversTypes['Image']>, ParentType, ContextType>;

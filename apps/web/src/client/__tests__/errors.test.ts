@@ -1,7 +1,7 @@
 // What a person is told for each error the API can answer with: never a raw code.
 import { CombinedGraphQLErrors, ServerError } from '@apollo/client/errors';
 import { describe, expect, it } from 'vitest';
-import { describeError, describeFailedMessage } from '../errors.ts';
+import { describeError, describeFailedImageJob, describeFailedMessage } from '../errors.ts';
 
 const graphQLError = (code: string, extensions: Record<string, unknown> = {}, message = 'raw server text') =>
   new CombinedGraphQLErrors({ data: null, errors: [{ message, extensions: { code, ...extensions } }] });
@@ -59,5 +59,16 @@ describe('describeFailedMessage', () => {
     expect(describeFailedMessage('SOMETHING_NEW')).toBe('unknown');
     // Never read from the English sentence any more.
     expect(describeFailedMessage('The message was rejected by content moderation.')).toBe('unknown');
+  });
+});
+
+describe('describeFailedImageJob', () => {
+  it('names the service an unavailable job failed on (errorService), the image generation service by default', () => {
+    expect(describeFailedImageJob({ errorCode: 'UPSTREAM_UNAVAILABLE', errorService: 'dashscope' })).toEqual({ kind: 'upstreamUnavailable', service: 'imageGeneration' });
+    expect(describeFailedImageJob({ errorCode: 'UPSTREAM_UNAVAILABLE', errorService: 'oss' })).toEqual({ kind: 'upstreamUnavailable', service: 'storage' });
+    expect(describeFailedImageJob({ errorCode: 'UPSTREAM_UNAVAILABLE', errorService: 'image-worker' })).toEqual({ kind: 'upstreamUnavailable', service: 'painting' });
+    expect(describeFailedImageJob({ errorCode: 'UPSTREAM_UNAVAILABLE', errorService: null })).toEqual({ kind: 'upstreamUnavailable', service: 'imageGeneration' });
+    expect(describeFailedImageJob({ errorCode: 'CONTENT_REJECTED' })).toEqual({ kind: 'contentRejected' });
+    expect(describeFailedImageJob({ errorCode: 'INTERNAL_SERVER_ERROR' })).toBeUndefined();
   });
 });

@@ -39,7 +39,7 @@ type Documents = {
     "mutation CreateUploadUrl($contentType: String!, $byteSize: Int!) {\n  createUploadUrl(contentType: $contentType, byteSize: $byteSize) {\n    url\n    method\n    headers\n    key\n    expiresAt\n  }\n}": typeof types.CreateUploadUrlDocument,
     "mutation DeleteImage($id: ID!) {\n  deleteImage(id: $id)\n}": typeof types.DeleteImageDocument,
     "query ImageJob($id: ID!) {\n  imageJob(id: $id) {\n    ...ImageJobFields\n  }\n}": typeof types.ImageJobDocument,
-    "fragment ImageJobFields on ImageJob {\n  id\n  prompt\n  negativePrompt\n  model\n  size\n  count\n  status\n  progress\n  error\n  errorCode\n  creditsCharged\n  createdAt\n  finishedAt\n  images {\n    id\n    url\n    width\n    height\n    contentType\n  }\n}": typeof types.ImageJobFieldsFragmentDoc,
+    "fragment ImageJobFields on ImageJob {\n  id\n  prompt\n  negativePrompt\n  model\n  size\n  count\n  status\n  progress\n  error\n  errorCode\n  errorService\n  creditsCharged\n  createdAt\n  finishedAt\n  images {\n    id\n    url\n    width\n    height\n    contentType\n  }\n}": typeof types.ImageJobFieldsFragmentDoc,
     "subscription ImageJobUpdated($jobId: ID!) {\n  imageJobUpdated(jobId: $jobId) {\n    ...ImageJobFields\n  }\n}": typeof types.ImageJobUpdatedDocument,
     "query ImageJobs($first: Int, $after: String) {\n  imageJobs(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        ...ImageJobFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": typeof types.ImageJobsDocument,
     "query ImageModels {\n  imageModels {\n    id\n    name\n    sizes\n    maxCount\n    acceptsReferenceImage\n  }\n}": typeof types.ImageModelsDocument,
@@ -80,7 +80,7 @@ const documents: Documents = {
     "mutation CreateUploadUrl($contentType: String!, $byteSize: Int!) {\n  createUploadUrl(contentType: $contentType, byteSize: $byteSize) {\n    url\n    method\n    headers\n    key\n    expiresAt\n  }\n}": types.CreateUploadUrlDocument,
     "mutation DeleteImage($id: ID!) {\n  deleteImage(id: $id)\n}": types.DeleteImageDocument,
     "query ImageJob($id: ID!) {\n  imageJob(id: $id) {\n    ...ImageJobFields\n  }\n}": types.ImageJobDocument,
-    "fragment ImageJobFields on ImageJob {\n  id\n  prompt\n  negativePrompt\n  model\n  size\n  count\n  status\n  progress\n  error\n  errorCode\n  creditsCharged\n  createdAt\n  finishedAt\n  images {\n    id\n    url\n    width\n    height\n    contentType\n  }\n}": types.ImageJobFieldsFragmentDoc,
+    "fragment ImageJobFields on ImageJob {\n  id\n  prompt\n  negativePrompt\n  model\n  size\n  count\n  status\n  progress\n  error\n  errorCode\n  errorService\n  creditsCharged\n  createdAt\n  finishedAt\n  images {\n    id\n    url\n    width\n    height\n    contentType\n  }\n}": types.ImageJobFieldsFragmentDoc,
     "subscription ImageJobUpdated($jobId: ID!) {\n  imageJobUpdated(jobId: $jobId) {\n    ...ImageJobFields\n  }\n}": types.ImageJobUpdatedDocument,
     "query ImageJobs($first: Int, $after: String) {\n  imageJobs(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        ...ImageJobFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": types.ImageJobsDocument,
     "query ImageModels {\n  imageModels {\n    id\n    name\n    sizes\n    maxCount\n    acceptsReferenceImage\n  }\n}": types.ImageModelsDocument,
@@ -213,7 +213,7 @@ export function graphql(source: "query ImageJob($id: ID!) {\n  imageJob(id: $id)
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "fragment ImageJobFields on ImageJob {\n  id\n  prompt\n  negativePrompt\n  model\n  size\n  count\n  status\n  progress\n  error\n  errorCode\n  creditsCharged\n  createdAt\n  finishedAt\n  images {\n    id\n    url\n    width\n    height\n    contentType\n  }\n}"): (typeof documents)["fragment ImageJobFields on ImageJob {\n  id\n  prompt\n  negativePrompt\n  model\n  size\n  count\n  status\n  progress\n  error\n  errorCode\n  creditsCharged\n  createdAt\n  finishedAt\n  images {\n    id\n    url\n    width\n    height\n    contentType\n  }\n}"];
+export function graphql(source: "fragment ImageJobFields on ImageJob {\n  id\n  prompt\n  negativePrompt\n  model\n  size\n  count\n  status\n  progress\n  error\n  errorCode\n  errorService\n  creditsCharged\n  createdAt\n  finishedAt\n  images {\n    id\n    url\n    width\n    height\n    contentType\n  }\n}"): (typeof documents)["fragment ImageJobFields on ImageJob {\n  id\n  prompt\n  negativePrompt\n  model\n  size\n  count\n  status\n  progress\n  error\n  errorCode\n  errorService\n  creditsCharged\n  createdAt\n  finishedAt\n  images {\n    id\n    url\n    width\n    height\n    contentType\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
