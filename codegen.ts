@@ -19,6 +19,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       GatewayPartnerKey: '../domain/partners.ts#GatewayPartnerKey',
       AuditEvent: '../data/audit-events.ts#AuditEventRow',
       Tenant: '../data/tenants.ts#TenantRow',
+      Setting: '../data/settings.ts#SettingRow',
     },
   },
   conversation: {

@@ -3,6 +3,7 @@ import { upstreamUnavailable } from '@firefly/errors';
 import { readFileSync } from 'node:fs';
 import type { BillingDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
+import { followSettings } from '@firefly/platform-state';
 import type { Redis } from '@firefly/redis';
 import { createSubgraphServer, mysqlReadiness, redisReadiness, type SubgraphServer } from '@firefly/server-kit';
 import type { BillingConfig } from './config.ts';
@@ -40,7 +41,10 @@ export interface BillingDeps {
  * credential may call, the expiry sweep of reservations, and the delivery of the buyers' payment-success SMS.
  */
 export async function buildBillingSubgraph(config: BillingConfig, deps: BillingDeps): Promise<SubgraphServer> {
-  const services = createBillingServices(config, deps);
+  // System settings set at run time (sign-up grant, order TTL), followed through Redis (@firefly/platform-state).
+  const runtimeSettings = followSettings({ redis: deps.redis, logger: deps.logger });
+  runtimeSettings.follower.start().catch((error: unknown) => deps.logger.error({ err: error }, 'following the system settings failed'));
+  const services = createBillingServices(config, deps, runtimeSettings);
   const { notifications, reconciliations, sweptReservations } = services.metrics;
   const settle = { orders: services.orders, store: services.store, providers: services.providers, logger: deps.logger, events: services.events };
   const server = await createSubgraphServer({
@@ -55,6 +59,7 @@ export async function buildBillingSubgraph(config: BillingConfig, deps: BillingD
     createContext: (base) => createBillingContext(deps, services, base),
     rateLimits: { redis: deps.redis, per: 'caller', overrides: config.BILLING_RATE_LIMITS },
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
+    onStop: () => runtimeSettings.follower.stop(),
     configureApp: paymentNotificationRoutes({ ...settle, notifications, log: services.notificationLog }),
     jobs: [
       reconcileOrdersJob({

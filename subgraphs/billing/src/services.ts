@@ -1,3 +1,4 @@
+import type { RuntimeSettings } from '@firefly/platform-state';
 import type { BillingConfig } from './config.ts';
 import { createCreditStore } from './data/credit-store.ts';
 import { createNotificationLog, type NotificationLog } from './data/notification-log.ts';
@@ -33,7 +34,7 @@ export interface BillingServices {
   orderPaidNotices: OrderPaidNotices;
 }
 
-export function createBillingServices(config: BillingConfig, deps: BillingDeps): BillingServices {
+export function createBillingServices(config: BillingConfig, deps: BillingDeps, runtimeSettings: Pick<RuntimeSettings, 'get'>): BillingServices {
   const metrics = createBillingMetrics();
   const orderPaidNotices = createOrderPaidNotices({
     store: createOrderPaidNoticeStore(deps.db),
@@ -45,10 +46,21 @@ export function createBillingServices(config: BillingConfig, deps: BillingDeps):
   return {
     store: metrics.observeCreditStore(createCreditStore(deps.db)),
     prices: createPriceSource(deps.db),
-    settings: { signupGrantCredits: config.SIGNUP_GRANT_CREDITS, maxReservationTtlSeconds: config.RESERVATION_MAX_TTL_SECONDS },
+    // Sign-up grant and order TTL: a value set at run time (setSetting, shared through Redis), else the environment's.
+    settings: {
+      get signupGrantCredits() {
+        return runtimeSettings.get('signupGrantCredits', config.SIGNUP_GRANT_CREDITS);
+      },
+      maxReservationTtlSeconds: config.RESERVATION_MAX_TTL_SECONDS,
+    },
     orders: createOrderStore(deps.db),
     providers: createPaymentProviders(config),
-    orderSettings: { orderTtlSeconds: config.ORDER_TTL_SECONDS, maxOpenPerUser: config.ORDER_MAX_OPEN_PER_USER },
+    orderSettings: {
+      get orderTtlSeconds() {
+        return runtimeSettings.get('orderTtlSeconds', config.ORDER_TTL_SECONDS);
+      },
+      maxOpenPerUser: config.ORDER_MAX_OPEN_PER_USER,
+    },
     metrics,
     // Metrics, and the buyer's SMS once the order is paid (kicked, never awaited: the payment does not wait for it).
     events: {

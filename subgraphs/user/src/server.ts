@@ -50,6 +50,7 @@ export async function buildUserSubgraph(config: UserConfig, deps: UserDeps): Pro
   const services = await createUserServices(config, deps);
   // Every process reads the tenants from Redis: copy them there now if Redis is behind (then every sync interval).
   services.platformState.syncTenants().catch((error: unknown) => deps.logger.warn({ err: error }, 'sharing the tenants at start failed; the sync job retries'));
+  services.platformState.syncSettings().catch((error: unknown) => deps.logger.warn({ err: error }, 'sharing the settings at start failed; the sync job retries'));
   return createSubgraphServer({
     // MySQL unreachable (refused, timed out, no pooled connection in time): UPSTREAM_UNAVAILABLE, not INTERNAL.
     classifyError: (error) => (isDatabaseUnavailableError(error) ? upstreamUnavailable('The database is unavailable', { service: 'mysql' }) : undefined),

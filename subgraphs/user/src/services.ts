@@ -2,10 +2,11 @@ import { createAccessTokenIssuer, type AccessClaims } from '@firefly/auth';
 import { createPartnerRevocations, type PartnerRevocations } from '@firefly/auth/partner-keys';
 import { createSessionStore, type SessionStore } from '@firefly/auth/sessions';
 import { createPiiCrypto } from '@firefly/crypto';
-import { sharedRevision, shareState, TENANTS_STATE } from '@firefly/platform-state';
+import { SETTINGS_STATE, sharedRevision, shareState, TENANTS_STATE } from '@firefly/platform-state';
 import type { Redis } from '@firefly/redis';
 import { createSmsProvider, type SmsProvider } from '@firefly/sms';
 import type { UserConfig } from './config.ts';
+import { createSettingRepository, readSettingState, type SettingRepository } from './data/settings.ts';
 import { createTenantLookup, createTenantRepository, readTenantState, stateRevisionOf, type TenantRepository } from './data/tenants.ts';
 import { createUserPii, type UserPii } from './data/user-pii.ts';
 import { createLoginThrottle, type LoginThrottle } from './domain/login-throttle.ts';
@@ -39,6 +40,8 @@ export interface UserServices {
   pii: UserPii;
   /** Every tenant (platform admins; not tenant-scoped). */
   tenants: TenantRepository;
+  /** System settings (platform admins; not tenant-scoped). */
+  settings: SettingRepository;
   /** Copies MySQL-owned state every process reads (tenants) into Redis and announces it (@firefly/platform-state). */
   platformState: PlatformStateSharing;
 }
@@ -48,6 +51,10 @@ export interface PlatformStateSharing {
   shareTenants(): Promise<boolean>;
   /** Shares the tenants only when Redis's revision is behind MySQL's (the sync job); true when it did. */
   syncTenants(): Promise<boolean>;
+  /** Shares the system settings as MySQL holds them now. */
+  shareSettings(): Promise<boolean>;
+  /** Shares the system settings only when Redis's revision is behind MySQL's; true when it did. */
+  syncSettings(): Promise<boolean>;
 }
 
 export async function createUserServices(config: UserConfig, deps: UserDeps): Promise<UserServices> {
@@ -97,6 +104,7 @@ export async function createUserServices(config: UserConfig, deps: UserDeps): Pr
     partnerRevocations: createPartnerRevocations(redis),
     secretBox: createSecretBox(config.INTERNAL_TOKEN_SECRET, 'partner-signing-secret'),
     tenants: createTenantRepository(deps.db),
+    settings: createSettingRepository(deps.db),
     platformState: createPlatformStateSharing(deps.db, redis),
     pii: createUserPii(createPiiCrypto(config)),
   };
@@ -108,6 +116,11 @@ function createPlatformStateSharing(db: UserDeps['db'], redis: Redis): PlatformS
     syncTenants: async () => {
       if ((await sharedRevision(redis, TENANTS_STATE)) >= (await stateRevisionOf(db, TENANTS_STATE))) return false;
       return shareState(redis, TENANTS_STATE, await readTenantState(db));
+    },
+    shareSettings: async () => shareState(redis, SETTINGS_STATE, await readSettingState(db)),
+    syncSettings: async () => {
+      if ((await sharedRevision(redis, SETTINGS_STATE)) >= (await stateRevisionOf(db, SETTINGS_STATE))) return false;
+      return shareState(redis, SETTINGS_STATE, await readSettingState(db));
     },
   };
 }

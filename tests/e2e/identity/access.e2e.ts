@@ -130,6 +130,8 @@ const ADMIN_OPERATIONS: Record<string, string> = {
   'Mutation.revokePartnerApiKey': `mutation { revokePartnerApiKey(id: "x") { id } }`,
   'Mutation.setPartnerStatus': `mutation { setPartnerStatus(partnerId: "x", status: SUSPENDED) { id } }`,
   'Query.tenants': `{ tenants { id } }`,
+  'Query.settings': `{ settings { key } }`,
+  'Mutation.setSetting': `mutation { setSetting(key: "orderTtlSeconds", value: 600) { key } }`,
   'Mutation.createTenant': `mutation { createTenant(input: { id: "x", name: "n" }) { id } }`,
   'Mutation.setTenantHosts': `mutation { setTenantHosts(id: "x", hosts: []) { id } }`,
   'Mutation.setTenantStatus': `mutation { setTenantStatus(id: "x", status: SUSPENDED) { id } }`,

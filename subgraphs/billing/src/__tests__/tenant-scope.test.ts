@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 const deps = { db, redis, logger: silentLogger };
-const services = createBillingServices(loadBillingConfig({ NODE_ENV: 'test', INTERNAL_TOKEN_SECRET: 'x'.repeat(64) }), deps);
+const services = createBillingServices(loadBillingConfig({ NODE_ENV: 'test', INTERNAL_TOKEN_SECRET: 'x'.repeat(64) }), deps, { get: (_key, environmentDefault) => environmentDefault });
 
 function contextOf(tenantId: string, userId: string) {
   const identity = userIdentity(tenantId, userId);

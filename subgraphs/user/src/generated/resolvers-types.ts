@@ -6,6 +6,7 @@ import type { PartnerRow as PartnerRowModel, PartnerKeyRow as PartnerKeyRowModel
 import type { CreatedPartnerKey as CreatedPartnerKeyModel, GatewayPartnerKey as GatewayPartnerKeyModel } from '../domain/partners.ts';
 import type { AuditEventRow as AuditEventRowModel } from '../data/audit-events.ts';
 import type { TenantRow as TenantRowModel } from '../data/tenants.ts';
+import type { SettingRow as SettingRowModel } from '../data/settings.ts';
 import type { UserContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -249,6 +250,12 @@ export type Mutation = {
    */
   setPartnerStatus: Partner;
   /**
+   * Sets a system setting (a whole number within its bounds, else BAD_USER_INPUT), or unsets it with value null so the
+   * environment's value applies again. Every process takes the change within 2 seconds, without a restart. Audited.
+   * Access: ADMINs of the platform tenant (`default`) only; FORBIDDEN for everyone else.
+   */
+  setSetting: Setting;
+  /**
    * Replaces the host names of a tenant (an empty list removes them all). Requests on a host follow the change on every
    * gateway replica within 2 seconds. CONFLICT when a host belongs to another tenant.
    * Access: ADMINs of the platform tenant (`default`) only; FORBIDDEN for everyone else.
@@ -382,6 +389,13 @@ export type MutationSendOrderPaidSmsArgs = {
 export type MutationSetPartnerStatusArgs = {
   partnerId: Scalars['ID']['input'];
   status: PartnerStatus;
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationSetSettingArgs = {
+  key: Scalars['String']['input'];
+  value?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -628,6 +642,11 @@ export type Query = {
    */
   partners: PartnerConnection;
   /**
+   * Every system setting, with the value set at run time (null: the environment's value applies).
+   * Access: ADMINs of the platform tenant (`default`) only; FORBIDDEN for everyone else.
+   */
+  settings: Array<Setting>;
+  /**
    * Every tenant of the platform, oldest first.
    * Access: ADMINs of the platform tenant (`default`) only; FORBIDDEN for everyone else.
    */
@@ -724,6 +743,20 @@ export type Session = {
   lastUsedAt: Scalars['DateTime']['output'];
   /** The User-Agent the session signed in with. */
   userAgent?: Maybe<Scalars['String']['output']>;
+};
+
+/**
+ * A system setting operators change at run time; every process takes a change within 2 seconds, without a restart.
+ * Access: ADMINs of the platform tenant (`default`) only; FORBIDDEN for everyone else.
+ */
+export type Setting = {
+  __typename?: 'Setting';
+  /** signupGrantCredits (credits granted on sign-up) or orderTtlSeconds (how long an unpaid order stays payable). */
+  key: Scalars['String']['output'];
+  /** When it was last set; null when unset. */
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The value set at run time; null when unset, and the process's environment value applies. */
+  value?: Maybe<Scalars['Int']['output']>;
 };
 
 /**
@@ -975,6 +1008,7 @@ export type ResolversTypes = {
   RegisterInput: RegisterInput;
   Role: Role;
   Session: ResolverTypeWrapper<Session>;
+  Setting: ResolverTypeWrapper<SettingRowModel>;
   SmsCodeTicket: ResolverTypeWrapper<SmsCodeTicket>;
   SmsPurpose: SmsPurpose;
   Tenant: ResolverTypeWrapper<TenantRowModel>;
@@ -1016,6 +1050,7 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   RegisterInput: RegisterInput;
   Session: Session;
+  Setting: SettingRowModel;
   SmsCodeTicket: SmsCodeTicket;
   Tenant: TenantRowModel;
   UpdateProfileInput: UpdateProfileInput;
@@ -1102,6 +1137,7 @@ export type MutationResolvers<ContextType = UserContext, ParentType extends Reso
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
   sendOrderPaidSms?: Resolver<ResolversTypes['OrderPaidSmsOutcome'], ParentType, ContextType, RequireFields<MutationSendOrderPaidSmsArgs, 'amountFen' | 'credits' | 'orderId' | 'userId'>>;
   setPartnerStatus?: Resolver<ResolversTypes['Partner'], ParentType, ContextType, RequireFields<MutationSetPartnerStatusArgs, 'partnerId' | 'status'>>;
+  setSetting?: Resolver<ResolversTypes['Setting'], ParentType, ContextType, RequireFields<MutationSetSettingArgs, 'key'>>;
   setTenantHosts?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationSetTenantHostsArgs, 'hosts' | 'id'>>;
   setTenantStatus?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationSetTenantStatusArgs, 'id' | 'status'>>;
   setUserRoles?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserRolesArgs, 'roles' | 'userId'>>;
@@ -1168,6 +1204,7 @@ export type QueryResolvers<ContextType = UserContext, ParentType extends Resolve
   partner?: Resolver<Maybe<ResolversTypes['Partner']>, ParentType, ContextType, RequireFields<QueryPartnerArgs, 'id'>>;
   partnerKeyForGateway?: Resolver<Maybe<ResolversTypes['GatewayPartnerKey']>, ParentType, ContextType, RequireFields<QueryPartnerKeyForGatewayArgs, 'prefix'>>;
   partners?: Resolver<ResolversTypes['PartnerConnection'], ParentType, ContextType, Partial<QueryPartnersArgs>>;
+  settings?: Resolver<Array<ResolversTypes['Setting']>, ParentType, ContextType>;
   tenants?: Resolver<Array<ResolversTypes['Tenant']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersArgs>>;
@@ -1180,6 +1217,12 @@ export type SessionResolvers<ContextType = UserContext, ParentType extends Resol
   ip?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastUsedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type SettingResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['Setting'] = ResolversParentTypes['Setting']> = {
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
 export type SmsCodeTicketResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['SmsCodeTicket'] = ResolversParentTypes['SmsCodeTicket']> = {
@@ -1236,6 +1279,7 @@ export type Resolvers<ContextType = UserContext> = {
   PersistedQueryList?: PersistedQueryListResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
+  Setting?: SettingResolvers<ContextType>;
   SmsCodeTicket?: SmsCodeTicketResolvers<ContextType>;
   Tenant?: TenantResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

@@ -6,6 +6,7 @@ import { sendOrderPaidSms } from '../domain/order-paid-sms.ts';
 import { publishPersistedQueries } from '../domain/persisted-query-lists.ts';
 import { changePassword, logout, revokeSession, updateProfile } from '../domain/profile.ts';
 import { refreshSession, type AuthPayload } from '../domain/sessions.ts';
+import { setSetting } from '../domain/settings.ts';
 import { createTenant, setTenantHosts, setTenantStatus } from '../domain/tenants.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
 
@@ -40,6 +41,7 @@ export const Mutation: MutationResolvers = {
   setTenantHosts: (_, args, ctx) => setTenantHosts(ctx, args),
   setTenantStatus: (_, args, ctx) => setTenantStatus(ctx, args),
   sendOrderPaidSms: (_, args, ctx) => sendOrderPaidSms(ctx, args),
+  setSetting: (_, args, ctx) => setSetting(ctx, args),
   recordPartnerKeyUse: async (_, args, ctx) => {
     await ctx.partners.recordUse(args.uses);
     return true;

@@ -1,5 +1,6 @@
 import { parsePage, toConnection } from '@firefly/server-kit';
 import { partnerKeyForGateway } from '../domain/partners.ts';
+import { listSettings } from '../domain/settings.ts';
 import { listTenants } from '../domain/tenants.ts';
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
 
@@ -16,6 +17,7 @@ export const Query: QueryResolvers = {
   },
   partner: (_, args, ctx) => ctx.loaders.partner.load(args.id),
   tenants: (_, __, ctx) => listTenants(ctx),
+  settings: (_, __, ctx) => listSettings(ctx),
   partnerKeyForGateway: (_, args, ctx) => partnerKeyForGateway(ctx, args.prefix),
   auditEvents: async (_, args, ctx) => {
     const page = parsePage(args);
