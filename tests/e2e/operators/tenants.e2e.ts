@@ -90,7 +90,7 @@ describe('tenants through the gateway', () => {
     const email = uniqueEmail('tenant');
     const registered = await post(replicaUrl, REGISTER, { host, variables: { input: { email, password: STRONG_PASSWORD, displayName: 'On the host' } } });
     expect(registered.body.errors).toBeUndefined();
-    expect((await sg.db.user.findFirstOrThrow({ where: { email } })).tenantId).toBe(id);
+    expect((await sg.db.user.findUniqueOrThrow({ where: { id: registered.body.data!.register.user.id as string } })).tenantId).toBe(id);
 
     // Remapped: the new host leads to the tenant, the old one no longer does (it falls back to `default`).
     const newHost = `chat.${id}.example.org`;
