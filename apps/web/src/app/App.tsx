@@ -35,6 +35,12 @@ export function LanguageSwitch() {
   );
 }
 
+/** The skip link moves the focus into the content (the hash is the router's, so it is not followed as an anchor). */
+function skipToMain(event: { preventDefault(): void }) {
+  event.preventDefault();
+  document.getElementById('main')?.focus();
+}
+
 function SignedIn() {
   const { t } = useI18n();
   const route = useRoute();
@@ -61,8 +67,8 @@ function SignedIn() {
 
   return (
     <div className="shell">
-      <a className="skip-link" href="#main">
-        {t.chat.messages}
+      <a className="skip-link" href="#main" onClick={skipToMain}>
+        {t.skipToContent}
       </a>
       <header className="topbar">
         <span className="brand" aria-hidden="true">
@@ -80,7 +86,7 @@ function SignedIn() {
           </ul>
         </nav>
         <div className="topbar-end">
-          <a className="balance" href={hrefOf({ screen: 'credits' })} data-testid="balance" aria-label={`${t.credits.available}: ${available ?? '…'}`}>
+          <a className="balance" href={hrefOf({ screen: 'credits' })} data-testid="balance">
             {available === undefined ? '…' : t.balance(available)}
           </a>
           <span className="viewer">{viewer.data?.me?.displayName}</span>

@@ -8,6 +8,7 @@ export const en = {
   signOut: 'Sign out',
   balance: (n: number) => `${n.toLocaleString()} credits`,
   reconnecting: 'Connection lost — reconnecting…',
+  skipToContent: 'Skip to main content',
   loading: 'Loading…',
   cancel: 'Cancel',
   save: 'Save',
@@ -62,6 +63,10 @@ export const en = {
     you: 'You',
     assistant: 'Assistant',
     thinking: 'Writing…',
+    /** Said once (polite live region) when an answer starts; the tokens are not read one by one. */
+    answering: 'The assistant is answering…',
+    /** Said once when the answer is complete: who, then the whole answer. */
+    answered: (text: string) => `Assistant: ${text}`,
     stopped: 'Stopped',
     failed: 'The answer could not be completed.',
     /** Why an answer failed (Message.errorCode); contentRejected and modelUnavailable read as errors.* do. */
@@ -192,6 +197,7 @@ export const zh: Messages = {
   signOut: '退出登录',
   balance: (n) => `${n.toLocaleString('zh-CN')} 积分`,
   reconnecting: '连接中断，正在重新连接…',
+  skipToContent: '跳到主要内容',
   loading: '加载中…',
   cancel: '取消',
   save: '保存',
@@ -246,6 +252,8 @@ export const zh: Messages = {
     you: '我',
     assistant: '助手',
     thinking: '正在生成…',
+    answering: '助手正在回答…',
+    answered: (text) => `助手：${text}`,
     stopped: '已停止',
     failed: '回答未能完成。',
     failure: {

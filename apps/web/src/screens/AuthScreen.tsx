@@ -17,7 +17,7 @@ export function AuthScreen({ sessionEnded }: { sessionEnded: boolean }) {
   const [method, setMethod] = useState<Method>('email');
   const headingId = useId();
   return (
-    <div className="auth">
+    <main className="auth">
       <div className="auth-card">
         <div className="auth-top">
           <span className="brand">✦ {t.appName}</span>
@@ -46,7 +46,7 @@ export function AuthScreen({ sessionEnded }: { sessionEnded: boolean }) {
           {mode === 'signIn' ? t.auth.noAccount : t.auth.haveAccount}
         </button>
       </div>
-    </div>
+    </main>
   );
 }
 

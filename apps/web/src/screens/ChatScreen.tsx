@@ -30,6 +30,7 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
 
   return (
     <div className="chat">
+      <h1 className="visually-hidden">{t.nav.chat}</h1>
       <aside className="sidebar" aria-labelledby="conversations-heading">
         <div className="sidebar-head">
           <h2 id="conversations-heading">{t.chat.conversations}</h2>
@@ -207,7 +208,11 @@ function ConversationView({ conversationId }: { conversationId: string }) {
   const [stop, stopState] = useMutation(StopGenerationDocument);
   const [regenerate, regenerateState] = useMutation(RegenerateMessageDocument);
   const [live, setLive] = useState<LiveAnswer | null>(null);
+  /** What the polite status region says about the answer: that one is coming, then the whole answer once. */
+  const [announcement, setAnnouncement] = useState('');
   const [error, setError] = useState<unknown>();
+  const composer = useRef<HTMLTextAreaElement>(null);
+  const failedAnswerText = useFailedAnswerText();
   const [draft, setDraft] = useState('');
   const follower = useRef<{ stop(): void } | null>(null);
   const messages = conversation.data?.conversation?.messages.edges.map((e) => e.node) ?? [];
@@ -218,22 +223,36 @@ function ConversationView({ conversationId }: { conversationId: string }) {
     (messageId: string) => {
       follower.current?.stop();
       setLive({ messageId, text: '' });
+      setAnnouncement(t.chat.answering);
       follower.current = followMessageStream(client, messageId, {
         onDelta: (delta) => setLive((current) => (current && current.messageId === messageId ? { messageId, text: current.text + delta } : current)),
         onDone: (message) => {
+          setAnnouncement(message ? announce(message) : '');
           if (message) client.writeFragment({ fragment: MessageFieldsFragmentDoc, data: { ...message, __typename: 'Message' } as MessageFieldsFragment, fragmentName: 'MessageFields' });
           setLive(null);
           void client.refetchQueries({ include: [CreditBalanceDocument] });
         },
         onError: (caught) => {
           setLive(null);
+          setAnnouncement('');
           setError(caught);
           void conversation.refetch();
         },
       });
     },
-    [client, conversation],
+    [client, conversation, t],
   );
+  /** The end of an answer in words: the answer itself, or why there is none. */
+  function announce(message: MessageFieldsFragment): string {
+    if (message.status === 'COMPLETED') return t.chat.answered(message.content);
+    if (message.status === 'STOPPED') return `${t.chat.stopped}. ${t.chat.answered(message.content)}`;
+    return failedAnswerText(message.errorCode);
+  }
+
+  // A conversation opened (or just created) puts the focus in its composer, ready to type.
+  useEffect(() => {
+    composer.current?.focus();
+  }, []);
 
   // Opened while an answer is still being written (a reload, another tab): follow it from the start.
   const resumeId = last?.role === 'ASSISTANT' && last.status === 'STREAMING' ? last.id : undefined;
@@ -299,6 +318,9 @@ function ConversationView({ conversationId }: { conversationId: string }) {
       </header>
       {conversation.error && !conversation.data && <ErrorNotice error={conversation.error} />}
       <MessageList messages={messages} live={live} />
+      <p className="visually-hidden" role="status" aria-live="polite" data-testid="answer-announcer">
+        {announcement}
+      </p>
       <div className="chat-actions">
         {live ? (
           <button type="button" onClick={() => void onStop()} disabled={stopState.loading} className="danger">
@@ -315,7 +337,7 @@ function ConversationView({ conversationId }: { conversationId: string }) {
         <label htmlFor="composer-input" className="visually-hidden">
           {t.chat.messageLabel}
         </label>
-        <textarea id="composer-input" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onComposerKey} placeholder={t.chat.placeholder} rows={3} />
+        <textarea ref={composer} id="composer-input" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onComposerKey} placeholder={t.chat.placeholder} rows={3} />
         <button type="submit" className="primary" disabled={!draft.trim() || !!live || sendState.loading}>
           {t.chat.send}
         </button>
@@ -326,7 +348,7 @@ function ConversationView({ conversationId }: { conversationId: string }) {
 
 function MessageList({ messages, live }: { messages: MessageFieldsFragment[]; live: LiveAnswer | null }) {
   const { t } = useI18n();
-  const scroller = useRef<HTMLOListElement>(null);
+  const scroller = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
   // Keep the newest text in view while it streams, unless the person scrolled up to read.
   useLayoutEffect(() => {
@@ -339,43 +361,54 @@ function MessageList({ messages, live }: { messages: MessageFieldsFragment[]; li
   };
 
   return (
-    <ol className="messages" ref={scroller} onScroll={onScroll} role="log" aria-live="off" tabIndex={0} aria-label={t.chat.messages}>
-      {messages.map((message) => {
-        const streaming = live?.messageId === message.id;
-        const content = streaming ? live.text : message.content;
-        return (
-          <li
-            key={message.id}
-            className={`message ${message.role.toLowerCase()}`}
-            data-testid={message.role === 'ASSISTANT' ? 'assistant-message' : 'user-message'}
-            data-status={streaming ? 'STREAMING' : message.status}
-            aria-busy={streaming || undefined}
-          >
-            <span className="who">{message.role === 'USER' ? t.chat.you : t.chat.assistant}</span>
-            <div className="bubble">
-              <p className="content">{content || (streaming || message.status === 'STREAMING' ? t.chat.thinking : '')}</p>
-              <MessageFooter message={message} streaming={streaming} />
-            </div>
-          </li>
-        );
-      })}
-    </ol>
+    // A log (not read token by token: the status region below the list announces an answer once it is complete) that
+    // scrolls, focusable so that the keyboard can scroll it too; its messages are a list inside it.
+    <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-live="off" tabIndex={0} aria-label={t.chat.messages}>
+      <ol className="message-items">
+        {messages.map((message) => {
+          const streaming = live?.messageId === message.id;
+          const content = streaming ? live.text : message.content;
+          return (
+            <li
+              key={message.id}
+              className={`message ${message.role.toLowerCase()}`}
+              data-testid={message.role === 'ASSISTANT' ? 'assistant-message' : 'user-message'}
+              data-status={streaming ? 'STREAMING' : message.status}
+              aria-busy={streaming || undefined}
+            >
+              <span className="who">{message.role === 'USER' ? t.chat.you : t.chat.assistant}</span>
+              <div className="bubble">
+                <p className="content">{content || (streaming || message.status === 'STREAMING' ? t.chat.thinking : '')}</p>
+                <MessageFooter message={message} streaming={streaming} />
+              </div>
+            </li>
+          );
+        })}
+      </ol>
+    </div>
   );
 }
 
 function MessageFooter({ message, streaming }: { message: MessageFieldsFragment; streaming: boolean }) {
   const { t } = useI18n();
-  const errorText = useErrorText();
+  const failedAnswerText = useFailedAnswerText();
   if (message.role !== 'ASSISTANT') return null;
   // The footer line is always there (empty while streaming) so the bubble does not jump when the answer ends.
   let text = '';
   if (!streaming && message.status === 'STOPPED') text = t.chat.stopped;
-  if (!streaming && message.status === 'FAILED') {
-    const failure = describeFailedMessage(message.errorCode);
-    if (failure === 'contentRejected') text = errorText({ kind: 'contentRejected' });
-    else if (failure === 'modelUnavailable') text = errorText({ kind: 'upstreamUnavailable', service: 'ai' });
-    else text = failure === 'unknown' ? t.chat.failed : t.chat.failure[failure];
-  }
+  if (!streaming && message.status === 'FAILED') text = failedAnswerText(message.errorCode);
   if (!streaming && message.usage) text += `${text ? ' · ' : ''}${t.chat.usage(message.usage.totalTokens, message.creditsCharged ?? null)}`;
   return <p className={`message-meta${message.status === 'FAILED' && !streaming ? ' error' : ''}`}>{text || '\u00a0'}</p>;
+}
+
+/** Why an answer FAILED, in words, from its errorCode (the footer and the announcement say the same). */
+function useFailedAnswerText() {
+  const { t } = useI18n();
+  const errorText = useErrorText();
+  return (errorCode: string | null | undefined): string => {
+    const failure = describeFailedMessage(errorCode);
+    if (failure === 'contentRejected') return errorText({ kind: 'contentRejected' });
+    if (failure === 'modelUnavailable') return errorText({ kind: 'upstreamUnavailable', service: 'ai' });
+    return failure === 'unknown' ? t.chat.failed : t.chat.failure[failure];
+  };
 }
