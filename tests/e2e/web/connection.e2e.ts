@@ -8,13 +8,14 @@ import type { Page, WebSocket } from 'playwright-core';
 import { eventually, signUpInBrowser, startWebSuite, type WebSuite } from '../../src/browser.ts';
 import { startImageWorker, type TestImageWorker } from '../../src/image-helpers.ts';
 import { uniqueEmail } from '../../src/identity-helpers.ts';
+import { findUserByEmail } from '../../src/pii.ts';
 
 let web: WebSuite;
 let worker: TestImageWorker;
 let page: Page;
 const email = uniqueEmail('connection');
 /** Other files may run against the same database at once: look only at this person's rows. */
-const userId = async () => (await web.sg.db.user.findFirstOrThrow({ where: { email } })).id;
+const userId = async () => (await findUserByEmail(web.sg.db, email)).id;
 /** What must never be on screen: codes, stack frames. */
 const RAW = /[A-Z]{2,}_[A-Z_]+|Error:|\bat \S+:\d+/;
 /** The gateway's per-user budget: large enough for everything else here, small enough to spend from the test. */

@@ -36,7 +36,7 @@ const latestOrder = async () => {
 
 async function buy(channel: 'Alipay' | 'WeChat Pay', pack: { name: string }) {
   await page.getByRole('radio', { name: channel }).check();
-  await page.getByRole('button', { name: `Buy ${pack.name}` }).click();
+  await page.getByRole('button', { name: `Buy credits: ${pack.name}` }).click();
 }
 
 describe('buying credits in a browser', { timeout: 90_000 }, () => {

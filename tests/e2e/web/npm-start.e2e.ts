@@ -98,7 +98,7 @@ describe('the web client on npm start', { timeout: 180_000 }, () => {
 
   it('buys credits on the payment simulator cashier page and shows the new balance', async () => {
     await page.getByRole('link', { name: 'Credits', exact: true }).click();
-    await page.getByRole('button', { name: 'Buy 100 积分' }).click();
+    await page.getByRole('button', { name: 'Buy credits: 100 积分' }).click();
     const [cashier] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('link', { name: 'Open the payment page ↗' }).click()]);
     await cashier.getByRole('heading', { name: 'Alipay (simulator)' }).waitFor();
     await shot(cashier, 'cashier');
