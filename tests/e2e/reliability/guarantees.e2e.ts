@@ -3,7 +3,7 @@
 // later, once; and an internal error reaches the client masked with the user subgraph and the gateway wired as in
 // production (NODE_ENV=production: no detail, no stack, no SQL). Real MariaDB, Redis, billing; billing is taken
 // away from the user subgraph by a TCP proxy.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey } from '@firefly/auth';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
@@ -25,6 +25,9 @@ beforeAll(async () => {
     processEnv: {
       user: {
         ...production,
+        // Production refuses the public development keys of personal data's encryption.
+        PII_KEYS: `prod:${randomBytes(32).toString('base64')}`,
+        PII_INDEX_KEY: randomBytes(32).toString('base64'),
         // Production refuses the console SMS provider; no SMS is sent in this file.
         SMS_PROVIDER: 'aliyun',
         ALIYUN_SMS_ENDPOINT: 'http://127.0.0.1:9',
