@@ -39,8 +39,12 @@ if tonumber(exp) > tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'exp', ARGV[3])
 return 1`;
 
+// KEYS[2] is the message's stream (same hash tag, same slot). Its last entry being `done` means the generation was
+// finished (the finisher writes the message, then `done`, then removes the record): nothing was lost.
 const RESTORE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+if last and last[2][1] == 'done' then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1`;
@@ -132,12 +136,15 @@ export function createGenerationRegistry(redis: Redis, options: GenerationRegist
      * Re-creates the record of a STREAMING message whose record Redis lost (restart without persistence, eviction),
      * owned by nobody, with a lease that expires in one lease time: a still-running owner finds a foreign owner at
      * its next heartbeat and abandons the generation, then the ordinary orphan sweep takes the expired lease over and
-     * finishes the message. False when a record exists (its owner, or a sweeper, is on it).
+     * finishes the message. False when a record exists (its owner, or a sweeper, is on it), and when the stream ends
+     * with `done`: the generation finished after the caller read the message as STREAMING (the finisher removes the
+     * record only after `done`), so nothing was lost and restoring would hand a finished answer to the sweeper.
      */
     async restore(record) {
       const exp = now() + options.leaseMs;
       const fields = Object.entries({ ...record, owner: 'restored', exp: String(exp) }).flat();
-      if ((await redis.eval(RESTORE, 1, redisKeys.generation(record.messageId), options.recordTtlMs, ...fields)) !== 1) return false;
+      const keys = [redisKeys.generation(record.messageId), redisKeys.stream(record.messageId)];
+      if ((await redis.eval(RESTORE, 2, ...keys, options.recordTtlMs, ...fields)) !== 1) return false;
       await redis.zadd(redisKeys.leaseIndex, exp, record.messageId);
       return true;
     },

@@ -37,7 +37,7 @@ export interface GenerationRegistry {
   read(messageId: string): Promise<(GenerationRecord & { owner: string; exp: number; stop: boolean }) | null>;
   /**
    * Re-creates a lost record, owned by nobody, its lease expiring in one lease time (then the orphan sweep finishes
-   * it); false when a record exists.
+   * it); false when a record exists or the stream already ends with `done` (the generation finished meanwhile).
    */
   restore(record: GenerationRecord): Promise<boolean>;
   /** Leaves a stop request in the record (read by the owner's next heartbeat); false when no generation runs. */

@@ -31,7 +31,9 @@ export async function sweepOrphanedGenerations(services: ConversationServices, o
  * answer CONFLICT for good and subscribers would wait forever. So answers STREAMING for longer than a lease whose
  * record is missing get it back, owned by nobody and expiring in one lease: a still-running owner sees the foreign
  * owner at its next heartbeat and gives up, and the Redis-side sweep then finishes the message (FAILED, settled for
- * the text that survived in the stream or released). Resolves with the number of records restored.
+ * the text that survived in the stream or released). The MySQL read and the restores are not one atomic step: an
+ * answer that finishes in between (common under load) has `done` at the end of its stream and is left alone.
+ * Resolves with the number of records restored.
  */
 export async function restoreLostGenerations(services: ConversationServices, options: { logger: Logger; batchSize?: number }): Promise<number> {
   const candidates = await services.turns.listStreaming(new Date(Date.now() - services.settings.leaseMs), options.batchSize ?? 100);
