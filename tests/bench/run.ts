@@ -21,7 +21,7 @@ import { closeRedis, createRedis, type Redis } from '@firefly/redis';
 import { seed } from '@firefly/db/seed';
 import { createScratchDatabase } from '@firefly/db/testing';
 import { seedUserWithHistory } from '../src/fixtures.ts';
-import { cpuMs, median } from './process-cpu.ts';
+import { cpuMs, cpuMsOrZero, loadAverage, machineCpuMs, median, pidsNamed } from './process-cpu.ts';
 
 // `npm run bench -- --streams`: the token-streaming benchmark through the gateway (tests/bench/streams.ts) instead.
 if (process.argv.includes('--streams')) {
@@ -44,8 +44,15 @@ if (process.argv.includes('--partner')) {
   process.exit(0);
 }
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
+/** Unmeasured seconds of load on each target before its first round (JIT, caches, connection pools). */
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
+/** Unmeasured seconds of load right before each measured window: the subgraphs are shared, and what one gateway's
+ * requests left behind (their optimised code, pools) must not be billed to the next one. */
+const LEAD_IN = Number(process.env.BENCH_LEAD_IN_SECONDS ?? 2);
+/** A round in which processes outside the bench used more than this share of the machine's CPU is marked noisy. */
+const MAX_FOREIGN = Number(process.env.BENCH_MAX_FOREIGN_CPU ?? 0.05);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 /** Distinct users behind our gateway's connections (default one per connection; 1 = every connection the same user). */
 const USERS = Math.max(1, Math.min(CONNECTIONS, Number(process.env.BENCH_USERS ?? CONNECTIONS)));
@@ -103,8 +110,25 @@ interface Measurement {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  /** What else ran on the machine during the window (see `Conditions`). */
+  conditions: Conditions;
 }
 
+/**
+ * The machine during one measured window, from /proc: how busy it was (share of all cores), the share taken by
+ * processes that are not part of the bench (anything but the gateways, the subgraphs, MariaDB, Redis and this
+ * process, which runs the load generator), the hypervisor's steal, this process's (the client's) CPU per request,
+ * and the 1-minute load average at the end. A window with a foreign share above BENCH_MAX_FOREIGN_CPU is noisy: the
+ * gateways and the client competed with someone else for the two cores, and its figures say little.
+ */
+interface Conditions {
+  machineBusyShare: number;
+  foreignCpuShare: number;
+  stealShare: number;
+  clientCpuMsPerRequest: number;
+  loadAverage: number;
+  noisy: boolean;
+}
 
 interface Target {
   url: string;
@@ -114,12 +138,12 @@ interface Target {
 }
 
 const subgraphPids: Record<string, number> = {};
+/** Every process whose CPU is the bench's own (gateways, subgraphs, MariaDB, Redis); this process is counted apart. */
+const benchPids = new Set<number>();
 
-async function measure(target: Target, query: string, seconds: number): Promise<Measurement> {
-  const cpuBefore = cpuMs(target.pid);
-  const subgraphBefore = Object.fromEntries(Object.entries(subgraphPids).map(([name, pid]) => [name, cpuMs(pid)]));
+function load(target: Target, query: string, seconds: number) {
   let connection = 0;
-  const result = await autocannon({
+  return autocannon({
     url: target.url,
     method: 'POST',
     connections: CONNECTIONS,
@@ -128,9 +152,28 @@ async function measure(target: Target, query: string, seconds: number): Promise<
     body: JSON.stringify({ query }),
     setupClient: (client) => client.setHeaders({ 'content-type': 'application/json', ...target.headersOf(connection++) }),
   });
+}
+
+async function measure(target: Target, query: string, seconds: number): Promise<Measurement> {
+  if (LEAD_IN > 0) await load(target, query, LEAD_IN);
+  const benchCpu = () => [...benchPids].reduce((sum, pid) => sum + cpuMsOrZero(pid), 0);
+  const machineBefore = machineCpuMs();
+  const clientBefore = process.cpuUsage();
+  const benchBefore = benchCpu();
+  const cpuBefore = cpuMs(target.pid);
+  const subgraphBefore = Object.fromEntries(Object.entries(subgraphPids).map(([name, pid]) => [name, cpuMs(pid)]));
+  const result = await load(target, query, seconds);
   const requests = Math.max(1, result.requests.total);
   const gatewayCpuMsPerRequest = (cpuMs(target.pid) - cpuBefore) / requests;
   const subgraphCpuMsPerRequest = Object.fromEntries(Object.entries(subgraphPids).map(([name, pid]) => [name, (cpuMs(pid) - subgraphBefore[name]!) / requests]));
+  const client = process.cpuUsage(clientBefore);
+  const clientMs = (client.user + client.system) / 1000;
+  const benchMs = benchCpu() - benchBefore;
+  const machineAfter = machineCpuMs();
+  const busy = machineAfter.busy - machineBefore.busy;
+  const all = busy + (machineAfter.idle - machineBefore.idle) + (machineAfter.steal - machineBefore.steal);
+  const share = (ms: number) => (all > 0 ? Math.max(0, ms) / all : 0);
+  const foreignCpuShare = share(busy - benchMs - clientMs);
   return {
     requestsPerSecond: result.requests.average,
     gatewayCpuMsPerRequest,
@@ -139,27 +182,51 @@ async function measure(target: Target, query: string, seconds: number): Promise<
     p99Ms: result.latency.p99,
     errors: result.errors,
     non2xx: result.non2xx,
+    conditions: {
+      machineBusyShare: share(busy),
+      foreignCpuShare,
+      stealShare: share(machineAfter.steal - machineBefore.steal),
+      clientCpuMsPerRequest: clientMs / requests,
+      loadAverage: loadAverage(),
+      noisy: foreignCpuShare > MAX_FOREIGN,
+    },
   };
 }
 
 type Rounds<Name extends string> = Array<Record<Name, Measurement>>;
 
-/** `ROUNDS` rounds over every target, each round starting with the next one (rotating order). */
+/** `ROUNDS` rounds over every target, each round starting with the next one (rotating order), after a warm-up. */
 async function rotate<Name extends string>(targets: Record<Name, Target>, query: string): Promise<Rounds<Name>> {
   const names = Object.keys(targets) as Name[];
-  for (const name of names) await measure(targets[name], query, 3);
+  for (const name of names) await load(targets[name], query, WARMUP);
   const rounds: Rounds<Name> = [];
   for (let round = 0; round < ROUNDS; round++) {
     const order = names.map((_, i) => names[(i + round) % names.length]!);
     const measured = {} as Record<Name, Measurement>;
     for (const name of order) measured[name] = await measure(targets[name], query, DURATION);
     rounds.push(measured);
+    const ours = measured[names[0]!];
     console.log(
       `round ${round + 1} (${order.join(' → ')}): ` +
-        names.map((name) => `${name} ${measured[name].requestsPerSecond.toFixed(0)} req/s ${measured[name].gatewayCpuMsPerRequest.toFixed(2)} CPU ms/req`).join(' · '),
+        names.map((name) => `${name} ${measured[name].requestsPerSecond.toFixed(0)} req/s ${measured[name].gatewayCpuMsPerRequest.toFixed(2)} CPU ms/req`).join(' · ') +
+        ` | ${names[0]}/` +
+        names
+          .slice(1)
+          .map((name) => `${name} ${(ours.requestsPerSecond / measured[name].requestsPerSecond).toFixed(2)}x req/s ${(ours.gatewayCpuMsPerRequest / measured[name].gatewayCpuMsPerRequest).toFixed(2)}x CPU`)
+          .join(', ') +
+        ` | machine ${percent(Math.max(...names.map((n) => measured[n].conditions.machineBusyShare)))} busy, foreign ${percent(Math.max(...names.map((n) => measured[n].conditions.foreignCpuShare)))}, load ${ours.conditions.loadAverage.toFixed(1)}` +
+        (names.some((n) => measured[n].conditions.noisy) ? ' NOISY' : ''),
     );
   }
   return rounds;
+}
+
+const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+
+/** The rounds in which no measurement was noisy; all of them when fewer than half were quiet. */
+function quietRounds<Name extends string>(rounds: Rounds<Name>): { rounds: Rounds<Name>; quiet: boolean } {
+  const quiet = rounds.filter((round) => Object.values<Measurement>(round).every((m) => !m.conditions.noisy));
+  return quiet.length * 2 >= rounds.length ? { rounds: quiet, quiet: quiet.length === rounds.length } : { rounds, quiet: false };
 }
 
 function summarize<Name extends string>(rounds: Rounds<Name>, name: Name) {
@@ -172,9 +239,21 @@ function summarize<Name extends string>(rounds: Rounds<Name>, name: Name) {
     p50Ms: pick((m) => m.p50Ms),
     p99Ms: pick((m) => m.p99Ms),
     errors: rounds.reduce((n, r) => n + r[name].errors + r[name].non2xx, 0),
+    clientCpuMsPerRequest: pick((m) => m.conditions.clientCpuMsPerRequest),
   };
 }
 type Summary = ReturnType<typeof summarize>;
+
+/** Ours against `other` within each round (paired: both measured minutes apart at most), then the median and range. */
+function pairedRatios<Name extends string>(rounds: Rounds<Name>, ours: Name, other: Name) {
+  const throughput = rounds.map((r) => r[ours].requestsPerSecond / r[other].requestsPerSecond);
+  const gatewayCpu = rounds.map((r) => r[ours].gatewayCpuMsPerRequest / r[other].gatewayCpuMsPerRequest);
+  const range = (values: number[]) => ({ median: median(values), min: Math.min(...values), max: Math.max(...values), rounds: values });
+  return { throughput: range(throughput), gatewayCpu: range(gatewayCpu) };
+}
+type Paired = ReturnType<typeof pairedRatios>;
+const showPaired = (p: Paired) =>
+  `per-round median ${p.throughput.median.toFixed(3)}x req/s (${p.throughput.min.toFixed(2)}–${p.throughput.max.toFixed(2)}), ${p.gatewayCpu.median.toFixed(3)}x CPU (${p.gatewayCpu.min.toFixed(2)}–${p.gatewayCpu.max.toFixed(2)})`;
 
 function printTable(title: string, summaries: Record<string, Summary>) {
   console.log(`\n${title}\n               req/s     p50 ms   p99 ms   errors   gateway CPU ms/req   subgraph CPU ms/req`);
@@ -184,6 +263,13 @@ function printTable(title: string, summaries: Record<string, Summary>) {
       `${name.padEnd(12)} ${s.requestsPerSecond.toFixed(0).padStart(7)} ${String(s.p50Ms).padStart(9)} ${String(s.p99Ms).padStart(8)} ${String(s.errors).padStart(8)} ${s.gatewayCpuMsPerRequest.toFixed(2).padStart(12)}         ${subgraphs}`,
     );
   }
+}
+
+function quietVerdict<Name extends string>(all: Rounds<Name>, used: Rounds<Name>, quiet: boolean): string {
+  const worst = Math.max(...all.flatMap((r) => Object.values<Measurement>(r).map((m) => m.conditions.foreignCpuShare)));
+  if (quiet) return `machine quiet: no process outside the bench above ${percent(MAX_FOREIGN)} of the CPU in any round (worst ${percent(worst)})`;
+  if (used.length < all.length) return `NOISY rounds left out: medians of rounds ${used.map((r) => all.indexOf(r) + 1).join(', ')} (worst foreign CPU ${percent(worst)})`;
+  return `NOT QUIET: processes outside the bench took up to ${percent(worst)} of the CPU in most rounds; do not quote these ratios`;
 }
 
 const ratios = (ours: Summary, other: Summary) => ({
@@ -286,19 +372,27 @@ async function main() {
     if (body.errors || body.data?.conversations.edges.length !== 20) throw new Error(`${name} gateway answered wrongly: ${JSON.stringify(body).slice(0, 300)}`);
   }
 
-  console.log(`per-user traffic: warming up; then ${ROUNDS} rotating rounds of ${DURATION}s, ${CONNECTIONS} connections`);
-  const rounds = await rotate(perUser, QUERY);
+  for (const pid of [ours.pid!, stock.pid!, hive.pid!, ...Object.values(subgraphPids), ...pidsNamed(['mariadbd', 'mysqld', 'redis-server'])]) benchPids.add(pid);
+  const loadBefore = loadAverage();
+  console.log(
+    `per-user traffic: ${WARMUP}s warm-up per gateway; then ${ROUNDS} rotating rounds of ${DURATION}s (each after ${LEAD_IN}s unmeasured), ${CONNECTIONS} connections; load average ${loadBefore.toFixed(2)}`,
+  );
+  const allRounds = await rotate(perUser, QUERY);
+  const { rounds, quiet } = quietRounds(allRounds);
   const summaries = { ours: summarize(rounds, 'ours'), stock: summarize(rounds, 'stock'), hive: summarize(rounds, 'hive') };
-  printTable('per-user traffic (Dashboard query, all four subgraphs)', summaries);
+  printTable(`per-user traffic (Dashboard query, all four subgraphs; medians of ${rounds.length} of ${allRounds.length} rounds)`, summaries);
   const vsStock = ratios(summaries.ours, summaries.stock);
   const vsHive = ratios(summaries.ours, summaries.hive);
-  console.log(`\nours/stock: throughput ${vsStock.throughput.toFixed(3)}x, gateway CPU per request ${vsStock.gatewayCpu.toFixed(3)}x (issue 9: ≤ 0.72x)`);
-  console.log(`ours/hive:  throughput ${vsHive.throughput.toFixed(3)}x (issue 15: ≥ 1.3x), gateway CPU per request ${vsHive.gatewayCpu.toFixed(3)}x (issue 15: ≤ 0.6x)`);
+  const paired = { vsStock: pairedRatios(rounds, 'ours', 'stock'), vsHive: pairedRatios(rounds, 'ours', 'hive') };
+  console.log(`\nours/stock: throughput ${vsStock.throughput.toFixed(3)}x, gateway CPU per request ${vsStock.gatewayCpu.toFixed(3)}x (issue 9: ≤ 0.72x); ${showPaired(paired.vsStock)}`);
+  console.log(`ours/hive:  throughput ${vsHive.throughput.toFixed(3)}x (issue 15: ≥ 1.3x), gateway CPU per request ${vsHive.gatewayCpu.toFixed(3)}x (issue 15: ≤ 0.6x); ${showPaired(paired.vsHive)}`);
+  console.log(quietVerdict(allRounds, rounds, quiet));
 
   // Identical anonymous traffic on a public query: Hive with its defaults (upstream dedup on).
   let publicTraffic: Record<string, unknown> | undefined;
   if (PUBLIC) {
     const hiveDefault = await startChild('tests/bench/hive-gateway.mjs', { ...subgraphUrls, GATEWAY_PORT: String(ports.hiveDefault), STATIC_CREDENTIAL: credential });
+    benchPids.add(hiveDefault.pid!);
     const anonymous = {
       ours: { url: perUser.ours.url, headersOf: none, pid: ours.pid! },
       stock: perUser.stock,
@@ -309,17 +403,24 @@ async function main() {
       const body = (await response.json()) as { data?: { products: unknown[] }; errors?: unknown };
       if (body.errors || !body.data?.products.length) throw new Error(`${name} gateway answered the public query wrongly: ${JSON.stringify(body).slice(0, 300)}`);
     }
-    console.log(`\nidentical anonymous traffic: warming up; then ${ROUNDS} rotating rounds of ${DURATION}s, ${CONNECTIONS} connections`);
-    const publicRounds = await rotate(anonymous, PUBLIC_QUERY);
+    console.log(`\nidentical anonymous traffic: ${WARMUP}s warm-up per gateway; then ${ROUNDS} rotating rounds of ${DURATION}s, ${CONNECTIONS} connections`);
+    const allPublicRounds = await rotate(anonymous, PUBLIC_QUERY);
+    const publicQuiet = quietRounds(allPublicRounds);
+    const publicRounds = publicQuiet.rounds;
     const publicSummaries = { ours: summarize(publicRounds, 'ours'), stock: summarize(publicRounds, 'stock'), hive: summarize(publicRounds, 'hive') };
     printTable('identical anonymous traffic (public catalog query; ours: response cache, hive: defaults)', publicSummaries);
     const publicVsHive = ratios(publicSummaries.ours, publicSummaries.hive);
-    console.log(`\nours/hive defaults: throughput ${publicVsHive.throughput.toFixed(3)}x (issue 15: ≥ 1.0x), gateway CPU per request ${publicVsHive.gatewayCpu.toFixed(3)}x`);
+    const publicPaired = { vsStock: pairedRatios(publicRounds, 'ours', 'stock'), vsHive: pairedRatios(publicRounds, 'ours', 'hive') };
+    console.log(`\nours/hive defaults: throughput ${publicVsHive.throughput.toFixed(3)}x (issue 15: ≥ 1.0x), gateway CPU per request ${publicVsHive.gatewayCpu.toFixed(3)}x; ${showPaired(publicPaired.vsHive)}`);
+    console.log(quietVerdict(allPublicRounds, publicRounds, publicQuiet.quiet));
     publicTraffic = {
       query: 'Catalog: chatModels, imageModels, products (anonymous)',
-      rounds: publicRounds,
+      rounds: allPublicRounds,
+      roundsSummarised: publicRounds.map((r) => allPublicRounds.indexOf(r) + 1),
+      quiet: publicQuiet.quiet,
       ...publicSummaries,
       ratios: { vsStock: ratios(publicSummaries.ours, publicSummaries.stock), vsHive: publicVsHive },
+      pairedRatios: publicPaired,
     };
   }
 
@@ -329,11 +430,18 @@ async function main() {
     connections: CONNECTIONS,
     usersBehindOurConnections: USERS,
     secondsPerRound: DURATION,
-    rounds,
+    warmupSeconds: WARMUP,
+    leadInSeconds: LEAD_IN,
+    loadAverage: { before: loadBefore, after: loadAverage() },
+    /** Every round; the summaries below are medians over `roundsSummarised` (the quiet ones, see quietRounds). */
+    rounds: allRounds,
+    roundsSummarised: rounds.map((r) => allRounds.indexOf(r) + 1),
+    quiet,
     ...summaries,
     throughputRatio: vsStock.throughput,
     gatewayCpuRatio: vsStock.gatewayCpu,
     ratios: { vsStock, vsHive },
+    pairedRatios: paired,
     ...(publicTraffic ? { publicTraffic } : {}),
   };
   const dir = new URL('results/', import.meta.url);
