@@ -48,7 +48,7 @@ function dataSource(overrides: Partial<SubgraphResilience> = {}): CredentialedDa
   return source;
 }
 
-function call(source: CredentialedDataSource, query: string, startedAt = performance.now()) {
+function call(source: CredentialedDataSource, query: string, startedAt = performance.now(), overallCachePolicy?: unknown) {
   const context = {
     identity: { kind: 'anonymous', tenantId: 'default', requestId: 'req-1' },
     requestId: 'req-1',
@@ -60,7 +60,7 @@ function call(source: CredentialedDataSource, query: string, startedAt = perform
     kind: 'incoming operation',
     request: { query },
     context,
-    incomingRequestContext: { context },
+    incomingRequestContext: { context, overallCachePolicy },
   } as unknown as GraphQLDataSourceProcessOptions<GatewayContext>;
   return source.process(options);
 }
@@ -78,8 +78,28 @@ describe('CredentialedDataSource', () => {
   it('sends the credential and request id, and never the internal deadline header', async () => {
     behaviour = answer({ products: [] });
     await expect(call(dataSource(), '{products{id}}')).resolves.toMatchObject({ data: { products: [] } });
-    expect(received[0]!.headers).toMatchObject({ 'x-request-id': 'req-1' });
+    expect(received[0]!.headers).toMatchObject({ 'x-request-id': 'req-1', 'x-firefly-credential': 'signed-credential', 'content-type': 'application/json' });
     expect(Object.keys(received[0]!.headers).filter((name) => name.includes('deadline'))).toEqual([]);
+    expect(JSON.parse(received[0]!.body)).toEqual({ query: '{products{id}}' });
+  });
+
+  it("folds the subgraph's cache-control into the operation's cache policy, and hands over the answer's headers", async () => {
+    behaviour = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=30, public' });
+      res.end(JSON.stringify({ data: { products: [] } }));
+    };
+    const hints: unknown[] = [];
+    const response = await call(dataSource(), '{products{id}}', performance.now(), { restrict: (hint: unknown) => hints.push(hint) });
+    expect(hints).toEqual([{ maxAge: 30, scope: 'PUBLIC' }]);
+    expect(response.http?.headers.get('Cache-Control')).toBe('max-age=30, public');
+  });
+
+  it('reports a subgraph that refuses the credential (401) as unavailable, not as the client being signed out', async () => {
+    behaviour = (_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ message: 'bad credential' }] }));
+    };
+    expect((await failureOf(call(dataSource(), '{products{id}}'))).extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', service: 'billing', reason: 'bad_status' });
   });
 
   it('tries a query once more when the connection dies before an answer', async () => {
