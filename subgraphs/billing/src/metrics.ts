@@ -91,8 +91,11 @@ export function createBillingMetrics() {
     sweptReservations,
     events,
     observeCreditStore,
-    /** Adds every metric to the registry, plus the gauge of orders by status (read from MySQL at scrape time). */
-    register(registry: Registry, db: Pick<BillingDb, 'order'>) {
+    /**
+     * Adds every metric to the registry, plus the gauges of orders by status and of payment-success SMS notices by
+     * state (read from MySQL at scrape time, so a PARKED notice stays visible until an operator deals with it).
+     */
+    register(registry: Registry, db: Pick<BillingDb, 'order' | 'orderPaidNotice'>) {
       for (const metric of all) registry.registerMetric(metric);
       new Gauge({
         name: 'billing_orders',
@@ -103,6 +106,19 @@ export function createBillingMetrics() {
           const counts = await db.order.groupBy({ by: ['status'], _count: { _all: true } }).catch(() => []);
           this.reset();
           for (const row of counts) this.set({ status: row.status }, row._count._all);
+        },
+      });
+      new Gauge({
+        name: 'billing_order_paid_notices',
+        help: 'Payment-success SMS notices by state (all tenants): PENDING (to send), PARKED (given up; an operator looks at lastError); DONE is not counted',
+        labelNames: ['state'] as const,
+        registers: [registry],
+        async collect() {
+          const counts = await db.orderPaidNotice.groupBy({ by: ['state'], where: { state: { in: ['PENDING', 'PARKED'] } }, _count: { _all: true } }).catch(() => null);
+          if (!counts) return;
+          this.reset();
+          // Both states always exported (0 when none), so the alert and the panel see a series from the start.
+          for (const state of ['PENDING', 'PARKED'] as const) this.set({ state }, counts.find((row) => row.state === state)?._count._all ?? 0);
         },
       });
     },

@@ -13,8 +13,8 @@ import { clientOf, codeOf, expectOk, registerWithEmail, registerWithPhone, start
 
 let sg: IdentitySupergraph;
 beforeAll(async () => {
-  // Owed SMS retried quickly here (production: every 10 s, 15 s doubling).
-  sg = await startIdentitySupergraph({ env: { ORDER_SMS_INTERVAL_SECONDS: '1', ORDER_SMS_RETRY_SECONDS: '1' } });
+  // Owed SMS retried quickly here (production: every 10 s, 15 s doubling), and parked after 4 attempts (production: 10).
+  sg = await startIdentitySupergraph({ env: { ORDER_SMS_INTERVAL_SECONDS: '1', ORDER_SMS_RETRY_SECONDS: '1', ORDER_SMS_MAX_ATTEMPTS: '4' } });
 }, 120_000);
 afterAll(() => sg?.stop());
 
@@ -78,6 +78,33 @@ it('an SMS provider failure never blocks the payment: the owed SMS is retried un
   expect(await noticeSettled(order.id)).toMatchObject({ outcome: 'SENT', attempts: 3 });
   expect(orderPaidMessages().filter((m) => m.phone === buyer.phone)).toHaveLength(1);
   expect(await sg.db.orderPaidSms.findUniqueOrThrow({ where: { orderId: order.id } })).toMatchObject({ status: 'SENT', attempts: 3 });
+});
+
+it('an SMS that keeps failing is PARKED and shown to operators (metric, alert) until it is sent again', async () => {
+  /** billing_order_paid_notices{state="PARKED"} as billing's /metrics reports it now. */
+  const parkedNow = async () => {
+    const text = await (await fetch(`${new URL(sg.subgraphUrls.billing).origin}/metrics`)).text();
+    const line = /^billing_order_paid_notices\{state="PARKED"[^}]*\} (\d+)$/m.exec(text);
+    return line ? Number(line[1]) : undefined;
+  };
+  expect(await parkedNow()).toBe(0);
+  const buyer = await registerWithPhone(sg, clientOf(sg));
+  // Every attempt fails (the 4 allowed here): billing gives up on this SMS, the payment is not affected.
+  sg.sms.injectFault('http-500', 4);
+  const order = await buyAndPay(buyer.accessToken, 'ALIPAY');
+  await expect.poll(async () => (await sg.db.orderPaidNotice.findUnique({ where: { orderId: order.id } }))?.state, { timeout: 60_000, interval: 200 }).toBe('PARKED');
+  const parked = await sg.db.orderPaidNotice.findUniqueOrThrow({ where: { orderId: order.id } });
+  expect(parked.attempts).toBe(4);
+  expect(parked.lastError).toBeTruthy();
+  expect(orderPaidMessages().filter((m) => m.phone === buyer.phone)).toHaveLength(0);
+  // What FireflyOrderSmsParked watches: 1 while it is parked.
+  expect(await parkedNow()).toBe(1);
+
+  // The operator's runbook (docs/operations.md#fireflyordersmsparked): back to PENDING, the job sends it, once.
+  await sg.db.orderPaidNotice.update({ where: { orderId: order.id }, data: { state: 'PENDING', attempts: 0, nextAttemptAt: new Date() } });
+  expect(await noticeSettled(order.id)).toMatchObject({ outcome: 'SENT' });
+  expect(orderPaidMessages().filter((m) => m.phone === buyer.phone)).toHaveLength(1);
+  expect(await parkedNow()).toBe(0);
 });
 
 it('a buyer without a phone number gets no SMS; the owed notice ends as NO_PHONE', async () => {
