@@ -37,6 +37,14 @@ if (process.argv.includes('--images')) {
   process.exit(0);
 }
 
+// `npm run bench -- --ab <checkout>`: another checkout's gateway (A) against this one's (B), paired windows (tests/bench/ab.ts).
+const abIndex = process.argv.indexOf('--ab');
+if (abIndex >= 0) {
+  const { runAbBench } = await import('./ab.ts');
+  await runAbBench(process.argv[abIndex + 1] ?? '');
+  process.exit(0);
+}
+
 // `npm run bench -- --partner`: a partner's persisted, signed request vs a user's query text (tests/bench/partner.ts).
 if (process.argv.includes('--partner')) {
   const { runPartnerBench } = await import('./partner.ts');

@@ -1,0 +1,158 @@
+/**
+ * `npm run bench -- --ab <checkout>`: our gateway as it is in another checkout (A, e.g. a worktree of main) against
+ * this one (B), on the same subgraph processes (this checkout's), the bench's per-user Dashboard traffic, in
+ * alternating short windows (A B B A A B …) so that whatever else the machine does falls on both alike. Prints the
+ * gateway CPU per request of each window and the per-pair ratio B/A, with its median and range: a change's effect
+ * on the gateway's own cost, readable on a machine too busy for `npm run bench`'s absolute figures (the ratio of two
+ * processes measured seconds apart is what survives the noise; absolute ms/req and req/s do not).
+ * AB_ROUNDS (default 8), AB_SECONDS (4), BENCH_CONNECTIONS (16); AB_NODE_FLAGS_A / AB_NODE_FLAGS_B add Node flags to one
+ * side (the checkout may then be this one: `--ab .` measures a flag alone); BENCH_PROFILE=1 writes a V8 CPU profile
+ * of both.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { createAccessTokenIssuer, generateSigningKey } from '@firefly/auth';
+import { createSessionStore } from '@firefly/auth/sessions';
+import { createDb } from '@firefly/db';
+import { seed } from '@firefly/db/seed';
+import { createScratchDatabase } from '@firefly/db/testing';
+import { closeRedis, createRedis } from '@firefly/redis';
+import { seedUserWithHistory } from '../src/fixtures.ts';
+import { cpuMs, loadAverage, median } from './process-cpu.ts';
+
+const QUERY = /* GraphQL */ `
+  query Dashboard {
+    conversations(first: 20) {
+      edges { node { id title updatedAt model { name } owner { id displayName creditBalance { available reserved } imageJobs(first: 3) { edges { node { id status prompt } } } } } }
+    }
+  }
+`;
+
+export async function runAbBench(otherCheckout: string): Promise<void> {
+  const base = resolve(otherCheckout);
+  if (!existsSync(resolve(base, 'gateway/src/main.ts'))) throw new Error(`${base} is not a checkout of this project (no gateway/src/main.ts)`);
+  const rounds = Number(process.env.AB_ROUNDS ?? 8);
+  const seconds = Number(process.env.AB_SECONDS ?? 4);
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+  const root = new URL('../../', import.meta.url).pathname;
+  const children: ChildProcess[] = [];
+  const database = await createScratchDatabase('firefly_bench_ab');
+  try {
+    const db = createDb({ url: database.url, connectionLimit: 4 });
+    await seed(db);
+    const users = [];
+    for (let i = 0; i < connections; i++) users.push(await seedUserWithHistory(db, { tenantId: 'default', conversations: 20, imageJobs: 3, credits: 1000 }));
+    await db.$disconnect();
+
+    const secret = randomBytes(32).toString('hex');
+    const redisPrefix = `bench-ab:${secret.slice(0, 8)}:`;
+    const key = await generateSigningKey('bench');
+    const ports = { user: 14201, conversation: 14202, image: 14203, billing: 14204, a: 14210, b: 14211 };
+    const subgraphUrls = {
+      USER_SUBGRAPH_URL: `http://127.0.0.1:${ports.user}/graphql`,
+      CONVERSATION_SUBGRAPH_URL: `http://127.0.0.1:${ports.conversation}/graphql`,
+      IMAGE_SUBGRAPH_URL: `http://127.0.0.1:${ports.image}/graphql`,
+      BILLING_SUBGRAPH_URL: `http://127.0.0.1:${ports.billing}/graphql`,
+    };
+    const env = {
+      ...process.env,
+      ...subgraphUrls,
+      DATABASE_URL: database.url,
+      INTERNAL_TOKEN_SECRET: secret,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      REDIS_KEY_PREFIX: redisPrefix,
+      ACCESS_TOKEN_KEYS: JSON.stringify([key.privateJwk]),
+      USER_SUBGRAPH_PORT: String(ports.user),
+      CONVERSATION_SUBGRAPH_PORT: String(ports.conversation),
+      IMAGE_SUBGRAPH_PORT: String(ports.image),
+      BILLING_SUBGRAPH_PORT: String(ports.billing),
+      RATE_LIMIT_PER_USER: '1000000000/60',
+      RATE_LIMIT_ANONYMOUS_PER_IP: '1000000000/60',
+    };
+    for (const name of ['user', 'conversation', 'image', 'billing']) {
+      children.push(spawn(process.execPath, ['--import', 'tsx', `subgraphs/${name}/src/main.ts`], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] }));
+    }
+    const profile = (dir: string) => (process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
+    const gateway = (cwd: string, port: number, label: 'a' | 'b') => {
+      const flags = (process.env[`AB_NODE_FLAGS_${label.toUpperCase()}`] ?? '').split(' ').filter(Boolean);
+      const child = spawn(process.execPath, [...flags, ...profile(resolve(root, `tests/bench/results/profiles/ab-${label}`)), '--import', 'tsx', 'gateway/src/main.ts'], {
+        cwd,
+        env: { ...env, GATEWAY_PORT: String(port) },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      children.push(child);
+      return child;
+    };
+    const a = gateway(base, ports.a, 'a');
+    const b = gateway(root, ports.b, 'b');
+    await Promise.all(Object.values(ports).map((port) => waitHealthy(port)));
+
+    const redis = createRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: redisPrefix, name: 'bench-ab' });
+    const issuer = createAccessTokenIssuer([key], { issuer: 'firefly', audience: 'firefly-api', ttlSeconds: 3600 });
+    const tokens: string[] = [];
+    for (const [i, user] of users.entries()) {
+      const session = { sessionId: `bench-ab-${i}`, userId: user.user.id, tenantId: 'default', roles: ['USER' as const], expiresAt: Date.now() + 3_600_000 };
+      await createSessionStore(redis).save(session);
+      tokens.push(await issuer.issue(session));
+    }
+    await closeRedis(redis);
+
+    const targets = { a: { port: ports.a, pid: a.pid! }, b: { port: ports.b, pid: b.pid! } };
+    const load = (port: number, duration: number) => {
+      let connection = 0;
+      return autocannon({
+        url: `http://127.0.0.1:${port}/graphql`,
+        method: 'POST',
+        connections,
+        duration,
+        body: JSON.stringify({ query: QUERY }),
+        setupClient: (client) => client.setHeaders({ 'content-type': 'application/json', authorization: `Bearer ${tokens[connection++ % tokens.length]}` }),
+      });
+    };
+    for (const target of Object.values(targets)) {
+      const check = await load(target.port, 1);
+      if (check.non2xx > 0 || check.errors > 0) throw new Error(`gateway on ${target.port} answered with errors`);
+    }
+    console.log(`A = ${base}, B = ${root}: 10 s warm-up each, then ${rounds} pairs of ${seconds} s windows (order alternating), ${connections} users/connections`);
+    for (const target of Object.values(targets)) await load(target.port, 10);
+    const measure = async (target: { port: number; pid: number }) => {
+      const before = cpuMs(target.pid);
+      const result = await load(target.port, seconds);
+      return { cpuMsPerRequest: (cpuMs(target.pid) - before) / Math.max(1, result.requests.total), requestsPerSecond: result.requests.average, errors: result.errors + result.non2xx };
+    };
+    const ratios: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const first = round % 2 === 0 ? 'a' : 'b';
+      const m: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+      m[first] = await measure(targets[first]);
+      const second = first === 'a' ? 'b' : 'a';
+      m[second] = await measure(targets[second]);
+      const ratio = m.b!.cpuMsPerRequest / m.a!.cpuMsPerRequest;
+      ratios.push(ratio);
+      console.log(
+        `pair ${round + 1}: A ${m.a!.cpuMsPerRequest.toFixed(3)} ms/req (${m.a!.requestsPerSecond.toFixed(0)} req/s) · B ${m.b!.cpuMsPerRequest.toFixed(3)} ms/req (${m.b!.requestsPerSecond.toFixed(0)} req/s) · B/A ${ratio.toFixed(3)} · errors ${m.a!.errors + m.b!.errors} · load ${loadAverage().toFixed(1)}`,
+      );
+    }
+    console.log(`B/A gateway CPU per request: median ${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}) over ${rounds} pairs`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1000));
+    await database.drop();
+  }
+}
+
+async function waitHealthy(port: number) {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`nothing healthy on port ${port}`);
+}
