@@ -114,6 +114,18 @@ describe('each limit refuses with the contract code, before anything runs, on HT
     });
     expect(viaVariables.status).toBe(400);
     expect(((await viaVariables.json()) as Refusal['body']).errors?.[0]?.extensions?.code).toBe('COST_ESTIMATED_TOO_EXPENSIVE');
+    // The gateway remembers costs per document: the same text is priced anew for other values of its variables, and
+    // an absent variable takes its default (100).
+    const sized = (variables: Record<string, unknown>) =>
+      fetch(strict.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: `query Sized($n: Int = 100) { me { conversations(first: $n) { edges { node { messages(first: $n) { edges { node { id } } } } } } } }`, variables }),
+      });
+    expect((await sized({ n: 3 })).status).toBe(200);
+    expect((await sized({ n: 100 })).status).toBe(400);
+    expect((await sized({ n: 3 })).status).toBe(200);
+    expect((await sized({})).status).toBe(400);
   });
 });
 

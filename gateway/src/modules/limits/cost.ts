@@ -129,6 +129,8 @@ export function operationCost(
   operation: OperationDefinitionNode,
   variables: Readonly<Record<string, unknown>>,
   settings: CostSettings,
+  /** Told the name of every variable the cost was computed from (a list size given by a variable). */
+  readVariable?: (name: string) => void,
 ): number {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
@@ -144,6 +146,7 @@ export function operationCost(
     if (!node) return definition.args.find((a) => a.name === name)?.defaultValue;
     if (node.kind === Kind.VARIABLE) {
       const variable = node.name.value;
+      readVariable?.(variable);
       return Object.hasOwn(variables, variable) ? variables[variable] : variableDefaults.get(variable);
     }
     return node.kind === Kind.INT ? Number(node.value) : undefined;

@@ -84,8 +84,19 @@ const CACHE_MAX_SOURCE_LENGTH = 20_000;
  */
 const CACHE_MAX_TOTAL_SOURCE_LENGTH = 128_000;
 
+/** Costs remembered per operation of a document: one per combination of the variables the cost depends on. */
+const COSTS_PER_OPERATION = 16;
+
+/** An operation's cost depends on the document and on the values of the few variables that size lists, if any. */
+interface KnownCosts {
+  /** The variables the cost was computed from (the same for every computation of one operation). */
+  variables: string[];
+  /** Cost by the JSON of those variables' values. */
+  costs: Map<string, number>;
+}
+
 export function createDocumentLimits(settings: DocumentLimitSettings): DocumentLimits {
-  let current: { schema: GraphQLSchema; costDirectives: CostDirectives } | undefined;
+  let current: { schema: GraphQLSchema; costDirectives: CostDirectives; costs: WeakMap<OperationDefinitionNode, KnownCosts> } | undefined;
   // Parsed documents that passed the static checks (depth, aliases, root fields), least recently used first.
   const admitted = new Map<string, DocumentNode>();
   let admittedLength = 0;
@@ -157,7 +168,7 @@ export function createDocumentLimits(settings: DocumentLimitSettings): DocumentL
       return costErrors.length > 0 ? { errors: costErrors } : { document };
     },
     setSchema(schema, costDirectives) {
-      current = { schema, costDirectives };
+      current = { schema, costDirectives, costs: new WeakMap() };
       admitted.clear();
       admittedLength = 0;
     },
@@ -177,15 +188,27 @@ export function createDocumentLimits(settings: DocumentLimitSettings): DocumentL
     const badVariables = variablesError(request.variables);
     if (badVariables) return [badVariables];
     if (!current) return [];
-    const { schema, costDirectives } = current;
+    const { schema, costDirectives, costs } = current;
     const operation = operationOf(document, request.operationName);
     if (!operation) return [];
-    let cost: number;
-    try {
-      cost = operationCost(schema, costDirectives, document, operation, (request.variables ?? {}) as Record<string, unknown>, settings);
-    } catch (error) {
-      if (error instanceof RangeError) return [validationFailed('The document is nested too deeply')];
-      throw error;
+    const variables = (request.variables ?? {}) as Record<string, unknown>;
+    // A repeated operation (the same parsed document: the admitted cache hands it out again) costs what it cost
+    // before under the same values of the variables that size its lists.
+    const known = costs.get(operation);
+    const key = known && costKey(known.variables, variables);
+    let cost = key === undefined ? undefined : known!.costs.get(key);
+    if (cost === undefined) {
+      const read = new Set<string>();
+      try {
+        cost = operationCost(schema, costDirectives, document, operation, variables, settings, (name) => read.add(name));
+      } catch (error) {
+        if (error instanceof RangeError) return [validationFailed('The document is nested too deeply')];
+        throw error;
+      }
+      const entry = known ?? { variables: [...read], costs: new Map<string, number>() };
+      if (!known) costs.set(operation, entry);
+      const own = costKey(entry.variables, variables);
+      if (own !== undefined && entry.costs.size < COSTS_PER_OPERATION) entry.costs.set(own, cost);
     }
     if (cost <= settings.maxCost) return [];
     return [
@@ -204,6 +227,14 @@ export function createDocumentLimits(settings: DocumentLimitSettings): DocumentL
  * queries, persisted query lists and graphql-ws. Anything else is the request's fault — BAD_REQUEST, the code and
  * wording Apollo Server gives a POST body's non-object `variables` — never an error of ours.
  */
+/** The values of `names` among `variables`, as a key (undefined when one of them cannot be one). */
+function costKey(names: readonly string[], variables: Readonly<Record<string, unknown>>): string | undefined {
+  if (names.length === 0) return '';
+  // An absent variable takes its default, a null one does not: they are told apart.
+  const values = names.map((name) => (Object.hasOwn(variables, name) ? variables[name] : 'absent'));
+  return values.every((value) => value === null || value === 'absent' || typeof value === 'number') ? JSON.stringify(values) : undefined;
+}
+
 function variablesError(variables: unknown): GraphQLError | undefined {
   if (variables === undefined || variables === null) return undefined;
   if (typeof variables === 'object' && !Array.isArray(variables)) return undefined;
