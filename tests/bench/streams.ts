@@ -73,6 +73,8 @@ interface Emission {
  */
 async function startTimingProxy(targets: { a: string; b: string }) {
   const emissions = new Map<string, Emission[]>();
+  /** When the request for each marker reached the proxy (the upstream request had started). */
+  const requested = new Map<string, number>();
   const agent = new Agent({ keepAlive: true, maxSockets: 2_000 });
   const server: Server = createServer((req, res) => {
     const body: Buffer[] = [];
@@ -80,6 +82,7 @@ async function startTimingProxy(targets: { a: string; b: string }) {
     req.on('end', () => {
       const raw = Buffer.concat(body);
       const marker = /bench-[ab]-\d+/.exec(raw.toString('utf8'))?.[0];
+      if (marker && !requested.has(marker)) requested.set(marker, performance.now());
       const target = new URL(marker?.startsWith('bench-b') ? targets.b : targets.a);
       const upstream = httpRequest(
         { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host }, agent },
@@ -123,6 +126,7 @@ async function startTimingProxy(targets: { a: string; b: string }) {
   return {
     baseUrl: `http://127.0.0.1:${port}/api/v1`,
     emissions,
+    requested,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -156,6 +160,16 @@ const summary = (values: number[]) => ({
 });
 const round = (n: number) => Math.round(n * 100) / 100;
 
+function phasesP50(runs: Array<{ phases: StreamRun['phases'] }>): StreamRun['phases'] {
+  const p50 = (pick: (phases: StreamRun['phases']) => number) => round(percentile(runs.map((r) => pick(r.phases)).filter((v) => !Number.isNaN(v)), 50));
+  return {
+    sendMessageMs: p50((p) => p.sendMessageMs),
+    upstreamStartMs: p50((p) => p.upstreamStartMs),
+    upstreamFirstTokenMs: p50((p) => p.upstreamFirstTokenMs),
+    firstTokenDeliveryMs: p50((p) => p.firstTokenDeliveryMs),
+  };
+}
+
 interface StreamRun {
   ttftMs: number;
   latencies: number[];
@@ -164,6 +178,11 @@ interface StreamRun {
   lostChars: number;
   openedAt: number;
   closedAt: number;
+  /**
+   * Where the time to the first token went: sendMessage's answer; the DashScope request reaching the simulator; the
+   * simulator's first token after that; that token reaching the client.
+   */
+  phases: { sendMessageMs: number; upstreamStartMs: number; upstreamFirstTokenMs: number; firstTokenDeliveryMs: number };
   /** Sampled streams only: the same tokens read straight from the conversation subgraph at the same time. */
   direct?: { latencies: number[]; gatewayShare: number[] };
 }
@@ -189,6 +208,7 @@ async function streamThroughGateway(stack: Stack, user: ChatUser, client: TestCl
   });
   if (sent.body.errors) throw new StartFailed(`sendMessage: ${JSON.stringify(sent.body.errors)}`);
   const messageId = sent.body.data.sendMessage.assistantMessage.id as string;
+  const answered = performance.now();
   // The tap reads the same message from the subgraph itself, with the credential the gateway would send, so the
   // gateway's own share of the latency can be told apart from the rest of the pipeline under the same load.
   let tapClient: WsClient | undefined;
@@ -236,9 +256,16 @@ async function streamThroughGateway(stack: Stack, user: ChatUser, client: TestCl
       gatewayShare: events.filter((e) => e.delta !== '' && atBySeq.has(e.seq)).map((e) => e.at - atBySeq.get(e.seq)!),
     };
   }
+  const requestedAt = proxy.requested.get(marker) ?? Number.NaN;
   return {
     ...(direct ? { direct } : {}),
     ttftMs: (arrivals[0]?.at ?? Number.NaN) - started,
+    phases: {
+      sendMessageMs: answered - started,
+      upstreamStartMs: requestedAt - started,
+      upstreamFirstTokenMs: (emitted[0]?.at ?? Number.NaN) - requestedAt,
+      firstTokenDeliveryMs: (arrivals[0]?.at ?? Number.NaN) - (emitted[0]?.at ?? Number.NaN),
+    },
     latencies: tokenLatencies(arrivals, emitted),
     lostDeltas: gaps + (complete ? 0 : 1) + mismatch,
     lostChars,
@@ -354,6 +381,8 @@ export async function runStreamsBench(): Promise<void> {
         perTokenP50Ms: 0,
         perTokenP99Ms: 0,
       },
+      /** p50 of each part of the time to the first token through the platform (see StreamRun.phases). */
+      timeToFirstTokenPhasesP50Ms: phasesP50(gatewayRuns),
       lostDeltas: gatewayRuns.reduce((n, r) => n + r.lostDeltas, 0),
       gatewayEventResolveMeanMs: await gatewayEventMeanMs(stack),
     };
@@ -388,9 +417,15 @@ export async function runStreamsBench(): Promise<void> {
     const rampStarted = performance.now();
     const startFailures: string[] = [];
     const streamFailures: string[] = [];
-    const dumpLogs = () => {
+    // STREAMS_LOG_DIR=<dir>: every process's log lines go to <dir>/<process>.jsonl at the end of the run.
+    const writeLogs = () => {
       for (const p of [...stack!.gateways, ...Object.values(stack!.services).flat()]) {
         if (process.env.STREAMS_LOG_DIR) writeFileSync(`${process.env.STREAMS_LOG_DIR}/${p.name}.jsonl`, p.logs.map((l) => JSON.stringify(l)).join('\n'));
+      }
+    };
+    const dumpLogs = () => {
+      writeLogs();
+      for (const p of [...stack!.gateways, ...Object.values(stack!.services).flat()]) {
         console.error(`--- ${p.name} (exit ${p.child.exitCode}/${p.child.signalCode})\n${p.logs.filter((l) => process.env.STREAMS_DUMP_ALL || l.level !== 'info').slice(-25).map((l) => JSON.stringify(l).slice(0, 600)).join('\n')}\n${p.stderr.join('').slice(-1500)}`);
       }
     };
@@ -411,6 +446,7 @@ export async function runStreamsBench(): Promise<void> {
       }
     });
     if (startFailures.length + streamFailures.length > 0) dumpLogs();
+    else if (process.env.STREAMS_LOG_DIR) writeLogs();
     sampling = false;
     await sampler;
     if (stack.gateways[0]!.child.exitCode !== null) throw new Error(`the gateway died: ${stack.gateways[0]!.stderr.join('').slice(-3000)}`);
@@ -446,6 +482,7 @@ export async function runStreamsBench(): Promise<void> {
       streamFailures: { count: streamFailures.length, first: streamFailures[0] },
       tokensLost: { deltas: runs.reduce((n, r) => n + r.lostDeltas, 0) + streamFailures.length, characters: runs.reduce((n, r) => n + r.lostChars, 0) },
       timeToFirstToken: summary(runs.map((r) => r.ttftMs)),
+      timeToFirstTokenPhasesP50Ms: phasesP50(runs),
       perTokenLatency: summary(runs.flatMap((r) => r.latencies)),
       /** The same tokens of every TAP_EVERY-th stream read straight from the conversation subgraph (no gateway). */
       perTokenLatencySubgraphDirect: summary(runs.flatMap((r) => r.direct?.latencies ?? [])),

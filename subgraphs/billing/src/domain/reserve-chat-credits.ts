@@ -1,7 +1,7 @@
 import { isAppError } from '@firefly/errors';
 import type { PriceSource, ReservationRow } from './ports.ts';
 import { quoteChatCost } from './quote-cost.ts';
-import { reserveCredits, type ReserveCreditsInput } from './reserve-credits.ts';
+import { reservePriced, type ReserveCreditsInput } from './reserve-credits.ts';
 import { reservationIdFor } from './ids.ts';
 import type { BillingScope } from './scope.ts';
 
@@ -24,9 +24,9 @@ export interface ReserveChatCreditsInput extends Omit<ReserveCreditsInput, 'amou
  */
 export async function reserveChatCredits(scope: BillingScope, prices: PriceSource, input: ReserveChatCreditsInput): Promise<ReservationRow> {
   const { modelId, inputTokens, outputTokens, ...hold } = input;
-  const cost = await quoteChatCost(prices, { modelId, inputTokens, outputTokens });
   try {
-    return await reserveCredits(scope, { ...hold, amount: Math.max(1, cost) });
+    // Priced while the reservation and the account are read (reservePriced).
+    return await reservePriced(scope, hold, async () => Math.max(1, await quoteChatCost(prices, { modelId, inputTokens, outputTokens })));
   } catch (error) {
     if (!isAppError(error) || error.code !== 'CONFLICT') throw error;
     const first = await scope.store.findReservation(reservationIdFor(hold.tenantId, hold.userId, hold.idempotencyKey), hold.tenantId);

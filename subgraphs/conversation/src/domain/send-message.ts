@@ -44,8 +44,12 @@ export async function sendMessage(scope: ConversationScope, input: { conversatio
       return { userMessage: question, assistantMessage: current };
     },
     run: async (idempotencyKey) => {
-      const { conversation, model } = await loadConversation(scope, input.conversationId);
-      const history = await scope.messages.recentForContext(conversation.id, scope.services.settings.contextMaxMessages);
+      // The history is read alongside the ownership check (both tenant-scoped; a conversation that is not the
+      // caller's fails NOT_FOUND and its history is dropped unread): one database round trip less before the hold.
+      const [{ conversation, model }, history] = await Promise.all([
+        loadConversation(scope, input.conversationId),
+        scope.messages.recentForContext(input.conversationId, scope.services.settings.contextMaxMessages),
+      ]);
       const stored = await answerQuestion(
         scope,
         conversation,

@@ -30,11 +30,11 @@ export interface GenerationStart {
  * 2. have billing price the worst case (this prompt's input estimate + the answer's output cap) and hold it, in one
  *    call (reserveChat) — INSUFFICIENT_CREDITS, or BAD_USER_INPUT for an unpriced model, means nothing was stored
  *    and DashScope was never called;
- * 3. record the generation and its lease in Redis, *then* store the messages: a process dying between the two
- *    leaves a lease the sweeper cleans up (releasing the hold), never a STREAMING row without a lease;
- * 4. start the DashScope request as soon as the record is there, while the messages are stored (the time to the
- *    first token is the upstream's, not ours plus the upstream's); the runner writes nothing until the rows are
- *    stored, and drops the request if storing fails.
+ * 3. start the DashScope request as soon as the hold is placed (the time to the first token is the upstream's, not
+ *    ours plus the upstream's); the runner writes nothing until the rows are stored, and drops the request if
+ *    recording or storing fails;
+ * 4. meanwhile record the generation and its lease in Redis, *then* store the messages: a process dying between the
+ *    two leaves a lease the sweeper cleans up (releasing the hold), never a STREAMING row without a lease.
  * Each step undoes the earlier ones when it fails.
  */
 export async function startGeneration(services: ConversationServices, start: GenerationStart): Promise<{ question: MessageRow | null; answer: MessageRow }> {
@@ -77,10 +77,9 @@ export async function startGeneration(services: ConversationServices, start: Gen
     modelId: start.model.id,
     reservationId,
   };
-  await registry.register(record, services.instanceId).catch(async (error: unknown) => {
-    await Promise.allSettled([credits.release({ ...scope, reservationId }), registry.remove(record)]);
-    throw error;
-  });
+  // The DashScope request starts now, while the record is written: the runner writes nothing before `stored`, and
+  // the messages are stored only once the record exists (a failed record drops the request unseen).
+  const registered = registry.register(record, services.instanceId);
   let markStored!: (ok: boolean) => void;
   services.runner.start({
     record,
@@ -94,6 +93,13 @@ export async function startGeneration(services: ConversationServices, start: Gen
     },
     stored: new Promise<boolean>((resolve) => (markStored = resolve)),
   });
+  try {
+    await registered;
+  } catch (error) {
+    markStored(false);
+    await Promise.allSettled([credits.release({ ...scope, reservationId }), registry.remove(record)]);
+    throw error;
+  }
   let stored: { question: MessageRow | null; answer: MessageRow };
   try {
     const now = Date.now();
