@@ -45,6 +45,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
     context: '../context.ts#BillingContext',
     mappers: {
       User: ENTITY_REF,
+      Partner: ENTITY_REF,
       Order: '../data/orders.ts#OrderView',
       PaymentRecord: '../data/orders.ts#PaymentRecordView',
       RefundRecord: '../data/orders.ts#RefundRecordView',

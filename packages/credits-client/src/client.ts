@@ -4,7 +4,7 @@ import { CREDENTIAL_HEADER, createCredentialSigner } from '@firefly/auth';
 import { AppError, ErrorCode, isErrorCode, upstreamUnavailable, type ErrorDetails } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import { CHAT_COST, GRANT_SIGNUP_CREDITS, IMAGE_COST, RELEASE, RESERVE, RESERVE_CHAT, SET_CHAT_PRICE, SET_IMAGE_PRICE, SETTLE } from './operations.ts';
-import type { CallOptions, CreditBalance, CreditsClient, Reservation, TenantScope } from './types.ts';
+import type { CallOptions, CreditBalance, CreditsClient, PartnerScope, Reservation, TenantScope } from './types.ts';
 
 /** Options of {@link createCreditsClient}. */
 export interface CreditsClientOptions {
@@ -56,7 +56,7 @@ export function createCreditsClient(options: CreditsClientOptions): CreditsClien
   const retries = options.retries ?? 2;
   const retryDelayMs = options.retryDelayMs ?? 100;
 
-  async function call<T>(scope: TenantScope, operationName: string, query: string, variables: Record<string, unknown>, field: string, callOptions?: CallOptions): Promise<T> {
+  async function call<T>(scope: TenantScope & PartnerScope, operationName: string, query: string, variables: Record<string, unknown>, field: string, callOptions?: CallOptions): Promise<T> {
     const requestId = scope.requestId ?? randomUUID();
     let last: AppError | BillingCallError | undefined;
     for (let attempt = 0; attempt <= retries; attempt++) {
@@ -64,7 +64,7 @@ export function createCreditsClient(options: CreditsClientOptions): CreditsClien
         options.logger?.warn({ operationName, attempt, requestId, err: last }, 'retrying a billing call');
         await sleep(retryDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random()), callOptions?.signal);
       }
-      const outcome = await attemptOnce<T>(scope.tenantId, requestId, operationName, query, variables, field, callOptions?.signal);
+      const outcome = await attemptOnce<T>(scope, requestId, operationName, query, variables, field, callOptions?.signal);
       if (outcome.ok) return outcome.value;
       if (!outcome.retryable) throw outcome.error;
       last = outcome.error;
@@ -73,7 +73,7 @@ export function createCreditsClient(options: CreditsClientOptions): CreditsClien
   }
 
   async function attemptOnce<T>(
-    tenantId: string,
+    scope: TenantScope & PartnerScope,
     requestId: string,
     operationName: string,
     query: string,
@@ -81,7 +81,7 @@ export function createCreditsClient(options: CreditsClientOptions): CreditsClien
     field: string,
     signal: AbortSignal | undefined,
   ): Promise<Outcome<T>> {
-    const credential = await sign({ kind: 'service', tenantId, requestId, service: options.service });
+    const credential = await sign({ kind: 'service', tenantId: scope.tenantId, requestId, service: options.service, ...(scope.partner ? { partner: scope.partner } : {}) });
     let response: Response;
     let body: GraphQLBody | undefined;
     try {
@@ -110,10 +110,11 @@ export function createCreditsClient(options: CreditsClientOptions): CreditsClien
   }
 
   return {
-    reserve: ({ tenantId, requestId, ...input }, callOptions) =>
-      call<Reservation>({ tenantId, requestId }, 'ReserveCredits', RESERVE, { input }, 'reserveCredits', callOptions),
-    reserveChat: ({ tenantId, requestId, ...input }, callOptions) =>
-      call<Reservation>({ tenantId, requestId }, 'ReserveChatCredits', RESERVE_CHAT, { input }, 'reserveChatCredits', callOptions),
+    // The partner, if any, rides in the signed credential (billing records it on the hold), not in the arguments.
+    reserve: ({ tenantId, requestId, partner, ...input }, callOptions) =>
+      call<Reservation>({ tenantId, requestId, partner }, 'ReserveCredits', RESERVE, { input }, 'reserveCredits', callOptions),
+    reserveChat: ({ tenantId, requestId, partner, ...input }, callOptions) =>
+      call<Reservation>({ tenantId, requestId, partner }, 'ReserveChatCredits', RESERVE_CHAT, { input }, 'reserveChatCredits', callOptions),
     async settle({ tenantId, requestId, reservationId, actualAmount, reason, referenceId }, callOptions) {
       const reservation = await call<Reservation>(
         { tenantId, requestId },

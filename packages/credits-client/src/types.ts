@@ -39,7 +39,16 @@ export interface TenantScope {
   requestId?: string;
 }
 
-export interface ReserveInput extends TenantScope {
+/**
+ * The partner whose API key made the request a hold is for (the caller's own `identity.partner`, as the gateway's
+ * credential carried it). Sent to billing inside the signed service credential — never as an argument — and recorded
+ * on the hold and on its settlement's ledger entry.
+ */
+export interface PartnerScope {
+  partner?: { partnerId: string; apiKeyId: string } | undefined;
+}
+
+export interface ReserveInput extends TenantScope, PartnerScope {
   userId: string;
   /** Upper bound of the cost, in credits (≥ 1). */
   amount: number;

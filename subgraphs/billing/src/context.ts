@@ -38,6 +38,7 @@ export function createBillingContext(deps: BillingDeps, services: BillingService
     ...base,
     services,
     orders,
+    ledger,
     scope,
     payments,
     catalog,

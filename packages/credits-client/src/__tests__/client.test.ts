@@ -53,6 +53,21 @@ describe('createCreditsClient', () => {
     expect(calls[0]!.variables).toEqual({ input: { userId: 'u1', amount: 10, referenceId: 'm1', ttlSeconds: 60, idempotencyKey: 'message:m1' } });
   });
 
+  it("carries the request's partner inside the signed credential, never in the variables", async () => {
+    const { url, calls } = await startDouble((call, res) => json(res, 200, { data: { [call.body.operationName === 'ReserveCredits' ? 'reserveCredits' : 'reserveChatCredits']: reservation } }));
+    const client = createCreditsClient({ url, secret, service: 'image' });
+    const partner = { partnerId: 'p1', apiKeyId: 'k1' };
+    await client.reserve({ ...reserveInput, requestId: 'req-2', partner });
+    await client.reserveChat({ tenantId: 'tenant-a', requestId: 'req-3', partner, userId: 'u1', modelId: 'qwen-turbo', inputTokens: 10, outputTokens: 20, referenceId: 'm1', ttlSeconds: 60, idempotencyKey: 'message:m1' });
+    for (const call of calls) {
+      expect(call.identity).toMatchObject({ kind: 'service', tenantId: 'tenant-a', service: 'image', partner });
+      expect(JSON.stringify(call.variables)).not.toContain('p1');
+    }
+    // Without a partner, none is claimed.
+    await client.reserve({ ...reserveInput, requestId: 'req-4' });
+    expect(calls[2]!.identity).not.toHaveProperty('partner');
+  });
+
   it('retries 5xx and INTERNAL_SERVER_ERROR answers, then succeeds', async () => {
     const { url, calls } = await startDouble(({ attempt }, res) => {
       if (attempt === 1) return json(res, 503, { error: 'unavailable' });

@@ -60,6 +60,7 @@ const entrySelect = {
   referenceId: true,
   idempotencyKey: true,
   note: true,
+  partnerId: true,
   createdAt: true,
 } as const;
 const reservationSelect = {
@@ -71,6 +72,7 @@ const reservationSelect = {
   settledAmount: true,
   status: true,
   referenceId: true,
+  partnerId: true,
   expiresAt: true,
   createdAt: true,
   updatedAt: true,
@@ -179,8 +181,9 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
         const closed = await tx.reservation.updateMany({ where: { id: current.id, status: 'HELD' }, data: { status: request.status, settledAmount, updatedAt: now } });
         if (closed.count !== 1) throw new Error(`reservation ${reservation.id} changed under its account lock`);
         if (entry && charged > 0) {
+          // A partner's hold books a partner's charge (the tag was taken with the hold, from the service credential).
           await tx.ledgerEntry.create({
-            data: { ...ownerOf(account), ...entry, ...bookingStamp(), delta: -charged, balanceAfter: balance.available + balance.reserved - charged },
+            data: { ...ownerOf(account), ...entry, ...bookingStamp(), partnerId: current.partnerId, delta: -charged, balanceAfter: balance.available + balance.reserved - charged },
           });
         }
         return { kind: 'closed', reservation: { ...current, status: request.status, settledAmount, updatedAt: now }, charged };

@@ -32,6 +32,8 @@ export interface LedgerEntryRow {
   referenceId: string | null;
   idempotencyKey: string;
   note: string | null;
+  /** The partner whose key made the request that spent these credits; null otherwise. */
+  partnerId: string | null;
   createdAt: Date;
 }
 
@@ -44,6 +46,8 @@ export interface ReservationRow {
   settledAmount: number | null;
   status: ReservationStatus;
   referenceId: string;
+  /** The partner whose key made the request the hold is for; its settlement's ledger entry carries it. */
+  partnerId: string | null;
   expiresAt: Date;
   createdAt: Date;
   updatedAt: Date;
@@ -69,6 +73,7 @@ export interface NewReservation {
   id: string;
   amount: number;
   referenceId: string;
+  partnerId: string | null;
   expiresAt: Date;
 }
 

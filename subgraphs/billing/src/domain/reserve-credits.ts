@@ -15,6 +15,11 @@ export interface ReserveCreditsInput {
   ttlSeconds: number;
   /** The same key (per tenant and user) returns the same reservation instead of holding twice. */
   idempotencyKey: string;
+  /**
+   * The partner whose API key made the request the hold is for, as the calling service's signed credential names it
+   * (never an argument a caller could set); recorded on the hold and on its settlement's ledger entry.
+   */
+  partnerId?: string | null;
 }
 
 /**
@@ -48,7 +53,13 @@ export async function reservePriced(scope: BillingScope, input: Omit<ReserveCred
   if (!account) throw insufficientCredits({ available: 0, requested: amount });
 
   const now = scope.now?.() ?? new Date();
-  const outcome = await store.hold(account, { id, amount, referenceId: input.referenceId, expiresAt: new Date(now.getTime() + input.ttlSeconds * 1_000) });
+  const outcome = await store.hold(account, {
+    id,
+    amount,
+    referenceId: input.referenceId,
+    partnerId: input.partnerId ?? null,
+    expiresAt: new Date(now.getTime() + input.ttlSeconds * 1_000),
+  });
   switch (outcome.kind) {
     case 'held':
       return outcome.reservation;

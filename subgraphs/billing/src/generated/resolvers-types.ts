@@ -55,6 +55,12 @@ export type LedgerEntry = {
   delta: Scalars['Int']['output'];
   /** Entry id. */
   id: Scalars['ID']['output'];
+  /**
+   * The partner whose API key made the request that spent these credits (CHAT_USAGE, IMAGE_USAGE), whether it acted as
+   * its own account or as the user whose bearer token came with the key; null for everything else.
+   * Access: ADMIN only (null for anyone else, the account's owner included).
+   */
+  partner?: Maybe<Partner>;
   /** Why the balance changed. */
   reason: LedgerReason;
   /** What the entry is for: the order, assistant message or image job id; null for manual adjustments. */
@@ -353,6 +359,48 @@ export type PageInfo = {
   endCursor?: Maybe<Scalars['String']['output']>;
   /** True when more items follow; ask again with after: endCursor. */
   hasNextPage: Scalars['Boolean']['output'];
+};
+
+/**
+ * An organisation integrating server-to-server: it calls the gateway with `x-api-key` (docs/partners.md).
+ * Access: ADMIN only.
+ */
+export type Partner = {
+  __typename?: 'Partner';
+  /**
+   * Credits spent by requests made with the partner's keys on the last `days` UTC days (1–90, today included), from the
+   * ledger: one entry per day and reason (CHAT_USAGE, IMAGE_USAGE), newest day first. Counts what the partner's account
+   * spent and what users spent through the partner (a bearer token sent with the key). A chat answer or image job is
+   * counted when it is charged, on the day it is charged.
+   */
+  creditUsage: Array<PartnerCreditUsage>;
+  /** Partner id. */
+  id: Scalars['ID']['output'];
+};
+
+
+/**
+ * An organisation integrating server-to-server: it calls the gateway with `x-api-key` (docs/partners.md).
+ * Access: ADMIN only.
+ */
+export type PartnerCreditUsageArgs = {
+  days?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/**
+ * Credits spent through one partner's keys on one UTC day, for one reason.
+ * Access: ADMIN only.
+ */
+export type PartnerCreditUsage = {
+  __typename?: 'PartnerCreditUsage';
+  /** Ledger entries (charged chat answers or image jobs). */
+  charges: Scalars['Int']['output'];
+  /** Credits charged (a positive number). */
+  credits: Scalars['Int']['output'];
+  /** The UTC day (its midnight, UTC). */
+  day: Scalars['DateTime']['output'];
+  /** CHAT_USAGE or IMAGE_USAGE. */
+  reason: LedgerReason;
 };
 
 /** How an order is paid. */
@@ -765,6 +813,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = {
   Order: Order;
+  Partner: Partner;
   User: User;
 };
 
@@ -773,6 +822,9 @@ export type FederationReferenceTypes = {
   Order:
     ( { __typename: 'Order' }
     & GraphQLRecursivePick<FederationTypes['Order'], {"id":true}> );
+  Partner:
+    ( { __typename: 'Partner' }
+    & GraphQLRecursivePick<FederationTypes['Partner'], {"id":true}> );
   User:
     ( { __typename: 'User' }
     & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
@@ -797,6 +849,8 @@ export type ResolversTypes = {
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
   OrderStatus: OrderStatus;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Partner: ResolverTypeWrapper<{ id: string }>;
+  PartnerCreditUsage: ResolverTypeWrapper<PartnerCreditUsage>;
   PaymentChannel: PaymentChannel;
   PaymentInstruction: ResolverTypeWrapper<PaymentInstruction>;
   PaymentNotificationRecord: ResolverTypeWrapper<PaymentNotificationViewModel>;
@@ -830,6 +884,8 @@ export type ResolversParentTypes = {
   OrderConnection: Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> };
   OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
   PageInfo: PageInfo;
+  Partner: { id: string };
+  PartnerCreditUsage: PartnerCreditUsage;
   PaymentInstruction: PaymentInstruction;
   PaymentNotificationRecord: PaymentNotificationViewModel;
   PaymentRecord: PaymentRecordViewModel;
@@ -874,6 +930,7 @@ export type LedgerEntryResolvers<ContextType = BillingContext, ParentType extend
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   delta?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  partner?: Resolver<Maybe<ResolversTypes['Partner']>, ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['LedgerReason'], ParentType, ContextType>;
   referenceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
@@ -934,6 +991,19 @@ export type OrderEdgeResolvers<ContextType = BillingContext, ParentType extends 
 export type PageInfoResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type PartnerResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['Partner'] = ResolversParentTypes['Partner'], FederationReferenceType extends FederationReferenceTypes['Partner'] = FederationReferenceTypes['Partner']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Partner']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  creditUsage?: Resolver<Array<ResolversTypes['PartnerCreditUsage']>, ParentType, ContextType, RequireFields<PartnerCreditUsageArgs, 'days'>>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type PartnerCreditUsageResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['PartnerCreditUsage'] = ResolversParentTypes['PartnerCreditUsage']> = {
+  charges?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  credits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  day?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['LedgerReason'], ParentType, ContextType>;
 };
 
 export type PaymentInstructionResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['PaymentInstruction'] = ResolversParentTypes['PaymentInstruction']> = {
@@ -1016,6 +1086,8 @@ export type Resolvers<ContextType = BillingContext> = {
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   OrderEdge?: OrderEdgeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Partner?: PartnerResolvers<ContextType>;
+  PartnerCreditUsage?: PartnerCreditUsageResolvers<ContextType>;
   PaymentInstruction?: PaymentInstructionResolvers<ContextType>;
   PaymentNotificationRecord?: PaymentNotificationRecordResolvers<ContextType>;
   PaymentRecord?: PaymentRecordResolvers<ContextType>;

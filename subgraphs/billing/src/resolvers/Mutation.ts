@@ -21,6 +21,14 @@ function callerUserId(ctx: BillingContext): string {
 }
 
 /**
+ * The partner whose API key made the request a hold is for: the calling service passes on the gateway's partner tag
+ * inside its signed service credential. Never read from arguments or headers, so no client can set or forge it.
+ */
+function partnerOf(ctx: BillingContext): string | null {
+  return ctx.identity.kind === 'service' ? (ctx.identity.partner?.partnerId ?? null) : null;
+}
+
+/**
  * The provider would not close the trade (it was paid meanwhile): settle it from the provider's answer, exactly as
  * its notification would, and return the now PAID order.
  */
@@ -59,12 +67,12 @@ export const Mutation: MutationResolvers = {
   reserveCredits: (_, args, ctx) => {
     const { tenantId, ...input } = args.input;
     if (tenantId != null && tenantId !== ctx.tenantId) throw forbidden("tenantId must be the credential's tenant");
-    return reserveCredits(ctx.scope, { ...input, tenantId: ctx.tenantId });
+    return reserveCredits(ctx.scope, { ...input, tenantId: ctx.tenantId, partnerId: partnerOf(ctx) });
   },
   reserveChatCredits: (_, args, ctx) => {
     const { tenantId, ...input } = args.input;
     if (tenantId != null && tenantId !== ctx.tenantId) throw forbidden("tenantId must be the credential's tenant");
-    return reserveChatCredits(ctx.scope, ctx.services.prices, { ...input, tenantId: ctx.tenantId });
+    return reserveChatCredits(ctx.scope, ctx.services.prices, { ...input, tenantId: ctx.tenantId, partnerId: partnerOf(ctx) });
   },
   settleReservation: async (_, args, ctx) => {
     const result = await settleReservation(ctx.scope, {

@@ -6,6 +6,8 @@ export interface ConversationScope {
   tenantId: string;
   userId: string;
   requestId: string;
+  /** The partner whose API key made the request (from the gateway's credential); billing tags its credits with it. */
+  partner?: { partnerId: string; apiKeyId: string } | undefined;
   conversations: ConversationStore;
   messages: MessageStore;
   models: ChatModelCatalog;

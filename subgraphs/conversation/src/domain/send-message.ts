@@ -126,6 +126,7 @@ function answerQuestion(
     tenantId: scope.tenantId,
     userId: scope.userId,
     requestId: scope.requestId,
+    partner: scope.partner,
     conversationId: conversation.id,
     model,
     parameters: conversation,

@@ -10,6 +10,8 @@ export interface GenerationStart {
   tenantId: string;
   userId: string;
   requestId: string;
+  /** The partner whose API key made the request, if any: the hold (and so its ledger entry) is tagged with it. */
+  partner?: { partnerId: string; apiKeyId: string } | undefined;
   conversationId: string;
   model: { id: string };
   parameters: GenerationParameters;
@@ -53,6 +55,7 @@ export async function startGeneration(services: ConversationServices, start: Gen
   try {
     const reservation = await credits.reserveChat({
       ...scope,
+      partner: start.partner,
       userId: start.userId,
       modelId: start.model.id,
       inputTokens: start.inputTokens,

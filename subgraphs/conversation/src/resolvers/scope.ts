@@ -8,6 +8,7 @@ export function conversationScope(ctx: ConversationContext): ConversationScope {
     tenantId: ctx.tenantId,
     userId: requireUserId(ctx),
     requestId: ctx.requestId,
+    partner: ctx.identity.partner,
     conversations: ctx.conversations,
     messages: ctx.messages,
     models: ctx.models,

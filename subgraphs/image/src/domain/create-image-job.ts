@@ -67,6 +67,8 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
   // INSUFFICIENT_CREDITS propagates as it is: nothing has been created yet.
   const reservation = await credits.reserve({
     ...scope,
+    // A partner's key made the request: billing tags the hold, and so the job's charge, with the partner.
+    partner: ctx.identity.partner,
     userId: owner.userId,
     amount,
     referenceId: proposedId,
