@@ -116,6 +116,15 @@ const schema = z.object({
   SUBSCRIPTION_MAX_ACTIVE: positiveInt(20_000),
   /** Events buffered per subscription for a client that reads slower than they come; past it the subscription ends. */
   SUBSCRIPTION_MAX_QUEUED_EVENTS: positiveInt(1_000),
+  /**
+   * Subscription fields whose every event is the whole current state of one thing (comma-separated root field
+   * names): an event still waiting to be sent when a newer one arrives is dropped for it — a client that fell behind
+   * gets the latest state instead of every stale one. Never for token streams (messageStream: each delta counts).
+   */
+  SUBSCRIPTION_LATEST_STATE_FIELDS: z
+    .string()
+    .default('imageJobUpdated')
+    .refine((v) => v.split(',').map((f) => f.trim()).filter(Boolean).every((f) => /^[_A-Za-z]\w*$/.test(f)), { error: 'expected GraphQL field names separated by commas' }),
   /** Every open socket's session is re-checked this often (backstop for a missed revocation message). */
   SUBSCRIPTION_AUTH_RECHECK_SECONDS: positiveInt(60),
   /** Ping interval on gateway → subgraph sockets; no pong within as long ends their subscriptions (UPSTREAM_UNAVAILABLE). */

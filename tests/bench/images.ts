@@ -12,12 +12,19 @@
  *   - state change → subscriber's event, p50/p99: the worker stamps each progress stream entry with its time (after
  *     the row was written); an event's latency is its arrival here minus the stamp of the entry with its status and
  *     progress (the first event, the state at subscribe time, is not counted);
- *   - jobs per minute (first create to last settled) and each worker's CPU per job (/proc).
+ *   - where that time goes, from the processes' own histograms (p50/p99 by linear interpolation in their buckets, and
+ *     the mean): the image subgraph's stamp → event leaving it (`image_job_event_delay_seconds`), the gateway's
+ *     arrival → event sent (`gateway_subscription_event_delay_seconds`, of which resolving it, the other subgraphs'
+ *     fields: `gateway_subscription_event_duration_seconds`), and the events the gateway dropped for a newer state
+ *     (`gateway_subscription_events_superseded_total`); the rest is the sockets and this process;
+ *   - jobs per minute (first create to last settled) and each worker's CPU per job (/proc), the load average before
+ *     and after (only a quiet machine's figures mean much).
  * Writes tests/bench/results/images-<timestamp>.json. Env: IMAGES_JOBS, IMAGES_USERS, IMAGES_WORKER_CONCURRENCY (8),
  * IMAGES_TASK_MS (1000: DashScope simulator's running time per task), IMAGES_IN_FLIGHT (40), IMAGES_PROGRESS_MS (1000).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createDb } from '@firefly/db';
 import { seed } from '@firefly/db/seed';
 import { createScratchDatabase } from '@firefly/db/testing';
@@ -25,6 +32,7 @@ import { jobStreamKey } from '@firefly/image-jobs';
 import { collect, connectClient, type Collected, type TestClient } from '../src/subscription-client.ts';
 import { createChatUser, type ChatUser } from '../src/subscription-chat.ts';
 import { createJob, JOB_UPDATES, startImageStackWithSimulatorProcess, type ImageStackCore, type JobEvent } from '../src/image-stack.ts';
+import { readMetric } from '../src/subscription-processes.ts';
 import { cpuMs } from './process-cpu.ts';
 
 const JOBS = Number(process.env.IMAGES_JOBS ?? 500);
@@ -41,6 +49,49 @@ const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 10) / 10;
 };
+
+/** A Prometheus histogram on a /metrics endpoint, in ms: count, mean and p50/p99 interpolated within its buckets. */
+async function histogramMs(origin: string, name: string, labels: Record<string, string> = {}) {
+  const text = await (await fetch(`${origin}/metrics`)).text();
+  const buckets: [number, number][] = [];
+  let sum = 0;
+  let count = 0;
+  const wanted = (labelText: string) => Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`));
+  for (const line of text.split('\n')) {
+    const match = /^(\w+?)(_bucket|_sum|_count)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (!match || match[1] !== name || !wanted(match[3] ?? '')) continue;
+    const value = Number(match[4]);
+    if (match[2] === '_sum') sum += value;
+    else if (match[2] === '_count') count += value;
+    else {
+      const le = /le="([^"]+)"/.exec(match[3] ?? '')?.[1];
+      const bound = le === '+Inf' ? Infinity : Number(le);
+      const existing = buckets.find(([b]) => b === bound);
+      if (existing) existing[1] += value;
+      else buckets.push([bound, value]);
+    }
+  }
+  buckets.sort((a, b) => a[0] - b[0]);
+  const quantile = (q: number) => {
+    if (count === 0) return null;
+    const rank = q * count;
+    let previousBound = 0;
+    let previousCount = 0;
+    for (const [bound, cumulative] of buckets) {
+      if (cumulative >= rank) {
+        if (bound === Infinity) return `>${Math.round(previousBound * 1000)}`;
+        const within = cumulative === previousCount ? 0 : (rank - previousCount) / (cumulative - previousCount);
+        return Math.round((previousBound + (bound - previousBound) * within) * 10_000) / 10;
+      }
+      previousBound = bound;
+      previousCount = cumulative;
+    }
+    return null;
+  };
+  return { count, mean: count ? Math.round((sum / count) * 10_000) / 10 : null, p50: quantile(0.5), p99: quantile(0.99) };
+}
+
+const load = () => loadavg().map((n) => Math.round(n * 100) / 100);
 
 interface Run {
   jobId?: string;
@@ -78,6 +129,7 @@ export async function runImagesBench(): Promise<void> {
     });
     console.log(`stack up: ${USERS} users, 2 workers × ${WORKER_CONCURRENCY}, ${JOBS} jobs, DashScope task ${TASK_MS} ms`);
     const cpuBefore = images.workers.map((w) => cpuMs(w.child.pid!));
+    const loadBefore = load();
 
     const runs: Run[] = [];
     const started = Date.now();
@@ -112,6 +164,16 @@ export async function runImagesBench(): Promise<void> {
     );
     const elapsedMs = Date.now() - started;
     const cpuAfter = images.workers.map((w) => cpuMs(w.child.pid!));
+    const loadAfter = load();
+    const gatewayOrigin = stack.gateways[0]!.origin;
+    const imageOrigin = stack.services.image![0]!.origin;
+    const field = { field: 'imageJobUpdated' };
+    const stages = {
+      imageSubgraphStampToEvent: await histogramMs(imageOrigin, 'image_job_event_delay_seconds'),
+      gatewayArrivalToSent: await histogramMs(gatewayOrigin, 'gateway_subscription_event_delay_seconds', field),
+      gatewayResolving: await histogramMs(gatewayOrigin, 'gateway_subscription_event_duration_seconds', field),
+      gatewaySuperseded: (await readMetric(gatewayOrigin, 'gateway_subscription_events_superseded_total', field)) ?? 0,
+    };
 
     // Outcomes from the database; latencies against the workers' stamps.
     const latencies: number[] = [];
@@ -146,9 +208,11 @@ export async function runImagesBench(): Promise<void> {
       createRefused: runs.filter((r) => r.error).length,
       createErrors: runs.filter((r) => r.error).slice(0, 3).map((r) => r.error),
       stateChangeToEventMs: { count: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
+      stagesMs: stages,
       jobsPerMinute: Math.round((accepted / elapsedMs) * 60_000),
       elapsedSeconds: Math.round(elapsedMs / 100) / 10,
       workerCpuMsPerJob: cpuAfter.map((after, i) => Math.round(((after - cpuBefore[i]!) / Math.max(1, accepted)) * 10) / 10),
+      loadAverage: { before: loadBefore, after: loadAfter },
     };
     console.log(JSON.stringify(report, null, 2));
     const dir = new URL('./results/', import.meta.url);

@@ -3,12 +3,18 @@
  * pull consumer (our iterator, paced by graphql-ws awaiting every socket write). `push` refuses past `limit`, so the
  * caller decides what overflow means; nothing here drops events silently (token deltas must never be lost).
  *
+ * Streams whose every event is the whole current state (a job's status) may use `pushLatest` instead: a newer
+ * state replaces the one still waiting to be handed out, since a subscriber only needs the latest — so the last
+ * state is always delivered, and a consumer that fell behind skips the stale ones instead of working through them.
+ *
  * Unlike an `async function*`, `close()` settles a pending `next()` at once: a consumer that leaves while waiting
  * is released immediately rather than on the next event (docs/architecture.md, "Subscriptions through the gateway", teardown; the same symptom as hive-router#1494).
  */
 export class EventQueue<T> {
   private items: T[] = [];
   private head = 0;
+  /** The newest queued item came through `pushLatest` (and may be replaced by a newer one). */
+  private tailIsLatest = false;
   private waiter: { resolve: (result: IteratorResult<T, undefined>) => void; reject: (error: unknown) => void } | null = null;
   private state: { phase: 'open' } | { phase: 'ended' } | { phase: 'failed'; error: unknown } | { phase: 'closed' } = { phase: 'open' };
 
@@ -33,7 +39,24 @@ export class EventQueue<T> {
     }
     if (this.size >= this.limit) return false;
     this.items.push(item);
+    this.tailIsLatest = false;
     return true;
+  }
+
+  /**
+   * For a whole-state item: replaces the newest queued item when that one also came through `pushLatest` and has not
+   * been handed out yet (`replaced`: the older state is dropped); otherwise as `push` (`queued`, or `refused` for
+   * push's false). Items pushed with `push` in between (an error, say) are never replaced, nor jumped over.
+   */
+  pushLatest(item: T): 'queued' | 'replaced' | 'refused' {
+    if (this.state.phase !== 'open') return 'refused';
+    if (!this.waiter && this.size > 0 && this.tailIsLatest) {
+      this.items[this.items.length - 1] = item;
+      return 'replaced';
+    }
+    if (!this.push(item)) return 'refused';
+    this.tailIsLatest = this.size > 0;
+    return 'queued';
   }
 
   /** No more items: the consumer drains what is queued, then sees `done`. */

@@ -34,6 +34,12 @@ export interface FederatedSubscriptionOptions {
   /** Context handed to the data sources for the per-event entity fetches. */
   context: GatewayContext;
   maxQueuedEvents: number;
+  /**
+   * Every event of this field is the whole current state of one thing (imageJobUpdated: the job), so an event still
+   * queued when a newer one arrives is dropped for it (SUBSCRIPTION_LATEST_STATE_FIELDS). Events with errors are
+   * never dropped, and the last event always goes out.
+   */
+  latestState: boolean;
   metrics: SubscriptionMetrics;
   logger: Logger;
   /** Called once, when the subscription has ended for whatever reason. */
@@ -43,6 +49,12 @@ export interface FederatedSubscriptionOptions {
 }
 
 const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
+
+/** An upstream event waiting for its turn, and when it arrived (performance.now()). */
+interface QueuedEvent {
+  result: ExecutionResult;
+  receivedAt: number;
+}
 
 /**
  * One client subscription through the gateway: the primary fetch runs on the owning subgraph over graphql-ws;
@@ -57,7 +69,7 @@ const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
  */
 export class FederatedSubscription implements AsyncIterableIterator<ExecutionResult> {
   readonly startedAt = Date.now();
-  private readonly queue: EventQueue<ExecutionResult>;
+  private readonly queue: EventQueue<QueuedEvent>;
   private readonly stopUpstream: () => void;
   private readonly serviceMap: ServiceMap;
   private current: ExecutionResult | undefined;
@@ -86,7 +98,12 @@ export class FederatedSubscription implements AsyncIterableIterator<ExecutionRes
       { query: primary.operation, ...(primary.operationName ? { operationName: primary.operationName } : {}), variables },
       {
         next: (result) => {
-          if (!this.queue.push(result)) this.fail(slowConsumer(options.maxQueuedEvents), 'slow_consumer');
+          const event: QueuedEvent = { result, receivedAt: performance.now() };
+          if (options.latestState && !(result.errors && result.errors.length > 0)) {
+            const outcome = this.queue.pushLatest(event);
+            if (outcome === 'replaced') options.metrics.eventSuperseded(options.field);
+            else if (outcome === 'refused') this.fail(slowConsumer(options.maxQueuedEvents), 'slow_consumer');
+          } else if (!this.queue.push(event)) this.fail(slowConsumer(options.maxQueuedEvents), 'slow_consumer');
         },
         error: (error, reason) => this.fail(error, reason),
         complete: () => {
@@ -107,7 +124,7 @@ export class FederatedSubscription implements AsyncIterableIterator<ExecutionRes
   }
 
   async next(): Promise<IteratorResult<ExecutionResult, undefined>> {
-    let item: IteratorResult<ExecutionResult, undefined>;
+    let item: IteratorResult<QueuedEvent, undefined>;
     try {
       item = await this.queue.next();
     } catch (error) {
@@ -122,7 +139,7 @@ export class FederatedSubscription implements AsyncIterableIterator<ExecutionRes
     const started = performance.now();
     let result: ExecutionResult;
     try {
-      result = await this.resolveEvent(item.value);
+      result = await this.resolveEvent(item.value.result);
     } catch (error) {
       // executeQueryPlan turns fetch failures into errors in the result; a throw here is a bug on our side.
       this.options.logger.error({ err: error, subscriptionId: this.options.id }, 'resolving a subscription event failed');
@@ -134,7 +151,8 @@ export class FederatedSubscription implements AsyncIterableIterator<ExecutionRes
     // end() may have come while the entity fetches ran (client gone, shutdown): send nothing more.
     if (this.closed) return DONE;
     this.events++;
-    this.options.metrics.eventSent(this.options.field, (performance.now() - started) / 1000);
+    const now = performance.now();
+    this.options.metrics.eventSent(this.options.field, (now - started) / 1000, (now - item.value.receivedAt) / 1000);
     return { value: result, done: false };
   }
 

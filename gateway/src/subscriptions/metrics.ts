@@ -58,6 +58,19 @@ export function createSubscriptionMetrics(registry: Registry) {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers,
   });
+  const eventDelay = new Histogram({
+    name: 'gateway_subscription_event_delay_seconds',
+    help: 'Time an event spends in the gateway: from its arrival from the subgraph to its result going to the client (waiting behind earlier events, then resolving)',
+    labelNames: ['field'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  const superseded = new Counter({
+    name: 'gateway_subscription_events_superseded_total',
+    help: 'Events of whole-state fields (SUBSCRIPTION_LATEST_STATE_FIELDS) dropped because a newer one arrived before they were sent, by root field',
+    labelNames: ['field'] as const,
+    registers,
+  });
   const refused = new Counter({
     name: 'gateway_ws_refused_total',
     help: 'graphql-ws connections or subscriptions refused, by reason',
@@ -76,12 +89,15 @@ export function createSubscriptionMetrics(registry: Registry) {
       active.dec({ field });
       ended.inc({ field, reason });
     },
-    eventSent(field: string, seconds: number) {
+    /** `seconds`: resolving it; `delaySeconds`: from its arrival from the subgraph. */
+    eventSent(field: string, seconds: number, delaySeconds: number) {
       events.inc({ field });
       eventDuration.observe({ field }, seconds);
+      eventDelay.observe({ field }, delaySeconds);
       rotate();
       buckets[bucketSecond % buckets.length]! += 1;
     },
+    eventSuperseded: (field: string) => superseded.inc({ field }),
     upstreamOpened: (subgraph: string) => upstreamSockets.inc({ subgraph }),
     upstreamClosed: (subgraph: string) => upstreamSockets.dec({ subgraph }),
     refused: (reason: string) => refused.inc({ reason }),

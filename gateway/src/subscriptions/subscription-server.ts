@@ -36,6 +36,7 @@ export type SubscriptionConfig = Pick<
   | 'SUBSCRIPTION_MAX_CONNECTIONS_PER_USER'
   | 'SUBSCRIPTION_MAX_ACTIVE'
   | 'SUBSCRIPTION_MAX_QUEUED_EVENTS'
+  | 'SUBSCRIPTION_LATEST_STATE_FIELDS'
   | 'SUBSCRIPTION_AUTH_RECHECK_SECONDS'
   | 'SUBSCRIPTION_UPSTREAM_KEEPALIVE_MS'
   | 'SUBSCRIPTION_UPSTREAM_CONNECT_TIMEOUT_MS'
@@ -122,6 +123,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function createSubscriptionServer(options: SubscriptionServerOptions) {
   const { config, logger } = options;
   const metrics = createSubscriptionMetrics(options.registry);
+  const latestStateFields = new Set(config.SUBSCRIPTION_LATEST_STATE_FIELDS.split(',').map((field) => field.trim()).filter(Boolean));
   const connections = new Set<Connection>();
   const bySession = new Map<string, Set<Connection>>();
   const perUser = new Map<string, number>();
@@ -336,6 +338,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
       upstream: connection.upstream,
       context,
       maxQueuedEvents: config.SUBSCRIPTION_MAX_QUEUED_EVENTS,
+      latestState: latestStateFields.has(admission.field),
       metrics,
       logger: connection.logger,
       onEnded: (ended, reason) => {

@@ -1,7 +1,7 @@
 import { isDatabaseUnavailableError } from '@firefly/db';
 import { upstreamUnavailable } from '@firefly/errors';
 import { readFileSync } from 'node:fs';
-import { Gauge } from 'prom-client';
+import { Gauge, Histogram } from 'prom-client';
 import type { CreditsClient } from '@firefly/credits-client';
 import type { Db, ImageDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
@@ -55,5 +55,12 @@ export async function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): 
       this.set(services.watch.active);
     },
   });
+  const eventDelay = new Histogram({
+    name: 'image_job_event_delay_seconds',
+    help: 'imageJobUpdated: time from a job change (its progress stream stamp, written after the row) to its event leaving this subgraph (clocks of the writer and this process)',
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
+    registers: [server.metrics.registry],
+  });
+  services.watch.observeDelay = (seconds) => eventDelay.observe(Math.max(0, seconds));
   return server;
 }

@@ -21,7 +21,11 @@ export interface ImageServices {
   jobs: { holdSeconds: number; maxActivePerUser: number };
   /** The process's one reader of job progress streams (imageJobUpdated), and how often a quiet job is re-read. */
   progress: SharedStreamReader;
-  watch: { recheckMs: number; active: number };
+  /**
+   * `observeDelay`: seconds from a change's stream stamp (the writer's clock, after the row was written) to its
+   * event leaving the iterator — the subgraph's share of the state change → subscriber latency.
+   */
+  watch: { recheckMs: number; active: number; observeDelay: (seconds: number) => void };
 }
 
 export function createImageServices(config: ImageConfig, deps: ImageDeps): ImageServices {
@@ -45,6 +49,6 @@ export function createImageServices(config: ImageConfig, deps: ImageDeps): Image
       connectionName: 'subgraph-image-progress-reader',
       logger: deps.logger.child({ component: 'progress-reader' }),
     }),
-    watch: { recheckMs: config.IMAGE_JOB_RECHECK_MS, active: 0 },
+    watch: { recheckMs: config.IMAGE_JOB_RECHECK_MS, active: 0, observeDelay: () => undefined },
   };
 }

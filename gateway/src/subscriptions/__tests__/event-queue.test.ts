@@ -53,4 +53,39 @@ describe('EventQueue', () => {
     }
     expect(queue.size).toBe(0);
   });
+
+  it('pushLatest: a newer whole state replaces the one still waiting, so the last one always goes out', async () => {
+    const queue = new EventQueue<string>(10);
+    expect(queue.pushLatest('RUNNING 0.1')).toBe('queued');
+    expect(queue.pushLatest('RUNNING 0.5')).toBe('replaced');
+    expect(queue.pushLatest('SUCCEEDED')).toBe('replaced');
+    expect(queue.size).toBe(1);
+    expect(await queue.next()).toEqual({ value: 'SUCCEEDED', done: false });
+    queue.end();
+    expect(await queue.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('pushLatest never replaces what was handed out or pushed plainly, and keeps the order', async () => {
+    const queue = new EventQueue<string>(10);
+    // A waiting consumer takes the first state at once: nothing is left to replace.
+    const waiting = queue.next();
+    expect(queue.pushLatest('QUEUED')).toBe('queued');
+    expect(await waiting).toEqual({ value: 'QUEUED', done: false });
+    expect(queue.pushLatest('RUNNING 0.1')).toBe('queued');
+    // A plain item (an event with errors) is never dropped, and a later state does not jump over it.
+    expect(queue.push('error')).toBe(true);
+    expect(queue.pushLatest('RUNNING 0.5')).toBe('queued');
+    expect(queue.pushLatest('SUCCEEDED')).toBe('replaced');
+    const seen: string[] = [];
+    while (queue.size > 0) seen.push((await queue.next()).value!);
+    expect(seen).toEqual(['RUNNING 0.1', 'error', 'SUCCEEDED']);
+  });
+
+  it('pushLatest refuses past the limit and once ended, like push', () => {
+    const queue = new EventQueue<string>(1);
+    queue.push('a');
+    expect(queue.pushLatest('b')).toBe('refused');
+    queue.end();
+    expect(queue.pushLatest('c')).toBe('refused');
+  });
 });

@@ -34,7 +34,7 @@ class FakeUpstream {
   }
 }
 
-function start(query: string, options: { variables?: Record<string, unknown>; maxQueuedEvents?: number } = {}) {
+function start(query: string, options: { variables?: Record<string, unknown>; maxQueuedEvents?: number; latestState?: boolean } = {}) {
   const admission = admitSubscription({ query, variables: options.variables ?? null }, planner, limits, logger);
   if (admission.kind !== 'admitted') throw new Error(JSON.stringify(admission.errors));
   const upstream = new FakeUpstream();
@@ -43,6 +43,7 @@ function start(query: string, options: { variables?: Record<string, unknown>; ma
   const users: GraphQLDataSource = {
     async process({ request }) {
       entityFetches.push(request.variables);
+      await new Promise((resolve) => setTimeout(resolve, 1));
       const representations = (request.variables?.['representations'] ?? []) as Array<{ id: string }>;
       return { data: { _entities: representations.map((r) => ({ __typename: 'User', name: `user ${r.id}` })) } };
     },
@@ -61,6 +62,7 @@ function start(query: string, options: { variables?: Record<string, unknown>; ma
     upstream: upstream as unknown as UpstreamConnections,
     context: { identity: { kind: 'anonymous', tenantId: 'default', requestId: 'r' }, requestId: 'r', logger, credential: async () => 'credential', operation: { transport: 'ws', requestId: 'r', startedAt: 0, errorCodes: [] } },
     maxQueuedEvents: options.maxQueuedEvents ?? 100,
+    latestState: options.latestState ?? false,
     metrics: createSubscriptionMetrics(new Registry()),
     logger,
     onEnded: (_s, reason) => ended.push(reason),
@@ -135,5 +137,44 @@ describe('FederatedSubscription', () => {
     upstream.sink.error(upstreamGone('stream'), 'upstream_unavailable');
     await expect(waiting).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_UNAVAILABLE', service: 'stream' } });
     expect(ended).toEqual(['upstream_unavailable']);
+  });
+
+  it('whole-state fields: events queued behind a slow one are superseded by the newest, which always goes out', async () => {
+    const { subscription, upstream, entityFetches } = start('subscription { ticks { n user { name } } }', { latestState: true });
+    const first = subscription.next();
+    upstream.sink.next(tick(1));
+    // While the first event's entity fetch runs, three more arrive: only the newest is still worth sending.
+    upstream.sink.next(tick(2));
+    upstream.sink.next(tick(3));
+    upstream.sink.next(tick(4));
+    upstream.sink.complete();
+    expect((await first).value).toEqual({ data: { ticks: { n: 1, user: { name: 'user u1' } } } });
+    expect((await subscription.next()).value).toEqual({ data: { ticks: { n: 4, user: { name: 'user u4' } } } });
+    expect(await subscription.next()).toEqual({ value: undefined, done: true });
+    // The dropped events cost no entity fetch.
+    expect(entityFetches).toEqual([{ representations: [{ __typename: 'User', id: 'u1' }] }, { representations: [{ __typename: 'User', id: 'u4' }] }]);
+  });
+
+  it('whole-state fields never drop an event with errors, and keep the order around it', async () => {
+    const { subscription, upstream } = start('subscription { ticks { n note } }', { latestState: true });
+    const first = subscription.next();
+    upstream.sink.next({ data: { ticks: { n: 1, note: null } } });
+    upstream.sink.next({ data: { ticks: { n: 2, note: null } } });
+    upstream.sink.next({ data: { ticks: { n: 3, note: null } }, errors: [{ message: 'nope', path: ['ticks', 'note'], extensions: { code: 'FORBIDDEN' } }] } as never);
+    upstream.sink.next({ data: { ticks: { n: 4, note: null } } });
+    upstream.sink.next({ data: { ticks: { n: 5, note: null } } });
+    upstream.sink.complete();
+    const seen: unknown[] = [(await first).value!.data];
+    for (let item = await subscription.next(); !item.done; item = await subscription.next()) seen.push(item.value.data);
+    expect(seen).toEqual([{ ticks: { n: 1, note: null } }, { ticks: { n: 2, note: null } }, { ticks: { n: 3, note: null } }, { ticks: { n: 5, note: null } }]);
+  });
+
+  it('other fields (token streams) keep every event', async () => {
+    const { subscription, upstream } = start('subscription { ticks { n } }');
+    for (let n = 1; n <= 5; n++) upstream.sink.next(tick(n));
+    upstream.sink.complete();
+    const seen: unknown[] = [];
+    for (let item = await subscription.next(); !item.done; item = await subscription.next()) seen.push(item.value.data);
+    expect(seen).toEqual([1, 2, 3, 4, 5].map((n) => ({ ticks: { n } })));
   });
 });

@@ -51,6 +51,8 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
    * such a step changes the row's `status` and `progress` only, so the event is the last row with them — no read.
    */
   let runningStep: number | null = null;
+  /** Stamp (ms, the writer's clock) of the newest entry not yet answered by an event; null when none. */
+  let changeStamp: number | null = null;
   let lastActivity = Date.now();
   let wakeup: (() => void) | null = null;
 
@@ -63,6 +65,8 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
   services.watch.active += 1;
   const unsubscribe = services.progress.follow(jobStreamKey(jobId), options.from, (entries) => {
     lastActivity = Date.now();
+    const stamp = Number(entries.at(-1)!.fields.get('t'));
+    if (Number.isFinite(stamp)) changeStamp = stamp;
     const onlyRunning = entries.every((entry) => entry.fields.get('s') === 'RUNNING');
     // Any other entry (QUEUED again, a terminal state) since the last look means the row is read.
     runningStep = onlyRunning && (!changed || runningStep !== null) ? Number(entries.at(-1)!.fields.get('p')) : null;
@@ -91,6 +95,8 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
 
   let lastJob: ImageJobRow | null = null;
   const emit = (job: ImageJobRow, forced = false): IteratorResult<ImageJobRow> => {
+    if (changeStamp !== null && lastJob !== null) services.watch.observeDelay((Date.now() - changeStamp) / 1000);
+    changeStamp = null;
     lastJob = job;
     lastSignature = signature(job);
     if (TERMINAL_STATUSES.has(job.status) && (isFinal(job) || terminalEntry || forced)) {
