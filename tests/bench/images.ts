@@ -20,7 +20,7 @@
  *   - jobs per minute (first create to last settled) and each worker's CPU per job (/proc), the load average before
  *     and after (only a quiet machine's figures mean much).
  * Writes tests/bench/results/images-<timestamp>.json. Env: IMAGES_JOBS, IMAGES_USERS, IMAGES_WORKER_CONCURRENCY (8),
- * IMAGES_TASK_MS (1000: DashScope simulator's running time per task), IMAGES_IN_FLIGHT (40), IMAGES_PROGRESS_MS (1000).
+ * IMAGES_TASK_MS (1000: DashScope simulator's running time per task), IMAGES_IN_FLIGHT (40), IMAGES_PROGRESS_MS (1000), IMAGES_BILLING_POOL (10).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -41,6 +41,8 @@ const WORKER_CONCURRENCY = process.env.IMAGES_WORKER_CONCURRENCY ?? '8';
 const TASK_MS = Number(process.env.IMAGES_TASK_MS ?? 1_000);
 /** Least time between two progress steps of a job (the worker's IMAGE_PROGRESS_MIN_INTERVAL_MS, default 1000). */
 const PROGRESS_MS = process.env.IMAGES_PROGRESS_MS ?? '1000';
+/** Billing's database pool (DATABASE_POOL_SIZE; 10 is the production default). */
+const BILLING_POOL = process.env.IMAGES_BILLING_POOL ?? '10';
 /** Jobs started at once (each costs a subscription and a createImageJob). */
 const IN_FLIGHT = Number(process.env.IMAGES_IN_FLIGHT ?? 40);
 
@@ -118,6 +120,10 @@ export async function runImagesBench(): Promise<void> {
       // production default of at most one a second (IMAGES_PROGRESS_MS).
       workerEnv: { IMAGE_WORKER_CONCURRENCY: WORKER_CONCURRENCY, IMAGE_WORKER_LOCK_MS: '30000', DATABASE_POOL_SIZE: '10', IMAGE_PROGRESS_MIN_INTERVAL_MS: PROGRESS_MS },
       imageEnv: { MAX_ACTIVE_IMAGE_JOBS_PER_USER: '1000', IMAGE_RATE_LIMITS: 'Mutation=100000/60,Subscription=100000/60', DATABASE_POOL_SIZE: '20' },
+      // The production default pool (the test stacks give every process 4 connections): billing's credit transactions
+      // (a hold per job, a settlement per job) would otherwise keep the per-event balance reads waiting for one.
+      billingEnv: { DATABASE_POOL_SIZE: BILLING_POOL },
+      userEnv: { DATABASE_POOL_SIZE: '10' },
     });
     const stack = images.stack;
     const users: ChatUser[] = [];
@@ -130,6 +136,9 @@ export async function runImagesBench(): Promise<void> {
     console.log(`stack up: ${USERS} users, 2 workers × ${WORKER_CONCURRENCY}, ${JOBS} jobs, DashScope task ${TASK_MS} ms`);
     const cpuBefore = images.workers.map((w) => cpuMs(w.child.pid!));
     const loadBefore = load();
+    // Every platform process's CPU over the run (the simulators' process and this one are not the platform's).
+    const platform = [['gateway', stack.gateways[0]!] as const, ...(['user', 'billing', 'image'] as const).map((name) => [name, stack.services[name]![0]!] as const)];
+    const platformCpuBefore = platform.map(([, p]) => cpuMs(p.child.pid!));
 
     const runs: Run[] = [];
     const started = Date.now();
@@ -165,6 +174,7 @@ export async function runImagesBench(): Promise<void> {
     const elapsedMs = Date.now() - started;
     const cpuAfter = images.workers.map((w) => cpuMs(w.child.pid!));
     const loadAfter = load();
+    const platformCpuAfter = platform.map(([, p]) => cpuMs(p.child.pid!));
     const gatewayOrigin = stack.gateways[0]!.origin;
     const imageOrigin = stack.services.image![0]!.origin;
     const field = { field: 'imageJobUpdated' };
@@ -173,6 +183,11 @@ export async function runImagesBench(): Promise<void> {
       gatewayArrivalToSent: await histogramMs(gatewayOrigin, 'gateway_subscription_event_delay_seconds', field),
       gatewayResolving: await histogramMs(gatewayOrigin, 'gateway_subscription_event_duration_seconds', field),
       gatewaySuperseded: (await readMetric(gatewayOrigin, 'gateway_subscription_events_superseded_total', field)) ?? 0,
+      // Every POST each subgraph served (the gateway's entity fetches, and billing's credit calls from the image side).
+      userSubgraphRequests: await histogramMs(stack.services.user![0]!.origin, 'http_request_duration_seconds', { method: 'POST' }),
+      billingSubgraphRequests: await histogramMs(stack.services.billing![0]!.origin, 'http_request_duration_seconds', { method: 'POST' }),
+      imageSubgraphRequests: await histogramMs(imageOrigin, 'http_request_duration_seconds', { method: 'POST' }),
+      gatewayEventLoopLagP99Ms: Math.round(((await readMetric(gatewayOrigin, 'nodejs_eventloop_lag_p99_seconds')) ?? NaN) * 10_000) / 10,
     };
 
     // Outcomes from the database; latencies against the workers' stamps.
@@ -212,6 +227,7 @@ export async function runImagesBench(): Promise<void> {
       jobsPerMinute: Math.round((accepted / elapsedMs) * 60_000),
       elapsedSeconds: Math.round(elapsedMs / 100) / 10,
       workerCpuMsPerJob: cpuAfter.map((after, i) => Math.round(((after - cpuBefore[i]!) / Math.max(1, accepted)) * 10) / 10),
+      cpuMsPerJob: Object.fromEntries(platform.map(([name], i) => [name, Math.round(((platformCpuAfter[i]! - platformCpuBefore[i]!) / Math.max(1, accepted)) * 10) / 10])),
       loadAverage: { before: loadBefore, after: loadAfter },
     };
     console.log(JSON.stringify(report, null, 2));

@@ -44,6 +44,9 @@ export interface ImageStackOptions {
   workerEnv?: Record<string, string>;
   /** Extra environment for the image subgraph. */
   imageEnv?: Record<string, string>;
+  /** Extra environment for the billing and user subgraphs. */
+  billingEnv?: Record<string, string>;
+  userEnv?: Record<string, string>;
   /** Billing URL the workers call (e.g. through a TCP proxy); default billing's own. */
   workerBillingUrl?: (billingUrl: string) => Promise<string>;
 }
@@ -80,7 +83,8 @@ export async function startImageStackWithSimulatorProcess(options: ImageStackOpt
 async function startCore(options: ImageStackOptions, external: Record<string, string>, closeSimulators: () => Promise<void>): Promise<ImageStackCore> {
   let stack: Stack;
   try {
-    stack = await startStack({ services: ['user', 'billing', 'image'], env: external, ...(options.imageEnv ? { serviceEnv: { image: options.imageEnv } } : {}) });
+    const serviceEnv = { ...(options.imageEnv ? { image: options.imageEnv } : {}), ...(options.billingEnv ? { billing: options.billingEnv } : {}), ...(options.userEnv ? { user: options.userEnv } : {}) };
+    stack = await startStack({ services: ['user', 'billing', 'image'], env: external, serviceEnv });
   } catch (error) {
     await closeSimulators();
     throw error;
