@@ -28,6 +28,13 @@ const schema = z.object({
   ORDER_RECONCILE_AFTER_SECONDS: positiveInt(60),
   /** Orders checked per round. */
   ORDER_RECONCILE_BATCH_SIZE: positiveInt(50),
+  /**
+   * Days a PaymentNotification record (every notification received, with its verdict) is kept; older ones are deleted,
+   * except those of an order still PENDING or REFUNDING. 0 keeps them forever.
+   */
+  PAYMENT_NOTIFICATION_RETENTION_DAYS: nonNegativeInt(180),
+  /** How often records past their retention are deleted. */
+  PAYMENT_NOTIFICATION_PRUNE_INTERVAL_SECONDS: positiveInt(3_600),
   /** The public origin of the gateway: providers POST notifications to <this>/payments/{alipay,wechat}/notify. */
   PAYMENT_NOTIFY_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4000'),
   /**

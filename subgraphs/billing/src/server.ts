@@ -11,6 +11,7 @@ import { createBillingContext } from './context.ts';
 import type { BillingSql } from './data/raw-sql.ts';
 import type { OrderPaidSmsPort } from './domain/order-paid-notices.ts';
 import { deliverOrderPaidNoticesJob } from './jobs/deliver-order-paid-notices.ts';
+import { prunePaymentNotificationsJob } from './jobs/prune-payment-notifications.ts';
 import { reconcileOrdersJob } from './jobs/reconcile-orders.ts';
 import { sweepExpiredReservationsJob } from './jobs/sweep-expired-reservations.ts';
 import { paymentNotificationRoutes } from './routes/payment-notifications.ts';
@@ -38,7 +39,8 @@ export interface BillingDeps {
  * Builds the billing subgraph without listening (tests drive it; src/main.ts runs it): products, orders,
  * User.creditBalance / ledger / orders, the ADMIN `adjustCredits`, the internal credit API (`reserveCredits`,
  * `settleReservation`, `releaseReservation`, `grantSignupCredits`, `chatCost`, `imageCost`) that only a service
- * credential may call, the expiry sweep of reservations, and the delivery of the buyers' payment-success SMS.
+ * credential may call, the expiry sweep of reservations, the delivery of the buyers' payment-success SMS, and the
+ * deletion of payment notification records past their retention.
  */
 export async function buildBillingSubgraph(config: BillingConfig, deps: BillingDeps): Promise<SubgraphServer> {
   // System settings set at run time (sign-up grant, order TTL), followed through Redis (@firefly/platform-state).
@@ -78,6 +80,15 @@ export async function buildBillingSubgraph(config: BillingConfig, deps: BillingD
         batchSize: config.RESERVATION_SWEEP_BATCH_SIZE,
         onReleased: (released) => sweptReservations.inc(released),
       }),
+      ...(config.PAYMENT_NOTIFICATION_RETENTION_DAYS > 0
+        ? [
+            prunePaymentNotificationsJob({
+              db: deps.db,
+              retentionDays: config.PAYMENT_NOTIFICATION_RETENTION_DAYS,
+              everyMs: config.PAYMENT_NOTIFICATION_PRUNE_INTERVAL_SECONDS * 1_000,
+            }),
+          ]
+        : []),
     ],
   });
   services.metrics.register(server.metrics.registry, deps.db);
