@@ -14,8 +14,9 @@
  *       streams open at once, and the gateway's memory (RSS and heap, before/peak/after).
  *
  * Writes tests/bench/results/streams-<timestamp>.json. Env: STREAMS_SEQUENTIAL (30), STREAMS_CONCURRENT (500),
- * STREAMS_USERS (100), STREAMS_TOKEN_DELAY_MS (30), STREAMS_TOKEN_DELAY_MS_CONCURRENT (200), STREAMS_DELTAS_SEQUENTIAL (40),
- * STREAMS_DELTAS_CONCURRENT (150), STREAMS_RAMP_STEP_MS (50: one new stream every 50 ms).
+ * STREAMS_USERS (100), STREAMS_TOKEN_DELAY_MS (30), STREAMS_TOKEN_DELAY_MS_CONCURRENT (CONCURRENT / 2.5 ms, at least
+ * 200), STREAMS_DELTAS_SEQUENTIAL (40), STREAMS_DELTAS_CONCURRENT (enough to outlast the ramp by 20 s, at least 150),
+ * STREAMS_RAMP_STEP_MS (50: one new stream every 50 ms), STREAMS_LOG_DIR (every process's log lines, at the end).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -42,18 +43,22 @@ const CONCURRENT = Number(process.env.STREAMS_CONCURRENT ?? 500);
 const USERS = Number(process.env.STREAMS_USERS ?? 100);
 const TOKEN_DELAY_MS = Number(process.env.STREAMS_TOKEN_DELAY_MS ?? 30);
 /**
- * Inter-token delay of the concurrent phase. The simulator is single-threaded and tops out near 3,000 events/s on
- * this 2-vCPU machine, so 500 streams at 30 ms (16,700 tokens/s) would measure the load generator, not the gateway:
- * 200 ms (2,500 tokens/s) is a rate the machine sustains with every process on it.
- */
-const TOKEN_DELAY_MS_CONCURRENT = Number(process.env.STREAMS_TOKEN_DELAY_MS_CONCURRENT ?? 200);
-const DELTAS_SEQUENTIAL = Number(process.env.STREAMS_DELTAS_SEQUENTIAL ?? 40);
-const DELTAS_CONCURRENT = Number(process.env.STREAMS_DELTAS_CONCURRENT ?? 150);
-/**
  * The concurrent streams start one every this many ms. sendMessage (several MySQL writes and a credit reservation
  * in billing) is the expensive part on a small machine, not the stream: about 20 per second here.
  */
 const RAMP_STEP_MS = Number(process.env.STREAMS_RAMP_STEP_MS ?? 50);
+/**
+ * Inter-token delay of the concurrent phase. The simulator is single-threaded and tops out near 3,000 events/s on
+ * this 2-vCPU machine, so 500 streams at 30 ms (16,700 tokens/s) would measure the load generator, not the gateway:
+ * the default keeps every stream open at once under 2,500 tokens/s (200 ms for 500 streams, 800 ms for 2,000).
+ */
+const TOKEN_DELAY_MS_CONCURRENT = Number(process.env.STREAMS_TOKEN_DELAY_MS_CONCURRENT ?? Math.max(200, Math.ceil(CONCURRENT / 2.5)));
+const DELTAS_SEQUENTIAL = Number(process.env.STREAMS_DELTAS_SEQUENTIAL ?? 40);
+/**
+ * Deltas per concurrent answer. The default makes an answer outlast the whole ramp by 20 s, so that every stream is
+ * open at the same time for a while (`maxOpenAtOnce` = CONCURRENT): 150 for 500 or 2,000 streams.
+ */
+const DELTAS_CONCURRENT = Number(process.env.STREAMS_DELTAS_CONCURRENT ?? Math.max(150, Math.ceil((CONCURRENT * RAMP_STEP_MS + 20_000) / TOKEN_DELAY_MS_CONCURRENT)));
 /** Every this many concurrent streams, one is also read straight from the conversation subgraph (see DirectTap). */
 const TAP_EVERY = 25;
 
@@ -160,6 +165,16 @@ const summary = (values: number[]) => ({
 });
 const round = (n: number) => Math.round(n * 100) / 100;
 
+/** Failures by reason (the stream's marker left out), most frequent first. */
+function countReasons(failures: string[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const failure of failures) {
+    const reason = failure.replace(/bench-[ab]-\d+/g, '<stream>').slice(0, 200);
+    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  }
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]).slice(0, 10));
+}
+
 function phasesP50(runs: Array<{ phases: StreamRun['phases'] }>): StreamRun['phases'] {
   const p50 = (pick: (phases: StreamRun['phases']) => number) => round(percentile(runs.map((r) => pick(r.phases)).filter((v) => !Number.isNaN(v)), 50));
   return {
@@ -223,7 +238,7 @@ async function streamThroughGateway(stack: Stack, user: ChatUser, client: TestCl
   const outcome = await sub.outcome;
   if (tapped) await tapped.outcome;
   await tapClient?.dispose();
-  if (outcome.kind !== 'complete') throw new Error(`stream ${marker} ended with ${JSON.stringify(outcome)}`);
+  if (outcome.kind !== 'complete') throw new Error(`stream ${marker} ended with ${describeOutcome(outcome)}`);
   const events = sub.results.map((r) => ({ ...r.data!.messageStream, at: r.receivedAt }));
   let cumulative = 0;
   const arrivals: Array<{ at: number; cumulative: number }> = [];
@@ -272,6 +287,18 @@ async function streamThroughGateway(stack: Stack, user: ChatUser, client: TestCl
     openedAt: arrivals[0]?.at ?? Number.NaN,
     closedAt: final?.at ?? Number.NaN,
   };
+}
+
+/** A failed outcome, readable: graphql-ws hands a closed socket's CloseEvent (code and reason are getters). */
+function describeOutcome(outcome: { kind: string; error?: unknown }): string {
+  const error = outcome.error as { code?: unknown; reason?: unknown; message?: unknown } | undefined;
+  if (error && !Array.isArray(error) && typeof error === 'object' && typeof error.code === 'number') {
+    return `the client socket closing (code ${error.code}, reason ${JSON.stringify(String(error.reason ?? ''))})`;
+  }
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  // ws's ErrorEvent (e.g. the upgrade refused: "Unexpected server response: 429"): message is a getter too.
+  if (error && typeof error === 'object' && typeof error.message === 'string') return `the client socket failing (${error.message})`;
+  return JSON.stringify(outcome);
 }
 
 /** The same answer read straight from the simulator (through the same proxy) with our DashScope client. */
@@ -340,12 +367,26 @@ export async function runStreamsBench(): Promise<void> {
   try {
     stack = await startStack({
       services: ['user', 'billing', 'conversation'],
-      env: { DASHSCOPE_BASE_URL: proxy.baseUrl, DASHSCOPE_API_KEY: apiKey, DATABASE_POOL_SIZE: '20', LOG_LEVEL: 'warn' },
-      // The "ready" line is the only info line a process must print; keep the rest quiet under load.
-      gatewayEnv: { LOG_LEVEL: process.env.STREAMS_GATEWAY_LOG_LEVEL ?? 'info' },
+      // Database pools at their default (DATABASE_POOL_SIZE 10 per process): 2,000 streams need a few connections
+      // at a time (about 20 sendMessage and 20 answer endings per second), and bigger pools only take MariaDB's
+      // max_connections from whatever else runs on the machine.
+      env: { DASHSCOPE_BASE_URL: proxy.baseUrl, DASHSCOPE_API_KEY: apiKey, LOG_LEVEL: 'warn' },
+      // The "ready" line is the only info line a process must print; keep the rest quiet under load. Every client
+      // of the bench connects from 127.0.0.1, where real users come from their own addresses: the per-address cap
+      // on WebSockets (50 by default) would refuse the upgrade of half of its 100 users' sockets (HTTP 429).
+      gatewayEnv: { LOG_LEVEL: process.env.STREAMS_GATEWAY_LOG_LEVEL ?? 'info', SUBSCRIPTION_MAX_CONNECTIONS_PER_IP: String(USERS + 10) },
       // e.g. STREAMS_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under load.
       gatewayNodeArgs: process.env.STREAMS_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
-      serviceEnv: { conversation: { MAX_CONCURRENT_GENERATIONS_PER_USER: '50', DATABASE_POOL_SIZE: '40', LOG_LEVEL: 'info' }, user: { LOG_LEVEL: 'info' }, billing: { LOG_LEVEL: 'info' } },
+      // STREAMS_CONVERSATION_NODE_ARGS likewise for the conversation subgraph.
+      serviceNodeArgs: { conversation: process.env.STREAMS_CONVERSATION_NODE_ARGS?.split(' ').filter(Boolean) ?? [] },
+      serviceEnv: {
+        conversation: {
+          MAX_CONCURRENT_GENERATIONS_PER_USER: '50',
+          LOG_LEVEL: 'info',
+        },
+        user: { LOG_LEVEL: 'info' },
+        billing: { LOG_LEVEL: 'info' },
+      },
     });
     const users = await mapLimit(Array.from({ length: USERS }, (_, i) => i), 10, () => createChatUser(stack!, 1_000_000));
     console.log(
@@ -431,7 +472,7 @@ export async function runStreamsBench(): Promise<void> {
     };
     process.once('exit', () => undefined);
     const results = await mapLimit(Array.from({ length: CONCURRENT }, (_, i) => i), CONCURRENT, async (i) => {
-      // Staggered starts: streams last DELTAS_CONCURRENT × TOKEN_DELAY_MS_CONCURRENT (30 s), longer than the ramp
+      // Staggered starts: streams last DELTAS_CONCURRENT × TOKEN_DELAY_MS_CONCURRENT, longer than the ramp
       // (25 s), so they all overlap; `maxOpenAtOnce` reports how many actually did.
       await new Promise((resolve) => setTimeout(resolve, i * RAMP_STEP_MS));
       const user = users[i % USERS]!;
@@ -478,8 +519,8 @@ export async function runStreamsBench(): Promise<void> {
       maxOpenAtOnce: maxOpen,
       wallSeconds: round((performance.now() - rampStarted) / 1000),
       streamsStarted: runs.length + streamFailures.length,
-      startFailures: { count: startFailures.length, first: startFailures[0] },
-      streamFailures: { count: streamFailures.length, first: streamFailures[0] },
+      startFailures: { count: startFailures.length, first: startFailures[0], reasons: countReasons(startFailures) },
+      streamFailures: { count: streamFailures.length, first: streamFailures[0], reasons: countReasons(streamFailures) },
       tokensLost: { deltas: runs.reduce((n, r) => n + r.lostDeltas, 0) + streamFailures.length, characters: runs.reduce((n, r) => n + r.lostChars, 0) },
       timeToFirstToken: summary(runs.map((r) => r.ttftMs)),
       timeToFirstTokenPhasesP50Ms: phasesP50(runs),

@@ -39,6 +39,8 @@ export interface StackOptions {
   gatewayEnv?: Record<string, string>;
   /** Extra `node` flags for the gateways (e.g. `--cpu-prof`). */
   gatewayNodeArgs?: string[];
+  /** Extra `node` flags per service (e.g. `--cpu-prof`). */
+  serviceNodeArgs?: Partial<Record<ServiceName, string[]>>;
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** How long each process may take to say it is ready (default 60 s; a loaded machine may need more). */
   readyTimeoutMs?: number;
@@ -111,7 +113,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               [spec.portVar]: '0',
               BILLING_SUBGRAPH_URL: services.billing?.[0]?.url ?? UNREACHABLE,
               ...options.serviceEnv?.[name],
-            }, options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs });
+            }, { ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }), nodeArgs: options.serviceNodeArgs?.[name] ?? [] });
             started.push(process);
             (services[name] ??= []).push(process);
           }),

@@ -87,6 +87,41 @@ describe('the shared stream reader', () => {
     expect(received).toEqual([1]);
   });
 
+  it('spreads many open streams over several readers, each subscriber still getting its stream whole and in order', async () => {
+    // A reader names every stream it follows in each XREAD; past a few streams per reader the hub opens another.
+    const sharded = createStreamHub({ redis, instanceId: randomUUID(), logger, blockMs: 5_000, streamsPerReader: 3 });
+    const streams = createMessageStreamStore(redis, { liveTtlSeconds: 60, retentionSeconds: 60 });
+    const messages = Array.from({ length: 20 }, () => randomUUID());
+    const total = 30;
+    const follow = (messageId: string, from: number) =>
+      new Promise<number[]>((resolve) => {
+        const seqs: number[] = [];
+        const stop = sharded.subscribe(messageId, from, (entries) => {
+          seqs.push(...entries.map((e) => e.seq));
+          if (entries.at(-1)?.kind === 'done') {
+            stop();
+            resolve(seqs);
+          }
+        });
+      });
+    // Two subscribers per stream, the second joining mid-way from where it says it is.
+    const first = messages.map((id) => follow(id, 0));
+    const writers = messages.map(async (id, m) => {
+      for (let seq = 1; seq <= total; seq++) {
+        await streams.appendDelta(id, seq, `m${m}s${seq} `, { inputTokens: 1, outputTokens: seq });
+        if (seq % 5 === 0) await sleep(1);
+      }
+      await streams.appendDone(id, total + 1, 'COMPLETED');
+    });
+    await sleep(20);
+    const second = messages.map((id) => follow(id, 10));
+    await Promise.all(writers);
+    for (const seqs of await Promise.all(first)) expect(seqs).toEqual(Array.from({ length: total + 1 }, (_, k) => k + 1));
+    for (const seqs of await Promise.all(second)) expect(seqs).toEqual(Array.from({ length: total + 1 - 10 }, (_, k) => 10 + k + 1));
+    expect(sharded.watcherCount()).toBe(0);
+    await sharded.close();
+  });
+
   it('closes promptly even while blocked on Redis', async () => {
     const other = createStreamHub({ redis, instanceId: randomUUID(), logger, blockMs: 30_000 });
     other.subscribe(randomUUID(), 0, () => undefined);

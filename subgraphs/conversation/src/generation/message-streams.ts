@@ -43,13 +43,17 @@ export interface MessageStreamStoreOptions {
   retentionSeconds: number;
 }
 
+/** Every this many deltas the stream's live TTL is set again (see appendDelta). */
+const REFRESH_TTL_EVERY = 100;
+
 /** Writes and reads the per-message Redis Streams. */
 export function createMessageStreamStore(redis: Redis, options: MessageStreamStoreOptions): MessageStreamStore {
-  async function add(messageId: string, seq: number, fields: (string | number)[], ttlSeconds: number): Promise<void> {
+  async function add(messageId: string, seq: number, fields: (string | number)[], ttlSeconds: number | null): Promise<void> {
     const key = redisKeys.stream(messageId);
     try {
+      if (ttlSeconds === null) await redis.xadd(key, entryId(seq), ...fields);
       // Same key, same slot: a MULTI is fine under Cluster too.
-      await redis.multi().xadd(key, entryId(seq), ...fields).expire(key, ttlSeconds).exec().then(throwFirstError);
+      else await redis.multi().xadd(key, entryId(seq), ...fields).expire(key, ttlSeconds).exec().then(throwFirstError);
     } catch (error) {
       if (error instanceof Error && /equal or smaller than the target stream top item/i.test(error.message)) {
         throw new StreamConflictError(`seq ${seq} of message ${messageId} was already written`);
@@ -62,7 +66,10 @@ export function createMessageStreamStore(redis: Redis, options: MessageStreamSto
     appendDelta(messageId, seq, delta, usage) {
       const fields: (string | number)[] = ['d', delta];
       if (usage) fields.push('it', usage.inputTokens, 'ot', usage.outputTokens);
-      return add(messageId, seq, fields, options.liveTtlSeconds);
+      // The live TTL outlasts any generation (generation timeout + retention), so the first delta sets it and most
+      // deltas are a bare XADD (one command instead of MULTI/XADD/EXPIRE/EXEC per token); every 100th sets it again,
+      // in case the stream was lost and re-created mid-answer. `done` sets the retention.
+      return add(messageId, seq, fields, seq === 1 || seq % REFRESH_TTL_EVERY === 0 ? options.liveTtlSeconds : null);
     },
     /** The last event; the stream then expires after the retention time. */
     appendDone(messageId, seq, status) {
