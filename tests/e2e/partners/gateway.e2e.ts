@@ -12,11 +12,13 @@ import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicJwks } from '@firefly/auth';
+import { createLogger } from '@firefly/logger';
 import { operationId } from '@firefly/persisted-queries';
 import { seedUserWithHistory } from '../../src/fixtures.ts';
 import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../src/harness.ts';
 import { CREATE_CONVERSATION, SEND_MESSAGE } from '../../src/chat-helpers.ts';
 import { createAdmin, createKey, createPartner as createBarePartner, ok, publishList, REVOKE_KEY, SET_PARTNER_STATUS, type Admin, type CreatedPartner } from '../../src/partner-helpers.ts';
+import { syncPartnerMarkers } from '../../../subgraphs/user/src/domain/partners.ts';
 import { eventually, readMetric, startProcess, type ManagedProcess } from '../../src/subscription-processes.ts';
 
 // Refused keys count per client IP (key-guessing.e2e.ts tests that limit): every scenario here comes from loopback.
@@ -198,6 +200,37 @@ describe('revocation and suspension', () => {
     }
     ok(await admin.call(SET_PARTNER_STATUS, { id: partner.id, status: 'ACTIVE' }));
     for (const gatewayUrl of gateways()) expect(ok(await post(gatewayUrl, { key: first.key })).me.id).toBe(partner.accountId);
+  });
+});
+
+describe("the partner's own account", () => {
+  /** One run of the user subgraph's marker sync job (partner revocation/suspension markers from MySQL). */
+  const syncMarkers = () => syncPartnerMarkers(sg.db, sg.redis, createLogger({ service: 'partners-test', level: 'silent' }));
+  const SET_USER_STATUS = `mutation($id: ID!, $status: UserStatus!) { setUserStatus(userId: $id, status: $status) { id status } }`;
+
+  it("suspended by setUserStatus: the partner's keys are refused on both replicas from the next request on; reactivated, they work again", async () => {
+    const partner = await createPartner(admin);
+    const { key } = await createKey(admin, partner.id);
+    const user = await createAdmin(sg);
+    // Both replicas hold the key's record in memory (PARTNER_KEY_CACHE_SECONDS, 30 s by default).
+    for (const gatewayUrl of gateways()) expect(ok(await post(gatewayUrl, { key })).me.id).toBe(partner.accountId);
+    ok(await admin.call(SET_USER_STATUS, { id: partner.accountId, status: 'SUSPENDED' }));
+    for (const gatewayUrl of gateways()) {
+      expectRefused(await post(gatewayUrl, { key }));
+      expectRefused(await post(gatewayUrl, { key, token: user.token }));
+    }
+    // The sync job agrees with MySQL: the marker stays while the account is suspended, and is restored if Redis lost it.
+    await sg.redis.del(`partner-suspended:${partner.id}`);
+    await syncMarkers();
+    for (const gatewayUrl of gateways()) expectRefused(await post(gatewayUrl, { key }));
+
+    ok(await admin.call(SET_USER_STATUS, { id: partner.accountId, status: 'ACTIVE' }));
+    for (const gatewayUrl of gateways()) expect(ok(await post(gatewayUrl, { key })).me.id).toBe(partner.accountId);
+    // Reactivating the account does not lift a suspension of the partner itself.
+    ok(await admin.call(SET_PARTNER_STATUS, { id: partner.id, status: 'SUSPENDED' }));
+    ok(await admin.call(SET_USER_STATUS, { id: partner.accountId, status: 'SUSPENDED' }));
+    ok(await admin.call(SET_USER_STATUS, { id: partner.accountId, status: 'ACTIVE' }));
+    for (const gatewayUrl of gateways()) expectRefused(await post(gatewayUrl, { key }));
   });
 });
 

@@ -74,6 +74,10 @@ export function createPartnerRepository(db: TenantScoped<UserDb>, tenantId: stri
     findByIds(ids: readonly string[]): Promise<PartnerRow[]> {
       return db.partner.findMany({ where: { tenantId, id: { in: [...ids] } }, select: partnerSelect });
     },
+    /** The partner whose own account this user is, if any. */
+    findByAccount(userId: string): Promise<PartnerRow | null> {
+      return db.partner.findFirst({ where: { tenantId, accountUserId: userId }, select: partnerSelect });
+    },
     /** Newest first. */
     list(page: Page): Promise<PartnerRow[]> {
       return db.partner.findMany({

@@ -2,6 +2,7 @@ import { requireUser, ROLES, type Role } from '@firefly/auth';
 import { badUserInput, notFound } from '@firefly/errors';
 import { auditBy } from '@firefly/server-kit';
 import type { UserRow } from '../data/users.ts';
+import { beforeAccountStatusChange } from './partners.ts';
 import type { UserScope } from './scope.ts';
 import { revokeSessions } from './sessions.ts';
 
@@ -21,12 +22,17 @@ export async function setUserRoles(scope: UserScope, input: { userId: string; ro
   return user;
 }
 
-/** SUSPENDED signs the user out everywhere at once; ACTIVE lets them sign in again. */
+/**
+ * SUSPENDED signs the user out everywhere at once; ACTIVE lets them sign in again. A partner's own account has no
+ * session: its partner's keys are refused instead, from the next request on (partners.ts).
+ */
 export async function setUserStatus(scope: UserScope, input: { userId: string; status: 'ACTIVE' | 'SUSPENDED' }): Promise<UserRow> {
   const me = requireUser(scope.identity).userId;
   if (input.userId === me && input.status === 'SUSPENDED') throw badUserInput('You cannot suspend your own account', { field: 'userId' });
+  const afterwards = await beforeAccountStatusChange(scope, input.userId, input.status);
   const user = await scope.users.update(input.userId, { status: input.status }, { ...auditBy(scope), action: 'setUserStatus' });
   if (!user) throw notFound('User');
+  await afterwards?.();
   if (input.status === 'SUSPENDED') await revokeSessions(scope, { userId: user.id }, 'suspended');
   scope.logger.info({ userId: user.id, status: input.status, by: me }, 'user status changed');
   return user;

@@ -92,6 +92,27 @@ export async function setPartnerStatus(scope: UserScope, input: { partnerId: str
   return partner;
 }
 
+/**
+ * setUserStatus of a partner's own account: its keys act as that account, which has no session to revoke, so a
+ * suspended account's keys are refused like a suspended partner's — the same marker, written before the account is
+ * suspended (a Redis failure refuses the suspension whole) and checked by every gateway replica on every request.
+ * Reactivating the account removes the marker unless the partner itself is SUSPENDED. Nothing for other users.
+ */
+export async function beforeAccountStatusChange(scope: UserScope, userId: string, status: 'ACTIVE' | 'SUSPENDED'): Promise<(() => Promise<void>) | undefined> {
+  const partner = await scope.partners.findByAccount(userId);
+  if (!partner) return undefined;
+  const revocations = scope.services.partnerRevocations;
+  if (status === 'SUSPENDED') {
+    await revocations.suspendPartner(partner.id);
+    return undefined;
+  }
+  if (partner.status === 'SUSPENDED') return undefined;
+  return () =>
+    revocations.reactivatePartner(partner.id).catch((error: unknown) => {
+      scope.logger.error({ err: error, partnerId: partner.id }, "partner account reactivated but its partner's suspension marker is still in Redis; the marker sync job removes it");
+    });
+}
+
 export interface GatewayPartnerKey {
   id: string;
   partnerId: string;
@@ -158,11 +179,16 @@ const REVOKED_MARKER_WINDOW_MS = 7 * 86_400_000;
 export async function syncPartnerMarkers(db: UserDb, redis: Redis, logger: Logger): Promise<number> {
   const [revokedKeys, partners] = await Promise.all([
     db.partnerApiKey.findMany({ where: { revokedAt: { gte: new Date(Date.now() - REVOKED_MARKER_WINDOW_MS) } }, select: { id: true, revokedAt: true } }),
-    db.partner.findMany({ select: { id: true, status: true, updatedAt: true } }),
+    db.partner.findMany({ select: { id: true, status: true, updatedAt: true, account: { select: { status: true, updatedAt: true } } } }),
   ]);
   const { written, removed } = await createPartnerRevocations(redis).reconcile({
     revokedKeys: revokedKeys.map((key) => ({ id: key.id, revokedAt: key.revokedAt! })),
-    partners,
+    // A suspended account stops its partner's keys like a suspended partner (beforeAccountStatusChange).
+    partners: partners.map((partner) => ({
+      id: partner.id,
+      status: partner.status === 'SUSPENDED' || partner.account.status === 'SUSPENDED' ? 'SUSPENDED' : 'ACTIVE',
+      updatedAt: new Date(Math.max(partner.updatedAt.getTime(), partner.account.updatedAt.getTime())),
+    })),
   });
   if (written + removed > 0) logger.warn({ written, removed }, 'partner revocation/suspension markers brought in line with MySQL');
   return written + removed;
