@@ -7,9 +7,9 @@
  * processes measured seconds apart is what survives the noise; absolute ms/req and req/s do not).
  * AB_ROUNDS (default 8), AB_SECONDS (4), BENCH_CONNECTIONS (16); AB_NODE_FLAGS_A / AB_NODE_FLAGS_B add Node flags to one
  * side (the checkout may then be this one: `--ab .` measures a flag alone); BENCH_PROFILE=1 writes a V8 CPU profile
- * of both.
+ * of both gateways (BENCH_PROFILE=subgraphs: of the subgraphs too).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -37,6 +37,7 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
   const rounds = Number(process.env.AB_ROUNDS ?? 8);
   const seconds = Number(process.env.AB_SECONDS ?? 4);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+  const instructions = process.env.AB_INSTRUCTIONS === '1';
   const root = new URL('../../', import.meta.url).pathname;
   const children: ChildProcess[] = [];
   const database = await createScratchDatabase('firefly_bench_ab');
@@ -74,12 +75,17 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
       RATE_LIMIT_ANONYMOUS_PER_IP: '1000000000/60',
     };
     for (const name of ['user', 'conversation', 'image', 'billing']) {
-      children.push(spawn(process.execPath, ['--import', 'tsx', `subgraphs/${name}/src/main.ts`], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] }));
+      // BENCH_PROFILE=subgraphs profiles the subgraph processes too.
+      const subgraphProfile = process.env.BENCH_PROFILE === 'subgraphs' ? ['--cpu-prof', `--cpu-prof-dir=${resolve(root, `tests/bench/results/profiles/ab-${name}`)}`] : [];
+      children.push(spawn(process.execPath, [...subgraphProfile, '--import', 'tsx', `subgraphs/${name}/src/main.ts`], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] }));
     }
     const profile = (dir: string) => (process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
     const gateway = (cwd: string, port: number, label: 'a' | 'b') => {
       const flags = (process.env[`AB_NODE_FLAGS_${label.toUpperCase()}`] ?? '').split(' ').filter(Boolean);
-      const child = spawn(process.execPath, [...flags, ...profile(resolve(root, `tests/bench/results/profiles/ab-${label}`)), '--import', 'tsx', 'gateway/src/main.ts'], {
+      const node = [process.execPath, ...flags, ...profile(resolve(root, `tests/bench/results/profiles/ab-${label}`)), '--import', 'tsx', 'gateway/src/main.ts'];
+      // AB_INSTRUCTIONS=1: under Callgrind, instrumenting nothing until the measured windows (callgrind_control).
+      const command = instructions ? ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', '--callgrind-out-file=/dev/null', ...node] : node;
+      const child = spawn(command[0]!, command.slice(1), {
         cwd,
         env: { ...env, GATEWAY_PORT: String(port) },
         stdio: ['ignore', 'ignore', 'inherit'],
@@ -114,9 +120,10 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
       });
     };
     for (const target of Object.values(targets)) {
-      const check = await load(target.port, 1);
+      const check = await load(target.port, instructions ? 10 : 1);
       if (check.non2xx > 0 || check.errors > 0) throw new Error(`gateway on ${target.port} answered with errors`);
     }
+    if (instructions) return await countInstructions(targets, tokens, rounds);
     console.log(`A = ${base}, B = ${root}: 10 s warm-up each, then ${rounds} pairs of ${seconds} s windows (order alternating), ${connections} users/connections`);
     for (const target of Object.values(targets)) await load(target.port, 10);
     const measure = async (target: { port: number; pid: number }) => {
@@ -145,8 +152,52 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
   }
 }
 
+/**
+ * AB_INSTRUCTIONS=1: the instructions each gateway executes per request, counted by Callgrind — the same on a busy
+ * machine as on a quiet one (other processes do not change what this one executes), so a change of a few percent
+ * shows where CPU-time figures drown in noise. Each side in turn: AB_WARMUP_REQUESTS (default 600) uninstrumented,
+ * then AB_REQUESTS (300) with counting on, 4 connections; repeated `rounds` times (AB_ROUNDS, default 2 here).
+ */
+async function countInstructions(targets: Record<'a' | 'b', { port: number; pid: number }>, tokens: string[], rounds: number) {
+  const requests = Number(process.env.AB_REQUESTS ?? 300);
+  const warmup = Number(process.env.AB_WARMUP_REQUESTS ?? 600);
+  const fixed = (port: number, amount: number) => {
+    let connection = 0;
+    return autocannon({
+      url: `http://127.0.0.1:${port}/graphql`,
+      method: 'POST',
+      connections: 4,
+      amount,
+      timeout: 120,
+      body: JSON.stringify({ query: QUERY }),
+      setupClient: (client) => client.setHeaders({ 'content-type': 'application/json', authorization: `Bearer ${tokens[connection++ % tokens.length]}` }),
+    });
+  };
+  const control = (pid: number, ...args: string[]) => execFileSync('callgrind_control', [...args, String(pid)], { encoding: 'utf8' });
+  for (const target of Object.values(targets)) await fixed(target.port, warmup);
+  for (const target of Object.values(targets)) control(target.pid, '-i', 'on');
+  const perRequest: Record<'a' | 'b', number[]> = { a: [], b: [] };
+  for (let round = 0; round < Math.min(rounds, 4); round++) {
+    for (const side of round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+      const target = targets[side];
+      await fixed(target.port, 20);
+      control(target.pid, '-z');
+      const result = await fixed(target.port, requests);
+      // Per thread ("Th 1  1,234,567"): the main thread and V8's compiler and GC helpers, all of it the gateway's CPU.
+      const threads = [...control(target.pid, '-e', 'Ir').matchAll(/^\s*Th\s+\d+\s+([\d,]+)/gm)].map((m) => Number(m[1]!.replaceAll(',', '')));
+      if (threads.length === 0 || result.non2xx + result.errors > 0) throw new Error(`no count for ${side} (${result.non2xx + result.errors} errors)`);
+      const ir = threads.reduce((sum, n) => sum + n, 0) / result.requests.total;
+      perRequest[side].push(ir);
+      console.log(`${side.toUpperCase()}: ${(ir / 1e6).toFixed(3)} M instructions per request (${result.requests.total} requests)`);
+    }
+  }
+  const a = median(perRequest.a);
+  const b = median(perRequest.b);
+  console.log(`instructions per request: A ${(a / 1e6).toFixed(3)} M, B ${(b / 1e6).toFixed(3)} M, B/A ${(b / a).toFixed(3)}`);
+}
+
 async function waitHealthy(port: number) {
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 3000; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
     } catch {
