@@ -134,6 +134,9 @@ interface Conditions {
   foreignCpuShare: number;
   stealShare: number;
   clientCpuMsPerRequest: number;
+  /** MariaDB's and Redis's CPU per request. They serve other processes on the machine too (tests), so they count as
+   * the bench's own; a figure far above the other rounds' says someone else was using them. */
+  sharedServersCpuMsPerRequest: number;
   loadAverage: number;
   noisy: boolean;
 }
@@ -148,6 +151,8 @@ interface Target {
 const subgraphPids: Record<string, number> = {};
 /** Every process whose CPU is the bench's own (gateways, subgraphs, MariaDB, Redis); this process is counted apart. */
 const benchPids = new Set<number>();
+/** The shared servers among them (MariaDB, Redis). */
+const sharedServerPids = new Set<number>();
 
 function load(target: Target, query: string, seconds: number) {
   let connection = 0;
@@ -168,6 +173,8 @@ async function measure(target: Target, query: string, seconds: number): Promise<
   const machineBefore = machineCpuMs();
   const clientBefore = process.cpuUsage();
   const benchBefore = benchCpu();
+  const sharedCpu = () => [...sharedServerPids].reduce((sum, pid) => sum + cpuMsOrZero(pid), 0);
+  const sharedBefore = sharedCpu();
   const cpuBefore = cpuMs(target.pid);
   const subgraphBefore = Object.fromEntries(Object.entries(subgraphPids).map(([name, pid]) => [name, cpuMs(pid)]));
   const result = await load(target, query, seconds);
@@ -195,6 +202,7 @@ async function measure(target: Target, query: string, seconds: number): Promise<
       foreignCpuShare,
       stealShare: share(machineAfter.steal - machineBefore.steal),
       clientCpuMsPerRequest: clientMs / requests,
+      sharedServersCpuMsPerRequest: (sharedCpu() - sharedBefore) / requests,
       loadAverage: loadAverage(),
       noisy: foreignCpuShare > MAX_FOREIGN,
     },
@@ -222,7 +230,7 @@ async function rotate<Name extends string>(targets: Record<Name, Target>, query:
           .slice(1)
           .map((name) => `${name} ${(ours.requestsPerSecond / measured[name].requestsPerSecond).toFixed(2)}x req/s ${(ours.gatewayCpuMsPerRequest / measured[name].gatewayCpuMsPerRequest).toFixed(2)}x CPU`)
           .join(', ') +
-        ` | machine ${percent(Math.max(...names.map((n) => measured[n].conditions.machineBusyShare)))} busy, foreign ${percent(Math.max(...names.map((n) => measured[n].conditions.foreignCpuShare)))}, load ${ours.conditions.loadAverage.toFixed(1)}` +
+        ` | machine ${percent(Math.max(...names.map((n) => measured[n].conditions.machineBusyShare)))} busy, foreign ${percent(Math.max(...names.map((n) => measured[n].conditions.foreignCpuShare)))}, MariaDB+Redis ${names.map((n) => measured[n].conditions.sharedServersCpuMsPerRequest.toFixed(2)).join('/')} ms/req, load ${ours.conditions.loadAverage.toFixed(1)}` +
         (names.some((n) => measured[n].conditions.noisy) ? ' NOISY' : ''),
     );
   }
@@ -248,6 +256,7 @@ function summarize<Name extends string>(rounds: Rounds<Name>, name: Name) {
     p99Ms: pick((m) => m.p99Ms),
     errors: rounds.reduce((n, r) => n + r[name].errors + r[name].non2xx, 0),
     clientCpuMsPerRequest: pick((m) => m.conditions.clientCpuMsPerRequest),
+    sharedServersCpuMsPerRequest: pick((m) => m.conditions.sharedServersCpuMsPerRequest),
   };
 }
 type Summary = ReturnType<typeof summarize>;
@@ -380,7 +389,8 @@ async function main() {
     if (body.errors || body.data?.conversations.edges.length !== 20) throw new Error(`${name} gateway answered wrongly: ${JSON.stringify(body).slice(0, 300)}`);
   }
 
-  for (const pid of [ours.pid!, stock.pid!, hive.pid!, ...Object.values(subgraphPids), ...pidsNamed(['mariadbd', 'mysqld', 'redis-server'])]) benchPids.add(pid);
+  for (const pid of pidsNamed(['mariadbd', 'mysqld', 'redis-server'])) sharedServerPids.add(pid);
+  for (const pid of [ours.pid!, stock.pid!, hive.pid!, ...Object.values(subgraphPids), ...sharedServerPids]) benchPids.add(pid);
   const loadBefore = loadAverage();
   console.log(
     `per-user traffic: ${WARMUP}s warm-up per gateway; then ${ROUNDS} rotating rounds of ${DURATION}s (each after ${LEAD_IN}s unmeasured), ${CONNECTIONS} connections; load average ${loadBefore.toFixed(2)}`,
