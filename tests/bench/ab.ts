@@ -156,11 +156,13 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
  * AB_INSTRUCTIONS=1: the instructions each gateway executes per request, counted by Callgrind — the same on a busy
  * machine as on a quiet one (other processes do not change what this one executes), so a change of a few percent
  * shows where CPU-time figures drown in noise. Each side in turn: AB_WARMUP_REQUESTS (default 600) uninstrumented,
- * then AB_REQUESTS (300) with counting on, 4 connections; repeated `rounds` times (AB_ROUNDS, default 2 here).
+ * then AB_REQUESTS (300) with counting on, 4 connections, each window after AB_LEAD_IN_REQUESTS (150) uncounted;
+ * repeated `rounds` times (AB_ROUNDS, at most 4 here).
  */
 async function countInstructions(targets: Record<'a' | 'b', { port: number; pid: number }>, tokens: string[], rounds: number) {
   const requests = Number(process.env.AB_REQUESTS ?? 300);
   const warmup = Number(process.env.AB_WARMUP_REQUESTS ?? 600);
+  const leadIn = Number(process.env.AB_LEAD_IN_REQUESTS ?? 150);
   const fixed = (port: number, amount: number) => {
     let connection = 0;
     return autocannon({
@@ -180,7 +182,9 @@ async function countInstructions(targets: Record<'a' | 'b', { port: number; pid:
   for (let round = 0; round < Math.min(rounds, 4); round++) {
     for (const side of round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
       const target = targets[side];
-      await fixed(target.port, 20);
+      // Re-warmed first: while the other side was measured this one sat idle, and V8 meanwhile flushes code of
+      // functions not run lately (the first window after a pause counted up to 40% more instructions).
+      await fixed(target.port, leadIn);
       control(target.pid, '-z');
       const result = await fixed(target.port, requests);
       // Per thread ("Th 1  1,234,567"): the main thread and V8's compiler and GC helpers, all of it the gateway's CPU.
