@@ -367,10 +367,10 @@ export async function runStreamsBench(): Promise<void> {
   try {
     stack = await startStack({
       services: ['user', 'billing', 'conversation'],
-      // Database pools at their default (DATABASE_POOL_SIZE 10 per process): 2,000 streams need a few connections
-      // at a time (about 20 sendMessage and 20 answer endings per second), and bigger pools only take MariaDB's
-      // max_connections from whatever else runs on the machine.
-      env: { DASHSCOPE_BASE_URL: proxy.baseUrl, DASHSCOPE_API_KEY: apiKey, LOG_LEVEL: 'warn' },
+      // Database pools at the production default (DATABASE_POOL_SIZE 10 per process; test stacks use 4): 2,000
+      // streams need a few connections at a time (about 20 sendMessage and 20 answer endings per second), and
+      // bigger pools only take MariaDB's max_connections from whatever else runs on the machine.
+      env: { DASHSCOPE_BASE_URL: proxy.baseUrl, DASHSCOPE_API_KEY: apiKey, DATABASE_POOL_SIZE: '10', LOG_LEVEL: 'warn' },
       // The "ready" line is the only info line a process must print; keep the rest quiet under load. Every client
       // of the bench connects from 127.0.0.1, where real users come from their own addresses: the per-address cap
       // on WebSockets (50 by default) would refuse the upgrade of half of its 100 users' sockets (HTTP 429).

@@ -52,7 +52,10 @@ const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
  * in wasm and the `mariadb` driver executes them. Create one per process and `$disconnect()` it on shutdown.
  */
 export function createDb(options: CreateDbOptions): Db {
-  const adapter = new PrismaMariaDb(buildPoolConfig(options));
+  // The text protocol: one round trip per statement. The adapter's default, the binary protocol with its statement
+  // cache off (Prisma sets prepareCacheLength 0), prepares, executes and closes every statement — two round trips,
+  // which the serial path of a chat answer (sendMessage, billing's hold) pays once per query.
+  const adapter = new PrismaMariaDb(buildPoolConfig(options), { useTextProtocol: true });
   if (options.onQuery === undefined) return new PrismaClient({ adapter });
 
   const onQuery = options.onQuery;

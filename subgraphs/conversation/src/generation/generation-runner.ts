@@ -147,6 +147,10 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
     count(): number {
       return running.size;
     },
+    /** True while this process runs the generation (up to and including its final write). */
+    isRunning(messageId: string): boolean {
+      return running.has(messageId);
+    },
     /**
      * Shutdown: lets running generations finish for up to `timeoutMs`, then aborts the rest, which end FAILED with
      * their partial text, charged for what was generated.

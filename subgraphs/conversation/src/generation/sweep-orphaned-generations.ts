@@ -5,7 +5,8 @@ import { finishGeneration } from './finish-generation.ts';
 import type { StreamEntry } from './ports.ts';
 
 /**
- * Finishes generations whose process died (its lease expired without renewal): the message ends `orphaned`
+ * Finishes generations whose process died (its lease expired without renewal; never one this process is still
+ * running): the message ends `orphaned`
  * (FAILED) with the text that had reached the Redis Stream, its usage from the last delta, and the credits settled
  * for what was generated. Any number of replicas may sweep at once: the takeover is one atomic script, so exactly
  * one finishes each message. Resolves with the number finished.
@@ -51,6 +52,9 @@ export async function restoreLostGenerations(services: ConversationServices, opt
 
 async function finishOrphan(services: ConversationServices, messageId: string, logger: Logger): Promise<boolean> {
   const { registry } = services;
+  // This process runs it: the generation is alive, only its heartbeat is late (an event loop busy for longer than
+  // a lease under load delays the renewal and the sweep alike). Taking it over would end a healthy answer FAILED.
+  if (services.runner.isRunning(messageId)) return false;
   const takeover = await registry.takeover(messageId, `${services.instanceId}:sweeper`);
   if (takeover === 'gone') {
     await registry.dropIndexEntry(messageId);
