@@ -139,6 +139,7 @@ export async function runImagesBench(): Promise<void> {
     // Every platform process's CPU over the run (the simulators' process and this one are not the platform's).
     const platform = [['gateway', stack.gateways[0]!] as const, ...(['user', 'billing', 'image'] as const).map((name) => [name, stack.services[name]![0]!] as const)];
     const platformCpuBefore = platform.map(([, p]) => cpuMs(p.child.pid!));
+    const benchCpuBefore = process.cpuUsage();
 
     const runs: Run[] = [];
     const started = Date.now();
@@ -175,6 +176,7 @@ export async function runImagesBench(): Promise<void> {
     const cpuAfter = images.workers.map((w) => cpuMs(w.child.pid!));
     const loadAfter = load();
     const platformCpuAfter = platform.map(([, p]) => cpuMs(p.child.pid!));
+    const benchCpu = process.cpuUsage(benchCpuBefore);
     const gatewayOrigin = stack.gateways[0]!.origin;
     const imageOrigin = stack.services.image![0]!.origin;
     const field = { field: 'imageJobUpdated' };
@@ -227,7 +229,12 @@ export async function runImagesBench(): Promise<void> {
       jobsPerMinute: Math.round((accepted / elapsedMs) * 60_000),
       elapsedSeconds: Math.round(elapsedMs / 100) / 10,
       workerCpuMsPerJob: cpuAfter.map((after, i) => Math.round(((after - cpuBefore[i]!) / Math.max(1, accepted)) * 10) / 10),
-      cpuMsPerJob: Object.fromEntries(platform.map(([name], i) => [name, Math.round(((platformCpuAfter[i]! - platformCpuBefore[i]!) / Math.max(1, accepted)) * 10) / 10])),
+      cpuMsPerJob: {
+        ...Object.fromEntries(platform.map(([name], i) => [name, Math.round(((platformCpuAfter[i]! - platformCpuBefore[i]!) / Math.max(1, accepted)) * 10) / 10])),
+        // The clients (this process): what the measuring side itself took from the same two cores.
+        benchClients: Math.round(((benchCpu.user + benchCpu.system) / 1000 / Math.max(1, accepted)) * 10) / 10,
+      },
+      inFlight: IN_FLIGHT,
       loadAverage: { before: loadBefore, after: loadAfter },
     };
     console.log(JSON.stringify(report, null, 2));

@@ -55,7 +55,7 @@ export function createSubscriptionMetrics(registry: Registry) {
     name: 'gateway_subscription_event_duration_seconds',
     help: 'Time to resolve one event (the rest of the plan: other subgraphs\' fields)',
     labelNames: ['field'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers,
   });
   const eventDelay = new Histogram({
