@@ -60,6 +60,11 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Extra request headers for this call (e.g. the simulator's `x-simulator-fault` in tests). */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * The chat provider of `request.model` when the caller already knows it, so that a router over several providers
+   * need not look it up before sending (the DashScope client itself ignores it).
+   */
+  provider?: string;
 }
 
 export interface DashScopeClientOptions {

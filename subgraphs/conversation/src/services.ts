@@ -155,7 +155,8 @@ function routeByProvider(native: DashScopeClient, compatible: ReadonlyMap<string
   return {
     chat: (request, options) => native.chat(request, options),
     async *streamChat(request, options) {
-      const provider = await providerOf(request.model);
+      // sendMessage read the provider with the model; only a caller that did not pays for the lookup here.
+      const provider = options?.provider ?? (await providerOf(request.model));
       if (provider === 'dashscope') return yield* native.streamChat(request, options);
       const client = compatible.get(provider);
       if (!client) {

@@ -2,7 +2,7 @@ import { recordAudit, transact, type AuditActor, type ConversationDb } from '@fi
 import type { ChatModelCatalog, ChatModelRow } from '../domain/ports.ts';
 import type { NewChatModel } from '../domain/upsert-chat-model.ts';
 
-const select = { id: true, name: true, description: true, maxInputTokens: true, maxOutputTokens: true, active: true } as const;
+const select = { id: true, name: true, description: true, maxInputTokens: true, maxOutputTokens: true, active: true, provider: true } as const;
 
 /** The platform-wide chat model catalog (not tenant data). */
 export function createChatModelRepository(db: ConversationDb): ChatModelCatalog {

@@ -56,6 +56,8 @@ export interface ChatModelRow {
   maxInputTokens: number;
   maxOutputTokens: number;
   active: boolean;
+  /** Which upstream serves it (`dashscope` or a configured OpenAI-compatible provider); absent: not read. */
+  provider?: string;
 }
 
 /** Conversations of one tenant; deleted ones (soft delete) are invisible. */

@@ -18,6 +18,8 @@ class GenerationAbort extends Error {
 export interface GenerationJob {
   record: GenerationRecord;
   request: ChatRequest;
+  /** The model's provider as the caller read it with the model (saves the router a lookup before sending). */
+  provider?: string;
   /**
    * Resolves true once the message rows are stored, false when storing them failed. The upstream request starts at
    * once, so DashScope's first token is on its way while the rows are written; nothing is appended to the stream
@@ -90,7 +92,7 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
     let finishReason: string | null = null;
     let ending: GenerationEnding | 'abandoned';
     try {
-      for await (const chunk of options.dashscope.streamChat(job.request, { signal: controller.signal })) {
+      for await (const chunk of options.dashscope.streamChat(job.request, { signal: controller.signal, ...(job.provider !== undefined ? { provider: job.provider } : {}) })) {
         usage = { inputTokens: chunk.usage.inputTokens, outputTokens: chunk.usage.outputTokens };
         if (chunk.delta !== '') {
           if (!(await whenStored())) break;

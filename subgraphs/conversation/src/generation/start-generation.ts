@@ -13,7 +13,7 @@ export interface GenerationStart {
   /** The partner whose API key made the request, if any: the hold (and so its ledger entry) is tagged with it. */
   partner?: { partnerId: string; apiKeyId: string } | undefined;
   conversationId: string;
-  model: { id: string };
+  model: { id: string; provider?: string };
   parameters: GenerationParameters;
   /** The prompt, already within the model's budget. */
   messages: ChatMessage[];
@@ -86,6 +86,7 @@ export async function startGeneration(services: ConversationServices, start: Gen
   let markStored!: (ok: boolean) => void;
   services.runner.start({
     record,
+    ...(start.model.provider !== undefined ? { provider: start.model.provider } : {}),
     request: {
       model: start.model.id,
       messages: start.messages,
