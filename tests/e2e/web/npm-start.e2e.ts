@@ -1,8 +1,9 @@
 // The web client against `npm start`'s platform, as a developer meets it: scripts/start.ts builds, migrates, seeds
 // and runs every process (subgraphs, gateway, image worker, the DashScope, OSS and payment simulators, the web app's
 // Vite development server) — here on free ports beside anything already running, on this run's database and Redis
-// prefix. Then Chromium: sign up, an answer that visibly grows, credits bought through the cashier page with the
-// balance changing, sign out. Screenshots: tests/artifacts/web/npm-start/.
+// prefix. Then Chromium: sign up, an answer that visibly grows, a generation stopped halfway, two pictures painted by
+// the image worker and shown in the gallery, credits bought through the cashier page with the balance changing, sign
+// out. Screenshots: tests/artifacts/web/npm-start/.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,7 +42,8 @@ beforeAll(async () => {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...ports, NODE_ENV: 'development', LOG_PRETTY: 'false', LOG_LEVEL: 'warn' },
+    // Tokens 60 ms apart (the simulator's default is 30): slow enough to watch an answer grow and stop it halfway.
+    env: { ...process.env, ...ports, NODE_ENV: 'development', LOG_PRETTY: 'false', LOG_LEVEL: 'warn', DASHSCOPE_SIMULATOR_TOKEN_DELAY_MS: '60' },
   });
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-20_000);
@@ -94,6 +96,37 @@ describe('the web client on npm start', { timeout: 180_000 }, () => {
     }
     expect(lengths.length).toBeGreaterThanOrEqual(3);
     await shot(page, 'answered');
+  });
+
+  it('stops a generation halfway and keeps the partial answer', async () => {
+    const composer = page.getByLabel('Message', { exact: true });
+    await composer.fill('Write a long essay about the summer night sky, with many details.');
+    await composer.press('Enter');
+    const answer = page.getByTestId('assistant-message').last();
+    await eventually(async () => ((await answer.getAttribute('data-status')) === 'STREAMING' ? (await answer.locator('.content').innerText()).length : 0)).toBeGreaterThan(20);
+    await page.getByRole('button', { name: '■ Stop' }).click();
+    await eventually(() => answer.getAttribute('data-status')).toBe('STOPPED');
+    expect(await answer.locator('.message-meta').innerText()).toContain('Stopped');
+    expect((await answer.locator('.content').innerText()).trim().length).toBeGreaterThan(20);
+    await shot(page, 'stopped');
+  });
+
+  it('paints two pictures with the image worker and shows both in the gallery', async () => {
+    await page.getByRole('link', { name: 'Painting', exact: true }).click();
+    await page.getByRole('heading', { name: 'Painting', level: 1 }).waitFor();
+    await page.getByLabel('Describe the picture').fill('Fireflies over a lotus pond, watercolour');
+    await page.getByLabel('Number of images').fill('2');
+    await page.getByRole('button', { name: 'Paint', exact: true }).click();
+    await page.getByTestId('image-job').first().waitFor();
+    await shot(page, 'painting');
+    const gallery = page.getByTestId('gallery').getByRole('img');
+    await eventually(() => gallery.count(), { timeout: 60_000 }).toBe(2);
+    // The pictures come from the OSS simulator and really load.
+    for (const image of await gallery.all()) {
+      await eventually(() => image.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth > 0)).toBe(true);
+      expect(await image.getAttribute('alt')).toBe('Painted from: Fireflies over a lotus pond, watercolour');
+    }
+    await shot(page, 'gallery');
   });
 
   it('buys credits on the payment simulator cashier page and shows the new balance', async () => {
