@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredentialSigner } from '@firefly/auth';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
 import { seedUserWithHistory, type SeededUser } from '../../src/fixtures.ts';
+import { ensureTenant } from '../../src/tenants.ts';
 
 let sg: Supergraph;
 let alice: SeededUser;
@@ -13,7 +14,7 @@ beforeAll(async () => {
   sg = await startSupergraph();
   alice = await seedUserWithHistory(sg.db, { tenantId: 'default', conversations: 20, imageJobs: 3, credits: 250 });
   bob = await seedUserWithHistory(sg.db, { tenantId: 'default', conversations: 2, imageJobs: 1, credits: 10 });
-  await sg.db.tenant.upsert({ where: { id: 'tenant-b' }, create: { id: 'tenant-b', slug: 'tenant-b', name: 'Tenant B' }, update: {} });
+  await ensureTenant(sg, 'tenant-b', { name: 'Tenant B' });
   mallory = await seedUserWithHistory(sg.db, { tenantId: 'tenant-b', conversations: 1, imageJobs: 1, credits: 5 });
 });
 

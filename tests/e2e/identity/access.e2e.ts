@@ -6,6 +6,7 @@ import { importJWK, SignJWT, type JWTPayload } from 'jose';
 import { createCredentialSigner, generateSigningKey } from '@firefly/auth';
 import { seedUserWithHistory, type SeededUser } from '../../src/fixtures.ts';
 import { clientOf, codeOf, expectOk, jwtPayload, LOGIN, ME, registerWithEmail, startIdentitySupergraph, type IdentitySupergraph } from '../../src/identity-helpers.ts';
+import { ensureTenant } from '../../src/tenants.ts';
 
 let sg: IdentitySupergraph;
 let user: { accessToken: string; userId: string; sessionId: string; email: string };
@@ -20,7 +21,7 @@ beforeAll(async () => {
   const adminAccount = await registerWithEmail(client);
   await sg.db.user.update({ where: { id: adminAccount.user.id }, data: { roles: 'USER,ADMIN' } });
   adminToken = expectOk(await client.call(LOGIN, { input: { login: adminAccount.email, password: adminAccount.password } })).login.accessToken;
-  await sg.db.tenant.upsert({ where: { id: 'tenant-b' }, create: { id: 'tenant-b', slug: 'tenant-b', name: 'Tenant B' }, update: {} });
+  await ensureTenant(sg, 'tenant-b', { name: 'Tenant B' });
   mallory = await seedUserWithHistory(sg.db, { tenantId: 'tenant-b', conversations: 1, imageJobs: 1, credits: 5 });
 });
 afterAll(async () => {

@@ -17,12 +17,13 @@ import {
   type IdentitySupergraph,
 } from '../../src/identity-helpers.ts';
 import { emailIndexOf } from '../../src/pii.ts';
+import { ensureTenant } from '../../src/tenants.ts';
 
 let sg: IdentitySupergraph;
 
 beforeAll(async () => {
   sg = await startIdentitySupergraph();
-  await sg.db.tenant.upsert({ where: { id: 'tenant-b' }, create: { id: 'tenant-b', slug: 'tenant-b', name: 'Tenant B' }, update: {} });
+  await ensureTenant(sg, 'tenant-b', { name: 'Tenant B' });
 });
 afterAll(async () => {
   await sg?.stop();

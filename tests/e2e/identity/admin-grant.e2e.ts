@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOf, expectOk, jwtPayload, LOGIN, registerWithEmail, registerWithPhone, startIdentitySupergraph, type IdentitySupergraph } from '../../src/identity-helpers.ts';
+import { ensureTenant } from '../../src/tenants.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const run = promisify(execFile);
@@ -24,7 +25,7 @@ async function adminGrant(...args: string[]): Promise<{ code: number; stdout: st
 let sg: IdentitySupergraph;
 beforeAll(async () => {
   sg = await startIdentitySupergraph();
-  await sg.db.tenant.upsert({ where: { id: 'tenant-g' }, create: { id: 'tenant-g', slug: 'tenant-g', name: 'Tenant G' }, update: {} });
+  await ensureTenant(sg, 'tenant-g', { name: 'Tenant G' });
 });
 afterAll(async () => {
   await sg?.stop();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPiiCrypto, type PiiCrypto } from '@firefly/crypto';
 import { countLegacyRows, encryptLegacyRows, rotatePiiRows } from '@firefly/subgraph-user/pii-jobs';
 import { clientOf, expectOk, LOGIN_SMS, requestCode, startIdentitySupergraph, uniqueEmail, uniquePhone, type IdentitySupergraph } from '../../src/identity-helpers.ts';
+import { ensureTenant } from '../../src/tenants.ts';
 
 const TENANT = `pii-${randomUUID().slice(0, 8)}`;
 const OLD = randomBytes(32).toString('base64');
@@ -22,7 +23,7 @@ const after = crypto(`new:${NEW}`, 'new');
 let sg: IdentitySupergraph;
 beforeAll(async () => {
   sg = await startIdentitySupergraph({ env: { PII_KEYS: `old:${OLD},new:${NEW}`, PII_ACTIVE_KEY_ID: 'new', PII_INDEX_KEY: INDEX } });
-  await sg.db.tenant.upsert({ where: { id: TENANT }, create: { id: TENANT, slug: TENANT, name: 'PII migration' }, update: {} });
+  await ensureTenant(sg, TENANT, { name: 'PII migration' });
 });
 afterAll(async () => {
   await sg?.stop();

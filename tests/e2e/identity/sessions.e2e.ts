@@ -17,6 +17,7 @@ import {
   type IdentitySupergraph,
   type SignedIn,
 } from '../../src/identity-helpers.ts';
+import { ensureTenant } from '../../src/tenants.ts';
 
 let sg: IdentitySupergraph;
 let admin: { client: Client; accessToken: string; userId: string };
@@ -86,7 +87,7 @@ describe('refresh tokens', () => {
   it('refuses malformed, unknown and other-tenant refresh tokens', async () => {
     const client = clientOf(sg);
     const account = await registerWithEmail(client);
-    await sg.db.tenant.upsert({ where: { id: 'tenant-b' }, create: { id: 'tenant-b', slug: 'tenant-b', name: 'Tenant B' }, update: {} });
+    await ensureTenant(sg, 'tenant-b', { name: 'Tenant B' });
     for (const refreshToken of ['nonsense', `ffr_${'A'.repeat(43)}`]) expect(codeOf(await client.call(REFRESH, { refreshToken }))).toBe('UNAUTHENTICATED');
     expect(codeOf(await clientOf(sg, { tenant: 'tenant-b' }).call(REFRESH, { refreshToken: account.refreshToken }))).toBe('UNAUTHENTICATED');
     // Still valid in its own tenant: a foreign tenant cannot burn it.

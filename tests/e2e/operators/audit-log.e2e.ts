@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedUserWithHistory, type SeededUser } from '../../src/fixtures.ts';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
+import { ensureTenant } from '../../src/tenants.ts';
 
 const AUDIT = `query Audit($first: Int, $after: String, $action: String) {
   auditEvents(first: $first, after: $after, action: $action) {
@@ -102,7 +103,7 @@ describe('auditEvents', () => {
     // The target was suspended above; a user's own token does not open it either.
     expect((await sg.request(AUDIT, { token: targetToken, variables: {} })).body.data?.auditEvents ?? null).toBeNull();
 
-    await sg.db.tenant.upsert({ where: { id: 'audit-b' }, create: { id: 'audit-b', slug: 'audit-b', name: 'Audit B' }, update: {} });
+    await ensureTenant(sg, 'audit-b', { name: 'Audit B' });
     const otherAdmin = await seedUserWithHistory(sg.db, { tenantId: 'audit-b', conversations: 0, imageJobs: 0, credits: 0 });
     await sg.db.user.update({ where: { id: otherAdmin.user.id }, data: { roles: 'USER,ADMIN' } });
     const theirs = await sg.request(AUDIT, {

@@ -8,6 +8,7 @@ import { callSubgraph, CREATE_CONVERSATION, createChatUser, disposeClients, expe
 import { startConversationReplica, type ConversationReplica } from '../../src/chat-replica.ts';
 import { seedUserWithHistory } from '../../src/fixtures.ts';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
+import { ensureTenant } from '../../src/tenants.ts';
 
 const UPSERT_CHAT = 'mutation U($input: ChatModelInput!) { upsertChatModel(input: $input) { id name description maxInputTokens maxOutputTokens } }';
 const UPSERT_IMAGE = 'mutation U($input: ImageModelInput!) { upsertImageModel(input: $input) { id name sizes maxCount } }';
@@ -125,7 +126,7 @@ describe('upsertChatModel', () => {
     expect(await sg.db.chatModel.findUnique({ where: { id: 'qwen-ops-invalid' } })).toBeNull();
 
     expect((await user.call(UPSERT_CHAT, { input: chatInput('qwen-ops-user') })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    await sg.db.tenant.upsert({ where: { id: 'ops-b' }, create: { id: 'ops-b', slug: 'ops-b', name: 'Ops B' }, update: {} });
+    await ensureTenant(sg, 'ops-b', { name: 'Ops B' });
     const other = await seedUserWithHistory(sg.db, { tenantId: 'ops-b', conversations: 0, imageJobs: 0, credits: 0 });
     await sg.db.user.update({ where: { id: other.user.id }, data: { roles: 'USER,ADMIN' } });
     const otherToken = await sg.tokenFor({ ...other.user, roles: ['USER', 'ADMIN'] });

@@ -10,6 +10,7 @@ import { createScratchDatabase, type ScratchDatabase } from '@firefly/db/testing
 import { seedUserWithHistory } from '../../src/fixtures.ts';
 import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../src/harness.ts';
 import { clientOf, REGISTER, STRONG_PASSWORD, uniqueEmail } from '../../src/identity-helpers.ts';
+import { ensureTenant } from '../../src/tenants.ts';
 
 const SET = 'mutation S($key: String!, $value: Int) { setSetting(key: $key, value: $value) { key value updatedAt } }';
 const SETTINGS = '{ settings { key value updatedAt } }';
@@ -104,7 +105,7 @@ describe('system settings', () => {
     const plain = await seedUserWithHistory(sg.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 0 });
     const plainToken = await sg.tokenFor(plain.user);
     const tenantId = `s-${randomUUID().slice(0, 8)}`;
-    await sg.db.tenant.create({ data: { id: tenantId, slug: tenantId, name: 'Other' } });
+    await ensureTenant(sg, tenantId, { name: 'Other' });
     const foreign = await seedUserWithHistory(sg.db, { tenantId, conversations: 0, imageJobs: 0, credits: 0 });
     await sg.db.user.update({ where: { id: foreign.user.id }, data: { roles: 'USER,ADMIN' } });
     const foreignToken = await sg.tokenFor({ ...foreign.user, roles: ['USER', 'ADMIN'] });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seedUserWithHistory, type SeededUser } from '../../src/fixtures.ts';
 import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../src/harness.ts';
 import { LOGIN, REGISTER, STRONG_PASSWORD, uniqueEmail, uniqueIp } from '../../src/identity-helpers.ts';
+import { untilTenantServed } from '../../src/tenants.ts';
 
 const TENANT_FIELDS = 'id name status hosts createdAt updatedAt';
 const CREATE = `mutation C($input: CreateTenantInput!) { createTenant(input: $input) { ${TENANT_FIELDS} } }`;
@@ -157,6 +158,7 @@ describe('tenants through the gateway', () => {
   it('refuses every tenant operation to non-admins, to admins of other tenants and to anonymous callers', async () => {
     const id = `t-${randomUUID().slice(0, 8)}`;
     expect((await asPlatform(CREATE, { input: { id, name: 'Victim' } })).body.errors).toBeUndefined();
+    await untilTenantServed([sg.gatewayUrl], id);
     const plain = await seedUserWithHistory(sg.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 0 });
     const plainToken = await sg.tokenFor(plain.user);
     const foreignAdmin = await seedUserWithHistory(sg.db, { tenantId: id, conversations: 0, imageJobs: 0, credits: 0 });

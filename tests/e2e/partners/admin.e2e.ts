@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
 import { createAdmin, createKey, createPartner, CREATE_KEY, CREATE_PARTNER, ok, REVOKE_KEY, SET_PARTNER_STATUS, type Admin } from '../../src/partner-helpers.ts';
+import { ensureTenant } from '../../src/tenants.ts';
 
 let sg: Supergraph;
 let admin: Admin;
@@ -41,7 +42,7 @@ describe('partners', () => {
   it('lists partners newest first, page by page', async () => {
     // A tenant of its own, so partners other files create in parallel do not land in the pages.
     const tenantId = `partners-list-${randomUUID().slice(0, 8)}`;
-    await sg.db.tenant.create({ data: { id: tenantId, slug: tenantId, name: tenantId } });
+    await ensureTenant(sg, tenantId);
     const lister = await createAdmin(sg, tenantId);
     const made = [await createPartner(lister, 'Page A'), await createPartner(lister, 'Page B'), await createPartner(lister, 'Page C')];
     const first = ok(await lister.call(`{ partners(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`)).partners;
@@ -52,7 +53,7 @@ describe('partners', () => {
   });
 
   it("another tenant's admin neither sees nor manages the partner", async () => {
-    await sg.db.tenant.upsert({ where: { id: 'partners-b' }, create: { id: 'partners-b', slug: 'partners-b', name: 'Partners B' }, update: {} });
+    await ensureTenant(sg, 'partners-b', { name: 'Partners B' });
     const other = await createAdmin(sg, 'partners-b');
     const partner = await createPartner(admin);
     const key = await createKey(admin, partner.id);

@@ -20,6 +20,7 @@ import { CREATE_CONVERSATION, SEND_MESSAGE } from '../../src/chat-helpers.ts';
 import { createAdmin, createKey, createPartner as createBarePartner, ok, publishList, REVOKE_KEY, SET_PARTNER_STATUS, type Admin, type CreatedPartner } from '../../src/partner-helpers.ts';
 import { syncPartnerMarkers } from '../../../subgraphs/user/src/domain/partners.ts';
 import { eventually, readMetric, startProcess, type ManagedProcess } from '../../src/subscription-processes.ts';
+import { ensureTenant } from '../../src/tenants.ts';
 
 // Refused keys count per client IP (key-guessing.e2e.ts tests that limit): every scenario here comes from loopback.
 const ENV = { PARTNER_LAST_USED_FLUSH_SECONDS: '1', PARTNER_KEY_FAILURES_PER_IP: '10000/60' };
@@ -133,7 +134,7 @@ describe('identity', () => {
   it('unknown, malformed and empty keys are refused and nothing runs; a key works only in its own tenant', async () => {
     const partner = await createPartner(admin);
     const { key } = await createKey(admin, partner.id);
-    await sg.db.tenant.upsert({ where: { id: 'partners-elsewhere' }, create: { id: 'partners-elsewhere', slug: 'partners-elsewhere', name: 'Elsewhere' }, update: {} });
+    await ensureTenant(sg, 'partners-elsewhere', { name: 'Elsewhere', gateways: gateways() });
     const rename = { query: 'mutation { updateProfile(input: { displayName: "changed" }) { id } }' };
     for (const gatewayUrl of gateways()) {
       for (const bad of [`ffk_${randomBytes(36).toString('base64url')}`, `${key.slice(0, 20)}${'A'.repeat(key.length - 20)}`, 'not-a-key', '']) {

@@ -12,6 +12,7 @@ import { seedUserWithHistory, type SeededUser } from '../../src/fixtures.ts';
 import { codesOf, collect, connectClient, openRaw, type RawSocket, type TestClient } from '../../src/subscription-client.ts';
 import { eventually, readMetric, type ManagedProcess } from '../../src/subscription-processes.ts';
 import { startStack, type Stack } from '../../src/subscription-stack.ts';
+import { ensureTenant } from '../../src/tenants.ts';
 
 const MAIN = 0;
 const TUNED = 1;
@@ -224,7 +225,8 @@ describe('authentication on connection_init', () => {
     const revoked = await stack.tokenFor(alice.user);
     await stack.sessions.revoke({ sessionId: revoked.sessionId, userId: alice.user.id, tenantId: 'default' }, 'logout');
     expect(await refusedWith({ authorization: `Bearer ${revoked.token}` })).toBe(4403);
-    // A token of one tenant is refused for another.
+    // A token of one tenant is refused for another (one that exists: an unknown tenant is refused for that alone).
+    await ensureTenant(stack, 'tenant-b', { name: 'Tenant B', gateways: stack.gateways.map((_, index) => stack.httpUrl(index)) });
     const { token } = await stack.tokenFor(alice.user);
     expect(await refusedWith({ authorization: `Bearer ${token}`, 'x-tenant-id': 'tenant-b' })).toBe(4403);
   });
