@@ -4,7 +4,6 @@
  * port (so it can be restarted), this run's MariaDB database and the DashScope simulator. Plus the load a scenario
  * runs (chat users streaming through the gateway, background reads) and the invariants checked after each.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -19,6 +18,7 @@ import { composeSupergraph, formatCompositionErrors, loadSubgraphs } from '@fire
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { seedUserWithHistory } from './fixtures.ts';
+import { startOwnRedis, type OwnRedis } from './own-redis.ts';
 import { startProcess, type ManagedProcess } from './subscription-processes.ts';
 
 export type ChaosService = 'user' | 'billing' | 'conversation' | 'gateway';
@@ -45,51 +45,6 @@ async function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
-}
-
-/** A redis-server of the test's own, without persistence: a restart loses every key, like a crashed cache node. */
-export interface OwnRedis {
-  url: string;
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function startOwnRedis(): Promise<OwnRedis> {
-  const port = await freePort();
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const probe = createRedis({ url: `redis://127.0.0.1:${port}`, name: 'chaos-probe' });
-    try {
-      for (let i = 0; ; i++) {
-        try {
-          await probe.ping();
-          return;
-        } catch (error) {
-          if (i > 100) throw error;
-          await sleep(50);
-        }
-      }
-    } finally {
-      await closeRedis(probe).catch(() => undefined);
-    }
-  };
-  const kill = async () => {
-    const current = child;
-    if (!current || current.exitCode !== null || current.signalCode !== null) return;
-    const exited = new Promise((resolve) => current.once('exit', resolve));
-    current.kill('SIGKILL');
-    await exited;
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async restart() {
-      await kill();
-      await start();
-    },
-    stop: kill,
-  };
 }
 
 export interface ChaosPlatform {

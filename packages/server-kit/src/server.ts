@@ -6,7 +6,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import express, { type Express } from 'express';
-import { parse, type DocumentNode } from 'graphql';
+import { parse, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { CREDENTIAL_HEADER, CREDENTIAL_PARAM, CredentialError, createCredentialVerifier, type Identity } from '@firefly/auth';
@@ -118,6 +118,21 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     logger: logger.child({ requestId: identity.requestId }),
   });
 
+  // One formatError for both transports: Apollo's for HTTP, and graphql-ws's results and ends below.
+  const formatError = createFormatError({
+    exposeDetails: options.environment.NODE_ENV === 'development',
+    onMasked: (error) => logger.error({ err: error }, 'masked an internal error'),
+    classify: (error) => options.classifyError?.(error) ?? classifyRedisError(error),
+  });
+  /**
+   * graphql-ws sends errors as graphql-js made them; Apollo's formatError does not run on its path. Errors wrapping
+   * an exception (from a resolver, `subscribe`, the rate limiter, an iterator) are formatted here as over HTTP —
+   * Redis or the database unreachable answers UPSTREAM_UNAVAILABLE naming it, anything unknown is masked and
+   * logged; graphql-js's own request errors (variables, validation) pass as they are.
+   */
+  const formatWsErrors = (errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
+    errors.map((error) => (error.originalError ? formatError(error.toJSON(), error) : error.toJSON()));
+
   const wsCleanup = useServer<Record<string, unknown>, { identity?: Identity }>(
     {
       schema,
@@ -130,6 +145,8 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
         }
       },
       context: async (ctx) => options.createContext(buildBase(ctx.extra.identity!)),
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors?.length ? { ...result, errors: formatWsErrors(result.errors) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => formatWsErrors(errors),
     },
     wsServer,
     15_000,
@@ -142,11 +159,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     // The process entry owns SIGTERM/SIGINT (handleProcessSignals); Apollo's own handlers would race it.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: createFormatError({
-      exposeDetails: options.environment.NODE_ENV === 'development',
-      onMasked: (error) => logger.error({ err: error }, 'masked an internal error'),
-      classify: (error) => options.classifyError?.(error) ?? classifyRedisError(error),
-    }),
+    formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),

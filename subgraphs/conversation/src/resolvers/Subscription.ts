@@ -1,4 +1,3 @@
-import { internalError, isAppError } from '@firefly/errors';
 import { watchMessageStream, type MessageStreamEvent } from '../generation/watch-message-stream.ts';
 import type { SubscriptionResolvers } from '../generated/resolvers-types.ts';
 import { conversationScope } from './scope.ts';
@@ -6,18 +5,10 @@ import { conversationScope } from './scope.ts';
 export const Subscription: SubscriptionResolvers = {
   messageStream: {
     /**
-     * graphql-ws sends subscribe-time errors as they are (Apollo's formatError does not run on this path), so
-     * anything that is not one of our typed errors is masked here and logged.
+     * A failure to start (Redis or MySQL unreachable, a bug) is formatted by the server as over HTTP (server-kit's
+     * graphql-ws error formatting): UPSTREAM_UNAVAILABLE naming the service, or masked and logged.
      */
-    subscribe: async (_, args, ctx) => {
-      try {
-        return await watchMessageStream(conversationScope(ctx), args.messageId, args.afterSeq);
-      } catch (error) {
-        if (isAppError(error)) throw error;
-        ctx.logger.error({ err: error }, 'messageStream could not start');
-        throw internalError();
-      }
-    },
+    subscribe: (_, args, ctx) => watchMessageStream(conversationScope(ctx), args.messageId, args.afterSeq),
     resolve: (event: MessageStreamEvent) => event,
   },
 };

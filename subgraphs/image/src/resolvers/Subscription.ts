@@ -1,4 +1,3 @@
-import { internalError, isAppError } from '@firefly/errors';
 import { renewLoaders, type ImageContext } from '../context.ts';
 import type { ImageJobRow } from '../data/jobs.ts';
 import { watchImageJob } from '../domain/watch-image-job.ts';
@@ -7,18 +6,10 @@ import type { SubscriptionResolvers } from '../generated/resolvers-types.ts';
 export const Subscription: SubscriptionResolvers = {
   imageJobUpdated: {
     /**
-     * graphql-ws sends subscribe-time errors as they are (Apollo's formatError does not run on this path), so
-     * anything that is not one of our typed errors is masked here and logged.
+     * A failure to start (Redis or MySQL unreachable, a bug) is formatted by the server as over HTTP (server-kit's
+     * graphql-ws error formatting): UPSTREAM_UNAVAILABLE naming the service, or masked and logged.
      */
-    subscribe: async (_, args, ctx) => {
-      try {
-        return await watchImageJob(ctx, args.jobId);
-      } catch (error) {
-        if (isAppError(error)) throw error;
-        ctx.logger.error({ err: error }, 'imageJobUpdated could not start');
-        throw internalError();
-      }
-    },
+    subscribe: (_, args, ctx) => watchImageJob(ctx, args.jobId),
     /** Each event resolves its fields (images) with fresh loaders: the subscription's context lives on. */
     resolve: (job: ImageJobRow, _args: unknown, ctx: ImageContext) => {
       renewLoaders(ctx);
