@@ -1,13 +1,17 @@
-// Redis stopped under the subscriptions (issue 10, item 5; found by the chaos suite's Redis restart): a subscription
-// that starts while the subgraph cannot reach Redis answers UPSTREAM_UNAVAILABLE naming redis — as HTTP requests do —
-// not INTERNAL_SERVER_ERROR, and once Redis is back a new subscription works without a restart. The supergraph runs
-// on a redis-server of the test's own (tests/src/own-redis.ts), stopped with SIGKILL. The subscriptions go straight
-// to each subgraph's graphql-ws with the gateway's credential: through the gateway, its own session check in Redis
+// Redis failing under the platform (issue 10, item 5), on a redis-server of the test's own (tests/src/own-redis.ts).
+// - Stopped (SIGKILL; found by the chaos suite's Redis restart): a subscription that starts while the subgraph cannot
+//   reach Redis answers UPSTREAM_UNAVAILABLE naming redis — as HTTP requests do — not INTERNAL_SERVER_ERROR, and once
+//   Redis is back a new subscription works without a restart.
+// - Stalled (`CLIENT PAUSE`: connections open, no answers): requests and a subscription answer UPSTREAM_UNAVAILABLE
+//   naming redis while Redis is still silent (the request-path clients' 2 s command timeout), then work again.
+// Subgraphs are called straight with the gateway's credential: through the gateway, its own session check in Redis
 // would answer first.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChatUser, disposeClients, openStream, type ChatUser, type OpenStream } from '../../src/chat-helpers.ts';
-import { startSupergraph, type Supergraph } from '../../src/harness.ts';
+import type { Identity } from '@firefly/auth';
+import { callSubgraph, createChatUser, disposeClients, openStream, type ChatUser, type OpenStream } from '../../src/chat-helpers.ts';
+import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../src/harness.ts';
+import { ME } from '../../src/identity-helpers.ts';
 import { startOwnRedis, type OwnRedis } from '../../src/own-redis.ts';
 
 let redis: OwnRedis;
@@ -101,5 +105,61 @@ describe('Redis stopped under subscriptions', () => {
     await expect.poll(() => Promise.all([redisReady('conversation'), redisReady('image')]), { timeout: 15_000, interval: 100 }).toEqual([true, true]);
     expect((await messageStreamOf(user, answerId)).events.at(-1)).toMatchObject({ done: true, message: { id: answerId } });
     expect((await subscribeImageJob(user, jobId)).data).toEqual([{ imageJobUpdated: { id: jobId, status: 'SUCCEEDED' } }]);
+  });
+});
+
+/** The request-path Redis clients' command timeout (createRedis in @firefly/redis). */
+const COMMAND_TIMEOUT_MS = 2_000;
+/**
+ * How long Redis stays silent: ten command timeouts. An answer that comes before the pause ends did not wait for Redis
+ * — that, not a wall-clock bound a loaded machine could break, is what the test asserts about speed. Expected: one
+ * or two command timeouts (ioredis's auto-pipelining sends a client's next batch only once the batch in flight has
+ * finished, so a command issued meanwhile can first wait out that batch's timeout; measured ~2.1 and ~4.1 s).
+ */
+const PAUSE_MS = 10 * COMMAND_TIMEOUT_MS;
+
+describe('Redis stalled (connections open, no answers)', () => {
+  it('requests and a subscription answer UPSTREAM_UNAVAILABLE (service redis) before Redis answers again, then everything works', { timeout: 120_000 }, async () => {
+    await expect.poll(() => Promise.all([redisReady('conversation'), redisReady('image')]), { timeout: 15_000, interval: 100 }).toEqual([true, true]);
+    const user = await createChatUser(sg, 100);
+    const { answerId } = await seedHistory(user);
+    const identity: Identity = { kind: 'user', tenantId: user.tenantId, requestId: randomUUID(), userId: user.id, roles: ['USER'], sessionId: randomUUID() };
+    // Each touches Redis first: the gateway checks the session, each subgraph counts the mutation in its rate limit.
+    const requests: Record<string, () => Promise<GraphQLResponse>> = {
+      gateway: () => sg.request(ME, { token: user.token }),
+      conversation: () => callSubgraph(sg.subgraphUrls.conversation, sg.internalTokenSecret, identity, 'mutation { createConversation(input: {}) { id } }'),
+      image: () => callSubgraph(sg.subgraphUrls.image, sg.internalTokenSecret, identity, `mutation { deleteImage(id: "${randomUUID()}") }`),
+      billing: () => callSubgraph(sg.subgraphUrls.billing, sg.internalTokenSecret, identity, `mutation { cancelOrder(id: "${randomUUID()}") { id } }`),
+    };
+    expect((await requests.gateway!()).body.data?.me?.id).toBe(user.id);
+
+    const pausedFrom = Date.now();
+    await redis.pause(PAUSE_MS);
+    const [answers, stream] = await Promise.all([
+      Promise.all(
+        Object.entries(requests).map(async ([name, call]) => {
+          const response = await call();
+          return { name, response, at: Date.now() };
+        }),
+      ),
+      messageStreamOf(user, answerId).then((opened) => ({ opened, at: Date.now() })),
+    ]);
+    const silentUntil = pausedFrom + PAUSE_MS;
+    console.log(`[own-redis] stalled: answers after ${JSON.stringify(Object.fromEntries([...answers.map((a) => [a.name, a.at - pausedFrom]), ['messageStream', stream.at - pausedFrom]]))} ms (Redis silent for ${PAUSE_MS} ms)`);
+    for (const { name, response, at } of answers) {
+      expect(response.body.errors?.[0]?.extensions, name).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', service: 'redis' });
+      expect(JSON.stringify(response.body), name).not.toMatch(/Command timed out|ioredis|stack/i);
+      expect(at, `${name} answered before Redis did`).toBeLessThan(silentUntil);
+    }
+    expect(stream.opened.events).toEqual([]);
+    expect(stream.opened.errors.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE', service: 'redis' })]);
+    expect(stream.at, 'messageStream answered before Redis did').toBeLessThan(silentUntil);
+
+    // The pause runs out; nothing was reconnected or restarted.
+    await expect.poll(async () => (await requests.gateway!()).body.data?.me?.id ?? null, { timeout: PAUSE_MS + 30_000, interval: 250 }).toBe(user.id);
+    expect((await requests.conversation!()).body.errors).toBeUndefined();
+    expect((await requests.image!()).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await requests.billing!()).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await messageStreamOf(user, answerId)).events.at(-1)).toMatchObject({ done: true, message: { id: answerId } });
   });
 });
