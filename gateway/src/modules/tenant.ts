@@ -33,8 +33,10 @@ export function resolveTenant(
 /**
  * The tenant of an HTTP request or a graphql-ws connection: the Host mapping, then the tenant header — on graphql-ws
  * also accepted as a `connection_init` parameter of the same name, since browsers cannot set headers on a WebSocket.
- * Throws BAD_USER_INPUT for a malformed tenant name, FORBIDDEN for a suspended tenant (every request of it, signed in
- * or not, from the moment this replica holds the change).
+ * Throws BAD_USER_INPUT for a malformed tenant name, and for a tenant MySQL does not know (`extensions.reason:
+ * tenant_unknown`; `default` always passes, and nothing is refused as unknown until this replica holds the tenants
+ * from MySQL); FORBIDDEN for a suspended tenant (every request of it, signed in or not, from the moment this replica
+ * holds the change).
  */
 export function createTenantResolver(config: Pick<GatewayConfig, 'TENANT_HEADER' | 'TENANT_HOSTS'>, directory: () => TenantDirectory = () => EMPTY_TENANT_DIRECTORY) {
   const hosts = parseTenantHosts(config.TENANT_HOSTS);
@@ -45,6 +47,7 @@ export function createTenantResolver(config: Pick<GatewayConfig, 'TENANT_HEADER'
     const current = directory();
     const tenantId = resolveTenant({ host: firstHeader(message, 'host'), header }, hosts, current);
     if (current.suspended.has(tenantId)) throw forbidden('This tenant is suspended', { reason: 'tenant_suspended' });
+    if (current.loaded && tenantId !== DEFAULT_TENANT_ID && !current.known.has(tenantId)) throw badUserInput('Unknown tenant', { reason: 'tenant_unknown' });
     return tenantId;
   };
 }
@@ -63,7 +66,8 @@ export interface TenantsModule extends GatewayModule {
  * The tenants every request is routed and checked by, held in this replica's memory: the user subgraph's copy in
  * Redis (MySQL's Tenant and TenantHost rows), loaded on start, replaced when a change is announced (Redis pub/sub)
  * and compared with Redis's revision every `recheckMs` (@firefly/platform-state). Until a copy exists — the user
- * subgraph never ran against this Redis — only TENANT_HOSTS maps hosts and no tenant is suspended.
+ * subgraph never ran against this Redis — only TENANT_HOSTS maps hosts, no tenant is suspended and none is refused as
+ * unknown.
  */
 export function useTenants(options: { redis: Redis; createSubscriber: () => Redis; closeSubscriber: (subscriber: Redis) => Promise<void>; logger: Logger; recheckMs: number }): TenantsModule {
   const follower = followSharedState<TenantDirectory>({

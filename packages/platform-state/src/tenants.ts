@@ -13,15 +13,17 @@ export interface TenantRoute {
   hosts: string[];
 }
 
-/** What the gateway holds: host → tenant id, and the tenants that are suspended. */
+/** What the gateway holds: host → tenant id, the tenants that are suspended, and every tenant there is. */
 export interface TenantDirectory {
   byHost: ReadonlyMap<string, string>;
   suspended: ReadonlySet<string>;
   /** Every tenant MySQL knows (with a shared state loaded; empty before). */
   known: ReadonlySet<string>;
+  /** Whether this is MySQL's list (read from the shared state), rather than the empty one held before any was. */
+  loaded: boolean;
 }
 
-export const EMPTY_TENANT_DIRECTORY: TenantDirectory = { byHost: new Map(), suspended: new Set(), known: new Set() };
+export const EMPTY_TENANT_DIRECTORY: TenantDirectory = { byHost: new Map(), suspended: new Set(), known: new Set(), loaded: false };
 
 /** The shared form of the tenants (what the user subgraph writes to Redis). */
 export function tenantDirectoryData(tenants: readonly TenantRoute[]): { tenants: TenantRoute[] } {
@@ -43,5 +45,5 @@ export function parseTenantDirectory(data: unknown): TenantDirectory {
     if (entry.status === 'SUSPENDED') suspended.add(entry.id);
     for (const host of entry.hosts) if (typeof host === 'string') byHost.set(host, entry.id);
   }
-  return { byHost, suspended, known };
+  return { byHost, suspended, known, loaded: true };
 }

@@ -180,3 +180,50 @@ describe('tenants through the gateway', () => {
     expect(await sg.db.tenantHost.count({ where: { tenantId: id } })).toBe(0);
   });
 });
+
+describe('tenants the platform does not know', () => {
+  /** POSTs naming the tenant in the header, from a client IP of its own. */
+  async function inTenant(gatewayUrl: string, tenantId: string, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse> {
+    const response = await fetch(gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tenant-id': tenantId, 'x-forwarded-for': uniqueIp() },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, body: (await response.json()) as GraphQLResponse['body'] };
+  }
+  const refusal = (answer: GraphQLResponse) => ({ status: answer.status, data: answer.body.data ?? null, extensions: answer.body.errors?.[0]?.extensions });
+
+  it('are refused on both replicas; one made with createTenant is served on both once Redis holds it; a suspended one is FORBIDDEN', async () => {
+    const id = `t-${randomUUID().slice(0, 8)}`;
+    const signUp = { input: { email: uniqueEmail('unknown'), password: STRONG_PASSWORD, displayName: 'Early' } };
+    for (const gateway of bothGateways()) {
+      // Refused before anything runs — anonymous reads and sign-up alike — with a reason that says why.
+      for (const [query, variables] of [['{ chatModels { id } }', undefined], [REGISTER, signUp]] as const) {
+        expect(refusal(await inTenant(gateway, id, query, variables))).toEqual({ status: 400, data: null, extensions: { code: 'BAD_USER_INPUT', reason: 'tenant_unknown' } });
+      }
+      // The platform tenant always passes.
+      expect((await inTenant(gateway, 'default', '{ __typename }')).body).toEqual({ data: { __typename: 'Query' } });
+    }
+
+    expect((await asPlatform(CREATE, { input: { id, name: 'Newcomer' } })).body.errors).toBeUndefined();
+    const answeredAt = Date.now();
+    // What the 2-second rule rests on: when createTenant answers, Redis already holds a copy naming the tenant, so each
+    // replica serves it at the announcement (milliseconds) or at its next check (PLATFORM_STATE_RECHECK_MS, 1 s).
+    const copy = JSON.parse((await sg.redis.get('platform-state:tenants')) ?? '{}') as { tenants?: Array<{ id: string }> };
+    expect(copy.tenants?.map((tenant) => tenant.id)).toContain(id);
+    for (const gateway of bothGateways()) {
+      await eventually(async () => expect((await inTenant(gateway, id, '{ __typename }')).body).toEqual({ data: { __typename: 'Query' } }));
+    }
+    const servedWithinMs = Date.now() - answeredAt;
+    const registered = await inTenant(replicaUrl, id, REGISTER, signUp);
+    expect(registered.body.errors).toBeUndefined();
+    expect((await sg.db.user.findUniqueOrThrow({ where: { id: registered.body.data!.register.user.id as string } })).tenantId).toBe(id);
+
+    // Suspended, it is refused as suspended (known, but closed), on both replicas.
+    expect((await asPlatform(SET_STATUS, { id, status: 'SUSPENDED' })).body.errors).toBeUndefined();
+    for (const gateway of bothGateways()) {
+      await eventually(async () => expect(refusal(await inTenant(gateway, id, '{ __typename }'))).toEqual({ status: 403, data: null, extensions: { code: 'FORBIDDEN', reason: 'tenant_suspended' } }));
+    }
+    console.info(`tenants e2e: new tenant served on both replicas ${servedWithinMs} ms after createTenant answered`);
+  }, 120_000);
+});

@@ -42,3 +42,28 @@ describe('resolveTenant with the tenants from MySQL', () => {
     expect(tenantOf(message({ host: 'ai.acme.com' }))).toBe('acme-2');
   });
 });
+
+describe('tenants MySQL does not know', () => {
+  const message = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+  const directory = parseTenantDirectory(
+    tenantDirectoryData([
+      { id: 'default', status: 'ACTIVE', hosts: [] },
+      { id: 'acme', status: 'ACTIVE', hosts: [] },
+    ]),
+  );
+
+  it('refuses a tenant the directory does not hold with BAD_USER_INPUT (reason tenant_unknown), by header or by TENANT_HOSTS', () => {
+    const tenantOf = createTenantResolver({ TENANT_HEADER: 'x-tenant-id', TENANT_HOSTS: 'old.ghost.cn=ghost' }, () => directory);
+    const unknown = expect.objectContaining({ code: 'BAD_USER_INPUT', extensions: expect.objectContaining({ reason: 'tenant_unknown' }) });
+    expect(() => tenantOf(message({ host: 'localhost', 'x-tenant-id': 'ghost' }))).toThrow(unknown);
+    expect(() => tenantOf(message({ host: 'old.ghost.cn' }))).toThrow(unknown);
+    expect(tenantOf(message({ host: 'localhost', 'x-tenant-id': 'acme' }))).toBe('acme');
+  });
+
+  it('always lets `default` in, and refuses nothing as unknown before the tenants are loaded', () => {
+    const empty = parseTenantDirectory(tenantDirectoryData([]));
+    expect(createTenantResolver({ TENANT_HEADER: 'x-tenant-id', TENANT_HOSTS: '' }, () => empty)(message({ host: 'localhost' }))).toBe('default');
+    const beforeLoad = createTenantResolver({ TENANT_HEADER: 'x-tenant-id', TENANT_HOSTS: '' });
+    expect(beforeLoad(message({ host: 'localhost', 'x-tenant-id': 'ghost' }))).toBe('ghost');
+  });
+});
