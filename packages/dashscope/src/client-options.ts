@@ -1,3 +1,4 @@
+import { Agent, type Dispatcher } from 'undici';
 import type { DashScopeClientOptions } from './types.ts';
 
 export interface ResolvedClientOptions {
@@ -9,7 +10,7 @@ export interface ResolvedClientOptions {
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly fetch: typeof fetch;
+  readonly dispatcher: Dispatcher;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -31,7 +32,9 @@ export function withClientDefaults(options: DashScopeClientOptions): ResolvedCli
     retryBaseDelayMs: options.retryBaseDelayMs ?? CLIENT_DEFAULTS.retryBaseDelayMs,
     retryMaxDelayMs: options.retryMaxDelayMs ?? CLIENT_DEFAULTS.retryMaxDelayMs,
     headers: options.headers ?? {},
-    fetch: options.fetch ?? globalThis.fetch,
+    // undici's own timeouts off (0): the client's idle timeout (timeoutMs) is the one that governs, for headers
+    // and between events alike; undici's 300 s defaults would cut a legitimately longer silence differently.
+    dispatcher: options.dispatcher ?? new Agent({ headersTimeout: 0, bodyTimeout: 0 }),
   };
 }
 
@@ -56,7 +59,7 @@ export function validateClientOptions(options: ResolvedClientOptions): ResolvedC
   assertNumber('maxRetries', options.maxRetries, 0, true);
   assertNumber('retryBaseDelayMs', options.retryBaseDelayMs, 0);
   assertNumber('retryMaxDelayMs', options.retryMaxDelayMs, 0);
-  if (typeof options.fetch !== 'function') throw new TypeError('dashscope: fetch must be a function');
+  if (typeof options.dispatcher?.request !== 'function') throw new TypeError('dashscope: dispatcher must be an undici Dispatcher');
   return options;
 }
 

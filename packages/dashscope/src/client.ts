@@ -1,6 +1,8 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
 import { abortOnReturn } from './abort-on-return.ts';
 import { validateClientOptions, withClientDefaults, type ResolvedClientOptions } from './client-options.ts';
-import { mapUpstreamError, networkError, parseRetryAfter, protocolError, timeoutError } from './error-mapping.ts';
+import { mapUpstreamError, networkError, parseRetryAfter, timeoutError } from './error-mapping.ts';
 import { DashScopeError } from './errors.ts';
 import { IdleTimeout } from './idle-timeout.ts';
 import { backoffDelayMs, sleep } from './retry.ts';
@@ -46,7 +48,8 @@ interface ResolvedCall {
 export function createDashScopeClient(options: CreateDashScopeClientOptions): DashScopeClient {
   const config = validateClientOptions(withClientDefaults(options));
   const onRetry = options.onRetry;
-  const url = `${config.baseUrl}${GENERATION_PATH}`;
+  const base = new URL(config.baseUrl);
+  const target: Target = { origin: base.origin, path: `${base.pathname.replace(/\/+$/, '')}${GENERATION_PATH}` };
 
   function resolveCall(call: CallOptions): ResolvedCall {
     const timeoutMs = call.timeoutMs ?? config.timeoutMs;
@@ -71,29 +74,73 @@ export function createDashScopeClient(options: CreateDashScopeClientOptions): Da
     return error.retryAfterSeconds === undefined || error.retryAfterSeconds * 1000 <= config.retryMaxDelayMs;
   }
 
+  /**
+   * The whole streaming call in one generator (attempts, retries, SSE parsing, chunk numbering): every layer of
+   * async generator between the socket and the consumer costs a few promises per token.
+   */
   async function* streamWithRetries(request: ChatRequest, call: ResolvedCall): AsyncGenerator<ChatChunk, void, undefined> {
     let seq = 0;
     for (let retry = 0; ; retry++) {
+      const attempt = startAttempt(call);
       try {
-        for await (const out of streamAttempt(config, url, request, call)) {
-          // Empty non-final events exist (docs/dashscope.md §3: older streams send an extra empty "null" event).
-          // Skipping them keeps "something was yielded" equal to "the user saw output", which is what the
-          // retry rule below is about; their cumulative usage reappears in the next event anyway.
-          if (out.content === '' && out.reasoningContent === '' && out.finishReason === null) continue;
+        const response = await postGeneration(config, target, request, call, attempt, true);
+        if (!isEventStream(response.headers)) {
+          // Defensive: an intermediary may answer JSON to a streaming request. Either an error envelope or a whole
+          // answer; the latter becomes a single final event.
+          const payload = parseJson(await response.body.text(), attempt.requestId);
+          const envelope = parseErrorEnvelope(payload);
+          if (envelope.code && !hasOutput(payload)) {
+            throw mapUpstreamError({ code: envelope.code, message: envelope.message, requestId: envelope.requestId ?? attempt.requestId });
+          }
+          const out = parseGenerationOutput(payload, attempt.requestId);
+          if (isEmpty(out)) return;
           seq += 1;
-          yield {
-            seq,
-            delta: out.content,
-            reasoningDelta: out.reasoningContent,
-            finishReason: out.finishReason,
-            usage: out.usage,
-            requestId: out.requestId ?? '',
-          };
+          yield toChunk(out, seq);
+          return;
         }
-        return;
+        const parser = new SseParser();
+        attempt.idle.arm('next event');
+        let finished = false;
+        const body = new BodyChunks(response.body);
+        for (let bytes = body.take() ?? (await body.next()); bytes !== undefined; bytes = body.take() ?? (await body.next())) {
+          for (const event of parser.feed(bytes)) {
+            const out = readStreamEvent(event, attempt.requestId);
+            // Empty non-final events exist (docs/dashscope.md §3: older streams send an extra empty "null" event).
+            // Skipping them keeps "something was yielded" equal to "the user saw output", which is what the
+            // retry rule below is about; their cumulative usage reappears in the next event anyway.
+            if (out === undefined || isEmpty(out)) continue;
+            attempt.idle.pause();
+            seq += 1;
+            yield toChunk(out, seq);
+            // Events already buffered from the same read must not leak out after an abort.
+            attempt.signal.throwIfAborted();
+            if (out.finishReason !== null) {
+              finished = true;
+              break;
+            }
+            attempt.idle.arm('next event');
+          }
+          if (finished) break;
+        }
+        if (finished) return;
+        attempt.idle.pause();
+        for (const event of parser.end()) {
+          const out = readStreamEvent(event, attempt.requestId);
+          if (out === undefined || isEmpty(out)) continue;
+          seq += 1;
+          yield toChunk(out, seq);
+          if (out.finishReason !== null) return;
+        }
+        // Native mode has no [DONE]: the final event (finish_reason set) is the only proof of completion (§3).
+        throw networkError(undefined, attempt.requestId, 'DashScope closed the stream before the final event');
       } catch (error) {
-        if (seq > 0 || !canRetry(error, retry)) throw error;
-        await backoff(retry, error, call.signal);
+        const settled = settleAttemptError(error, call, attempt);
+        if (seq > 0 || !canRetry(settled, retry)) throw settled;
+        await backoff(retry, settled, call.signal);
+      } finally {
+        attempt.idle.pause();
+        // Frees the connection when we stop before DashScope closes the stream (consumer left, final event seen).
+        attempt.controller.abort();
       }
     }
   }
@@ -108,7 +155,7 @@ export function createDashScopeClient(options: CreateDashScopeClientOptions): Da
       const call = resolveCall(callOptions);
       for (let retry = 0; ; retry++) {
         try {
-          return await chatAttempt(config, url, request, call);
+          return await chatAttempt(config, target, request, call);
         } catch (error) {
           if (!canRetry(error, retry)) throw error;
           await backoff(retry, error, call.signal);
@@ -164,83 +211,130 @@ function settleAttemptError(error: unknown, call: ResolvedCall, attempt: Attempt
   return networkError(error, attempt.requestId);
 }
 
+/** Where generation requests go: the base URL's origin and path (one URL parse per client, not per request). */
+interface Target {
+  origin: string;
+  path: string;
+}
+
+interface UpstreamResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Dispatcher.ResponseData['body'];
+}
+
 /**
  * Sends one generation request of an attempt and checks its status; the attempt's idle timer covers the wait for
  * the first byte and then for the body. Non-200 answers become typed errors.
+ *
+ * undici's own `request` (a Node stream body), not `fetch`: fetch hands every chunk through WHATWG streams and
+ * builds a Response/Headers per call, which a process carrying thousands of streams pays for on every token.
  */
 async function postGeneration(
   config: ResolvedClientOptions,
-  url: string,
+  target: Target,
   request: ChatRequest,
   call: ResolvedCall,
-  attempt: ReturnType<typeof startAttempt>,
+  attempt: Attempt,
   stream: boolean,
-): Promise<Response> {
+): Promise<UpstreamResponse> {
   attempt.idle.arm('first byte');
-  const response = await config.fetch(url, {
+  const response = await config.dispatcher.request({
+    origin: target.origin,
+    path: target.path,
     method: 'POST',
     headers: requestHeaders(config, call, stream),
     body: JSON.stringify(buildGenerationBody(request, stream)),
     signal: attempt.signal,
   });
-  attempt.requestId = response.headers.get('x-request-id') ?? undefined;
+  attempt.requestId = header(response.headers, 'x-request-id');
   attempt.idle.arm('response body');
-  if (response.status !== 200) throw await errorFromResponse(response, attempt.requestId, attempt.signal);
-  return response;
+  const answer: UpstreamResponse = { status: response.statusCode, headers: response.headers, body: response.body };
+  if (answer.status !== 200) throw await errorFromResponse(answer, attempt.requestId, attempt.signal);
+  return answer;
 }
 
-async function* streamAttempt(
-  config: ResolvedClientOptions,
-  url: string,
-  request: ChatRequest,
-  call: ResolvedCall,
-): AsyncGenerator<GenerationOutput, void, undefined> {
-  const attempt = startAttempt(call);
-  try {
-    const response = await postGeneration(config, url, request, call, attempt, true);
-    if (!isEventStream(response)) {
-      // Defensive: an intermediary may answer JSON to a streaming request. Either an error envelope or a whole
-      // answer; the latter becomes a single final event.
-      const payload = parseJson(await response.text(), attempt.requestId);
-      const envelope = parseErrorEnvelope(payload);
-      if (envelope.code && !hasOutput(payload)) {
-        throw mapUpstreamError({ code: envelope.code, message: envelope.message, requestId: envelope.requestId ?? attempt.requestId });
-      }
-      yield parseGenerationOutput(payload, attempt.requestId);
-      return;
-    }
-    if (!response.body) throw protocolError('DashScope sent an event stream without a body', attempt.requestId);
+/**
+ * The chunks of a response body as they arrive, taken without a promise while some are buffered (Node's stream
+ * async iterator costs several promises and `read()` calls per chunk; an SSE body is one small chunk per token).
+ * Backpressure: the body is paused while more than a few chunks wait, and resumed when they were taken.
+ */
+class BodyChunks {
+  readonly #body: Dispatcher.ResponseData['body'];
+  readonly #queue: Buffer[] = [];
+  #head = 0;
+  #ended = false;
+  #failure: unknown;
+  #wake: (() => void) | undefined;
 
-    const parser = new SseParser();
-    attempt.idle.arm('next event');
-    for await (const bytes of response.body) {
-      for (const event of parser.feed(bytes)) {
-        const out = readStreamEvent(event, attempt.requestId);
-        if (out === undefined) continue;
-        attempt.idle.pause();
-        yield out;
-        // Events already buffered from the same read must not leak out after an abort.
-        attempt.signal.throwIfAborted();
-        if (out.finishReason !== null) return;
-        attempt.idle.arm('next event');
-      }
-    }
-    attempt.idle.pause();
-    for (const event of parser.end()) {
-      const out = readStreamEvent(event, attempt.requestId);
-      if (out === undefined) continue;
-      yield out;
-      if (out.finishReason !== null) return;
-    }
-    // Native mode has no [DONE]: the final event (finish_reason set) is the only proof of completion (§3).
-    throw networkError(undefined, attempt.requestId, 'DashScope closed the stream before the final event');
-  } catch (error) {
-    throw settleAttemptError(error, call, attempt);
-  } finally {
-    attempt.idle.pause();
-    // Frees the connection when we stop before DashScope closes the stream (consumer left, final event seen).
-    attempt.controller.abort();
+  constructor(body: Dispatcher.ResponseData['body']) {
+    this.#body = body;
+    body.on('data', (chunk: Buffer) => {
+      this.#queue.push(chunk);
+      if (this.#queue.length - this.#head > 16) body.pause();
+      this.#notify();
+    });
+    body.on('end', () => {
+      this.#ended = true;
+      this.#notify();
+    });
+    body.on('error', (error: unknown) => {
+      this.#failure ??= error;
+      this.#notify();
+    });
+    body.on('close', () => {
+      // Destroyed without 'end' (aborted): whatever error it had was reported above; otherwise it ended early.
+      this.#ended = true;
+      this.#notify();
+    });
   }
+
+  /** A buffered chunk, or undefined when none is (see {@link next}). Throws the body's error once it is drained. */
+  take(): Buffer | undefined {
+    if (this.#head < this.#queue.length) {
+      const chunk = this.#queue[this.#head]!;
+      this.#head += 1;
+      if (this.#head === this.#queue.length) {
+        this.#queue.length = 0;
+        this.#head = 0;
+        if (this.#body.isPaused()) this.#body.resume();
+      }
+      return chunk;
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+    return undefined;
+  }
+
+  /** Waits for the next chunk; undefined when the body ended. */
+  async next(): Promise<Buffer | undefined> {
+    for (;;) {
+      const chunk = this.take();
+      if (chunk !== undefined) return chunk;
+      if (this.#ended) return undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isEmpty(out: GenerationOutput): boolean {
+  return out.content === '' && out.reasoningContent === '' && out.finishReason === null;
+}
+
+function toChunk(out: GenerationOutput, seq: number): ChatChunk {
+  return { seq, delta: out.content, reasoningDelta: out.reasoningContent, finishReason: out.finishReason, usage: out.usage, requestId: out.requestId ?? '' };
 }
 
 /** A `result` event → output; `event:error` → typed error (docs/dashscope.md §3.1); anything else is ignored. */
@@ -267,14 +361,14 @@ function readStreamEvent(event: SseEvent, requestId: string | undefined): Genera
 
 async function chatAttempt(
   config: ResolvedClientOptions,
-  url: string,
+  target: Target,
   request: ChatRequest,
   call: ResolvedCall,
 ): Promise<ChatResult> {
   const attempt = startAttempt(call);
   try {
-    const response = await postGeneration(config, url, request, call, attempt, false);
-    const payload = parseJson(await response.text(), attempt.requestId);
+    const response = await postGeneration(config, target, request, call, attempt, false);
+    const payload = parseJson(await response.body.text(), attempt.requestId);
     const envelope = parseErrorEnvelope(payload);
     if (envelope.code && !hasOutput(payload)) {
       throw mapUpstreamError({ code: envelope.code, message: envelope.message, requestId: envelope.requestId ?? attempt.requestId });
@@ -296,8 +390,8 @@ async function chatAttempt(
   }
 }
 
-function isEventStream(response: Response): boolean {
-  return (response.headers.get('content-type') ?? '').toLowerCase().includes('text/event-stream');
+function isEventStream(headers: IncomingHttpHeaders): boolean {
+  return (header(headers, 'content-type') ?? '').toLowerCase().includes('text/event-stream');
 }
 
 function hasOutput(payload: unknown): boolean {
@@ -309,20 +403,20 @@ function hasOutput(payload: unknown): boolean {
  * body instead, whose first `data:` is the envelope (docs/dashscope.md §3.1).
  */
 async function errorFromResponse(
-  response: Response,
+  response: UpstreamResponse,
   headerRequestId: string | undefined,
   signal: AbortSignal,
 ): Promise<DashScopeError> {
-  const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+  const retryAfterSeconds = parseRetryAfter(header(response.headers, 'retry-after') ?? null);
   let text = '';
   try {
-    text = await response.text();
+    text = await response.body.text();
   } catch (cause) {
     // Timeouts and aborts are settled by the caller; any other unreadable body still classifies by status.
     if (signal.aborted) throw cause;
   }
   let payload: unknown;
-  if (isEventStream(response)) {
+  if (isEventStream(response.headers)) {
     const first = parseSseText(text)[0];
     payload = first ? safeJson(first.data) : undefined;
   } else {

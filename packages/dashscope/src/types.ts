@@ -1,3 +1,5 @@
+import type { Dispatcher } from 'undici';
+
 /** Public types of the DashScope client. Wire (snake_case) shapes live in wire.ts and never leak out. */
 
 export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
@@ -87,8 +89,11 @@ export interface DashScopeClientOptions {
   retryMaxDelayMs?: number;
   /** Headers added to every request. */
   headers?: Readonly<Record<string, string>>;
-  /** Defaults to the global `fetch` (undici). */
-  fetch?: typeof fetch;
+  /**
+   * The undici connection pool requests go through. Default: an `Agent` of the client's own (keep-alive, no undici
+   * timeouts: `timeoutMs` governs).
+   */
+  dispatcher?: Dispatcher;
 }
 
 export interface DashScopeClient {

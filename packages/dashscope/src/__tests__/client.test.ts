@@ -408,11 +408,28 @@ describe('abort and timeouts', () => {
   });
 });
 
+describe('a consumer slower than the stream', () => {
+  it('gets every chunk in order once the buffered body was paused and resumed', async () => {
+    // 2 ms between tokens and 15 ms per chunk here: dozens of events wait in the body, more than it buffers before
+    // pausing the socket, so the stream is paused and resumed several times.
+    const chunks: ChatChunk[] = [];
+    for await (const chunk of client().streamChat(ASK)) {
+      chunks.push(chunk);
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    const expected = planAnswer({ messages: ASK.messages, maxTokens: undefined, seed: 7, stop: [], thinking: false }, 20);
+    expect(chunks.map((c) => c.seq)).toEqual(chunks.map((_, i) => i + 1));
+    expect(chunks.map((c) => c.delta).join('')).toBe(expected.content);
+    expect(chunks.at(-1)?.finishReason).toBe('stop');
+  });
+});
+
 describe('options', () => {
   it('names the bad option', () => {
     expect(() => createDashScopeClient({ baseUrl: 'not a url', apiKey: 'k' })).toThrow(/baseUrl/);
     expect(() => createDashScopeClient({ baseUrl: 'http://x', apiKey: '' })).toThrow(/apiKey/);
     expect(() => createDashScopeClient({ baseUrl: 'http://x', apiKey: 'k', maxRetries: 1.5 })).toThrow(/maxRetries/);
     expect(() => createDashScopeClient({ baseUrl: 'http://x', apiKey: 'k', timeoutMs: 0 })).toThrow(/timeoutMs/);
+    expect(() => createDashScopeClient({ baseUrl: 'http://x', apiKey: 'k', dispatcher: {} as never })).toThrow(/dispatcher/);
   });
 });

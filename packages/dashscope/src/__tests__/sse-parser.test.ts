@@ -122,6 +122,31 @@ describe('SseParser on the documented native stream', () => {
     expect(parseSseText('data:a\ndata:b\n\n')[0]?.data).toBe('a\nb');
   });
 
+  it('strips a UTF-8 byte order mark at the start of the stream, even split across chunks, and only there', () => {
+    const bom = Uint8Array.of(0xef, 0xbb, 0xbf);
+    const body = encode('data:x\n\n');
+    const withBom = new Uint8Array([...bom, ...body]);
+    for (let at = 0; at <= 4; at++) {
+      expect(parseChunks([withBom.subarray(0, at), withBom.subarray(at)])).toEqual([{ id: undefined, event: 'message', data: 'x', httpStatus: undefined }]);
+    }
+    // Bytes that begin like a BOM but are not one are kept (here they end up in an unknown field name).
+    expect(parseChunks([Uint8Array.of(0xef, 0xbb), encode(':\ndata:y\n\n')])).toEqual([{ id: undefined, event: 'message', data: 'y', httpStatus: undefined }]);
+    // Later in the stream the same bytes are part of the line: `\ufeffdata` is an unknown field.
+    expect(parseChunks([encode('data:a\n\n'), new Uint8Array([...bom, ...encode('data:b\n\n')])]).map((e) => e.data)).toEqual(['a']);
+  });
+
+  it('matches field names exactly (no prefixes, no look-alikes)', () => {
+    const text = 'datum:1\ndat:2\nevents:3\nide:4\nDATA:5\nevent:result\nid:7\ndata:ok\n\n';
+    expect(parseSseText(text)).toEqual([{ id: '7', event: 'result', data: 'ok', httpStatus: undefined }]);
+  });
+
+  it('reads the status comment only in its exact form', () => {
+    const statuses = [':HTTP_STATUS/200 \t', ':HTTP_STATUS/20', ':HTTP_STATUS/2000', ':HTTP_STATUS/2x0', ': HTTP_STATUS/200', ':HTTP_STATUS/503'].map(
+      (line) => parseSseText(`${line}\ndata:x\n\n`)[0]?.httpStatus,
+    );
+    expect(statuses).toEqual([200, undefined, undefined, undefined, undefined, 503]);
+  });
+
   it('does not carry the status line of one event into the next', () => {
     const events = parseSseText('id:1\n:HTTP_STATUS/429\ndata:x\n\nid:2\ndata:y\n\n');
     expect(events.map((e) => e.httpStatus)).toEqual([429, undefined]);
