@@ -22,22 +22,30 @@ const FAST_WORKER_ENV = {
 
 export interface TestImageWorker {
   url: string;
+  /** Every call this worker made to billing, in order: its operation name and variables (as sent over HTTP). */
+  billingCalls: { operationName: string; variables: Record<string, unknown> }[];
   stop(): Promise<void>;
 }
 
 export async function startImageWorker(sg: Supergraph, env: Record<string, string> = {}): Promise<TestImageWorker> {
   const config = loadImageWorkerConfig({ ...sg.imageEnv, BILLING_SUBGRAPH_URL: sg.subgraphUrls.billing, ...FAST_WORKER_ENV, ...env });
   const logger = createLogger({ service: 'image-worker-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const billingCalls: TestImageWorker['billingCalls'] = [];
+  const recordingFetch: typeof fetch = (input, init) => {
+    const body = JSON.parse(String(init?.body ?? '{}')) as { operationName?: string; variables?: Record<string, unknown> };
+    billingCalls.push({ operationName: body.operationName ?? '', variables: body.variables ?? {} });
+    return fetch(input, init);
+  };
   const worker = buildImageWorker(config, {
     db: sg.db,
     redis: sg.redis,
     logger,
-    credits: createCreditsClient({ url: sg.subgraphUrls.billing, secret: sg.internalTokenSecret, service: 'image' }),
+    credits: createCreditsClient({ url: sg.subgraphUrls.billing, secret: sg.internalTokenSecret, service: 'image', fetch: recordingFetch }),
     dashscope: createDashScopeImageClient({ baseUrl: config.dashscope.baseUrl, apiKey: config.dashscope.apiKey }),
     storage: createObjectStorage(config.oss),
   });
   const url = await worker.listen(0);
-  return { url, stop: () => worker.stop() };
+  return { url, billingCalls, stop: () => worker.stop() };
 }
 
 export interface ImageJobView {

@@ -22,6 +22,7 @@ const jobSelect = {
   taskId: true,
   submitStartedAt: true,
   reservationId: true,
+  creditsPerImage: true,
   creditsCharged: true,
   createdAt: true,
 } as const;

@@ -399,9 +399,15 @@ async function settleCredits(deps: JobRunnerDeps, job: WorkerJob, status: ImageJ
   const scope = { tenantId: row.tenantId };
   try {
     if (status === 'SUCCEEDED') {
-      // At the price in force when the credits were reserved (prices are versioned).
+      // At the price the credits were held at: stored with the job since it was created, so no billing call; a job
+      // created before that was stored asks billing for the price in force at its reservation (prices are versioned).
       const images = (await deps.data.imagesOf(row.id)).length;
-      const amount = images === 0 ? 0 : await deps.credits.quoteImage({ ...scope, modelId: row.model, size: row.size, count: images, reservationId: row.reservationId });
+      const amount =
+        images === 0
+          ? 0
+          : row.creditsPerImage !== null
+            ? images * row.creditsPerImage
+            : await deps.credits.quoteImage({ ...scope, modelId: row.model, size: row.size, count: images, reservationId: row.reservationId });
       const settled = await deps.credits.settle({ ...scope, reservationId: row.reservationId, actualAmount: amount, reason: 'IMAGE_USAGE', referenceId: row.id });
       await deps.data.recordCharge(row.id, settled.settledAmount ?? amount);
     } else {

@@ -1,7 +1,10 @@
 // AI painting end to end through the gateway: createImageJob holds credits and queues the job, an image worker runs
 // the DashScope Wanxiang task (simulator), stores every image in OSS (simulator, real ali-oss client) and settles the
 // credits for the images produced.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_IMAGE_MODELS } from '@firefly/dashscope-simulator';
+import { seedUserWithHistory } from '../../src/fixtures.ts';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
 import { balanceOf, createChatUser, errorOf, expectData, waitFor } from '../../src/chat-helpers.ts';
 import { CREATE_IMAGE_JOB, startImageWorker, waitForFinishedJob, type ImageJobView, type TestImageWorker } from '../../src/image-helpers.ts';
@@ -9,12 +12,14 @@ import { CREATE_IMAGE_JOB, startImageWorker, waitForFinishedJob, type ImageJobVi
 /** wanx2.1-t2i-turbo costs 4 credits an image (seed catalog). */
 const TURBO = 'wanx2.1-t2i-turbo';
 const PER_IMAGE = 4;
+/** A model of this file's own (priced by an admin here), so its price changes touch no other test. */
+const PRICED_MODEL = `wanx-priced-${randomUUID().slice(0, 8)}`;
 
 let sg: Supergraph;
 let worker: TestImageWorker;
 
 beforeAll(async () => {
-  sg = await startSupergraph({ simulator: { taskPendingMs: 150, taskRunningMs: 400, maxConcurrentTasksPerModel: 50 } });
+  sg = await startSupergraph({ simulator: { taskPendingMs: 150, taskRunningMs: 400, maxConcurrentTasksPerModel: 50, imageModels: [...DEFAULT_IMAGE_MODELS, PRICED_MODEL] } });
   worker = await startImageWorker(sg);
 });
 
@@ -149,5 +154,40 @@ describe('createImageJob → image worker → OSS', () => {
     expect(expectData(await user.call(`mutation { deleteImage(id: "${image.id}") }`)).deleteImage).toBe(true);
     expect((await fetch(image.url)).status).toBe(404);
     expect(errorOf(await user.call(`mutation { deleteImage(id: "${image.id}") }`))).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('settles at the price the credits were held at, with no price request to billing; older jobs still ask billing', async () => {
+    const admin = await seedUserWithHistory(sg.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 0 });
+    await sg.db.user.update({ where: { id: admin.user.id }, data: { roles: 'USER,ADMIN' } });
+    const adminToken = await sg.tokenFor({ ...admin.user, roles: ['USER', 'ADMIN'] });
+    const price = async (pricePerImage: number) => {
+      const input = { id: PRICED_MODEL, name: 'Priced painter', sizes: ['1024*1024'], maxCount: 4, pricePerImage };
+      expect((await sg.request('mutation U($input: ImageModelInput!) { upsertImageModel(input: $input) { id } }', { token: adminToken, variables: { input } })).body.errors).toBeUndefined();
+    };
+    await price(3);
+    // No worker while the price changes: both jobs are held at 3 credits an image and still QUEUED when it does.
+    await worker.stop();
+    const user = await createChatUser(sg, 100);
+    const create = async (prompt: string) => expectData(await user.call(CREATE_IMAGE_JOB, { input: { prompt, model: PRICED_MODEL, count: 2 } })).createImageJob as ImageJobView;
+    const held = await create(`held price ${Date.now()}`);
+    const older = await create(`older job ${Date.now()}`);
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - 2 * 2 * 3, reserved: 2 * 2 * 3 });
+    expect(await sg.db.imageJob.findUnique({ where: { id: held.id }, select: { creditsHeld: true, creditsPerImage: true } })).toEqual({ creditsHeld: 6, creditsPerImage: 3 });
+    // A job created before the held price was stored has neither column.
+    await sg.db.imageJob.update({ where: { id: older.id }, data: { creditsHeld: null, creditsPerImage: null } });
+    await price(7);
+
+    worker = await startImageWorker(sg);
+    expect(await waitForFinishedJob(user, held.id)).toMatchObject({ status: 'SUCCEEDED', creditsCharged: 2 * 3 });
+    expect(await waitForFinishedJob(user, older.id)).toMatchObject({ status: 'SUCCEEDED', creditsCharged: 2 * 3 });
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - 2 * 2 * 3, reserved: 0 });
+    // Billing calls naming each job's reservation: the held price settles in one, the older job quotes first.
+    const callsFor = async (jobId: string) => {
+      const { reservationId } = (await sg.db.imageJob.findUnique({ where: { id: jobId }, select: { reservationId: true } }))!;
+      // A call retried after a transport failure counts once.
+      return [...new Set(worker.billingCalls.filter((call) => JSON.stringify(call.variables).includes(reservationId!)).map((call) => call.operationName))];
+    };
+    expect(await callsFor(held.id)).toEqual(['SettleReservation']);
+    expect(await callsFor(older.id)).toEqual(['ImageCost', 'SettleReservation']);
   });
 });

@@ -47,6 +47,10 @@ export function createImageJobRepository(db: TenantScoped<ImageDb>, tenantId: st
       count: number;
       seed: number | null;
       reservationId: string;
+      /** Credits held (count × creditsPerImage). */
+      creditsHeld: number;
+      /** The price per image the credits were held at; null: the worker asks billing at settlement. */
+      creditsPerImage: number | null;
       idempotencyKey: string | null;
       referenceImageKey: string | null;
       /** 0..1 (DashScope's ref_strength). */

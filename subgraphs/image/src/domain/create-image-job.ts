@@ -76,6 +76,9 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
     idempotencyKey: key !== null ? `image-request:${owner.userId}:${key}` : `image-job:${proposedId}`,
   });
   const jobId = reservation.referenceId;
+  // The hold is count × the price per image in force now: stored with the job, the worker settles images produced ×
+  // that price without asking billing again (a price changed meanwhile does not apply to this job).
+  const perImage = reservation.amount / request.count;
   let job: ImageJobRow | null;
   try {
     job = await ctx.jobs.create({
@@ -88,6 +91,8 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
       count: request.count,
       seed: request.seed,
       reservationId: reservation.id,
+      creditsHeld: reservation.amount,
+      creditsPerImage: Number.isSafeInteger(perImage) ? perImage : null,
       idempotencyKey: key,
       ...reference,
     });
