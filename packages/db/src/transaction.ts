@@ -21,9 +21,12 @@ import type { DomainDb, DomainTx, ModelKey, TransactionOptions } from './views.t
  *   parent for the foreign key; a later UPDATE of that parent in the same transaction would have to upgrade it to
  *   exclusive, and two transactions doing so deadlock. Taking the exclusive lock first makes them queue instead.
  *
- * Isolation defaults to READ COMMITTED: none of our transactions relies on a repeatable snapshot (they lock what
- * they depend on with an UPDATE, which always reads the latest committed row), and READ COMMITTED takes no gap
- * locks, which removes a whole class of insert-vs-insert deadlocks on secondary indexes.
+ * Isolation is READ COMMITTED: none of our transactions relies on a repeatable snapshot (they lock what they depend
+ * on with an UPDATE, which always reads the latest committed row), and READ COMMITTED takes no gap locks, which
+ * removes a whole class of insert-vs-insert deadlocks on secondary indexes. It is the session level of every pooled
+ * connection (createDb's POOL_INIT_SQL), not set per transaction: Prisma's `isolationLevel` option costs a
+ * `SET TRANSACTION ISOLATION LEVEL` round trip before each BEGIN. A caller that passes `isolationLevel` still gets it
+ * for that one transaction (and pays the round trip).
  */
 
 /** Options of {@link transact}: Prisma's transaction options plus the retry policy. */
@@ -72,7 +75,8 @@ export async function transact<K extends ModelKey, R>(
 ): Promise<R> {
   const { attempts = DEFAULTS.attempts, baseDelayMs = DEFAULTS.baseDelayMs, maxDelayMs = DEFAULTS.maxDelayMs, onRetry, ...prisma } = options;
   const txOptions: TransactionOptions = {
-    isolationLevel: prisma.isolationLevel ?? 'ReadCommitted',
+    // Omitted unless asked for: the connection's session level is already READ COMMITTED (see the top of this file).
+    ...(prisma.isolationLevel === undefined ? {} : { isolationLevel: prisma.isolationLevel }),
     maxWait: prisma.maxWait ?? DEFAULTS.maxWait,
     timeout: prisma.timeout ?? DEFAULTS.timeout,
   };

@@ -119,4 +119,74 @@ describe('transact', () => {
     expect(error).toBe(conflict);
     expect(tries).toBe(3);
   });
+
+  describe('isolation', () => {
+    // One connection, so the session counters read below are the transaction's connection's.
+    let single: Db;
+    beforeAll(() => {
+      single = createDb({ url: scratch.url, connectionLimit: 1 });
+    });
+    afterAll(async () => {
+      await single?.$disconnect();
+    });
+
+    /** Statements this session has sent (MariaDB's `Questions`, which counts every client statement but no pings). */
+    const questions = async (client: Db): Promise<number> => {
+      const rows = await client.$queryRaw<{ Value: string }[]>`SHOW SESSION STATUS LIKE 'Questions'`;
+      return Number(rows[0]?.Value);
+    };
+
+    it('runs every transaction at READ COMMITTED: a row committed by another session meanwhile is seen on the next read', async () => {
+      const other = await openConnection(scratch.url);
+      try {
+        const seen = await transact(single, async (tx) => {
+          // The transaction client of the whole Db has $queryRaw; the domain views leave it out.
+          const level = await (tx as unknown as Pick<Db, '$queryRaw'>).$queryRaw<{ level: string }[]>`SELECT @@tx_isolation AS level`;
+          const before = await tx.tenant.findUniqueOrThrow({ where: { id: 't-c' }, select: { name: true } });
+          // Committed by another session between two reads of this transaction: REPEATABLE READ would keep showing
+          // the first read's snapshot.
+          await other.query("UPDATE Tenant SET name = 'changed meanwhile' WHERE id = 't-c'");
+          const after = await tx.tenant.findUniqueOrThrow({ where: { id: 't-c' }, select: { name: true } });
+          return { level: level[0]?.level, before: before.name, after: after.name };
+        });
+        expect(seen.level).toBe('READ-COMMITTED');
+        expect(seen.before).not.toBe('changed meanwhile');
+        expect(seen.after).toBe('changed meanwhile');
+      } finally {
+        await other.end();
+      }
+    });
+
+    it('sets the level once per connection, not per transaction: BEGIN, the body and COMMIT are all a transaction sends', async () => {
+      // Outside any transaction the session's level already is READ COMMITTED (the server's default is REPEATABLE READ).
+      const level = await single.$queryRaw<{ level: string }[]>`SELECT @@SESSION.tx_isolation AS level`;
+      expect(level[0]?.level).toBe('READ-COMMITTED');
+      const start = await questions(single);
+      await transact(single, (tx) => tx.tenant.findUnique({ where: { id: 't-a' }, select: { id: true } }));
+      // SHOW (1) + BEGIN + SELECT + COMMIT; Prisma's isolationLevel option would add SET TRANSACTION ISOLATION LEVEL.
+      expect((await questions(single)) - start).toBe(4);
+    });
+
+    it('still honours an isolation level asked for explicitly, for that transaction only', async () => {
+      const level = (client: Db) => client.$queryRaw<{ level: string }[]>`SELECT @@tx_isolation AS level`.then((rows) => rows[0]?.level);
+      const other = await openConnection(scratch.url);
+      try {
+        const [before, after] = await transact(
+          single,
+          async (tx) => {
+            const first = await tx.tenant.findUniqueOrThrow({ where: { id: 't-c' }, select: { name: true } });
+            await other.query("UPDATE Tenant SET name = 'changed again' WHERE id = 't-c'");
+            const second = await tx.tenant.findUniqueOrThrow({ where: { id: 't-c' }, select: { name: true } });
+            return [first.name, second.name];
+          },
+          { isolationLevel: 'RepeatableRead' },
+        );
+        expect(before).not.toBe('changed again');
+        expect(after).toBe(before);
+        expect(await level(single)).toBe('READ-COMMITTED');
+      } finally {
+        await other.end();
+      }
+    });
+  });
 });

@@ -26,7 +26,7 @@ import type { AccountRef, AccountRow, Balance, CloseOutcome, CreditStore, HoldOu
  *    a second, concurrent settle of the same reservation waits for the lock, then sees SETTLED and books nothing.
  * 4. Lock order is always account row first, then its reservation/ledger rows (inserts take the foreign-key S lock
  *    on the account row we already hold X on), so transactions of one account cannot deadlock each other. READ
- *    COMMITTED keeps InnoDB from taking gap locks on the secondary indexes (no phantom-range locking needed:
+ *    COMMITTED (the session level of every pooled connection, see @firefly/db's transact) keeps InnoDB from taking gap locks on the secondary indexes (no phantom-range locking needed:
  *    nothing here scans a range while writing), and makes every plain read see the latest committed row. A
  *    deadlock or lock-wait abort that MySQL still reports is retried by @firefly/db's transact(): every transaction here
  *    is idempotent.
@@ -80,7 +80,6 @@ const reservationSelect = {
 
 export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {}): CreditStore {
   const txOptions = {
-    isolationLevel: 'ReadCommitted' as const,
     maxWait: options.maxWaitMs ?? 10_000,
     timeout: options.timeoutMs ?? 10_000,
     ...(options.attempts === undefined ? {} : { attempts: options.attempts }),
