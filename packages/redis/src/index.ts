@@ -121,3 +121,4 @@ export async function catalogChanged(client: Redis, logger: Logger): Promise<voi
 }
 
 export { compareStreamIds, createSharedStreamReader, parseStreamEntries, type RawStreamEntry, type RawStreamListener, type SharedStreamReader, type SharedStreamReaderOptions } from './stream-reader.ts';
+export { createFollow, FOLLOW_DONE, type Follow } from './follow-iterator.ts';

@@ -1,4 +1,5 @@
 import { badUserInput, notFound } from '@firefly/errors';
+import { createFollow, FOLLOW_DONE } from '@firefly/redis';
 import type { MessageRow } from '../domain/ports.ts';
 import type { ConversationScope } from '../domain/scope.ts';
 import type { ConversationServices } from '../services.ts';
@@ -24,15 +25,12 @@ interface IteratorOptions {
   expired: boolean;
 }
 
-const DONE: IteratorResult<MessageStreamEvent> = { done: true, value: undefined };
-
 /**
  * The iterator behind one `messageStream` subscription: entries of the shared stream reader, in seq order, until the
  * `done` event (which carries the final message).
  *
- * `return()` acts at once — it unsubscribes from the shared reader (a local map update) and resolves a pending
- * `next()` — which a native async generator suspended on an await cannot do (docs/architecture.md, "Subscriptions through the gateway"). It
- * never touches the generation: unsubscribing only ends this client's stream.
+ * `return()` acts at once (Follow.iterator in @firefly/redis). It never touches the generation: unsubscribing only
+ * ends this client's stream.
  *
  * Safety net: if nothing arrives for a while, the stored message is checked; if it is no longer STREAMING (its
  * `done` event was lost, e.g. the finisher died between the two writes) a `done` is synthesized, so a subscriber
@@ -43,18 +41,18 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<Message
   const queue: StreamEntry[] = [];
   let lastSeq = options.afterSeq;
   let lastActivity = Date.now();
-  let wakeup: (() => void) | null = null;
-  let ended = false;
 
+  services.iterators.active += 1;
+  const follow = createFollow(() => {
+    unsubscribe();
+    services.iterators.active -= 1;
+  });
   const wake = () => {
     lastActivity = Date.now();
-    const resolve = wakeup;
-    wakeup = null;
-    resolve?.();
+    follow.wake();
   };
   const synthesizeDone = () => queue.push({ seq: lastSeq + 1, kind: 'done', status: '' });
 
-  services.iterators.active += 1;
   const unsubscribe = options.expired
     ? () => {}
     : services.hub.subscribe(messageId, options.afterSeq, (entries) => {
@@ -64,63 +62,37 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<Message
   if (options.expired) synthesizeDone();
 
   const idleMs = services.settings.streamIdleCheckMs;
-  const idleCheck = setInterval(() => {
-    if (ended || queue.length > 0 || Date.now() - lastActivity < idleMs) return;
+  follow.every(idleMs, () => {
+    if (follow.ended || queue.length > 0 || Date.now() - lastActivity < idleMs) return;
     options.load().then(
       (message) => {
-        if (!ended && queue.length === 0 && message?.status !== 'STREAMING') {
+        if (!follow.ended && queue.length === 0 && message?.status !== 'STREAMING') {
           synthesizeDone();
           wake();
         }
       },
       (error: unknown) => services.logger.warn({ err: error, messageId }, 'messageStream: could not check the stored message'),
     );
-  }, idleMs);
-  idleCheck.unref();
+  });
 
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    clearInterval(idleCheck);
-    unsubscribe();
-    services.iterators.active -= 1;
-    wake();
-  };
-
-  const iterator: AsyncIterableIterator<MessageStreamEvent> = {
-    async next() {
-      for (;;) {
-        if (ended) return DONE;
-        const entry = queue.shift();
-        if (!entry) {
-          await new Promise<void>((resolve) => {
-            wakeup = resolve;
-          });
-          continue;
-        }
-        if (entry.seq <= lastSeq) continue;
-        lastSeq = entry.seq;
-        if (entry.kind === 'delta') return { done: false, value: { messageId, seq: entry.seq, delta: entry.delta, done: false, message: null } };
-        // The reader is no longer needed once `done` is here; the final message is read before it is handed out.
-        unsubscribe();
-        const message = await options.load();
-        end();
-        return { done: false, value: { messageId, seq: entry.seq, delta: '', done: true, message } };
+  return follow.iterator<MessageStreamEvent>(async () => {
+    for (;;) {
+      if (follow.ended) return FOLLOW_DONE;
+      const entry = queue.shift();
+      if (!entry) {
+        await follow.wait();
+        continue;
       }
-    },
-    async return() {
-      end();
-      return DONE;
-    },
-    async throw(error?: unknown) {
-      end();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
+      if (entry.seq <= lastSeq) continue;
+      lastSeq = entry.seq;
+      if (entry.kind === 'delta') return { done: false, value: { messageId, seq: entry.seq, delta: entry.delta, done: false, message: null } };
+      // The reader is no longer needed once `done` is here; the final message is read before it is handed out.
+      unsubscribe();
+      const message = await options.load();
+      follow.end();
+      return { done: false, value: { messageId, seq: entry.seq, delta: '', done: true, message } };
+    }
+  });
 }
 
 /**

@@ -1,10 +1,9 @@
 import { notFound } from '@firefly/errors';
 import { jobStreamKey, lastJobChangeId, TERMINAL_STATUSES } from '@firefly/image-jobs';
+import { createFollow, FOLLOW_DONE } from '@firefly/redis';
 import { requireUserId } from '@firefly/server-kit';
 import type { ImageContext } from '../context.ts';
 import type { ImageJobRow } from '../data/jobs.ts';
-
-const DONE: IteratorResult<ImageJobRow> = { done: true, value: undefined };
 
 /** A finished job is final once its credits were settled (or it never held any): nothing about it changes after. */
 function isFinal(job: ImageJobRow): boolean {
@@ -32,16 +31,14 @@ interface IteratorOptions {
  * worker's terminal entry (published after the settlement) or the next quiet re-check, so the last event carries
  * `creditsCharged` and the owner's settled balance.
  *
- * `return()` acts at once: it unsubscribes from the shared reader (a local map update) and resolves a pending
- * `next()`. When the stream was quiet for IMAGE_JOB_RECHECK_MS the row is read anyway, so a lost stream entry (Redis
- * hiccup in the worker) delays an event but never loses it.
+ * `return()` acts at once (Follow.iterator in @firefly/redis). When the stream was quiet for IMAGE_JOB_RECHECK_MS
+ * the row is read anyway, so a lost stream entry (Redis hiccup in the worker) delays an event but never loses it.
  */
 function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJobRow> {
   const { ctx, jobId } = options;
   const { services } = ctx;
   let pendingFirst: ImageJobRow | null = options.first;
   let lastSignature = '';
-  let ended = false;
   let endAfterThis = false;
   let changed = false;
   let terminalEntry = false;
@@ -54,15 +51,12 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
   /** Stamp (ms, the writer's clock) of the newest entry not yet answered by an event; null when none. */
   let changeStamp: number | null = null;
   let lastActivity = Date.now();
-  let wakeup: (() => void) | null = null;
-
-  const wake = () => {
-    const resolve = wakeup;
-    wakeup = null;
-    resolve?.();
-  };
 
   services.watch.active += 1;
+  const follow = createFollow(() => {
+    unsubscribe();
+    services.watch.active -= 1;
+  });
   const unsubscribe = services.progress.follow(jobStreamKey(jobId), options.from, (entries) => {
     lastActivity = Date.now();
     const stamp = Number(entries.at(-1)!.fields.get('t'));
@@ -72,26 +66,16 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
     runningStep = onlyRunning && (!changed || runningStep !== null) ? Number(entries.at(-1)!.fields.get('p')) : null;
     changed = true;
     if (entries.some((entry) => TERMINAL_STATUSES.has(entry.fields.get('s') as ImageJobRow['status']))) terminalEntry = true;
-    wake();
+    follow.wake();
   });
-  const timer = setInterval(() => {
-    if (ended || Date.now() - lastActivity < services.watch.recheckMs) return;
+  follow.every(Math.max(50, Math.floor(services.watch.recheckMs / 2)), () => {
+    if (follow.ended || Date.now() - lastActivity < services.watch.recheckMs) return;
     lastActivity = Date.now();
     changed = true;
     recheck = true;
     runningStep = null;
-    wake();
-  }, Math.max(50, Math.floor(services.watch.recheckMs / 2)));
-  timer.unref();
-
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    clearInterval(timer);
-    unsubscribe();
-    services.watch.active -= 1;
-    wake();
-  };
+    follow.wake();
+  });
 
   let lastJob: ImageJobRow | null = null;
   const emit = (job: ImageJobRow, forced = false): IteratorResult<ImageJobRow> => {
@@ -107,66 +91,50 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
     return { done: false, value: job };
   };
 
-  const iterator: AsyncIterableIterator<ImageJobRow> = {
-    async next() {
-      if (pendingFirst) {
-        const first = pendingFirst;
-        pendingFirst = null;
-        return emit(first);
+  return follow.iterator<ImageJobRow>(async () => {
+    if (pendingFirst) {
+      const first = pendingFirst;
+      pendingFirst = null;
+      return emit(first);
+    }
+    for (;;) {
+      if (follow.ended || endAfterThis) {
+        follow.end();
+        return FOLLOW_DONE;
       }
-      for (;;) {
-        if (ended || endAfterThis) {
-          end();
-          return DONE;
-        }
-        if (!changed) {
-          await new Promise<void>((resolve) => {
-            wakeup = resolve;
-          });
-          continue;
-        }
-        changed = false;
-        const forced = recheck;
-        recheck = false;
-        const step = runningStep;
-        runningStep = null;
-        if (step !== null && Number.isFinite(step) && lastJob !== null && (lastJob.status === 'QUEUED' || lastJob.status === 'RUNNING')) {
-          // A progress step: the last row as it now stands, without a read. Never backwards (a late entry).
-          if (lastJob.status === 'RUNNING' && step <= lastJob.progress) continue;
-          return emit({ ...lastJob, status: 'RUNNING', progress: step });
-        }
-        const job = (await ctx.jobs.findByIds([jobId]))[0];
-        if (ended) return DONE;
-        if (!job) {
-          end();
-          return DONE;
-        }
-        // Finished but not settled yet: the worker's terminal entry (after the settlement) or a re-check comes next.
-        if (TERMINAL_STATUSES.has(job.status) && !isFinal(job) && !terminalEntry && !forced) continue;
-        if (signature(job) === lastSignature) {
-          // Already sent as it is, and it will not change any more (the re-check gave up waiting for the settlement).
-          if (forced && TERMINAL_STATUSES.has(job.status)) {
-            end();
-            return DONE;
-          }
-          continue;
-        }
-        return emit(job, forced);
+      if (!changed) {
+        await follow.wait();
+        continue;
       }
-    },
-    async return() {
-      end();
-      return DONE;
-    },
-    async throw(error?: unknown) {
-      end();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
+      changed = false;
+      const forced = recheck;
+      recheck = false;
+      const step = runningStep;
+      runningStep = null;
+      if (step !== null && Number.isFinite(step) && lastJob !== null && (lastJob.status === 'QUEUED' || lastJob.status === 'RUNNING')) {
+        // A progress step: the last row as it now stands, without a read. Never backwards (a late entry).
+        if (lastJob.status === 'RUNNING' && step <= lastJob.progress) continue;
+        return emit({ ...lastJob, status: 'RUNNING', progress: step });
+      }
+      const job = (await ctx.jobs.findByIds([jobId]))[0];
+      if (follow.ended) return FOLLOW_DONE;
+      if (!job) {
+        follow.end();
+        return FOLLOW_DONE;
+      }
+      // Finished but not settled yet: the worker's terminal entry (after the settlement) or a re-check comes next.
+      if (TERMINAL_STATUSES.has(job.status) && !isFinal(job) && !terminalEntry && !forced) continue;
+      if (signature(job) === lastSignature) {
+        // Already sent as it is, and it will not change any more (the re-check gave up waiting for the settlement).
+        if (forced && TERMINAL_STATUSES.has(job.status)) {
+          follow.end();
+          return FOLLOW_DONE;
+        }
+        continue;
+      }
+      return emit(job, forced);
+    }
+  });
 }
 
 /**
