@@ -40,7 +40,7 @@ export type DomainTx<K extends ModelKey> = Pick<Prisma.TransactionClient, K> & A
 /** The user subgraph's tables; it owns the audit log, which the others only append to. */
 export type UserModelKey = 'tenant' | 'tenantHost' | 'setting' | 'stateRevision' | 'user' | 'credential' | 'session' | 'partner' | 'partnerApiKey' | 'persistedQueryList' | 'partnerUsage' | 'auditEvent' | 'orderPaidSms';
 /** The conversation subgraph's tables. */
-export type ConversationModelKey = 'chatModel' | 'conversation' | 'message' | 'pendingSettlement';
+export type ConversationModelKey = 'chatModel' | 'tenantChatModel' | 'conversation' | 'message' | 'pendingSettlement';
 /** The image subgraph's tables. */
 export type ImageModelKey = 'imageModel' | 'imageJob' | 'image';
 /** The billing subgraph's tables. */

@@ -4,8 +4,9 @@ import { catalogChanged } from '@firefly/redis';
 import { createByIdLoader, createPageLoader, eachParent, oncePerRequest, type BaseContext } from '@firefly/server-kit';
 import { createConversationRepository } from './data/conversations.ts';
 import { createMessageRepository } from './data/messages.ts';
-import { createChatModelRepository, createChatModelWriter } from './data/models.ts';
+import { createChatModelRepository, createChatModelWriter, createTenantChatModelWriter } from './data/models.ts';
 import type { MessageRow } from './domain/ports.ts';
+import type { TenantChatModelAdmin } from './domain/tenant-chat-models.ts';
 import type { ChatCatalogAdmin } from './domain/upsert-chat-model.ts';
 import type { ConversationDeps } from './server.ts';
 import type { ConversationServices } from './services.ts';
@@ -18,7 +19,7 @@ export function createConversationContext(deps: ConversationDeps, services: Conv
   const db = scopeToTenant(deps.db, base.tenantId);
   const conversations = createConversationRepository(db, base.tenantId);
   const messages = createMessageRepository(db, base.tenantId);
-  const modelRepository = createChatModelRepository(deps.db);
+  const modelRepository = createChatModelRepository(deps.db, db);
   // The catalog is read once per request, however many aliases ask for it.
   const models = { ...modelRepository, listActive: oncePerRequest(modelRepository.listActive) };
   const catalogAdmin: ChatCatalogAdmin = {
@@ -31,9 +32,16 @@ export function createConversationContext(deps: ConversationDeps, services: Conv
     catalogChanged: () => catalogChanged(deps.redis, base.logger),
     logger: base.logger,
   };
+  const tenantCatalogAdmin: TenantChatModelAdmin = {
+    platformTenantId: DEFAULT_TENANT_ID,
+    set: createTenantChatModelWriter(deps.db).set,
+    catalogChanged: () => catalogChanged(deps.redis, base.logger),
+    logger: base.logger,
+  };
   return {
     ...base,
     catalogAdmin,
+    tenantCatalogAdmin,
     conversations,
     messages,
     models,

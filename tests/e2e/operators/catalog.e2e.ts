@@ -180,3 +180,69 @@ describe('upsertImageModel', () => {
     expect(await sg.db.auditEvent.count({ where: { action: 'upsertImageModel', targetId: modelId } })).toBe(2);
   });
 });
+
+describe('setTenantChatModel', () => {
+  const SET = 'mutation S($input: TenantChatModelInput!) { setTenantChatModel(input: $input) { tenantId modelId hidden updatedAt } }';
+  const AUDIT = 'query A($action: String) { auditEvents(first: 50, action: $action) { edges { node { action targetType targetId details actor { id } } } } }';
+
+  it('hides a model from one tenant only: out of its catalog (cached answers too) and refused to its new work on both replicas; shown again after', async () => {
+    const tenantId = `cat-${randomUUID().slice(0, 8)}`;
+    await ensureTenant(sg, tenantId);
+    const modelId = `qwen-tenant-${randomUUID().slice(0, 8)}`;
+    expect((await asAdmin(UPSERT_CHAT, { input: chatInput(modelId) })).body.errors).toBeUndefined();
+    const member = await createChatUser(sg, 10_000, tenantId);
+    const inTenant = (query: string, variables: Record<string, unknown> = {}, token?: string) =>
+      sg.request(query, { variables, headers: { 'x-tenant-id': tenantId }, ...(token ? { token } : {}) });
+    const tenantCatalog = async () => ((await inTenant(CHAT_MODELS)).body.data!.chatModels as Array<{ id: string }>).map((model) => model.id);
+    const identityIn = (tenant: string, userId: string) => ({ kind: 'user' as const, tenantId: tenant, userId, roles: ['USER' as const], sessionId: randomUUID(), requestId: randomUUID() });
+    // Before: the tenant sees the platform's catalog (an anonymous answer the response cache now holds) and uses it.
+    expect(await tenantCatalog()).toContain(modelId);
+    const earlier = expectData(await inTenant(CREATE_CONVERSATION, { input: { modelId } }, member.token)).createConversation;
+
+    const hidden = await asAdmin(SET, { input: { tenantId, modelId, hidden: true } });
+    expect(hidden.body.errors).toBeUndefined();
+    expect(hidden.body.data!.setTenantChatModel).toMatchObject({ tenantId, modelId, hidden: true });
+
+    // The tenant's catalog no longer lists it, at once (the cached answer was invalidated); the platform's still does.
+    expect(await tenantCatalog()).not.toContain(modelId);
+    expect(await catalogIds(CHAT_MODELS, 'chatModels')).toContain(modelId);
+    // No new conversation or answer with it in the tenant, through the gateway or straight on replica B.
+    const refused = await inTenant(CREATE_CONVERSATION, { input: { modelId } }, member.token);
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'modelId' });
+    const refusedOnB = await callSubgraph(b.url, sg.internalTokenSecret, identityIn(tenantId, member.id), CREATE_CONVERSATION, { input: { modelId } });
+    expect(refusedOnB.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'modelId' });
+    const send = await inTenant(SEND_MESSAGE, { input: { conversationId: earlier.id, content: 'still there?' } }, member.token);
+    expect(send.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'modelId' });
+    expect(await sg.db.message.count({ where: { conversationId: earlier.id } })).toBe(0);
+    // Without a model named, a new conversation gets the tenant's first visible model, not the hidden one.
+    expect(expectData(await inTenant(CREATE_CONVERSATION, { input: {} }, member.token)).createConversation.model.id).not.toBe(modelId);
+    // Other tenants are untouched: the platform tenant's user still starts conversations with it (replica B too).
+    expect(expectData(await user.call(CREATE_CONVERSATION, { input: { modelId } })).createConversation.model.id).toBe(modelId);
+    expect(expectData(await createOnB(modelId)).createConversation.model.id).toBe(modelId);
+
+    // Only platform admins; the model must exist; bad input names the field.
+    const tenantAdmin = await seedUserWithHistory(sg.db, { tenantId, conversations: 0, imageJobs: 0, credits: 0 });
+    await sg.db.user.update({ where: { id: tenantAdmin.user.id }, data: { roles: 'USER,ADMIN' } });
+    const tenantAdminToken = await sg.tokenFor({ ...tenantAdmin.user, roles: ['USER', 'ADMIN'] });
+    expect((await inTenant(SET, { input: { tenantId, modelId, hidden: false } }, tenantAdminToken)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await user.call(SET, { input: { tenantId, modelId, hidden: false } })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await asAdmin(SET, { input: { tenantId, modelId: 'no-such-model', hidden: true } })).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await asAdmin(SET, { input: { tenantId: 'Not Valid!', modelId, hidden: true } })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tenantId' });
+
+    // Shown again: usable at once.
+    expect((await asAdmin(SET, { input: { tenantId, modelId, hidden: false } })).body.data!.setTenantChatModel.hidden).toBe(false);
+    expect(await tenantCatalog()).toContain(modelId);
+    expect(expectData(await inTenant(CREATE_CONVERSATION, { input: { modelId } }, member.token)).createConversation.model.id).toBe(modelId);
+
+    // Both changes are in the platform tenant's audit log, with the admin as actor.
+    const events = ((await asAdmin(AUDIT, { action: 'setTenantChatModel' })).body.data!.auditEvents.edges as Array<{ node: { targetId: string; targetType: string; details: unknown } }>)
+      .map((edge) => edge.node)
+      .filter((event) => event.targetId === modelId)
+      .reverse();
+    expect(events.map((event) => event.details)).toEqual([
+      { tenantId, before: { hidden: false }, after: { hidden: true } },
+      { tenantId, before: { hidden: true }, after: { hidden: false } },
+    ]);
+    for (const event of events) expect(event.targetType).toBe('ChatModel');
+  });
+});

@@ -284,6 +284,15 @@ export type Mutation = {
    */
   sendMessage: SendMessagePayload;
   /**
+   * Hides a chat model from one tenant, or shows it again (hidden: false): hidden, it leaves that tenant's chatModels
+   * and takes no new conversation or answer there (BAD_USER_INPUT, field modelId, as an inactive model); answers
+   * already reserved finish and are charged as usual, and other tenants are untouched. Visible at once on every
+   * replica, response caches included. NOT_FOUND for an unknown model; BAD_USER_INPUT names a malformed field. Only
+   * ADMINs of the platform tenant (FORBIDDEN for other tenants' admins). Recorded in the audit log.
+   * Access: ADMIN only.
+   */
+  setTenantChatModel: TenantChatModel;
+  /**
    * Aborts generation; the partial content is kept, the message ends STOPPED and is charged for what was generated.
    * Works from any replica. NOT_FOUND for someone else's message.
    * Access: signed-in users, for their own messages.
@@ -328,6 +337,12 @@ export type MutationRegenerateMessageArgs = {
 /** The root of every write. Each field says who may use it. */
 export type MutationSendMessageArgs = {
   input: SendMessageInput;
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationSetTenantChatModelArgs = {
+  input: TenantChatModelInput;
 };
 
 
@@ -440,6 +455,32 @@ export type Subscription = {
 export type SubscriptionMessageStreamArgs = {
   afterSeq?: InputMaybe<Scalars['Int']['input']>;
   messageId: Scalars['ID']['input'];
+};
+
+/**
+ * How one tenant's chat catalog departs from the platform's, for one model (setTenantChatModel).
+ * Access: ADMINs of the platform tenant only.
+ */
+export type TenantChatModel = {
+  __typename?: 'TenantChatModel';
+  /** Whether the model is hidden from the tenant (out of its chatModels, no new conversations or answers). */
+  hidden: Scalars['Boolean']['output'];
+  /** The chat model's id. */
+  modelId: Scalars['ID']['output'];
+  /** The tenant. */
+  tenantId: Scalars['ID']['output'];
+  /** When the override last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** A chat model to show or hide for one tenant (setTenantChatModel). */
+export type TenantChatModelInput = {
+  /** true hides the model from the tenant; false shows it again (as the platform's catalog has it). */
+  hidden: Scalars['Boolean']['input'];
+  /** The chat model's id. */
+  modelId: Scalars['ID']['input'];
+  /** The tenant's id (lower-case letters, digits and -). */
+  tenantId: Scalars['ID']['input'];
 };
 
 /**
@@ -622,6 +663,8 @@ export type ResolversTypes = {
   SendMessageInput: SendMessageInput;
   SendMessagePayload: ResolverTypeWrapper<Omit<SendMessagePayload, 'assistantMessage' | 'userMessage'> & { assistantMessage: ResolversTypes['Message'], userMessage: ResolversTypes['Message'] }>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  TenantChatModel: ResolverTypeWrapper<TenantChatModel>;
+  TenantChatModelInput: TenantChatModelInput;
   TokenUsage: ResolverTypeWrapper<TokenUsage>;
   UpdateConversationInput: UpdateConversationInput;
   User: ResolverTypeWrapper<{ id: string }>;
@@ -653,6 +696,8 @@ export type ResolversParentTypes = {
   SendMessageInput: SendMessageInput;
   SendMessagePayload: Omit<SendMessagePayload, 'assistantMessage' | 'userMessage'> & { assistantMessage: ResolversParentTypes['Message'], userMessage: ResolversParentTypes['Message'] };
   Subscription: Record<PropertyKey, never>;
+  TenantChatModel: TenantChatModel;
+  TenantChatModelInput: TenantChatModelInput;
   TokenUsage: TokenUsage;
   UpdateConversationInput: UpdateConversationInput;
   User: { id: string };
@@ -756,6 +801,7 @@ export type MutationResolvers<ContextType = ConversationContext, ParentType exte
   deleteConversation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteConversationArgs, 'id'>>;
   regenerateMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRegenerateMessageArgs, 'messageId'>>;
   sendMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
+  setTenantChatModel?: Resolver<ResolversTypes['TenantChatModel'], ParentType, ContextType, RequireFields<MutationSetTenantChatModelArgs, 'input'>>;
   stopGeneration?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationStopGenerationArgs, 'messageId'>>;
   updateConversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, RequireFields<MutationUpdateConversationArgs, 'id' | 'input'>>;
   upsertChatModel?: Resolver<ResolversTypes['ChatModel'], ParentType, ContextType, RequireFields<MutationUpsertChatModelArgs, 'input'>>;
@@ -779,6 +825,13 @@ export type SendMessagePayloadResolvers<ContextType = ConversationContext, Paren
 
 export type SubscriptionResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   messageStream?: SubscriptionResolver<ResolversTypes['MessageStreamEvent'], "messageStream", ParentType, ContextType, RequireFields<SubscriptionMessageStreamArgs, 'messageId'>>;
+};
+
+export type TenantChatModelResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['TenantChatModel'] = ResolversParentTypes['TenantChatModel']> = {
+  hidden?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  modelId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type TokenUsageResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['TokenUsage'] = ResolversParentTypes['TokenUsage']> = {
@@ -809,6 +862,7 @@ export type Resolvers<ContextType = ConversationContext> = {
   Query?: QueryResolvers<ContextType>;
   SendMessagePayload?: SendMessagePayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  TenantChatModel?: TenantChatModelResolvers<ContextType>;
   TokenUsage?: TokenUsageResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 };
