@@ -18,7 +18,9 @@
  *     fields: `gateway_subscription_event_duration_seconds`), and the events the gateway dropped for a newer state
  *     (`gateway_subscription_events_superseded_total`); the rest is the sockets and this process;
  *   - jobs per minute (first create to last settled) and each worker's CPU per job (/proc), the load average before
- *     and after (only a quiet machine's figures mean much).
+ *     and after, and a verdict: NOISY when processes outside the bench (anything but the stack's processes, MariaDB,
+ *     Redis and this one) took more than BENCH_MAX_FOREIGN_CPU (5%) of the machine's CPU over the run, else quiet
+ *     (only a quiet run's figures mean much; compare NOISY runs only with runs under similar load).
  * Writes tests/bench/results/images-<timestamp>.json. Env: IMAGES_JOBS, IMAGES_USERS, IMAGES_WORKER_CONCURRENCY (8),
  * IMAGES_TASK_MS (1000: DashScope simulator's running time per task), IMAGES_IN_FLIGHT (2 workers × IMAGES_WORKER_CONCURRENCY), IMAGES_PROGRESS_MS (1000), IMAGES_BILLING_POOL (10).
  */
@@ -33,7 +35,7 @@ import { collect, connectClient, type Collected, type TestClient } from '../src/
 import { createChatUser, type ChatUser } from '../src/subscription-chat.ts';
 import { createJob, JOB_UPDATES, startImageStackWithSimulatorProcess, type ImageStackCore, type JobEvent } from '../src/image-stack.ts';
 import { readMetric } from '../src/subscription-processes.ts';
-import { cpuMs } from './process-cpu.ts';
+import { cpuMs, cpuMsOrZero, machineCpuMs, pidsNamed } from './process-cpu.ts';
 
 const JOBS = Number(process.env.IMAGES_JOBS ?? 500);
 const USERS = Number(process.env.IMAGES_USERS ?? 50);
@@ -50,6 +52,9 @@ const BILLING_POOL = process.env.IMAGES_BILLING_POOL ?? '10';
  * being measured (40, the earlier default, gave fewer jobs per minute and later events; loaded runs, see the notes).
  */
 const IN_FLIGHT = Number(process.env.IMAGES_IN_FLIGHT ?? 2 * Number(WORKER_CONCURRENCY));
+
+/** A run in which processes outside the bench used more than this share of the machine's CPU is NOISY (as bench rounds). */
+const MAX_FOREIGN = Number(process.env.BENCH_MAX_FOREIGN_CPU ?? 0.05);
 
 const percentile = (values: number[], p: number) => {
   if (values.length === 0) return null;
@@ -145,6 +150,12 @@ export async function runImagesBench(): Promise<void> {
     const platform = [['gateway', stack.gateways[0]!] as const, ...(['user', 'billing', 'image'] as const).map((name) => [name, stack.services[name]![0]!] as const)];
     const platformCpuBefore = platform.map(([, p]) => cpuMs(p.child.pid!));
     const benchCpuBefore = process.cpuUsage();
+    // The bench's own processes: the platform's, the workers, the simulators' process, MariaDB and Redis (shared with
+    // whatever else runs on the machine, so counted as ours); this process is counted from process.cpuUsage.
+    const ownPids = [...platform.map(([, p]) => p.child.pid!), ...images.workers.map((w) => w.child.pid!), ...(images.simulatorProcess ? [images.simulatorProcess.child.pid!] : []), ...pidsNamed(['mariadbd', 'mysqld', 'redis-server'])];
+    const ownCpu = () => ownPids.reduce((sum, pid) => sum + cpuMsOrZero(pid), 0);
+    const ownCpuBefore = ownCpu();
+    const machineBefore = machineCpuMs();
 
     const runs: Run[] = [];
     const started = Date.now();
@@ -182,6 +193,11 @@ export async function runImagesBench(): Promise<void> {
     const loadAfter = load();
     const platformCpuAfter = platform.map(([, p]) => cpuMs(p.child.pid!));
     const benchCpu = process.cpuUsage(benchCpuBefore);
+    const machineAfter = machineCpuMs();
+    const busy = machineAfter.busy - machineBefore.busy;
+    const all = busy + (machineAfter.idle - machineBefore.idle) + (machineAfter.steal - machineBefore.steal);
+    const share = (ms: number) => (all > 0 ? Math.round((Math.max(0, ms) / all) * 1000) / 1000 : 0);
+    const foreignCpuShare = share(busy - (ownCpu() - ownCpuBefore) - (benchCpu.user + benchCpu.system) / 1000);
     const gatewayOrigin = stack.gateways[0]!.origin;
     const imageOrigin = stack.services.image![0]!.origin;
     const field = { field: 'imageJobUpdated' };
@@ -241,6 +257,12 @@ export async function runImagesBench(): Promise<void> {
       },
       inFlight: IN_FLIGHT,
       loadAverage: { before: loadBefore, after: loadAfter },
+      // Over the run, from /proc: the machine's busy share, and the share of processes that are not the bench's.
+      machine: { busyShare: share(busy), foreignCpuShare, stealShare: share(machineAfter.steal - machineBefore.steal) },
+      verdict:
+        foreignCpuShare > MAX_FOREIGN
+          ? `NOISY: processes outside the bench took ${(foreignCpuShare * 100).toFixed(1)}% of the CPU (over ${(MAX_FOREIGN * 100).toFixed(0)}%)`
+          : `quiet: processes outside the bench took ${(foreignCpuShare * 100).toFixed(1)}% of the CPU`,
     };
     console.log(JSON.stringify(report, null, 2));
     const dir = new URL('./results/', import.meta.url);

@@ -24,6 +24,8 @@ const FAST_WORKER_ENV = {
 export interface ImageStackCore {
   stack: Stack;
   workers: ManagedProcess[];
+  /** The simulators' process, when they run in one of their own (startImageStackWithSimulatorProcess). */
+  simulatorProcess?: ManagedProcess;
   /** Starts one more image worker process (IMAGE_WORKER_PORT 0). */
   startWorker(env?: Record<string, string>): Promise<ManagedProcess>;
   stop(): Promise<void>;
@@ -77,7 +79,7 @@ export async function startImageStackWithSimulatorProcess(options: ImageStackOpt
   });
   const ready = simulators.logs.find((line) => line.msg === 'image simulators ready')!;
   const external = { DASHSCOPE_BASE_URL: String(ready.dashscopeBaseUrl), DASHSCOPE_API_KEY: String(ready.dashscopeApiKey), OSS_ENDPOINT: String(ready.ossUrl) };
-  return startCore(options, external, () => simulators.stop(5_000).then(() => undefined));
+  return { ...(await startCore(options, external, () => simulators.stop(5_000).then(() => undefined))), simulatorProcess: simulators };
 }
 
 async function startCore(options: ImageStackOptions, external: Record<string, string>, closeSimulators: () => Promise<void>): Promise<ImageStackCore> {
