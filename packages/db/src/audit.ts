@@ -26,7 +26,7 @@ export interface AuditEntry extends AuditActor {
  * Appends one event to the audit log. Pass the transaction client of the change (`tx` inside `transact`) so the
  * event and the change commit or roll back together; pass the (tenant-scoped) client when the change is not a
  * single transaction (then call it right after the change succeeded). Any domain view can: the audit log's
- * `create` is in every view (views.ts, AuditWriter). A replayed transaction makes its event afresh with it.
+ * `create` and `createMany` are in every view (views.ts, AuditWriter). A replayed transaction makes its event afresh with it.
  */
 export async function recordAudit(db: AuditWriter, entry: AuditEntry): Promise<void> {
   let details: string | null = null;
@@ -34,7 +34,9 @@ export async function recordAudit(db: AuditWriter, entry: AuditEntry): Promise<v
     details = JSON.stringify(entry.details);
     if (details.length > MAX_DETAILS_LENGTH) details = JSON.stringify({ truncated: true, keys: Object.keys(entry.details) });
   }
-  await db.auditEvent.create({
+  // createMany: one INSERT. `create` would read the row back with a SELECT (MySQL cannot return it), a round trip
+  // inside the caller's transaction, while it holds its locks, for an id we already know.
+  await db.auditEvent.createMany({
     data: {
       id: randomUUID(),
       tenantId: entry.tenantId,
@@ -45,6 +47,5 @@ export async function recordAudit(db: AuditWriter, entry: AuditEntry): Promise<v
       details,
       requestId: entry.requestId ?? null,
     },
-    select: { id: true },
   });
 }

@@ -26,12 +26,12 @@ export type DomainDb<K extends ModelKey> = Pick<Db, K> &
 };
 
 /**
- * The audit log is the one table every domain writes: `create` only (recordAudit, audit.ts), in the same
+ * The audit log is the one table every domain writes: `create`/`createMany` only (recordAudit, audit.ts), in the same
  * transaction as the change it records. Reading it is the user subgraph's business (its view has the whole delegate);
  * nobody may update or delete a row (the database's triggers refuse it too).
  */
 export interface AuditWriter {
-  auditEvent: Pick<Prisma.TransactionClient['auditEvent'], 'create'>;
+  auditEvent: Pick<Prisma.TransactionClient['auditEvent'], 'create' | 'createMany'>;
 }
 
 /** A transaction client narrowed to some model delegates, plus the audit log's `create`. */

@@ -47,6 +47,60 @@ describe('the atomic spend', () => {
   });
 });
 
+describe('statements per credit transaction', () => {
+  /** "UPDATE CreditAccount", "INSERT Reservation", "COMMIT": what a statement does to which table. */
+  const kind = (sql: string) => (sql.includes('"COMMIT"') ? 'COMMIT' : `${sql.split(' ')[0]} ${/(?:FROM|INTO|UPDATE) `(\w+)`/.exec(sql)?.[1]}`);
+  /** The statements of the transaction that starts with the account's lock (the first UPDATE of CreditAccount). */
+  const underTheLock = () => {
+    const sent = queries.map((q) => kind(q.query));
+    return sent.slice(sent.indexOf('UPDATE CreditAccount'));
+  };
+
+  it('a hold is the conditional UPDATE and the INSERT of the reservation: nothing is read back while the lock is held', async () => {
+    const user = await fundedUser(10);
+    queries.length = 0;
+    const reservation = await reserveCredits(deps, reserveInput(user, 3));
+    expect(underTheLock()).toEqual(['UPDATE CreditAccount', 'INSERT Reservation', 'COMMIT']);
+    // Before the hold: the reservation (idempotency) and the account, read at the same time.
+    expect(queries.map((q) => kind(q.query)).slice(0, 2).sort()).toEqual(['SELECT CreditAccount', 'SELECT Reservation']);
+    expect(queries).toHaveLength(5);
+    // The row answered is the row stored.
+    expect(await deps.store.findReservation(reservation.id, user.tenantId)).toEqual(reservation);
+  });
+
+  it('a booking reads the balance once under its lock and writes the entry and the audit event without reading them back', async () => {
+    const user = await fundedUser(10);
+    queries.length = 0;
+    await adjustCredits(deps, { tenantId: user.tenantId, userId: user.userId, delta: 5, note: 'statements', adminUserId: 'test' });
+    expect(underTheLock()).toEqual(['UPDATE CreditAccount', 'SELECT CreditAccount', 'INSERT LedgerEntry', 'INSERT AuditEvent', 'COMMIT']);
+    queries.length = 0;
+    const refused = await adjustCredits(deps, { tenantId: user.tenantId, userId: user.userId, delta: -100, note: 'too much', adminUserId: 'test' }).catch((error: unknown) => error);
+    expect((refused as { code?: string }).code).toBe('BAD_USER_INPUT');
+    expect(underTheLock()).toEqual(['UPDATE CreditAccount', 'SELECT CreditAccount', 'COMMIT']);
+  });
+
+  it('a booked entry as answered is the entry stored', async () => {
+    const user = await fundedUser(0);
+    const account = await deps.store.ensureAccount(user.tenantId, user.userId);
+    const outcome = await deps.store.book(account, { delta: 7, reason: 'GRANT', referenceId: null, idempotencyKey: `k-${randomUUID()}`, note: 'n' });
+    if (outcome.kind !== 'booked') throw new Error(`not booked: ${outcome.kind}`);
+    expect(outcome.balance).toEqual({ available: 7, reserved: 0 });
+    expect(await deps.store.findEntry(account.id, outcome.entry.idempotencyKey)).toEqual(outcome.entry);
+    expect(await deps.store.book(account, { delta: 7, reason: 'GRANT', referenceId: null, idempotencyKey: outcome.entry.idempotencyKey, note: 'n' })).toEqual({ kind: 'duplicate' });
+  });
+
+  it('a settlement books its charge without reading the entry back', async () => {
+    const user = await fundedUser(10);
+    const reservation = await reserveCredits(deps, reserveInput(user, 4));
+    queries.length = 0;
+    await settleReservation(deps, { tenantId: user.tenantId, reservationId: reservation.id, actualAmount: 2, reason: 'CHAT_USAGE', referenceId: reservation.referenceId });
+    const sent = underTheLock();
+    expect(sent.at(-2)).toBe('INSERT LedgerEntry');
+    expect(sent.filter((statement) => statement === 'SELECT LedgerEntry')).toEqual([]);
+    await expectLedgerInvariant(db, user.tenantId, user.userId);
+  });
+});
+
 describe('reservations under concurrency', () => {
   it('200 concurrent reservations against a balance covering only some: exactly floor(balance / amount) succeed', async () => {
     const user = await fundedUser(1_000);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isUniqueConstraintError, recordAudit, transact as runTransaction, type BillingDb, type BillingTx } from '@firefly/db';
 import { newSortableId } from '../domain/ids.ts';
-import type { AccountRef, AccountRow, Balance, CloseOutcome, CreditStore, HoldOutcome, BookOutcome } from '../domain/ports.ts';
+import type { AccountRef, AccountRow, Balance, CloseOutcome, CreditStore, HoldOutcome, BookOutcome, LedgerEntryRow, ReservationRow } from '../domain/ports.ts';
 
 /*
  * LOCKING STRATEGY — why the balance can neither go negative nor lose or invent a credit under concurrency.
@@ -112,12 +112,12 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
             where: { id: account.id, ...(entry.delta < 0 ? { available: { gte: -entry.delta } } : {}) },
             data: { available: { increment: entry.delta } },
           });
-          if (moved.count === 0) return { kind: 'insufficient', available: (await balanceOf(tx, account)).available };
+          // Under the lock the UPDATE took: the balance this entry leaves (MariaDB has no UPDATE … RETURNING).
           const balance = await balanceOf(tx, account);
-          const row = await tx.ledgerEntry.create({
-            data: { ...ownerOf(account), ...entry, ...bookingStamp(), balanceAfter: balance.available + balance.reserved },
-            select: entrySelect,
-          });
+          if (moved.count === 0) return { kind: 'insufficient', available: balance.available };
+          // The row is written as given and not read back (see insertRow).
+          const row: LedgerEntryRow = { ...ownerOf(account), ...entry, partnerId: null, ...bookingStamp(), balanceAfter: balance.available + balance.reserved };
+          await insertRow(tx.ledgerEntry, row);
           if (audit) await recordAudit(tx, { ...audit, details: { ...audit.details, entryId: row.id, available: balance.available, reserved: balance.reserved } });
           return { kind: 'booked', entry: row, balance };
         });
@@ -140,10 +140,8 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
           });
           if (moved.count === 0) return { kind: 'insufficient', available: (await balanceOf(tx, account)).available };
           const now = new Date();
-          const row = await tx.reservation.create({
-            data: { ...ownerOf(account), ...reservation, status: 'HELD', createdAt: now, updatedAt: now },
-            select: reservationSelect,
-          });
+          const row: ReservationRow = { ...ownerOf(account), ...reservation, settledAmount: null, status: 'HELD', createdAt: now, updatedAt: now };
+          await insertRow(tx.reservation, row);
           return { kind: 'held', reservation: row };
         });
       } catch (error) {
@@ -181,8 +179,13 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
         if (closed.count !== 1) throw new Error(`reservation ${reservation.id} changed under its account lock`);
         if (entry && charged > 0) {
           // A partner's hold books a partner's charge (the tag was taken with the hold, from the service credential).
-          await tx.ledgerEntry.create({
-            data: { ...ownerOf(account), ...entry, ...bookingStamp(), partnerId: current.partnerId, delta: -charged, balanceAfter: balance.available + balance.reserved - charged },
+          await insertRow(tx.ledgerEntry, {
+            ...ownerOf(account),
+            ...entry,
+            ...bookingStamp(),
+            partnerId: current.partnerId,
+            delta: -charged,
+            balanceAfter: balance.available + balance.reserved - charged,
           });
         }
         return { kind: 'closed', reservation: { ...current, status: request.status, settledAmount, updatedAt: now }, charged };
@@ -209,6 +212,17 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
 function bookingStamp(): { id: string; createdAt: Date } {
   const createdAt = new Date();
   return { id: newSortableId(createdAt.getTime()), createdAt };
+}
+
+/**
+ * Inserts one row exactly as given, in one statement. Prisma's `create` on MySQL sends the INSERT and then a SELECT
+ * reading the row back (the database cannot return it); every column of ours is set by us (ids, timestamps at ms
+ * precision, no database defaults taking effect), so the row we hold is the row stored and the read-back is a round
+ * trip for nothing — one made while the account's lock is held. A duplicate key still fails the INSERT itself.
+ */
+async function insertRow<Row>(delegate: { createMany(args: { data: Row[] }): Promise<{ count: number }> }, row: Row): Promise<void> {
+  const { count } = await delegate.createMany({ data: [row] });
+  if (count !== 1) throw new Error(`inserted ${count} rows instead of 1`);
 }
 
 function ownerOf(account: AccountRef) {
