@@ -133,6 +133,10 @@ describe('Redis failing between the MySQL write and the Redis write', () => {
     expect(refused.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
     expect((await stack.db.partnerApiKey.findUniqueOrThrow({ where: { id: partner.keyId } })).revokedAt).toBeNull();
     expect(await onBoth(partner.key, ME)).toEqual(['ok', 'ok']);
+    // "Once Redis is back" means once the user subgraph's own client has reconnected: ioredis retries with a growing
+    // delay (up to 2 s) and its commands fail at once until then. On a loaded machine the reads above can finish
+    // before that reconnection (failed once at load 24): wait for the subgraph's /readyz to say Redis answers.
+    await eventually(async () => (await fetch(new URL('/readyz', stack.services.user![0]!.origin))).ok, 'the user subgraph to reach Redis again', 30_000, 100);
     await adminOk(`mutation($id: ID!) { revokePartnerApiKey(id: $id) { revokedAt } }`, { id: partner.keyId });
     expect(await onBoth(partner.key, ME)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
   });
