@@ -64,6 +64,17 @@ const schema = z.object({
   CONVERSATION_RATE_LIMITS: rateLimitOverrides(),
   /** Generations one user may have running at once; more are refused with RATE_LIMITED. Default 3. */
   MAX_CONCURRENT_GENERATIONS_PER_USER: positiveInt(3),
+  /**
+   * Generations one process runs at once; a start beyond it is refused at once with RATE_LIMITED (retryAfterSeconds)
+   * instead of being taken on late. Size it to the host: each answer holds an upstream stream and costs CPU per
+   * token. 0: no cap. Default 1000.
+   */
+  GENERATION_CAPACITY: z.coerce.number({ error: 'expected a whole number' }).int().min(0).default(1_000),
+  /**
+   * Starts are refused with RATE_LIMITED while this process's event loop is late by more than this many ms (p99 of
+   * the last second): its running answers are already delivered late. 0: not measured. Default 0.
+   */
+  GENERATION_MAX_LOOP_DELAY_MS: z.coerce.number({ error: 'expected a whole number' }).int().min(0).default(0),
   /** How long a finished message's token stream stays replayable in Redis. Default 3600. */
   STREAM_RETENTION_SECONDS: positiveInt(3_600),
   /**

@@ -89,6 +89,17 @@ export async function buildConversationSubgraph(config: ConversationConfig, deps
       this.set(await services.outbox.count().catch(() => 0));
     },
   });
+  new Counter({
+    name: 'conversation_generation_starts_refused_total',
+    help: 'Generation starts this process refused at once with RATE_LIMITED: capacity (GENERATION_CAPACITY) or loop_delay (GENERATION_MAX_LOOP_DELAY_MS)',
+    labelNames: ['reason'] as const,
+    registers,
+    collect() {
+      // Counted by the admission itself (no I/O on the refusing path); copied here at scrape time.
+      this.reset();
+      for (const [reason, count] of Object.entries(services.admission.refusals())) this.inc({ reason }, count);
+    },
+  });
   new Gauge({
     name: 'conversation_active_generations',
     help: 'Generations running in this process',

@@ -6,6 +6,7 @@ import { closeRedis, QUEUEING_CLIENT_OPTIONS, type Redis } from '@firefly/redis'
 import type { ConversationConfig } from './config.ts';
 import { createTurnStore } from './data/messages.ts';
 import { createSettlementOutbox } from './data/settlements.ts';
+import { createStartAdmission, type StartAdmission } from './generation/admission.ts';
 import { createGenerationRegistry } from './generation/generation-registry.ts';
 import { createGenerationRunner, type GenerationRunner, type GenerationRunnerOptions } from './generation/generation-runner.ts';
 import { createMessageStreamStore } from './generation/message-streams.ts';
@@ -45,6 +46,8 @@ export interface ConversationServices {
   registry: GenerationRegistry;
   hub: StreamHub;
   runner: GenerationRunner;
+  /** Whether this process takes another generation now (GENERATION_CAPACITY, GENERATION_MAX_LOOP_DELAY_MS). */
+  admission: StartAdmission;
   stopSignals: StopSignals;
   /** One request per idempotency key at a time (generation/idempotent-request.ts). */
   claims: RequestClaims;
@@ -133,14 +136,16 @@ export async function createConversationServices(
     generationTimeoutMs: config.GENERATION_TIMEOUT_SECONDS * 1_000,
     onEnded: hooks.onEnded,
   });
+  const admission = createStartAdmission({ capacity: config.GENERATION_CAPACITY, maxLoopDelayMs: config.GENERATION_MAX_LOOP_DELAY_MS, active: () => runner.count() });
   const stopSignals = await createStopSignals({ redis, logger, onStop: (messageId) => void runner.abort(messageId, 'stop') });
   const claims = createRequestClaims(redis);
-  return { instanceId, turns, credits: deps.credits, outbox, streams, streamWriter, registry, hub, runner, stopSignals, claims, settings, logger, iterators: { active: 0 }, chatProviders: ['dashscope', ...compatible.keys()] };
+  return { instanceId, turns, credits: deps.credits, outbox, streams, streamWriter, registry, hub, runner, admission, stopSignals, claims, settings, logger, iterators: { active: 0 }, chatProviders: ['dashscope', ...compatible.keys()] };
 }
 
 /** Drains running generations (up to `settings.drainTimeoutMs`), then closes the stream reader and the stop listener. */
 export async function closeConversationServices(services: ConversationServices): Promise<void> {
   await services.runner.drain(services.settings.drainTimeoutMs);
+  services.admission.close();
   await Promise.all([services.hub.close(), services.stopSignals.close()]);
   await closeRedis(services.streamWriter);
 }

@@ -28,6 +28,8 @@ export interface GenerationStart {
 
 /**
  * The part sendMessage and regenerateMessage share. Order matters:
+ * 0. this process must have room for another answer (admission.ts: RATE_LIMITED at once when it has not, before
+ *    any I/O, rather than a start taken on by a process that would answer it late);
  * 1. take one of the user's concurrent-generation slots (RATE_LIMITED when none is free);
  * 2. have billing price the worst case (this prompt's input estimate + the answer's output cap) and hold it, in one
  *    call (reserveChat) — INSUFFICIENT_CREDITS, or BAD_USER_INPUT for an unpriced model, means nothing was stored
@@ -44,6 +46,7 @@ export async function startGeneration(services: ConversationServices, start: Gen
   const answerId = randomUUID();
   const scope = { tenantId: start.tenantId, requestId: start.requestId };
 
+  services.admission.admit();
   if (!(await registry.acquireSlot(start.tenantId, start.userId, answerId, settings.maxConcurrentGenerationsPerUser))) {
     throw rateLimited(
       Math.ceil(settings.leaseMs / 1_000),
