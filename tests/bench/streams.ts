@@ -13,6 +13,16 @@
  *   (b) STREAMS_CONCURRENT (500) concurrent streams: tokens lost (must be 0), per-token latency p50/p99, the most
  *       streams open at once, and the gateway's memory (RSS and heap, before/peak/after).
  *
+ * The concurrent phase also reports the machine during it (/proc, as `npm run bench` does): each platform process's CPU
+ * per token, the share of the CPU taken by processes outside the bench (NOISY past BENCH_MAX_FOREIGN_CPU, 0.05) and
+ * the load average before and after.
+ *
+ * STREAMS_CONVERSATION_REPLICAS (1) conversation subgraph processes serve it, behind a round-robin balancer of its own
+ * process (tests/src/balancer-main.ts) when more than one: the gateway knows one URL per subgraph, as it would behind
+ * a load balancer in production. STREAMS_GENERATION_CAPACITY (each replica's GENERATION_CAPACITY; default: all the
+ * concurrent streams, so the cap itself refuses nothing) and STREAMS_MAX_LOOP_DELAY_MS (GENERATION_MAX_LOOP_DELAY_MS,
+ * default 1000) decide when a replica refuses a start with RATE_LIMITED instead of taking it on late.
+ *
  * Writes tests/bench/results/streams-<timestamp>.json. Env: STREAMS_SEQUENTIAL (30), STREAMS_CONCURRENT (500),
  * STREAMS_USERS (100), STREAMS_TOKEN_DELAY_MS (30), STREAMS_TOKEN_DELAY_MS_CONCURRENT (CONCURRENT / 2.5 ms, at least
  * 200), STREAMS_DELTAS_SEQUENTIAL (40), STREAMS_DELTAS_CONCURRENT (enough to outlast the ramp by 20 s, at least 150),
@@ -33,9 +43,10 @@ import { createDashScopeClient } from '@firefly/dashscope';
 import { createDb } from '@firefly/db';
 import { seed } from '@firefly/db/seed';
 import { createScratchDatabase } from '@firefly/db/testing';
+import { cpuMsOrZero, loadAverage, machineCpuMs, pidsNamed } from './process-cpu.ts';
 import { collect, connectClient, type TestClient } from '../src/subscription-client.ts';
 import { createChatUser, type ChatUser } from '../src/subscription-chat.ts';
-import { readMetric, startProcess } from '../src/subscription-processes.ts';
+import { readMetric, startProcess, type ManagedProcess } from '../src/subscription-processes.ts';
 import { startStack, type Stack } from '../src/subscription-stack.ts';
 
 const SEQUENTIAL = Number(process.env.STREAMS_SEQUENTIAL ?? 30);
@@ -59,6 +70,11 @@ const DELTAS_SEQUENTIAL = Number(process.env.STREAMS_DELTAS_SEQUENTIAL ?? 40);
  * open at the same time for a while (`maxOpenAtOnce` = CONCURRENT): 150 for 500 or 2,000 streams.
  */
 const DELTAS_CONCURRENT = Number(process.env.STREAMS_DELTAS_CONCURRENT ?? Math.max(150, Math.ceil((CONCURRENT * RAMP_STEP_MS + 20_000) / TOKEN_DELAY_MS_CONCURRENT)));
+const REPLICAS = Math.max(1, Number(process.env.STREAMS_CONVERSATION_REPLICAS ?? 1));
+const GENERATION_CAPACITY = Number(process.env.STREAMS_GENERATION_CAPACITY ?? CONCURRENT);
+const MAX_LOOP_DELAY_MS = Number(process.env.STREAMS_MAX_LOOP_DELAY_MS ?? 1_000);
+/** A phase in which processes outside the bench used more than this share of the machine's CPU is marked NOISY. */
+const MAX_FOREIGN = Number(process.env.BENCH_MAX_FOREIGN_CPU ?? 0.05);
 /** Every this many concurrent streams, one is also read straight from the conversation subgraph (see DirectTap). */
 const TAP_EVERY = 25;
 
@@ -331,6 +347,45 @@ async function gatewayMemory(stack: Stack) {
   };
 }
 
+/**
+ * CPU of every process of the bench (platform, simulators, balancer, MariaDB, Redis, this one) and of the whole
+ * machine from /proc, from `start()` to `end(tokens)`: each platform process's CPU per token, and the share of the
+ * machine's CPU that went to anything else (NOISY above MAX_FOREIGN: the platform competed for the cores).
+ */
+function machineWatch(processes: ManagedProcess[]) {
+  const named = processes.filter((p) => p.child.pid !== undefined).map((p) => ({ name: p.name, pid: p.child.pid! }));
+  const shared = pidsNamed(['mariadbd', 'mysqld', 'redis-server']);
+  const sample = () => ({
+    machine: machineCpuMs(),
+    own: Object.fromEntries(named.map(({ name, pid }) => [`${name}:${pid}`, cpuMsOrZero(pid)])),
+    shared: shared.reduce((sum, pid) => sum + cpuMsOrZero(pid), 0),
+    client: (process.cpuUsage().user + process.cpuUsage().system) / 1_000,
+    load: loadAverage(),
+  });
+  const before = sample();
+  return (tokens: number) => {
+    const after = sample();
+    const busy = after.machine.busy - before.machine.busy;
+    const all = busy + (after.machine.idle - before.machine.idle) + (after.machine.steal - before.machine.steal);
+    const own = Object.fromEntries(Object.keys(after.own).map((key) => [key, after.own[key]! - before.own[key]!]));
+    const benchMs = Object.values(own).reduce((a, b) => a + b, 0) + (after.shared - before.shared) + (after.client - before.client);
+    const share = (ms: number) => (all > 0 ? round(Math.max(0, ms) / all) : 0);
+    const foreignCpuShare = share(busy - benchMs);
+    return {
+      machineBusyShare: share(busy),
+      foreignCpuShare,
+      stealShare: share(after.machine.steal - before.machine.steal),
+      loadAverage: { before: before.load, after: after.load },
+      /** CPU ms of each process per delivered token (every process of the platform, the simulators, the balancer). */
+      cpuMsPerToken: Object.fromEntries(Object.entries(own).map(([key, ms]) => [key, round((ms / Math.max(1, tokens)) * 1000) / 1000])),
+      cpuSecondsTotal: Object.fromEntries(Object.entries(own).map(([key, ms]) => [key, round(ms / 1000)])),
+      clientCpuMsPerToken: round(((after.client - before.client) / Math.max(1, tokens)) * 1000) / 1000,
+      sharedServersCpuMsPerToken: round(((after.shared - before.shared) / Math.max(1, tokens)) * 1000) / 1000,
+      noisy: foreignCpuShare > MAX_FOREIGN,
+    };
+  };
+}
+
 async function mapLimit<T, R>(items: T[], limit: number, run: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
@@ -362,11 +417,14 @@ export async function runStreamsBench(): Promise<void> {
   const ready = simulators.logs.find((l) => l.msg === 'simulators ready')!;
   const apiKey = ready.apiKey as string;
   const proxy = await startTimingProxy({ a: ready.a as string, b: ready.b as string });
+  // Several conversation replicas: the gateway is given the balancer's URL, which learns the replicas' once they listen.
+  const balancer = REPLICAS > 1 ? await startProcess('balancer', 'tests/src/balancer-main.ts', {}) : undefined;
   let stack: Stack | undefined;
   const clients: TestClient[] = [];
   try {
     stack = await startStack({
       services: ['user', 'billing', 'conversation'],
+      replicas: { conversation: REPLICAS },
       // Database pools at the production default (DATABASE_POOL_SIZE 10 per process; test stacks use 4): 2,000
       // streams need a few connections at a time (about 20 sendMessage and 20 answer endings per second), and
       // bigger pools only take MariaDB's max_connections from whatever else runs on the machine.
@@ -374,7 +432,11 @@ export async function runStreamsBench(): Promise<void> {
       // The "ready" line is the only info line a process must print; keep the rest quiet under load. Every client
       // of the bench connects from 127.0.0.1, where real users come from their own addresses: the per-address cap
       // on WebSockets (50 by default) would refuse the upgrade of half of its 100 users' sockets (HTTP 429).
-      gatewayEnv: { LOG_LEVEL: process.env.STREAMS_GATEWAY_LOG_LEVEL ?? 'info', SUBSCRIPTION_MAX_CONNECTIONS_PER_IP: String(USERS + 10) },
+      gatewayEnv: {
+        LOG_LEVEL: process.env.STREAMS_GATEWAY_LOG_LEVEL ?? 'info',
+        SUBSCRIPTION_MAX_CONNECTIONS_PER_IP: String(USERS + 10),
+        ...(balancer ? { CONVERSATION_SUBGRAPH_URL: balancer.url } : {}),
+      },
       // e.g. STREAMS_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under load.
       gatewayNodeArgs: process.env.STREAMS_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
       // STREAMS_CONVERSATION_NODE_ARGS likewise for the conversation subgraph.
@@ -382,15 +444,24 @@ export async function runStreamsBench(): Promise<void> {
       serviceEnv: {
         conversation: {
           MAX_CONCURRENT_GENERATIONS_PER_USER: '50',
+          GENERATION_CAPACITY: String(GENERATION_CAPACITY),
+          GENERATION_MAX_LOOP_DELAY_MS: String(MAX_LOOP_DELAY_MS),
           LOG_LEVEL: 'info',
         },
         user: { LOG_LEVEL: 'info' },
         billing: { LOG_LEVEL: 'info' },
       },
     });
+    if (balancer) {
+      const response = await fetch(`${balancer.logs.find((l) => l.msg === 'balancer ready')!.control as string}/targets`, {
+        method: 'POST',
+        body: JSON.stringify({ targets: stack.services.conversation!.map((p) => p.origin) }),
+      });
+      if (!response.ok) throw new Error(`the balancer refused its targets: ${response.status}`);
+    }
     const users = await mapLimit(Array.from({ length: USERS }, (_, i) => i), 10, () => createChatUser(stack!, 1_000_000));
     console.log(
-      `stack up: gateway ${stack.gateways[0]!.url}; ${Object.entries(stack.services).map(([name, [p]]) => `${name} ${p!.origin}`).join(', ')}; ${USERS} users; simulator ${TOKEN_DELAY_MS} ms between tokens`,
+      `stack up: gateway ${stack.gateways[0]!.url}; ${Object.entries(stack.services).map(([name, ps]) => `${name} ${ps.map((p) => p.origin).join(' + ')}`).join(', ')}${balancer ? ` (conversation behind ${balancer.url})` : ''}; ${USERS} users; simulator ${TOKEN_DELAY_MS} ms between tokens`,
     );
 
     // (a) one at a time, alternating gateway and direct so drift hits both alike. Two warm-up rounds first.
@@ -455,13 +526,16 @@ export async function runStreamsBench(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     })();
+    const platform = [...stack.gateways, ...Object.values(stack.services).flat(), simulators, ...(balancer ? [balancer] : [])];
+    const endWatch = machineWatch(platform);
     const rampStarted = performance.now();
     const startFailures: string[] = [];
     const streamFailures: string[] = [];
     // STREAMS_LOG_DIR=<dir>: every process's log lines go to <dir>/<process>.jsonl at the end of the run.
     const writeLogs = () => {
       for (const p of [...stack!.gateways, ...Object.values(stack!.services).flat()]) {
-        if (process.env.STREAMS_LOG_DIR) writeFileSync(`${process.env.STREAMS_LOG_DIR}/${p.name}.jsonl`, p.logs.map((l) => JSON.stringify(l)).join('\n'));
+        const file = REPLICAS > 1 && p.name === 'conversation' ? `${p.name}-${p.child.pid}` : p.name;
+        if (process.env.STREAMS_LOG_DIR) writeFileSync(`${process.env.STREAMS_LOG_DIR}/${file}.jsonl`, p.logs.map((l) => JSON.stringify(l)).join('\n'));
       }
     };
     const dumpLogs = () => {
@@ -493,6 +567,8 @@ export async function runStreamsBench(): Promise<void> {
     if (stack.gateways[0]!.child.exitCode !== null) throw new Error(`the gateway died: ${stack.gateways[0]!.stderr.join('').slice(-3000)}`);
     const after = await gatewayMemory(stack);
     const runs = results.filter((r): r is StreamRun => r !== null);
+    const machine = endWatch(runs.reduce((n, r) => n + r.latencies.length, 0));
+    const balanced = balancer ? ((await (await fetch(`${balancer.logs.find((l) => l.msg === 'balancer ready')!.control as string}/stats`)).json()) as unknown) : undefined;
     // Everyone leaves; what the gateway still holds 10 s later shows whether anything per stream stayed behind.
     await Promise.all(userClients.map((c) => c.dispose()));
     await new Promise((resolve) => setTimeout(resolve, 10_000));
@@ -533,6 +609,12 @@ export async function runStreamsBench(): Promise<void> {
       gatewayEventResolveMeanMs: await gatewayEventMeanMs(stack),
       gatewayMemory: { before, peak, afterStreams: after, tenSecondsAfterClientsLeft: idle },
       openAfterClientsLeft: openAfterwards,
+      conversationReplicas: REPLICAS,
+      ...(balanced ? { balancer: balanced } : {}),
+      generationCapacity: GENERATION_CAPACITY,
+      maxLoopDelayMs: MAX_LOOP_DELAY_MS,
+      /** The machine during the concurrent phase (see machineWatch); `noisy`: others took more than MAX_FOREIGN. */
+      machine,
     };
     concurrent.addedPerTokenP99VsDirectMs = round(concurrent.perTokenLatency.p99Ms - sequential.perTokenLatency.direct.p99Ms);
     console.log('(b) concurrent', JSON.stringify(concurrent, null, 2));
@@ -541,7 +623,10 @@ export async function runStreamsBench(): Promise<void> {
     console.log(
       `\nadded per-token latency p50 ${sequential.added.perTokenP50Ms} ms (target < 5), p99 ${sequential.added.perTokenP99Ms} ms; ` +
         `TTFT added p50 ${sequential.added.ttftP50Ms} ms; ${CONCURRENT} streams: ${concurrent.tokensLost.deltas} deltas / ${concurrent.tokensLost.characters} characters lost, ` +
-        `p99 ${concurrent.perTokenLatency.p99Ms} ms, gateway RSS peak ${peak.rssMb} MB (before ${before.rssMb} MB)`,
+        `p99 ${concurrent.perTokenLatency.p99Ms} ms, gateway RSS peak ${peak.rssMb} MB (before ${before.rssMb} MB); ` +
+        `${concurrent.streamsStarted} started, ${concurrent.startFailures.count} starts refused or failed; ` +
+        `concurrent phase: machine ${Math.round(machine.machineBusyShare * 100)}% busy, foreign ${Math.round(machine.foreignCpuShare * 100)}%, ` +
+        `load ${machine.loadAverage.before} -> ${machine.loadAverage.after}${machine.noisy ? ' NOISY' : ' quiet'}`,
     );
     const dir = new URL('results/', import.meta.url);
     mkdirSync(dir, { recursive: true });
@@ -553,6 +638,7 @@ export async function runStreamsBench(): Promise<void> {
     await stack?.stop();
     await proxy.close();
     await simulators.stop();
+    await balancer?.stop();
     await database.drop();
   }
 }
