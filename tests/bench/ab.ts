@@ -8,6 +8,10 @@
  * AB_ROUNDS (default 8), AB_SECONDS (4), BENCH_CONNECTIONS (16); AB_NODE_FLAGS_A / AB_NODE_FLAGS_B add Node flags to one
  * side (the checkout may then be this one: `--ab .` measures a flag alone); BENCH_PROFILE=1 writes a V8 CPU profile
  * of both gateways (BENCH_PROFILE=subgraphs: of the subgraphs too).
+ * AB_SUBGRAPHS=1: each side runs its own checkout's four subgraphs as well (A's gateway calls A's subgraphs), and
+ * each window also reports the subgraphs' CPU per request; the pairs' ratio is then of the subgraphs' total, for
+ * judging a change to the subgraphs or server-kit. With AB_INSTRUCTIONS=1 it is the subgraphs' instructions that
+ * are counted (gateways run normally).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +26,7 @@ import { createScratchDatabase } from '@firefly/db/testing';
 import { closeRedis, createRedis } from '@firefly/redis';
 import { seedUserWithHistory } from '../src/fixtures.ts';
 import { cpuMs, loadAverage, median } from './process-cpu.ts';
+import { waitHealthy } from './wait-healthy.ts';
 
 const QUERY = /* GraphQL */ `
   query Dashboard {
@@ -38,6 +43,7 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
   const seconds = Number(process.env.AB_SECONDS ?? 4);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
   const instructions = process.env.AB_INSTRUCTIONS === '1';
+  const ownSubgraphs = process.env.AB_SUBGRAPHS === '1';
   const root = new URL('../../', import.meta.url).pathname;
   const children: ChildProcess[] = [];
   const database = await createScratchDatabase('firefly_bench_ab');
@@ -51,51 +57,65 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
     const secret = randomBytes(32).toString('hex');
     const redisPrefix = `bench-ab:${secret.slice(0, 8)}:`;
     const key = await generateSigningKey('bench');
-    const ports = { user: 14201, conversation: 14202, image: 14203, billing: 14204, a: 14210, b: 14211 };
-    const subgraphUrls = {
-      USER_SUBGRAPH_URL: `http://127.0.0.1:${ports.user}/graphql`,
-      CONVERSATION_SUBGRAPH_URL: `http://127.0.0.1:${ports.conversation}/graphql`,
-      IMAGE_SUBGRAPH_URL: `http://127.0.0.1:${ports.image}/graphql`,
-      BILLING_SUBGRAPH_URL: `http://127.0.0.1:${ports.billing}/graphql`,
-    };
-    const env = {
+    const subgraphNames = ['user', 'conversation', 'image', 'billing'] as const;
+    type SubgraphName = (typeof subgraphNames)[number];
+    const subgraphPorts = (first: number) => Object.fromEntries(subgraphNames.map((name, i) => [name, first + i])) as Record<SubgraphName, number>;
+    // B's subgraphs (this checkout's) serve both gateways unless AB_SUBGRAPHS=1 gives A its own.
+    const ports = { b: subgraphPorts(14201), a: ownSubgraphs ? subgraphPorts(14221) : subgraphPorts(14201), gatewayA: 14210, gatewayB: 14211 };
+    const subgraphUrls = (side: Record<SubgraphName, number>) => ({
+      USER_SUBGRAPH_URL: `http://127.0.0.1:${side.user}/graphql`,
+      CONVERSATION_SUBGRAPH_URL: `http://127.0.0.1:${side.conversation}/graphql`,
+      IMAGE_SUBGRAPH_URL: `http://127.0.0.1:${side.image}/graphql`,
+      BILLING_SUBGRAPH_URL: `http://127.0.0.1:${side.billing}/graphql`,
+    });
+    const envOf = (side: Record<SubgraphName, number>) => ({
       ...process.env,
-      ...subgraphUrls,
+      ...subgraphUrls(side),
       DATABASE_URL: database.url,
       INTERNAL_TOKEN_SECRET: secret,
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       REDIS_KEY_PREFIX: redisPrefix,
       ACCESS_TOKEN_KEYS: JSON.stringify([key.privateJwk]),
-      USER_SUBGRAPH_PORT: String(ports.user),
-      CONVERSATION_SUBGRAPH_PORT: String(ports.conversation),
-      IMAGE_SUBGRAPH_PORT: String(ports.image),
-      BILLING_SUBGRAPH_PORT: String(ports.billing),
+      USER_SUBGRAPH_PORT: String(side.user),
+      CONVERSATION_SUBGRAPH_PORT: String(side.conversation),
+      IMAGE_SUBGRAPH_PORT: String(side.image),
+      BILLING_SUBGRAPH_PORT: String(side.billing),
       RATE_LIMIT_PER_USER: '1000000000/60',
       RATE_LIMIT_ANONYMOUS_PER_IP: '1000000000/60',
-    };
-    for (const name of ['user', 'conversation', 'image', 'billing']) {
-      // BENCH_PROFILE=subgraphs profiles the subgraph processes too.
-      const subgraphProfile = process.env.BENCH_PROFILE === 'subgraphs' ? ['--cpu-prof', `--cpu-prof-dir=${resolve(root, `tests/bench/results/profiles/ab-${name}`)}`] : [];
-      children.push(spawn(process.execPath, [...subgraphProfile, '--import', 'tsx', `subgraphs/${name}/src/main.ts`], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] }));
-    }
+    });
+    // AB_INSTRUCTIONS=1: under Callgrind, instrumenting nothing until the measured windows (callgrind_control).
+    const callgrind = ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', '--callgrind-out-file=/dev/null'];
+    const startSubgraphs = (cwd: string, side: Record<SubgraphName, number>, label: 'a' | 'b') =>
+      Object.fromEntries(
+        subgraphNames.map((name) => {
+          // BENCH_PROFILE=subgraphs profiles the subgraph processes too.
+          const subgraphProfile = process.env.BENCH_PROFILE === 'subgraphs' ? ['--cpu-prof', `--cpu-prof-dir=${resolve(root, `tests/bench/results/profiles/ab-${ownSubgraphs ? `${label}-` : ''}${name}`)}`] : [];
+          const node = [process.execPath, ...subgraphProfile, '--import', 'tsx', `subgraphs/${name}/src/main.ts`];
+          const command = instructions && ownSubgraphs ? [...callgrind, ...node] : node;
+          const child = spawn(command[0]!, command.slice(1), { cwd, env: envOf(side), stdio: ['ignore', 'ignore', 'inherit'] });
+          children.push(child);
+          return [name, child.pid!];
+        }),
+      ) as Record<SubgraphName, number>;
+    const subgraphPids = { b: startSubgraphs(root, ports.b, 'b'), a: ownSubgraphs ? startSubgraphs(base, ports.a, 'a') : undefined };
     const profile = (dir: string) => (process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
     const gateway = (cwd: string, port: number, label: 'a' | 'b') => {
       const flags = (process.env[`AB_NODE_FLAGS_${label.toUpperCase()}`] ?? '').split(' ').filter(Boolean);
       const node = [process.execPath, ...flags, ...profile(resolve(root, `tests/bench/results/profiles/ab-${label}`)), '--import', 'tsx', 'gateway/src/main.ts'];
-      // AB_INSTRUCTIONS=1: under Callgrind, instrumenting nothing until the measured windows (callgrind_control).
-      const command = instructions ? ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', '--callgrind-out-file=/dev/null', ...node] : node;
+      const command = instructions && !ownSubgraphs ? [...callgrind, ...node] : node;
       const child = spawn(command[0]!, command.slice(1), {
         cwd,
-        env: { ...env, GATEWAY_PORT: String(port) },
+        env: { ...envOf(ports[label]), GATEWAY_PORT: String(port) },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.push(child);
       return child;
     };
-    const a = gateway(base, ports.a, 'a');
-    const b = gateway(root, ports.b, 'b');
-    await Promise.all(Object.values(ports).map((port) => waitHealthy(port)));
+    const a = gateway(base, ports.gatewayA, 'a');
+    const b = gateway(root, ports.gatewayB, 'b');
+    const allPorts = [ports.gatewayA, ports.gatewayB, ...Object.values(ports.a), ...Object.values(ports.b)];
+    await Promise.all([...new Set(allPorts)].map((port) => waitHealthy(port, 600_000)));
 
     const redis = createRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: redisPrefix, name: 'bench-ab' });
     const issuer = createAccessTokenIssuer([key], { issuer: 'firefly', audience: 'firefly-api', ttlSeconds: 3600 });
@@ -107,7 +127,10 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
     }
     await closeRedis(redis);
 
-    const targets = { a: { port: ports.a, pid: a.pid! }, b: { port: ports.b, pid: b.pid! } };
+    const targets = {
+      a: { port: ports.gatewayA, pid: a.pid!, subgraphs: subgraphPids.a ?? subgraphPids.b },
+      b: { port: ports.gatewayB, pid: b.pid!, subgraphs: subgraphPids.b },
+    };
     const load = (port: number, duration: number) => {
       let connection = 0;
       return autocannon({
@@ -123,15 +146,27 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
       const check = await load(target.port, instructions ? 10 : 1);
       if (check.non2xx > 0 || check.errors > 0) throw new Error(`gateway on ${target.port} answered with errors`);
     }
-    if (instructions) return await countInstructions(targets, tokens, rounds);
-    console.log(`A = ${base}, B = ${root}: 10 s warm-up each, then ${rounds} pairs of ${seconds} s windows (order alternating), ${connections} users/connections`);
+    if (instructions) return await countInstructions(targets, tokens, rounds, ownSubgraphs);
+    console.log(`A = ${base}, B = ${root}${ownSubgraphs ? ' (each with its own subgraphs)' : ''}: 10 s warm-up each, then ${rounds} pairs of ${seconds} s windows (order alternating), ${connections} users/connections`);
     for (const target of Object.values(targets)) await load(target.port, 10);
-    const measure = async (target: { port: number; pid: number }) => {
+    const measure = async (target: (typeof targets)['a']) => {
       const before = cpuMs(target.pid);
+      const subgraphsBefore = Object.values(target.subgraphs).map((pid) => cpuMs(pid));
       const result = await load(target.port, seconds);
-      return { cpuMsPerRequest: (cpuMs(target.pid) - before) / Math.max(1, result.requests.total), requestsPerSecond: result.requests.average, errors: result.errors + result.non2xx };
+      const requests = Math.max(1, result.requests.total);
+      const subgraphCpu = Object.values(target.subgraphs).map((pid, i) => (cpuMs(pid) - subgraphsBefore[i]!) / requests);
+      return {
+        cpuMsPerRequest: (cpuMs(target.pid) - before) / requests,
+        subgraphCpuMsPerRequest: subgraphCpu.reduce((sum, ms) => sum + ms, 0),
+        perSubgraph: subgraphCpu,
+        requestsPerSecond: result.requests.average,
+        errors: result.errors + result.non2xx,
+      };
     };
     const ratios: number[] = [];
+    const subgraphRatios: number[] = [];
+    const show = (m: Awaited<ReturnType<typeof measure>>) =>
+      `${m.cpuMsPerRequest.toFixed(3)} ms/req` + (ownSubgraphs ? ` + subgraphs ${m.subgraphCpuMsPerRequest.toFixed(3)} (${m.perSubgraph.map((ms) => ms.toFixed(2)).join('/')})` : '') + ` (${m.requestsPerSecond.toFixed(0)} req/s)`;
     for (let round = 0; round < rounds; round++) {
       const first = round % 2 === 0 ? 'a' : 'b';
       const m: Record<string, Awaited<ReturnType<typeof measure>>> = {};
@@ -140,9 +175,16 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
       m[second] = await measure(targets[second]);
       const ratio = m.b!.cpuMsPerRequest / m.a!.cpuMsPerRequest;
       ratios.push(ratio);
+      const subgraphRatio = m.b!.subgraphCpuMsPerRequest / m.a!.subgraphCpuMsPerRequest;
+      subgraphRatios.push(subgraphRatio);
       console.log(
-        `pair ${round + 1}: A ${m.a!.cpuMsPerRequest.toFixed(3)} ms/req (${m.a!.requestsPerSecond.toFixed(0)} req/s) · B ${m.b!.cpuMsPerRequest.toFixed(3)} ms/req (${m.b!.requestsPerSecond.toFixed(0)} req/s) · B/A ${ratio.toFixed(3)} · errors ${m.a!.errors + m.b!.errors} · load ${loadAverage().toFixed(1)}`,
+        `pair ${round + 1}: A ${show(m.a!)} · B ${show(m.b!)} · B/A ${ratio.toFixed(3)}` +
+          (ownSubgraphs ? `, subgraphs B/A ${subgraphRatio.toFixed(3)}` : '') +
+          ` · errors ${m.a!.errors + m.b!.errors} · load ${loadAverage().toFixed(1)}`,
       );
+    }
+    if (ownSubgraphs) {
+      console.log(`B/A subgraph CPU per request (${subgraphNames.join(' + ')}): median ${median(subgraphRatios).toFixed(3)} (${Math.min(...subgraphRatios).toFixed(3)}–${Math.max(...subgraphRatios).toFixed(3)}) over ${rounds} pairs`);
     }
     console.log(`B/A gateway CPU per request: median ${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}) over ${rounds} pairs`);
   } finally {
@@ -157,9 +199,10 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
  * machine as on a quiet one (other processes do not change what this one executes), so a change of a few percent
  * shows where CPU-time figures drown in noise. Each side in turn: AB_WARMUP_REQUESTS (default 600) uninstrumented,
  * then AB_REQUESTS (300) with counting on, 4 connections, each window after AB_LEAD_IN_REQUESTS (150) uncounted;
- * repeated `rounds` times (AB_ROUNDS, at most 4 here).
+ * repeated `rounds` times (AB_ROUNDS, at most 4 here). With `subgraphs` (AB_SUBGRAPHS=1) the counted processes are the
+ * side's four subgraphs (their instructions summed; each printed too), not its gateway.
  */
-async function countInstructions(targets: Record<'a' | 'b', { port: number; pid: number }>, tokens: string[], rounds: number) {
+async function countInstructions(targets: Record<'a' | 'b', { port: number; pid: number; subgraphs: Record<string, number> }>, tokens: string[], rounds: number, subgraphs: boolean) {
   const requests = Number(process.env.AB_REQUESTS ?? 300);
   const warmup = Number(process.env.AB_WARMUP_REQUESTS ?? 600);
   const leadIn = Number(process.env.AB_LEAD_IN_REQUESTS ?? 150);
@@ -177,7 +220,8 @@ async function countInstructions(targets: Record<'a' | 'b', { port: number; pid:
   };
   const control = (pid: number, ...args: string[]) => execFileSync('callgrind_control', [...args, String(pid)], { encoding: 'utf8' });
   for (const target of Object.values(targets)) await fixed(target.port, warmup);
-  for (const target of Object.values(targets)) control(target.pid, '-i', 'on');
+  const counted = (target: (typeof targets)['a']) => (subgraphs ? Object.entries(target.subgraphs) : [['gateway', target.pid] as const]);
+  for (const target of Object.values(targets)) for (const [, pid] of counted(target)) control(pid, '-i', 'on');
   const perRequest: Record<'a' | 'b', number[]> = { a: [], b: [] };
   for (let round = 0; round < Math.min(rounds, 4); round++) {
     for (const side of round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
@@ -185,12 +229,17 @@ async function countInstructions(targets: Record<'a' | 'b', { port: number; pid:
       // Re-warmed first: while the other side was measured this one sat idle, and V8 meanwhile flushes code of
       // functions not run lately (the first window after a pause counted up to 40% more instructions).
       await fixed(target.port, leadIn);
-      control(target.pid, '-z');
+      for (const [, pid] of counted(target)) control(pid, '-z');
       const result = await fixed(target.port, requests);
-      // Per thread ("Th 1  1,234,567"): the main thread and V8's compiler and GC helpers, all of it the gateway's CPU.
-      const threads = [...control(target.pid, '-e', 'Ir').matchAll(/^\s*Th\s+\d+\s+([\d,]+)/gm)].map((m) => Number(m[1]!.replaceAll(',', '')));
-      if (threads.length === 0 || result.non2xx + result.errors > 0) throw new Error(`no count for ${side} (${result.non2xx + result.errors} errors)`);
-      const ir = threads.reduce((sum, n) => sum + n, 0) / result.requests.total;
+      if (result.non2xx + result.errors > 0) throw new Error(`${side}: ${result.non2xx + result.errors} errors`);
+      const each = counted(target).map(([name, pid]) => {
+        // Per thread ("Th 1  1,234,567"): the main thread and V8's compiler and GC helpers, all of it the process's CPU.
+        const threads = [...control(pid, '-e', 'Ir').matchAll(/^\s*Th\s+\d+\s+([\d,]+)/gm)].map((m) => Number(m[1]!.replaceAll(',', '')));
+        if (threads.length === 0) throw new Error(`no count for ${side} ${name}`);
+        return [name, threads.reduce((sum, n) => sum + n, 0) / result.requests.total] as const;
+      });
+      const ir = each.reduce((sum, [, n]) => sum + n, 0);
+      if (subgraphs) console.log(`  ${side.toUpperCase()} ${each.map(([name, n]) => `${name} ${(n / 1e6).toFixed(3)} M`).join(' · ')}`);
       perRequest[side].push(ir);
       console.log(`${side.toUpperCase()}: ${(ir / 1e6).toFixed(3)} M instructions per request (${result.requests.total} requests)`);
     }
@@ -200,14 +249,3 @@ async function countInstructions(targets: Record<'a' | 'b', { port: number; pid:
   console.log(`instructions per request: A ${(a / 1e6).toFixed(3)} M, B ${(b / 1e6).toFixed(3)} M, B/A ${(b / a).toFixed(3)}`);
 }
 
-async function waitHealthy(port: number) {
-  for (let i = 0; i < 3000; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`nothing healthy on port ${port}`);
-}

@@ -22,6 +22,7 @@ import { seed } from '@firefly/db/seed';
 import { createScratchDatabase } from '@firefly/db/testing';
 import { seedUserWithHistory } from '../src/fixtures.ts';
 import { cpuMs, cpuMsOrZero, loadAverage, machineCpuMs, median, pidsNamed } from './process-cpu.ts';
+import { waitHealthy } from './wait-healthy.ts';
 
 // `npm run bench -- --streams`: the token-streaming benchmark through the gateway (tests/bench/streams.ts) instead.
 if (process.argv.includes('--streams')) {
@@ -93,18 +94,6 @@ function startChild(script: string, env: Record<string, string>): Promise<ChildP
     });
     child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
-}
-
-async function waitHealthy(port: number) {
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`nothing healthy on port ${port}`);
 }
 
 interface Measurement {
