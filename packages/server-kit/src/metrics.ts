@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestHandler } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -32,6 +33,11 @@ export function createMetrics(service: string) {
     res.on('finish', () => end({ route: req.route?.path ?? req.baseUrl ?? req.path, status: String(res.statusCode) }));
     next();
   };
+  /** The same measurement for a request handled without Express (the subgraphs' GraphQL POSTs), on a known route. */
+  const trackHttp = (method: string, route: string, res: ServerResponse) => {
+    const end = httpDuration.startTimer({ method, route });
+    res.once('finish', () => end({ status: String(res.statusCode) }));
+  };
 
   const apolloPlugin: ApolloServerPlugin = {
     async requestDidStart() {
@@ -45,7 +51,7 @@ export function createMetrics(service: string) {
     },
   };
 
-  return { registry, httpMiddleware, apolloPlugin };
+  return { registry, httpMiddleware, trackHttp, apolloPlugin };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

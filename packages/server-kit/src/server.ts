@@ -17,6 +17,7 @@ import { applyAccessPolicies, type AccessOptions } from './access.ts';
 import type { BaseContext } from './context.ts';
 import type { Metrics } from './metrics.ts';
 import { createHttpShell, type ReadinessCheck } from './shell.ts';
+import { BodyError, executeGraphQLPost, readJsonBody, sendJson, takesFastPath } from './graphql-http.ts';
 import { startJobs, type JobDefinition } from './jobs.ts';
 import { createRateLimits, type RateLimitOptions } from './rate-limits.ts';
 
@@ -183,6 +184,44 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
 
   options.configureApp?.(app);
 
+  const refuse = (error: unknown, ip: string | undefined): { status: 401; body: unknown } => {
+    const reason = error instanceof CredentialError ? error.reason : 'invalid';
+    logger.warn({ reason, ip }, 'refused a request without a valid gateway credential');
+    return { status: 401, body: { errors: [{ message: 'A valid gateway credential is required', extensions: { code: 'UNAUTHENTICATED' } }] } };
+  };
+
+  // The hot path — every gateway fetch is a JSON POST to /graphql — without Express (graphql-http.ts): the
+  // credential checked before the body is read, as on the Express route below, which serves everything else.
+  shell.handleFirst((req, res) => {
+    if (!takesFastPath(req)) return false;
+    metrics.trackHttp('POST', '/graphql', res);
+    void (async () => {
+      let identity: Identity;
+      try {
+        identity = await verifyCredential(req.headers[CREDENTIAL_HEADER] as string | undefined);
+      } catch (error) {
+        const refusal = refuse(error, req.socket.remoteAddress);
+        // The body is not wanted; the connection may still be reused once it has been read past.
+        req.resume();
+        return sendJson(res, refusal.status, refusal.body);
+      }
+      let body: unknown;
+      try {
+        body = await readJsonBody(req);
+      } catch (error) {
+        if (!(error instanceof BodyError)) return void req.destroy();
+        res.setHeader('connection', 'close');
+        return sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }] });
+      }
+      await executeGraphQLPost(apollo, req, res, body, async () => options.createContext(buildBase(identity)));
+    })().catch((error: unknown) => {
+      logger.error({ err: error }, 'a GraphQL request failed outside Apollo Server');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.destroy();
+    });
+    return true;
+  });
+
   app.use(
     '/graphql',
     metrics.httpMiddleware,
@@ -191,9 +230,8 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
         res.locals.identity = await verifyCredential(req.get(CREDENTIAL_HEADER));
         next();
       } catch (error) {
-        const reason = error instanceof CredentialError ? error.reason : 'invalid';
-        logger.warn({ reason, ip: req.ip }, 'refused a request without a valid gateway credential');
-        res.status(401).json({ errors: [{ message: 'A valid gateway credential is required', extensions: { code: 'UNAUTHENTICATED' } }] });
+        const refusal = refuse(error, req.ip);
+        res.status(refusal.status).json(refusal.body);
       }
     },
     express.json({ limit: '1mb' }),

@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Logger } from '@firefly/logger';
@@ -26,6 +26,9 @@ export interface HttpShellOptions {
   before?: express.RequestHandler[];
 }
 
+/** Takes a request before Express sees it (returns true: it answers it itself), or leaves it to Express (false). */
+export type FirstHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
 export interface HttpShell {
   /** The public Express app; the caller mounts GraphQL and its own routes on it. */
   app: Express;
@@ -35,6 +38,11 @@ export interface HttpShell {
   listen(port: number, host?: string): Promise<string>;
   /** Origin of the ops listener once listening (`http://host:port`), or undefined without an ops port. */
   opsOrigin(): string | undefined;
+  /**
+   * A handler offered every public request before Express (and before the `before` middleware): the subgraphs' hot
+   * path, GraphQL POSTs, skips Express's routing and body parsing this way. One at most; it must answer what it takes.
+   */
+  handleFirst(handler: FirstHandler): void;
   /**
    * A stop function that runs once however often it is called: `stopApp` (Apollo's stop, which drains the HTTP
    * server), closing the listeners, then `onStop` (the owner's clients).
@@ -53,7 +61,11 @@ export function createHttpShell(options: HttpShellOptions): HttpShell {
   const app = express();
   app.disable('x-powered-by');
   for (const middleware of options.before ?? []) app.use(middleware);
-  const httpServer = createServer(app);
+  let first: FirstHandler | undefined;
+  const httpServer = createServer((req, res) => {
+    if (first?.(req, res)) return;
+    app(req, res);
+  });
   // Keep idle connections open longer than any client or load balancer does (undici and Node's agent give up after
   // about 4 s, cloud load balancers after 60 s): with Node's 5 s, a loaded client could send its next request on a
   // connection the server was closing at that moment, and that request fails without an answer (ECONNRESET).
@@ -103,6 +115,10 @@ export function createHttpShell(options: HttpShellOptions): HttpShell {
       return url;
     },
     opsOrigin: () => opsOrigin,
+    handleFirst(handler) {
+      if (first) throw new Error('createHttpShell: handleFirst was already called');
+      first = handler;
+    },
     createStop(stopApp, onStop) {
       let stopping: Promise<void> | null = null;
       return () => {
