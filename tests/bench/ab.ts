@@ -11,7 +11,8 @@
  * AB_SUBGRAPHS=1: each side runs its own checkout's four subgraphs as well (A's gateway calls A's subgraphs), and
  * each window also reports the subgraphs' CPU per request; the pairs' ratio is then of the subgraphs' total, for
  * judging a change to the subgraphs or server-kit. With AB_INSTRUCTIONS=1 it is the subgraphs' instructions that
- * are counted (gateways run normally).
+ * are counted (gateways run normally); AB_COUNT=conversation,user names the ones run under Callgrind and counted
+ * (default all four: eight processes under Valgrind start slowly on a loaded machine).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -84,6 +85,8 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
       RATE_LIMIT_PER_USER: '1000000000/60',
       RATE_LIMIT_ANONYMOUS_PER_IP: '1000000000/60',
     });
+    // AB_COUNT: the subgraphs counted (and run under Callgrind) with AB_SUBGRAPHS=1 AB_INSTRUCTIONS=1; default all four.
+    const counted = (process.env.AB_COUNT ?? subgraphNames.join(',')).split(',').map((name) => name.trim());
     // AB_INSTRUCTIONS=1: under Callgrind, instrumenting nothing until the measured windows (callgrind_control).
     const callgrind = ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', '--callgrind-out-file=/dev/null'];
     const startSubgraphs = (cwd: string, side: Record<SubgraphName, number>, label: 'a' | 'b') =>
@@ -92,7 +95,7 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
           // BENCH_PROFILE=subgraphs profiles the subgraph processes too.
           const subgraphProfile = process.env.BENCH_PROFILE === 'subgraphs' ? ['--cpu-prof', `--cpu-prof-dir=${resolve(root, `tests/bench/results/profiles/ab-${ownSubgraphs ? `${label}-` : ''}${name}`)}`] : [];
           const node = [process.execPath, ...subgraphProfile, '--import', 'tsx', `subgraphs/${name}/src/main.ts`];
-          const command = instructions && ownSubgraphs ? [...callgrind, ...node] : node;
+          const command = instructions && ownSubgraphs && counted.includes(name) ? [...callgrind, ...node] : node;
           const child = spawn(command[0]!, command.slice(1), { cwd, env: envOf(side), stdio: ['ignore', 'ignore', 'inherit'] });
           children.push(child);
           return [name, child.pid!];
@@ -127,9 +130,10 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
     }
     await closeRedis(redis);
 
+    const pick = (pids: Record<SubgraphName, number>) => Object.fromEntries(Object.entries(pids).filter(([name]) => counted.includes(name)));
     const targets = {
-      a: { port: ports.gatewayA, pid: a.pid!, subgraphs: subgraphPids.a ?? subgraphPids.b },
-      b: { port: ports.gatewayB, pid: b.pid!, subgraphs: subgraphPids.b },
+      a: { port: ports.gatewayA, pid: a.pid!, subgraphs: subgraphPids.a ?? subgraphPids.b, counted: pick(subgraphPids.a ?? subgraphPids.b) },
+      b: { port: ports.gatewayB, pid: b.pid!, subgraphs: subgraphPids.b, counted: pick(subgraphPids.b) },
     };
     const load = (port: number, duration: number) => {
       let connection = 0;
@@ -202,7 +206,7 @@ export async function runAbBench(otherCheckout: string): Promise<void> {
  * repeated `rounds` times (AB_ROUNDS, at most 4 here). With `subgraphs` (AB_SUBGRAPHS=1) the counted processes are the
  * side's four subgraphs (their instructions summed; each printed too), not its gateway.
  */
-async function countInstructions(targets: Record<'a' | 'b', { port: number; pid: number; subgraphs: Record<string, number> }>, tokens: string[], rounds: number, subgraphs: boolean) {
+async function countInstructions(targets: Record<'a' | 'b', { port: number; pid: number; counted: Record<string, number> }>, tokens: string[], rounds: number, subgraphs: boolean) {
   const requests = Number(process.env.AB_REQUESTS ?? 300);
   const warmup = Number(process.env.AB_WARMUP_REQUESTS ?? 600);
   const leadIn = Number(process.env.AB_LEAD_IN_REQUESTS ?? 150);
@@ -220,7 +224,7 @@ async function countInstructions(targets: Record<'a' | 'b', { port: number; pid:
   };
   const control = (pid: number, ...args: string[]) => execFileSync('callgrind_control', [...args, String(pid)], { encoding: 'utf8' });
   for (const target of Object.values(targets)) await fixed(target.port, warmup);
-  const counted = (target: (typeof targets)['a']) => (subgraphs ? Object.entries(target.subgraphs) : [['gateway', target.pid] as const]);
+  const counted = (target: (typeof targets)['a']) => (subgraphs ? Object.entries(target.counted) : [['gateway', target.pid] as const]);
   for (const target of Object.values(targets)) for (const [, pid] of counted(target)) control(pid, '-i', 'on');
   const perRequest: Record<'a' | 'b', number[]> = { a: [], b: [] };
   for (let round = 0; round < Math.min(rounds, 4); round++) {
