@@ -18,6 +18,7 @@ import { createCredentialSigner } from '@firefly/auth';
 import { createFormatError } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import { closeRedis, createRedis, type Redis } from '@firefly/redis';
+import { followSettings } from '@firefly/platform-state';
 import { createHttpShell, type Metrics } from '@firefly/server-kit';
 import { corsOriginsOf, parseSubgraphWsUrls, type GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
@@ -162,6 +163,8 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
       clientIpOf: (message) => originOf(message).clientIp,
       anonymousPerIp: config.RATE_LIMIT_ANONYMOUS_PER_IP,
       perUser: config.RATE_LIMIT_PER_USER,
+      // rateLimitPerUserPerMinute, set by operators at run time (setSetting), overrides it.
+      settings: followSettings({ redis, logger, recheckMs: config.PLATFORM_STATE_RECHECK_MS }),
       subscribesPerUser: config.SUBSCRIPTION_START_RATE_PER_USER,
       maxSocketsPerIp: config.SUBSCRIPTION_MAX_CONNECTIONS_PER_IP,
     }),

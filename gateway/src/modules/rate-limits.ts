@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RateLimitSetting } from '@firefly/config';
 import { rateLimited } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
+import type { RuntimeSettings } from '@firefly/platform-state';
 import type { Redis } from '@firefly/redis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { sendErrors } from './http-errors.ts';
@@ -16,8 +17,13 @@ export interface GatewayRateLimitOptions {
   clientIpOf: (message: IncomingMessage) => string | undefined;
   /** Requests without a bearer token (and graphql-ws upgrades), per client IP. */
   anonymousPerIp: RateLimitSetting;
-  /** Operations of one signed-in user, whatever they are, on HTTP and graphql-ws. */
+  /**
+   * Operations of one signed-in user, whatever they are, on HTTP and graphql-ws (RATE_LIMIT_PER_USER): the default
+   * while the run-time setting rateLimitPerUserPerMinute is unset.
+   */
   perUser: RateLimitSetting;
+  /** System settings set at run time (not started yet: the module starts it, and stops it with the gateway). */
+  settings: RuntimeSettings;
   /** Subscriptions one user may start. */
   subscribesPerUser: RateLimitSetting;
   /** Open graphql-ws sockets per client IP on this replica (authenticated or not yet). */
@@ -28,7 +34,8 @@ type Verdict = { allowed: true } | { allowed: false; retryAfterSeconds: number }
 
 /**
  * Rate limits at the gateway, counted in Redis (rate-limiter-flexible) across replicas: anonymous traffic per client
- * IP before the body is read, every operation of a signed-in user, subscription starts per user; and, on this
+ * IP before the body is read, every operation of a signed-in user (RATE_LIMIT_PER_USER, or the operators' run-time
+ * setting rateLimitPerUserPerMinute, read at every operation), subscription starts per user; and, on this
  * replica, open graphql-ws sockets per client IP. A limited request gets RATE_LIMITED with `retryAfterSeconds` (HTTP
  * 429 with `Retry-After`; an upgrade is refused with 429). The per-field limits of mutations are the subgraphs'
  * `@rateLimit`. When Redis cannot be reached the counters are skipped (logged), never the traffic.
@@ -45,7 +52,20 @@ export function useRateLimits(options: GatewayRateLimitOptions): GatewayModule {
       inMemoryBlockOnConsumed: setting.limit + 1,
     });
   const anonymous = limiter('anonymous', options.anonymousPerIp);
-  const perUser = limiter('user', options.perUser);
+  // One limiter per per-user limit in force; the counters stay the same Redis keys whatever the limit.
+  const perUserLimiters = new Map<string, RateLimiterRedis>();
+  const perUser = (): RateLimiterRedis => {
+    const perMinute = options.settings.value('rateLimitPerUserPerMinute');
+    const setting = perMinute === undefined ? options.perUser : { limit: perMinute, duration: 60 };
+    const key = `${setting.limit}/${setting.duration}`;
+    let found = perUserLimiters.get(key);
+    if (!found) {
+      found = limiter('user', setting);
+      perUserLimiters.set(key, found);
+    }
+    return found;
+  };
+  options.settings.follower.start().catch((error: unknown) => logger.error({ err: error }, 'following the system settings failed'));
   const subscribes = limiter('subscribe', options.subscribesPerUser);
 
   let lastStoreWarning = 0;
@@ -81,7 +101,7 @@ export function useRateLimits(options: GatewayRateLimitOptions): GatewayModule {
       // A partner's account is limited per API key instead (modules/partners).
       if (identity.kind !== 'user' || actsAsPartnerAccount(identity)) return;
       const who = `${identity.tenantId}:${identity.userId}`;
-      const verdict = await consume(perUser, who);
+      const verdict = await consume(perUser(), who);
       if (!verdict.allowed) throw rateLimited(verdict.retryAfterSeconds, 'Too many requests for this account; try again later');
       if (operation.operationType !== 'subscription') return;
       const started = await consume(subscribes, who);
@@ -104,6 +124,7 @@ export function useRateLimits(options: GatewayRateLimitOptions): GatewayModule {
       if (!verdict.allowed) return { status: 429, message: 'Too many requests from this address; try again later', headers: { 'retry-after': String(verdict.retryAfterSeconds) } };
       return undefined;
     },
+    stop: () => options.settings.follower.stop(),
   };
 }
 

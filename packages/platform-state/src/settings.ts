@@ -15,6 +15,15 @@ export const SETTINGS = {
   signupGrantCredits: { min: 0, max: 1_000_000 },
   /** Seconds a PENDING order stays payable (billing; env ORDER_TTL_SECONDS). */
   orderTtlSeconds: { min: 60, max: 86_400 },
+  /** Answers one user may have generating at once (conversation; env MAX_CONCURRENT_GENERATIONS_PER_USER). */
+  maxConcurrentGenerationsPerUser: { min: 1, max: 100 },
+  /** Image jobs one user may have QUEUED or RUNNING at once (image; env MAX_ACTIVE_IMAGE_JOBS_PER_USER). */
+  maxActiveImageJobsPerUser: { min: 1, max: 100 },
+  /**
+   * Operations of one signed-in user per minute, any kind (gateway; overrides env RATE_LIMIT_PER_USER, limit/seconds).
+   * At least 10, so an admin is never locked out of setting it back.
+   */
+  rateLimitPerUserPerMinute: { min: 10, max: 1_000_000 },
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -39,6 +48,8 @@ export function parseSettings(data: unknown): SettingValues {
 /** What a process reads settings through: the value set at run time, else its environment's. */
 export interface RuntimeSettings {
   get(key: SettingKey, environmentDefault: number): number;
+  /** The value set at run time; undefined when unset (the environment's value applies). */
+  value(key: SettingKey): number | undefined;
   readonly follower: SharedStateFollower<SettingValues>;
 }
 
@@ -60,5 +71,6 @@ export function followSettings(options: { redis: Redis; logger: Logger; recheckM
   return {
     follower,
     get: (key, environmentDefault) => follower.current()[key] ?? environmentDefault,
+    value: (key) => follower.current()[key],
   };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CreditsClient } from '@firefly/credits-client';
 import { createCompatibleChatClient, createDashScopeClient, DashScopeError, type DashScopeClient } from '@firefly/dashscope';
 import type { Logger } from '@firefly/logger';
+import { followSettings, type RuntimeSettings } from '@firefly/platform-state';
 import { closeRedis, QUEUEING_CLIENT_OPTIONS, type Redis } from '@firefly/redis';
 import type { ConversationConfig } from './config.ts';
 import { createTurnStore } from './data/messages.ts';
@@ -18,7 +19,8 @@ import type { ConversationDeps } from './server.ts';
 
 /** Generation settings, from the configuration (config.ts documents each). */
 export interface ChatSettings {
-  maxConcurrentGenerationsPerUser: number;
+  /** Read at each use: the run-time setting maxConcurrentGenerationsPerUser, else the environment's. */
+  readonly maxConcurrentGenerationsPerUser: number;
   leaseMs: number;
   contextMaxMessages: number;
   maxMessageChars: number;
@@ -52,6 +54,8 @@ export interface ConversationServices {
   /** One request per idempotency key at a time (generation/idempotent-request.ts). */
   claims: RequestClaims;
   settings: ChatSettings;
+  /** System settings set at run time, followed through Redis (stopped with the services). */
+  runtimeSettings: RuntimeSettings;
   logger: Logger;
   /** Open messageStream iterators in this process (the `conversation_active_stream_iterators` gauge). */
   iterators: { active: number };
@@ -59,10 +63,13 @@ export interface ConversationServices {
   chatProviders: readonly string[];
 }
 
-function chatSettingsOf(config: ConversationConfig): ChatSettings {
+function chatSettingsOf(config: ConversationConfig, runtimeSettings: Pick<RuntimeSettings, 'get'>): ChatSettings {
   const leaseMs = config.GENERATION_LEASE_SECONDS * 1_000;
   return {
-    maxConcurrentGenerationsPerUser: config.MAX_CONCURRENT_GENERATIONS_PER_USER,
+    // A value set at run time (setSetting, shared through Redis), else the environment's.
+    get maxConcurrentGenerationsPerUser() {
+      return runtimeSettings.get('maxConcurrentGenerationsPerUser', config.MAX_CONCURRENT_GENERATIONS_PER_USER);
+    },
     leaseMs,
     contextMaxMessages: config.CONTEXT_MAX_MESSAGES,
     maxMessageChars: config.MAX_MESSAGE_CHARS,
@@ -88,7 +95,10 @@ export async function createConversationServices(
 ): Promise<ConversationServices> {
   const { redis, logger } = deps;
   const instanceId = randomUUID();
-  const settings = chatSettingsOf(config);
+  // System settings set at run time (maxConcurrentGenerationsPerUser), followed through Redis (@firefly/platform-state).
+  const runtimeSettings = followSettings({ redis, logger });
+  runtimeSettings.follower.start().catch((error: unknown) => logger.error({ err: error }, 'following the system settings failed'));
+  const settings = chatSettingsOf(config, runtimeSettings);
   if (config.dashscope.mode === 'simulator') {
     logger.warn(
       { baseUrl: config.dashscope.baseUrl },
@@ -139,14 +149,14 @@ export async function createConversationServices(
   const admission = createStartAdmission({ capacity: config.GENERATION_CAPACITY, maxLoopDelayMs: config.GENERATION_MAX_LOOP_DELAY_MS, active: () => runner.count() });
   const stopSignals = await createStopSignals({ redis, logger, onStop: (messageId) => void runner.abort(messageId, 'stop') });
   const claims = createRequestClaims(redis);
-  return { instanceId, turns, credits: deps.credits, outbox, streams, streamWriter, registry, hub, runner, admission, stopSignals, claims, settings, logger, iterators: { active: 0 }, chatProviders: ['dashscope', ...compatible.keys()] };
+  return { instanceId, turns, credits: deps.credits, outbox, streams, streamWriter, registry, hub, runner, admission, stopSignals, claims, settings, runtimeSettings, logger, iterators: { active: 0 }, chatProviders: ['dashscope', ...compatible.keys()] };
 }
 
 /** Drains running generations (up to `settings.drainTimeoutMs`), then closes the stream reader and the stop listener. */
 export async function closeConversationServices(services: ConversationServices): Promise<void> {
   await services.runner.drain(services.settings.drainTimeoutMs);
   services.admission.close();
-  await Promise.all([services.hub.close(), services.stopSignals.close()]);
+  await Promise.all([services.hub.close(), services.stopSignals.close(), services.runtimeSettings.follower.stop()]);
   await closeRedis(services.streamWriter);
 }
 

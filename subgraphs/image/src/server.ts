@@ -5,6 +5,7 @@ import { Gauge, Histogram } from 'prom-client';
 import type { CreditsClient } from '@firefly/credits-client';
 import type { Db, ImageDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
+import { followSettings } from '@firefly/platform-state';
 import type { Redis } from '@firefly/redis';
 import { createSubgraphServer, mysqlReadiness, redisReadiness, type SubgraphServer } from '@firefly/server-kit';
 import type { ImageConfig } from './config.ts';
@@ -29,7 +30,10 @@ export interface ImageDeps {
 
 /** Builds the image subgraph without listening (tests drive it; src/main.ts runs it). */
 export async function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): Promise<SubgraphServer> {
-  const services = createImageServices(config, deps);
+  // System settings set at run time (maxActiveImageJobsPerUser), followed through Redis (@firefly/platform-state).
+  const runtimeSettings = followSettings({ redis: deps.redis, logger: deps.logger });
+  runtimeSettings.follower.start().catch((error: unknown) => deps.logger.error({ err: error }, 'following the system settings failed'));
+  const services = createImageServices(config, deps, runtimeSettings);
   const server = await createSubgraphServer({
     // MySQL unreachable (refused, timed out, no pooled connection in time): UPSTREAM_UNAVAILABLE, not INTERNAL.
     classifyError: (error) => (isDatabaseUnavailableError(error) ? upstreamUnavailable('The database is unavailable', { service: 'mysql' }) : undefined),
@@ -44,7 +48,7 @@ export async function buildImageSubgraph(config: ImageConfig, deps: ImageDeps): 
     readiness: [redisReadiness(deps.redis), mysqlReadiness(deps.db)],
     jobs: [sweepLostJobsJob({ db: deps.db, services, logger: deps.logger, everyMs: config.IMAGE_JOB_SWEEP_INTERVAL_SECONDS * 1000 })],
     onStop: async () => {
-      await Promise.all([services.queue.close(), services.progress.close()]);
+      await Promise.all([services.queue.close(), services.progress.close(), runtimeSettings.follower.stop()]);
     },
   });
   new Gauge({

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CreditsClient } from '@firefly/credits-client';
 import { createImageQueue, progressReaderControlKey, type ImageQueue } from '@firefly/image-jobs';
 import { createObjectStorage, type ObjectStorage } from '@firefly/oss';
+import type { RuntimeSettings } from '@firefly/platform-state';
 import { createSharedStreamReader, type Redis, type SharedStreamReader } from '@firefly/redis';
 import type { ImageConfig } from './config.ts';
 import type { ImageDeps } from './server.ts';
@@ -18,7 +19,8 @@ export interface ImageServices {
   credits: CreditsClient;
   /** Command connection (progress streams). */
   redis: Redis;
-  jobs: { holdSeconds: number; maxActivePerUser: number };
+  /** `maxActivePerUser` is read at each use: the run-time setting maxActiveImageJobsPerUser, else the environment's. */
+  jobs: { holdSeconds: number; readonly maxActivePerUser: number };
   /** The process's one reader of job progress streams (imageJobUpdated), and how often a quiet job is re-read. */
   progress: SharedStreamReader;
   /**
@@ -28,7 +30,7 @@ export interface ImageServices {
   watch: { recheckMs: number; active: number; observeDelay: (seconds: number) => void };
 }
 
-export function createImageServices(config: ImageConfig, deps: ImageDeps): ImageServices {
+export function createImageServices(config: ImageConfig, deps: ImageDeps, runtimeSettings: Pick<RuntimeSettings, 'get'>): ImageServices {
   return {
     storage: createObjectStorage(config.oss),
     uploads: { maxBytes: config.UPLOAD_MAX_BYTES, ttlSeconds: config.UPLOAD_URL_TTL_SECONDS },
@@ -42,7 +44,13 @@ export function createImageServices(config: ImageConfig, deps: ImageDeps): Image
     }),
     credits: deps.credits,
     redis: deps.redis,
-    jobs: { holdSeconds: config.IMAGE_JOB_HOLD_SECONDS, maxActivePerUser: config.MAX_ACTIVE_IMAGE_JOBS_PER_USER },
+    jobs: {
+      holdSeconds: config.IMAGE_JOB_HOLD_SECONDS,
+      // A value set at run time (setSetting, shared through Redis), else the environment's.
+      get maxActivePerUser() {
+        return runtimeSettings.get('maxActiveImageJobsPerUser', config.MAX_ACTIVE_IMAGE_JOBS_PER_USER);
+      },
+    },
     progress: createSharedStreamReader({
       redis: deps.redis,
       controlKey: progressReaderControlKey(randomUUID()),

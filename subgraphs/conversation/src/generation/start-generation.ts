@@ -47,10 +47,11 @@ export async function startGeneration(services: ConversationServices, start: Gen
   const scope = { tenantId: start.tenantId, requestId: start.requestId };
 
   services.admission.admit();
-  if (!(await registry.acquireSlot(start.tenantId, start.userId, answerId, settings.maxConcurrentGenerationsPerUser))) {
+  const maxConcurrent = settings.maxConcurrentGenerationsPerUser; // the run-time setting, read once per request
+  if (!(await registry.acquireSlot(start.tenantId, start.userId, answerId, maxConcurrent))) {
     throw rateLimited(
       Math.ceil(settings.leaseMs / 1_000),
-      `At most ${settings.maxConcurrentGenerationsPerUser} answers can be generated at once; wait for one to finish or stop it`,
+      `At most ${maxConcurrent} answers can be generated at once; wait for one to finish or stop it`,
     );
   }
 

@@ -49,8 +49,9 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
   const reference = await validateReference(ctx, owner, request.model, input);
 
   const active = await ctx.jobs.countActive(owner.userId);
-  if (active >= ctx.services.jobs.maxActivePerUser) {
-    throw rateLimited(10, `At most ${ctx.services.jobs.maxActivePerUser} image jobs may be queued or running at once`);
+  const maxActive = ctx.services.jobs.maxActivePerUser; // the run-time setting, read once per request
+  if (active >= maxActive) {
+    throw rateLimited(10, `At most ${maxActive} image jobs may be queued or running at once`);
   }
 
   const { credits } = ctx.services;

@@ -751,7 +751,12 @@ export type Session = {
  */
 export type Setting = {
   __typename?: 'Setting';
-  /** signupGrantCredits (credits granted on sign-up) or orderTtlSeconds (how long an unpaid order stays payable). */
+  /**
+   * signupGrantCredits (credits granted on sign-up), orderTtlSeconds (how long an unpaid order stays payable),
+   * maxConcurrentGenerationsPerUser (answers one user may have generating at once), maxActiveImageJobsPerUser (image
+   * jobs one user may have queued or running at once) or rateLimitPerUserPerMinute (operations of one signed-in user per
+   * minute at the gateway).
+   */
   key: Scalars['String']['output'];
   /** When it was last set; null when unset. */
   updatedAt?: Maybe<Scalars['DateTime']['output']>;
