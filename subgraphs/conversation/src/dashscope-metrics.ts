@@ -1,5 +1,6 @@
 import { Counter, Histogram } from 'prom-client';
-import { isDashScopeError, type ChatRequest, type DashScopeClient, type TokenUsage } from '@firefly/dashscope';
+import { isDashScopeError, type ChatRequest, type TokenUsage } from '@firefly/dashscope';
+import type { ChatStreamClient } from './generation/generation-runner.ts';
 
 type Outcome = 'ok' | 'error' | 'aborted';
 
@@ -54,7 +55,7 @@ export function createDashScopeMetrics() {
   }
 
   /** The same client, measured. Behaviour (laziness, early return aborting the request, errors) is unchanged. */
-  function observe(client: DashScopeClient): DashScopeClient {
+  function observe(client: ChatStreamClient): ChatStreamClient {
     return {
       async *streamChat(request, options) {
         // A generator's body runs at the first next(), which is when the client sends the request.
@@ -77,17 +78,6 @@ export function createDashScopeMetrics() {
         } finally {
           // No outcome: the consumer left the loop early (stop, timeout), which aborts the request.
           record(request, outcome ?? 'aborted', seconds(), usage, failure);
-        }
-      },
-      async chat(request, options) {
-        const started = performance.now();
-        try {
-          const result = await client.chat(request, options);
-          record(request, 'ok', (performance.now() - started) / 1_000, result.usage);
-          return result;
-        } catch (error) {
-          record(request, options?.signal?.aborted ? 'aborted' : 'error', (performance.now() - started) / 1_000, undefined, error);
-          throw error;
         }
       },
     };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CreditsClient } from '@firefly/credits-client';
-import { createCompatibleChatClient, createDashScopeClient, DashScopeError, type DashScopeClient } from '@firefly/dashscope';
+import { createCompatibleChatClient, createDashScopeClient, DashScopeError } from '@firefly/dashscope';
 import type { Logger } from '@firefly/logger';
 import { followSettings, type RuntimeSettings } from '@firefly/platform-state';
 import { closeRedis, QUEUEING_CLIENT_OPTIONS, type Redis } from '@firefly/redis';
@@ -9,7 +9,7 @@ import { createTurnStore } from './data/messages.ts';
 import { createSettlementOutbox } from './data/settlements.ts';
 import { createStartAdmission, type StartAdmission } from './generation/admission.ts';
 import { createGenerationRegistry } from './generation/generation-registry.ts';
-import { createGenerationRunner, type GenerationRunner, type GenerationRunnerOptions } from './generation/generation-runner.ts';
+import { createGenerationRunner, type ChatStreamClient, type GenerationRunner, type GenerationRunnerOptions } from './generation/generation-runner.ts';
 import { createMessageStreamStore } from './generation/message-streams.ts';
 import type { GenerationRegistry, MessageStreamStore, RequestClaims, SettlementOutbox, StopSignals, StreamHub, TurnStore } from './generation/ports.ts';
 import { createRequestClaims } from './generation/request-claims.ts';
@@ -89,8 +89,8 @@ export async function createConversationServices(
   config: ConversationConfig,
   deps: ConversationDeps,
   hooks: Pick<GenerationRunnerOptions, 'onEnded'> & {
-    /** Wraps the DashScope client (metrics). */
-    observeDashScope?: (client: DashScopeClient) => DashScopeClient;
+    /** Wraps the chat client (metrics). */
+    observeDashScope?: (client: ChatStreamClient) => ChatStreamClient;
   } = {},
 ): Promise<ConversationServices> {
   const { redis, logger } = deps;
@@ -164,11 +164,11 @@ export async function closeConversationServices(services: ConversationServices):
  * The chat client the generation runner uses: each answer goes to the provider its model names (ChatModel.provider,
  * read per generation so an operator's change applies to the next answer on every replica) — DashScope's native API,
  * or an OpenAI-compatible endpoint of CHAT_PROVIDERS. A provider no longer configured fails the answer as upstream
- * unavailable rather than sending it elsewhere.
+ * unavailable rather than sending it elsewhere. Streaming only: nothing in this subgraph asks for a whole answer at
+ * once (titles are derived from the first message), so there is no non-streaming path to route.
  */
-function routeByProvider(native: DashScopeClient, compatible: ReadonlyMap<string, Pick<DashScopeClient, 'streamChat'>>, providerOf: (modelId: string) => Promise<string>): DashScopeClient {
+function routeByProvider(native: ChatStreamClient, compatible: ReadonlyMap<string, ChatStreamClient>, providerOf: (modelId: string) => Promise<string>): ChatStreamClient {
   return {
-    chat: (request, options) => native.chat(request, options),
     async *streamChat(request, options) {
       // sendMessage read the provider with the model; only a caller that did not pays for the lookup here.
       const provider = options?.provider ?? (await providerOf(request.model));

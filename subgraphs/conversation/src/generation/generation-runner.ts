@@ -29,8 +29,14 @@ export interface GenerationJob {
   stored?: Promise<boolean>;
 }
 
+/**
+ * What generates answers: streaming chat only. Nothing in this subgraph asks for a whole answer at once (titles are
+ * derived from the first message, domain/derive-title.ts), so the clients' non-streaming `chat` is not part of it.
+ */
+export type ChatStreamClient = Pick<DashScopeClient, 'streamChat'>;
+
 export interface GenerationRunnerOptions extends FinishDeps {
-  dashscope: DashScopeClient;
+  dashscope: ChatStreamClient;
   /** This process's owner token in generation records. */
   instanceId: string;
   /** Lease renewal period (a third of the lease). */
