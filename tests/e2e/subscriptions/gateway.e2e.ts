@@ -391,21 +391,27 @@ describe('limits and protocol hygiene', () => {
     expect(sub.results[0]!.data.probeTicks.user.id).toBe(alice.user.id);
   });
 
-  it('ends a subscription whose client stops reading (bounded queue) instead of buffering without limit', async () => {
+  // A client that stops reading cannot answer keepalive pings either: on the tuned gateway (pings every 300 ms) the
+  // keepalive raced the queue bound, and on a loaded machine it could close the socket first (the test failed once).
+  // Here a gateway whose keepalive never fires within the test: only the queue bound (20 events) can end the
+  // subscription, however slowly the machine fills it. The waits are for events; their limits are only safety nets.
+  it('ends a subscription whose client stops reading (bounded queue) instead of buffering without limit', { timeout: 240_000 }, async () => {
+    const bounded = await stack.addGateway({ SUBSCRIPTION_MAX_QUEUED_EVENTS: '20', SUBSCRIPTION_KEEPALIVE_MS: '600000' });
     const { token } = await stack.tokenFor(alice.user);
-    const s = await rawSignedIn(token, TUNED);
+    const s = await rawSignedIn(token, stack.gateways.indexOf(bounded));
     s.send({ id: 'slow', type: 'subscribe', payload: { query: 'subscription { probeTicks(count: 2000, intervalMs: 1, payloadBytes: 65536) { seq filler } }' } });
-    await s.next((m) => m.type === 'next');
+    await s.next((m) => m.type === 'next', 60_000);
     const tcp = (s.socket as unknown as { _socket: Socket })._socket;
     tcp.pause();
-    await stack.gateways[TUNED]!.waitForLog((l) => l.msg === 'subscription ended' && l.reason === 'slow_consumer', 20_000);
-    await noActiveIterators();
+    await bounded.waitForLog((l) => l.msg === 'subscription ended' && l.reason === 'slow_consumer', 120_000);
+    await eventually(async () => (await probeState()).active === 0, 'the probe to have no open iterator', 30_000);
     tcp.resume();
-    const error = await s.next((m) => m.type === 'error', 20_000);
+    const error = await s.next((m) => m.type === 'error', 60_000);
     expect(error.payload).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED', reason: 'SLOW_CONSUMER' }) })]);
     // Everything before the error arrived, in order, without a gap.
     const seqs = s.messages.filter((m) => m.type === 'next').map((m) => (m.payload as any).data.probeTicks.seq as number);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    await bounded.stop(5_000);
   });
 });
 
