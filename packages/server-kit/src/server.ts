@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
@@ -17,6 +17,7 @@ import { applyAccessPolicies, type AccessOptions } from './access.ts';
 import type { BaseContext } from './context.ts';
 import type { Metrics } from './metrics.ts';
 import { createHttpShell, type ReadinessCheck } from './shell.ts';
+import { staticCacheControlPlugin } from './cache-control.ts';
 import { BodyError, executeGraphQLPost, readJsonBody, sendJson, takesFastPath } from './graphql-http.ts';
 import { startJobs, type JobDefinition } from './jobs.ts';
 import { createRateLimits, type RateLimitOptions } from './rate-limits.ts';
@@ -166,6 +167,9 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
       ApolloServerPluginLandingPageDisabled(),
       // Federated tracing is for Apollo GraphOS, which we do not report to; it costs time on every request.
       ApolloServerPluginInlineTraceDisabled(),
+      // Apollo's cache control, minus its per-field hooks on answers known to be no-store (cache-control.ts).
+      ApolloServerPluginCacheControlDisabled(),
+      staticCacheControlPlugin<TContext>(),
       {
         async serverWillStart() {
           return {
