@@ -29,6 +29,7 @@ import {
 const INTERNAL_BILLING_NAMES = [
   'reserveCredits',
   'reserveChatCredits',
+  'reserveImageCredits',
   'settleReservation',
   'releaseReservation',
   'grantSignupCredits',
@@ -36,6 +37,7 @@ const INTERNAL_BILLING_NAMES = [
   'ReservationStatus',
   'ReserveCreditsInput',
   'ReserveChatCreditsInput',
+  'ReserveImageCreditsInput',
 ];
 
 function composed(): Extract<ReturnType<typeof composeSupergraph>, { ok: true }> {
@@ -116,12 +118,13 @@ describe('internal billing API', () => {
     if (billing === undefined) throw new Error('billing subgraph missing');
     const schema = buildSubgraphSchema({ typeDefs: parse(billing.sdl) });
     const fields = schema.getMutationType()?.getFields() ?? {};
-    for (const name of ['reserveCredits', 'reserveChatCredits', 'settleReservation', 'releaseReservation', 'grantSignupCredits']) {
+    for (const name of ['reserveCredits', 'reserveChatCredits', 'reserveImageCredits', 'settleReservation', 'releaseReservation', 'grantSignupCredits']) {
       const directives = fields[name]?.astNode?.directives?.map((d) => d.name.value) ?? [];
       expect(directives, `Mutation.${name}`).toEqual(expect.arrayContaining(['inaccessible', 'requiresScopes']));
     }
     expect(signature(fields['reserveCredits']!)).toBe('reserveCredits(input: ReserveCreditsInput!): Reservation!');
     expect(signature(fields['reserveChatCredits']!)).toBe('reserveChatCredits(input: ReserveChatCreditsInput!): Reservation!');
+    expect(signature(fields['reserveImageCredits']!)).toBe('reserveImageCredits(input: ReserveImageCreditsInput!): Reservation!');
     expect(signature(fields['settleReservation']!)).toBe(
       'settleReservation(id: ID!, actualAmount: Int!, reason: LedgerReason!, referenceId: String): Reservation!',
     );

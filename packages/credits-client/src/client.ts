@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CREDENTIAL_HEADER, createCredentialSigner } from '@firefly/auth';
 import { AppError, ErrorCode, isErrorCode, upstreamUnavailable, type ErrorDetails } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
-import { CHAT_COST, GRANT_SIGNUP_CREDITS, IMAGE_COST, RELEASE, RESERVE, RESERVE_CHAT, SET_CHAT_PRICE, SET_IMAGE_PRICE, SETTLE } from './operations.ts';
+import { CHAT_COST, GRANT_SIGNUP_CREDITS, IMAGE_COST, RELEASE, RESERVE, RESERVE_CHAT, RESERVE_IMAGE, SET_CHAT_PRICE, SET_IMAGE_PRICE, SETTLE } from './operations.ts';
 import type { CallOptions, CreditBalance, CreditsClient, PartnerScope, Reservation, TenantScope } from './types.ts';
 
 /** Options of {@link createCreditsClient}. */
@@ -115,6 +115,8 @@ export function createCreditsClient(options: CreditsClientOptions): CreditsClien
       call<Reservation>({ tenantId, requestId, partner }, 'ReserveCredits', RESERVE, { input }, 'reserveCredits', callOptions),
     reserveChat: ({ tenantId, requestId, partner, ...input }, callOptions) =>
       call<Reservation>({ tenantId, requestId, partner }, 'ReserveChatCredits', RESERVE_CHAT, { input }, 'reserveChatCredits', callOptions),
+    reserveImage: ({ tenantId, requestId, partner, ...input }, callOptions) =>
+      call<Reservation>({ tenantId, requestId, partner }, 'ReserveImageCredits', RESERVE_IMAGE, { input }, 'reserveImageCredits', callOptions),
     async settle({ tenantId, requestId, reservationId, actualAmount, reason, referenceId }, callOptions) {
       const reservation = await call<Reservation>(
         { tenantId, requestId },

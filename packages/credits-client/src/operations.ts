@@ -11,6 +11,10 @@ export const RESERVE_CHAT = `mutation ReserveChatCredits($input: ReserveChatCred
   reserveChatCredits(input: $input) { ${RESERVATION_FIELDS} }
 }`;
 
+export const RESERVE_IMAGE = `mutation ReserveImageCredits($input: ReserveImageCreditsInput!) {
+  reserveImageCredits(input: $input) { ${RESERVATION_FIELDS} }
+}`;
+
 export const SETTLE = `mutation SettleReservation($id: ID!, $actualAmount: Int!, $reason: LedgerReason!, $referenceId: String) {
   settleReservation(id: $id, actualAmount: $actualAmount, reason: $reason, referenceId: $referenceId) { ${RESERVATION_FIELDS} }
 }`;

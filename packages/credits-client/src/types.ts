@@ -68,6 +68,14 @@ export interface ReserveChatInput extends Omit<ReserveInput, 'amount'> {
   outputTokens: number;
 }
 
+export interface ReserveImageInput extends Omit<ReserveInput, 'amount'> {
+  modelId: string;
+  /** Image size as DashScope writes it, e.g. "1024*1024". */
+  size: string;
+  /** Number of images. */
+  count: number;
+}
+
 export interface SettleInput extends TenantScope {
   reservationId: string;
   /** The real cost (≥ 0). */
@@ -125,6 +133,11 @@ export interface CreditsClient {
    * unpriced model, INSUFFICIENT_CREDITS when the user has too few. Idempotent by `idempotencyKey`.
    */
   reserveChat(input: ReserveChatInput, options?: CallOptions): Promise<Reservation>;
+  /**
+   * Prices `count` images (as quoteImage) and holds that, in one call; the hold's `amount` is count × the price per
+   * image. NOT_FOUND for an unpriced model, INSUFFICIENT_CREDITS when the user has too few. Idempotent by `idempotencyKey`.
+   */
+  reserveImage(input: ReserveImageInput, options?: CallOptions): Promise<Reservation>;
   /** Charges the real cost and returns the rest of the hold. Idempotent by reservation id; CONFLICT once released. */
   settle(input: SettleInput, options?: CallOptions): Promise<SettledReservation>;
   /** Returns the whole hold. Idempotent; a no-op on a settled reservation. */

@@ -6,7 +6,7 @@ import { createCredentialSigner } from '@firefly/auth';
 import { BillingCallError, createCreditsClient, type CreditsClient } from '@firefly/credits-client';
 import { expectLedgerInvariant, newTenantId, newUserId, serviceIdentity, startTestBilling, userIdentity, type TestBilling } from './helpers.ts';
 
-const INTERNAL_FIELDS = ['reserveCredits', 'reserveChatCredits', 'settleReservation', 'releaseReservation', 'grantSignupCredits', 'chatCost', 'imageCost', 'setChatPrice', 'setImagePrice'];
+const INTERNAL_FIELDS = ['reserveCredits', 'reserveChatCredits', 'reserveImageCredits', 'settleReservation', 'releaseReservation', 'grantSignupCredits', 'chatCost', 'imageCost', 'setChatPrice', 'setImagePrice'];
 const RESERVE = `mutation($input: ReserveCreditsInput!) { reserveCredits(input: $input) { id status amount } }`;
 
 let billing: TestBilling;
@@ -101,6 +101,42 @@ describe('the credits client against the real billing subgraph', () => {
     // The same key for another answer is still refused.
     await expect(client.reserveChat({ ...input, referenceId: 'msg-8' })).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 47, reserved: 53 });
+  });
+
+  it('reserveImage prices count images and holds them in one call, idempotently; an unpriced model or too few credits hold nothing', async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    await client.grantSignupCredits({ tenantId, userId });
+    const images = { modelId: 'wanx2.1-t2i-turbo', size: '1024*1024', count: 3 };
+    const input = { tenantId, userId, ...images, referenceId: 'job-7', ttlSeconds: 120, idempotencyKey: `image-job:${randomUUID()}` };
+    const reservation = await client.reserveImage(input);
+    // The amount imageCost quotes for the same images (count × the price per image), held as reserveCredits holds it.
+    expect(reservation).toMatchObject({ userId, amount: await client.quoteImage({ tenantId, ...images }), status: 'HELD', referenceId: 'job-7' });
+    expect(reservation.amount).toBe(12);
+    const retries = await Promise.all(Array.from({ length: 5 }, () => client.reserveImage(input)));
+    expect(retries.map((r) => r.id)).toEqual(Array(5).fill(reservation.id));
+    expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 88, reserved: 12 });
+
+    await expect(client.reserveImage({ ...input, modelId: 'no-such-model', idempotencyKey: randomUUID() })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.reserveImage({ ...input, count: 100, idempotencyKey: randomUUID() })).rejects.toMatchObject({ code: 'INSUFFICIENT_CREDITS' });
+    // The same key for another job is still refused.
+    await expect(client.reserveImage({ ...input, referenceId: 'job-8' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 88, reserved: 12 });
+  });
+
+  it("reserveImage retried after a price change returns the first attempt's hold, at the price it was made at", async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    const modelId = `image-${randomUUID()}`;
+    await client.grantSignupCredits({ tenantId, userId });
+    await client.setImagePrice({ tenantId, modelId, perImage: 5 });
+    const input = { tenantId, userId, modelId, size: '1024*1024', count: 2, referenceId: 'job-r', ttlSeconds: 60, idempotencyKey: `image-job:${randomUUID()}` };
+    const first = await client.reserveImage(input);
+    expect(first.amount).toBe(10);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await client.setImagePrice({ tenantId, modelId, perImage: 7 });
+    expect(await client.reserveImage(input)).toMatchObject({ id: first.id, amount: 10, status: 'HELD' });
+    expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 90, reserved: 10 });
   });
 
   it('maps billing errors to AppError codes', async () => {

@@ -157,6 +157,14 @@ export type Mutation = {
    */
   reserveCredits: Reservation;
   /**
+   * Holds one image job's credits in one call: imageCost(modelId, size, count) at today's price, held as
+   * reserveCredits holds it; the amount is count × the price per image. NOT_FOUND for a model without a price (nothing
+   * is held); INSUFFICIENT_CREDITS when more than available. Idempotent by idempotencyKey: a retry returns the first
+   * reservation for the same referenceId, even if the price changed in between.
+   * Access: our own services only (service credential); not part of the public API.
+   */
+  reserveImageCredits: Reservation;
+  /**
    * Sets a chat model's price (credits per 1,000 input and output tokens), in force from now on; reservations made
    * before keep the price they were made at. Called by the conversation subgraph's upsertChatModel.
    * Access: our own services only (service credential); not part of the public API.
@@ -237,6 +245,12 @@ export type MutationReserveChatCreditsArgs = {
 /** The root of every write. Each field says who may use it. */
 export type MutationReserveCreditsArgs = {
   input: ReserveCreditsInput;
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationReserveImageCreditsArgs = {
+  input: ReserveImageCreditsInput;
 };
 
 
@@ -684,6 +698,26 @@ export type ReserveCreditsInput = {
   userId: Scalars['ID']['input'];
 };
 
+/** What to hold for one image job, priced by billing, for reserveImageCredits (internal API). */
+export type ReserveImageCreditsInput = {
+  /** Number of images. */
+  count: Scalars['Int']['input'];
+  /** The same key returns the same reservation instead of holding twice. */
+  idempotencyKey: Scalars['String']['input'];
+  /** The image model's id; NOT_FOUND when it has no price. */
+  modelId: Scalars['ID']['input'];
+  /** What the credits are for: the image job id. */
+  referenceId: Scalars['String']['input'];
+  /** Image size as DashScope writes it, e.g. "1024*1024". */
+  size: Scalars['String']['input'];
+  /** Defaults to the caller's tenant. */
+  tenantId?: InputMaybe<Scalars['ID']['input']>;
+  /** A HELD reservation is released after this long. */
+  ttlSeconds: Scalars['Int']['input'];
+  /** Whose credits to hold. */
+  userId: Scalars['ID']['input'];
+};
+
 /**
  * A person with an account in one tenant. Each subgraph adds its own fields: profile and roles (user), conversations
  * (conversation), image jobs (image), credits and orders (billing).
@@ -865,6 +899,7 @@ export type ResolversTypes = {
   ReservationStatus: ReservationStatus;
   ReserveChatCreditsInput: ReserveChatCreditsInput;
   ReserveCreditsInput: ReserveCreditsInput;
+  ReserveImageCreditsInput: ReserveImageCreditsInput;
   User: ResolverTypeWrapper<{ id: string }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -896,6 +931,7 @@ export type ResolversParentTypes = {
   Reservation: ReservationRowModel;
   ReserveChatCreditsInput: ReserveChatCreditsInput;
   ReserveCreditsInput: ReserveCreditsInput;
+  ReserveImageCreditsInput: ReserveImageCreditsInput;
   User: { id: string };
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
@@ -954,6 +990,7 @@ export type MutationResolvers<ContextType = BillingContext, ParentType extends R
   releaseReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReleaseReservationArgs, 'id'>>;
   reserveChatCredits?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveChatCreditsArgs, 'input'>>;
   reserveCredits?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveCreditsArgs, 'input'>>;
+  reserveImageCredits?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveImageCreditsArgs, 'input'>>;
   setChatPrice?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetChatPriceArgs, 'inputPer1kTokens' | 'modelId' | 'outputPer1kTokens'>>;
   setImagePrice?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetImagePriceArgs, 'modelId' | 'perImage'>>;
   settleReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationSettleReservationArgs, 'actualAmount' | 'id' | 'reason'>>;

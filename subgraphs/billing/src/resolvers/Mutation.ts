@@ -11,6 +11,7 @@ import type { OrderRow } from '../data/order-store.ts';
 import { releaseReservation } from '../domain/release-reservation.ts';
 import { reserveCredits } from '../domain/reserve-credits.ts';
 import { reserveChatCredits } from '../domain/reserve-chat-credits.ts';
+import { reserveImageCredits } from '../domain/reserve-image-credits.ts';
 import { settleReservation } from '../domain/settle-reservation.ts';
 import { upsertProduct } from '../domain/upsert-product.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
@@ -73,6 +74,11 @@ export const Mutation: MutationResolvers = {
     const { tenantId, ...input } = args.input;
     if (tenantId != null && tenantId !== ctx.tenantId) throw forbidden("tenantId must be the credential's tenant");
     return reserveChatCredits(ctx.scope, ctx.services.prices, { ...input, tenantId: ctx.tenantId, partnerId: partnerOf(ctx) });
+  },
+  reserveImageCredits: (_, args, ctx) => {
+    const { tenantId, ...input } = args.input;
+    if (tenantId != null && tenantId !== ctx.tenantId) throw forbidden("tenantId must be the credential's tenant");
+    return reserveImageCredits(ctx.scope, ctx.services.prices, { ...input, tenantId: ctx.tenantId, partnerId: partnerOf(ctx) });
   },
   settleReservation: async (_, args, ctx) => {
     const result = await settleReservation(ctx.scope, {

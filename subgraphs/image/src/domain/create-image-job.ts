@@ -56,26 +56,28 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
 
   const { credits } = ctx.services;
   const scope = { tenantId: owner.tenantId, requestId: ctx.requestId };
-  let amount: number;
+  // With an idempotencyKey the job id is derived from it, so concurrent duplicates ask billing for the very same hold.
+  const proposedId = key !== null ? idFromKey(owner, key) : randomUUID();
+  let reservation: Awaited<ReturnType<typeof credits.reserveImage>>;
   try {
-    amount = await credits.quoteImage({ ...scope, modelId: request.model, size: request.size, count: request.count });
+    // Priced and held by billing in one call (count × today's price per image). INSUFFICIENT_CREDITS propagates as
+    // it is: nothing has been created yet.
+    reservation = await credits.reserveImage({
+      ...scope,
+      // A partner's key made the request: billing tags the hold, and so the job's charge, with the partner.
+      partner: ctx.identity.partner,
+      userId: owner.userId,
+      modelId: request.model,
+      size: request.size,
+      count: request.count,
+      referenceId: proposedId,
+      ttlSeconds: ctx.services.jobs.holdSeconds,
+      idempotencyKey: key !== null ? `image-request:${owner.userId}:${key}` : `image-job:${proposedId}`,
+    });
   } catch (error) {
     if (isAppError(error) && error.code === 'NOT_FOUND') throw badUserInput(`The model ${request.model} cannot be used: it has no price`, { field: 'model' });
     throw error;
   }
-  // With an idempotencyKey the job id is derived from it, so concurrent duplicates ask billing for the very same hold.
-  const proposedId = key !== null ? idFromKey(owner, key) : randomUUID();
-  // INSUFFICIENT_CREDITS propagates as it is: nothing has been created yet.
-  const reservation = await credits.reserve({
-    ...scope,
-    // A partner's key made the request: billing tags the hold, and so the job's charge, with the partner.
-    partner: ctx.identity.partner,
-    userId: owner.userId,
-    amount,
-    referenceId: proposedId,
-    ttlSeconds: ctx.services.jobs.holdSeconds,
-    idempotencyKey: key !== null ? `image-request:${owner.userId}:${key}` : `image-job:${proposedId}`,
-  });
   const jobId = reservation.referenceId;
   // The hold is count × the price per image in force now: stored with the job, the worker settles images produced ×
   // that price without asking billing again (a price changed meanwhile does not apply to this job).
