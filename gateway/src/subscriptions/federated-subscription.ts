@@ -8,6 +8,7 @@ import type { GatewayContext } from '../context.ts';
 import type { EndReason } from './end-reason.ts';
 import { slowConsumer } from './errors.ts';
 import { EventQueue } from './event-queue.ts';
+import type { InFlightFetches } from './in-flight-fetches.ts';
 import type { SubscriptionMetrics } from './metrics.ts';
 import { EVENT_SERVICE, type SubscriptionPlan, type SubscriptionPlanner } from './planner.ts';
 import type { UpstreamConnections } from './upstream.ts';
@@ -30,6 +31,8 @@ export interface FederatedSubscriptionOptions {
   operationContext: OperationContext;
   /** The real subgraph data sources (the same the query path uses: gateway credential, timeouts, error mapping). */
   dataSources: ReadonlyMap<string, GraphQLDataSource>;
+  /** The connection's in-flight entity fetches: identical ones of its subscriptions' events are merged (one user). */
+  fetches?: InFlightFetches;
   upstream: UpstreamConnections;
   /** Context handed to the data sources for the per-event entity fetches. */
   context: GatewayContext;
@@ -89,7 +92,7 @@ export class FederatedSubscription implements AsyncIterableIterator<ExecutionRes
         return { ...(event?.data !== undefined ? { data: event.data as Record<string, unknown> | null } : {}), ...(event?.errors ? { errors: event.errors } : {}) };
       },
     };
-    this.serviceMap = Object.assign(Object.create(null) as ServiceMap, Object.fromEntries(options.dataSources), { [EVENT_SERVICE]: eventSource });
+    this.serviceMap = Object.assign(Object.create(null) as ServiceMap, Object.fromEntries(options.fetches ? options.fetches.wrap(options.dataSources) : options.dataSources), { [EVENT_SERVICE]: eventSource });
 
     const { primary } = options.plan;
     const variables = Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in options.variables).map((name) => [name, options.variables[name]]));

@@ -71,6 +71,12 @@ export function createSubscriptionMetrics(registry: Registry) {
     labelNames: ['field'] as const,
     registers,
   });
+  const fetchesMerged = new Counter({
+    name: 'gateway_subscription_entity_fetches_merged_total',
+    help: 'Entity fetches of subscription events answered by an identical fetch of the same connection already in flight, by subgraph',
+    labelNames: ['subgraph'] as const,
+    registers,
+  });
   const refused = new Counter({
     name: 'gateway_ws_refused_total',
     help: 'graphql-ws connections or subscriptions refused, by reason',
@@ -98,6 +104,7 @@ export function createSubscriptionMetrics(registry: Registry) {
       buckets[bucketSecond % buckets.length]! += 1;
     },
     eventSuperseded: (field: string) => superseded.inc({ field }),
+    entityFetchMerged: (subgraph: string) => fetchesMerged.inc({ subgraph }),
     upstreamOpened: (subgraph: string) => upstreamSockets.inc({ subgraph }),
     upstreamClosed: (subgraph: string) => upstreamSockets.dec({ subgraph }),
     refused: (reason: string) => refused.inc({ reason }),

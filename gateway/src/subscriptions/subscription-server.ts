@@ -21,6 +21,7 @@ import { createRefreshingCredential } from './credential.ts';
 import type { EndReason } from './end-reason.ts';
 import { formatOne, unwrapEndErrors, type FormatError } from './errors.ts';
 import { FederatedSubscription } from './federated-subscription.ts';
+import { InFlightFetches } from './in-flight-fetches.ts';
 import { createSubscriptionMetrics } from './metrics.ts';
 import { SubscriptionPlanner } from './planner.ts';
 import type { RevocationFeed } from './revocations.ts';
@@ -76,6 +77,8 @@ interface Connection {
   /** The context of one operation on this socket (each subscription has its own operation record). */
   contextOf: (operation: OperationRecord) => GatewayContext;
   upstream: UpstreamConnections;
+  /** Identical entity fetches of this socket's subscription events, merged while in flight (one user, one credential). */
+  fetches: InFlightFetches;
   subscriptions: Set<FederatedSubscription>;
   openedAt: number;
   /** Set before the server closes the socket itself, so its subscriptions end with this reason. */
@@ -264,6 +267,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
         metrics,
         logger: connectionLoggerWithUser,
       }),
+      fetches: new InFlightFetches(metrics.entityFetchMerged),
       subscriptions: new Set(),
       openedAt: Date.now(),
       closing: null,
@@ -335,6 +339,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions) {
       planner: plannerOfSubscription,
       operationContext: admission.operationContext,
       dataSources: options.dataSources,
+      fetches: connection.fetches,
       upstream: connection.upstream,
       context,
       maxQueuedEvents: config.SUBSCRIPTION_MAX_QUEUED_EVENTS,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Supergraph } from '@apollo/federation-internals';
 import type { GraphQLDataSource } from '@apollo/gateway';
 import type { ExecutionResult } from 'graphql';
@@ -9,6 +9,7 @@ import { admitSubscription } from '../admission.ts';
 import type { EndReason } from '../end-reason.ts';
 import { upstreamGone } from '../errors.ts';
 import { FederatedSubscription } from '../federated-subscription.ts';
+import { InFlightFetches } from '../in-flight-fetches.ts';
 import { createSubscriptionMetrics } from '../metrics.ts';
 import { SubscriptionPlanner } from '../planner.ts';
 import type { UpstreamConnections, UpstreamSink } from '../upstream.ts';
@@ -34,13 +35,13 @@ class FakeUpstream {
   }
 }
 
-function start(query: string, options: { variables?: Record<string, unknown>; maxQueuedEvents?: number; latestState?: boolean } = {}) {
+function start(query: string, options: { variables?: Record<string, unknown>; maxQueuedEvents?: number; latestState?: boolean; users?: GraphQLDataSource; fetches?: InFlightFetches } = {}) {
   const admission = admitSubscription({ query, variables: options.variables ?? null }, planner, limits, logger);
   if (admission.kind !== 'admitted') throw new Error(JSON.stringify(admission.errors));
   const upstream = new FakeUpstream();
   const ended: EndReason[] = [];
   const entityFetches: unknown[] = [];
-  const users: GraphQLDataSource = {
+  const users: GraphQLDataSource = options.users ?? {
     async process({ request }) {
       entityFetches.push(request.variables);
       await new Promise((resolve) => setTimeout(resolve, 1));
@@ -59,6 +60,7 @@ function start(query: string, options: { variables?: Record<string, unknown>; ma
     planner,
     operationContext: admission.operationContext,
     dataSources: new Map([['users', users]]),
+    ...(options.fetches ? { fetches: options.fetches } : {}),
     upstream: upstream as unknown as UpstreamConnections,
     context: { identity: { kind: 'anonymous', tenantId: 'default', requestId: 'r' }, requestId: 'r', logger, credential: async () => 'credential', operation: { transport: 'ws', requestId: 'r', startedAt: 0, errorCodes: [] } },
     maxQueuedEvents: options.maxQueuedEvents ?? 100,
@@ -176,5 +178,102 @@ describe('FederatedSubscription', () => {
     const seen: unknown[] = [];
     for (let item = await subscription.next(); !item.done; item = await subscription.next()) seen.push(item.value.data);
     expect(seen).toEqual([1, 2, 3, 4, 5].map((n) => ({ ticks: { n } })));
+  });
+
+  describe('identical entity fetches of one connection (one user)', () => {
+    /** The users subgraph, answering only when the test opens the gate, so fetches overlap for certain. */
+    function gatedUsers() {
+      const requests: unknown[] = [];
+      let open!: () => void;
+      let gate = new Promise<void>((resolve) => (open = resolve));
+      const source: GraphQLDataSource = {
+        async process({ request }) {
+          requests.push(request.variables);
+          await gate;
+          const representations = (request.variables?.['representations'] ?? []) as Array<{ id: string }>;
+          return { data: { _entities: representations.map((r) => ({ __typename: 'User', name: `user ${r.id}`, id: r.id })) } };
+        },
+      };
+      return {
+        source,
+        requests,
+        open: () => {
+          open();
+          gate = new Promise<void>((resolve) => (open = resolve));
+        },
+      };
+    }
+    const QUERY = 'subscription { ticks { n user { name } } }';
+
+    it('two subscriptions asking for the same entity at once: one subgraph request, each event its own answer; nothing kept after', async () => {
+      const users = gatedUsers();
+      const merged: string[] = [];
+      const fetches = new InFlightFetches((subgraph) => merged.push(subgraph));
+      const a = start(QUERY, { users: users.source, fetches });
+      const b = start(QUERY, { users: users.source, fetches });
+      a.upstream.sink.next(tick(1, 'u7'));
+      b.upstream.sink.next(tick(2, 'u7'));
+      const [eventA, eventB] = [a.subscription.next(), b.subscription.next()];
+      await vi.waitFor(() => expect(merged).toEqual(['users']));
+      users.open();
+      expect((await eventA).value).toEqual({ data: { ticks: { n: 1, user: { name: 'user u7' } } } });
+      expect((await eventB).value).toEqual({ data: { ticks: { n: 2, user: { name: 'user u7' } } } });
+      expect(users.requests).toEqual([{ representations: [{ __typename: 'User', id: 'u7' }] }]);
+      expect(fetches.size).toBe(0);
+
+      // No caching: the next event fetches again.
+      a.upstream.sink.next(tick(3, 'u7'));
+      const next = a.subscription.next();
+      await vi.waitFor(() => expect(users.requests).toHaveLength(2));
+      users.open();
+      expect((await next).value).toEqual({ data: { ticks: { n: 3, user: { name: 'user u7' } } } });
+    });
+
+    it('different entities, or another connection (another user): separate requests', async () => {
+      const users = gatedUsers();
+      const fetches = new InFlightFetches();
+      const a = start(QUERY, { users: users.source, fetches });
+      const b = start(QUERY, { users: users.source, fetches });
+      // The same entity on another connection: never shared, even when the query and variables are identical.
+      const other = start(QUERY, { users: users.source, fetches: new InFlightFetches() });
+      a.upstream.sink.next(tick(1, 'u1'));
+      b.upstream.sink.next(tick(2, 'u2'));
+      other.upstream.sink.next(tick(3, 'u1'));
+      const events = [a.subscription.next(), b.subscription.next(), other.subscription.next()];
+      await vi.waitFor(() => expect(users.requests).toHaveLength(3));
+      users.open();
+      expect((await Promise.all(events)).map((e) => e.value)).toEqual([
+        { data: { ticks: { n: 1, user: { name: 'user u1' } } } },
+        { data: { ticks: { n: 2, user: { name: 'user u2' } } } },
+        { data: { ticks: { n: 3, user: { name: 'user u1' } } } },
+      ]);
+    });
+
+    it('a failed fetch fails every event that joined it, as UPSTREAM_UNAVAILABLE would for each', async () => {
+      let calls = 0;
+      let fail!: () => void;
+      const failing = new Promise<void>((resolve) => (fail = resolve));
+      const source: GraphQLDataSource = {
+        async process() {
+          calls++;
+          await failing;
+          throw Object.assign(new Error('The users service is unavailable'), { extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
+        },
+      };
+      const fetches = new InFlightFetches();
+      const a = start(QUERY, { users: source, fetches });
+      const b = start(QUERY, { users: source, fetches });
+      a.upstream.sink.next(tick(1, 'u7'));
+      b.upstream.sink.next(tick(2, 'u7'));
+      const events = [a.subscription.next(), b.subscription.next()];
+      await vi.waitFor(() => expect(calls).toBe(1));
+      fail();
+      for (const event of await Promise.all(events)) {
+        expect(event.value?.data).toEqual({ ticks: { n: expect.any(Number), user: null } });
+        expect(event.value?.errors?.[0]?.message).toMatch(/unavailable/);
+      }
+      expect(calls).toBe(1);
+      expect(fetches.size).toBe(0);
+    });
   });
 });
