@@ -42,7 +42,7 @@ export type UserModelKey = 'tenant' | 'tenantHost' | 'setting' | 'stateRevision'
 /** The conversation subgraph's tables. */
 export type ConversationModelKey = 'chatModel' | 'tenantChatModel' | 'conversation' | 'message' | 'pendingSettlement';
 /** The image subgraph's tables. */
-export type ImageModelKey = 'imageModel' | 'imageJob' | 'image';
+export type ImageModelKey = 'imageModel' | 'tenantImageModel' | 'imageJob' | 'image';
 /** The billing subgraph's tables. */
 export type BillingModelKey =
   | 'product'

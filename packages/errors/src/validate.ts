@@ -31,3 +31,14 @@ export function requireIdentifier(value: string, field: string, max = 64): strin
   }
   return value;
 }
+
+/** The gateway's rule for a tenant id (gateway/src/modules/tenant.ts): lower-case letters, digits, '-', at most 63. */
+const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** A tenant id as the gateway accepts one (x-tenant-id, createTenant), checked for its form only. */
+export function requireTenantId(value: string, field = 'tenantId'): string {
+  if (typeof value !== 'string' || !TENANT_ID.test(value)) {
+    throw badUserInput(`${field} must be 1 to 63 lower-case letters, digits or -, starting with a letter or digit`, { field });
+  }
+  return value;
+}

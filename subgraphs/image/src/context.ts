@@ -1,8 +1,9 @@
 import { DEFAULT_TENANT_ID, scopeToTenant } from '@firefly/db';
 import { catalogChanged } from '@firefly/redis';
 import { createByIdLoader, createGroupLoader, createPageLoader, eachParent, oncePerRequest, type BaseContext, type PageArgs } from '@firefly/server-kit';
-import { createImageModelRepository, createImageModelWriter, createImageRepository } from './data/images.ts';
+import { createImageModelRepository, createImageModelWriter, createImageRepository, createTenantImageModelWriter } from './data/images.ts';
 import { createImageJobRepository, type ImageJobStatus } from './data/jobs.ts';
+import type { TenantImageModelAdmin } from './domain/tenant-image-models.ts';
 import type { ImageCatalogAdmin } from './domain/upsert-image-model.ts';
 import type { ImageDeps } from './server.ts';
 import type { ImageServices } from './services.ts';
@@ -15,7 +16,7 @@ export function createImageContext(deps: ImageDeps, services: ImageServices, bas
   const db = scopeToTenant(deps.db, base.tenantId);
   const jobs = createImageJobRepository(db, base.tenantId);
   const images = createImageRepository(db, base.tenantId);
-  const modelRepository = createImageModelRepository(deps.db);
+  const modelRepository = createImageModelRepository(deps.db, db);
   const catalogAdmin: ImageCatalogAdmin = {
     platformTenantId: DEFAULT_TENANT_ID,
     async setPrice(modelId, perImage) {
@@ -25,10 +26,17 @@ export function createImageContext(deps: ImageDeps, services: ImageServices, bas
     catalogChanged: () => catalogChanged(deps.redis, base.logger),
     logger: base.logger,
   };
+  const tenantCatalogAdmin: TenantImageModelAdmin = {
+    platformTenantId: DEFAULT_TENANT_ID,
+    set: createTenantImageModelWriter(deps.db).set,
+    catalogChanged: () => catalogChanged(deps.redis, base.logger),
+    logger: base.logger,
+  };
   return {
     ...base,
     services,
     catalogAdmin,
+    tenantCatalogAdmin,
     jobs,
     images,
     // The catalog is read once per request, however many aliases ask for it.

@@ -124,6 +124,7 @@ const ADMIN_OPERATIONS: Record<string, string> = {
   'Mutation.upsertChatModel': `mutation { upsertChatModel(input: { id: "x", name: "n", maxInputTokens: 1, maxOutputTokens: 1, inputPricePer1k: 1, outputPricePer1k: 1 }) { id } }`,
   'Mutation.upsertImageModel': `mutation { upsertImageModel(input: { id: "x", name: "n", sizes: ["1024*1024"], maxCount: 1, pricePerImage: 1 }) { id } }`,
   'Mutation.setTenantChatModel': `mutation { setTenantChatModel(input: { tenantId: "x", modelId: "y", hidden: true }) { hidden } }`,
+  'Mutation.setTenantImageModel': `mutation { setTenantImageModel(input: { tenantId: "x", modelId: "y", hidden: true }) { hidden } }`,
   'Mutation.upsertProduct': `mutation { upsertProduct(input: { id: "x", name: "n", credits: 1, priceFen: 1 }) { id } }`,
   'Query.partners': `{ partners { edges { node { id } } } }`,
   'Query.partner': `{ partner(id: "x") { id } }`,

@@ -3,11 +3,16 @@
 // model leaves the catalog and takes no new work; bad input names the field; only platform admins may do it.
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createCreditsClient } from '@firefly/credits-client';
 import { startDashScopeSimulator, type DashScopeSimulator } from '@firefly/dashscope-simulator';
+import { createLogger } from '@firefly/logger';
+import type { SubgraphServer } from '@firefly/server-kit';
+import { buildImageSubgraph, loadImageConfig } from '@firefly/subgraph-image';
 import { callSubgraph, CREATE_CONVERSATION, createChatUser, disposeClients, expectData, expectWellFormedStream, readStream, SEND_MESSAGE, type ChatUser } from '../../src/chat-helpers.ts';
 import { startConversationReplica, type ConversationReplica } from '../../src/chat-replica.ts';
 import { seedUserWithHistory } from '../../src/fixtures.ts';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
+import { CREATE_IMAGE_JOB } from '../../src/image-helpers.ts';
 import { ensureTenant } from '../../src/tenants.ts';
 
 const UPSERT_CHAT = 'mutation U($input: ChatModelInput!) { upsertChatModel(input: $input) { id name description maxInputTokens maxOutputTokens } }';
@@ -244,5 +249,91 @@ describe('setTenantChatModel', () => {
       { tenantId, before: { hidden: true }, after: { hidden: false } },
     ]);
     for (const event of events) expect(event.targetType).toBe('ChatModel');
+  });
+});
+
+describe('setTenantImageModel', () => {
+  const SET = 'mutation S($input: TenantImageModelInput!) { setTenantImageModel(input: $input) { tenantId modelId hidden updatedAt } }';
+  const AUDIT = 'query A($action: String) { auditEvents(first: 50, action: $action) { edges { node { action targetType targetId details actor { id } } } } }';
+  /** A second image subgraph replica, built as main.ts builds one, over the same database and Redis. */
+  let imageB: SubgraphServer;
+  let imageBUrl: string;
+  beforeAll(async () => {
+    imageB = await buildImageSubgraph(loadImageConfig(sg.imageEnv), {
+      db: sg.db,
+      redis: sg.redis,
+      logger: createLogger({ service: 'image-b', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      credits: createCreditsClient({ url: sg.subgraphUrls.billing, secret: sg.internalTokenSecret, service: 'image' }),
+    });
+    imageBUrl = await imageB.listen(0);
+  }, 60_000);
+  afterAll(async () => {
+    await imageB?.stop();
+  });
+
+  it('hides a model from one tenant only: out of its imageModels (cached answers too) and refused new jobs on both replicas; shown again after', async () => {
+    const tenantId = `img-${randomUUID().slice(0, 8)}`;
+    await ensureTenant(sg, tenantId);
+    const modelId = `wanx-tenant-${randomUUID().slice(0, 8)}`;
+    expect((await asAdmin(UPSERT_IMAGE, { input: { id: modelId, name: 'Tenant painter', sizes: ['1024*1024'], maxCount: 2, pricePerImage: 5 } })).body.errors).toBeUndefined();
+    const member = await createChatUser(sg, 10_000, tenantId);
+    const inTenant = (query: string, variables: Record<string, unknown> = {}, token?: string) =>
+      sg.request(query, { variables, headers: { 'x-tenant-id': tenantId }, ...(token ? { token } : {}) });
+    const tenantCatalog = async () => ((await inTenant(IMAGE_MODELS)).body.data!.imageModels as Array<{ id: string }>).map((model) => model.id);
+    const identityIn = (tenant: string, userId: string) => ({ kind: 'user' as const, tenantId: tenant, userId, roles: ['USER' as const], sessionId: randomUUID(), requestId: randomUUID() });
+    const job = (prompt: string) => ({ input: { prompt, model: modelId } });
+    // Before: the tenant sees the platform's catalog (an anonymous answer the response cache now holds) and uses it.
+    expect(await tenantCatalog()).toContain(modelId);
+    expect(expectData(await inTenant(CREATE_IMAGE_JOB, job('a lantern before'), member.token)).createImageJob.status).toBe('QUEUED');
+
+    const hidden = await asAdmin(SET, { input: { tenantId, modelId, hidden: true } });
+    expect(hidden.body.errors).toBeUndefined();
+    expect(hidden.body.data!.setTenantImageModel).toMatchObject({ tenantId, modelId, hidden: true });
+
+    // The tenant's catalog no longer lists it, at once (the cached answer was invalidated), on replica B too; the
+    // platform's still does.
+    expect(await tenantCatalog()).not.toContain(modelId);
+    const onB = expectData(await callSubgraph(imageBUrl, sg.internalTokenSecret, identityIn(tenantId, member.id), IMAGE_MODELS)).imageModels as Array<{ id: string }>;
+    expect(onB.map((model) => model.id)).not.toContain(modelId);
+    expect(await catalogIds(IMAGE_MODELS, 'imageModels')).toContain(modelId);
+    // No new job with it in the tenant, through the gateway or straight on replica B; nothing held or stored.
+    const refused = await inTenant(CREATE_IMAGE_JOB, job('a lantern after'), member.token);
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'model' });
+    const refusedOnB = await callSubgraph(imageBUrl, sg.internalTokenSecret, identityIn(tenantId, member.id), CREATE_IMAGE_JOB, job('a lantern on B'));
+    expect(refusedOnB.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'model' });
+    expect(await sg.db.imageJob.count({ where: { tenantId, userId: member.id } })).toBe(1);
+    // Without a model named, a job gets the tenant's first visible model, not the hidden one.
+    expect(expectData(await inTenant(CREATE_IMAGE_JOB, { input: { prompt: 'any model' } }, member.token)).createImageJob.model).not.toBe(modelId);
+    // Other tenants are untouched: the platform tenant's user still creates jobs with it (replica B too).
+    expect(expectData(await user.call(CREATE_IMAGE_JOB, job('a platform lantern'))).createImageJob.model).toBe(modelId);
+    const platformOnB = await callSubgraph(imageBUrl, sg.internalTokenSecret, identityIn('default', user.id), CREATE_IMAGE_JOB, job('a platform lantern on B'));
+    expect(expectData(platformOnB).createImageJob.model).toBe(modelId);
+
+    // Only platform admins; the model must exist; bad input names the field.
+    const tenantAdmin = await seedUserWithHistory(sg.db, { tenantId, conversations: 0, imageJobs: 0, credits: 0 });
+    await sg.db.user.update({ where: { id: tenantAdmin.user.id }, data: { roles: 'USER,ADMIN' } });
+    const tenantAdminToken = await sg.tokenFor({ ...tenantAdmin.user, roles: ['USER', 'ADMIN'] });
+    expect((await inTenant(SET, { input: { tenantId, modelId, hidden: false } }, tenantAdminToken)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await user.call(SET, { input: { tenantId, modelId, hidden: false } })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await asAdmin(SET, { input: { tenantId, modelId: 'no-such-model', hidden: true } })).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await asAdmin(SET, { input: { tenantId: 'Not Valid!', modelId, hidden: true } })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tenantId' });
+    expect((await asAdmin(SET, { input: { tenantId, modelId: 'bad id', hidden: true } })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'modelId' });
+
+    // Shown again: listed and usable at once, on replica B too.
+    expect((await asAdmin(SET, { input: { tenantId, modelId, hidden: false } })).body.data!.setTenantImageModel.hidden).toBe(false);
+    expect(await tenantCatalog()).toContain(modelId);
+    const againOnB = await callSubgraph(imageBUrl, sg.internalTokenSecret, identityIn(tenantId, member.id), CREATE_IMAGE_JOB, job('a lantern again'));
+    expect(expectData(againOnB).createImageJob.model).toBe(modelId);
+
+    // Both changes are in the platform tenant's audit log, with the admin as actor.
+    const events = ((await asAdmin(AUDIT, { action: 'setTenantImageModel' })).body.data!.auditEvents.edges as Array<{ node: { targetId: string; targetType: string; details: unknown } }>)
+      .map((edge) => edge.node)
+      .filter((event) => event.targetId === modelId)
+      .reverse();
+    expect(events.map((event) => event.details)).toEqual([
+      { tenantId, before: { hidden: false }, after: { hidden: true } },
+      { tenantId, before: { hidden: true }, after: { hidden: false } },
+    ]);
+    for (const event of events) expect(event.targetType).toBe('ImageModel');
   });
 });

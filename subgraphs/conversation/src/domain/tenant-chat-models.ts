@@ -1,9 +1,6 @@
 import type { AuditActor } from '@firefly/db';
-import { badUserInput, forbidden, notFound, requireIdentifier } from '@firefly/errors';
+import { badUserInput, forbidden, notFound, requireIdentifier, requireTenantId } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
-
-/** The gateway's rule for a tenant id (gateway/src/modules/tenant.ts): lower-case letters, digits, '-'. */
-const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export interface TenantChatModelRow {
   tenantId: string;
@@ -37,12 +34,10 @@ export interface TenantChatModelAdmin {
  */
 export async function setTenantChatModel(admin: TenantChatModelAdmin, by: AuditActor, input: TenantChatModelInput): Promise<TenantChatModelRow> {
   if (by.tenantId !== admin.platformTenantId) throw forbidden("A tenant's catalog is set by admins of the platform tenant only");
-  if (typeof input.tenantId !== 'string' || !TENANT_ID.test(input.tenantId)) {
-    throw badUserInput('tenantId must be 1 to 63 lower-case letters, digits or -, starting with a letter or digit', { field: 'tenantId' });
-  }
+  const tenantId = requireTenantId(input.tenantId);
   const modelId = requireIdentifier(input.modelId, 'modelId');
   if (typeof input.hidden !== 'boolean') throw badUserInput('hidden must be true or false', { field: 'hidden' });
-  const saved = await admin.set({ tenantId: input.tenantId, modelId, hidden: input.hidden }, by);
+  const saved = await admin.set({ tenantId, modelId, hidden: input.hidden }, by);
   if (!saved) throw notFound('Chat model');
   admin.logger.info({ tenantId: saved.tenantId, modelId, hidden: saved.hidden, by: by.actor }, 'tenant chat model set');
   await admin.catalogChanged();

@@ -1,4 +1,5 @@
 import { recordAudit, transact, type AuditActor, type ImageDb, type TenantScoped } from '@firefly/db';
+import type { TenantImageModelRow } from '../domain/tenant-image-models.ts';
 import type { ImageModelView, NewImageModel } from '../domain/upsert-image-model.ts';
 
 const select = { id: true, tenantId: true, userId: true, jobId: true, storageKey: true, width: true, height: true, contentType: true, createdAt: true } as const;
@@ -22,12 +23,46 @@ export function createImageRepository(db: TenantScoped<ImageDb>, tenantId: strin
   };
 }
 
-/** The platform-wide image model catalog. */
-export function createImageModelRepository(db: ImageDb) {
+/**
+ * The image model catalog as one tenant sees it: the platform-wide active rows less the models the tenant has hidden
+ * (TenantImageModel, read through the tenant-scoped client, in parallel with the models). createImageJob validates
+ * against this list, so a hidden model is refused new jobs by the same check as a deactivated one.
+ */
+export function createImageModelRepository(db: ImageDb, tenantDb: TenantScoped<ImageDb>) {
   return {
     async listActive() {
-      const rows = await db.imageModel.findMany({ where: { active: true }, orderBy: [{ sortOrder: 'asc' }, { id: 'asc' }] });
-      return rows.map(toView);
+      const [rows, hidden] = await Promise.all([
+        db.imageModel.findMany({ where: { active: true }, orderBy: [{ sortOrder: 'asc' }, { id: 'asc' }] }),
+        tenantDb.tenantImageModel.findMany({ where: { hidden: true }, select: { modelId: true } }),
+      ]);
+      const hiddenIds = new Set(hidden.map((row) => row.modelId));
+      return rows.filter((row) => !hiddenIds.has(row.id)).map(toView);
+    },
+  };
+}
+
+/**
+ * setTenantImageModel's write, by a platform admin for any tenant (the process-wide client): the override and its
+ * audit event in one transaction. `null` when there is no such model.
+ */
+export function createTenantImageModelWriter(db: ImageDb) {
+  return {
+    set(override: { tenantId: string; modelId: string; hidden: boolean }, by: AuditActor): Promise<TenantImageModelRow | null> {
+      const { tenantId, modelId, hidden } = override;
+      return transact(db, async (tx) => {
+        if (!(await tx.imageModel.findUnique({ where: { id: modelId }, select: { id: true } }))) return null;
+        const key = { tenantId_modelId: { tenantId, modelId } };
+        const before = await tx.tenantImageModel.findUnique({ where: key, select: { hidden: true } });
+        const after = await tx.tenantImageModel.upsert({ where: key, create: { tenantId, modelId, hidden }, update: { hidden } });
+        await recordAudit(tx, {
+          ...by,
+          action: 'setTenantImageModel',
+          targetType: 'ImageModel',
+          targetId: modelId,
+          details: { tenantId, before: { hidden: before?.hidden ?? false }, after: { hidden } },
+        });
+        return after;
+      });
     },
   };
 }

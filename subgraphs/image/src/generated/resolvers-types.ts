@@ -228,6 +228,15 @@ export type Mutation = {
    */
   deleteImage: Scalars['Boolean']['output'];
   /**
+   * Hides an image model from one tenant, or shows it again (hidden: false): hidden, it leaves that tenant's
+   * imageModels and takes no new image job there (BAD_USER_INPUT, field model, as an inactive model); jobs already
+   * created finish and are charged as usual, and other tenants are untouched. Visible at once on every replica,
+   * response caches included. NOT_FOUND for an unknown model; BAD_USER_INPUT names a malformed field. Only ADMINs of
+   * the platform tenant (FORBIDDEN for other tenants' admins). Recorded in the audit log.
+   * Access: ADMIN only.
+   */
+  setTenantImageModel: TenantImageModel;
+  /**
    * Creates an image model (a new id) or changes one (an existing id): name, sizes, most images per job, price per
    * image, active. Visible at once on every replica, response caches included; an inactive model leaves imageModels
    * and takes no new jobs. Prices are versioned: a job is charged at the price in force when its credits were
@@ -261,6 +270,12 @@ export type MutationCreateUploadUrlArgs = {
 /** The root of every write. Each field says who may use it. */
 export type MutationDeleteImageArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationSetTenantImageModelArgs = {
+  input: TenantImageModelInput;
 };
 
 
@@ -343,6 +358,32 @@ export type Subscription = {
  */
 export type SubscriptionImageJobUpdatedArgs = {
   jobId: Scalars['ID']['input'];
+};
+
+/**
+ * How one tenant's image catalog departs from the platform's, for one model (setTenantImageModel).
+ * Access: ADMINs of the platform tenant only.
+ */
+export type TenantImageModel = {
+  __typename?: 'TenantImageModel';
+  /** Whether the model is hidden from the tenant (out of its imageModels, no new image jobs). */
+  hidden: Scalars['Boolean']['output'];
+  /** The image model's id. */
+  modelId: Scalars['ID']['output'];
+  /** The tenant. */
+  tenantId: Scalars['ID']['output'];
+  /** When the override last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** An image model to show or hide for one tenant (setTenantImageModel). */
+export type TenantImageModelInput = {
+  /** true hides the model from the tenant; false shows it again (as the platform's catalog has it). */
+  hidden: Scalars['Boolean']['input'];
+  /** The image model's id. */
+  modelId: Scalars['ID']['input'];
+  /** The tenant's id (lower-case letters, digits and -). */
+  tenantId: Scalars['ID']['input'];
 };
 
 /**
@@ -511,6 +552,8 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReferenceImageMode: ReferenceImageMode;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  TenantImageModel: ResolverTypeWrapper<TenantImageModel>;
+  TenantImageModelInput: TenantImageModelInput;
   UploadTicket: ResolverTypeWrapper<UploadTicket>;
   User: ResolverTypeWrapper<{ id: string }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -535,6 +578,8 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
+  TenantImageModel: TenantImageModel;
+  TenantImageModelInput: TenantImageModelInput;
   UploadTicket: UploadTicket;
   User: { id: string };
   Boolean: Scalars['Boolean']['output'];
@@ -618,6 +663,7 @@ export type MutationResolvers<ContextType = ImageContext, ParentType extends Res
   createImageJob?: Resolver<ResolversTypes['ImageJob'], ParentType, ContextType, RequireFields<MutationCreateImageJobArgs, 'input'>>;
   createUploadUrl?: Resolver<ResolversTypes['UploadTicket'], ParentType, ContextType, RequireFields<MutationCreateUploadUrlArgs, 'byteSize' | 'contentType'>>;
   deleteImage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteImageArgs, 'id'>>;
+  setTenantImageModel?: Resolver<ResolversTypes['TenantImageModel'], ParentType, ContextType, RequireFields<MutationSetTenantImageModelArgs, 'input'>>;
   upsertImageModel?: Resolver<ResolversTypes['ImageModel'], ParentType, ContextType, RequireFields<MutationUpsertImageModelArgs, 'input'>>;
 };
 
@@ -634,6 +680,13 @@ export type QueryResolvers<ContextType = ImageContext, ParentType extends Resolv
 
 export type SubscriptionResolvers<ContextType = ImageContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   imageJobUpdated?: SubscriptionResolver<ResolversTypes['ImageJob'], "imageJobUpdated", ParentType, ContextType, RequireFields<SubscriptionImageJobUpdatedArgs, 'jobId'>>;
+};
+
+export type TenantImageModelResolvers<ContextType = ImageContext, ParentType extends ResolversParentTypes['TenantImageModel'] = ResolversParentTypes['TenantImageModel']> = {
+  hidden?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  modelId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type UploadTicketResolvers<ContextType = ImageContext, ParentType extends ResolversParentTypes['UploadTicket'] = ResolversParentTypes['UploadTicket']> = {
@@ -662,6 +715,7 @@ export type Resolvers<ContextType = ImageContext> = {
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  TenantImageModel?: TenantImageModelResolvers<ContextType>;
   UploadTicket?: UploadTicketResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 };

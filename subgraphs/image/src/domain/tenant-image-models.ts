@@ -1,0 +1,45 @@
+import type { AuditActor } from '@firefly/db';
+import { badUserInput, forbidden, notFound, requireIdentifier, requireTenantId } from '@firefly/errors';
+import type { Logger } from '@firefly/logger';
+
+export interface TenantImageModelRow {
+  tenantId: string;
+  modelId: string;
+  hidden: boolean;
+  updatedAt: Date;
+}
+
+export interface TenantImageModelInput {
+  tenantId: string;
+  modelId: string;
+  hidden: boolean;
+}
+
+/** What setTenantImageModel needs. */
+export interface TenantImageModelAdmin {
+  /** Whose admins may change any tenant's catalog (the platform tenant). */
+  platformTenantId: string;
+  /** Writes the override and its audit event in one transaction; `null` when the model does not exist. */
+  set(override: TenantImageModelInput, by: AuditActor): Promise<TenantImageModelRow | null>;
+  /** Marks cached catalog answers stale on every replica (failures are logged, not thrown). */
+  catalogChanged(): Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * A platform admin hides an image model from one tenant (or shows it again): hidden, it leaves the tenant's
+ * `imageModels` and takes no new image job there (BAD_USER_INPUT, field `model`, as a deactivated model); jobs
+ * already created finish and are charged as usual. Other tenants are untouched. The tenant is checked for its form
+ * only: overrides may be prepared before `createTenant`. Admins of other tenants: FORBIDDEN.
+ */
+export async function setTenantImageModel(admin: TenantImageModelAdmin, by: AuditActor, input: TenantImageModelInput): Promise<TenantImageModelRow> {
+  if (by.tenantId !== admin.platformTenantId) throw forbidden("A tenant's catalog is set by admins of the platform tenant only");
+  const tenantId = requireTenantId(input.tenantId);
+  const modelId = requireIdentifier(input.modelId, 'modelId');
+  if (typeof input.hidden !== 'boolean') throw badUserInput('hidden must be true or false', { field: 'hidden' });
+  const saved = await admin.set({ tenantId, modelId, hidden: input.hidden }, by);
+  if (!saved) throw notFound('Image model');
+  admin.logger.info({ tenantId: saved.tenantId, modelId, hidden: saved.hidden, by: by.actor }, 'tenant image model set');
+  await admin.catalogChanged();
+  return saved;
+}
