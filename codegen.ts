@@ -53,6 +53,8 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       LedgerEntry: '../data/ledger.ts#LedgerEntryView',
       Product: '../data/products.ts#ProductView',
       Reservation: '../domain/ports.ts#ReservationRow',
+      TenantChatPrice: '../domain/tenant-prices.ts#TenantChatPriceView',
+      TenantImagePrice: '../domain/tenant-prices.ts#TenantImagePriceView',
     },
   },
 };

@@ -50,6 +50,8 @@ export type BillingModelKey =
   | 'chatPriceVersion'
   | 'imagePrice'
   | 'imagePriceVersion'
+  | 'tenantChatPriceVersion'
+  | 'tenantImagePriceVersion'
   | 'order'
   | 'payment'
   | 'refund'

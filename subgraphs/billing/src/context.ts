@@ -1,4 +1,4 @@
-import { scopeToTenant } from '@firefly/db';
+import { DEFAULT_TENANT_ID, scopeToTenant } from '@firefly/db';
 import { catalogChanged } from '@firefly/redis';
 import { createByIdLoader, createGroupLoader, createPageLoader, oncePerRequest, type BaseContext } from '@firefly/server-kit';
 import { createBalanceLoader } from './data/accounts.ts';
@@ -8,8 +8,10 @@ import { notificationsOf } from './data/notification-log.ts';
 import { createOrderStore } from './data/order-store.ts';
 import { createOrderRepository } from './data/orders.ts';
 import { createProductRepository } from './data/products.ts';
+import { createTenantPriceStore } from './data/tenant-prices.ts';
 import type { PaymentScope } from './domain/orders.ts';
 import type { BillingScope } from './domain/scope.ts';
+import type { TenantPriceAdmin } from './domain/tenant-prices.ts';
 import type { ProductCatalogScope } from './domain/upsert-product.ts';
 import type { BillingDeps } from './server.ts';
 import type { BillingServices } from './services.ts';
@@ -34,9 +36,12 @@ export function createBillingContext(deps: BillingDeps, services: BillingService
     logger: base.logger,
     catalogChanged: () => catalogChanged(deps.redis, base.logger),
   };
+  // Platform admins set any tenant's prices: the process-wide client, not the request tenant's.
+  const tenantPrices: TenantPriceAdmin = { platformTenantId: DEFAULT_TENANT_ID, store: createTenantPriceStore(deps.db), logger: base.logger };
   return {
     ...base,
     services,
+    tenantPrices,
     orders,
     ledger,
     scope,

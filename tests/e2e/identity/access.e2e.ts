@@ -125,6 +125,8 @@ const ADMIN_OPERATIONS: Record<string, string> = {
   'Mutation.upsertImageModel': `mutation { upsertImageModel(input: { id: "x", name: "n", sizes: ["1024*1024"], maxCount: 1, pricePerImage: 1 }) { id } }`,
   'Mutation.setTenantChatModel': `mutation { setTenantChatModel(input: { tenantId: "x", modelId: "y", hidden: true }) { hidden } }`,
   'Mutation.setTenantImageModel': `mutation { setTenantImageModel(input: { tenantId: "x", modelId: "y", hidden: true }) { hidden } }`,
+  'Mutation.setTenantChatPrice': `mutation { setTenantChatPrice(input: { tenantId: "x", modelId: "y", inputPricePer1k: 1, outputPricePer1k: 1 }) { validFrom } }`,
+  'Mutation.setTenantImagePrice': `mutation { setTenantImagePrice(input: { tenantId: "x", modelId: "y", pricePerImage: 1 }) { validFrom } }`,
   'Mutation.upsertProduct': `mutation { upsertProduct(input: { id: "x", name: "n", credits: 1, priceFen: 1 }) { id } }`,
   'Query.partners': `{ partners { edges { node { id } } } }`,
   'Query.partner': `{ partner(id: "x") { id } }`,

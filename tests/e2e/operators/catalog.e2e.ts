@@ -337,3 +337,97 @@ describe('setTenantImageModel', () => {
     for (const event of events) expect(event.targetType).toBe('ImageModel');
   });
 });
+
+describe("a tenant's own prices", () => {
+  const SET_CHAT = 'mutation S($input: TenantChatPriceInput!) { setTenantChatPrice(input: $input) { tenantId modelId inputPricePer1k outputPricePer1k validFrom } }';
+  const SET_IMAGE = 'mutation S($input: TenantImagePriceInput!) { setTenantImagePrice(input: $input) { tenantId modelId pricePerImage validFrom } }';
+  const AUDIT = 'query A($action: String) { auditEvents(first: 50, action: $action) { edges { node { targetId details } } } }';
+
+  it("an answer of the tenant's user is charged at the tenant's price in force when it was reserved; other tenants pay the platform's", async () => {
+    const tenantId = `price-${randomUUID().slice(0, 8)}`;
+    await ensureTenant(sg, tenantId);
+    const modelId = `qwen-tprice-${randomUUID().slice(0, 8)}`;
+    expect((await asAdmin(UPSERT_CHAT, { input: chatInput(modelId) })).body.errors).toBeUndefined(); // platform: 7 / 11
+    const member = await createChatUser(sg, 10_000, tenantId);
+    const inTenant = (query: string, variables: Record<string, unknown>) => sg.request(query, { variables, headers: { 'x-tenant-id': tenantId }, token: member.token });
+    const answer = async (content: string, whileStreaming?: () => Promise<void>) => {
+      const conversation = expectData(await inTenant(CREATE_CONVERSATION, { input: { modelId } })).createConversation;
+      const sent = expectData(await inTenant(SEND_MESSAGE, { input: { conversationId: conversation.id, content } })).sendMessage;
+      await whileStreaming?.();
+      const done = expectWellFormedStream(await readStream(member.ws(), sent.assistantMessage.id as string, null, 60_000));
+      expect(done.status).toBe('COMPLETED');
+      return { charged: done.creditsCharged as number, at: (input: number, output: number) => Math.ceil((done.usage!.inputTokens * input + done.usage!.outputTokens * output) / 1000) };
+    };
+
+    const set = await asAdmin(SET_CHAT, { input: { tenantId, modelId, inputPricePer1k: 2, outputPricePer1k: 3 } });
+    expect(set.body.errors).toBeUndefined();
+    expect(set.body.data!.setTenantChatPrice).toMatchObject({ tenantId, modelId, inputPricePer1k: 2, outputPricePer1k: 3 });
+
+    // Reserved at the tenant's 2 / 3; the tenant's price goes up while the answer streams: still charged at 2 / 3.
+    const first = await answer('Tell me a long story about lanterns', async () => {
+      expect((await asAdmin(SET_CHAT, { input: { tenantId, modelId, inputPricePer1k: 900, outputPricePer1k: 900 } })).body.errors).toBeUndefined();
+    });
+    expect(first.charged).toBe(first.at(2, 3));
+    expect(first.charged).toBeLessThan(first.at(900, 900));
+
+    // Back to the platform's price (both null): the next answer pays 7 / 11.
+    const ended = await asAdmin(SET_CHAT, { input: { tenantId, modelId, inputPricePer1k: null, outputPricePer1k: null } });
+    expect(ended.body.errors).toBeUndefined();
+    expect(ended.body.data!.setTenantChatPrice).toBeNull();
+    const second = await answer('And another one');
+    expect(second.charged).toBe(second.at(7, 11));
+
+    const events = ((await asAdmin(AUDIT, { action: 'setTenantChatPrice' })).body.data!.auditEvents.edges as Array<{ node: { targetId: string; details: unknown } }>)
+      .map((edge) => edge.node)
+      .filter((event) => event.targetId === modelId)
+      .reverse();
+    expect(events.map((event) => event.details)).toEqual([
+      { tenantId, before: null, after: { inputPricePer1k: 2, outputPricePer1k: 3 } },
+      { tenantId, before: { inputPricePer1k: 2, outputPricePer1k: 3 }, after: { inputPricePer1k: 900, outputPricePer1k: 900 } },
+      { tenantId, before: { inputPricePer1k: 900, outputPricePer1k: 900 }, after: null },
+    ]);
+  }, 120_000);
+
+  it("an image job of the tenant's user holds and is priced at the tenant's price per image when it was created", async () => {
+    const tenantId = `price-${randomUUID().slice(0, 8)}`;
+    await ensureTenant(sg, tenantId);
+    const modelId = `wanx-tprice-${randomUUID().slice(0, 8)}`;
+    expect((await asAdmin(UPSERT_IMAGE, { input: { id: modelId, name: 'Priced painter', sizes: ['1024*1024'], maxCount: 4, pricePerImage: 5 } })).body.errors).toBeUndefined();
+    const member = await createChatUser(sg, 10_000, tenantId);
+    const createJob = async (token: string, tenant: string) =>
+      expectData(await sg.request(CREATE_IMAGE_JOB, { token, headers: { 'x-tenant-id': tenant }, variables: { input: { prompt: 'a priced lantern', model: modelId, count: 2 } } })).createImageJob.id as string;
+    const held = async (jobId: string) => sg.db.imageJob.findUniqueOrThrow({ where: { id: jobId }, select: { creditsHeld: true, creditsPerImage: true } });
+
+    expect((await asAdmin(SET_IMAGE, { input: { tenantId, modelId, pricePerImage: 2 } })).body.data!.setTenantImagePrice).toMatchObject({ pricePerImage: 2 });
+    const cheap = await createJob(member.token, tenantId);
+    expect(await held(cheap)).toEqual({ creditsHeld: 4, creditsPerImage: 2 });
+    // The platform tenant's user pays the platform's 5.
+    expect(await held(await createJob(user.token, 'default'))).toEqual({ creditsHeld: 10, creditsPerImage: 5 });
+
+    // A new price for the tenant: new jobs pay it, the job already created keeps the price it was held at.
+    expect((await asAdmin(SET_IMAGE, { input: { tenantId, modelId, pricePerImage: 30 } })).body.errors).toBeUndefined();
+    expect(await held(await createJob(member.token, tenantId))).toEqual({ creditsHeld: 60, creditsPerImage: 30 });
+    expect(await held(cheap)).toEqual({ creditsHeld: 4, creditsPerImage: 2 });
+    expect(await sg.db.auditEvent.count({ where: { action: 'setTenantImagePrice', targetId: modelId } })).toBe(2);
+  });
+
+  it('only platform admins set them; bad input names the field', async () => {
+    const modelId = `qwen-tprice-${randomUUID().slice(0, 8)}`;
+    expect((await asAdmin(UPSERT_CHAT, { input: chatInput(modelId) })).body.errors).toBeUndefined();
+    const tenantId = `price-${randomUUID().slice(0, 8)}`;
+    await ensureTenant(sg, tenantId);
+    const input = { tenantId, modelId, inputPricePer1k: 1, outputPricePer1k: 1 };
+    const tenantAdmin = await seedUserWithHistory(sg.db, { tenantId, conversations: 0, imageJobs: 0, credits: 0 });
+    await sg.db.user.update({ where: { id: tenantAdmin.user.id }, data: { roles: 'USER,ADMIN' } });
+    const tenantAdminToken = await sg.tokenFor({ ...tenantAdmin.user, roles: ['USER', 'ADMIN'] });
+    const asTenantAdmin = await sg.request(SET_CHAT, { token: tenantAdminToken, headers: { 'x-tenant-id': tenantId }, variables: { input } });
+    expect(asTenantAdmin.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await user.call(SET_CHAT, { input })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await user.call(SET_IMAGE, { input: { tenantId, modelId, pricePerImage: 1 } })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await asAdmin(SET_CHAT, { input: { ...input, tenantId: 'default' } })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tenantId' });
+    expect((await asAdmin(SET_CHAT, { input: { ...input, inputPricePer1k: null } })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'inputPricePer1k' });
+    expect((await asAdmin(SET_IMAGE, { input: { tenantId, modelId: 'wanx-none', pricePerImage: -1 } })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'pricePerImage' });
+    expect((await asAdmin(SET_CHAT, { input: { ...input, modelId: 'no-such-model' } })).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(await sg.db.tenantChatPriceVersion.count({ where: { tenantId } })).toBe(0);
+  });
+});

@@ -243,3 +243,94 @@ describe('versioned prices', () => {
     });
   });
 });
+
+describe("a tenant's own prices (setTenantChatPrice, setTenantImagePrice)", () => {
+  const SET_CHAT = 'mutation S($input: TenantChatPriceInput!) { setTenantChatPrice(input: $input) { tenantId modelId inputPricePer1k outputPricePer1k validFrom } }';
+  const SET_IMAGE = 'mutation S($input: TenantImagePriceInput!) { setTenantImagePrice(input: $input) { tenantId modelId pricePerImage validFrom } }';
+  const platformAdmin = () => userIdentity('default', newUserId(), ['USER', 'ADMIN']);
+  const setChat = async (input: Record<string, unknown>) => {
+    const response = await billing.request(SET_CHAT, { input }, platformAdmin());
+    expect(response.body.errors).toBeUndefined();
+    return response.body.data.setTenantChatPrice;
+  };
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it("a reservation of the tenant is priced at the tenant's price in force when it was made; other tenants pay the platform's", async () => {
+    const tenantId = newTenantId();
+    const other = newTenantId();
+    const userId = newUserId();
+    const modelId = `priced-${randomUUID()}`;
+    await client.grantSignupCredits({ tenantId, userId });
+    await client.setChatPrice({ tenantId: 'default', modelId, inputPer1kTokens: 10, outputPer1kTokens: 20 });
+    const usage = { modelId, inputTokens: 1000, outputTokens: 1000 };
+
+    expect(await setChat({ tenantId, modelId, inputPricePer1k: 1, outputPricePer1k: 2 })).toMatchObject({ tenantId, modelId, inputPricePer1k: 1, outputPricePer1k: 2 });
+    expect(await client.quoteChat({ tenantId, ...usage })).toBe(3);
+    expect(await client.quoteChat({ tenantId: other, ...usage })).toBe(30);
+    expect(await client.quoteChat({ tenantId: 'default', ...usage })).toBe(30);
+    const first = await client.reserveChat({ tenantId, userId, ...usage, referenceId: 'msg-t1', ttlSeconds: 60, idempotencyKey: `chat-message:${randomUUID()}` });
+    expect(first.amount).toBe(3);
+
+    // The tenant's price changes, then the platform's: new work pays the tenant's new price, the reservation its own.
+    await pause();
+    await setChat({ tenantId, modelId, inputPricePer1k: 4, outputPricePer1k: 4 });
+    await client.setChatPrice({ tenantId: 'default', modelId, inputPer1kTokens: 40, outputPer1kTokens: 40 });
+    expect(await client.quoteChat({ tenantId, ...usage })).toBe(8);
+    expect(await client.quoteChat({ tenantId: other, ...usage })).toBe(80);
+    expect(await client.quoteChat({ tenantId, ...usage, reservationId: first.id })).toBe(3);
+
+    // Ended (both prices null): the platform's price again, for new work only.
+    await pause();
+    expect(await setChat({ tenantId, modelId, inputPricePer1k: null, outputPricePer1k: null })).toBeNull();
+    expect(await client.quoteChat({ tenantId, ...usage })).toBe(80);
+    expect(await client.quoteChat({ tenantId, ...usage, reservationId: first.id })).toBe(3);
+    const later = await client.reserve({ tenantId, userId, amount: 1, referenceId: 'msg-t2', ttlSeconds: 60, idempotencyKey: randomUUID() });
+    expect(await client.quoteChat({ tenantId, ...usage, reservationId: later.id })).toBe(80);
+
+    const events = await billing.db.auditEvent.findMany({ where: { action: 'setTenantChatPrice', targetId: modelId }, orderBy: { createdAt: 'asc' } });
+    expect(events.map((event) => JSON.parse(event.details!))).toEqual([
+      { tenantId, before: null, after: { inputPricePer1k: 1, outputPricePer1k: 2 } },
+      { tenantId, before: { inputPricePer1k: 1, outputPricePer1k: 2 }, after: { inputPricePer1k: 4, outputPricePer1k: 4 } },
+      { tenantId, before: { inputPricePer1k: 4, outputPricePer1k: 4 }, after: null },
+    ]);
+    expect(events.every((event) => event.tenantId === 'default' && event.targetType === 'ChatModel')).toBe(true);
+  });
+
+  it("an image model's price per image: every size, versioned the same way", async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    const modelId = `image-${randomUUID()}`;
+    await client.grantSignupCredits({ tenantId, userId });
+    await client.setImagePrice({ tenantId: 'default', modelId, perImage: 9 });
+    const set = async (pricePerImage: number | null) => (await billing.request(SET_IMAGE, { input: { tenantId, modelId, pricePerImage } }, platformAdmin())).body.data.setTenantImagePrice;
+    expect(await set(2)).toMatchObject({ tenantId, modelId, pricePerImage: 2 });
+    expect(await client.quoteImage({ tenantId, modelId, size: '1024*1024', count: 3 })).toBe(6);
+    expect(await client.quoteImage({ tenantId, modelId, size: '720*1280', count: 1 })).toBe(2);
+    expect(await client.quoteImage({ tenantId: newTenantId(), modelId, size: '1024*1024', count: 3 })).toBe(27);
+    const reservation = await client.reserve({ tenantId, userId, amount: 6, referenceId: 'job-t', ttlSeconds: 60, idempotencyKey: randomUUID() });
+    await pause();
+    expect(await set(null)).toBeNull();
+    expect(await client.quoteImage({ tenantId, modelId, size: '1024*1024', count: 3 })).toBe(27);
+    expect(await client.quoteImage({ tenantId, modelId, size: '1024*1024', count: 3, reservationId: reservation.id })).toBe(6);
+    expect(await billing.db.auditEvent.count({ where: { action: 'setTenantImagePrice', targetId: modelId } })).toBe(2);
+  });
+
+  it('only platform admins; bad input names the field; a model without a platform price is NOT_FOUND', async () => {
+    const tenantId = newTenantId();
+    const modelId = `priced-${randomUUID()}`;
+    await client.setChatPrice({ tenantId: 'default', modelId, inputPer1kTokens: 10, outputPer1kTokens: 20 });
+    const input = { tenantId, modelId, inputPricePer1k: 1, outputPricePer1k: 2 };
+    const codeFor = async (variables: Record<string, unknown>, identity = platformAdmin()) => (await billing.request(SET_CHAT, { input: variables }, identity)).body.errors?.[0]?.extensions;
+    expect(await codeFor(input, userIdentity(tenantId, newUserId(), ['USER', 'ADMIN']))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await codeFor(input, userIdentity('default', newUserId(), ['USER']))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await codeFor({ ...input, tenantId: 'default' })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tenantId' });
+    expect(await codeFor({ ...input, tenantId: 'Not Valid' })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tenantId' });
+    expect(await codeFor({ ...input, outputPricePer1k: null })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'outputPricePer1k' });
+    expect(await codeFor({ ...input, inputPricePer1k: -1 })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'inputPricePer1k' });
+    expect(await codeFor({ ...input, modelId: 'no-such-model' })).toMatchObject({ code: 'NOT_FOUND' });
+    const image = await billing.request(SET_IMAGE, { input: { tenantId, modelId: 'no-such-model', pricePerImage: 1 } }, platformAdmin());
+    expect(image.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(await billing.db.tenantChatPriceVersion.count({ where: { tenantId } })).toBe(0);
+    expect(await billing.db.auditEvent.count({ where: { action: 'setTenantChatPrice', targetId: modelId } })).toBe(0);
+  });
+});

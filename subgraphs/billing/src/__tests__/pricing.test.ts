@@ -69,7 +69,7 @@ describe('prices of every seeded model (database)', () => {
   afterAll(() => db.$disconnect());
 
   it.each(SEED_CHAT_MODELS.map((model) => [model.id, model] as const))('chat model %s', async (modelId, model) => {
-    const quote = (inputTokens: number, outputTokens: number) => quoteChatCost(prices, { modelId, inputTokens, outputTokens });
+    const quote = (inputTokens: number, outputTokens: number) => quoteChatCost(prices, { tenantId: 'default', modelId, inputTokens, outputTokens });
     const expected = (inputTokens: number, outputTokens: number) =>
       Math.ceil((inputTokens * model.inputPer1kTokens + outputTokens * model.outputPer1kTokens) / 1000);
     expect(await quote(1000, 1000)).toBe(model.inputPer1kTokens + model.outputPer1kTokens);
@@ -88,7 +88,7 @@ describe('prices of every seeded model (database)', () => {
   });
 
   it('pins the seeded chat prices down with hand-computed examples', async () => {
-    const quote = (modelId: string, inputTokens: number, outputTokens: number) => quoteChatCost(prices, { modelId, inputTokens, outputTokens });
+    const quote = (modelId: string, inputTokens: number, outputTokens: number) => quoteChatCost(prices, { tenantId: 'default', modelId, inputTokens, outputTokens });
     expect(await quote('qwen-turbo', 1500, 500)).toBe(3); // 1.5 + 1.0 = 2.5 → 3
     expect(await quote('qwen-plus', 1500, 500)).toBe(6); // 3.0 + 3.0 = 6
     expect(await quote('qwen-max', 1500, 501)).toBe(31); // 15 + 15.03 = 30.03 → 31
@@ -96,19 +96,19 @@ describe('prices of every seeded model (database)', () => {
   });
 
   it.each(SEED_IMAGE_MODELS.map((model) => [model.id, model] as const))('image model %s', async (modelId, model) => {
-    expect(await quoteImageCost(prices, { modelId, size: '1024*1024', count: 1 })).toBe(model.perImage);
-    expect(await quoteImageCost(prices, { modelId, size: '720*1280', count: 4 })).toBe(4 * model.perImage);
+    expect(await quoteImageCost(prices, { tenantId: 'default', modelId, size: '1024*1024', count: 1 })).toBe(model.perImage);
+    expect(await quoteImageCost(prices, { tenantId: 'default', modelId, size: '720*1280', count: 4 })).toBe(4 * model.perImage);
   });
 
   it('a size with its own price row wins over the model-wide "*" row', async () => {
     const modelId = `test-model-${randomUUID()}`;
     await db.imagePrice.createMany({ data: [{ modelId, size: '*', perImage: 5 }, { modelId, size: '2048*2048', perImage: 9 }] });
-    expect(await quoteImageCost(prices, { modelId, size: '2048*2048', count: 2 })).toBe(18);
-    expect(await quoteImageCost(prices, { modelId, size: '1024*1024', count: 2 })).toBe(10);
+    expect(await quoteImageCost(prices, { tenantId: 'default', modelId, size: '2048*2048', count: 2 })).toBe(18);
+    expect(await quoteImageCost(prices, { tenantId: 'default', modelId, size: '1024*1024', count: 2 })).toBe(10);
   });
 
   it('an unpriced model is NOT_FOUND', async () => {
-    await expect(quoteChatCost(prices, { modelId: 'no-such-model', inputTokens: 1, outputTokens: 1 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(quoteImageCost(prices, { modelId: 'no-such-model', size: '1024*1024', count: 1 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(quoteChatCost(prices, { tenantId: 'default', modelId: 'no-such-model', inputTokens: 1, outputTokens: 1 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(quoteImageCost(prices, { tenantId: 'default', modelId: 'no-such-model', size: '1024*1024', count: 1 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

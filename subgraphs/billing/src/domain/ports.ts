@@ -119,12 +119,15 @@ export interface CreditStore {
   listExpired(now: Date, limit: number): Promise<ReservationRow[]>;
 }
 
-/** Where prices come from (ChatPrice / ImagePrice, global catalog rows). */
+/** Where prices come from (ChatPrice / ImagePrice, global catalog rows, and the tenants' own prices). */
 export interface PriceSource {
-  /** The price in force at `at` (default: now). */
-  findChatPrice(modelId: string, at?: Date): Promise<ChatPrice | null>;
-  /** Credits per image for the size's own row, else the model's "*" row, in force at `at`; null when neither exists. */
-  findImagePrice(modelId: string, size: string, at?: Date): Promise<number | null>;
+  /** The price the tenant pays in force at `at` (default: now): its own override if it has one then, else the platform's. */
+  findChatPrice(tenantId: string, modelId: string, at?: Date): Promise<ChatPrice | null>;
+  /**
+   * Credits per image the tenant pays at `at`: its own override if it has one then, else the size's own row, else the
+   * model's "*" row; null when none exists.
+   */
+  findImagePrice(tenantId: string, modelId: string, size: string, at?: Date): Promise<number | null>;
   /** Sets the current price; it is in force from `now` on (earlier reservations keep the earlier price). */
   setChatPrice(modelId: string, price: ChatPrice, now: Date): Promise<void>;
   /** Sets the model's price per image for every size (`*`), in force from `now` on. */

@@ -3,15 +3,15 @@ import type { PriceSource } from './ports.ts';
 import { computeChatCost, computeImageCost, type TokenUsage } from './pricing.ts';
 import { requireCredits, requireKey } from './validate.ts';
 
-/** `at`: the moment whose price applies (a reservation's creation); default now. */
-export async function quoteChatCost(prices: PriceSource, input: { modelId: string; at?: Date | undefined } & TokenUsage): Promise<number> {
-  const price = await prices.findChatPrice(requireKey(input.modelId, 'modelId'), input.at);
+/** The price `tenantId` pays (its own, else the platform's); `at`: the moment whose price applies (a reservation's creation), default now. */
+export async function quoteChatCost(prices: PriceSource, input: { tenantId: string; modelId: string; at?: Date | undefined } & TokenUsage): Promise<number> {
+  const price = await prices.findChatPrice(input.tenantId, requireKey(input.modelId, 'modelId'), input.at);
   if (!price) throw notFound('Chat model price', { modelId: input.modelId });
   return computeChatCost(price, input);
 }
 
-export async function quoteImageCost(prices: PriceSource, input: { modelId: string; size: string; count: number; at?: Date | undefined }): Promise<number> {
-  const perImage = await prices.findImagePrice(requireKey(input.modelId, 'modelId'), requireKey(input.size, 'size'), input.at);
+export async function quoteImageCost(prices: PriceSource, input: { tenantId: string; modelId: string; size: string; count: number; at?: Date | undefined }): Promise<number> {
+  const perImage = await prices.findImagePrice(input.tenantId, requireKey(input.modelId, 'modelId'), requireKey(input.size, 'size'), input.at);
   if (perImage === null) throw notFound('Image model price', { modelId: input.modelId });
   return computeImageCost(perImage, input.count);
 }

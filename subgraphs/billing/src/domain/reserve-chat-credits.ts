@@ -15,7 +15,7 @@ export interface ReserveChatCreditsInput extends Omit<ReserveCreditsInput, 'amou
 
 /**
  * One chat answer's hold in one call (the conversation subgraph's sendMessage/regenerateMessage): the worst case
- * priced at today's chat price — exactly `chatCost(modelId, inputTokens, outputTokens)`, at least 1 credit — then held
+ * priced at today's chat price for the tenant (its own override, else the platform's) — exactly `chatCost(modelId, inputTokens, outputTokens)`, at least 1 credit — then held
  * as `reserveCredits` holds it. NOT_FOUND for a model without a price, before anything is held.
  *
  * Idempotent by `idempotencyKey` like reserveCredits. A retry is priced again, so a price change between the first
@@ -26,7 +26,7 @@ export async function reserveChatCredits(scope: BillingScope, prices: PriceSourc
   const { modelId, inputTokens, outputTokens, ...hold } = input;
   try {
     // Priced while the reservation and the account are read (reservePriced).
-    return await reservePriced(scope, hold, async () => Math.max(1, await quoteChatCost(prices, { modelId, inputTokens, outputTokens })));
+    return await reservePriced(scope, hold, async () => Math.max(1, await quoteChatCost(prices, { tenantId: hold.tenantId, modelId, inputTokens, outputTokens })));
   } catch (error) {
     if (!isAppError(error) || error.code !== 'CONFLICT') throw error;
     const first = await scope.store.findReservation(reservationIdFor(hold.tenantId, hold.userId, hold.idempotencyKey), hold.tenantId);

@@ -14,9 +14,9 @@ export interface ReserveImageCreditsInput extends Omit<ReserveCreditsInput, 'amo
 }
 
 /**
- * One image job's hold in one call (the image subgraph's createImageJob): `count` images priced at today's price per
- * image — exactly `imageCost(modelId, size, count)` — then held as `reserveCredits` holds it. NOT_FOUND for a model
- * without a price, before anything is held. The hold is count × the price per image, so the caller reads the price
+ * One image job's hold in one call (the image subgraph's createImageJob): `count` images priced at the tenant's price
+ * per image today (its own override, else the platform's) — exactly `imageCost(modelId, size, count)` — then held as
+ * `reserveCredits` holds it. NOT_FOUND for a model without a price, before anything is held. The hold is count × the price per image, so the caller reads the price
  * per image off the reservation's amount.
  *
  * Idempotent by `idempotencyKey` like reserveCredits. A retry is priced again, so a price change between the first
@@ -27,7 +27,7 @@ export async function reserveImageCredits(scope: BillingScope, prices: PriceSour
   const { modelId, size, count, ...hold } = input;
   try {
     // Priced while the reservation and the account are read (reservePriced).
-    return await reservePriced(scope, hold, () => quoteImageCost(prices, { modelId, size, count }));
+    return await reservePriced(scope, hold, () => quoteImageCost(prices, { tenantId: hold.tenantId, modelId, size, count }));
   } catch (error) {
     if (!isAppError(error) || error.code !== 'CONFLICT') throw error;
     const first = await scope.store.findReservation(reservationIdFor(hold.tenantId, hold.userId, hold.idempotencyKey), hold.tenantId);

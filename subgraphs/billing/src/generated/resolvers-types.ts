@@ -5,6 +5,7 @@ import type { PaymentNotificationView as PaymentNotificationViewModel } from '..
 import type { LedgerEntryView as LedgerEntryViewModel } from '../data/ledger.ts';
 import type { ProductView as ProductViewModel } from '../data/products.ts';
 import type { ReservationRow as ReservationRowModel } from '../domain/ports.ts';
+import type { TenantChatPriceView as TenantChatPriceViewModel, TenantImagePriceView as TenantImagePriceViewModel } from '../domain/tenant-prices.ts';
 import type { BillingContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -177,6 +178,24 @@ export type Mutation = {
    */
   setImagePrice: Scalars['Boolean']['output'];
   /**
+   * Gives one tenant its own price for a chat model (credits per 1,000 prompt and answer tokens), or ends it (both
+   * prices null: the platform's price again). Prices are versioned: an answer is charged at the price in force for its
+   * tenant when its credits were reserved, so a change applies to answers reserved from now on. Answers the tenant's
+   * price now in force (null: the platform's). NOT_FOUND for a model without a platform price; BAD_USER_INPUT names a
+   * bad field (the platform tenant's own prices are set with upsertChatModel). Only ADMINs of the platform tenant
+   * (FORBIDDEN for other tenants' admins). Recorded in the audit log.
+   * Access: ADMIN only.
+   */
+  setTenantChatPrice?: Maybe<TenantChatPrice>;
+  /**
+   * Gives one tenant its own price per image (every size) for an image model, or ends it (null), as
+   * setTenantChatPrice: a job is charged at the price in force for its tenant when it was created. NOT_FOUND for a
+   * model without a platform price; BAD_USER_INPUT names a bad field. Only ADMINs of the platform tenant (FORBIDDEN for
+   * other tenants' admins). Recorded in the audit log.
+   * Access: ADMIN only.
+   */
+  setTenantImagePrice?: Maybe<TenantImagePrice>;
+  /**
    * Charges actualAmount with one ledger entry (reason CHAT_USAGE or IMAGE_USAGE) and returns the rest of the hold to
    * available. When actualAmount exceeds the hold, the charge is min(actualAmount, hold + available): the balance
    * never goes negative and the uncollectable rest (actualAmount - settledAmount, the shortfall) is written off and
@@ -266,6 +285,18 @@ export type MutationSetChatPriceArgs = {
 export type MutationSetImagePriceArgs = {
   modelId: Scalars['ID']['input'];
   perImage: Scalars['Int']['input'];
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationSetTenantChatPriceArgs = {
+  input: TenantChatPriceInput;
+};
+
+
+/** The root of every write. Each field says who may use it. */
+export type MutationSetTenantImagePriceArgs = {
+  input: TenantImagePriceInput;
 };
 
 
@@ -719,6 +750,64 @@ export type ReserveImageCreditsInput = {
 };
 
 /**
+ * A tenant's own price for a chat model, paid by its users instead of the platform's since validFrom
+ * (setTenantChatPrice).
+ * Access: ADMINs of the platform tenant only.
+ */
+export type TenantChatPrice = {
+  __typename?: 'TenantChatPrice';
+  /** Credits per 1,000 prompt tokens for this tenant. */
+  inputPricePer1k: Scalars['Int']['output'];
+  /** The chat model's id. */
+  modelId: Scalars['ID']['output'];
+  /** Credits per 1,000 answer tokens for this tenant. */
+  outputPricePer1k: Scalars['Int']['output'];
+  /** The tenant. */
+  tenantId: Scalars['ID']['output'];
+  /** Since when: reservations made from then on are priced at it. */
+  validFrom: Scalars['DateTime']['output'];
+};
+
+/** A tenant's own chat price for one model, or its end (setTenantChatPrice). */
+export type TenantChatPriceInput = {
+  /** Credits per 1,000 prompt tokens (0 to 1,000,000); null together with outputPricePer1k: back to the platform's price. */
+  inputPricePer1k?: InputMaybe<Scalars['Int']['input']>;
+  /** The chat model's id (it must have a platform price). */
+  modelId: Scalars['ID']['input'];
+  /** Credits per 1,000 answer tokens (0 to 1,000,000); null together with inputPricePer1k: back to the platform's price. */
+  outputPricePer1k?: InputMaybe<Scalars['Int']['input']>;
+  /** The tenant's id (lower-case letters, digits and -); not the platform tenant, whose prices are the platform's. */
+  tenantId: Scalars['ID']['input'];
+};
+
+/**
+ * A tenant's own price per image (every size) for an image model, paid by its users instead of the platform's since
+ * validFrom (setTenantImagePrice).
+ * Access: ADMINs of the platform tenant only.
+ */
+export type TenantImagePrice = {
+  __typename?: 'TenantImagePrice';
+  /** The image model's id. */
+  modelId: Scalars['ID']['output'];
+  /** Credits per image, every size, for this tenant. */
+  pricePerImage: Scalars['Int']['output'];
+  /** The tenant. */
+  tenantId: Scalars['ID']['output'];
+  /** Since when: jobs created from then on are priced at it. */
+  validFrom: Scalars['DateTime']['output'];
+};
+
+/** A tenant's own price per image for one image model, or its end (setTenantImagePrice). */
+export type TenantImagePriceInput = {
+  /** The image model's id (it must have a platform price). */
+  modelId: Scalars['ID']['input'];
+  /** Credits per image, every size (0 to 1,000,000); null: back to the platform's price. */
+  pricePerImage?: InputMaybe<Scalars['Int']['input']>;
+  /** The tenant's id (lower-case letters, digits and -); not the platform tenant, whose prices are the platform's. */
+  tenantId: Scalars['ID']['input'];
+};
+
+/**
  * A person with an account in one tenant. Each subgraph adds its own fields: profile and roles (user), conversations
  * (conversation), image jobs (image), credits and orders (billing).
  * Access: any signed-in user of the same tenant; narrower fields say so.
@@ -900,6 +989,10 @@ export type ResolversTypes = {
   ReserveChatCreditsInput: ReserveChatCreditsInput;
   ReserveCreditsInput: ReserveCreditsInput;
   ReserveImageCreditsInput: ReserveImageCreditsInput;
+  TenantChatPrice: ResolverTypeWrapper<TenantChatPriceViewModel>;
+  TenantChatPriceInput: TenantChatPriceInput;
+  TenantImagePrice: ResolverTypeWrapper<TenantImagePriceViewModel>;
+  TenantImagePriceInput: TenantImagePriceInput;
   User: ResolverTypeWrapper<{ id: string }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -932,6 +1025,10 @@ export type ResolversParentTypes = {
   ReserveChatCreditsInput: ReserveChatCreditsInput;
   ReserveCreditsInput: ReserveCreditsInput;
   ReserveImageCreditsInput: ReserveImageCreditsInput;
+  TenantChatPrice: TenantChatPriceViewModel;
+  TenantChatPriceInput: TenantChatPriceInput;
+  TenantImagePrice: TenantImagePriceViewModel;
+  TenantImagePriceInput: TenantImagePriceInput;
   User: { id: string };
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
@@ -993,6 +1090,8 @@ export type MutationResolvers<ContextType = BillingContext, ParentType extends R
   reserveImageCredits?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveImageCreditsArgs, 'input'>>;
   setChatPrice?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetChatPriceArgs, 'inputPer1kTokens' | 'modelId' | 'outputPer1kTokens'>>;
   setImagePrice?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetImagePriceArgs, 'modelId' | 'perImage'>>;
+  setTenantChatPrice?: Resolver<Maybe<ResolversTypes['TenantChatPrice']>, ParentType, ContextType, RequireFields<MutationSetTenantChatPriceArgs, 'input'>>;
+  setTenantImagePrice?: Resolver<Maybe<ResolversTypes['TenantImagePrice']>, ParentType, ContextType, RequireFields<MutationSetTenantImagePriceArgs, 'input'>>;
   settleReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationSettleReservationArgs, 'actualAmount' | 'id' | 'reason'>>;
   upsertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpsertProductArgs, 'input'>>;
 };
@@ -1104,6 +1203,21 @@ export type ReservationResolvers<ContextType = BillingContext, ParentType extend
   userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
+export type TenantChatPriceResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['TenantChatPrice'] = ResolversParentTypes['TenantChatPrice']> = {
+  inputPricePer1k?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  modelId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  outputPricePer1k?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  validFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type TenantImagePriceResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['TenantImagePrice'] = ResolversParentTypes['TenantImagePrice']> = {
+  modelId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  pricePerImage?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  validFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type UserResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   creditBalance?: Resolver<ResolversTypes['CreditBalance'], ParentType, ContextType>;
@@ -1132,6 +1246,8 @@ export type Resolvers<ContextType = BillingContext> = {
   Query?: QueryResolvers<ContextType>;
   RefundRecord?: RefundRecordResolvers<ContextType>;
   Reservation?: ReservationResolvers<ContextType>;
+  TenantChatPrice?: TenantChatPriceResolvers<ContextType>;
+  TenantImagePrice?: TenantImagePriceResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 };
 

@@ -13,6 +13,7 @@ import { reserveCredits } from '../domain/reserve-credits.ts';
 import { reserveChatCredits } from '../domain/reserve-chat-credits.ts';
 import { reserveImageCredits } from '../domain/reserve-image-credits.ts';
 import { settleReservation } from '../domain/settle-reservation.ts';
+import { setTenantChatPrice, setTenantImagePrice } from '../domain/tenant-prices.ts';
 import { upsertProduct } from '../domain/upsert-product.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
 
@@ -63,6 +64,8 @@ export const Mutation: MutationResolvers = {
 
   adjustCredits: (_, args, ctx) => adjustCredits(ctx.scope, { tenantId: ctx.tenantId, ...args, adminUserId: actorOf(ctx.identity), requestId: ctx.requestId }),
   upsertProduct: (_, args, ctx) => upsertProduct(ctx.catalog, { ...args.input, by: auditBy(ctx) }),
+  setTenantChatPrice: (_, args, ctx) => setTenantChatPrice(ctx.tenantPrices, auditBy(ctx), args.input),
+  setTenantImagePrice: (_, args, ctx) => setTenantImagePrice(ctx.tenantPrices, auditBy(ctx), args.input),
 
   // The internal API (service credential only, @inaccessible). The tenant is the one in the signed credential.
   reserveCredits: (_, args, ctx) => {

@@ -20,6 +20,6 @@ export const Query: QueryResolvers = {
     const page = parsePage(args);
     return toConnection(await ctx.orders.listForAdmin({ status: args.status, userId: args.userId }, page), page.take);
   },
-  chatCost: async (_, { reservationId, ...args }, ctx) => quoteChatCost(ctx.services.prices, { ...args, at: await reservedAt(ctx, reservationId) }),
-  imageCost: async (_, { reservationId, ...args }, ctx) => quoteImageCost(ctx.services.prices, { ...args, at: await reservedAt(ctx, reservationId) }),
+  chatCost: async (_, { reservationId, ...args }, ctx) => quoteChatCost(ctx.services.prices, { ...args, tenantId: ctx.tenantId, at: await reservedAt(ctx, reservationId) }),
+  imageCost: async (_, { reservationId, ...args }, ctx) => quoteImageCost(ctx.services.prices, { ...args, tenantId: ctx.tenantId, at: await reservedAt(ctx, reservationId) }),
 };
