@@ -6,6 +6,8 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 
 /** A federated entity this subgraph only references: its resolvers receive the key alone. */
 const ENTITY_REF = '{ id: string }';
+/** A tenant's overrides (tenantOverrides): each subgraph's resolvers receive the tenant's id alone. */
+const TENANT_OVERRIDES_REF = '{ tenantId: string }';
 
 const subgraphs: Record<string, { context: string; mappers: Record<string, string> }> = {
   user: {
@@ -30,6 +32,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       Message: '../domain/ports.ts#MessageRow',
       ChatModel: '../domain/ports.ts#ChatModelRow',
       MessageStreamEvent: '../generation/watch-message-stream.ts#MessageStreamEvent',
+      TenantOverrides: TENANT_OVERRIDES_REF,
     },
   },
   image: {
@@ -39,6 +42,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       ImageJob: '../data/jobs.ts#ImageJobRow',
       Image: '../data/images.ts#ImageRow',
       ImageModel: '../domain/upsert-image-model.ts#ImageModelView',
+      TenantOverrides: TENANT_OVERRIDES_REF,
     },
   },
   billing: {
@@ -55,6 +59,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       Reservation: '../domain/ports.ts#ReservationRow',
       TenantChatPrice: '../domain/tenant-prices.ts#TenantChatPriceView',
       TenantImagePrice: '../domain/tenant-prices.ts#TenantImagePriceView',
+      TenantOverrides: TENANT_OVERRIDES_REF,
     },
   },
 };

@@ -34,7 +34,7 @@ export function createConversationContext(deps: ConversationDeps, services: Conv
   };
   const tenantCatalogAdmin: TenantChatModelAdmin = {
     platformTenantId: DEFAULT_TENANT_ID,
-    set: createTenantChatModelWriter(deps.db).set,
+    ...createTenantChatModelWriter(deps.db),
     catalogChanged: () => catalogChanged(deps.redis, base.logger),
     logger: base.logger,
   };

@@ -28,7 +28,7 @@ export function createImageContext(deps: ImageDeps, services: ImageServices, bas
   };
   const tenantCatalogAdmin: TenantImageModelAdmin = {
     platformTenantId: DEFAULT_TENANT_ID,
-    set: createTenantImageModelWriter(deps.db).set,
+    ...createTenantImageModelWriter(deps.db),
     catalogChanged: () => catalogChanged(deps.redis, base.logger),
     logger: base.logger,
   };

@@ -127,6 +127,7 @@ const ADMIN_OPERATIONS: Record<string, string> = {
   'Mutation.setTenantImageModel': `mutation { setTenantImageModel(input: { tenantId: "x", modelId: "y", hidden: true }) { hidden } }`,
   'Mutation.setTenantChatPrice': `mutation { setTenantChatPrice(input: { tenantId: "x", modelId: "y", inputPricePer1k: 1, outputPricePer1k: 1 }) { validFrom } }`,
   'Mutation.setTenantImagePrice': `mutation { setTenantImagePrice(input: { tenantId: "x", modelId: "y", pricePerImage: 1 }) { validFrom } }`,
+  'Query.tenantOverrides': `{ tenantOverrides(tenantId: "x") { tenantId chatPrices { modelId } } }`,
   'Mutation.upsertProduct': `mutation { upsertProduct(input: { id: "x", name: "n", credits: 1, priceFen: 1 }) { id } }`,
   'Query.partners': `{ partners { edges { node { id } } } }`,
   'Query.partner': `{ partner(id: "x") { id } }`,
@@ -220,7 +221,15 @@ describe('tenant isolation by id', () => {
       (f) => f.args.some((a) => isNonNullType(a.type) && getNullableType(a.type).toString() === 'ID') && !f.astNode?.directives?.some((d) => d.name.value === 'inaccessible'),
     );
     expect(queryFields.map((f) => f.name).sort()).toEqual(expect.arrayContaining(['conversation', 'imageJob', 'order', 'user']));
-    for (const field of queryFields) {
+    // Platform-level reads that name another tenant on purpose, for ADMINs of the platform tenant only (their
+    // refusal to other tenants' admins is tested with them: operators/catalog.e2e.ts). Here: a USER is refused.
+    const platformFields = new Set(['tenantOverrides']);
+    for (const field of queryFields.filter((f) => platformFields.has(f.name))) {
+      const idArg = field.args.find((a) => getNullableType(a.type).toString() === 'ID')!;
+      const response = await clientOf(sg).call(`query($id: ID!) { ${field.name}(${idArg.name}: $id) { __typename } }`, { id: 'tenant-b' }, user.accessToken);
+      expect({ field: field.name, code: codeOf(response), data: response.body.data?.[field.name] ?? null }).toEqual({ field: field.name, code: 'FORBIDDEN', data: null });
+    }
+    for (const field of queryFields.filter((f) => !platformFields.has(f.name))) {
       const typeName = getNamedType(field.type).name;
       const id = foreignIdOf[typeName];
       expect({ field: field.name, covered: id !== undefined }).toEqual({ field: field.name, covered: true });

@@ -431,3 +431,56 @@ describe("a tenant's own prices", () => {
     expect(await sg.db.tenantChatPriceVersion.count({ where: { tenantId } })).toBe(0);
   });
 });
+
+describe('tenantOverrides', () => {
+  const OVERRIDES = `query O($tenantId: ID!) { tenantOverrides(tenantId: $tenantId) {
+    tenantId
+    hiddenChatModels { modelId hidden }
+    hiddenImageModels { modelId hidden }
+    chatPrices { modelId inputPricePer1k outputPricePer1k validFrom }
+    imagePrices { modelId pricePerImage validFrom }
+  } }`;
+
+  it("lists where a tenant departs from the platform, from the three subgraphs that hold it; platform admins only", async () => {
+    const tenantId = `ovr-${randomUUID().slice(0, 8)}`;
+    const chatA = `qwen-ovr-a-${randomUUID().slice(0, 8)}`;
+    const chatB = `qwen-ovr-b-${randomUUID().slice(0, 8)}`;
+    const imageA = `wanx-ovr-a-${randomUUID().slice(0, 8)}`;
+    for (const id of [chatA, chatB]) expect((await asAdmin(UPSERT_CHAT, { input: chatInput(id) })).body.errors).toBeUndefined();
+    expect((await asAdmin(UPSERT_IMAGE, { input: { id: imageA, name: 'Ovr painter', sizes: ['1024*1024'], maxCount: 1, pricePerImage: 5 } })).body.errors).toBeUndefined();
+    // Nothing yet (the tenant need not exist: overrides may be prepared before createTenant).
+    expect(expectData(await asAdmin(OVERRIDES, { tenantId })).tenantOverrides).toEqual({ tenantId, hiddenChatModels: [], hiddenImageModels: [], chatPrices: [], imagePrices: [] });
+
+    const run = async (query: string, input: Record<string, unknown>) => expect((await asAdmin(query, { input })).body.errors).toBeUndefined();
+    await run('mutation S($input: TenantChatModelInput!) { setTenantChatModel(input: $input) { hidden } }', { tenantId, modelId: chatA, hidden: true });
+    await run('mutation S($input: TenantChatModelInput!) { setTenantChatModel(input: $input) { hidden } }', { tenantId, modelId: chatB, hidden: true });
+    await run('mutation S($input: TenantChatModelInput!) { setTenantChatModel(input: $input) { hidden } }', { tenantId, modelId: chatB, hidden: false });
+    await run('mutation S($input: TenantImageModelInput!) { setTenantImageModel(input: $input) { hidden } }', { tenantId, modelId: imageA, hidden: true });
+    await run('mutation S($input: TenantChatPriceInput!) { setTenantChatPrice(input: $input) { validFrom } }', { tenantId, modelId: chatA, inputPricePer1k: 1, outputPricePer1k: 2 });
+    await run('mutation S($input: TenantChatPriceInput!) { setTenantChatPrice(input: $input) { validFrom } }', { tenantId, modelId: chatB, inputPricePer1k: 3, outputPricePer1k: 4 });
+    await run('mutation S($input: TenantChatPriceInput!) { setTenantChatPrice(input: $input) { validFrom } }', { tenantId, modelId: chatB, inputPricePer1k: null, outputPricePer1k: null });
+    await run('mutation S($input: TenantImagePriceInput!) { setTenantImagePrice(input: $input) { validFrom } }', { tenantId, modelId: imageA, pricePerImage: 2 });
+
+    // What is in force now: chatB shown again and its price ended, so it is in neither list.
+    const overrides = expectData(await asAdmin(OVERRIDES, { tenantId })).tenantOverrides;
+    expect(overrides).toMatchObject({
+      tenantId,
+      hiddenChatModels: [{ modelId: chatA, hidden: true }],
+      hiddenImageModels: [{ modelId: imageA, hidden: true }],
+      chatPrices: [{ modelId: chatA, inputPricePer1k: 1, outputPricePer1k: 2 }],
+      imagePrices: [{ modelId: imageA, pricePerImage: 2 }],
+    });
+    // Another tenant's overrides are its own.
+    expect(expectData(await asAdmin(OVERRIDES, { tenantId: 'default' })).tenantOverrides.chatPrices).toEqual([]);
+
+    // Platform admins only; a malformed tenant id names the field.
+    await ensureTenant(sg, tenantId);
+    const tenantAdmin = await seedUserWithHistory(sg.db, { tenantId, conversations: 0, imageJobs: 0, credits: 0 });
+    await sg.db.user.update({ where: { id: tenantAdmin.user.id }, data: { roles: 'USER,ADMIN' } });
+    const tenantAdminToken = await sg.tokenFor({ ...tenantAdmin.user, roles: ['USER', 'ADMIN'] });
+    const asTenantAdmin = await sg.request(OVERRIDES, { token: tenantAdminToken, headers: { 'x-tenant-id': tenantId }, variables: { tenantId } });
+    expect(asTenantAdmin.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await user.call(OVERRIDES, { tenantId })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await asAdmin(OVERRIDES, { tenantId: 'Not Valid' })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tenantId' });
+  });
+});

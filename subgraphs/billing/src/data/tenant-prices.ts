@@ -1,6 +1,16 @@
 import { recordAudit, transact, type BillingDb } from '@firefly/db';
 import type { TenantChatPriceView, TenantImagePriceView, TenantPriceStore } from '../domain/tenant-prices.ts';
 
+/** The newest row per model of rows sorted newest first. */
+function newestPerModel<T extends { modelId: string }>(rows: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => {
+    if (seen.has(row.modelId)) return false;
+    seen.add(row.modelId);
+    return true;
+  });
+}
+
 const chatView = (row: { tenantId: string; modelId: string; validFrom: Date; inputPer1kTokens: number | null; outputPer1kTokens: number | null }): TenantChatPriceView | null =>
   row.inputPer1kTokens === null || row.outputPer1kTokens === null
     ? null
@@ -15,8 +25,9 @@ const imageAudit = (view: TenantImagePriceView | null) => (view ? { pricePerImag
 
 /**
  * The tenants' own prices, written by platform admins for any tenant (the process-wide client): each change appends a
- * version valid from its moment, and its audit event, in one transaction; nothing is updated or deleted, so a
- * reservation is always priced at the version in force when it was made (prices.ts reads them).
+ * version valid from its moment, and its audit event, in one transaction; no earlier version is changed or deleted, so
+ * a reservation is always priced at the version in force when it was made (prices.ts reads them). Two changes in the
+ * same millisecond: the later one is that moment's version.
  */
 export function createTenantPriceStore(db: BillingDb): TenantPriceStore {
   return {
@@ -50,6 +61,20 @@ export function createTenantPriceStore(db: BillingDb): TenantPriceStore {
         await recordAudit(tx, { ...by, action: 'setTenantImagePrice', targetType: 'ImageModel', targetId: modelId, details: { tenantId, before: imageAudit(before), after: imageAudit(after) } });
         return { after };
       });
+    },
+    async chatPricesOf(tenantId) {
+      const rows = await db.tenantChatPriceVersion.findMany({ where: { tenantId }, orderBy: [{ validFrom: 'desc' }] });
+      return newestPerModel(rows)
+        .map(chatView)
+        .filter((view): view is TenantChatPriceView => view !== null)
+        .sort((a, b) => a.modelId.localeCompare(b.modelId));
+    },
+    async imagePricesOf(tenantId) {
+      const rows = await db.tenantImagePriceVersion.findMany({ where: { tenantId }, orderBy: [{ validFrom: 'desc' }] });
+      return newestPerModel(rows)
+        .map(imageView)
+        .filter((view): view is TenantImagePriceView => view !== null)
+        .sort((a, b) => a.modelId.localeCompare(b.modelId));
     },
   };
 }

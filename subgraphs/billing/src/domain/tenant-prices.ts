@@ -49,6 +49,9 @@ export interface TenantPriceStore {
     by: AuditActor,
   ): Promise<SetOutcome<TenantChatPriceView>>;
   setImagePrice(tenantId: string, modelId: string, perImage: number | null, now: Date, by: AuditActor): Promise<SetOutcome<TenantImagePriceView>>;
+  /** The tenant's overrides in force now, by model id (ended ones left out). */
+  chatPricesOf(tenantId: string): Promise<TenantChatPriceView[]>;
+  imagePricesOf(tenantId: string): Promise<TenantImagePriceView[]>;
 }
 
 /** What setTenantChatPrice / setTenantImagePrice need. */
@@ -60,7 +63,7 @@ export interface TenantPriceAdmin {
 }
 
 /** Only ADMINs of the platform tenant (the access directive has already required ADMIN). */
-function requirePlatformAdmin(admin: { platformTenantId: string }, by: { tenantId: string }): void {
+export function requirePlatformAdmin(admin: { platformTenantId: string }, by: { tenantId: string }): void {
   if (by.tenantId !== admin.platformTenantId) throw forbidden("A tenant's prices are set by admins of the platform tenant only");
 }
 
@@ -95,6 +98,15 @@ export async function setTenantChatPrice(admin: TenantPriceAdmin, by: AuditActor
   if (!saved) throw notFound('Chat model price', { field: 'modelId' });
   admin.logger.info({ tenantId, modelId, price, by: by.actor }, 'tenant chat price set');
   return saved.after;
+}
+
+/**
+ * tenantOverrides(tenantId): the root of a tenant's departures from the platform (billing adds its prices; the
+ * conversation and image subgraphs their hidden models, through the TenantOverrides entity). Platform admins only.
+ */
+export function tenantOverrides(admin: TenantPriceAdmin, by: { tenantId: string }, tenantId: string): { tenantId: string } {
+  requirePlatformAdmin(admin, by);
+  return { tenantId: requireTenantId(tenantId) };
 }
 
 /** As setTenantChatPrice, for an image model's price per image (every size); null ends the override. */

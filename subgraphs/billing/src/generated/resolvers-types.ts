@@ -592,6 +592,14 @@ export type Query = {
    * Access: anyone, signed in or not.
    */
   products: Array<Product>;
+  /**
+   * Where one tenant departs from the platform: the chat and image models hidden from it and its own prices (credit
+   * packs are per tenant already: see products in that tenant). Empty lists when it has none; the tenant need not
+   * exist yet (overrides may be prepared before createTenant). BAD_USER_INPUT for a malformed tenantId. Only ADMINs of
+   * the platform tenant (FORBIDDEN for other tenants' admins).
+   * Access: ADMIN only.
+   */
+  tenantOverrides: TenantOverrides;
 };
 
 
@@ -625,6 +633,12 @@ export type QueryImageCostArgs = {
 /** The root of every read. Each field says who may use it. */
 export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** The root of every read. Each field says who may use it. */
+export type QueryTenantOverridesArgs = {
+  tenantId: Scalars['ID']['input'];
 };
 
 /**
@@ -808,6 +822,22 @@ export type TenantImagePriceInput = {
 };
 
 /**
+ * Where one tenant departs from the platform's catalogs and prices (tenantOverrides). Each subgraph adds its own: the
+ * chat models hidden from it (conversation), the image models hidden from it (image), its own prices (billing). Credit
+ * packs are the tenant's own already (products), so they have no overrides.
+ * Access: ADMINs of the platform tenant only.
+ */
+export type TenantOverrides = {
+  __typename?: 'TenantOverrides';
+  /** The tenant's own chat prices in force now, by model id (setTenantChatPrice); other models: the platform's. */
+  chatPrices: Array<TenantChatPrice>;
+  /** The tenant's own prices per image in force now, by model id (setTenantImagePrice); other models: the platform's. */
+  imagePrices: Array<TenantImagePrice>;
+  /** The tenant's id. */
+  tenantId: Scalars['ID']['output'];
+};
+
+/**
  * A person with an account in one tenant. Each subgraph adds its own fields: profile and roles (user), conversations
  * (conversation), image jobs (image), credits and orders (billing).
  * Access: any signed-in user of the same tenant; narrower fields say so.
@@ -937,6 +967,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type FederationTypes = {
   Order: Order;
   Partner: Partner;
+  TenantOverrides: TenantOverrides;
   User: User;
 };
 
@@ -948,6 +979,9 @@ export type FederationReferenceTypes = {
   Partner:
     ( { __typename: 'Partner' }
     & GraphQLRecursivePick<FederationTypes['Partner'], {"id":true}> );
+  TenantOverrides:
+    ( { __typename: 'TenantOverrides' }
+    & GraphQLRecursivePick<FederationTypes['TenantOverrides'], {"tenantId":true}> );
   User:
     ( { __typename: 'User' }
     & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
@@ -993,6 +1027,7 @@ export type ResolversTypes = {
   TenantChatPriceInput: TenantChatPriceInput;
   TenantImagePrice: ResolverTypeWrapper<TenantImagePriceViewModel>;
   TenantImagePriceInput: TenantImagePriceInput;
+  TenantOverrides: ResolverTypeWrapper<{ tenantId: string }>;
   User: ResolverTypeWrapper<{ id: string }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -1029,6 +1064,7 @@ export type ResolversParentTypes = {
   TenantChatPriceInput: TenantChatPriceInput;
   TenantImagePrice: TenantImagePriceViewModel;
   TenantImagePriceInput: TenantImagePriceInput;
+  TenantOverrides: { tenantId: string };
   User: { id: string };
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
@@ -1180,6 +1216,7 @@ export type QueryResolvers<ContextType = BillingContext, ParentType extends Reso
   imageCost?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<QueryImageCostArgs, 'count' | 'modelId' | 'size'>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   products?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType>;
+  tenantOverrides?: Resolver<ResolversTypes['TenantOverrides'], ParentType, ContextType, RequireFields<QueryTenantOverridesArgs, 'tenantId'>>;
 };
 
 export type RefundRecordResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['RefundRecord'] = ResolversParentTypes['RefundRecord']> = {
@@ -1218,6 +1255,13 @@ export type TenantImagePriceResolvers<ContextType = BillingContext, ParentType e
   validFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type TenantOverridesResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['TenantOverrides'] = ResolversParentTypes['TenantOverrides'], FederationReferenceType extends FederationReferenceTypes['TenantOverrides'] = FederationReferenceTypes['TenantOverrides']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['TenantOverrides']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  chatPrices?: Resolver<Array<ResolversTypes['TenantChatPrice']>, ParentType, ContextType>;
+  imagePrices?: Resolver<Array<ResolversTypes['TenantImagePrice']>, ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type UserResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   creditBalance?: Resolver<ResolversTypes['CreditBalance'], ParentType, ContextType>;
@@ -1248,6 +1292,7 @@ export type Resolvers<ContextType = BillingContext> = {
   Reservation?: ReservationResolvers<ContextType>;
   TenantChatPrice?: TenantChatPriceResolvers<ContextType>;
   TenantImagePrice?: TenantImagePriceResolvers<ContextType>;
+  TenantOverrides?: TenantOverridesResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 };
 

@@ -2,6 +2,7 @@ import { notFound } from '@firefly/errors';
 import { parsePage, toConnection, visibleToCaller } from '@firefly/server-kit';
 import type { BillingContext } from '../context.ts';
 import { quoteChatCost, quoteImageCost } from '../domain/quote-cost.ts';
+import { tenantOverrides } from '../domain/tenant-prices.ts';
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
 
 /** When the tenant's reservation was made: the moment whose prices its settlement uses. */
@@ -20,6 +21,7 @@ export const Query: QueryResolvers = {
     const page = parsePage(args);
     return toConnection(await ctx.orders.listForAdmin({ status: args.status, userId: args.userId }, page), page.take);
   },
+  tenantOverrides: (_, args, ctx) => tenantOverrides(ctx.tenantPrices, ctx, args.tenantId),
   chatCost: async (_, { reservationId, ...args }, ctx) => quoteChatCost(ctx.services.prices, { ...args, tenantId: ctx.tenantId, at: await reservedAt(ctx, reservationId) }),
   imageCost: async (_, { reservationId, ...args }, ctx) => quoteImageCost(ctx.services.prices, { ...args, tenantId: ctx.tenantId, at: await reservedAt(ctx, reservationId) }),
 };

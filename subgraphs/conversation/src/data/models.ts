@@ -63,6 +63,10 @@ export function createTenantChatModelWriter(db: ConversationDb) {
         return after;
       });
     },
+    /** The chat models hidden from a tenant (tenantOverrides), by model id. */
+    listHidden(tenantId: string): Promise<TenantChatModelRow[]> {
+      return db.tenantChatModel.findMany({ where: { tenantId, hidden: true }, orderBy: { modelId: 'asc' } });
+    },
   };
 }
 

@@ -21,6 +21,8 @@ export interface TenantChatModelAdmin {
   platformTenantId: string;
   /** Writes the override and its audit event in one transaction; `null` when the model does not exist. */
   set(override: TenantChatModelInput, by: AuditActor): Promise<TenantChatModelRow | null>;
+  /** The models hidden from a tenant. */
+  listHidden(tenantId: string): Promise<TenantChatModelRow[]>;
   /** Marks cached catalog answers stale on every replica (failures are logged, not thrown). */
   catalogChanged(): Promise<void>;
   logger: Logger;
@@ -42,4 +44,10 @@ export async function setTenantChatModel(admin: TenantChatModelAdmin, by: AuditA
   admin.logger.info({ tenantId: saved.tenantId, modelId, hidden: saved.hidden, by: by.actor }, 'tenant chat model set');
   await admin.catalogChanged();
   return saved;
+}
+
+/** TenantOverrides.hiddenChatModels: the chat models hidden from the tenant (ADMINs of the platform tenant only). */
+export function hiddenChatModels(admin: TenantChatModelAdmin, caller: { tenantId: string }, tenantId: string): Promise<TenantChatModelRow[]> {
+  if (caller.tenantId !== admin.platformTenantId) throw forbidden("A tenant's catalog is read by admins of the platform tenant only");
+  return admin.listHidden(tenantId);
 }

@@ -484,6 +484,20 @@ export type TenantChatModelInput = {
 };
 
 /**
+ * Where one tenant departs from the platform's catalogs and prices (tenantOverrides). Each subgraph adds its own: the
+ * chat models hidden from it (conversation), the image models hidden from it (image), its own prices (billing). Credit
+ * packs are the tenant's own already (products), so they have no overrides.
+ * Access: ADMINs of the platform tenant only.
+ */
+export type TenantOverrides = {
+  __typename?: 'TenantOverrides';
+  /** The chat models hidden from the tenant (setTenantChatModel), by model id. */
+  hiddenChatModels: Array<TenantChatModel>;
+  /** The tenant's id. */
+  tenantId: Scalars['ID']['output'];
+};
+
+/**
  * Tokens DashScope counted for one answer; the credits charged follow from them and the model's price.
  * Access: any signed-in user (it is only reachable through a message the caller may read).
  */
@@ -618,6 +632,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type FederationTypes = {
   Conversation: Conversation;
   Message: Message;
+  TenantOverrides: TenantOverrides;
   User: User;
 };
 
@@ -629,6 +644,9 @@ export type FederationReferenceTypes = {
   Message:
     ( { __typename: 'Message' }
     & GraphQLRecursivePick<FederationTypes['Message'], {"id":true}> );
+  TenantOverrides:
+    ( { __typename: 'TenantOverrides' }
+    & GraphQLRecursivePick<FederationTypes['TenantOverrides'], {"tenantId":true}> );
   User:
     ( { __typename: 'User' }
     & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
@@ -665,6 +683,7 @@ export type ResolversTypes = {
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TenantChatModel: ResolverTypeWrapper<TenantChatModel>;
   TenantChatModelInput: TenantChatModelInput;
+  TenantOverrides: ResolverTypeWrapper<{ tenantId: string }>;
   TokenUsage: ResolverTypeWrapper<TokenUsage>;
   UpdateConversationInput: UpdateConversationInput;
   User: ResolverTypeWrapper<{ id: string }>;
@@ -698,6 +717,7 @@ export type ResolversParentTypes = {
   Subscription: Record<PropertyKey, never>;
   TenantChatModel: TenantChatModel;
   TenantChatModelInput: TenantChatModelInput;
+  TenantOverrides: { tenantId: string };
   TokenUsage: TokenUsage;
   UpdateConversationInput: UpdateConversationInput;
   User: { id: string };
@@ -834,6 +854,12 @@ export type TenantChatModelResolvers<ContextType = ConversationContext, ParentTy
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type TenantOverridesResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['TenantOverrides'] = ResolversParentTypes['TenantOverrides'], FederationReferenceType extends FederationReferenceTypes['TenantOverrides'] = FederationReferenceTypes['TenantOverrides']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['TenantOverrides']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  hiddenChatModels?: Resolver<Array<ResolversTypes['TenantChatModel']>, ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type TokenUsageResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['TokenUsage'] = ResolversParentTypes['TokenUsage']> = {
   inputTokens?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   outputTokens?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -863,6 +889,7 @@ export type Resolvers<ContextType = ConversationContext> = {
   SendMessagePayload?: SendMessagePayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   TenantChatModel?: TenantChatModelResolvers<ContextType>;
+  TenantOverrides?: TenantOverridesResolvers<ContextType>;
   TokenUsage?: TokenUsageResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 };

@@ -64,6 +64,10 @@ export function createTenantImageModelWriter(db: ImageDb) {
         return after;
       });
     },
+    /** The image models hidden from a tenant (tenantOverrides), by model id. */
+    listHidden(tenantId: string): Promise<TenantImageModelRow[]> {
+      return db.tenantImageModel.findMany({ where: { tenantId, hidden: true }, orderBy: { modelId: 'asc' } });
+    },
   };
 }
 

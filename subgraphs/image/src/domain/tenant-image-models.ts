@@ -21,6 +21,8 @@ export interface TenantImageModelAdmin {
   platformTenantId: string;
   /** Writes the override and its audit event in one transaction; `null` when the model does not exist. */
   set(override: TenantImageModelInput, by: AuditActor): Promise<TenantImageModelRow | null>;
+  /** The models hidden from a tenant. */
+  listHidden(tenantId: string): Promise<TenantImageModelRow[]>;
   /** Marks cached catalog answers stale on every replica (failures are logged, not thrown). */
   catalogChanged(): Promise<void>;
   logger: Logger;
@@ -42,4 +44,10 @@ export async function setTenantImageModel(admin: TenantImageModelAdmin, by: Audi
   admin.logger.info({ tenantId: saved.tenantId, modelId, hidden: saved.hidden, by: by.actor }, 'tenant image model set');
   await admin.catalogChanged();
   return saved;
+}
+
+/** TenantOverrides.hiddenImageModels: the image models hidden from the tenant (ADMINs of the platform tenant only). */
+export function hiddenImageModels(admin: TenantImageModelAdmin, caller: { tenantId: string }, tenantId: string): Promise<TenantImageModelRow[]> {
+  if (caller.tenantId !== admin.platformTenantId) throw forbidden("A tenant's catalog is read by admins of the platform tenant only");
+  return admin.listHidden(tenantId);
 }

@@ -387,6 +387,20 @@ export type TenantImageModelInput = {
 };
 
 /**
+ * Where one tenant departs from the platform's catalogs and prices (tenantOverrides). Each subgraph adds its own: the
+ * chat models hidden from it (conversation), the image models hidden from it (image), its own prices (billing). Credit
+ * packs are the tenant's own already (products), so they have no overrides.
+ * Access: ADMINs of the platform tenant only.
+ */
+export type TenantOverrides = {
+  __typename?: 'TenantOverrides';
+  /** The image models hidden from the tenant (setTenantImageModel), by model id. */
+  hiddenImageModels: Array<TenantImageModel>;
+  /** The tenant's id. */
+  tenantId: Scalars['ID']['output'];
+};
+
+/**
  * Where and how to upload one file directly to object storage.
  * Access: any signed-in user (the caller who asked for it).
  */
@@ -513,6 +527,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type FederationTypes = {
   Image: Image;
   ImageJob: ImageJob;
+  TenantOverrides: TenantOverrides;
   User: User;
 };
 
@@ -524,6 +539,9 @@ export type FederationReferenceTypes = {
   ImageJob:
     ( { __typename: 'ImageJob' }
     & GraphQLRecursivePick<FederationTypes['ImageJob'], {"id":true}> );
+  TenantOverrides:
+    ( { __typename: 'TenantOverrides' }
+    & GraphQLRecursivePick<FederationTypes['TenantOverrides'], {"tenantId":true}> );
   User:
     ( { __typename: 'User' }
     & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
@@ -554,6 +572,7 @@ export type ResolversTypes = {
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TenantImageModel: ResolverTypeWrapper<TenantImageModel>;
   TenantImageModelInput: TenantImageModelInput;
+  TenantOverrides: ResolverTypeWrapper<{ tenantId: string }>;
   UploadTicket: ResolverTypeWrapper<UploadTicket>;
   User: ResolverTypeWrapper<{ id: string }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -580,6 +599,7 @@ export type ResolversParentTypes = {
   Subscription: Record<PropertyKey, never>;
   TenantImageModel: TenantImageModel;
   TenantImageModelInput: TenantImageModelInput;
+  TenantOverrides: { tenantId: string };
   UploadTicket: UploadTicket;
   User: { id: string };
   Boolean: Scalars['Boolean']['output'];
@@ -689,6 +709,12 @@ export type TenantImageModelResolvers<ContextType = ImageContext, ParentType ext
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type TenantOverridesResolvers<ContextType = ImageContext, ParentType extends ResolversParentTypes['TenantOverrides'] = ResolversParentTypes['TenantOverrides'], FederationReferenceType extends FederationReferenceTypes['TenantOverrides'] = FederationReferenceTypes['TenantOverrides']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['TenantOverrides']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  hiddenImageModels?: Resolver<Array<ResolversTypes['TenantImageModel']>, ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type UploadTicketResolvers<ContextType = ImageContext, ParentType extends ResolversParentTypes['UploadTicket'] = ResolversParentTypes['UploadTicket']> = {
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   headers?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
@@ -716,6 +742,7 @@ export type Resolvers<ContextType = ImageContext> = {
   Query?: QueryResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   TenantImageModel?: TenantImageModelResolvers<ContextType>;
+  TenantOverrides?: TenantOverridesResolvers<ContextType>;
   UploadTicket?: UploadTicketResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 };

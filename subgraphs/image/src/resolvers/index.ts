@@ -6,6 +6,7 @@ import { ImageModel } from './ImageModel.ts';
 import { Mutation } from './Mutation.ts';
 import { Query } from './Query.ts';
 import { Subscription } from './Subscription.ts';
+import { TenantOverrides } from './TenantOverrides.ts';
 import { User } from './User.ts';
 
-export const resolvers: Resolvers = { DateTime: DateTimeScalar, JSON: JSONScalar, Query, Mutation, Subscription, ImageJob, ImageModel, Image, User };
+export const resolvers: Resolvers = { DateTime: DateTimeScalar, JSON: JSONScalar, Query, Mutation, Subscription, ImageJob, ImageModel, Image, User, TenantOverrides };
