@@ -2,6 +2,7 @@
 // the tenant's admins through auditEvents, newest first, filtered by action and paginated; nobody else may read it,
 // another tenant's events never show, and the table refuses UPDATE and DELETE.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PRODUCT_IDS } from '@firefly/db/seed';
 import { seedUserWithHistory, type SeededUser } from '../../src/fixtures.ts';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
 import { ensureTenant } from '../../src/tenants.ts';
@@ -71,6 +72,29 @@ describe('auditEvents', () => {
     // The filter: only that action.
     const onlyRoles = await sg.request(AUDIT, { token: adminToken, variables: { first: 100, action: 'setUserRoles' } });
     expect(new Set(onlyRoles.body.data!.auditEvents.edges.map((edge: { node: AuditNode }) => edge.node.action))).toEqual(new Set(['setUserRoles']));
+  });
+
+  it('records a refund made through the gateway: the admin, the order, how much and why', async () => {
+    const buyer = await seedUserWithHistory(sg.db, { tenantId: 'default', conversations: 0, imageJobs: 0, credits: 0 });
+    const buyerToken = await sg.tokenFor(buyer.user);
+    const created = await sg.request('mutation O($p: ID!) { createOrder(productId: $p, channel: ALIPAY) { id payment { payUrl } } }', {
+      token: buyerToken,
+      variables: { p: PRODUCT_IDS.CREDITS_550 },
+    });
+    expect(created.body.errors).toBeUndefined();
+    const order = created.body.data!.createOrder as { id: string; payment: { payUrl: string } };
+    expect((await fetch(order.payment.payUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=pay' })).status).toBe(200);
+    const status = async () => (await sg.request('query Q($id: ID!) { order(id: $id) { status } }', { token: buyerToken, variables: { id: order.id } })).body.data?.order?.status;
+    await expect.poll(status, { timeout: 15_000, interval: 200 }).toBe('PAID');
+
+    const refunded = await sg.request('mutation R($id: ID!) { refundOrder(id: $id, amountFen: 1000, reason: "audited refund") { status refundedFen } }', {
+      token: adminToken,
+      variables: { id: order.id },
+    });
+    expect(refunded.body.errors).toBeUndefined();
+    const events = await eventsOf(order.id, 'refundOrder');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ targetType: 'Order', actor: { id: admin.user.id }, details: { amountFen: 1000, reason: 'audited refund', statusBefore: 'PAID' } });
   });
 
   it('pages newest first with cursors, without repeating or skipping an event', async () => {
