@@ -1,6 +1,6 @@
 import { isUniqueConstraintError, transact, type ConversationDb, type TenantScoped } from '@firefly/db';
 import { keysetWhere } from '@firefly/server-kit';
-import type { MessageStore } from '../domain/ports.ts';
+import type { MessageRow, MessageStore } from '../domain/ports.ts';
 import { DuplicateRequestError, type NewTurn, type TurnStore } from '../generation/ports.ts';
 
 const select = {
@@ -21,6 +21,9 @@ const select = {
   reservationId: true,
   createdAt: true,
 } as const;
+
+/** A new message's columns that only its end sets (see TurnStore.store). */
+const unsetColumns = { inputTokens: null, outputTokens: null, finishReason: null, error: null, errorCode: null, creditsCharged: null } as const;
 
 /** The longest `error` text the column holds. */
 const MAX_ERROR_LENGTH = 1_024;
@@ -93,42 +96,46 @@ export function createTurnStore(db: ConversationDb): TurnStore {
      * The body is replayable (ids and timestamps come with the turn), and transact() retries what MySQL still aborts.
      */
     store(turn) {
+      const question: MessageRow | null = turn.question
+        ? {
+            ...unsetColumns,
+            id: turn.question.id,
+            tenantId: turn.tenantId,
+            conversationId: turn.conversationId,
+            userId: turn.userId,
+            role: 'USER',
+            content: turn.question.content,
+            status: 'COMPLETED',
+            replyToId: null,
+            reservationId: null,
+            createdAt: turn.question.createdAt,
+          }
+        : null;
+      const answer: MessageRow = {
+        ...unsetColumns,
+        id: turn.answer.id,
+        tenantId: turn.tenantId,
+        conversationId: turn.conversationId,
+        userId: turn.userId,
+        role: 'ASSISTANT',
+        content: '',
+        status: 'STREAMING',
+        replyToId: turn.answer.replyToId,
+        reservationId: turn.answer.reservationId,
+        createdAt: turn.answer.createdAt,
+      };
       return transact(db, async (tx) => {
         await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId }, data: { lastMessageAt: turn.answer.createdAt } });
         if (turn.derivedTitle) {
           await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId, title: '' }, data: { title: turn.derivedTitle } });
         }
-        const question = turn.question
-          ? await tx.message.create({
-              data: {
-                id: turn.question.id,
-                tenantId: turn.tenantId,
-                conversationId: turn.conversationId,
-                userId: turn.userId,
-                role: 'USER',
-                content: turn.question.content,
-                status: 'COMPLETED',
-                createdAt: turn.question.createdAt,
-              },
-              select,
-            })
-          : null;
-        const answer = await tx.message.create({
-          data: {
-            id: turn.answer.id,
-            tenantId: turn.tenantId,
-            conversationId: turn.conversationId,
-            userId: turn.userId,
-            role: 'ASSISTANT',
-            content: '',
-            status: 'STREAMING',
-            replyToId: turn.answer.replyToId,
-            reservationId: turn.answer.reservationId,
-            idempotencyKey: turn.answer.idempotencyKey ?? null,
-            createdAt: turn.answer.createdAt,
-          },
-          select,
-        });
+        // Both messages in one INSERT, not read back: Prisma's `create` on MySQL follows each INSERT with a SELECT of
+        // the row (MariaDB cannot return it), two round trips for nothing on the way to sendMessage's answer. Every
+        // column a MessageRow has is set here (ids, ms timestamps, the rest null), so the rows answered are the rows
+        // stored. A duplicate idempotency key still fails the INSERT itself.
+        const rows = [...(question ? [question] : []), answer];
+        const { count } = await tx.message.createMany({ data: rows.map((row) => ({ ...row, idempotencyKey: row === answer ? (turn.answer.idempotencyKey ?? null) : null })) });
+        if (count !== rows.length) throw new Error(`stored ${count} of a turn's ${rows.length} messages`);
         return { question, answer };
       }).catch((error: unknown) => rejectDuplicate(turn, error));
     },

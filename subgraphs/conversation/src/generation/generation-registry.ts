@@ -80,12 +80,12 @@ export function createGenerationRegistry(redis: Redis, options: GenerationRegist
     async register(record, owner) {
       const exp = now() + options.leaseMs;
       const key = redisKeys.generation(record.messageId);
-      await redis
-        .multi()
-        .hset(key, { ...record, owner, exp: String(exp) })
-        .pexpire(key, options.recordTtlMs)
-        .exec();
-      await redis.zadd(redisKeys.leaseIndex, exp, record.messageId);
+      // The hash and its index entry are sent together (one round trip on the way to sendMessage's answer, not two):
+      // the entry is due only when the lease expires, and an entry whose hash is missing is dropped by the sweep.
+      await Promise.all([
+        redis.multi().hset(key, { ...record, owner, exp: String(exp) }).pexpire(key, options.recordTtlMs).exec().then(throwFirstError),
+        redis.zadd(redisKeys.leaseIndex, exp, record.messageId),
+      ]);
     },
 
     /** Renews the lease while `owner` still holds it; reports a stop request left in the record. */
@@ -168,4 +168,8 @@ export function createGenerationRegistry(redis: Redis, options: GenerationRegist
       await redis.zrem(redisKeys.leaseIndex, messageId);
     },
   };
+}
+
+function throwFirstError(results: [Error | null, unknown][] | null): void {
+  for (const [error] of results ?? []) if (error) throw error;
 }

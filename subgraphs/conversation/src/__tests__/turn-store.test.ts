@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createDb, type QueryEvent } from '@firefly/db';
+import { createTurnStore } from '../data/messages.ts';
+import { DuplicateRequestError, type NewTurn } from '../generation/ports.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Provided by tests/src/global-setup.ts: this run's migrated and seeded database. */
+    databaseUrl: string;
+  }
+}
+
+// This run's database (tests/src/global-setup.ts), with every statement recorded.
+const queries: QueryEvent[] = [];
+const db = createDb({ url: inject('databaseUrl'), connectionLimit: 2, onQuery: (event) => queries.push(event) });
+const turns = createTurnStore(db);
+afterAll(() => db.$disconnect());
+
+/** "UPDATE Conversation", "INSERT Message", "COMMIT": what a statement does to which table. */
+const kind = (sql: string) => (sql.includes('"COMMIT"') ? 'COMMIT' : `${sql.split(' ')[0]} ${/(?:FROM|INTO|UPDATE) `(\w+)`/.exec(sql)?.[1]}`);
+
+async function untitledConversation() {
+  const tenantId = `t-${randomUUID()}`;
+  const userId = `u-${randomUUID()}`;
+  const conversation = await db.conversation.create({ data: { id: randomUUID(), tenantId, userId, title: '', modelId: 'qwen-turbo' } });
+  return { tenantId, userId, conversationId: conversation.id };
+}
+
+function newTurn(owner: { tenantId: string; userId: string; conversationId: string }, overrides: Partial<NewTurn> = {}): NewTurn {
+  const now = Date.now();
+  const questionId = randomUUID();
+  return {
+    ...owner,
+    question: { id: questionId, content: 'Tell me about fireflies', createdAt: new Date(now) },
+    answer: { id: randomUUID(), replyToId: questionId, reservationId: `rsv_${randomUUID()}`, createdAt: new Date(now + 1) },
+    derivedTitle: 'Fireflies',
+    ...overrides,
+  };
+}
+
+const readBack = (tenantId: string, id: string) => turns.find({ tenantId, messageId: id });
+
+describe("storing a turn (sendMessage's question and STREAMING answer)", () => {
+  it('writes the conversation, then both messages in one INSERT, and reads nothing back', async () => {
+    const owner = await untitledConversation();
+    queries.length = 0;
+    await turns.store(newTurn(owner));
+    expect(queries.map((q) => kind(q.query)).filter((statement) => !statement.startsWith('--'))).toEqual([
+      'UPDATE Conversation',
+      'UPDATE Conversation',
+      'INSERT Message',
+      'COMMIT',
+    ]);
+  });
+
+  it('answers the rows it stored, as a fresh read returns them', async () => {
+    const owner = await untitledConversation();
+    const turn = newTurn(owner);
+    turn.answer.idempotencyKey = `sendMessage:${randomUUID()}`;
+    const stored = await turns.store(turn);
+    expect(stored.question).toEqual(await readBack(owner.tenantId, turn.question!.id));
+    expect(stored.answer).toEqual(await readBack(owner.tenantId, turn.answer.id));
+    expect(stored.answer).toMatchObject({ role: 'ASSISTANT', status: 'STREAMING', content: '', replyToId: turn.question!.id, reservationId: turn.answer.reservationId });
+    expect(await db.message.findUnique({ where: { id: turn.answer.id }, select: { idempotencyKey: true } })).toEqual({ idempotencyKey: turn.answer.idempotencyKey });
+    const conversation = await db.conversation.findUnique({ where: { id: owner.conversationId }, select: { title: true, lastMessageAt: true } });
+    expect(conversation).toEqual({ title: 'Fireflies', lastMessageAt: turn.answer.createdAt });
+  });
+
+  it('stores only the answer when regenerating (the question exists), one INSERT', async () => {
+    const owner = await untitledConversation();
+    const first = await turns.store(newTurn(owner));
+    queries.length = 0;
+    const again = await turns.store({ ...owner, answer: { id: randomUUID(), replyToId: first.question!.id, reservationId: `rsv_${randomUUID()}`, createdAt: new Date() } });
+    expect(queries.map((q) => kind(q.query)).filter((statement) => !statement.startsWith('--'))).toEqual(['UPDATE Conversation', 'INSERT Message', 'COMMIT']);
+    expect(again.question).toBeNull();
+    expect(again.answer).toEqual(await readBack(owner.tenantId, again.answer.id));
+  });
+
+  it('refuses a taken idempotency key and stores neither message of that turn', async () => {
+    const owner = await untitledConversation();
+    const key = `sendMessage:${randomUUID()}`;
+    const first = newTurn(owner);
+    await turns.store({ ...first, answer: { ...first.answer, idempotencyKey: key } });
+    const second = newTurn(owner);
+    await expect(turns.store({ ...second, answer: { ...second.answer, idempotencyKey: key } })).rejects.toBeInstanceOf(DuplicateRequestError);
+    expect(await db.message.count({ where: { id: { in: [second.question!.id, second.answer.id] } } })).toBe(0);
+  });
+});
