@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
-import { isDashScopeError, type ChatRequest, type TokenUsage } from '@firefly/dashscope';
+import { isDashScopeError, type ChatChunk, type ChatRequest, type TokenUsage } from '@firefly/dashscope';
 import type { ChatStreamClient } from './generation/generation-runner.ts';
 
 type Outcome = 'ok' | 'error' | 'aborted';
@@ -54,31 +54,52 @@ export function createDashScopeMetrics() {
     }
   }
 
-  /** The same client, measured. Behaviour (laziness, early return aborting the request, errors) is unchanged. */
+  /**
+   * The same client, measured. Behaviour (laziness, early return aborting the request, errors) is unchanged. A
+   * hand-written iterator rather than an `async function*` around the client's: no generator layer of its own
+   * between the client and the runner for every token.
+   */
   function observe(client: ChatStreamClient): ChatStreamClient {
     return {
-      async *streamChat(request, options) {
-        // A generator's body runs at the first next(), which is when the client sends the request.
-        const started = performance.now();
-        const seconds = () => (performance.now() - started) / 1_000;
+      streamChat(request, options) {
+        const inner = client.streamChat(request, options);
+        let started: number | undefined;
+        const seconds = () => (performance.now() - (started ?? performance.now())) / 1_000;
         let usage: TokenUsage | undefined;
-        let outcome: Outcome | undefined;
-        let failure: unknown;
-        try {
-          for await (const chunk of client.streamChat(request, options)) {
-            if (!usage) firstToken.observe({ model: request.model }, seconds());
-            usage = chunk.usage;
-            yield chunk;
-          }
-          outcome = 'ok';
-        } catch (error) {
-          outcome = options?.signal?.aborted ? 'aborted' : 'error';
-          failure = error;
-          throw error;
-        } finally {
-          // No outcome: the consumer left the loop early (stop, timeout), which aborts the request.
-          record(request, outcome ?? 'aborted', seconds(), usage, failure);
-        }
+        let recorded = false;
+        const end = (outcome: Outcome, failure?: unknown) => {
+          if (recorded) return;
+          recorded = true;
+          record(request, outcome, seconds(), usage, failure);
+        };
+        const iterator: AsyncIterableIterator<ChatChunk> = {
+          async next() {
+            // The client sends the request at the first next().
+            started ??= performance.now();
+            let result: IteratorResult<ChatChunk>;
+            try {
+              result = await inner.next();
+            } catch (error) {
+              end(options?.signal?.aborted ? 'aborted' : 'error', error);
+              throw error;
+            }
+            if (result.done) end('ok');
+            else {
+              if (!usage) firstToken.observe({ model: request.model }, seconds());
+              usage = result.value.usage;
+            }
+            return result;
+          },
+          // The consumer left early (stop, timeout), which aborts the request.
+          async return() {
+            end('aborted');
+            return (await inner.return?.()) ?? { done: true, value: undefined };
+          },
+          [Symbol.asyncIterator]() {
+            return iterator;
+          },
+        };
+        return iterator;
       },
     };
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CreditsClient } from '@firefly/credits-client';
-import { createCompatibleChatClient, createDashScopeClient, DashScopeError } from '@firefly/dashscope';
+import { createCompatibleChatClient, createDashScopeClient, DashScopeError, type CallOptions, type ChatChunk, type ChatRequest } from '@firefly/dashscope';
 import type { Logger } from '@firefly/logger';
 import { followSettings, type RuntimeSettings } from '@firefly/platform-state';
 import { closeRedis, QUEUEING_CLIENT_OPTIONS, type Redis } from '@firefly/redis';
@@ -168,16 +168,21 @@ export async function closeConversationServices(services: ConversationServices):
  * once (titles are derived from the first message), so there is no non-streaming path to route.
  */
 function routeByProvider(native: ChatStreamClient, compatible: ReadonlyMap<string, ChatStreamClient>, providerOf: (modelId: string) => Promise<string>): ChatStreamClient {
+  const clientOf = (provider: string) => (provider === 'dashscope' ? native : compatible.get(provider));
+  async function* afterLookup(request: ChatRequest, options: CallOptions | undefined): AsyncGenerator<ChatChunk, void, undefined> {
+    const provider = options?.provider ?? (await providerOf(request.model));
+    const client = clientOf(provider);
+    if (!client) {
+      throw new DashScopeError({ code: 'UPSTREAM_UNAVAILABLE', kind: 'unknown', retryable: false, message: `chat provider ${provider} is not configured on this server` });
+    }
+    yield* client.streamChat(request, options);
+  }
   return {
-    async *streamChat(request, options) {
-      // sendMessage read the provider with the model; only a caller that did not pays for the lookup here.
-      const provider = options?.provider ?? (await providerOf(request.model));
-      if (provider === 'dashscope') return yield* native.streamChat(request, options);
-      const client = compatible.get(provider);
-      if (!client) {
-        throw new DashScopeError({ code: 'UPSTREAM_UNAVAILABLE', kind: 'unknown', retryable: false, message: `chat provider ${provider} is not configured on this server` });
-      }
-      return yield* client.streamChat(request, options);
+    streamChat(request, options) {
+      // sendMessage read the provider with the model: its answers get the provider's own stream, without another
+      // generator layer between it and the runner for every token. Only a caller that did not pays for the lookup.
+      const client = options?.provider !== undefined ? clientOf(options.provider) : undefined;
+      return client ? client.streamChat(request, options) : afterLookup(request, options);
     },
   };
 }
