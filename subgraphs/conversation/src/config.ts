@@ -1,4 +1,4 @@
-import { commonShape, ConfigError, databaseShape, parseConfig, port, positiveInt, rateLimitOverrides, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
+import { bool, commonShape, ConfigError, databaseShape, parseConfig, port, positiveInt, rateLimitOverrides, redisShape, refuseDevelopmentDefaults, url, z } from '@firefly/config';
 
 /** DashScope's native API per region (docs/dashscope.md §1). Keys are per region. */
 const DASHSCOPE_REGION_BASE_URLS = {
@@ -75,6 +75,12 @@ const schema = z.object({
    * the last second): its running answers are already delivered late. 0: not measured. Default 0.
    */
   GENERATION_MAX_LOOP_DELAY_MS: z.coerce.number({ error: 'expected a whole number' }).int().min(0).default(0),
+  /**
+   * Start an answer's DashScope request while billing holds its credits, instead of after (the hold is most of the
+   * time before the request leaves), for users whose last hold in this process succeeded in the last 10 minutes.
+   * Nothing is written and the request is aborted if the hold fails (generation/early-start.ts). Default true.
+   */
+  GENERATION_EARLY_START: bool(true),
   /** How long a finished message's token stream stays replayable in Redis. Default 3600. */
   STREAM_RETENTION_SECONDS: positiveInt(3_600),
   /**

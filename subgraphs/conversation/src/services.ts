@@ -8,6 +8,7 @@ import type { ConversationConfig } from './config.ts';
 import { createTurnStore } from './data/messages.ts';
 import { createSettlementOutbox } from './data/settlements.ts';
 import { createStartAdmission, type StartAdmission } from './generation/admission.ts';
+import { createEarlyStartPolicy, type EarlyStartPolicy } from './generation/early-start.ts';
 import { createGenerationRegistry } from './generation/generation-registry.ts';
 import { createGenerationRunner, type ChatStreamClient, type GenerationRunner, type GenerationRunnerOptions } from './generation/generation-runner.ts';
 import { createMessageStreamStore } from './generation/message-streams.ts';
@@ -50,6 +51,8 @@ export interface ConversationServices {
   runner: GenerationRunner;
   /** Whether this process takes another generation now (GENERATION_CAPACITY, GENERATION_MAX_LOOP_DELAY_MS). */
   admission: StartAdmission;
+  /** Whose answers start upstream before their credits are held (GENERATION_EARLY_START; generation/early-start.ts). */
+  earlyStart: EarlyStartPolicy;
   stopSignals: StopSignals;
   /** One request per idempotency key at a time (generation/idempotent-request.ts). */
   claims: RequestClaims;
@@ -149,7 +152,27 @@ export async function createConversationServices(
   const admission = createStartAdmission({ capacity: config.GENERATION_CAPACITY, maxLoopDelayMs: config.GENERATION_MAX_LOOP_DELAY_MS, active: () => runner.count() });
   const stopSignals = await createStopSignals({ redis, logger, onStop: (messageId) => void runner.abort(messageId, 'stop') });
   const claims = createRequestClaims(redis);
-  return { instanceId, turns, credits: deps.credits, outbox, streams, streamWriter, registry, hub, runner, admission, stopSignals, claims, settings, runtimeSettings, logger, iterators: { active: 0 }, chatProviders: ['dashscope', ...compatible.keys()] };
+  const earlyStart = createEarlyStartPolicy({ enabled: config.GENERATION_EARLY_START });
+  return {
+    instanceId,
+    turns,
+    credits: deps.credits,
+    outbox,
+    streams,
+    streamWriter,
+    registry,
+    hub,
+    runner,
+    admission,
+    earlyStart,
+    stopSignals,
+    claims,
+    settings,
+    runtimeSettings,
+    logger,
+    iterators: { active: 0 },
+    chatProviders: ['dashscope', ...compatible.keys()],
+  };
 }
 
 /** Drains running generations (up to `settings.drainTimeoutMs`), then closes the stream reader and the stop listener. */

@@ -1,6 +1,6 @@
 import { badUserInput, conflict, notFound } from '@firefly/errors';
 import { withIdempotencyKey } from '../generation/idempotent-request.ts';
-import { startGeneration, type GenerationStart } from '../generation/start-generation.ts';
+import { startGeneration, withGenerationSlot, type GenerationStart } from '../generation/start-generation.ts';
 import { buildContext, inputBudgetOf } from './build-context.ts';
 import { deriveTitle } from './derive-title.ts';
 import type { ChatModelRow, ConversationRow, HistoryMessage, MessageRow } from './ports.ts';
@@ -45,17 +45,23 @@ export async function sendMessage(scope: ConversationScope, input: { conversatio
     },
     run: async (idempotencyKey) => {
       // The history is read alongside the ownership check (both tenant-scoped; a conversation that is not the
-      // caller's fails NOT_FOUND and its history is dropped unread): one database round trip less before the hold.
-      const [{ conversation, model }, history] = await Promise.all([
-        loadConversation(scope, input.conversationId),
-        scope.messages.recentForContext(input.conversationId, scope.services.settings.contextMaxMessages),
-      ]);
+      // caller's fails NOT_FOUND and its history is dropped unread), and the generation slot is taken meanwhile:
+      // round trips in parallel rather than in sequence before the hold. A prompt that cannot be built (too long
+      // for the model) fails there too, giving the slot back.
+      const { answerId, value: prepared } = await withGenerationSlot(scope.services, scope, async () => {
+        const [{ conversation, model }, history] = await Promise.all([
+          loadConversation(scope, input.conversationId),
+          scope.messages.recentForContext(input.conversationId, scope.services.settings.contextMaxMessages),
+        ]);
+        return { conversation, model, context: promptOf(conversation, model, history, input.content) };
+      });
+      const { conversation, model, context } = prepared;
       const stored = await answerQuestion(
         scope,
+        answerId,
         conversation,
         model,
-        history,
-        input.content,
+        context,
         { kind: 'new', content: input.content, derivedTitle: conversation.title === '' ? deriveTitle(input.content) : undefined },
         idempotencyKey,
       );
@@ -107,21 +113,28 @@ async function regenerate(scope: ConversationScope, messageId: string, idempoten
     throw conflict('An answer to this message is still being generated; stop it first');
   }
   const history = await scope.messages.recentForContext(conversation.id, scope.services.settings.contextMaxMessages, question.createdAt);
-  const stored = await answerQuestion(scope, conversation, model, history, question.content, { kind: 'existing', id: question.id }, idempotencyKey);
+  const context = promptOf(conversation, model, history, question.content);
+  // The slot only once every check passed: a refused regeneration never holds one, even briefly.
+  const { answerId } = await withGenerationSlot(scope.services, scope, async () => undefined);
+  const stored = await answerQuestion(scope, answerId, conversation, model, context, { kind: 'existing', id: question.id }, idempotencyKey);
   return stored.answer;
 }
 
-/** Builds the prompt from the history within the model's input budget, then reserves, stores and starts the answer. */
+/** The prompt: the history within the model's input budget, then the question (BAD_USER_INPUT when it cannot fit). */
+function promptOf(conversation: ConversationRow, model: ChatModelRow, history: HistoryMessage[], userContent: string) {
+  return buildContext({ systemPrompt: conversation.systemPrompt, history, userContent, budget: inputBudgetOf(model) });
+}
+
+/** Starts, reserves and stores the answer to a question, its slot taken (start-generation.ts). */
 function answerQuestion(
   scope: ConversationScope,
+  answerId: string,
   conversation: ConversationRow,
   model: ChatModelRow,
-  history: HistoryMessage[],
-  userContent: string,
+  context: ReturnType<typeof promptOf>,
   question: GenerationStart['question'],
   idempotencyKey: string | undefined,
 ) {
-  const context = buildContext({ systemPrompt: conversation.systemPrompt, history, userContent, budget: inputBudgetOf(model) });
   return startGeneration(scope.services, {
     tenantId: scope.tenantId,
     userId: scope.userId,
@@ -135,5 +148,6 @@ function answerQuestion(
     maxOutputTokens: maxOutputTokensOf(conversation, model),
     question,
     idempotencyKey,
+    answerId,
   });
 }

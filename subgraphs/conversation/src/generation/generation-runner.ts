@@ -6,7 +6,7 @@ import { StreamConflictError } from './message-streams.ts';
 import type { FinalState, GenerationRecord } from './ports.ts';
 
 /** Why this process aborted a generation. */
-export type AbortKind = 'stop' | 'timeout' | 'shutdown' | 'lease-lost' | 'not-stored';
+export type AbortKind = 'stop' | 'timeout' | 'shutdown' | 'lease-lost' | 'dropped';
 
 class GenerationAbort extends Error {
   override readonly name = 'GenerationAbort';
@@ -16,17 +16,18 @@ class GenerationAbort extends Error {
 }
 
 export interface GenerationJob {
-  record: GenerationRecord;
+  /** The generation's identity: its message, owner, conversation and model (the hold is known once `ready` says so). */
+  generation: Omit<GenerationRecord, 'reservationId'>;
   request: ChatRequest;
   /** The model's provider as the caller read it with the model (saves the router a lookup before sending). */
   provider?: string;
   /**
-   * Resolves true once the message rows are stored, false when storing them failed. The upstream request starts at
-   * once, so DashScope's first token is on its way while the rows are written; nothing is appended to the stream
-   * and nothing is finished before this says true, and on false the request is aborted and the generation dropped
-   * without a trace (the caller undoes the hold and the record). Default: stored already.
+   * Resolves with the generation's record once its credits are held and its message rows stored, or null when
+   * either failed. The upstream request starts at once, so DashScope's first token is on its way meanwhile; nothing
+   * is appended to the stream and nothing is finished before this resolves, and on null the request is aborted and
+   * the generation dropped without a trace (the caller undoes whatever it had done).
    */
-  stored?: Promise<boolean>;
+  ready: Promise<GenerationRecord | null>;
 }
 
 /**
@@ -49,6 +50,7 @@ export interface GenerationRunnerOptions extends FinishDeps {
 
 interface Running {
   controller: AbortController;
+  generation: GenerationJob['generation'];
   done: Promise<void>;
 }
 
@@ -62,34 +64,33 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
   const { logger } = options;
 
   async function run(job: GenerationJob, controller: AbortController): Promise<void> {
-    const { record } = job;
-    const log = logger.child({ messageId: record.messageId, conversationId: record.conversationId });
-    // Until the rows are stored the generation has no message to write to: wait for them before the first write.
-    let stored = job.stored;
-    let dropped = false;
-    stored?.then((ok) => {
-      if (!ok) {
-        dropped = true;
-        controller.abort(new GenerationAbort('not-stored'));
-      }
-    });
-    const whenStored = async (): Promise<boolean> => {
-      if (stored) {
-        const ok = await stored;
-        stored = undefined;
-        if (!ok) dropped = true;
-      }
-      return !dropped;
-    };
-    const heartbeat = setInterval(() => {
-      options.registry.heartbeat(record, options.instanceId).then(
+    const { generation } = job;
+    const log = logger.child({ messageId: generation.messageId, conversationId: generation.conversationId });
+    // Until the hold is placed and the rows are stored the generation has no message to write to and no hold to
+    // settle: wait for them before the first write. Its lease exists from then on too, so it is renewed from then.
+    let record: GenerationRecord | null | undefined;
+    let heartbeat: NodeJS.Timeout | undefined;
+    let ended = false;
+    const renew = () => {
+      options.registry.heartbeat(generation, options.instanceId).then(
         (result) => {
           if (result === 'lost') controller.abort(new GenerationAbort('lease-lost'));
           else if (result === 'stop-requested') controller.abort(new GenerationAbort('stop'));
         },
         (error: unknown) => log.warn({ err: error }, 'could not renew the generation lease'),
       );
-    }, options.heartbeatMs);
+    };
+    job.ready.then(
+      (ready) => {
+        if (!ready) controller.abort(new GenerationAbort('dropped'));
+        else if (!ended) heartbeat = setInterval(renew, options.heartbeatMs);
+      },
+      () => controller.abort(new GenerationAbort('dropped')),
+    );
+    const whenReady = async (): Promise<GenerationRecord | null> => {
+      if (record === undefined) record = await job.ready.catch(() => null);
+      return record;
+    };
     const timeout = setTimeout(() => controller.abort(new GenerationAbort('timeout')), options.generationTimeoutMs);
 
     let seq = 0;
@@ -101,10 +102,10 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
       for await (const chunk of options.dashscope.streamChat(job.request, { signal: controller.signal, ...(job.provider !== undefined ? { provider: job.provider } : {}) })) {
         usage = { inputTokens: chunk.usage.inputTokens, outputTokens: chunk.usage.outputTokens };
         if (chunk.delta !== '') {
-          if (!(await whenStored())) break;
+          if (!(await whenReady())) break;
           seq += 1;
           content += chunk.delta;
-          await options.streams.appendDelta(record.messageId, seq, chunk.delta, usage);
+          await options.streams.appendDelta(generation.messageId, seq, chunk.delta, usage);
         }
         if (chunk.finishReason !== null) finishReason = chunk.finishReason;
       }
@@ -118,12 +119,14 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
         log.error({ err: reason }, 'generation failed');
       }
     } finally {
+      ended = true;
       clearInterval(heartbeat);
       clearTimeout(timeout);
     }
 
-    if (!(await whenStored())) {
-      log.debug('the message could not be stored; generation dropped');
+    const ready = await whenReady();
+    if (!ready) {
+      log.debug('the credits could not be held or the message stored; generation dropped');
       return;
     }
     if (ending === 'abandoned') {
@@ -132,7 +135,7 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
       return;
     }
     const output = { content, usage, lastSeq: seq };
-    await finishGeneration(options, record, output, ending);
+    await finishGeneration(options, ready, output, ending);
     options.onEnded?.(termsOf(ending, output).status);
   }
 
@@ -141,9 +144,9 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
     start(job: GenerationJob): void {
       const controller = new AbortController();
       const done = run(job, controller)
-        .catch((error: unknown) => logger.error({ err: error, messageId: job.record.messageId }, 'could not finish a generation; the sweeper will'))
-        .finally(() => running.delete(job.record.messageId));
-      running.set(job.record.messageId, { controller, done });
+        .catch((error: unknown) => logger.error({ err: error, messageId: job.generation.messageId }, 'could not finish a generation; the sweeper will'))
+        .finally(() => running.delete(job.generation.messageId));
+      running.set(job.generation.messageId, { controller, generation: job.generation, done });
     },
     /** Aborts a generation if this process runs it; true when it did. */
     abort(messageId: string, kind: AbortKind): boolean {
@@ -154,6 +157,13 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
     },
     count(): number {
       return running.size;
+    },
+    /**
+     * Who a generation this process runs belongs to (tenant, user), without asking Redis: a subscriber following its
+     * own answer right after sendMessage is authorized from here. Undefined when this process does not run it.
+     */
+    generation(messageId: string): GenerationJob['generation'] | undefined {
+      return running.get(messageId)?.generation;
     },
     /** True while this process runs the generation (up to and including its final write). */
     isRunning(messageId: string): boolean {
@@ -196,7 +206,7 @@ function endingOf(reason: unknown): GenerationEnding | 'abandoned' {
       case 'shutdown':
         return { kind: 'shut-down' };
       case 'lease-lost':
-      case 'not-stored':
+      case 'dropped':
         return 'abandoned';
       default:
         return assertNever(reason.kind);

@@ -4,6 +4,7 @@ import type { ChatMessage } from '@firefly/dashscope';
 import type { MessageRow } from '../domain/ports.ts';
 import type { GenerationParameters } from '../domain/validate-conversation.ts';
 import type { ConversationServices } from '../services.ts';
+import type { GenerationJob } from './generation-runner.ts';
 import type { GenerationRecord } from './ports.ts';
 
 export interface GenerationStart {
@@ -24,36 +25,69 @@ export interface GenerationStart {
   question: { kind: 'new'; content: string; derivedTitle?: string } | { kind: 'existing'; id: string };
   /** Stored on the answer (generation/idempotent-request.ts). */
   idempotencyKey?: string;
+  /** The answer's id, whose slot the caller took with {@link withGenerationSlot}. */
+  answerId: string;
 }
 
 /**
- * The part sendMessage and regenerateMessage share. Order matters:
- * 0. this process must have room for another answer (admission.ts: RATE_LIMITED at once when it has not, before
- *    any I/O, rather than a start taken on by a process that would answer it late);
- * 1. take one of the user's concurrent-generation slots (RATE_LIMITED when none is free);
- * 2. have billing price the worst case (this prompt's input estimate + the answer's output cap) and hold it, in one
- *    call (reserveChat) — INSUFFICIENT_CREDITS, or BAD_USER_INPUT for an unpriced model, means nothing was stored
- *    and DashScope was never called;
- * 3. start the DashScope request as soon as the hold is placed (the time to the first token is the upstream's, not
- *    ours plus the upstream's); the runner writes nothing until the rows are stored, and drops the request if
- *    recording or storing fails;
- * 4. meanwhile record the generation and its lease in Redis, *then* store the messages: a process dying between the
- *    two leaves a lease the sweeper cleans up (releasing the hold), never a STREAMING row without a lease.
- * Each step undoes the earlier ones when it fails.
+ * Admission and one of the user's concurrent-generation slots, taken while `read` loads what the answer needs (one
+ * Redis round trip less in sequence before the hold): the process must have room for another answer (admission.ts:
+ * RATE_LIMITED at once, before any I/O), then the slot (RATE_LIMITED when none is free). When `read` fails, its
+ * error is the answer (NOT_FOUND, BAD_USER_INPUT, … as before) and a slot taken meanwhile is given back. Hand the
+ * answer id to {@link startGeneration}, which owns the slot from then on.
+ */
+export async function withGenerationSlot<T>(services: ConversationServices, owner: { tenantId: string; userId: string }, read: () => Promise<T>): Promise<{ answerId: string; value: T }> {
+  const { settings, registry } = services;
+  services.admission.admit();
+  const answerId = randomUUID();
+  const maxConcurrent = settings.maxConcurrentGenerationsPerUser; // the run-time setting, read once per request
+  const [value, slot] = await Promise.allSettled([read(), registry.acquireSlot(owner.tenantId, owner.userId, answerId, maxConcurrent)]);
+  if (value.status === 'rejected') {
+    if (slot.status === 'fulfilled' && slot.value) await registry.releaseSlot(owner.tenantId, owner.userId, answerId).catch(() => undefined);
+    throw value.reason;
+  }
+  if (slot.status === 'rejected') throw slot.reason;
+  if (!slot.value) {
+    throw rateLimited(Math.ceil(settings.leaseMs / 1_000), `At most ${maxConcurrent} answers can be generated at once; wait for one to finish or stop it`);
+  }
+  return { answerId, value: value.value };
+}
+
+/**
+ * The part sendMessage and regenerateMessage share, once the answer has its slot ({@link withGenerationSlot}).
+ * Order matters:
+ * 1. start the DashScope request (when the early start allows it, early-start.ts) while billing prices the worst
+ *    case (this prompt's input estimate + the answer's output cap) and holds it, in one call (reserveChat): the time
+ *    to the first token is the upstream's, not the hold's plus the upstream's. INSUFFICIENT_CREDITS, or
+ *    BAD_USER_INPUT for an unpriced model, means nothing was stored and the request, if started, is aborted unseen;
+ *    without the early start the request starts once the hold is placed;
+ * 2. record the generation and its lease in Redis, *then* store the messages: a process dying between the two
+ *    leaves a lease the sweeper cleans up (releasing the hold), never a STREAMING row without a lease;
+ * 3. only then may the runner write: it appends nothing to the stream and finishes nothing before, and drops the
+ *    request if the hold, the record or the rows failed.
+ * Each step undoes the earlier ones when it fails (the slot, the hold, the record).
  */
 export async function startGeneration(services: ConversationServices, start: GenerationStart): Promise<{ question: MessageRow | null; answer: MessageRow }> {
-  const { settings, registry, credits } = services;
-  const answerId = randomUUID();
+  const { settings, registry, credits, runner, earlyStart } = services;
+  const { answerId } = start;
   const scope = { tenantId: start.tenantId, requestId: start.requestId };
-
-  services.admission.admit();
-  const maxConcurrent = settings.maxConcurrentGenerationsPerUser; // the run-time setting, read once per request
-  if (!(await registry.acquireSlot(start.tenantId, start.userId, answerId, maxConcurrent))) {
-    throw rateLimited(
-      Math.ceil(settings.leaseMs / 1_000),
-      `At most ${maxConcurrent} answers can be generated at once; wait for one to finish or stop it`,
-    );
-  }
+  const generation = { messageId: answerId, tenantId: start.tenantId, userId: start.userId, conversationId: start.conversationId, modelId: start.model.id };
+  let settle!: (record: GenerationRecord | null) => void;
+  const job: GenerationJob = {
+    generation,
+    ...(start.model.provider !== undefined ? { provider: start.model.provider } : {}),
+    request: {
+      model: start.model.id,
+      messages: start.messages,
+      maxTokens: start.maxOutputTokens,
+      ...(start.parameters.temperature !== null ? { temperature: start.parameters.temperature } : {}),
+      ...(start.parameters.topP !== null ? { topP: start.parameters.topP } : {}),
+      enableSearch: start.parameters.enableSearch,
+    },
+    ready: new Promise<GenerationRecord | null>((resolve) => (settle = resolve)),
+  };
+  const early = earlyStart.allows(start.tenantId, start.userId);
+  if (early) runner.start(job);
 
   let reservationId: string;
   try {
@@ -69,43 +103,27 @@ export async function startGeneration(services: ConversationServices, start: Gen
       idempotencyKey: `chat-message:${answerId}`,
     });
     reservationId = reservation.id;
+    earlyStart.held(start.tenantId, start.userId);
   } catch (error) {
+    settle(null);
+    earlyStart.failed(start.tenantId, start.userId);
     await registry.releaseSlot(start.tenantId, start.userId, answerId).catch(() => undefined);
     // Billing answers NOT_FOUND for a model without a price: the conversation's model cannot be used.
     if (isAppError(error) && error.code === 'NOT_FOUND') throw badUserInput(`The model ${start.model.id} cannot be used: it has no price`, { field: 'modelId' });
     throw error;
   }
 
-  const record: GenerationRecord = {
-    messageId: answerId,
-    tenantId: start.tenantId,
-    userId: start.userId,
-    conversationId: start.conversationId,
-    modelId: start.model.id,
-    reservationId,
-  };
-  // The DashScope request starts now, while the record is written: the runner writes nothing before `stored`, and
-  // the messages are stored only once the record exists (a failed record drops the request unseen).
-  const registered = registry.register(record, services.instanceId);
-  let markStored!: (ok: boolean) => void;
-  services.runner.start({
-    record,
-    ...(start.model.provider !== undefined ? { provider: start.model.provider } : {}),
-    request: {
-      model: start.model.id,
-      messages: start.messages,
-      maxTokens: start.maxOutputTokens,
-      ...(start.parameters.temperature !== null ? { temperature: start.parameters.temperature } : {}),
-      ...(start.parameters.topP !== null ? { topP: start.parameters.topP } : {}),
-      enableSearch: start.parameters.enableSearch,
-    },
-    stored: new Promise<boolean>((resolve) => (markStored = resolve)),
-  });
-  try {
-    await registered;
-  } catch (error) {
-    markStored(false);
+  const record: GenerationRecord = { ...generation, reservationId };
+  if (!early) runner.start(job);
+  const undo = async () => {
+    settle(null);
+    // Undoes only this request's own hold and record (a duplicate's DuplicateRequestError included).
     await Promise.allSettled([credits.release({ ...scope, reservationId }), registry.remove(record)]);
+  };
+  try {
+    await registry.register(record, services.instanceId);
+  } catch (error) {
+    await undo();
     throw error;
   }
   let stored: { question: MessageRow | null; answer: MessageRow };
@@ -123,11 +141,9 @@ export async function startGeneration(services: ConversationServices, start: Gen
       derivedTitle: start.question.kind === 'new' ? start.question.derivedTitle : undefined,
     });
   } catch (error) {
-    markStored(false);
-    // Undoes only this request's own hold and record (a duplicate's DuplicateRequestError included).
-    await Promise.allSettled([credits.release({ ...scope, reservationId }), registry.remove(record)]);
+    await undo();
     throw error;
   }
-  markStored(true);
+  settle(record);
   return stored;
 }

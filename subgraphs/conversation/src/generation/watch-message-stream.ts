@@ -105,8 +105,9 @@ export async function watchMessageStream(scope: ConversationScope, messageId: st
   if (afterSeq != null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw badUserInput('afterSeq must be a whole number of 0 or more', { field: 'afterSeq' });
   const load = () => scope.messages.findById(messageId);
   // A generation still running has its record in Redis (tenant and owner included): a subscriber who follows its
-  // own live answer — the usual case, right after sendMessage — starts without a MySQL read.
-  const live = await scope.services.registry.read(messageId);
+  // own live answer — the usual case, right after sendMessage — starts without a MySQL read, and without even a
+  // Redis read when this process runs the generation.
+  const live = scope.services.runner.generation(messageId) ?? (await scope.services.registry.read(messageId));
   if (live && live.tenantId === scope.tenantId && live.userId === scope.userId) {
     return createIterator({ services: scope.services, messageId, afterSeq: afterSeq ?? 0, load, expired: false });
   }
