@@ -3,10 +3,12 @@
  * "Personal data encryption"). Both walk the User table in primary-key order, one batch at a time, and change each
  * row with one conditional UPDATE (only if the row still holds what was read), so they can run beside live traffic,
  * be stopped at any point and be started again: a row already done no longer matches the job's filter, and is
- * never sealed twice. Neither ever prints a value: reports carry counts and user ids.
+ * never sealed twice. Neither ever prints a value: reports carry counts and user ids. Each run that changed rows
+ * appends one audit event per tenant it changed (actor `cli:pii`, action `pii:encrypt` / `pii:rotate`, details: rows
+ * changed and failed, the active key id), so each tenant's admins see it in `auditEvents`.
  */
 import type { PiiCrypto } from '@firefly/crypto';
-import { isUniqueConstraintError, type Db } from '@firefly/db';
+import { isUniqueConstraintError, recordAudit, type Db } from '@firefly/db';
 import { createUserPii } from './data/user-pii.ts';
 
 export interface PiiJobOptions {
@@ -57,8 +59,16 @@ export function countRowsToRotate(db: Db, crypto: PiiCrypto, tenantId?: string):
 
 type ContactRow = { id: string; tenantId: string; email: string | null; phone: string | null; emailCiphertext: string | null; phoneCiphertext: string | null };
 
+/** What a run is, for its audit events. */
+interface PiiJob {
+  action: 'pii:encrypt' | 'pii:rotate';
+  /** The key id every value is sealed under once the job has done its row. */
+  keyId: string;
+}
+
 async function walk(
   db: Db,
+  job: PiiJob,
   where: object,
   options: PiiJobOptions,
   change: (row: ContactRow) => Promise<'changed' | 'raced'>,
@@ -66,6 +76,12 @@ async function walk(
 ): Promise<PiiJobReport> {
   const batchSize = options.batchSize ?? 500;
   const report: PiiJobReport = { changed: 0, batches: 0, raced: 0, failed: [], remaining: 0 };
+  const perTenant = new Map<string, { changed: number; failed: number }>();
+  const tally = (tenantId: string) => {
+    let counts = perTenant.get(tenantId);
+    if (!counts) perTenant.set(tenantId, (counts = { changed: 0, failed: 0 }));
+    return counts;
+  };
   let after = '';
   while (options.maxBatches === undefined || report.batches < options.maxBatches) {
     if (options.stopRequested?.()) break;
@@ -74,11 +90,14 @@ async function walk(
     let changed = 0;
     for (const row of rows) {
       try {
-        if ((await change(row)) === 'changed') changed++;
-        else report.raced++;
+        if ((await change(row)) === 'changed') {
+          changed++;
+          tally(row.tenantId).changed++;
+        } else report.raced++;
       } catch (error) {
         if (!isUniqueConstraintError(error)) throw error;
         report.failed.push(row.id);
+        tally(row.tenantId).failed++;
       }
     }
     after = rows.at(-1)!.id;
@@ -88,6 +107,10 @@ async function walk(
     if (rows.length < batchSize) break;
   }
   report.remaining = await remaining();
+  for (const [tenantId, counts] of perTenant) {
+    if (counts.changed === 0 && counts.failed === 0) continue;
+    await recordAudit(db, { tenantId, actor: 'cli:pii', action: job.action, targetType: 'User', details: { ...counts, keyId: job.keyId } });
+  }
   return report;
 }
 
@@ -99,6 +122,7 @@ export function encryptLegacyRows(db: Db, crypto: PiiCrypto, options: PiiJobOpti
   const pii = createUserPii(crypto);
   return walk(
     db,
+    { action: 'pii:encrypt', keyId: crypto.envelope.activeKeyId },
     legacyWhere(options.tenantId),
     options,
     async (row) => {
@@ -132,6 +156,7 @@ export function rotatePiiRows(db: Db, crypto: PiiCrypto, options: PiiJobOptions 
   const pii = createUserPii(crypto);
   return walk(
     db,
+    { action: 'pii:rotate', keyId: crypto.envelope.activeKeyId },
     rotationWhere(crypto.envelope.activeKeyId, options.tenantId),
     options,
     async (row) => {

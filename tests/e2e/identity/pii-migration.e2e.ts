@@ -75,6 +75,15 @@ describe('npm run pii:encrypt', () => {
     expect(rows.every((r) => r.email === null && r.phone === null)).toBe(true);
     expect(rows.map((r) => opened(r, before))).toEqual(legacy);
     expect(rows.every((r) => [r.emailCiphertext, r.phoneCiphertext].every((c) => c === null || c.startsWith('p1.old.')))).toBe(true);
+    // Each run that sealed rows is in the tenant's audit log, the CLI as actor; the run with nothing to do is not.
+    const audited = await sg.db.auditEvent.findMany({ where: { tenantId: TENANT, action: 'pii:encrypt' }, orderBy: { createdAt: 'asc' } });
+    expect(audited.map((event) => [event.actor, event.targetType, JSON.parse(event.details!)])).toEqual([
+      ['cli:pii', 'User', { changed: 3, failed: 0, keyId: 'old' }],
+      ['cli:pii', 'User', { changed: 4, failed: 0, keyId: 'old' }],
+    ]);
+    // They name no value.
+    const dumpOfEvents = JSON.stringify(audited);
+    for (const row of legacy) for (const value of [row.email, row.phone]) if (value) expect(dumpOfEvents).not.toContain(value);
     expect(rows.map((r) => r.phoneIndex === null)).toEqual(legacy.map((r) => r.phone === null));
   });
 
@@ -104,6 +113,11 @@ describe('npm run pii:rotate', () => {
     // Every value opens without the old key, to what it was; the blind indexes did not change.
     expect(rows.map((r) => opened(r, after))).toEqual(legacy);
     expect(rows.map((r) => [r.emailIndex, r.phoneIndex])).toEqual(mixed.map((r) => [r.emailIndex, r.phoneIndex]));
+    const audited = await sg.db.auditEvent.findMany({ where: { tenantId: TENANT, action: 'pii:rotate' }, orderBy: { createdAt: 'asc' } });
+    expect(audited.map((event) => JSON.parse(event.details!))).toEqual([
+      { changed: 3, failed: 0, keyId: 'new' },
+      { changed: 4, failed: 0, keyId: 'new' },
+    ]);
 
     const row = legacy.find((r) => r.phone)!;
     const client = clientOf(sg, { tenant: TENANT });
