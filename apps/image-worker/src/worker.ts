@@ -106,7 +106,7 @@ export function buildImageWorker(config: ImageWorkerConfig, deps: ImageWorkerDep
     sleep,
   };
 
-  const connection = createQueueConnection(queueSettings, 'image-worker');
+  const connection = createQueueConnection(queueSettings, 'image-worker-queue');
   const worker = new Worker<ImageQueuePayload>(
     IMAGE_QUEUE_NAME,
     async (job, token) => {

@@ -26,8 +26,8 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
 
 
 /**
- * A Redis client with logged (never thrown) connection errors. Sentinel or Cluster URLs can be added here
- * without touching callers.
+ * A Redis client with logged (never thrown) connection errors, its duplicates' too (see logConnectionErrors).
+ * Sentinel or Cluster URLs can be added here without touching callers.
  *
  * A request-path client (the default) fails fast while Redis is unreachable, so a request answers
  * UPSTREAM_UNAVAILABLE (service `redis`, see {@link isRedisUnavailableError}) at once instead of hanging: once it has
@@ -54,16 +54,37 @@ export function createRedis(options: CreateRedisOptions): Redis {
       client.options.enableOfflineQueue = false;
     });
   }
-  let lastLogged = 0;
-  client.on('error', (error: Error) => {
-    // ioredis retries on its own; log at most once every 5 s so an outage does not flood the logs.
-    const now = Date.now();
-    if (now - lastLogged > 5_000) {
-      lastLogged = now;
-      options.logger?.warn({ err: { message: error.message }, redis: options.name }, 'redis connection error');
-    }
-  });
+  logConnectionErrors(client, options.name, options.logger);
   return client;
+}
+
+/**
+ * Gives a client — and every `duplicate()` of it, and theirs (subscribers, blocking stream readers, the token-stream
+ * writer, BullMQ's blocking connection) — an 'error' listener. Without one, ioredis prints "[ioredis] Unhandled error
+ * event" with the stack to stderr on every failed reconnection while Redis is down. Logged once per outage at warn
+ * (the message and code only: no URL, no password), and at info when the client is ready again.
+ */
+function logConnectionErrors(client: Redis, name: string, logger: Logger | undefined): void {
+  let failingSince: number | undefined;
+  let failures = 0;
+  client.on('error', (error: Error & { code?: unknown }) => {
+    failures++;
+    if (failingSince !== undefined) return;
+    failingSince = Date.now();
+    logger?.warn({ err: { message: error.message, ...(typeof error.code === 'string' ? { code: error.code } : {}) }, redis: name }, 'redis connection error');
+  });
+  client.on('ready', () => {
+    if (failingSince === undefined) return;
+    logger?.info({ redis: name, downMs: Date.now() - failingSince, failures }, 'redis connection restored');
+    failingSince = undefined;
+    failures = 0;
+  });
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = (override?: Partial<RedisOptions>) => {
+    const copy = duplicate(override);
+    logConnectionErrors(copy, override?.connectionName ?? `${name}-duplicate`, logger);
+    return copy;
+  };
 }
 
 /** What ioredis says when a command failed because Redis could not be reached (not because of the command). */

@@ -84,7 +84,6 @@ export function createSharedStreamReader(options: SharedStreamReaderOptions): Sh
   const batchSize = options.batchSize ?? 1_000;
   const keyPrefix = redis.options.keyPrefix ?? '';
   const reader = redis.duplicate({ ...BLOCKING_CLIENT_OPTIONS, enableAutoPipelining: false, connectionName: options.connectionName });
-  reader.on('error', () => undefined);
   const watchers = new Map<string, Set<Watcher>>();
   let controlCursor = '0-0';
   let closed = false;

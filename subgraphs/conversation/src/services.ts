@@ -129,7 +129,6 @@ export async function createConversationServices(
   // Token streams on a connection of their own that waits out a short Redis blip instead of failing the delta (the
   // request-path client fails fast): a delta lost to a blip would be a gap in every subscriber's stream.
   const streamWriter = redis.duplicate({ ...QUEUEING_CLIENT_OPTIONS, connectionName: 'subgraph-conversation-streams' });
-  streamWriter.on('error', () => undefined);
   const streams = createMessageStreamStore(streamWriter, {
     liveTtlSeconds: config.GENERATION_TIMEOUT_SECONDS + config.STREAM_RETENTION_SECONDS,
     retentionSeconds: config.STREAM_RETENTION_SECONDS,

@@ -12,7 +12,6 @@ export async function createStopSignals(options: { redis: Redis; logger: Logger;
   const { redis, logger } = options;
   const channel = prefixedChannel(redis.options.keyPrefix, STOP_CHANNEL);
   const subscriber = redis.duplicate({ ...BLOCKING_CLIENT_OPTIONS, connectionName: 'subgraph-conversation-stop-signals' });
-  subscriber.on('error', () => undefined);
   subscriber.on('message', (received: string, messageId: string) => {
     if (received === channel) options.onStop(messageId);
   });
