@@ -10,7 +10,7 @@ import { buildImageWorker } from './worker.ts';
 
 const config = loadImageWorkerConfig();
 const logger = createLogger({ service: 'image-worker', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
-const db = createDb({ url: config.DATABASE_URL, connectionLimit: config.DATABASE_POOL_SIZE });
+const db = createDb({ url: config.DATABASE_URL, connectionLimit: config.DATABASE_POOL_SIZE, logger });
 const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, name: 'image-worker', logger });
 const credits = createCreditsClient({ url: config.BILLING_SUBGRAPH_URL, secret: config.INTERNAL_TOKEN_SECRET, service: 'image', timeoutMs: config.BILLING_TIMEOUT_MS, logger });
 const dashscope = createDashScopeImageClient({ baseUrl: config.dashscope.baseUrl, apiKey: config.dashscope.apiKey, workspace: config.dashscope.workspace, timeoutMs: config.DASHSCOPE_TIMEOUT_MS });

@@ -1,5 +1,6 @@
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import type { PoolConfig } from 'mariadb';
+import { createLoggedPool, type PoolLogger } from './driver.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import type { Prisma } from './generated/prisma/client.ts';
 import { parseMysqlUrl, POOL_INIT_SQL } from './url.ts';
@@ -37,6 +38,11 @@ export interface CreateDbOptions {
    * transact()).
    */
   queryTimeoutMs?: number;
+  /**
+   * Where the pool says that it cannot open connections (once per outage, at warn) and that it can again (info).
+   * Default: not logged.
+   */
+  logger?: PoolLogger;
 }
 
 /** The Prisma client of this process: every model delegate. Subgraphs should take one of the per-domain views. */
@@ -55,7 +61,7 @@ export function createDb(options: CreateDbOptions): Db {
   // The text protocol: one round trip per statement. The adapter's default, the binary protocol with its statement
   // cache off (Prisma sets prepareCacheLength 0), prepares, executes and closes every statement — two round trips,
   // which the serial path of a chat answer (sendMessage, billing's hold) pays once per query.
-  const adapter = new PrismaMariaDb(buildPoolConfig(options), { useTextProtocol: true });
+  const adapter = adapterFactory(buildPoolConfig(options), options.logger);
   if (options.onQuery === undefined) return new PrismaClient({ adapter });
 
   const onQuery = options.onQuery;
@@ -64,6 +70,21 @@ export function createDb(options: CreateDbOptions): Db {
   const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
   client.$on('query', (event) => onQuery(event));
   return client;
+}
+
+/**
+ * Prisma's mariadb adapter over a pool of our own (driver.ts: a failed opening is a failed connection, not an
+ * unhandled rejection; outages logged), a new pool each time Prisma connects (it ends the pool when it disconnects).
+ */
+function adapterFactory(config: PoolConfig, logger: PoolLogger | undefined): Pick<PrismaMariaDb, 'provider' | 'adapterName' | 'connect'> {
+  const options = { useTextProtocol: true } as const;
+  const { provider, adapterName } = new PrismaMariaDb(config, options);
+  return {
+    provider,
+    adapterName,
+    // The adapter sets prepareCacheLength 0 on pools it creates itself, not on one it is given.
+    connect: () => new PrismaMariaDb(createLoggedPool({ ...config, prepareCacheLength: 0 }, logger), { ...options, disposeExternalPool: true }).connect(),
+  };
 }
 
 function buildPoolConfig(options: CreateDbOptions): PoolConfig {
@@ -80,13 +101,14 @@ function buildPoolConfig(options: CreateDbOptions): PoolConfig {
     password: url.password,
     database: url.database,
     connectionLimit,
-    // READ COMMITTED for the whole session, so transact() need not set it per transaction (one round trip less).
-    initSql: [...POOL_INIT_SQL],
+    // READ COMMITTED for the whole session, so transact() need not set it per transaction (one round trip less), and
+    // the statement time limit: in the init SQL, which the driver awaits, rather than its `queryTimeout` option,
+    // which sends the same statement without awaiting it (see driver.ts).
+    initSql: [...POOL_INIT_SQL, `SET SESSION max_statement_time = ${positive('queryTimeoutMs', options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS) / 1_000}`],
     // Degraded dependencies fail fast (issue 10): nothing waits forever for a connection or an answer. The pool
     // reconnects by itself once the server is back, so no restart is needed.
     connectTimeout: positive('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
     acquireTimeout: positive('acquireTimeoutMs', options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS),
-    queryTimeout: positive('queryTimeoutMs', options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS),
   };
 }
 

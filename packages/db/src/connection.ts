@@ -1,4 +1,5 @@
 import * as mariadb from 'mariadb';
+import { handleFailedOpenings } from './driver.ts';
 import { parseMysqlUrl, SESSION_INIT_SQL } from './url.ts';
 
 export interface OpenConnectionOptions {
@@ -16,6 +17,7 @@ export interface OpenConnectionOptions {
  */
 export async function openConnection(url: string, options: OpenConnectionOptions = {}): Promise<mariadb.Connection> {
   const parsed = parseMysqlUrl(url);
+  handleFailedOpenings();
   return mariadb.createConnection({
     host: parsed.host,
     port: parsed.port,

@@ -7,7 +7,7 @@ import { buildBillingSubgraph } from './server.ts';
 
 const config = loadBillingConfig();
 const logger = createLogger({ service: 'subgraph-billing', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
-const db = createDb({ url: config.DATABASE_URL, connectionLimit: config.DATABASE_POOL_SIZE });
+const db = createDb({ url: config.DATABASE_URL, connectionLimit: config.DATABASE_POOL_SIZE, logger });
 const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, name: 'subgraph-billing', logger });
 const server = await buildBillingSubgraph(config, { db, redis, logger });
 await serveSubgraph(server, { name: 'billing', port: config.BILLING_SUBGRAPH_PORT, config, logger, release: [() => db.$disconnect(), () => closeRedis(redis)] });

@@ -8,7 +8,7 @@ import { buildConversationSubgraph } from './server.ts';
 
 const config = loadConversationConfig();
 const logger = createLogger({ service: 'subgraph-conversation', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
-const db = createDb({ url: config.DATABASE_URL, connectionLimit: config.DATABASE_POOL_SIZE });
+const db = createDb({ url: config.DATABASE_URL, connectionLimit: config.DATABASE_POOL_SIZE, logger });
 const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, name: 'subgraph-conversation', logger });
 const credits = createCreditsClient({
   url: config.BILLING_SUBGRAPH_URL,

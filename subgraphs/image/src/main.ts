@@ -8,7 +8,7 @@ import { buildImageSubgraph } from './server.ts';
 
 const config = loadImageConfig();
 const logger = createLogger({ service: 'subgraph-image', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
-const db = createDb({ url: config.DATABASE_URL, connectionLimit: config.DATABASE_POOL_SIZE });
+const db = createDb({ url: config.DATABASE_URL, connectionLimit: config.DATABASE_POOL_SIZE, logger });
 const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, name: 'subgraph-image', logger });
 const credits = createCreditsClient({ url: config.BILLING_SUBGRAPH_URL, secret: config.INTERNAL_TOKEN_SECRET, service: 'image', timeoutMs: config.BILLING_TIMEOUT_MS, logger });
 const server = await buildImageSubgraph(config, { db, redis, logger, credits });

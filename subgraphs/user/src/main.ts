@@ -9,7 +9,7 @@ import { buildUserSubgraph } from './server.ts';
 
 const config = loadUserConfig();
 const logger = createLogger({ service: 'subgraph-user', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
-const db = createDb({ url: config.DATABASE_URL, connectionLimit: config.DATABASE_POOL_SIZE });
+const db = createDb({ url: config.DATABASE_URL, connectionLimit: config.DATABASE_POOL_SIZE, logger });
 const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, name: 'subgraph-user', logger });
 const signingKeys = await resolveSigningKeys(config.ACCESS_TOKEN_KEYS, () =>
   logger.warn('ACCESS_TOKEN_KEYS is not set: using an ephemeral development key (the gateway will not accept its tokens)'),
