@@ -2,7 +2,6 @@ import { STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'n
 import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -15,6 +14,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { JSONWebKeySet } from 'jose';
 import { createCredentialSigner } from '@firefly/auth';
+import { ApolloGateway } from './apollo-gateway.ts';
 import { createFormatError } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import { closeRedis, createRedis, type Redis } from '@firefly/redis';

@@ -1,4 +1,3 @@
-import { buildOperationContext } from '@apollo/gateway';
 import {
   getOperationAST,
   getVariableValues,
@@ -10,6 +9,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { AppError, badUserInput, internalError } from '@firefly/errors';
+import { buildOperationContext } from '../apollo-gateway.ts';
 import type { Logger } from '@firefly/logger';
 import type { DocumentLimits } from '../modules/limits/index.ts';
 import { onlySubscriptions, withCode } from './errors.ts';

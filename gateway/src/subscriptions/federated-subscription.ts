@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { executeQueryPlan, type buildOperationContext, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import type { buildOperationContext, GraphQLDataSource, ServiceMap } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { internalError } from '@firefly/errors';
+import { executeQueryPlan } from '../apollo-gateway.ts';
 import type { Logger } from '@firefly/logger';
 import type { GatewayContext } from '../context.ts';
 import type { EndReason } from './end-reason.ts';

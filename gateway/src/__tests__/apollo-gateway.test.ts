@@ -1,0 +1,34 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * apollo-gateway.ts loads `@apollo/gateway` over a copy of `@apollo/federation-internals` whose exports are plain
+ * values instead of re-export getters (the result shaping of every answer reads them). Checked in a fresh process:
+ * a test worker may have loaded `@apollo/gateway` already, which the module then leaves as it is.
+ */
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const check = `
+  const { ApolloGateway, buildOperationContext, executeQueryPlan } = await import('./gateway/src/apollo-gateway.ts');
+  const { createRequire } = await import('node:module');
+  const fromGateway = createRequire(createRequire(import.meta.url).resolve('@apollo/gateway'));
+  const internals = fromGateway('@apollo/federation-internals');
+  const names = Object.keys(internals);
+  console.log(JSON.stringify({
+    names: names.length,
+    getters: names.filter((name) => 'get' in Object.getOwnPropertyDescriptor(internals, name)).length,
+    esModule: internals.__esModule,
+    exported: [typeof ApolloGateway, typeof buildOperationContext, typeof executeQueryPlan],
+  }));
+`;
+
+describe('the gateway’s @apollo/gateway', () => {
+  it('reads @apollo/federation-internals through plain properties, with every export there', () => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', check], { cwd: root, encoding: 'utf8' });
+    const result = JSON.parse(out.trim().split('\n').pop()!) as { names: number; getters: number; esModule: boolean; exported: string[] };
+    expect(result.names).toBeGreaterThan(200);
+    expect(result.getters).toBe(0);
+    expect(result.esModule).toBe(true);
+    expect(result.exported).toEqual(['function', 'function', 'function']);
+  });
+});
