@@ -6,7 +6,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccessTokenIssuer, generateSigningKey, type Role } from '@firefly/auth';
@@ -19,6 +18,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { seedUserWithHistory } from './fixtures.ts';
 import { startOwnRedis, type OwnRedis } from './own-redis.ts';
+import { freePort } from './processes.ts';
 import { startProcess, type ManagedProcess } from './subscription-processes.ts';
 
 export type ChaosService = 'user' | 'billing' | 'conversation' | 'gateway';
@@ -35,17 +35,6 @@ export const LEASE_SECONDS = 2;
 export const SWEEP_SECONDS = 1;
 /** Billing's hold expiry sweep (its first run is this long after billing starts). */
 const RESERVATION_SWEEP_SECONDS = 5;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export interface ChaosPlatform {
   db: Db;

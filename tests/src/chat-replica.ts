@@ -2,9 +2,9 @@
 // run's database, Redis prefix, internal secret, billing and DashScope simulator. Tests kill it with SIGKILL to
 // prove that a generation whose process died is finished by another replica.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Supergraph } from './harness.ts';
+import { freePort } from './processes.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -14,17 +14,6 @@ export interface ConversationReplica {
   /** Output so far (for failure messages). */
   output(): string;
   kill(signal: NodeJS.Signals): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export async function startConversationReplica(sg: Supergraph, env: Record<string, string> = {}): Promise<ConversationReplica> {

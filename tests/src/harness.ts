@@ -15,6 +15,7 @@ import { buildBillingSubgraph, createUserSmsClient, loadBillingConfig } from '@f
 import { createGatewayServer, loadGatewayConfig } from '@firefly/gateway';
 import type { SubgraphServer } from '@firefly/server-kit';
 import { createTokenAuthenticator } from '@firefly/gateway/auth';
+import { freePort } from './processes.ts';
 
 export interface Supergraph {
   gatewayUrl: string;
@@ -226,12 +227,5 @@ export async function startSupergraph(
   };
 }
 
-/** A port free right now (e.g. the gateway's, so billing can be told its notify URL before the gateway listens). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+// A port free right now (e.g. the gateway's, so billing can be told its notify URL before the gateway listens).
+export { freePort };

@@ -2,8 +2,8 @@
 // connections, as when Redis crashed), start it again empty (a restart loses every key, like a crashed cache node),
 // or make it stop answering while the connections stay open (`CLIENT PAUSE`).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { closeRedis, createRedis, Redis } from '@firefly/redis';
+import { freePort } from './processes.ts';
 
 export interface OwnRedis {
   url: string;
@@ -18,17 +18,6 @@ export interface OwnRedis {
    * that stalls rather than goes away. (Redis 7.0 holds a CLIENT UNPAUSE sent meanwhile too: the pause runs its course.)
    */
   pause(ms: number): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,13 +6,13 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { generateSigningKey } from '@firefly/auth';
+import { freePort } from '../../src/processes.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const pm2Bin = join(root, 'node_modules/.bin/pm2');
@@ -117,18 +117,6 @@ describe('ecosystem.config.cjs', () => {
     }
   });
 });
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface PM2Process {
   name: string;

@@ -8,7 +8,6 @@
  * credit the order exactly once.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Identity } from '@firefly/auth';
 import { createDb, type Db } from '@firefly/db';
@@ -16,6 +15,7 @@ import { PRODUCT_IDS } from '@firefly/db/seed';
 import { generatePaymentKeySet, merchantEnvOf, simulatorKeysOf, startPaymentSimulator, type PaymentSimulator } from '@firefly/payments-simulator';
 import { callSubgraph, expectData } from '../../src/chat-helpers.ts';
 import { seedUserWithHistory } from '../../src/fixtures.ts';
+import { freePort } from '../../src/processes.ts';
 import { eventually, startProcess, type ManagedProcess } from '../../src/subscription-processes.ts';
 
 const secret = randomBytes(32).toString('hex');
@@ -24,17 +24,6 @@ let payments: PaymentSimulator;
 let billing: ManagedProcess | undefined;
 let gateway: ManagedProcess | undefined;
 let env: Record<string, string>;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const startBilling = () => startProcess('billing', 'subgraphs/billing/src/main.ts', env, { readyTimeoutMs: 120_000 });
 
