@@ -134,7 +134,12 @@ export async function startChaosPlatform(options: { simulatorTokenDelayMs?: numb
   const clients: Client[] = [];
   try {
     processes.billing = await launch('billing');
-    [processes.user, processes.conversation] = await Promise.all([launch('user'), launch('conversation')]);
+    // Both settle before a failure is thrown, so the catch below stops whichever did start.
+    const [user, conversation] = await Promise.allSettled([launch('user'), launch('conversation')]);
+    if (user.status === 'fulfilled') processes.user = user.value;
+    if (conversation.status === 'fulfilled') processes.conversation = conversation.value;
+    if (user.status === 'rejected') throw user.reason;
+    if (conversation.status === 'rejected') throw conversation.reason;
     processes.gateway = await launch('gateway');
   } catch (error) {
     await Promise.all(Object.values(processes).map((p) => p.kill()));

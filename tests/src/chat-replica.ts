@@ -1,10 +1,10 @@
 // A second conversation-subgraph replica in a child process: the subgraph's own src/main.ts run by tsx, with this
 // run's database, Redis prefix, internal secret, billing and DashScope simulator. Tests kill it with SIGKILL to
 // prove that a generation whose process died is finished by another replica.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Supergraph } from './harness.ts';
-import { freePort } from './processes.ts';
+import { freePort, signalGroup, spawnChild } from './processes.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -18,7 +18,7 @@ export interface ConversationReplica {
 
 export async function startConversationReplica(sg: Supergraph, env: Record<string, string> = {}): Promise<ConversationReplica> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/conversation/src/main.ts'], {
+  const child: ChildProcess = spawnChild(process.execPath, ['--import', 'tsx', 'subgraphs/conversation/src/main.ts'], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH,
@@ -54,7 +54,7 @@ export async function startConversationReplica(sg: Supergraph, env: Record<strin
       // not listening yet
     }
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      signalGroup(child, 'SIGKILL');
       throw new Error(`the conversation replica did not become ready:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -226,6 +226,3 @@ export async function startSupergraph(
     },
   };
 }
-
-// A port free right now (e.g. the gateway's, so billing can be told its notify URL before the gateway listens).
-export { freePort };

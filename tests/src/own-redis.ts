@@ -1,9 +1,9 @@
 // A redis-server of the test's own on a spare port, without persistence: a test can stop it (the port refuses
 // connections, as when Redis crashed), start it again empty (a restart loses every key, like a crashed cache node),
 // or make it stop answering while the connections stay open (`CLIENT PAUSE`).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeRedis, createRedis, Redis } from '@firefly/redis';
-import { freePort } from './processes.ts';
+import { freePort, signalGroup, spawnChild } from './processes.ts';
 
 export interface OwnRedis {
   url: string;
@@ -29,7 +29,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   const start = async () => {
     if (running()) return;
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = spawnChild('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     const probe = createRedis({ url, name: 'own-redis-probe' });
     try {
       for (let i = 0; ; i++) {
@@ -49,12 +49,14 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     const current = child;
     if (!current || !running()) return;
     const exited = new Promise((resolve) => current.once('exit', resolve));
-    current.kill('SIGKILL');
+    signalGroup(current, 'SIGKILL');
     await exited;
   };
   /** One command on a connection of its own. */
   const admin = async (...args: string[]) => {
     const client = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+    // connect() rejects with the cause; without a listener ioredis would also print "Unhandled error event".
+    client.on('error', () => undefined);
     try {
       await client.connect();
       await client.call(args[0]!, ...args.slice(1));

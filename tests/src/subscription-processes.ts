@@ -3,8 +3,9 @@
  * under the tsx loader), as in production, so a test can SIGKILL one mid-stream or SIGTERM the gateway and watch it exit.
  * Logs are JSON lines (pino); they are kept for assertions (e.g. "subscription ended" with its reason).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { signalGroup, spawnChild } from './processes.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -29,12 +30,17 @@ export interface ManagedProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves with the first log line matching, waiting up to `timeoutMs`. */
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  /** SIGTERM (clean stop), resolving with the exit; SIGKILL after `graceMs`. */
+  /** SIGTERM (clean stop), resolving with the exit; SIGKILL (to its process group) after `graceMs`. */
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL to the process and anything it started (its process group); resolves when it is gone. */
   kill(): Promise<void>;
 }
 
-/** Starts `entry` (a path from the repository root) under tsx and waits for its "ready" log line. */
+/**
+ * Starts `entry` (a path from the repository root) under tsx and waits for its "ready" log line. A process that is
+ * not ready in time is killed (with anything it started) before the error is thrown; every process started here is
+ * killed when the test process ends (processes.ts), so a test file whose start timed out leaves nothing running.
+ */
 export async function startProcess(
   name: string,
   entry: string,
@@ -43,7 +49,7 @@ export async function startProcess(
 ): Promise<ManagedProcess> {
   // tsx as a loader in the one process, not its CLI: the CLI runs the script in a child of its own, so a signal
   // sent by a test (SIGKILL, SIGSTOP) would hit the wrapper and leave the real server running.
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry], {
+  const child = spawnChild(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_PRETTY: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,12 +100,19 @@ export async function startProcess(
 
   // Generous: a process that dies is reported at once (exited, below); only a slow start waits, and on a loaded
   // machine (2 cores, several suites) tsx compiling a subgraph took over 60 s (the chaos platform's user subgraph).
-  const ready = await Promise.race([
-    waitForLog((line) => typeof line.url === 'string' && typeof line.msg === 'string' && line.msg.endsWith('ready'), options.readyTimeoutMs ?? READY_TIMEOUT_MS),
-    exited.then(({ code, signal }) => {
-      throw new Error(`${name} exited before it was ready (${code ?? signal}):\n${stderr.join('').slice(-3000)}\n${JSON.stringify(logs.slice(-5))}`);
-    }),
-  ]);
+  let ready: LogLine;
+  try {
+    ready = await Promise.race([
+      waitForLog((line) => typeof line.url === 'string' && typeof line.msg === 'string' && line.msg.endsWith('ready'), options.readyTimeoutMs ?? READY_TIMEOUT_MS),
+      exited.then(({ code, signal }) => {
+        throw new Error(`${name} exited before it was ready (${code ?? signal}):\n${stderr.join('').slice(-3000)}\n${JSON.stringify(logs.slice(-5))}`);
+      }),
+    ]);
+  } catch (error) {
+    signalGroup(child, 'SIGKILL');
+    await exited;
+    throw error;
+  }
   const url = ready.url as string;
   return {
     name,
@@ -113,14 +126,14 @@ export async function startProcess(
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return exited;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
       const result = await exited;
       clearTimeout(timer);
       return result;
     },
     async kill() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGKILL');
+      signalGroup(child, 'SIGKILL');
       await exited;
     },
   };

@@ -70,6 +70,15 @@ export interface Stack {
 }
 
 /**
+ * Waits for every start, then throws the first failure: a failed start does not leave the others still starting
+ * (and missing from what the caller stops).
+ */
+async function settleAll(starts: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(starts)).find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
  * Starts the requested services, composes a supergraph with their URLs (the probe included when requested), and
  * starts the gateway(s) on it. A conversation replica count above 1 routes the gateway to the first replica;
  * tests address the others directly.
@@ -104,7 +113,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Billing first: the user subgraph books sign-up grants there.
     const order: ServiceName[][] = [options.services.filter((s) => s === 'billing'), options.services.filter((s) => s !== 'billing')];
     for (const group of order) {
-      await Promise.all(
+      await settleAll(
         group.flatMap((name) =>
           Array.from({ length: options.replicas?.[name] ?? 1 }, async () => {
             const spec = ENTRIES[name];
@@ -147,7 +156,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       gateways.push(gateway);
       return gateway;
     };
-    await Promise.all(Array.from({ length: options.gateways ?? 1 }, () => addGateway()));
+    await settleAll(Array.from({ length: options.gateways ?? 1 }, () => addGateway()));
 
     const db = createDb({ url: databaseUrl, connectionLimit: 4 });
     const redis = createRedis({ url: redisUrl, keyPrefix, name: 'subscription-tests' });

@@ -4,11 +4,11 @@
 // prefix. Then Chromium: sign up, an answer that visibly grows, a generation stopped halfway, two pictures painted by
 // the image worker and shown in the gallery, credits bought through the cashier page with the balance changing, sign
 // out. Screenshots: tests/artifacts/web/npm-start/.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { freePort } from '../../src/harness.ts';
+import { freePort, spawnChild } from '../../src/processes.ts';
 import { eventually, launchBrowser, screenshots, signUpInBrowser } from '../../src/browser.ts';
 import { uniqueEmail } from '../../src/identity-helpers.ts';
 
@@ -37,10 +37,9 @@ beforeAll(async () => {
   const ports: Record<string, string> = {};
   for (const name of PORT_VARIABLES) ports[name] = String(await freePort());
   webUrl = `http://localhost:${ports.WEB_PORT}`;
-  // Its own process group, so that stopping it reaches every process it started.
-  start = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+  // Its own process group, so that stopping it reaches every process it started (and killed with the test process).
+  start = spawnChild(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: ROOT,
-    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     // Tokens 60 ms apart (the simulator's default is 30): slow enough to watch an answer grow and stop it halfway.
     env: { ...process.env, ...ports, NODE_ENV: 'development', LOG_PRETTY: 'false', LOG_LEVEL: 'warn', DASHSCOPE_SIMULATOR_TOKEN_DELAY_MS: '60' },
