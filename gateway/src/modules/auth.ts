@@ -3,6 +3,7 @@ import type { JSONWebKeySet } from 'jose';
 import type { SessionStore } from '@firefly/auth/sessions';
 import { unauthenticated, upstreamUnavailable } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
+import { redisUnavailableReason } from '@firefly/redis';
 import type { GatewayConfig } from '../config.ts';
 
 /** Verifies a client's bearer token; provided by the identity layer. Throws an AppError when the token is bad. */
@@ -62,8 +63,9 @@ export function createTokenAuthenticator(
       let live;
       try {
         live = await options.sessions.get(claims.sessionId);
-      } catch {
-        throw upstreamUnavailable('Sessions cannot be checked right now', { service: 'redis' });
+      } catch (error) {
+        const reason = redisUnavailableReason(error);
+        throw upstreamUnavailable('Sessions cannot be checked right now', { service: 'redis', ...(reason ? { reason } : {}) });
       }
       if (!live || live.userId !== claims.userId || live.tenantId !== claims.tenantId) throw unauthenticated(INVALID);
       roles = live.roles;

@@ -87,27 +87,45 @@ function logConnectionErrors(client: Redis, name: string, logger: Logger | undef
   };
 }
 
-/** What ioredis says when a command failed because Redis could not be reached (not because of the command). */
-const UNAVAILABLE_MESSAGES = [
-  "Stream isn't writeable",
-  'Command timed out',
-  'Connection is closed',
-  'Reached the max retries per request limit',
+/**
+ * Why a Redis command failed for want of Redis, as `extensions.reason` of UPSTREAM_UNAVAILABLE says it:
+ * `unreachable` — refused at once, the client is not connected (a request-path client queues nothing while
+ * reconnecting); `connection_lost` — the connection dropped with the command in flight or queued, and it failed once
+ * the reconnection attempts it may wait for failed too; `timeout` — no answer within the command timeout.
+ */
+export type RedisUnavailableReason = 'unreachable' | 'connection_lost' | 'timeout';
+
+/** What ioredis says (its own words) when a command failed because Redis could not be reached, not because of the command. */
+const UNAVAILABLE_MESSAGES: ReadonlyArray<readonly [string, RedisUnavailableReason]> = [
+  ["Stream isn't writeable", 'unreachable'],
+  ['Connection is closed', 'unreachable'],
+  ['Reached the max retries per request limit', 'connection_lost'],
+  ['Command timed out', 'timeout'],
 ];
 
 /**
- * True when a Redis command failed because Redis was unreachable or did not answer in time (see {@link createRedis}),
- * recognised by ioredis's own messages (not by socket error codes, which other clients' failures carry too): such a request should answer UPSTREAM_UNAVAILABLE (service `redis`), not INTERNAL_SERVER_ERROR. Follows `cause`.
+ * Why a Redis command failed because Redis was unreachable or did not answer in time (see {@link createRedis} and
+ * {@link RedisUnavailableReason}); undefined for any other error. Recognised by ioredis's own messages (not by socket
+ * error codes, which other clients' failures carry too). Follows `cause`.
  */
-export function isRedisUnavailableError(error: unknown): boolean {
+export function redisUnavailableReason(error: unknown): RedisUnavailableReason | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
-    if (current.name === 'MaxRetriesPerRequestError') return true;
+    if (current.name === 'MaxRetriesPerRequestError') return 'connection_lost';
     const message = current.message;
-    if (UNAVAILABLE_MESSAGES.some((text) => message.startsWith(text))) return true;
+    const known = UNAVAILABLE_MESSAGES.find(([text]) => message.startsWith(text));
+    if (known) return known[1];
     current = current.cause;
   }
-  return false;
+  return undefined;
+}
+
+/**
+ * True when a Redis command failed because Redis was unreachable or did not answer in time: such a request should
+ * answer UPSTREAM_UNAVAILABLE (service `redis`, reason {@link redisUnavailableReason}), not INTERNAL_SERVER_ERROR.
+ */
+export function isRedisUnavailableError(error: unknown): boolean {
+  return redisUnavailableReason(error) !== undefined;
 }
 
 /** Closes a client, waiting for pending replies, but never hangs shutdown on a dead connection. */

@@ -11,7 +11,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { CREDENTIAL_HEADER, CREDENTIAL_PARAM, CredentialError, createCredentialVerifier, type Identity } from '@firefly/auth';
 import { createFormatError, upstreamUnavailable, type AppError } from '@firefly/errors';
-import { isRedisUnavailableError } from '@firefly/redis';
+import { redisUnavailableReason } from '@firefly/redis';
 import type { Logger } from '@firefly/logger';
 import { applyAccessPolicies, type AccessOptions } from './access.ts';
 import type { BaseContext } from './context.ts';
@@ -32,9 +32,13 @@ export function redisReadiness(redis: { ping(): Promise<unknown> }): ReadinessCh
   return { name: 'redis', check: () => redis.ping() };
 }
 
-/** Redis unreachable or not answering in time (a fail-fast client from `createRedis`): UPSTREAM_UNAVAILABLE, service redis. */
+/**
+ * Redis unreachable or not answering in time (a fail-fast client from `createRedis`): UPSTREAM_UNAVAILABLE, service
+ * redis, with the reason (`unreachable`: refused at once, `connection_lost`, `timeout`; see redisUnavailableReason).
+ */
 function classifyRedisError(error: unknown): AppError | undefined {
-  return isRedisUnavailableError(error) ? upstreamUnavailable('Redis is unavailable', { service: 'redis' }) : undefined;
+  const reason = redisUnavailableReason(error);
+  return reason ? upstreamUnavailable('Redis is unavailable', { service: 'redis', reason }) : undefined;
 }
 
 /** Resolvers per type name: scalars, and objects of field resolvers (see SubgraphServerOptions.resolvers). */

@@ -10,9 +10,6 @@ import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../sr
 import { clientOf, LOGIN, ME, registerWithEmail, STRONG_PASSWORD } from '../../src/identity-helpers.ts';
 import { startTcpProxy, type TcpProxy } from '../../src/tcp-proxy.ts';
 
-/** Fail fast: well under the gateway's timeouts, and under what ioredis's offline queue used to make a request wait. */
-const FAST_MS = 1_500;
-
 let proxy: TcpProxy;
 let sg: Supergraph;
 
@@ -45,12 +42,6 @@ async function readiness(process: Process): Promise<{ status: number; redis: boo
  * PING instead would fail later with "Command timed out" or be cut by /readyz's own 2 s bound ("timed out after").
  */
 const REFUSED_AT_ONCE = /^(Stream isn't writeable|Connection is closed|Reached the max retries per request limit)/;
-
-async function timed(call: () => Promise<GraphQLResponse>): Promise<{ response: GraphQLResponse; ms: number }> {
-  const started = Date.now();
-  const response = await call();
-  return { response, ms: Date.now() - started };
-}
 
 function firstError(response: GraphQLResponse): Record<string, unknown> | undefined {
   return response.body.errors?.[0]?.extensions;
@@ -91,10 +82,12 @@ describe('Redis down', () => {
       expect(ready.redisError, process).toMatch(REFUSED_AT_ONCE);
     }
     for (const [name, call] of Object.entries({ ...throughGateway, ...subgraphCalls })) {
-      const { response, ms } = await timed(call);
-      expect(firstError(response), name).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', service: 'redis' });
+      const response = await call();
+      // Refused at once by the client (`unreachable`: not connected, nothing queued), not after waiting — neither for
+      // a reconnection attempt (`connection_lost`) nor for the command timeout (`timeout`). A wall-clock bound here
+      // (1,500 ms) broke on a loaded machine; which way the command failed is the fact that matters.
+      expect(firstError(response), name).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', service: 'redis', reason: 'unreachable' });
       expect(JSON.stringify(response.body), name).not.toMatch(/stack|Stream isn't writeable|ioredis/i);
-      expect(ms, name).toBeLessThan(FAST_MS);
     }
 
     proxy.setDown(false);
