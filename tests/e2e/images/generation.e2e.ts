@@ -3,7 +3,9 @@
 // credits for the images produced.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCreditsClient } from '@firefly/credits-client';
 import { DEFAULT_IMAGE_MODELS } from '@firefly/dashscope-simulator';
+import { imageJobIdForKey } from '@firefly/subgraph-image';
 import { seedUserWithHistory } from '../../src/fixtures.ts';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
 import { balanceOf, createChatUser, errorOf, expectData, waitFor } from '../../src/chat-helpers.ts';
@@ -76,6 +78,39 @@ describe('createImageJob → image worker → OSS', () => {
     const theirs = expectData(await other.call(CREATE_IMAGE_JOB, { input })).createImageJob as ImageJobView;
     expect(theirs.id).not.toBe(first.id);
     await waitForFinishedJob(other, theirs.id);
+  });
+
+  it('starts no job on the hold of a key whose earlier request failed and gave its credits back', async () => {
+    const user = await createChatUser(sg, 100);
+    const key = `lost-${randomUUID()}`;
+    const prompt = `unpaid lotus ${Date.now()}`;
+    // What an attempt whose job INSERT failed leaves behind: its hold, made as createImageJob makes it (same key, same
+    // job id), then released by that attempt. Billing answers a key's first hold whatever its status.
+    const credits = createCreditsClient({ url: sg.subgraphUrls.billing, secret: sg.internalTokenSecret, service: 'image' });
+    const hold = await credits.reserveImage({
+      tenantId: 'default',
+      userId: user.id,
+      modelId: TURBO,
+      size: '1280*720',
+      count: 1,
+      referenceId: imageJobIdForKey('default', user.id, key),
+      ttlSeconds: 3_600,
+      idempotencyKey: `image-request:${user.id}:${key}`,
+    });
+    await credits.release({ tenantId: 'default', reservationId: hold.id });
+
+    // The retry with that key: no job on the released hold (it would run and never be charged).
+    const retry = await user.call(CREATE_IMAGE_JOB, { input: { prompt, model: TURBO, size: '1280*720', count: 1, idempotencyKey: key } });
+    expect(errorOf(retry)).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey' });
+    expect(await sg.db.imageJob.count({ where: { userId: user.id } })).toBe(0);
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100, reserved: 0 });
+
+    // A new key is a new request: held, made and charged.
+    const created = expectData(await user.call(CREATE_IMAGE_JOB, { input: { prompt, model: TURBO, size: '1280*720', count: 1, idempotencyKey: `${key}-2` } }))
+      .createImageJob as ImageJobView;
+    expect(await waitForFinishedJob(user, created.id)).toMatchObject({ status: 'SUCCEEDED', creditsCharged: PER_IMAGE });
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - PER_IMAGE, reserved: 0 });
+    expect(submitsFor(prompt)).toHaveLength(1);
   });
 
   it('refuses what the catalog does not allow, naming the field, and creates nothing without enough credits', async () => {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { badUserInput, isAppError, rateLimited } from '@firefly/errors';
+import { badUserInput, conflict, isAppError, rateLimited } from '@firefly/errors';
 import { publishJobChange } from '@firefly/image-jobs';
 import type { Logger } from '@firefly/logger';
 import type { ImageJobRow } from '../data/jobs.ts';
@@ -57,7 +57,7 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
   const { credits } = ctx.services;
   const scope = { tenantId: owner.tenantId, requestId: ctx.requestId };
   // With an idempotencyKey the job id is derived from it, so concurrent duplicates ask billing for the very same hold.
-  const proposedId = key !== null ? idFromKey(owner, key) : randomUUID();
+  const proposedId = key !== null ? imageJobIdForKey(owner.tenantId, owner.userId, key) : randomUUID();
   let reservation: Awaited<ReturnType<typeof credits.reserveImage>>;
   try {
     // Priced and held by billing in one call (count × today's price per image). INSUFFICIENT_CREDITS propagates as
@@ -77,6 +77,16 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
   } catch (error) {
     if (isAppError(error) && error.code === 'NOT_FOUND') throw badUserInput(`The model ${request.model} cannot be used: it has no price`, { field: 'model' });
     throw error;
+  }
+  if (reservation.status !== 'HELD') {
+    // Billing answers a key's first hold whatever became of it. Released with no job stored: an earlier attempt with
+    // this key held, then failed to store its job and gave the credits back. Never start a job on a spent hold — it
+    // would run and never be charged (the worker's settle is refused once a hold is released).
+    const existing = key !== null ? await ctx.jobs.findByIdempotencyKey(owner.userId, key) : null;
+    if (existing) return ensureQueued(ctx, existing);
+    throw conflict('An earlier request with this idempotencyKey failed and its credits were returned: send it again with a new idempotencyKey', {
+      field: 'idempotencyKey',
+    });
   }
   const jobId = reservation.referenceId;
   // The hold is count × the price per image in force now: stored with the job, the worker settles images produced ×
@@ -114,8 +124,9 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
   return job;
 }
 
-function idFromKey(owner: Owner, key: string): string {
-  const hex = createHash('sha256').update(`image-job\0${owner.tenantId}\0${owner.userId}\0${key}`).digest('hex');
+/** The job id a user's idempotencyKey stands for (a UUID derived from tenant, user and key), so duplicates share it. */
+export function imageJobIdForKey(tenantId: string, userId: string, key: string): string {
+  const hex = createHash('sha256').update(`image-job\0${tenantId}\0${userId}\0${key}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 

@@ -208,8 +208,9 @@ export type Mutation = {
   /**
    * Validates the request against the model catalog (BAD_USER_INPUT naming the field), holds count × the model's
    * price in credits (INSUFFICIENT_CREDITS creates nothing) and queues the job (QUEUED); an image worker then runs it.
-   * The same idempotencyKey from the same user answers the same job, charged once. RATE_LIMITED when the user already
-   * has too many jobs queued or running.
+   * The same idempotencyKey from the same user answers the same job, charged once; CONFLICT (field idempotencyKey) when
+   * an earlier request with the key failed and returned its credits (no job exists: send a new key). RATE_LIMITED when
+   * the user already has too many jobs queued or running.
    * Access: any signed-in user.
    */
   createImageJob: ImageJob;
