@@ -1,4 +1,4 @@
-import { assertNever, badUserInput, conflict, insufficientCredits } from '@firefly/errors';
+import { assertNever, badUserInput, conflict, insufficientCredits, isAppError } from '@firefly/errors';
 import type { BillingScope } from './scope.ts';
 import { reservationIdFor } from './ids.ts';
 import type { ReservationRow } from './ports.ts';
@@ -73,6 +73,23 @@ export async function reservePriced(scope: BillingScope, input: Omit<ReserveCred
     }
     default:
       return assertNever(outcome);
+  }
+}
+
+/**
+ * {@link reservePriced} at the price in force now (reserveChatCredits, reserveImageCredits). A retry is priced again,
+ * so a price change between the first attempt and its retry would make the amounts differ: the retry then returns the
+ * reservation the first attempt made for the same reference instead of failing with CONFLICT (a key reused for
+ * another reference still does).
+ */
+export async function reserveAtCurrentPrice(scope: BillingScope, hold: Omit<ReserveCreditsInput, 'amount'>, amountOf: () => Promise<number>): Promise<ReservationRow> {
+  try {
+    return await reservePriced(scope, hold, amountOf);
+  } catch (error) {
+    if (!isAppError(error) || error.code !== 'CONFLICT') throw error;
+    const first = await scope.store.findReservation(reservationIdFor(hold.tenantId, hold.userId, hold.idempotencyKey), hold.tenantId);
+    if (first && first.referenceId === hold.referenceId) return first;
+    throw error;
   }
 }
 
