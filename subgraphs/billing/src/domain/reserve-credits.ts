@@ -37,7 +37,7 @@ export async function reserveCredits(scope: BillingScope, input: ReserveCreditsI
  * existing reservation (idempotency) and the account are read at the same time — one database round trip instead of
  * three before the hold, which is on the way to a chat answer's first token.
  */
-export async function reservePriced(scope: BillingScope, input: Omit<ReserveCreditsInput, 'amount'>, amountOf: () => number | Promise<number>): Promise<ReservationRow> {
+async function reservePriced(scope: BillingScope, input: Omit<ReserveCreditsInput, 'amount'>, amountOf: () => number | Promise<number>): Promise<ReservationRow> {
   const { store, settings } = scope;
   requireKey(input.userId, 'userId');
   requireKey(input.referenceId, 'referenceId');
