@@ -12,3 +12,4 @@ export * from './caller.ts';
 export * from './access-rules.ts';
 export type { RateLimitOptions, RateLimitScope } from './rate-limits.ts';
 export { rateLimitCounterKey } from './rate-limits.ts';
+export * from './tenant-catalog.ts';

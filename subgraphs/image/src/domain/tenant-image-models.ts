@@ -1,32 +1,10 @@
 import type { AuditActor } from '@firefly/db';
-import { badUserInput, forbidden, notFound, requireIdentifier, requireTenantId } from '@firefly/errors';
-import type { Logger } from '@firefly/logger';
+import { hiddenTenantModels, setTenantModel, type TenantModelAdmin, type TenantModelInput, type TenantModelRow } from '@firefly/server-kit';
 
-export interface TenantImageModelRow {
-  tenantId: string;
-  modelId: string;
-  hidden: boolean;
-  updatedAt: Date;
-}
+export type TenantImageModelRow = TenantModelRow;
 
-export interface TenantImageModelInput {
-  tenantId: string;
-  modelId: string;
-  hidden: boolean;
-}
-
-/** What setTenantImageModel needs. */
-export interface TenantImageModelAdmin {
-  /** Whose admins may change any tenant's catalog (the platform tenant). */
-  platformTenantId: string;
-  /** Writes the override and its audit event in one transaction; `null` when the model does not exist. */
-  set(override: TenantImageModelInput, by: AuditActor): Promise<TenantImageModelRow | null>;
-  /** The models hidden from a tenant. */
-  listHidden(tenantId: string): Promise<TenantImageModelRow[]>;
-  /** Marks cached catalog answers stale on every replica (failures are logged, not thrown). */
-  catalogChanged(): Promise<void>;
-  logger: Logger;
-}
+/** What setTenantImageModel needs (server-kit's tenant-catalog.ts has the rules; data/images.ts the table). */
+export type TenantImageModelAdmin = TenantModelAdmin<AuditActor>;
 
 /**
  * A platform admin hides an image model from one tenant (or shows it again): hidden, it leaves the tenant's
@@ -34,20 +12,11 @@ export interface TenantImageModelAdmin {
  * already created finish and are charged as usual. Other tenants are untouched. The tenant is checked for its form
  * only: overrides may be prepared before `createTenant`. Admins of other tenants: FORBIDDEN.
  */
-export async function setTenantImageModel(admin: TenantImageModelAdmin, by: AuditActor, input: TenantImageModelInput): Promise<TenantImageModelRow> {
-  if (by.tenantId !== admin.platformTenantId) throw forbidden("A tenant's catalog is set by admins of the platform tenant only");
-  const tenantId = requireTenantId(input.tenantId);
-  const modelId = requireIdentifier(input.modelId, 'modelId');
-  if (typeof input.hidden !== 'boolean') throw badUserInput('hidden must be true or false', { field: 'hidden' });
-  const saved = await admin.set({ tenantId, modelId, hidden: input.hidden }, by);
-  if (!saved) throw notFound('Image model');
-  admin.logger.info({ tenantId: saved.tenantId, modelId, hidden: saved.hidden, by: by.actor }, 'tenant image model set');
-  await admin.catalogChanged();
-  return saved;
+export function setTenantImageModel(admin: TenantImageModelAdmin, by: AuditActor, input: TenantModelInput): Promise<TenantImageModelRow> {
+  return setTenantModel('Image model', admin, by, input);
 }
 
 /** TenantOverrides.hiddenImageModels: the image models hidden from the tenant (ADMINs of the platform tenant only). */
 export function hiddenImageModels(admin: TenantImageModelAdmin, caller: { tenantId: string }, tenantId: string): Promise<TenantImageModelRow[]> {
-  if (caller.tenantId !== admin.platformTenantId) throw forbidden("A tenant's catalog is read by admins of the platform tenant only");
-  return admin.listHidden(tenantId);
+  return hiddenTenantModels(admin, caller, tenantId);
 }
