@@ -408,7 +408,10 @@ describe("a tenant's own prices", () => {
     expect((await asAdmin(SET_IMAGE, { input: { tenantId, modelId, pricePerImage: 30 } })).body.errors).toBeUndefined();
     expect(await held(await createJob(member.token, tenantId))).toEqual({ creditsHeld: 60, creditsPerImage: 30 });
     expect(await held(cheap)).toEqual({ creditsHeld: 4, creditsPerImage: 2 });
-    expect(await sg.db.auditEvent.count({ where: { action: 'setTenantImagePrice', targetId: modelId } })).toBe(2);
+    // Free for the tenant (0 is a price): the job is created, holding nothing.
+    expect((await asAdmin(SET_IMAGE, { input: { tenantId, modelId, pricePerImage: 0 } })).body.errors).toBeUndefined();
+    expect(await held(await createJob(member.token, tenantId))).toEqual({ creditsHeld: 0, creditsPerImage: 0 });
+    expect(await sg.db.auditEvent.count({ where: { action: 'setTenantImagePrice', targetId: modelId } })).toBe(3);
   });
 
   it('only platform admins set them; bad input names the field', async () => {

@@ -124,6 +124,22 @@ describe('the credits client against the real billing subgraph', () => {
     expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 88, reserved: 12 });
   });
 
+  it('reserveImage of a free image model (price 0, as upsertImageModel and setTenantImagePrice allow) holds 0 credits and settles at 0', async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    const modelId = `wanx-free-${randomUUID().slice(0, 8)}`;
+    await client.grantSignupCredits({ tenantId, userId });
+    await client.setImagePrice({ tenantId, modelId, perImage: 0 });
+    const input = { tenantId, userId, modelId, size: '1024*1024', count: 2, referenceId: 'job-free', ttlSeconds: 60, idempotencyKey: `image-job:${randomUUID()}` };
+    const reservation = await client.reserveImage(input);
+    expect(reservation).toMatchObject({ amount: 0, status: 'HELD', referenceId: 'job-free' });
+    expect(await client.reserveImage(input)).toMatchObject({ id: reservation.id, amount: 0 });
+    expect(await client.settle({ tenantId, reservationId: reservation.id, actualAmount: 0, reason: 'IMAGE_USAGE', referenceId: 'job-free' })).toMatchObject({ status: 'SETTLED' });
+    expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 100, reserved: 0 });
+    // Chat keeps its floor of 1 credit (reserveChatCredits), and a plain reserveCredits still wants at least 1.
+    await expect(client.reserve({ ...input, amount: 0, idempotencyKey: `image-job:${randomUUID()}` })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
   it("reserveImage retried after a price change returns the first attempt's hold, at the price it was made at", async () => {
     const tenantId = newTenantId();
     const userId = newUserId();

@@ -48,7 +48,9 @@ async function reservePriced(scope: BillingScope, input: Omit<ReserveCreditsInpu
 
   const id = reservationIdFor(input.tenantId, input.userId, input.idempotencyKey);
   const [rawAmount, existing, account] = await Promise.all([amountOf(), store.findReservation(id, input.tenantId), store.findAccount(input.tenantId, input.userId)]);
-  const amount = requireCredits(rawAmount, 'amount', { allowZero: false });
+  // A priced amount may be 0: an image model priced 0 (free for the platform or one tenant) holds nothing and its job
+  // settles at 0. reserveCredits refuses 0 itself; reserveChatCredits holds at least 1 credit.
+  const amount = requireCredits(rawAmount, 'amount', { allowZero: true });
   if (existing) return sameRequest(existing, { ...input, amount });
   if (!account) throw insufficientCredits({ available: 0, requested: amount });
 
