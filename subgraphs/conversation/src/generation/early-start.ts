@@ -7,7 +7,9 @@
  * unseen — but the request was sent, and the provider's work on it is paid by nobody. So only a user whose last hold
  * in this process succeeded, within `windowMs`, starts early: a user without credits (or with an unpriced model,
  * or while billing fails) is never sent upstream before the hold, and one who just ran out costs at most one early
- * request before waiting for the hold again.
+ * request per answer already on its way when the first hold failed (answers started together all pass the check
+ * before any hold answers: up to the user's concurrent-generation slots, per process) before waiting for the hold
+ * again.
  */
 export interface EarlyStartPolicy {
   /** True when this user's answer may start upstream before its hold. */
