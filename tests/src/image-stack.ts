@@ -49,6 +49,8 @@ export interface ImageStackOptions {
   /** Extra environment for the billing and user subgraphs. */
   billingEnv?: Record<string, string>;
   userEnv?: Record<string, string>;
+  /** Extra `node` flags per process (e.g. `--cpu-prof`): the gateway, each subgraph, the workers. */
+  nodeArgs?: { gateway?: string[]; user?: string[]; billing?: string[]; image?: string[]; worker?: string[] };
   /** Billing URL the workers call (e.g. through a TCP proxy); default billing's own. */
   workerBillingUrl?: (billingUrl: string) => Promise<string>;
 }
@@ -86,7 +88,8 @@ async function startCore(options: ImageStackOptions, external: Record<string, st
   let stack: Stack;
   try {
     const serviceEnv = { ...(options.imageEnv ? { image: options.imageEnv } : {}), ...(options.billingEnv ? { billing: options.billingEnv } : {}), ...(options.userEnv ? { user: options.userEnv } : {}) };
-    stack = await startStack({ services: ['user', 'billing', 'image'], env: external, serviceEnv });
+    const { gateway: gatewayNodeArgs, worker: _worker, ...serviceNodeArgs } = options.nodeArgs ?? {};
+    stack = await startStack({ services: ['user', 'billing', 'image'], env: external, serviceEnv, serviceNodeArgs, ...(gatewayNodeArgs ? { gatewayNodeArgs } : {}) });
   } catch (error) {
     await closeSimulators();
     throw error;
@@ -103,7 +106,7 @@ async function startCore(options: ImageStackOptions, external: Record<string, st
       BILLING_SUBGRAPH_URL: workerBillingUrl,
       ...options.workerEnv,
       ...env,
-    });
+    }, { nodeArgs: options.nodeArgs?.worker ?? [] });
     workers.push(worker);
     return worker;
   };
