@@ -64,6 +64,44 @@ async function createOnB(modelId: string) {
   return callSubgraph(b.url, sg.internalTokenSecret, identity, CREATE_CONVERSATION, { input: { modelId } });
 }
 
+/** A request made in `tenantId` (its x-tenant-id), as `token`'s user or anonymously. */
+const inTenant = (tenantId: string, query: string, variables: Record<string, unknown> = {}, token?: string) =>
+  sg.request(query, { variables, headers: { 'x-tenant-id': tenantId }, ...(token ? { token } : {}) });
+/** The model ids of a tenant's catalog as an anonymous caller gets them (the response cache holds that answer). */
+const tenantCatalogIds = async (tenantId: string, query: string, key: string) =>
+  ((await inTenant(tenantId, query)).body.data![key] as Array<{ id: string }>).map((model) => model.id);
+/** A signed-in user of `tenant`, as the gateway's credential names one (for calls straight to a subgraph replica). */
+const identityIn = (tenant: string, userId: string) => ({ kind: 'user' as const, tenantId: tenant, userId, roles: ['USER' as const], sessionId: randomUUID(), requestId: randomUUID() });
+
+/**
+ * What setTenantChatModel and setTenantImageModel (`set`, selecting `hidden`) both refuse: the tenant's own admin and
+ * a user (FORBIDDEN), an unknown model (NOT_FOUND), a malformed tenant id or model id (BAD_USER_INPUT naming it).
+ */
+async function expectTenantCatalogRefusals(set: string, tenantId: string, modelId: string): Promise<void> {
+  const tenantAdmin = await seedUserWithHistory(sg.db, { tenantId, conversations: 0, imageJobs: 0, credits: 0 });
+  await sg.db.user.update({ where: { id: tenantAdmin.user.id }, data: { roles: 'USER,ADMIN' } });
+  const tenantAdminToken = await sg.tokenFor({ ...tenantAdmin.user, roles: ['USER', 'ADMIN'] });
+  expect((await inTenant(tenantId, set, { input: { tenantId, modelId, hidden: false } }, tenantAdminToken)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  expect((await user.call(set, { input: { tenantId, modelId, hidden: false } })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  expect((await asAdmin(set, { input: { tenantId, modelId: 'no-such-model', hidden: true } })).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  expect((await asAdmin(set, { input: { tenantId: 'Not Valid!', modelId, hidden: true } })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tenantId' });
+  expect((await asAdmin(set, { input: { tenantId, modelId: 'bad id', hidden: true } })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'modelId' });
+}
+
+/** A hide then a show of `modelId` for `tenantId`, both in the platform tenant's audit log (`action`, `targetType`). */
+async function expectHiddenThenShownAudited(action: string, targetType: string, tenantId: string, modelId: string): Promise<void> {
+  const AUDIT = 'query A($action: String) { auditEvents(first: 50, action: $action) { edges { node { action targetType targetId details actor { id } } } } }';
+  const events = ((await asAdmin(AUDIT, { action })).body.data!.auditEvents.edges as Array<{ node: { targetId: string; targetType: string; details: unknown } }>)
+    .map((edge) => edge.node)
+    .filter((event) => event.targetId === modelId)
+    .reverse();
+  expect(events.map((event) => event.details)).toEqual([
+    { tenantId, before: { hidden: false }, after: { hidden: true } },
+    { tenantId, before: { hidden: true }, after: { hidden: false } },
+  ]);
+  for (const event of events) expect(event.targetType).toBe(targetType);
+}
+
 describe('upsertChatModel', () => {
   it('a new model is listed and usable at once on both replicas, and an answer is charged at its price', async () => {
     const modelId = `qwen-ops-${randomUUID().slice(0, 8)}`;
@@ -188,7 +226,6 @@ describe('upsertImageModel', () => {
 
 describe('setTenantChatModel', () => {
   const SET = 'mutation S($input: TenantChatModelInput!) { setTenantChatModel(input: $input) { tenantId modelId hidden updatedAt } }';
-  const AUDIT = 'query A($action: String) { auditEvents(first: 50, action: $action) { edges { node { action targetType targetId details actor { id } } } } }';
 
   it('hides a model from one tenant only: out of its catalog (cached answers too) and refused to its new work on both replicas; shown again after', async () => {
     const tenantId = `cat-${randomUUID().slice(0, 8)}`;
@@ -196,13 +233,10 @@ describe('setTenantChatModel', () => {
     const modelId = `qwen-tenant-${randomUUID().slice(0, 8)}`;
     expect((await asAdmin(UPSERT_CHAT, { input: chatInput(modelId) })).body.errors).toBeUndefined();
     const member = await createChatUser(sg, 10_000, tenantId);
-    const inTenant = (query: string, variables: Record<string, unknown> = {}, token?: string) =>
-      sg.request(query, { variables, headers: { 'x-tenant-id': tenantId }, ...(token ? { token } : {}) });
-    const tenantCatalog = async () => ((await inTenant(CHAT_MODELS)).body.data!.chatModels as Array<{ id: string }>).map((model) => model.id);
-    const identityIn = (tenant: string, userId: string) => ({ kind: 'user' as const, tenantId: tenant, userId, roles: ['USER' as const], sessionId: randomUUID(), requestId: randomUUID() });
+    const tenantCatalog = () => tenantCatalogIds(tenantId, CHAT_MODELS, 'chatModels');
     // Before: the tenant sees the platform's catalog (an anonymous answer the response cache now holds) and uses it.
     expect(await tenantCatalog()).toContain(modelId);
-    const earlier = expectData(await inTenant(CREATE_CONVERSATION, { input: { modelId } }, member.token)).createConversation;
+    const earlier = expectData(await inTenant(tenantId, CREATE_CONVERSATION, { input: { modelId } }, member.token)).createConversation;
 
     const hidden = await asAdmin(SET, { input: { tenantId, modelId, hidden: true } });
     expect(hidden.body.errors).toBeUndefined();
@@ -212,49 +246,34 @@ describe('setTenantChatModel', () => {
     expect(await tenantCatalog()).not.toContain(modelId);
     expect(await catalogIds(CHAT_MODELS, 'chatModels')).toContain(modelId);
     // No new conversation or answer with it in the tenant, through the gateway or straight on replica B.
-    const refused = await inTenant(CREATE_CONVERSATION, { input: { modelId } }, member.token);
+    const refused = await inTenant(tenantId, CREATE_CONVERSATION, { input: { modelId } }, member.token);
     expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'modelId' });
     const refusedOnB = await callSubgraph(b.url, sg.internalTokenSecret, identityIn(tenantId, member.id), CREATE_CONVERSATION, { input: { modelId } });
     expect(refusedOnB.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'modelId' });
-    const send = await inTenant(SEND_MESSAGE, { input: { conversationId: earlier.id, content: 'still there?' } }, member.token);
+    const send = await inTenant(tenantId, SEND_MESSAGE, { input: { conversationId: earlier.id, content: 'still there?' } }, member.token);
     expect(send.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'modelId' });
     expect(await sg.db.message.count({ where: { conversationId: earlier.id } })).toBe(0);
     // Without a model named, a new conversation gets the tenant's first visible model, not the hidden one.
-    expect(expectData(await inTenant(CREATE_CONVERSATION, { input: {} }, member.token)).createConversation.model.id).not.toBe(modelId);
+    expect(expectData(await inTenant(tenantId, CREATE_CONVERSATION, { input: {} }, member.token)).createConversation.model.id).not.toBe(modelId);
     // Other tenants are untouched: the platform tenant's user still starts conversations with it (replica B too).
     expect(expectData(await user.call(CREATE_CONVERSATION, { input: { modelId } })).createConversation.model.id).toBe(modelId);
     expect(expectData(await createOnB(modelId)).createConversation.model.id).toBe(modelId);
 
     // Only platform admins; the model must exist; bad input names the field.
-    const tenantAdmin = await seedUserWithHistory(sg.db, { tenantId, conversations: 0, imageJobs: 0, credits: 0 });
-    await sg.db.user.update({ where: { id: tenantAdmin.user.id }, data: { roles: 'USER,ADMIN' } });
-    const tenantAdminToken = await sg.tokenFor({ ...tenantAdmin.user, roles: ['USER', 'ADMIN'] });
-    expect((await inTenant(SET, { input: { tenantId, modelId, hidden: false } }, tenantAdminToken)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await user.call(SET, { input: { tenantId, modelId, hidden: false } })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await asAdmin(SET, { input: { tenantId, modelId: 'no-such-model', hidden: true } })).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    expect((await asAdmin(SET, { input: { tenantId: 'Not Valid!', modelId, hidden: true } })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tenantId' });
+    await expectTenantCatalogRefusals(SET, tenantId, modelId);
 
     // Shown again: usable at once.
     expect((await asAdmin(SET, { input: { tenantId, modelId, hidden: false } })).body.data!.setTenantChatModel.hidden).toBe(false);
     expect(await tenantCatalog()).toContain(modelId);
-    expect(expectData(await inTenant(CREATE_CONVERSATION, { input: { modelId } }, member.token)).createConversation.model.id).toBe(modelId);
+    expect(expectData(await inTenant(tenantId, CREATE_CONVERSATION, { input: { modelId } }, member.token)).createConversation.model.id).toBe(modelId);
 
     // Both changes are in the platform tenant's audit log, with the admin as actor.
-    const events = ((await asAdmin(AUDIT, { action: 'setTenantChatModel' })).body.data!.auditEvents.edges as Array<{ node: { targetId: string; targetType: string; details: unknown } }>)
-      .map((edge) => edge.node)
-      .filter((event) => event.targetId === modelId)
-      .reverse();
-    expect(events.map((event) => event.details)).toEqual([
-      { tenantId, before: { hidden: false }, after: { hidden: true } },
-      { tenantId, before: { hidden: true }, after: { hidden: false } },
-    ]);
-    for (const event of events) expect(event.targetType).toBe('ChatModel');
+    await expectHiddenThenShownAudited('setTenantChatModel', 'ChatModel', tenantId, modelId);
   });
 });
 
 describe('setTenantImageModel', () => {
   const SET = 'mutation S($input: TenantImageModelInput!) { setTenantImageModel(input: $input) { tenantId modelId hidden updatedAt } }';
-  const AUDIT = 'query A($action: String) { auditEvents(first: 50, action: $action) { edges { node { action targetType targetId details actor { id } } } } }';
   /** A second image subgraph replica, built as main.ts builds one, over the same database and Redis. */
   let imageB: SubgraphServer;
   let imageBUrl: string;
@@ -277,14 +296,11 @@ describe('setTenantImageModel', () => {
     const modelId = `wanx-tenant-${randomUUID().slice(0, 8)}`;
     expect((await asAdmin(UPSERT_IMAGE, { input: { id: modelId, name: 'Tenant painter', sizes: ['1024*1024'], maxCount: 2, pricePerImage: 5 } })).body.errors).toBeUndefined();
     const member = await createChatUser(sg, 10_000, tenantId);
-    const inTenant = (query: string, variables: Record<string, unknown> = {}, token?: string) =>
-      sg.request(query, { variables, headers: { 'x-tenant-id': tenantId }, ...(token ? { token } : {}) });
-    const tenantCatalog = async () => ((await inTenant(IMAGE_MODELS)).body.data!.imageModels as Array<{ id: string }>).map((model) => model.id);
-    const identityIn = (tenant: string, userId: string) => ({ kind: 'user' as const, tenantId: tenant, userId, roles: ['USER' as const], sessionId: randomUUID(), requestId: randomUUID() });
+    const tenantCatalog = () => tenantCatalogIds(tenantId, IMAGE_MODELS, 'imageModels');
     const job = (prompt: string) => ({ input: { prompt, model: modelId } });
     // Before: the tenant sees the platform's catalog (an anonymous answer the response cache now holds) and uses it.
     expect(await tenantCatalog()).toContain(modelId);
-    expect(expectData(await inTenant(CREATE_IMAGE_JOB, job('a lantern before'), member.token)).createImageJob.status).toBe('QUEUED');
+    expect(expectData(await inTenant(tenantId, CREATE_IMAGE_JOB, job('a lantern before'), member.token)).createImageJob.status).toBe('QUEUED');
 
     const hidden = await asAdmin(SET, { input: { tenantId, modelId, hidden: true } });
     expect(hidden.body.errors).toBeUndefined();
@@ -297,27 +313,20 @@ describe('setTenantImageModel', () => {
     expect(onB.map((model) => model.id)).not.toContain(modelId);
     expect(await catalogIds(IMAGE_MODELS, 'imageModels')).toContain(modelId);
     // No new job with it in the tenant, through the gateway or straight on replica B; nothing held or stored.
-    const refused = await inTenant(CREATE_IMAGE_JOB, job('a lantern after'), member.token);
+    const refused = await inTenant(tenantId, CREATE_IMAGE_JOB, job('a lantern after'), member.token);
     expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'model' });
     const refusedOnB = await callSubgraph(imageBUrl, sg.internalTokenSecret, identityIn(tenantId, member.id), CREATE_IMAGE_JOB, job('a lantern on B'));
     expect(refusedOnB.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'model' });
     expect(await sg.db.imageJob.count({ where: { tenantId, userId: member.id } })).toBe(1);
     // Without a model named, a job gets the tenant's first visible model, not the hidden one.
-    expect(expectData(await inTenant(CREATE_IMAGE_JOB, { input: { prompt: 'any model' } }, member.token)).createImageJob.model).not.toBe(modelId);
+    expect(expectData(await inTenant(tenantId, CREATE_IMAGE_JOB, { input: { prompt: 'any model' } }, member.token)).createImageJob.model).not.toBe(modelId);
     // Other tenants are untouched: the platform tenant's user still creates jobs with it (replica B too).
     expect(expectData(await user.call(CREATE_IMAGE_JOB, job('a platform lantern'))).createImageJob.model).toBe(modelId);
     const platformOnB = await callSubgraph(imageBUrl, sg.internalTokenSecret, identityIn('default', user.id), CREATE_IMAGE_JOB, job('a platform lantern on B'));
     expect(expectData(platformOnB).createImageJob.model).toBe(modelId);
 
     // Only platform admins; the model must exist; bad input names the field.
-    const tenantAdmin = await seedUserWithHistory(sg.db, { tenantId, conversations: 0, imageJobs: 0, credits: 0 });
-    await sg.db.user.update({ where: { id: tenantAdmin.user.id }, data: { roles: 'USER,ADMIN' } });
-    const tenantAdminToken = await sg.tokenFor({ ...tenantAdmin.user, roles: ['USER', 'ADMIN'] });
-    expect((await inTenant(SET, { input: { tenantId, modelId, hidden: false } }, tenantAdminToken)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await user.call(SET, { input: { tenantId, modelId, hidden: false } })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await asAdmin(SET, { input: { tenantId, modelId: 'no-such-model', hidden: true } })).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    expect((await asAdmin(SET, { input: { tenantId: 'Not Valid!', modelId, hidden: true } })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tenantId' });
-    expect((await asAdmin(SET, { input: { tenantId, modelId: 'bad id', hidden: true } })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'modelId' });
+    await expectTenantCatalogRefusals(SET, tenantId, modelId);
 
     // Shown again: listed and usable at once, on replica B too.
     expect((await asAdmin(SET, { input: { tenantId, modelId, hidden: false } })).body.data!.setTenantImageModel.hidden).toBe(false);
@@ -326,15 +335,7 @@ describe('setTenantImageModel', () => {
     expect(expectData(againOnB).createImageJob.model).toBe(modelId);
 
     // Both changes are in the platform tenant's audit log, with the admin as actor.
-    const events = ((await asAdmin(AUDIT, { action: 'setTenantImageModel' })).body.data!.auditEvents.edges as Array<{ node: { targetId: string; targetType: string; details: unknown } }>)
-      .map((edge) => edge.node)
-      .filter((event) => event.targetId === modelId)
-      .reverse();
-    expect(events.map((event) => event.details)).toEqual([
-      { tenantId, before: { hidden: false }, after: { hidden: true } },
-      { tenantId, before: { hidden: true }, after: { hidden: false } },
-    ]);
-    for (const event of events) expect(event.targetType).toBe('ImageModel');
+    await expectHiddenThenShownAudited('setTenantImageModel', 'ImageModel', tenantId, modelId);
   });
 });
 
@@ -349,10 +350,9 @@ describe("a tenant's own prices", () => {
     const modelId = `qwen-tprice-${randomUUID().slice(0, 8)}`;
     expect((await asAdmin(UPSERT_CHAT, { input: chatInput(modelId) })).body.errors).toBeUndefined(); // platform: 7 / 11
     const member = await createChatUser(sg, 10_000, tenantId);
-    const inTenant = (query: string, variables: Record<string, unknown>) => sg.request(query, { variables, headers: { 'x-tenant-id': tenantId }, token: member.token });
     const answer = async (content: string, whileStreaming?: () => Promise<void>) => {
-      const conversation = expectData(await inTenant(CREATE_CONVERSATION, { input: { modelId } })).createConversation;
-      const sent = expectData(await inTenant(SEND_MESSAGE, { input: { conversationId: conversation.id, content } })).sendMessage;
+      const conversation = expectData(await inTenant(tenantId, CREATE_CONVERSATION, { input: { modelId } }, member.token)).createConversation;
+      const sent = expectData(await inTenant(tenantId, SEND_MESSAGE, { input: { conversationId: conversation.id, content } }, member.token)).sendMessage;
       await whileStreaming?.();
       const done = expectWellFormedStream(await readStream(member.ws(), sent.assistantMessage.id as string, null, 60_000));
       expect(done.status).toBe('COMPLETED');
