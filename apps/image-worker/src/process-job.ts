@@ -106,7 +106,8 @@ export async function runImageJob(deps: JobRunnerDeps, jobId: string, lastAttemp
       if (!(await data.markRunning(jobId, 0.02))) throw new JobLeft();
       job.status = 'RUNNING';
       job.progress = 0.02;
-      await publish(deps, jobId, 'RUNNING', 0.02);
+      // Images are stored only while RUNNING, and this job was QUEUED until now: it has none.
+      await publish(deps, jobId, 'RUNNING', 0.02, true);
     }
     const taskId = job.taskId ?? (await submit(deps, job, log, stillOurs));
     // RUNNING 0.02 just went out (or, for a resumed job, long ago): the next step waits its interval from now.
@@ -136,9 +137,10 @@ export async function runImageJob(deps: JobRunnerDeps, jobId: string, lastAttemp
   }
 }
 
-async function publish(deps: JobRunnerDeps, jobId: string, status: ImageJobStatus, progress: number): Promise<void> {
+/** `noImages`: the job certainly has no stored image now (see JobChange.noImages). */
+async function publish(deps: JobRunnerDeps, jobId: string, status: ImageJobStatus, progress: number, noImages = false): Promise<void> {
   try {
-    await publishJobChange(deps.redis, jobId, { status, progress });
+    await publishJobChange(deps.redis, jobId, { status, progress, noImages });
   } catch (error) {
     // The row is the truth; subscribers re-read it on their idle check.
     deps.logger.warn({ err: error, jobId }, 'could not publish an image job change');
@@ -301,7 +303,9 @@ async function pollUntilDone(deps: JobRunnerDeps, job: WorkerJob, taskId: string
           if (next - progress >= 0.01 && steps.due() && (await deps.data.setProgress(job.id, next))) {
             steps.taken();
             progress = next;
-            await publish(deps, job.id, 'RUNNING', next);
+            // DashScope still renders this task, so nothing of it has been downloaded: results are stored only after
+            // it SUCCEEDED, a task never goes back to RUNNING, and only the run lease's holder stores a job's images.
+            await publish(deps, job.id, 'RUNNING', next, true);
           }
           break;
         }

@@ -21,13 +21,19 @@ const STREAM_TTL_SECONDS = 24 * 3600;
 export interface JobChange {
   status: ImageJobStatus;
   progress: number;
+  /**
+   * Set (true) only by a writer that knows the job has no stored image at this change (a job just taken from the
+   * queue, a progress step while DashScope still renders): its subscribers' events then answer `images` without a
+   * read. Unset means unknown (the images are read).
+   */
+  noImages?: boolean;
 }
 
 export async function publishJobChange(redis: Redis, jobId: string, change: JobChange): Promise<void> {
   const key = jobStreamKey(jobId);
   await redis
     .multi()
-    .xadd(key, 'MAXLEN', '~', 1000, '*', 's', change.status, 'p', String(change.progress), 't', String(Date.now()))
+    .xadd(key, 'MAXLEN', '~', 1000, '*', 's', change.status, 'p', String(change.progress), 't', String(Date.now()), ...(change.noImages ? ['i', '0'] : []))
     .expire(key, STREAM_TTL_SECONDS)
     .exec();
 }

@@ -58,6 +58,17 @@ describe('imageJobUpdated through the gateway', () => {
     }
     expect(seen.slice(0, -1).every((e) => e.status === 'QUEUED' || e.status === 'RUNNING')).toBe(true);
     expect(seen.some((e) => e.status === 'RUNNING' && e.progress > 0 && e.progress < 1)).toBe(true);
+    // Images appear once stored, never before: none while queued or while DashScope still renders (progress up to 0.8,
+    // events answered without reading the images), and a step after the first of the two downloads carries that one.
+    const stored = await images.stack.db.image.findMany({ where: { jobId: job.id }, select: { id: true } });
+    expect(stored).toHaveLength(2);
+    for (const event of seen.slice(0, -1)) {
+      if (event.status === 'QUEUED' || event.progress <= 0.8) expect(event.images).toEqual([]);
+      else {
+        expect(event.images.length).toBeGreaterThanOrEqual(1);
+        for (const image of event.images) expect(stored.map((s) => s.id)).toContain(image.id);
+      }
+    }
 
     // The last event: settled, with the images (each URL answers an image) and the owner's balance after the charge.
     const last = seen.at(-1)!;

@@ -10,6 +10,17 @@ function isFinal(job: ImageJobRow): boolean {
   return TERMINAL_STATUSES.has(job.status) && (job.creditsCharged !== null || job.reservationId === null);
 }
 
+/**
+ * Rows handed out by an event that the job certainly has no stored image at (the writer said so: JobChange.noImages),
+ * so `ImageJob.images` answers [] without a read. Most of a job's events are such progress steps.
+ */
+const rowsWithoutImages = new WeakSet<ImageJobRow>();
+
+/** True when the job had no image when this row was handed out: QUEUED (images are stored only while RUNNING), or an event said so. */
+export function certainlyWithoutImages(job: ImageJobRow): boolean {
+  return job.status === 'QUEUED' || rowsWithoutImages.has(job);
+}
+
 /** What a subscriber sees change: an event is sent only when one of these moved. */
 const signature = (job: ImageJobRow) => `${job.status}|${job.progress}|${job.creditsCharged ?? ''}`;
 
@@ -48,6 +59,8 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
    * such a step changes the row's `status` and `progress` only, so the event is the last row with them — no read.
    */
   let runningStep: number | null = null;
+  /** Every entry behind `runningStep` said the job has no stored image (JobChange.noImages). */
+  let stepWithoutImages = false;
   /** Stamp (ms, the writer's clock) of the newest entry not yet answered by an event; null when none. */
   let changeStamp: number | null = null;
   let lastActivity = Date.now();
@@ -62,8 +75,10 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
     const stamp = Number(entries.at(-1)!.fields.get('t'));
     if (Number.isFinite(stamp)) changeStamp = stamp;
     const onlyRunning = entries.every((entry) => entry.fields.get('s') === 'RUNNING');
+    const fresh = !changed;
     // Any other entry (QUEUED again, a terminal state) since the last look means the row is read.
-    runningStep = onlyRunning && (!changed || runningStep !== null) ? Number(entries.at(-1)!.fields.get('p')) : null;
+    runningStep = onlyRunning && (fresh || runningStep !== null) ? Number(entries.at(-1)!.fields.get('p')) : null;
+    stepWithoutImages = runningStep !== null && entries.every((entry) => entry.fields.get('i') === '0') && (fresh || stepWithoutImages);
     changed = true;
     if (entries.some((entry) => TERMINAL_STATUSES.has(entry.fields.get('s') as ImageJobRow['status']))) terminalEntry = true;
     follow.wake();
@@ -74,6 +89,7 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
     changed = true;
     recheck = true;
     runningStep = null;
+    stepWithoutImages = false;
     follow.wake();
   });
 
@@ -110,11 +126,15 @@ function createIterator(options: IteratorOptions): AsyncIterableIterator<ImageJo
       const forced = recheck;
       recheck = false;
       const step = runningStep;
+      const withoutImages = stepWithoutImages;
       runningStep = null;
+      stepWithoutImages = false;
       if (step !== null && Number.isFinite(step) && lastJob !== null && (lastJob.status === 'QUEUED' || lastJob.status === 'RUNNING')) {
         // A progress step: the last row as it now stands, without a read. Never backwards (a late entry).
         if (lastJob.status === 'RUNNING' && step <= lastJob.progress) continue;
-        return emit({ ...lastJob, status: 'RUNNING', progress: step });
+        const row: ImageJobRow = { ...lastJob, status: 'RUNNING', progress: step };
+        if (withoutImages) rowsWithoutImages.add(row);
+        return emit(row);
       }
       const job = (await ctx.jobs.findByIds([jobId]))[0];
       if (follow.ended) return FOLLOW_DONE;
