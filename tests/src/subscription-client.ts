@@ -113,8 +113,11 @@ export interface RawSocket {
 }
 
 /** A WebSocket with the graphql-transport-ws subprotocol and nothing else. */
-export function openRaw(url: string, options: { protocol?: string | string[]; autoPong?: boolean } = {}): Promise<RawSocket> {
-  const socket = new WebSocket(url, options.protocol ?? 'graphql-transport-ws', { autoPong: options.autoPong ?? true });
+export function openRaw(
+  url: string,
+  options: { protocol?: string | string[]; autoPong?: boolean; /** Source address, e.g. `127.0.0.2`: a client IP of its own (rate limits). */ localAddress?: string } = {},
+): Promise<RawSocket> {
+  const socket = new WebSocket(url, options.protocol ?? 'graphql-transport-ws', { autoPong: options.autoPong ?? true, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
   const messages: Array<Record<string, unknown>> = [];
   const watchers = new Set<() => void>();
   const closed = new Promise<CloseInfo>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
