@@ -82,8 +82,8 @@ describe('sendMessage starting the upstream request before the credits are held'
 
   /**
    * Sends `content` while the user's credit account is locked by this test (billing's hold waits on the row lock),
-   * and waits until the request carrying `content` reached the simulator — before any hold could be placed — then
-   * lets the hold go on. Resolves with the sendMessage answer.
+   * and waits until the request carrying `content` reached the simulator and the question was stored — before any
+   * hold could be placed — then lets the hold go on. Resolves with the sendMessage answer.
    */
   async function sendWithHoldBlocked(user: ChatUser, conversationId: string, content: string) {
     let answer!: Promise<Awaited<ReturnType<ChatUser['call']>>>;
@@ -93,6 +93,8 @@ describe('sendMessage starting the upstream request before the credits are held'
         answer = user.call(SEND_MESSAGE, { input: { conversationId, content } });
         await waitFor(async () => upstreamWith(content).length > 0, 20_000, 'the request upstream while the hold waits');
         expect(await tx.reservation.count({ where: { userId: user.id, status: 'HELD' } })).toBe(0);
+        // The question is stored while billing holds (here: waits), not after.
+        await waitFor(async () => (await sg.db.message.count({ where: { conversationId, content } })) === 1, 20_000, 'the question stored while the hold waits');
       },
       { timeout: 30_000, maxWait: 30_000 },
     );

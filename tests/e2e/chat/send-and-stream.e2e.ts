@@ -280,7 +280,7 @@ describe('sendMessage and messageStream', () => {
     expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100, reserved: 0 });
   });
 
-  it('refuses a user without enough credits before anything is stored or sent upstream', async () => {
+  it('refuses a user without enough credits: nothing kept (the turn stored while billing answered is removed), nothing sent upstream', async () => {
     const user = await createChatUser(sg, 0);
     const conversationId = await newConversation(user);
     const before = sg.simulator.requests.length;
@@ -289,6 +289,8 @@ describe('sendMessage and messageStream', () => {
     expect(sg.simulator.requests.length).toBe(before);
     expect(await sg.db.message.count({ where: { conversationId } })).toBe(0);
     expect(await sg.db.reservation.count({ where: { userId: user.id } })).toBe(0);
+    // The refused question neither named the conversation nor moved it up the list.
+    expect(await sg.db.conversation.findUniqueOrThrow({ where: { id: conversationId }, select: { title: true, lastMessageAt: true } })).toEqual({ title: '', lastMessageAt: null });
   });
 
   it("refuses another user's stream, stop and send as NOT_FOUND", async () => {

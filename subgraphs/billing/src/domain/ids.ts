@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 let lastMs = 0;
 let counter = 0;
@@ -25,14 +25,8 @@ export function newSortableId(now = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/**
- * The reservation id is derived from the caller's idempotency key (per tenant and user), so a retried
- * `reserveCredits` collides on the primary key instead of holding twice — no extra unique column needed.
- */
-export function reservationIdFor(tenantId: string, userId: string, idempotencyKey: string): string {
-  const digest = createHash('sha256').update(`${tenantId}\u0000${userId}\u0000${idempotencyKey}`).digest('base64url');
-  return `rsv_${digest}`;
-}
+/** The reservation id, derived from the caller's idempotency key: one definition, shared with the callers. */
+export { reservationIdFor } from '@firefly/credits-client';
 
 /** Ledger idempotency keys: one per business event, unique per account. */
 export const ledgerKeys = {

@@ -41,38 +41,37 @@ function newTurn(owner: { tenantId: string; userId: string; conversationId: stri
 
 const readBack = (tenantId: string, id: string) => turns.find({ tenantId, messageId: id });
 
+const statements = () => queries.map((q) => kind(q.query)).filter((statement) => !statement.startsWith('--'));
+
 describe("storing a turn (sendMessage's question and STREAMING answer)", () => {
-  it('writes the conversation, then both messages in one INSERT, and reads nothing back', async () => {
+  it('stores both messages in one INSERT, reads nothing back and leaves the conversation alone', async () => {
     const owner = await untitledConversation();
     queries.length = 0;
-    await turns.store(newTurn(owner));
-    expect(queries.map((q) => kind(q.query)).filter((statement) => !statement.startsWith('--'))).toEqual([
-      'UPDATE Conversation',
-      'UPDATE Conversation',
-      'INSERT Message',
-      'COMMIT',
-    ]);
+    await turns.insert(newTurn(owner));
+    expect(statements()).toEqual(['INSERT Message']);
+    expect(await db.conversation.findUnique({ where: { id: owner.conversationId }, select: { title: true, lastMessageAt: true } })).toEqual({ title: '', lastMessageAt: null });
   });
 
-  it('answers the rows it stored, as a fresh read returns them', async () => {
+  it('answers the rows it stored, as a fresh read returns them; the conversation is touched once the turn goes ahead', async () => {
     const owner = await untitledConversation();
     const turn = newTurn(owner);
     turn.answer.idempotencyKey = `sendMessage:${randomUUID()}`;
-    const stored = await turns.store(turn);
+    const stored = await turns.insert(turn);
     expect(stored.question).toEqual(await readBack(owner.tenantId, turn.question!.id));
     expect(stored.answer).toEqual(await readBack(owner.tenantId, turn.answer.id));
     expect(stored.answer).toMatchObject({ role: 'ASSISTANT', status: 'STREAMING', content: '', replyToId: turn.question!.id, reservationId: turn.answer.reservationId });
     expect(await db.message.findUnique({ where: { id: turn.answer.id }, select: { idempotencyKey: true } })).toEqual({ idempotencyKey: turn.answer.idempotencyKey });
+    await turns.touchConversation(turn);
     const conversation = await db.conversation.findUnique({ where: { id: owner.conversationId }, select: { title: true, lastMessageAt: true } });
     expect(conversation).toEqual({ title: 'Fireflies', lastMessageAt: turn.answer.createdAt });
   });
 
   it('stores only the answer when regenerating (the question exists), one INSERT', async () => {
     const owner = await untitledConversation();
-    const first = await turns.store(newTurn(owner));
+    const first = await turns.insert(newTurn(owner));
     queries.length = 0;
-    const again = await turns.store({ ...owner, answer: { id: randomUUID(), replyToId: first.question!.id, reservationId: `rsv_${randomUUID()}`, createdAt: new Date() } });
-    expect(queries.map((q) => kind(q.query)).filter((statement) => !statement.startsWith('--'))).toEqual(['UPDATE Conversation', 'INSERT Message', 'COMMIT']);
+    const again = await turns.insert({ ...owner, answer: { id: randomUUID(), replyToId: first.question!.id, reservationId: `rsv_${randomUUID()}`, createdAt: new Date() } });
+    expect(statements()).toEqual(['INSERT Message']);
     expect(again.question).toBeNull();
     expect(again.answer).toEqual(await readBack(owner.tenantId, again.answer.id));
   });
@@ -81,9 +80,18 @@ describe("storing a turn (sendMessage's question and STREAMING answer)", () => {
     const owner = await untitledConversation();
     const key = `sendMessage:${randomUUID()}`;
     const first = newTurn(owner);
-    await turns.store({ ...first, answer: { ...first.answer, idempotencyKey: key } });
+    await turns.insert({ ...first, answer: { ...first.answer, idempotencyKey: key } });
     const second = newTurn(owner);
-    await expect(turns.store({ ...second, answer: { ...second.answer, idempotencyKey: key } })).rejects.toBeInstanceOf(DuplicateRequestError);
+    await expect(turns.insert({ ...second, answer: { ...second.answer, idempotencyKey: key } })).rejects.toBeInstanceOf(DuplicateRequestError);
     expect(await db.message.count({ where: { id: { in: [second.question!.id, second.answer.id] } } })).toBe(0);
+  });
+
+  it('discards a turn whose hold failed, and only that turn', async () => {
+    const owner = await untitledConversation();
+    const kept = await turns.insert(newTurn(owner));
+    const dropped = newTurn(owner);
+    await turns.insert(dropped);
+    await turns.discard({ tenantId: owner.tenantId, messageIds: [dropped.question!.id, dropped.answer.id] });
+    expect((await db.message.findMany({ where: { conversationId: owner.conversationId }, select: { id: true } })).map((m) => m.id).sort()).toEqual([kept.question!.id, kept.answer.id].sort());
   });
 });

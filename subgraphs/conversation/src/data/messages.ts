@@ -1,4 +1,4 @@
-import { isUniqueConstraintError, transact, type ConversationDb, type TenantScoped } from '@firefly/db';
+import { isUniqueConstraintError, type ConversationDb, type TenantScoped } from '@firefly/db';
 import { keysetWhere } from '@firefly/server-kit';
 import type { MessageRow, MessageStore } from '../domain/ports.ts';
 import { DuplicateRequestError, type NewTurn, type TurnStore } from '../generation/ports.ts';
@@ -86,16 +86,17 @@ export function createMessageRepository(db: TenantScoped<ConversationDb>, tenant
 export function createTurnStore(db: ConversationDb): TurnStore {
   return {
     /**
-     * One transaction: the conversation's `lastMessageAt` (and derived title, only while it has no title: a title
-     * the user set wins), the user message (unless regenerating) and the STREAMING assistant message. Ids are
-     * random, so the only unique key a turn can hit is the answer's idempotency key.
+     * Both messages in one INSERT, on its own (no transaction: one statement is atomic), not read back: Prisma's
+     * `create` on MySQL follows each INSERT with a SELECT of the row (MariaDB cannot return it). Every column a
+     * MessageRow has is set here (ids, ms timestamps, the rest null), so the rows answered are the rows stored. Ids
+     * are random, so the only unique key a turn can hit is the answer's idempotency key.
      *
-     * The conversation row is written FIRST: that exclusive lock queues concurrent turns of one conversation
-     * behind each other. Inserting a message first would take a shared foreign-key lock on the conversation, and
-     * two turns that both then update it would deadlock (issue 10: up to half of 50 concurrent sends failed so).
-     * The body is replayable (ids and timestamps come with the turn), and transact() retries what MySQL still aborts.
+     * Runs while billing holds the credits (start-generation.ts); the conversation is touched only once the hold is
+     * placed (touchConversation). No deadlock with concurrent turns of one conversation: the INSERT's shared
+     * foreign-key lock on the conversation ends with the statement, before anyone here updates the conversation
+     * (issue 10: a transaction inserting messages and then updating the conversation deadlocked with another).
      */
-    store(turn) {
+    async insert(turn) {
       const question: MessageRow | null = turn.question
         ? {
             ...unsetColumns,
@@ -124,20 +125,26 @@ export function createTurnStore(db: ConversationDb): TurnStore {
         reservationId: turn.answer.reservationId,
         createdAt: turn.answer.createdAt,
       };
-      return transact(db, async (tx) => {
-        await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId }, data: { lastMessageAt: turn.answer.createdAt } });
-        if (turn.derivedTitle) {
-          await tx.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId, title: '' }, data: { title: turn.derivedTitle } });
-        }
-        // Both messages in one INSERT, not read back: Prisma's `create` on MySQL follows each INSERT with a SELECT of
-        // the row (MariaDB cannot return it), two round trips for nothing on the way to sendMessage's answer. Every
-        // column a MessageRow has is set here (ids, ms timestamps, the rest null), so the rows answered are the rows
-        // stored. A duplicate idempotency key still fails the INSERT itself.
-        const rows = [...(question ? [question] : []), answer];
-        const { count } = await tx.message.createMany({ data: rows.map((row) => ({ ...row, idempotencyKey: row === answer ? (turn.answer.idempotencyKey ?? null) : null })) });
-        if (count !== rows.length) throw new Error(`stored ${count} of a turn's ${rows.length} messages`);
-        return { question, answer };
-      }).catch((error: unknown) => rejectDuplicate(turn, error));
+      const data = [...(question ? [{ ...question, idempotencyKey: null }] : []), { ...answer, idempotencyKey: turn.answer.idempotencyKey ?? null }];
+      try {
+        const { count } = await db.message.createMany({ data });
+        if (count !== data.length) throw new Error(`stored ${count} of a turn's ${data.length} messages`);
+      } catch (error) {
+        rejectDuplicate(turn, error);
+      }
+      return { question, answer };
+    },
+    async touchConversation(turn) {
+      await db.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId }, data: { lastMessageAt: turn.answer.createdAt } });
+      if (turn.derivedTitle) {
+        await db.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId, title: '' }, data: { title: turn.derivedTitle } });
+      }
+    },
+    async discard(turn) {
+      await db.message.deleteMany({ where: { tenantId: turn.tenantId, id: { in: turn.messageIds } } });
+    },
+    async setReservation(key, reservationId) {
+      await db.message.updateMany({ where: { tenantId: key.tenantId, id: key.messageId }, data: { reservationId } });
     },
     findByIdempotencyKey(key) {
       return db.message.findFirst({ where: { tenantId: key.tenantId, userId: key.userId, idempotencyKey: key.idempotencyKey }, select });

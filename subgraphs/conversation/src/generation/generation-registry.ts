@@ -76,7 +76,7 @@ export function createGenerationRegistry(redis: Redis, options: GenerationRegist
       await redis.zrem(redisKeys.userGenerations(tenantId, userId), messageId);
     },
 
-    /** Records a generation owned by `owner` with a fresh lease. Written before the message row exists (see send-message.ts). */
+    /** Records a generation owned by `owner` with a fresh lease. Written right after the hold, alongside the message rows (see start-generation.ts). */
     async register(record, owner) {
       const exp = now() + options.leaseMs;
       const key = redisKeys.generation(record.messageId);

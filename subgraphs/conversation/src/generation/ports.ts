@@ -26,7 +26,7 @@ export interface GenerationRegistry {
   /** Takes one of the user's `max` generation slots; false when all are in use. */
   acquireSlot(tenantId: string, userId: string, messageId: string, max: number): Promise<boolean>;
   releaseSlot(tenantId: string, userId: string, messageId: string): Promise<void>;
-  /** Records a generation owned by `owner` with a fresh lease (before the message row exists). */
+  /** Records a generation owned by `owner` with a fresh lease (right after the hold, alongside the message rows). */
   register(record: GenerationRecord, owner: string): Promise<void>;
   /** Renews the lease while `owner` still holds it; reports a stop request left in the record. */
   heartbeat(record: GenerationKey, owner: string): Promise<HeartbeatResult>;
@@ -122,10 +122,16 @@ export interface FinalState {
 /** The generation lifecycle's MySQL side. Works across tenants: every call names its tenant. */
 export interface TurnStore {
   /**
-   * Stores a turn in one transaction (question unless regenerating, STREAMING answer, conversation touch/title).
-   * Rejects with {@link DuplicateRequestError} when the answer's idempotency key is already taken.
+   * Stores a turn's messages (the question unless regenerating, the STREAMING answer) in one statement. Rejects with
+   * {@link DuplicateRequestError} when the answer's idempotency key is already taken (nothing stored then).
    */
-  store(turn: NewTurn): Promise<{ question: MessageRow | null; answer: MessageRow }>;
+  insert(turn: NewTurn): Promise<{ question: MessageRow | null; answer: MessageRow }>;
+  /** The conversation's side of a turn that goes ahead: `lastMessageAt`, and the derived title while it has none. */
+  touchConversation(turn: NewTurn): Promise<void>;
+  /** Removes a turn's messages again (its hold failed): as if it had never been stored. */
+  discard(turn: { tenantId: string; messageIds: string[] }): Promise<void>;
+  /** The answer's hold, when billing named it otherwise than the caller expected. */
+  setReservation(key: { tenantId: string; messageId: string }, reservationId: string): Promise<void>;
   /** The assistant message a user's request with this (operation-prefixed) idempotency key created, if any. */
   findByIdempotencyKey(key: { tenantId: string; userId: string; idempotencyKey: string }): Promise<MessageRow | null>;
   /** Writes a generation's end only if the message is still STREAMING; true when this call finished it. */

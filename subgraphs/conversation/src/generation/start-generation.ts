@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { reservationIdFor } from '@firefly/credits-client';
 import { badUserInput, isAppError, rateLimited } from '@firefly/errors';
 import type { ChatMessage } from '@firefly/dashscope';
 import type { MessageRow } from '../domain/ports.ts';
 import type { GenerationParameters } from '../domain/validate-conversation.ts';
 import type { ConversationServices } from '../services.ts';
 import type { GenerationJob } from './generation-runner.ts';
-import type { GenerationRecord } from './ports.ts';
+import { DuplicateRequestError, type GenerationRecord, type NewTurn } from './ports.ts';
 
 export interface GenerationStart {
   tenantId: string;
@@ -57,15 +59,19 @@ export async function withGenerationSlot<T>(services: ConversationServices, owne
  * The part sendMessage and regenerateMessage share, once the answer has its slot ({@link withGenerationSlot}).
  * Order matters:
  * 1. start the DashScope request (when the early start allows it, early-start.ts) while billing prices the worst
- *    case (this prompt's input estimate + the answer's output cap) and holds it, in one call (reserveChat): the time
- *    to the first token is the upstream's, not the hold's plus the upstream's. INSUFFICIENT_CREDITS, or
- *    BAD_USER_INPUT for an unpriced model, means nothing was stored and the request, if started, is aborted unseen;
- *    without the early start the request starts once the hold is placed;
- * 2. record the generation and its lease in Redis, *then* store the messages: a process dying between the two
- *    leaves a lease the sweeper cleans up (releasing the hold), never a STREAMING row without a lease;
- * 3. only then may the runner write: it appends nothing to the stream and finishes nothing before, and drops the
- *    request if the hold, the record or the rows failed.
- * Each step undoes the earlier ones when it fails (the slot, the hold, the record).
+ *    case (this prompt's input estimate + the answer's output cap) and holds it, in one call (reserveChat), and
+ *    while the question and the STREAMING answer are stored (one INSERT, with the hold's id, known in advance): the
+ *    time to the first token is the upstream's, and sendMessage's answer waits for the slower of the two, not both;
+ * 2. a failed hold (INSUFFICIENT_CREDITS, BAD_USER_INPUT for an unpriced model, billing unreachable) removes the
+ *    stored messages again and aborts the request, if started, unseen — no credits held, nothing kept; failed rows
+ *    release the hold — no credits held for a message that was never stored. Without the early start the request
+ *    starts once the hold is placed;
+ * 3. then the generation's record and lease in Redis, the conversation's lastMessageAt and title (only now: a
+ *    refused question does not name the conversation). A STREAMING row without a record (a process that died in
+ *    between) is found by the lost-record sweep after a lease and ended FAILED, its hold released;
+ * 4. only then may the runner write: it appends nothing to the stream and finishes nothing before, and drops the
+ *    request if the hold, the rows or the record failed.
+ * Each step undoes the earlier ones when it fails (the slot, the hold, the rows, the record).
  */
 export async function startGeneration(services: ConversationServices, start: GenerationStart): Promise<{ question: MessageRow | null; answer: MessageRow }> {
   const { settings, registry, credits, runner, earlyStart } = services;
@@ -86,64 +92,88 @@ export async function startGeneration(services: ConversationServices, start: Gen
     },
     ready: new Promise<GenerationRecord | null>((resolve) => (settle = resolve)),
   };
+  const now = Date.now();
+  const question = start.question.kind === 'new' ? { id: randomUUID(), content: start.question.content, createdAt: new Date(now) } : undefined;
+  const holdKey = `chat-message:${answerId}`;
+  // The hold's id is known before billing answers (derived from its key), so the answer is stored with it meanwhile.
+  const expectedHold = reservationIdFor(start.tenantId, start.userId, holdKey);
+  const turn: NewTurn = {
+    tenantId: start.tenantId,
+    userId: start.userId,
+    conversationId: start.conversationId,
+    question,
+    // One millisecond after the question, so "newest last" always shows the answer after it.
+    answer: { id: answerId, replyToId: question ? question.id : (start.question as { id: string }).id, reservationId: expectedHold, createdAt: new Date(now + 1), idempotencyKey: start.idempotencyKey },
+    derivedTitle: start.question.kind === 'new' ? start.question.derivedTitle : undefined,
+  };
+  const messageIds = [...(question ? [question.id] : []), answerId];
+  const discard = () =>
+    services.turns.discard({ tenantId: start.tenantId, messageIds }).catch((error: unknown) =>
+      // Left STREAMING without a record: the lost-record sweep ends it FAILED after a lease, releasing (or not finding) the hold.
+      services.logger.error({ err: error, messageId: answerId }, 'could not remove the messages of a turn whose hold failed'),
+    );
+
   const early = earlyStart.allows(start.tenantId, start.userId);
   if (early) runner.start(job);
+  const began = performance.now();
+  let held = began;
+  let inserted = began;
+  const [hold, rows] = await Promise.allSettled([
+    credits
+      .reserveChat({
+        ...scope,
+        partner: start.partner,
+        userId: start.userId,
+        modelId: start.model.id,
+        inputTokens: start.inputTokens,
+        outputTokens: start.maxOutputTokens,
+        referenceId: answerId,
+        ttlSeconds: settings.reservationTtlSeconds,
+        idempotencyKey: holdKey,
+      })
+      .finally(() => (held = performance.now())),
+    services.turns.insert(turn).finally(() => (inserted = performance.now())),
+  ]);
+  // A duplicate request (its idempotency key taken by the answer of another) is answered with that answer, whatever
+  // this one's hold did (idempotent-request.ts); otherwise a failed hold is the answer.
+  const duplicate = rows.status === 'rejected' && rows.reason instanceof DuplicateRequestError;
 
-  let reservationId: string;
-  try {
-    const reservation = await credits.reserveChat({
-      ...scope,
-      partner: start.partner,
-      userId: start.userId,
-      modelId: start.model.id,
-      inputTokens: start.inputTokens,
-      outputTokens: start.maxOutputTokens,
-      referenceId: answerId,
-      ttlSeconds: settings.reservationTtlSeconds,
-      idempotencyKey: `chat-message:${answerId}`,
-    });
-    reservationId = reservation.id;
-    earlyStart.held(start.tenantId, start.userId);
-  } catch (error) {
+  if (hold.status === 'rejected') {
     settle(null);
     earlyStart.failed(start.tenantId, start.userId);
-    await registry.releaseSlot(start.tenantId, start.userId, answerId).catch(() => undefined);
+    await Promise.all([registry.releaseSlot(start.tenantId, start.userId, answerId).catch(() => undefined), rows.status === 'fulfilled' ? discard() : undefined]);
+    if (duplicate) throw rows.reason;
+    const error: unknown = hold.reason;
     // Billing answers NOT_FOUND for a model without a price: the conversation's model cannot be used.
     if (isAppError(error) && error.code === 'NOT_FOUND') throw badUserInput(`The model ${start.model.id} cannot be used: it has no price`, { field: 'modelId' });
     throw error;
   }
 
+  const reservationId = hold.value.id;
+  earlyStart.held(start.tenantId, start.userId);
   const record: GenerationRecord = { ...generation, reservationId };
   if (!early) runner.start(job);
   const undo = async () => {
     settle(null);
-    // Undoes only this request's own hold and record (a duplicate's DuplicateRequestError included).
-    await Promise.allSettled([credits.release({ ...scope, reservationId }), registry.remove(record)]);
+    // Undoes only this request's own hold, record and rows (a duplicate's DuplicateRequestError included).
+    await Promise.allSettled([credits.release({ ...scope, reservationId }), registry.remove(record), rows.status === 'fulfilled' ? discard() : undefined]);
   };
-  try {
-    await registry.register(record, services.instanceId);
-  } catch (error) {
+  if (rows.status === 'rejected') {
     await undo();
-    throw error;
+    throw rows.reason;
   }
-  let stored: { question: MessageRow | null; answer: MessageRow };
   try {
-    const now = Date.now();
-    const question = start.question.kind === 'new' ? { id: randomUUID(), content: start.question.content, createdAt: new Date(now) } : undefined;
-    const replyToId = start.question.kind === 'new' ? question!.id : start.question.id;
-    stored = await services.turns.store({
-      tenantId: start.tenantId,
-      userId: start.userId,
-      conversationId: start.conversationId,
-      question,
-      // One millisecond after the question, so "newest last" always shows the answer after it.
-      answer: { id: answerId, replyToId, reservationId, createdAt: new Date(now + 1), idempotencyKey: start.idempotencyKey },
-      derivedTitle: start.question.kind === 'new' ? start.question.derivedTitle : undefined,
-    });
+    await Promise.all([
+      registry.register(record, services.instanceId),
+      services.turns.touchConversation(turn),
+      reservationId === expectedHold ? undefined : services.turns.setReservation({ tenantId: start.tenantId, messageId: answerId }, reservationId),
+    ]);
   } catch (error) {
     await undo();
     throw error;
   }
   settle(record);
-  return stored;
+  const ms = (from: number, to: number) => Math.round((to - from) * 100) / 100;
+  services.logger.debug({ messageId: answerId, early, holdMs: ms(began, held), insertMs: ms(began, inserted), sendMessageMs: ms(began, performance.now()) }, 'generation started');
+  return rows.value;
 }
