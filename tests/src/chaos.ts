@@ -306,6 +306,11 @@ export interface ChaosReport {
   serverErrors: number;
   /** messageStream iterators still open in the conversation subgraph after every subscriber left. */
   leakedIterators: number;
+  /**
+   * Unhandled errors in the running processes' output: rejections nobody handled (server-kit logs them as "unhandled
+   * rejection") and ioredis's "Unhandled error event" (a connection without an 'error' listener).
+   */
+  unhandledErrors: number;
 }
 
 /** Checks the invariants over every user the scenario created. */
@@ -343,6 +348,11 @@ export async function checkInvariants(
   const metrics = await fetch(new URL('/metrics', platform.processes.conversation.url)).then((r) => r.text());
   const iteratorLine = metrics.split('\n').find((line) => line.startsWith('conversation_active_stream_iterators'));
   const leakedIterators = Number(iteratorLine?.split(' ').at(-1) ?? 0);
+  const unhandledErrors = Object.values(platform.processes).reduce(
+    (count, process) =>
+      count + process.logs.filter((line) => line.msg === 'unhandled rejection').length + (process.stderr.join('').match(/Unhandled error event/g)?.length ?? 0),
+    0,
+  );
   return {
     creditsNotConserved,
     holdsNotMatchingReserved,
@@ -355,6 +365,7 @@ export async function checkInvariants(
     subscribersWithGaps,
     serverErrors,
     leakedIterators,
+    unhandledErrors,
   };
 }
 
@@ -370,6 +381,7 @@ export const ZERO_REPORT: ChaosReport = {
   subscribersWithGaps: 0,
   serverErrors: 0,
   leakedIterators: 0,
+  unhandledErrors: 0,
 };
 
 export function sleep(ms: number): Promise<void> {

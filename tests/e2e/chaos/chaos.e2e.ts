@@ -4,7 +4,7 @@
 // the test's own, without persistence), KILL CONNECTION of every pool connection in MariaDB. After each, the
 // invariants of checkInvariants must all be 0: credits conserved, no hold past its TTL, no answer left STREAMING or
 // unsettled, every subscriber got `done` or an error code, no 5xx outside the killed process's window, no leaked
-// stream iterator.
+// stream iterator, no unhandled rejection or "[ioredis] Unhandled error event" in any running process.
 //
 // `npm test` runs the short version (few users); `npm run chaos` (CHAOS_LONG=1) runs more users and rounds.
 import { randomUUID } from 'node:crypto';
