@@ -165,6 +165,15 @@ describe('the built platform under PM2', () => {
       ...(process.env as Record<string, string>),
       PM2_HOME: pm2Home,
       NODE_ENV: 'test',
+      // The worker's metrics are counted exactly, so this platform gets a Redis prefix of its own within the run's:
+      // the image queue is otherwise shared by every file of the run, and other files' jobs (some left QUEUED with no
+      // worker of their own) were taken by this worker (a fresh-clone run answered 2 SUCCEEDED and 8 FAILED for the
+      // one job made here). With its own prefix its sweepers would take other files' rows in the shared database for
+      // lost (no record or queue entry under this prefix): they are set not to run while it lives.
+      REDIS_KEY_PREFIX: `${process.env.REDIS_KEY_PREFIX ?? ''}pm2:`,
+      GENERATION_LEASE_SECONDS: '3600',
+      GENERATION_SWEEP_INTERVAL_SECONDS: '3600',
+      IMAGE_JOB_SWEEP_INTERVAL_SECONDS: '3600',
       LOG_LEVEL: 'info',
       INTERNAL_TOKEN_SECRET: randomBytes(32).toString('hex'),
       ACCESS_TOKEN_KEYS: JSON.stringify([key.privateJwk]),
