@@ -98,6 +98,34 @@ describe('sendMessage with an idempotencyKey', () => {
     expect(await chargesOf(user.id)).toBe(1);
   });
 
+  it("answers a duplicate that arrives while the first request still waits for its hold with the first one's outcome, not with its messages", async () => {
+    // The question and the answer are stored while billing holds the credits (start-generation.ts): the first request's
+    // messages exist before its hold is known. A duplicate must not be answered with them then — here the hold is
+    // refused (one credit is less than any answer's worst case), and the messages are removed again.
+    const user = await createChatUser(sg, 1);
+    const conversationId = await newConversation(user);
+    const key = randomUUID();
+    const content = `Refused once ${key.slice(0, 8)}`;
+    let first!: ReturnType<typeof send>;
+    let duplicate!: ReturnType<typeof send>;
+    await sg.db.$transaction(
+      async (tx) => {
+        // Billing's hold waits on this row lock, so the first request stays between storing its turn and its hold.
+        await tx.$queryRaw`SELECT id FROM CreditAccount WHERE userId = ${user.id} FOR UPDATE`;
+        first = send(user, conversationId, content, key);
+        await waitFor(async () => (await sg.db.message.count({ where: { conversationId, content } })) === 1, 20_000, 'the question stored while the hold waits');
+        duplicate = send(user, conversationId, content, key);
+        // Time for the duplicate to be answered while the hold still waits, if it is going to be (it must not).
+        await Promise.race([duplicate, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      },
+      { timeout: 30_000, maxWait: 30_000 },
+    );
+    expect(errorOf(await first).code).toBe('INSUFFICIENT_CREDITS');
+    expect(errorOf(await duplicate).code).toBe('INSUFFICIENT_CREDITS');
+    expect(await sg.db.message.count({ where: { conversationId } })).toBe(0);
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 1, reserved: 0 });
+  });
+
   it('keeps keys apart per user and per request, and refuses a key reused for another text or a bad key', async () => {
     const alice = await createChatUser(sg, 100);
     const bob = await createChatUser(sg, 100);

@@ -26,13 +26,17 @@ export interface IdempotentRequest<T> {
 /**
  * sendMessage and regenerateMessage with an idempotencyKey: the same key from the same user gets the messages the
  * first request created (charged once), however the duplicates arrive.
+ * - Every request with a key first takes the key's claim in Redis, and only then looks for a message carrying the
+ *   key: the first request stores its messages while billing is still holding the credits (start-generation.ts), and
+ *   removes them again when the hold is refused, so a message seen while its request still runs may never be
+ *   answered. Under the claim, a message found is the outcome of a request that finished.
  * - One after the other: the first request's assistant message carries the key; the retry finds it and replays.
- * - At the same time: a claim in Redis lets one run while the others wait for its message, so a duplicate never
- *   reserves credits or takes a generation slot (it would otherwise fail RATE_LIMITED or INSUFFICIENT_CREDITS
- *   where the first succeeded).
+ * - At the same time: the claim lets one run while the others wait for it, so a duplicate never reserves credits
+ *   or takes a generation slot (it would otherwise fail RATE_LIMITED or INSUFFICIENT_CREDITS where the first
+ *   succeeded), and then finds the first one's messages — or none, when the first failed, and runs itself.
  * - If the claim cannot help (its holder hung for longer than its expiry), the message's unique key still decides:
  *   the loser undoes its own reservation and replays the winner's messages.
- * A request that failed stored nothing, so retrying it with the same key runs it again.
+ * A request that failed kept nothing, so retrying it with the same key runs it again.
  */
 export async function withIdempotencyKey<T>(services: ConversationServices, request: IdempotentRequest<T>): Promise<T> {
   const key = validKey(request.idempotencyKey);
@@ -52,8 +56,7 @@ export async function withIdempotencyKey<T>(services: ConversationServices, requ
   const claimKey = redisKeys.requestClaim(request.tenantId, request.userId, storedKey);
   const deadline = Date.now() + CLAIM_TTL_MS;
   for (;;) {
-    const existing = await find();
-    if (existing) return request.replay(existing);
+    // No look for the key's message before the claim: its request may still be holding (see above).
     const token = await services.claims.claim(claimKey, CLAIM_TTL_MS);
     if (token) {
       try {
