@@ -17,7 +17,7 @@ import { sweepLostJobsJob } from './jobs/sweep-lost-jobs.ts';
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 
 export { loadImageConfig, type ImageConfig } from './config.ts';
-export { imageJobIdForKey } from './domain/create-image-job.ts';
+export { imageHoldKeyFor, imageJobIdForKey } from './domain/create-image-job.ts';
 
 /** What the process hands the image subgraph; it releases them itself after stop(). */
 export interface ImageDeps {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCreditsClient } from '@firefly/credits-client';
 import { DEFAULT_IMAGE_MODELS } from '@firefly/dashscope-simulator';
-import { imageJobIdForKey } from '@firefly/subgraph-image';
+import { imageHoldKeyFor, imageJobIdForKey } from '@firefly/subgraph-image';
 import { seedUserWithHistory } from '../../src/fixtures.ts';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
 import { balanceOf, createChatUser, errorOf, expectData, waitFor } from '../../src/chat-helpers.ts';
@@ -18,6 +18,7 @@ const PER_IMAGE = 4;
 const PRICED_MODEL = `wanx-priced-${randomUUID().slice(0, 8)}`;
 
 let sg: Supergraph;
+type ChatUserCall = Awaited<ReturnType<typeof createChatUser>>['call'];
 let worker: TestImageWorker;
 
 beforeAll(async () => {
@@ -95,7 +96,7 @@ describe('createImageJob → image worker → OSS', () => {
       count: 1,
       referenceId: imageJobIdForKey('default', user.id, key),
       ttlSeconds: 3_600,
-      idempotencyKey: `image-request:${user.id}:${key}`,
+      idempotencyKey: imageHoldKeyFor(user.id, key, { model: TURBO, size: '1280*720', count: 1 }),
     });
     await credits.release({ tenantId: 'default', reservationId: hold.id });
 
@@ -111,6 +112,45 @@ describe('createImageJob → image worker → OSS', () => {
     expect(await waitForFinishedJob(user, created.id)).toMatchObject({ status: 'SUCCEEDED', creditsCharged: PER_IMAGE });
     expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - PER_IMAGE, reserved: 0 });
     expect(submitsFor(prompt)).toHaveLength(1);
+  });
+
+  it('charges the job that runs for its own images when two requests share a key but not their parameters', async () => {
+    // Two requests with one idempotencyKey at once, the first for 1 image, the second for 4. Both propose the job id
+    // the key stands for; whichever stores it runs. Here the second stores it: the first is held up between its
+    // hold and its job INSERT (a trigger of this test waits on a row the test keeps locked).
+    const gate = (await sg.db.creditAccount.findFirstOrThrow({ where: { userId: (await createChatUser(sg, 1)).id }, select: { id: true } })).id;
+    const user = await createChatUser(sg, 100);
+    const marker = `split-${randomUUID().slice(0, 8)}`;
+    const trigger = `gate_${marker.replace(/-/g, '_')}`;
+    const key = `split-${randomUUID()}`;
+    const input = (count: number) => ({ prompt: `${marker} lotus`, model: TURBO, size: '1280*720', count, idempotencyKey: key });
+    await sg.db.$executeRawUnsafe(
+      `CREATE TRIGGER ${trigger} BEFORE INSERT ON ImageJob FOR EACH ROW
+         IF NEW.prompt LIKE '%${marker}%' AND NEW.count = 1 THEN SELECT available INTO @gate FROM CreditAccount WHERE id = '${gate}' FOR UPDATE; END IF`,
+    );
+    let one!: ReturnType<ChatUserCall>;
+    let four!: Awaited<ReturnType<ChatUserCall>>;
+    try {
+      await sg.db.$transaction(
+        async (tx) => {
+          await tx.$queryRaw`SELECT id FROM CreditAccount WHERE id = ${gate} FOR UPDATE`;
+          one = user.call(CREATE_IMAGE_JOB, { input: input(1) });
+          await waitFor(async () => (await sg.db.reservation.count({ where: { userId: user.id, status: 'HELD' } })) === 1, 20_000, "the first request's hold");
+          four = await user.call(CREATE_IMAGE_JOB, { input: input(4) });
+        },
+        { timeout: 30_000, maxWait: 30_000 },
+      );
+    } finally {
+      await sg.db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS ${trigger}`);
+    }
+    const created = expectData(four).createImageJob as ImageJobView;
+    expect(created.count).toBe(4);
+    // The first request answers the job that was stored (the key names the request).
+    expect((expectData(await one).createImageJob as ImageJobView).id).toBe(created.id);
+    expect(await waitForFinishedJob(user, created.id)).toMatchObject({ status: 'SUCCEEDED', count: 4, creditsCharged: 4 * PER_IMAGE });
+    expect(await sg.db.imageJob.count({ where: { userId: user.id } })).toBe(1);
+    await waitFor(async () => (await balanceOf(sg.db, user.id)).reserved === 0, 10_000, 'no credits held');
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - 4 * PER_IMAGE, reserved: 0 });
   });
 
   it('refuses what the catalog does not allow, naming the field, and creates nothing without enough credits', async () => {

@@ -33,10 +33,13 @@ interface Owner {
  * createImageJob: validates against the model catalog (BAD_USER_INPUT naming the field), honours idempotencyKey per
  * user, holds count × price credits (INSUFFICIENT_CREDITS creates nothing), stores the job QUEUED and queues it.
  *
- * Duplicates and races: with an idempotencyKey the job id is derived from it and the credit hold is keyed by it, so
- * two concurrent requests ask for the same hold for the same job; the primary key then lets exactly one insert, and
- * the other answers the stored job. The same key with other parameters still answers the first job (the key names
- * the request, not its content).
+ * Duplicates and races: with an idempotencyKey the job id is derived from it and the credit hold is keyed by it and
+ * by what is priced (model, size, count: {@link imageHoldKeyFor}), so two concurrent identical requests ask for the
+ * same hold for the same job; the primary key then lets exactly one insert, and the other answers the stored job.
+ * The same key with other parameters still answers the first job (the key names the request, not its content) —
+ * sent at the same time, each holds for its own parameters, the job stored runs on its own hold, and the other
+ * request gives its hold back. (With one hold for the key, a 4-image request could store its job on the hold of a
+ * 1-image request with the same key and be charged for one image.)
  */
 export async function createImageJob(ctx: ImageContext, owner: Owner, input: CreateImageJobInput): Promise<ImageJobRow> {
   const key = input.idempotencyKey?.trim() || null;
@@ -72,7 +75,7 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
       count: request.count,
       referenceId: proposedId,
       ttlSeconds: ctx.services.jobs.holdSeconds,
-      idempotencyKey: key !== null ? `image-request:${owner.userId}:${key}` : `image-job:${proposedId}`,
+      idempotencyKey: key !== null ? imageHoldKeyFor(owner.userId, key, request) : `image-job:${proposedId}`,
     });
   } catch (error) {
     if (isAppError(error) && error.code === 'NOT_FOUND') throw badUserInput(`The model ${request.model} cannot be used: it has no price`, { field: 'model' });
@@ -114,9 +117,13 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
     throw error;
   }
   if (job === null) {
-    // A concurrent duplicate inserted first; it owns the hold (the same one, by the idempotency key).
+    // A concurrent duplicate inserted first; it owns its hold — the same one when it asked for the same images, else
+    // its own, and this request's is given back.
     const existing = (key !== null ? await ctx.jobs.findByIdempotencyKey(owner.userId, key) : null) ?? (await ctx.jobs.findByIds([jobId]))[0];
     if (!existing) throw new Error(`image job ${jobId} collided but cannot be found`);
+    if (existing.reservationId !== reservation.id) {
+      await credits.release({ ...scope, reservationId: reservation.id }).catch((releaseError: unknown) => ctx.logger.warn({ err: releaseError }, 'could not release the hold of a duplicate request'));
+    }
     return ensureQueued(ctx, existing);
   }
   await publishQueued(ctx.services.redis, job, ctx.logger);
@@ -128,6 +135,14 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
 export function imageJobIdForKey(tenantId: string, userId: string, key: string): string {
   const hex = createHash('sha256').update(`image-job\0${tenantId}\0${userId}\0${key}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The idempotency key of the credit hold of a request with the user's `key`: one per key and priced parameters (a
+ * digest, within billing's key length), so a hold is only ever shared by requests for the same images.
+ */
+export function imageHoldKeyFor(userId: string, key: string, priced: { model: string; size: string; count: number }): string {
+  return `image-request:${createHash('sha256').update(`${userId}\0${key}\0${priced.model}\0${priced.size}\0${priced.count}`).digest('base64url')}`;
 }
 
 /** A replayed request whose job is still QUEUED re-adds it to the queue (a no-op while BullMQ still has it). */
