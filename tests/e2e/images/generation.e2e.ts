@@ -153,6 +153,57 @@ describe('createImageJob → image worker → OSS', () => {
     expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - 4 * PER_IMAGE, reserved: 0 });
   });
 
+  it('keeps the hold of a job a concurrent identical request stored when its own INSERT failed', async () => {
+    // Two identical requests with one idempotencyKey share one hold. The first to reach its INSERT here is refused by
+    // a trigger of this test (after waiting for the other one to store the job): it must not give back the hold the
+    // stored job runs on. No worker meanwhile, so the job is settled only after both requests answered.
+    await worker.stop();
+    let restarted = false;
+    try {
+      const gate = (await sg.db.creditAccount.findFirstOrThrow({ where: { userId: (await createChatUser(sg, 1)).id }, select: { id: true } })).id;
+      const user = await createChatUser(sg, 100);
+      const marker = `shared-${randomUUID().slice(0, 8)}`;
+      const trigger = `refuse_${marker.replace(/-/g, '_')}`;
+      const input = { prompt: `${marker} lotus`, model: TURBO, size: '1280*720', count: 1, idempotencyKey: `shared-${randomUUID()}` };
+      // The first INSERT takes a named lock (kept by its session) and fails once the test opens the gate; later ones pass.
+      await sg.db.$executeRawUnsafe(
+        `CREATE TRIGGER ${trigger} BEFORE INSERT ON ImageJob FOR EACH ROW
+           IF NEW.prompt LIKE '%${marker}%' AND GET_LOCK('${trigger}', 0) = 1 THEN
+             SELECT available INTO @gate FROM CreditAccount WHERE id = '${gate}' FOR UPDATE;
+             SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test';
+           END IF`,
+      );
+      let answers!: Promise<[Awaited<ReturnType<ChatUserCall>>, Awaited<ReturnType<ChatUserCall>>]>;
+      try {
+        await sg.db.$transaction(
+          async (tx) => {
+            await tx.$queryRaw`SELECT id FROM CreditAccount WHERE id = ${gate} FOR UPDATE`;
+            const both = [user.call(CREATE_IMAGE_JOB, { input }), user.call(CREATE_IMAGE_JOB, { input })] as const;
+            answers = Promise.all(both);
+            // The other request stored the job and answered while the first waits at the gate.
+            await Promise.race(both);
+            expect(await sg.db.imageJob.count({ where: { userId: user.id } })).toBe(1);
+          },
+          { timeout: 30_000, maxWait: 30_000 },
+        );
+      } finally {
+        await sg.db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS ${trigger}`);
+      }
+      const [a, b] = await answers;
+      const job = expectData(a).createImageJob as ImageJobView;
+      expect((expectData(b).createImageJob as ImageJobView).id).toBe(job.id);
+      const { reservationId } = await sg.db.imageJob.findUniqueOrThrow({ where: { id: job.id }, select: { reservationId: true } });
+      expect(await sg.db.reservation.findUniqueOrThrow({ where: { id: reservationId! }, select: { status: true } })).toEqual({ status: 'HELD' });
+
+      worker = await startImageWorker(sg);
+      restarted = true;
+      expect(await waitForFinishedJob(user, job.id)).toMatchObject({ status: 'SUCCEEDED', creditsCharged: PER_IMAGE });
+      expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - PER_IMAGE, reserved: 0 });
+    } finally {
+      if (!restarted) worker = await startImageWorker(sg);
+    }
+  });
+
   it('refuses what the catalog does not allow, naming the field, and creates nothing without enough credits', async () => {
     const user = await createChatUser(sg, 3);
     const cases: [Record<string, unknown>, string][] = [

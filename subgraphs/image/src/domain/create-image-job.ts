@@ -113,6 +113,12 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
       ...reference,
     });
   } catch (error) {
+    // With a key, an identical request at the same time shares this hold: if it stored the job, the job runs on this
+    // hold, so it is answered and the hold stays (released, the job's images would never be charged). A duplicate
+    // whose INSERT lands only after this look still runs on a released hold, uncharged (left open: it needs one of
+    // two identical INSERTs to fail and the other to land later still).
+    const stored = key !== null ? await ctx.jobs.findByIds([jobId]).then((rows) => rows[0], () => undefined) : undefined;
+    if (stored && stored.reservationId === reservation.id) return ensureQueued(ctx, stored);
     await credits.release({ ...scope, reservationId: reservation.id }).catch((releaseError: unknown) => ctx.logger.warn({ err: releaseError }, 'could not release the hold of a job that was not created'));
     throw error;
   }
