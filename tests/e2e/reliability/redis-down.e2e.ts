@@ -8,6 +8,7 @@ import type { Identity } from '@firefly/auth';
 import { callSubgraph } from '../../src/chat-helpers.ts';
 import { startSupergraph, type GraphQLResponse, type Supergraph } from '../../src/harness.ts';
 import { clientOf, LOGIN, ME, registerWithEmail, STRONG_PASSWORD } from '../../src/identity-helpers.ts';
+import { createAdmin, createKey, createPartner, publishList } from '../../src/partner-helpers.ts';
 import { startTcpProxy, type TcpProxy } from '../../src/tcp-proxy.ts';
 
 let proxy: TcpProxy;
@@ -60,7 +61,20 @@ describe('Redis down', () => {
       billing: () => callSubgraph(sg.subgraphUrls.billing, sg.internalTokenSecret, identity, `mutation { cancelOrder(id: "${randomUUID()}") { id } }`),
       image: () => callSubgraph(sg.subgraphUrls.image, sg.internalTokenSecret, identity, `mutation { deleteImage(id: "${randomUUID()}") }`),
     };
+    // A partner's API key, used once while Redis answers so the gateway holds the key; its per-request checks (nonce,
+    // revocation and suspension markers, rate) are in Redis.
+    const admin = await createAdmin(sg);
+    const partner = await createPartner(admin);
+    const { key } = await createKey(admin, partner.id);
+    await publishList(admin, partner.id, ['{ me { id } }']);
+    const withKey = async (): Promise<GraphQLResponse> => {
+      const response = await fetch(sg.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify({ query: '{ me { id } }' }) });
+      return { status: response.status, body: (await response.json()) as GraphQLResponse['body'] };
+    };
+    expect((await withKey()).body.data).toEqual({ me: { id: partner.accountId } });
     const throughGateway = {
+      // The gateway checks a partner key's markers in Redis.
+      partnerKey: withKey,
       // The gateway checks the session in Redis.
       me: () => client.call(ME, undefined, account.accessToken),
       // The user subgraph counts sign-in attempts and stores the session in Redis.
@@ -96,6 +110,7 @@ describe('Redis down', () => {
       .poll(async () => Promise.all(PROCESSES.map(async (process) => (await readiness(process)).status)), { timeout: 15_000, interval: 250 })
       .toEqual(PROCESSES.map(() => 200));
     expect((await throughGateway.me()).body.data?.me?.id).toBe(account.user.id);
+    expect((await withKey()).body.data).toEqual({ me: { id: partner.accountId } });
     const login = await throughGateway.login();
     expect(login.body.errors).toBeUndefined();
     expect(login.body.data?.login.user.id).toBe(account.user.id);

@@ -4,7 +4,7 @@ import { partnerKeyMatches, partnerKeyPrefixOf, partnerMarkerKeys } from '@firef
 import type { RateLimitSetting } from '@firefly/config';
 import { rateLimited, unauthenticated, upstreamUnavailable } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
-import type { Redis } from '@firefly/redis';
+import { redisUnavailableReason, type Redis } from '@firefly/redis';
 import { Counter, type Registry } from 'prom-client';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createPartnerAdmission } from './admission.ts';
@@ -216,7 +216,8 @@ export function createPartnerKeyResolver(options: PartnerKeyResolverOptions) {
       verdict = await admission({ keyId: key.id, partnerId: key.partnerId, clientIp: ip, nonce: request.nonce, ratePerMinute: request.ratePerMinute });
     } catch (error) {
       options.logger.warn({ err: error }, 'partner key checks in Redis failed');
-      throw upstreamUnavailable('API keys cannot be checked right now', { service: 'redis' });
+      const reason = redisUnavailableReason(error);
+      throw upstreamUnavailable('API keys cannot be checked right now', { service: 'redis', ...(reason ? { reason } : {}) });
     }
     if (verdict.admitted) return;
     switch (verdict.reason) {
