@@ -82,6 +82,8 @@ export function createDashScopeClient(options: CreateDashScopeClientOptions): Da
     let seq = 0;
     for (let retry = 0; ; retry++) {
       const attempt = startAttempt(call);
+      /** The final event was read and the rest of the body is left to arrive, its connection to be reused. */
+      let released = false;
       try {
         const response = await postGeneration(config, target, request, call, attempt, true);
         if (!isEventStream(response.headers)) {
@@ -122,7 +124,11 @@ export function createDashScopeClient(options: CreateDashScopeClientOptions): Da
           }
           if (finished) break;
         }
-        if (finished) return;
+        if (finished) {
+          body.release();
+          released = true;
+          return;
+        }
         attempt.idle.pause();
         for (const event of parser.end()) {
           const out = readStreamEvent(event, attempt.requestId);
@@ -139,8 +145,8 @@ export function createDashScopeClient(options: CreateDashScopeClientOptions): Da
         await backoff(retry, settled, call.signal);
       } finally {
         attempt.idle.pause();
-        // Frees the connection when we stop before DashScope closes the stream (consumer left, final event seen).
-        attempt.controller.abort();
+        // Frees the connection when we stop before DashScope closes the stream (consumer left, failure), closing it.
+        if (!released) attempt.controller.abort();
       }
     }
   }
@@ -254,6 +260,10 @@ async function postGeneration(
   return answer;
 }
 
+/** What may still follow a stream's final event before its connection is given up rather than reused. */
+const RELEASE_MAX_BYTES = 16 * 1024;
+const RELEASE_MS = 1_000;
+
 /**
  * The chunks of a response body as they arrive, taken without a promise while some are buffered (Node's stream
  * async iterator costs several promises and `read()` calls per chunk; an SSE body is one small chunk per token).
@@ -267,13 +277,15 @@ class BodyChunks {
   #failure: unknown;
   #wake: (() => void) | undefined;
 
+  readonly #onData = (chunk: Buffer): void => {
+    this.#queue.push(chunk);
+    if (this.#queue.length - this.#head > 16) this.#body.pause();
+    this.#notify();
+  };
+
   constructor(body: Dispatcher.ResponseData['body']) {
     this.#body = body;
-    body.on('data', (chunk: Buffer) => {
-      this.#queue.push(chunk);
-      if (this.#queue.length - this.#head > 16) body.pause();
-      this.#notify();
-    });
+    body.on('data', this.#onData);
     body.on('end', () => {
       this.#ended = true;
       this.#notify();
@@ -303,6 +315,20 @@ class BodyChunks {
     }
     if (this.#failure !== undefined) throw this.#failure;
     return undefined;
+  }
+
+  /**
+   * After the final event: the rest of the body (usually only the end of the chunked encoding, already on its way)
+   * is read and dropped in the background, so that undici puts the connection back in its pool and the next answer
+   * starts on it at once. Aborting the request here instead, as before, closed the connection: every answer then
+   * paid a new TCP (and, to DashScope, TLS) handshake before its request could leave. A body that goes on for more
+   * than {@link RELEASE_MAX_BYTES} or {@link RELEASE_MS} is destroyed, closing the connection as before.
+   */
+  release(): void {
+    this.#body.off('data', this.#onData);
+    this.#queue.length = 0;
+    this.#head = 0;
+    this.#body.dump({ limit: RELEASE_MAX_BYTES, signal: AbortSignal.timeout(RELEASE_MS) }).catch(() => undefined);
   }
 
   /** Waits for the next chunk; undefined when the body ended. */

@@ -1,4 +1,7 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Agent } from 'undici';
 import { createDashScopeClient, type CreateDashScopeClientOptions, type RetryEvent } from '../client.ts';
 import { DashScopeError } from '../errors.ts';
 import { isChinese, planAnswer, startDashScopeSimulator, type DashScopeSimulator } from '@firefly/dashscope-simulator';
@@ -118,6 +121,75 @@ describe('streamChat against the simulator', () => {
       expect(text).toContain('西湖');
     } finally {
       await tiny.close();
+    }
+  });
+});
+
+/**
+ * A pass-through to the simulator whose answers end `endAfterMs` after their last bytes (never, with null), as an
+ * intermediary or a busy server may send them: the final event in one packet, the end of the body later. Counts the
+ * TCP connections it accepted, the requests, and the closes of connections that carried a request.
+ */
+async function slowEndingProxy(endAfterMs: number | null) {
+  const counts = { connections: 0, requests: 0, requestConnectionsClosed: 0 };
+  const carried = new WeakSet<object>();
+  const server: Server = createServer((req, res) => {
+    counts.requests += 1;
+    if (!carried.has(req.socket)) req.socket.once('close', () => (counts.requestConnectionsClosed += 1));
+    carried.add(req.socket);
+    const upstream = httpRequest(`${sim.url}${req.url}`, { method: req.method, headers: { ...req.headers, host: new URL(sim.url).host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.on('data', (chunk: Buffer) => res.write(chunk));
+      answer.on('end', () => {
+        if (endAfterMs !== null) setTimeout(() => res.end(), endAfterMs);
+      });
+    });
+    req.pipe(upstream);
+  });
+  server.on('connection', () => (counts.connections += 1));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`,
+    counts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())).finally(() => server.closeAllConnections()),
+  };
+}
+
+describe('the connection after a finished stream', () => {
+  it('goes back to the pool: answers one after another share one connection', async () => {
+    const proxy = await slowEndingProxy(20);
+    const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+    try {
+      const c = client({ baseUrl: proxy.baseUrl, dispatcher: agent });
+      const origin = new URL(proxy.baseUrl).origin;
+      for (let i = 0; i < 3; i++) {
+        expect((await collect(c.streamChat(ASK))).at(-1)?.finishReason).toBe('stop');
+        // The stream is done at its final event; the end of the body is read in the background, then the
+        // connection is free again.
+        await vi.waitFor(() => {
+          const pool = agent.stats[origin];
+          expect(pool && 'free' in pool ? pool.free : undefined).toBe(1);
+        });
+      }
+      expect(chatRequests()).toHaveLength(3);
+      expect(proxy.counts).toEqual({ connections: 1, requests: 3, requestConnectionsClosed: 0 });
+    } finally {
+      await agent.close();
+      await proxy.close();
+    }
+  });
+
+  it('is closed when the body does not end soon after the final event', async () => {
+    const proxy = await slowEndingProxy(null);
+    const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+    try {
+      const c = client({ baseUrl: proxy.baseUrl, dispatcher: agent });
+      expect((await collect(c.streamChat(ASK))).at(-1)?.finishReason).toBe('stop');
+      // Given up a second after the final event (RELEASE_MS), as an aborted stream is at once.
+      await vi.waitFor(() => expect(proxy.counts).toMatchObject({ requests: 1, requestConnectionsClosed: 1 }), { timeout: 5_000 });
+    } finally {
+      await agent.close();
+      await proxy.close();
     }
   });
 });
