@@ -17,7 +17,7 @@ import type { ConversationServices } from './services.ts';
  */
 export function createConversationContext(deps: ConversationDeps, services: ConversationServices, base: BaseContext) {
   const db = scopeToTenant(deps.db, base.tenantId);
-  const conversations = createConversationRepository(db, base.tenantId);
+  const conversations = createConversationRepository(db, base.tenantId, deps.db);
   const messages = createMessageRepository(db, base.tenantId);
   const modelRepository = createChatModelRepository(deps.db, db);
   // The catalog is read once per request, however many aliases ask for it.

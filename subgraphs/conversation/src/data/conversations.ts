@@ -1,6 +1,6 @@
-import type { ConversationDb, TenantScoped } from '@firefly/db';
+import { Prisma, type ConversationDb, type Db, type TenantScoped } from '@firefly/db';
 import { keysetWhere } from '@firefly/server-kit';
-import type { ConversationStore } from '../domain/ports.ts';
+import type { ChatModelRow, ConversationRow, ConversationStore } from '../domain/ports.ts';
 
 const select = {
   id: true,
@@ -17,8 +17,40 @@ const select = {
   updatedAt: true,
 } as const;
 
+/**
+ * The raw-SQL capability the conversation data layer takes besides its model delegates: the conversation and its
+ * model (ChatModel and the tenant's TenantChatModel override have no relation to Conversation in the schema, so
+ * Prisma's query API would read them in two round trips, one after the other) in one statement.
+ */
+export type ConversationSql = Pick<Db, '$queryRaw'>;
+
+/** One row of {@link findOwnedWithModelSql}: the conversation's columns, then the model's (`m_`, null without one). */
+interface ConversationWithModelRow {
+  id: string;
+  tenantId: string;
+  userId: string;
+  title: string;
+  modelId: string;
+  systemPrompt: string | null;
+  temperature: number | null;
+  topP: number | null;
+  maxTokens: number | null;
+  enableSearch: boolean | number | bigint;
+  createdAt: Date | string;
+  updatedAt: Date | string;
+  m_id: string | null;
+  m_name: string | null;
+  m_description: string | null;
+  m_maxInputTokens: number | bigint | null;
+  m_maxOutputTokens: number | bigint | null;
+  m_active: boolean | number | bigint | null;
+  m_provider: string | null;
+  /** 1 when the tenant has hidden the model. */
+  hiddenForTenant: boolean | number | bigint | null;
+}
+
 /** Conversations of one tenant; deleted ones (soft delete) are invisible. */
-export function createConversationRepository(db: TenantScoped<ConversationDb>, tenantId: string): ConversationStore {
+export function createConversationRepository(db: TenantScoped<ConversationDb>, tenantId: string, sql: ConversationSql): ConversationStore {
   return {
     findByIds(ids) {
       return db.conversation.findMany({ where: { tenantId, id: { in: [...ids] }, deletedAt: null }, select });
@@ -26,6 +58,26 @@ export function createConversationRepository(db: TenantScoped<ConversationDb>, t
     /** A user's live conversation, read fresh; null when missing, deleted or someone else's. */
     findOwned(id, userId) {
       return db.conversation.findFirst({ where: { tenantId, id, userId, deletedAt: null }, select });
+    },
+    /**
+     * The conversation (the same conditions as findOwned, tenant named explicitly: raw SQL is not tenant-scoped),
+     * its model and the tenant's override of it, in one statement — the primary key finds the conversation, each
+     * join its row by primary key.
+     */
+    async findOwnedWithModel(id, userId) {
+      const rows = await sql.$queryRaw<ConversationWithModelRow[]>(Prisma.sql`
+        SELECT c.\`id\`, c.\`tenantId\`, c.\`userId\`, c.\`title\`, c.\`modelId\`, c.\`systemPrompt\`, c.\`temperature\`, c.\`topP\`,
+               c.\`maxTokens\`, c.\`enableSearch\`, c.\`createdAt\`, c.\`updatedAt\`,
+               m.\`id\` AS \`m_id\`, m.\`name\` AS \`m_name\`, m.\`description\` AS \`m_description\`, m.\`maxInputTokens\` AS \`m_maxInputTokens\`,
+               m.\`maxOutputTokens\` AS \`m_maxOutputTokens\`, m.\`active\` AS \`m_active\`, m.\`provider\` AS \`m_provider\`,
+               t.\`hidden\` AS \`hiddenForTenant\`
+        FROM \`Conversation\` c
+        LEFT JOIN \`ChatModel\` m ON m.\`id\` = c.\`modelId\`
+        LEFT JOIN \`TenantChatModel\` t ON t.\`tenantId\` = c.\`tenantId\` AND t.\`modelId\` = c.\`modelId\` AND t.\`hidden\` = TRUE
+        WHERE c.\`id\` = ${id} AND c.\`tenantId\` = ${tenantId} AND c.\`userId\` = ${userId} AND c.\`deletedAt\` IS NULL
+        LIMIT 1`);
+      const row = rows[0];
+      return row ? { conversation: conversationOf(row), model: modelOf(row) } : null;
     },
     /** A user's conversations, most recently created first. */
     listByUser(userId, page) {
@@ -50,4 +102,40 @@ export function createConversationRepository(db: TenantScoped<ConversationDb>, t
       return count === 1;
     },
   };
+}
+
+function conversationOf(row: ConversationWithModelRow): ConversationRow {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    userId: row.userId,
+    title: row.title,
+    modelId: row.modelId,
+    systemPrompt: row.systemPrompt,
+    temperature: row.temperature === null ? null : Number(row.temperature),
+    topP: row.topP === null ? null : Number(row.topP),
+    maxTokens: row.maxTokens === null ? null : Number(row.maxTokens),
+    enableSearch: truthy(row.enableSearch),
+    createdAt: new Date(row.createdAt),
+    updatedAt: new Date(row.updatedAt),
+  };
+}
+
+function modelOf(row: ConversationWithModelRow): ChatModelRow | null {
+  if (row.m_id === null) return null;
+  return {
+    id: row.m_id,
+    name: row.m_name!,
+    description: row.m_description,
+    maxInputTokens: Number(row.m_maxInputTokens),
+    maxOutputTokens: Number(row.m_maxOutputTokens),
+    // Hidden from this tenant reads as inactive, as in the catalog (models.ts).
+    active: truthy(row.m_active) && !truthy(row.hiddenForTenant),
+    provider: row.m_provider!,
+  };
+}
+
+/** A BOOLEAN (TINYINT(1)) column as raw SQL answers it: a boolean, or 0/1. */
+function truthy(value: boolean | number | bigint | null): boolean {
+  return value !== null && value !== false && Number(value) !== 0;
 }

@@ -65,6 +65,12 @@ export interface ConversationStore {
   findByIds(ids: readonly string[]): Promise<ConversationRow[]>;
   /** A user's live conversation, read fresh; null when missing, deleted or someone else's. */
   findOwned(id: string, userId: string): Promise<ConversationRow | null>;
+  /**
+   * {@link findOwned} and the conversation's model as the tenant's catalog shows it (hidden from the tenant: inactive;
+   * with its provider), in one statement: what an answer needs before it can start. `model` null when the catalog
+   * has no such model any more.
+   */
+  findOwnedWithModel(id: string, userId: string): Promise<{ conversation: ConversationRow; model: ChatModelRow | null } | null>;
   /** A user's conversations, most recently created first (`page.take + 1` rows). */
   listByUser(userId: string, page: Page): Promise<ConversationRow[]>;
   create(id: string, userId: string, fields: ConversationFields): Promise<ConversationRow>;

@@ -7,10 +7,11 @@ import type { ChatModelRow, ConversationRow, HistoryMessage, MessageRow } from '
 import type { ConversationScope } from './scope.ts';
 import { maxOutputTokensOf } from './validate-conversation.ts';
 
+/** The caller's conversation and its model as the tenant sees it, in one statement (before an answer can start). */
 async function loadConversation(scope: ConversationScope, conversationId: string): Promise<{ conversation: ConversationRow; model: ChatModelRow }> {
-  const conversation = await scope.conversations.findOwned(conversationId, scope.userId);
-  if (!conversation) throw notFound('Conversation');
-  const model = await scope.models.findById(conversation.modelId);
+  const found = await scope.conversations.findOwnedWithModel(conversationId, scope.userId);
+  if (!found) throw notFound('Conversation');
+  const { conversation, model } = found;
   if (!model || !model.active) {
     throw badUserInput(`The conversation's model ${conversation.modelId} is no longer offered; switch it with updateConversation`, { field: 'modelId' });
   }
