@@ -118,20 +118,29 @@ export async function startGeneration(services: ConversationServices, start: Gen
   const began = performance.now();
   let held = began;
   let inserted = began;
+  const holding = credits
+    .reserveChat({
+      ...scope,
+      partner: start.partner,
+      userId: start.userId,
+      modelId: start.model.id,
+      inputTokens: start.inputTokens,
+      outputTokens: start.maxOutputTokens,
+      referenceId: answerId,
+      ttlSeconds: settings.reservationTtlSeconds,
+      idempotencyKey: holdKey,
+    })
+    .finally(() => (held = performance.now()));
+  // Settled below, after the wait: handled from now on, so a quick refusal is not an unhandled rejection meanwhile.
+  holding.catch(() => undefined);
+  // The HTTP requests leave before the INSERT is prepared. undici writes a request on a kept-alive connection only in
+  // the event loop's check phase (setImmediate: it first looks for a close already on its way), and Prisma preparing
+  // the INSERT takes this thread for milliseconds, which came first: the DashScope request left 4-5 ms after it was
+  // made, billing's hold as late. Two turns of the loop: billing's request is made a few promise steps after this
+  // point, its check-phase write queued after ours.
+  await nextLoopTurns(2);
   const [hold, rows] = await Promise.allSettled([
-    credits
-      .reserveChat({
-        ...scope,
-        partner: start.partner,
-        userId: start.userId,
-        modelId: start.model.id,
-        inputTokens: start.inputTokens,
-        outputTokens: start.maxOutputTokens,
-        referenceId: answerId,
-        ttlSeconds: settings.reservationTtlSeconds,
-        idempotencyKey: holdKey,
-      })
-      .finally(() => (held = performance.now())),
+    holding,
     services.turns.insert(turn).finally(() => (inserted = performance.now())),
   ]);
   // A duplicate request (its idempotency key taken by the answer of another) is answered with that answer, whatever
@@ -176,4 +185,9 @@ export async function startGeneration(services: ConversationServices, start: Gen
   const ms = (from: number, to: number) => Math.round((to - from) * 100) / 100;
   services.logger.debug({ messageId: answerId, early, holdMs: ms(began, held), insertMs: ms(began, inserted), sendMessageMs: ms(began, performance.now()) }, 'generation started');
   return rows.value;
+}
+
+/** Resolves after `turns` check phases of the event loop (setImmediate), letting I/O queued meanwhile go first. */
+async function nextLoopTurns(turns: number): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
