@@ -1,5 +1,5 @@
 import { createCreditsClient } from '@firefly/credits-client';
-import { createDb } from '@firefly/db';
+import { createDb, openPoolAtStart } from '@firefly/db';
 import { createLogger } from '@firefly/logger';
 import { closeRedis, createRedis } from '@firefly/redis';
 import { serveSubgraph } from '@firefly/server-kit';
@@ -17,6 +17,8 @@ const credits = createCreditsClient({
   timeoutMs: config.BILLING_TIMEOUT_MS,
   logger,
 });
+// Before listening: the first requests do not wait for connections being opened one by one (@firefly/db warm-up.ts).
+await openPoolAtStart(db, config.DATABASE_POOL_SIZE, logger);
 const server = await buildConversationSubgraph(config, { db, redis, logger, credits });
 await serveSubgraph(server, {
   name: 'conversation',
