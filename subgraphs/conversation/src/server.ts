@@ -21,7 +21,7 @@ export { loadConversationConfig, type ConversationConfig } from './config.ts';
 
 /** What the process hands the conversation subgraph; it releases them itself after stop(). */
 export interface ConversationDeps {
-  db: ConversationDb & Pick<Db, '$queryRaw'>;
+  db: ConversationDb & Pick<Db, '$queryRaw' | '$executeRaw'>;
   /** Command connection (its keyPrefix isolates environments and test runs); duplicated for the stream reader and stop signals. */
   redis: Redis;
   logger: Logger;

@@ -61,9 +61,30 @@ describe("storing a turn (sendMessage's question and STREAMING answer)", () => {
     expect(stored.answer).toEqual(await readBack(owner.tenantId, turn.answer.id));
     expect(stored.answer).toMatchObject({ role: 'ASSISTANT', status: 'STREAMING', content: '', replyToId: turn.question!.id, reservationId: turn.answer.reservationId });
     expect(await db.message.findUnique({ where: { id: turn.answer.id }, select: { idempotencyKey: true } })).toEqual({ idempotencyKey: turn.answer.idempotencyKey });
+    const before = await db.conversation.findUniqueOrThrow({ where: { id: owner.conversationId }, select: { updatedAt: true } });
+    queries.length = 0;
     await turns.touchConversation(turn);
-    const conversation = await db.conversation.findUnique({ where: { id: owner.conversationId }, select: { title: true, lastMessageAt: true } });
-    expect(conversation).toEqual({ title: 'Fireflies', lastMessageAt: turn.answer.createdAt });
+    expect(statements()).toEqual(['UPDATE Conversation']);
+    const conversation = await db.conversation.findUniqueOrThrow({ where: { id: owner.conversationId }, select: { title: true, lastMessageAt: true, updatedAt: true } });
+    expect(conversation).toMatchObject({ title: 'Fireflies', lastMessageAt: turn.answer.createdAt });
+    expect(conversation.updatedAt.getTime()).toBeGreaterThanOrEqual(before.updatedAt.getTime());
+  });
+
+  it('names only an untitled conversation: a later turn, or one whose title was set meanwhile, keeps its title', async () => {
+    const owner = await untitledConversation();
+    await db.conversation.update({ where: { id: owner.conversationId }, data: { title: 'Named by the user' } });
+    const turn = newTurn(owner);
+    await turns.touchConversation(turn);
+    expect(await db.conversation.findUnique({ where: { id: owner.conversationId }, select: { title: true, lastMessageAt: true } })).toEqual({
+      title: 'Named by the user',
+      lastMessageAt: turn.answer.createdAt,
+    });
+    const other = await untitledConversation();
+    await turns.touchConversation({ ...newTurn(other), derivedTitle: undefined });
+    expect(await db.conversation.findUnique({ where: { id: other.conversationId }, select: { title: true } })).toEqual({ title: '' });
+    // Another tenant's conversation with the same id is out of reach (the tenant is part of the condition).
+    await turns.touchConversation({ ...newTurn(owner), tenantId: `t-${randomUUID()}`, derivedTitle: 'Elsewhere' });
+    expect(await db.conversation.findUnique({ where: { id: owner.conversationId }, select: { title: true } })).toEqual({ title: 'Named by the user' });
   });
 
   it('stores only the answer when regenerating (the question exists), one INSERT', async () => {

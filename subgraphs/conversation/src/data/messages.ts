@@ -1,4 +1,4 @@
-import { isUniqueConstraintError, type ConversationDb, type TenantScoped } from '@firefly/db';
+import { isUniqueConstraintError, Prisma, type ConversationDb, type Db, type TenantScoped } from '@firefly/db';
 import { keysetWhere } from '@firefly/server-kit';
 import type { MessageRow, MessageStore } from '../domain/ports.ts';
 import { DuplicateRequestError, type NewTurn, type TurnStore } from '../generation/ports.ts';
@@ -83,7 +83,7 @@ export function createMessageRepository(db: TenantScoped<ConversationDb>, tenant
 }
 
 /** The generation lifecycle's writes (generation/ports.ts), across tenants: every call names its tenant. */
-export function createTurnStore(db: ConversationDb): TurnStore {
+export function createTurnStore(db: ConversationDb & Pick<Db, '$executeRaw'>): TurnStore {
   return {
     /**
      * Both messages in one INSERT, on its own (no transaction: one statement is atomic), not read back: Prisma's
@@ -134,11 +134,20 @@ export function createTurnStore(db: ConversationDb): TurnStore {
       }
       return { question, answer };
     },
+    /**
+     * lastMessageAt, and the derived title only while the conversation is untitled, in one UPDATE (raw SQL: Prisma's
+     * updateMany cannot set a column on a condition of its own, so it took a second statement — a round trip and a
+     * commit more on sendMessage's answer for every first message). updatedAt as Prisma's @updatedAt would set it.
+     */
     async touchConversation(turn) {
-      await db.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId }, data: { lastMessageAt: turn.answer.createdAt } });
-      if (turn.derivedTitle) {
-        await db.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId, title: '' }, data: { title: turn.derivedTitle } });
+      if (!turn.derivedTitle) {
+        await db.conversation.updateMany({ where: { id: turn.conversationId, tenantId: turn.tenantId }, data: { lastMessageAt: turn.answer.createdAt } });
+        return;
       }
+      await db.$executeRaw(Prisma.sql`UPDATE \`Conversation\`
+        SET \`lastMessageAt\` = ${turn.answer.createdAt}, \`title\` = CASE WHEN \`title\` = '' THEN ${turn.derivedTitle} ELSE \`title\` END,
+            \`updatedAt\` = ${new Date()}
+        WHERE \`id\` = ${turn.conversationId} AND \`tenantId\` = ${turn.tenantId}`);
     },
     async discard(turn) {
       await db.message.deleteMany({ where: { tenantId: turn.tenantId, id: { in: turn.messageIds } } });
