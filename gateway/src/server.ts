@@ -19,7 +19,7 @@ import { createFormatError } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
 import { closeRedis, createRedis, type Redis } from '@firefly/redis';
 import { followSettings } from '@firefly/platform-state';
-import { createHttpShell, type Metrics } from '@firefly/server-kit';
+import { createHttpShell, executeGraphQLPost, type Metrics } from '@firefly/server-kit';
 import { corsOriginsOf, parseSubgraphWsUrls, type GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { CredentialedDataSource, type SubgraphResilience } from './data-source.ts';
@@ -347,6 +347,11 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
     ],
   });
   await apollo.start();
+  const gatewayContextOf = (res: Response): GatewayContext => {
+    const { identity, requestId, logger: requestLogger } = res.locals.caller as Awaited<ReturnType<typeof resolveCaller>>;
+    let credential: Promise<string> | undefined;
+    return { identity, requestId, logger: requestLogger, credential: () => (credential ??= signCredential(identity)), operation: res.locals.operation };
+  };
 
   for (const module of modules) module.routes?.(app);
   app.use(
@@ -372,13 +377,15 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
       },
     }),
     ...modules.flatMap((module) => (module.httpBody ? [module.httpBody] : [])),
-    expressMiddleware(apollo, {
-      context: async ({ res }): Promise<GatewayContext> => {
-        const { identity, requestId, logger: requestLogger } = res.locals.caller as Awaited<ReturnType<typeof resolveCaller>>;
-        let credential: Promise<string> | undefined;
-        return { identity, requestId, logger: requestLogger, credential: () => (credential ??= signCredential(identity)), operation: res.locals.operation };
-      },
-    }),
+    // A POST whose body express.json read goes to Apollo straight (server-kit's executeGraphQLPost, as the subgraphs
+    // do): the same Apollo request handling, without `url.parse` and `res.send`, which hashed every answer into an
+    // ETag that a POST can never be revalidated with. GET (and a POST without a JSON body) keeps the Express
+    // integration, and with it ETag revalidation and its answer to a missing body.
+    (req, res, next) => {
+      if (req.method !== 'POST' || req.body === undefined) return next();
+      executeGraphQLPost(apollo, req, res, req.body, async () => gatewayContextOf(res)).catch(next);
+    },
+    expressMiddleware(apollo, { context: async ({ res }) => gatewayContextOf(res) }),
   );
   app.use(httpErrors.httpError);
   // Anything else: a JSON 404 that keeps the security headers (Express's own HTML page replaces the CSP).

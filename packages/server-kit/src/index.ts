@@ -13,3 +13,4 @@ export * from './access-rules.ts';
 export type { RateLimitOptions, RateLimitScope } from './rate-limits.ts';
 export { rateLimitCounterKey } from './rate-limits.ts';
 export * from './tenant-catalog.ts';
+export { executeGraphQLPost } from './graphql-http.ts';
