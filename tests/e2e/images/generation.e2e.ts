@@ -81,6 +81,23 @@ describe('createImageJob → image worker → OSS', () => {
     await waitForFinishedJob(other, theirs.id);
   });
 
+  it('makes one job with one hold and one charge out of many identical requests with one key sent at once', async () => {
+    const user = await createChatUser(sg, 100);
+    const prompt = `crowded lotus ${randomUUID()}`;
+    const input = { prompt, model: TURBO, size: '1280*720', count: 1, idempotencyKey: `burst-${randomUUID()}` };
+    const answers = await Promise.all(Array.from({ length: 12 }, () => user.call(CREATE_IMAGE_JOB, { input })));
+    const ids = new Set(answers.map((answer) => (expectData(answer).createImageJob as ImageJobView).id));
+    expect(ids.size).toBe(1);
+    const [jobId] = [...ids];
+    expect(await waitForFinishedJob(user, jobId!)).toMatchObject({ status: 'SUCCEEDED', creditsCharged: PER_IMAGE });
+    expect(await sg.db.imageJob.count({ where: { userId: user.id } })).toBe(1);
+    // One hold, settled for the one image; one charge in the ledger; one DashScope task.
+    expect(await sg.db.reservation.findMany({ where: { userId: user.id }, select: { status: true, settledAmount: true } })).toEqual([{ status: 'SETTLED', settledAmount: PER_IMAGE }]);
+    expect(await sg.db.ledgerEntry.count({ where: { userId: user.id, reason: 'IMAGE_USAGE' } })).toBe(1);
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - PER_IMAGE, reserved: 0 });
+    expect(submitsFor(prompt)).toHaveLength(1);
+  });
+
   it('starts no job on the hold of a key whose earlier request failed and gave its credits back', async () => {
     const user = await createChatUser(sg, 100);
     const key = `lost-${randomUUID()}`;
