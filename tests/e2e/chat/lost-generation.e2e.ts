@@ -1,6 +1,7 @@
 // A generation whose Redis record is lost (issue 10): Redis restarted without persistence, evicted or flushed the
 // keys while the answer was being generated. The MySQL-side sweep finds the STREAMING answer without a record, and
-// the message ends FAILED with its hold settled or released; subscribers get `done`; regenerate works afterwards.
+// the message ends FAILED with its hold settled or released; subscribers get `done`; regenerate works afterwards. A
+// stream lost with the record is written again by the process still generating it, so no text a subscriber saw is lost.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
 import {
@@ -74,24 +75,27 @@ describe('a generation whose Redis record is lost', () => {
     expect(regeneratedFinal.status).toBe('STOPPED');
   }, 60_000);
 
-  it('ends FAILED and releases the hold when the stream was lost with it; subscribers still get done', async () => {
+  it('keeps the text when the stream was lost with it: the generating process writes it again, the answer ends FAILED with it, charged for it', async () => {
     const user = await createChatUser(sg, 1_000);
     const { messageId, stream } = await startAnswer(user);
-    // What a Redis restart without persistence leaves: no record and no stream (the owner keeps writing deltas).
+    // What a Redis restart without persistence leaves: no record and no stream, while the owner keeps generating.
+    // Its next delta finds no stream: instead of starting a new one at a later seq (subscribers would see a gap and
+    // lose the beginning), it writes the stream again from the deltas it holds, then learns it lost its lease.
     expect(await sg.redis.del(`chat:gen:{${messageId}}`, `chat:stream:{${messageId}}`)).toBe(2);
 
     const events = await withTimeout(stream.finished, 20_000, 'the stream to end');
-    const last = events.at(-1)!;
-    expect(last.done).toBe(true);
-    expect(last.message?.status).toBe('FAILED');
-    expect(last.message?.errorCode).toBe('INTERRUPTED');
-    // The beginning of the text is gone: nothing of it is kept or charged.
-    expect(last.message?.content).toBe('');
+    // Every seq once, in order, up to `done`, and the final text is exactly what the subscriber was given.
+    const final = expectWellFormedStream(events);
+    expect(final.status).toBe('FAILED');
+    expect(final.errorCode).toBe('INTERRUPTED');
+    expect(final.content).toBe(joinDeltas(events));
+    expect(final.content.length).toBeGreaterThan(0);
 
+    const stored = await sg.db.message.findUniqueOrThrow({ where: { id: messageId } });
+    expect(stored).toMatchObject({ status: 'FAILED', errorCode: 'INTERRUPTED', content: final.content });
     const reservation = await sg.db.reservation.findFirstOrThrow({ where: { referenceId: messageId } });
-    expect(reservation.status).toBe('RELEASED');
-    expect(await sg.db.ledgerEntry.count({ where: { referenceId: messageId } })).toBe(0);
-    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 1_000, reserved: 0 });
-    expect(await sg.db.message.findUniqueOrThrow({ where: { id: messageId } })).toMatchObject({ status: 'FAILED', errorCode: 'INTERRUPTED' });
+    expect(reservation.status).toBe('SETTLED');
+    expect(stored.creditsCharged).toBe(reservation.settledAmount);
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 1_000 - reservation.settledAmount!, reserved: 0 });
   }, 60_000);
 });

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@firefly/logger';
 import { closeRedis, createRedis, type Redis } from '@firefly/redis';
-import { createMessageStreamStore } from '../generation/message-streams.ts';
+import { createMessageStreamStore, StreamConflictError, StreamLostError } from '../generation/message-streams.ts';
+import { redisKeys } from '../generation/redis-keys.ts';
 import type { StreamEntry, StreamHub } from '../generation/ports.ts';
 import { createStreamHub } from '../generation/stream-hub.ts';
 
@@ -120,6 +121,45 @@ describe('the shared stream reader', () => {
     for (const seqs of await Promise.all(second)) expect(seqs).toEqual(Array.from({ length: total + 1 - 10 }, (_, k) => 10 + k + 1));
     expect(sharded.watcherCount()).toBe(0);
     await sharded.close();
+  });
+
+  it('a stream Redis lost mid-answer is not re-created at a later seq; written again by its writer, subscribers see no gap', async () => {
+    // What a Redis restarting empty does to an answer being written: the entries it acknowledged are gone, including
+    // those a subscriber had not read yet. Appending the next delta to a new stream would make that subscriber jump.
+    const streams = createMessageStreamStore(redis, { liveTtlSeconds: 60, retentionSeconds: 60 });
+    const messageId = randomUUID();
+    const deltas = ['Once ', 'upon ', 'a ', 'time ', 'there ', 'was '];
+    for (let seq = 1; seq <= 3; seq++) await streams.appendDelta(messageId, seq, deltas[seq - 1]!, null);
+    const seen: StreamEntry[] = [];
+    const stop = hub.subscribe(messageId, 0, (entries) => seen.push(...entries));
+    const deadline = Date.now() + 5_000;
+    while (seen.length < 3 && Date.now() < deadline) await sleep(5);
+    expect(seen.map((e) => e.seq)).toEqual([1, 2, 3]);
+    // The hub's reader is blocked past seq 3 on a stream that now vanishes after two more entries nobody read.
+    await streams.appendDelta(messageId, 4, deltas[3]!, null);
+    await streams.appendDelta(messageId, 5, deltas[4]!, null);
+    await redis.del(redisKeys.stream(messageId));
+    await expect(streams.appendDelta(messageId, 6, deltas[5]!, { inputTokens: 3, outputTokens: 6 })).rejects.toBeInstanceOf(StreamLostError);
+    expect(await streams.exists(messageId)).toBe(false);
+    await streams.restore(messageId, deltas, { inputTokens: 3, outputTokens: 6 });
+    await streams.appendDone(messageId, 7, 'COMPLETED');
+    while (seen.at(-1)?.kind !== 'done' && Date.now() < deadline + 5_000) await sleep(5);
+    stop();
+    // Every seq once, in order, and the text whole (the reader may have had 4 and 5 before the loss, or not).
+    expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(seen.map((e) => (e.kind === 'delta' ? e.delta : '')).join('')).toBe(deltas.join(''));
+    expect((await streams.readAll(messageId)).at(-2)).toMatchObject({ seq: 6, inputTokens: 3, outputTokens: 6 });
+  });
+
+  it('a lost stream someone else wrote meanwhile (the sweeper ending it) is not written over', async () => {
+    const streams = createMessageStreamStore(redis, { liveTtlSeconds: 60, retentionSeconds: 60 });
+    const messageId = randomUUID();
+    await streams.appendDelta(messageId, 1, 'a', null);
+    await redis.del(redisKeys.stream(messageId));
+    await expect(streams.appendDelta(messageId, 2, 'b', null)).rejects.toBeInstanceOf(StreamLostError);
+    await streams.appendDone(messageId, 1, 'FAILED');
+    await expect(streams.restore(messageId, ['a', 'b'], null)).rejects.toBeInstanceOf(StreamConflictError);
+    expect(await streams.readAll(messageId)).toEqual([{ seq: 1, kind: 'done', status: 'FAILED' }]);
   });
 
   it('closes promptly even while blocked on Redis', async () => {

@@ -2,7 +2,7 @@ import { isDashScopeError, type ChatRequest, type DashScopeClient } from '@firef
 import { assertNever } from '@firefly/errors';
 import { termsOf, type GenerationEnding, type TokenUsage } from './endings.ts';
 import { finishGeneration, type FinishDeps } from './finish-generation.ts';
-import { StreamConflictError } from './message-streams.ts';
+import { StreamConflictError, StreamLostError } from './message-streams.ts';
 import type { FinalState, GenerationRecord } from './ports.ts';
 
 /** Why this process aborted a generation. */
@@ -96,6 +96,25 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
     let seq = 0;
     let content = '';
     let usage: TokenUsage | null = null;
+    /** Every delta written, by seq − 1: what a stream Redis lost is written again from. */
+    const deltas: string[] = [];
+    const append = async (delta: string, tokens: TokenUsage): Promise<void> => {
+      try {
+        await options.streams.appendDelta(generation.messageId, seq, delta, tokens);
+      } catch (error) {
+        if (!(error instanceof StreamLostError)) throw error;
+        log.warn({ seq }, 'the message stream was lost from Redis; written again from this generation');
+        await options.streams.restore(generation.messageId, deltas, tokens);
+      }
+    };
+    const restoreIfLost = async (): Promise<void> => {
+      try {
+        if (!(await options.streams.exists(generation.messageId))) await options.streams.restore(generation.messageId, deltas, usage);
+      } catch (error) {
+        // Someone else wrote it meanwhile (StreamConflictError), or Redis is not answering: the sweep decides.
+        if (!(error instanceof StreamConflictError)) log.warn({ err: error }, 'could not check the message stream');
+      }
+    };
     let finishReason: string | null = null;
     let ending: GenerationEnding | 'abandoned';
     try {
@@ -105,7 +124,8 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
           if (!(await whenReady())) break;
           seq += 1;
           content += chunk.delta;
-          await options.streams.appendDelta(generation.messageId, seq, chunk.delta, usage);
+          deltas.push(chunk.delta);
+          await append(chunk.delta, usage);
         }
         if (chunk.finishReason !== null) finishReason = chunk.finishReason;
       }
@@ -129,6 +149,9 @@ export function createGenerationRunner(options: GenerationRunnerOptions) {
       log.debug('the credits could not be held or the message stored; generation dropped');
       return;
     }
+    // Redis may have lost the stream since the last delta (a restart loses the record with it, which is how this
+    // process learns it lost the lease): written again, whoever finishes the message ends the text its subscribers saw.
+    if (seq > 0) await restoreIfLost();
     if (ending === 'abandoned') {
       log.warn('generation lease lost; the sweeper that took it over finishes the message');
       options.onEnded?.('abandoned');

@@ -55,10 +55,19 @@ export type StreamEntry =
 
 /** A message's token stream: written by whoever generates it, replayed to every subscriber. */
 export interface MessageStreamStore {
-  /** Rejects with StreamConflictError when `seq` was already written (someone else took the generation over). */
+  /**
+   * Rejects with StreamConflictError when `seq` was already written (someone else took the generation over), and,
+   * past seq 1, with StreamLostError when the stream no longer exists (Redis lost it): nothing is written, the writer
+   * `restore`s it.
+   */
   appendDelta(messageId: string, seq: number, delta: string, usage: { inputTokens: number; outputTokens: number } | null): Promise<void>;
   /** The last event; the stream then expires after the retention time. Same conflict rule. */
   appendDone(messageId: string, seq: number, status: string): Promise<void>;
+  /**
+   * Writes a lost stream again from its writer's deltas (seq 1…n, the usage on the last); StreamConflictError when
+   * someone else wrote it meanwhile.
+   */
+  restore(messageId: string, deltas: readonly string[], usage: { inputTokens: number; outputTokens: number } | null): Promise<void>;
   readAll(messageId: string): Promise<StreamEntry[]>;
   exists(messageId: string): Promise<boolean>;
 }
