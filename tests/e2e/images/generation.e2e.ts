@@ -98,6 +98,30 @@ describe('createImageJob → image worker → OSS', () => {
     expect(submitsFor(prompt)).toHaveLength(1);
   });
 
+  it('stores the job when its first INSERT fails once, instead of failing the request and giving the hold back', async () => {
+    const user = await createChatUser(sg, 100);
+    const marker = `once-${randomUUID().slice(0, 8)}`;
+    const trigger = `refuse_${marker.replace(/-/g, '_')}`;
+    // The first INSERT of this prompt is refused (it takes a named lock its session keeps); every later one passes.
+    await sg.db.$executeRawUnsafe(
+      `CREATE TRIGGER ${trigger} BEFORE INSERT ON ImageJob FOR EACH ROW
+         IF NEW.prompt LIKE '%${marker}%' AND IS_USED_LOCK('${trigger}') IS NULL AND GET_LOCK('${trigger}', 0) = 1 THEN
+           SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused once by the test';
+         END IF`,
+    );
+    let answer: Awaited<ReturnType<ChatUserCall>>;
+    try {
+      answer = await user.call(CREATE_IMAGE_JOB, { input: { prompt: `${marker} lotus`, model: TURBO, size: '1280*720', count: 1, idempotencyKey: `once-${randomUUID()}` } });
+    } finally {
+      await sg.db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS ${trigger}`);
+    }
+    const created = expectData(answer).createImageJob as ImageJobView;
+    expect(await waitForFinishedJob(user, created.id)).toMatchObject({ status: 'SUCCEEDED', creditsCharged: PER_IMAGE });
+    expect(await sg.db.imageJob.count({ where: { userId: user.id } })).toBe(1);
+    expect(await sg.db.reservation.findMany({ where: { userId: user.id }, select: { status: true, settledAmount: true } })).toEqual([{ status: 'SETTLED', settledAmount: PER_IMAGE }]);
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - PER_IMAGE, reserved: 0 });
+  });
+
   it('starts no job on the hold of a key whose earlier request failed and gave its credits back', async () => {
     const user = await createChatUser(sg, 100);
     const key = `lost-${randomUUID()}`;

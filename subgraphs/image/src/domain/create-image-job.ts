@@ -95,28 +95,32 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
   // The hold is count × the price per image in force now: stored with the job, the worker settles images produced ×
   // that price without asking billing again (a price changed meanwhile does not apply to this job).
   const perImage = reservation.amount / request.count;
+  const row = {
+    id: jobId,
+    userId: owner.userId,
+    prompt: request.prompt,
+    negativePrompt: request.negativePrompt,
+    model: request.model,
+    size: request.size,
+    count: request.count,
+    seed: request.seed,
+    reservationId: reservation.id,
+    creditsHeld: reservation.amount,
+    creditsPerImage: Number.isSafeInteger(perImage) ? perImage : null,
+    idempotencyKey: key,
+    ...reference,
+  };
   let job: ImageJobRow | null;
   try {
-    job = await ctx.jobs.create({
-      id: jobId,
-      userId: owner.userId,
-      prompt: request.prompt,
-      negativePrompt: request.negativePrompt,
-      model: request.model,
-      size: request.size,
-      count: request.count,
-      seed: request.seed,
-      reservationId: reservation.id,
-      creditsHeld: reservation.amount,
-      creditsPerImage: Number.isSafeInteger(perImage) ? perImage : null,
-      idempotencyKey: key,
-      ...reference,
-    });
+    // Tried twice: once failed (a dropped connection, a lock wait given up), the same row once more decides — stored,
+    // or a duplicate's stored job answered below (with a key, an identical request shares this hold). Only when both
+    // fail is the hold looked at and given back.
+    job = await ctx.jobs.create(row).catch(() => ctx.jobs.create(row));
   } catch (error) {
     // With a key, an identical request at the same time shares this hold: if it stored the job, the job runs on this
     // hold, so it is answered and the hold stays (released, the job's images would never be charged). A duplicate
-    // whose INSERT lands only after this look still runs on a released hold, uncharged (left open: it needs one of
-    // two identical INSERTs to fail and the other to land later still).
+    // whose INSERT lands only after this look still runs on a released hold, uncharged (left open: it needs both of
+    // this request's INSERTs to fail, not as a duplicate, while the other's lands later still).
     const stored = key !== null ? await ctx.jobs.findByIds([jobId]).then((rows) => rows[0], () => undefined) : undefined;
     if (stored && stored.reservationId === reservation.id) return ensureQueued(ctx, stored);
     await credits.release({ ...scope, reservationId: reservation.id }).catch((releaseError: unknown) => ctx.logger.warn({ err: releaseError }, 'could not release the hold of a job that was not created'));
