@@ -15,13 +15,19 @@ import type * as ApolloGatewayModule from '@apollo/gateway';
  * Loaded with `require` at run time on purpose: the production bundle (scripts/bundle.mjs) hoists static imports of
  * npm packages above all of our code, which would load `@apollo/gateway` first. Should it already be loaded (a test
  * importing it earlier), it keeps the getters and works as before.
+ *
+ * `@apollo/query-planner` gets the same treatment (after federation-internals, so when loaded here it binds to the
+ * flat copy): the gateway's `executeSelectionSet` calls its re-exported `getResponseName` for every field of every
+ * entity representation it builds, and `evaluateCondition` for every condition node. In the production bundle the
+ * planner is already loaded by then (subscriptions/planner.ts imports it statically); its own modules keep the
+ * getters (planning, once per operation and cached), the gateway's view of it is flat.
  */
 const require = createRequire(import.meta.url);
 
-function flattenFederationInternals(): void {
-  const gatewayRequire = createRequire(require.resolve('@apollo/gateway'));
-  const path = gatewayRequire.resolve('@apollo/federation-internals');
-  const loaded = gatewayRequire('@apollo/federation-internals') as Record<string, unknown>;
+/** Replaces the CommonJS cache entry of `name` (as `@apollo/gateway` resolves it) by its exports as data properties. */
+function flattenExports(gatewayRequire: NodeJS.Require, name: string): void {
+  const path = gatewayRequire.resolve(name);
+  const loaded = gatewayRequire(name) as Record<string, unknown>;
   const entry = require.cache[path];
   if (!entry || entry.exports !== loaded) return;
   const flat: Record<string, unknown> = {};
@@ -30,7 +36,9 @@ function flattenFederationInternals(): void {
   entry.exports = flat;
 }
 
-flattenFederationInternals();
+const gatewayRequire = createRequire(require.resolve('@apollo/gateway'));
+flattenExports(gatewayRequire, '@apollo/federation-internals');
+flattenExports(gatewayRequire, '@apollo/query-planner');
 
 const gateway = require('@apollo/gateway') as typeof ApolloGatewayModule;
 export const { ApolloGateway, buildOperationContext, executeQueryPlan } = gateway;
