@@ -8,7 +8,7 @@ import { startDashScopeSimulator, type DashScopeSimulator } from '@firefly/dashs
 import { createLogger } from '@firefly/logger';
 import type { SubgraphServer } from '@firefly/server-kit';
 import { buildImageSubgraph, loadImageConfig } from '@firefly/subgraph-image';
-import { callSubgraph, CREATE_CONVERSATION, createChatUser, disposeClients, expectData, expectWellFormedStream, readStream, SEND_MESSAGE, type ChatUser } from '../../src/chat-helpers.ts';
+import { callSubgraph, CREATE_CONVERSATION, createChatUser as createUser, disposeClients, expectData, expectWellFormedStream, readStream, SEND_MESSAGE, type ChatUser } from '../../src/chat-helpers.ts';
 import { startConversationReplica, type ConversationReplica } from '../../src/chat-replica.ts';
 import { seedUserWithHistory } from '../../src/fixtures.ts';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
@@ -19,6 +19,7 @@ const UPSERT_CHAT = 'mutation U($input: ChatModelInput!) { upsertChatModel(input
 const UPSERT_IMAGE = 'mutation U($input: ImageModelInput!) { upsertImageModel(input: $input) { id name sizes maxCount } }';
 const CHAT_MODELS = '{ chatModels { id name } }';
 const IMAGE_MODELS = '{ imageModels { id name sizes } }';
+const CANCEL_IMAGE_JOB = 'mutation C($id: ID!) { cancelImageJob(id: $id) { id status } }';
 
 let sg: Supergraph;
 let b: ConversationReplica;
@@ -26,6 +27,13 @@ let b: ConversationReplica;
 let compat: DashScopeSimulator;
 let adminToken: string;
 let user: ChatUser;
+/** Every user this file makes, so that afterAll can cancel the image jobs they left QUEUED. */
+const fileUsers: ChatUser[] = [];
+const createChatUser: typeof createUser = async (...args) => {
+  const created = await createUser(...args);
+  fileUsers.push(created);
+  return created;
+};
 
 beforeAll(async () => {
   // Slow enough tokens that an answer is still streaming when the test changes the price.
@@ -40,6 +48,18 @@ beforeAll(async () => {
 }, 120_000);
 afterEach(() => disposeClients());
 afterAll(async () => {
+  // No image worker runs here, so the jobs this file made stay QUEUED on the run's shared image queue, where another
+  // file's worker would take them and settle them through its own billing (its metrics then count them: db1bfd6, 6e38ac3).
+  // Cancel them through the API as their owners: the entry leaves the queue and the hold is released.
+  if (sg) {
+    const open = await sg.db.imageJob.findMany({ where: { userId: { in: fileUsers.map((u) => u.id) }, status: { in: ['QUEUED', 'RUNNING'] } }, select: { id: true, userId: true, tenantId: true } });
+    for (const job of open) {
+      const owner = fileUsers.find((u) => u.id === job.userId)!;
+      const canceled = await sg.request(CANCEL_IMAGE_JOB, { token: owner.token, headers: { 'x-tenant-id': job.tenantId }, variables: { id: job.id } });
+      expect(canceled.body.errors, `cancel ${job.id}`).toBeUndefined();
+    }
+    expect(await sg.db.imageJob.count({ where: { userId: { in: fileUsers.map((u) => u.id) }, status: { in: ['QUEUED', 'RUNNING'] } } })).toBe(0);
+  }
   await b?.kill('SIGKILL');
   await sg?.stop();
   await compat?.close();
