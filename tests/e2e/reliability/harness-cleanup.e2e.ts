@@ -15,6 +15,8 @@ import { startStack } from '../../src/subscription-stack.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURE = 'tests/src/children-fixture-main.ts';
+const VITEST = join(REPO_ROOT, 'node_modules/vitest/vitest.mjs');
+const NESTED_CONFIG = 'tests/src/nested/vitest.config.ts';
 
 interface Pids {
   self: number;
@@ -50,6 +52,32 @@ describe('the test harness leaves no process behind', () => {
     expect(started).toHaveLength(2);
     expect(liveChildren().filter((pid) => started.includes(pid))).toEqual([]);
     await allGone(started, "the stack's process groups to be gone");
+  });
+
+  // The case the harness's process groups are for, end to end: a real vitest run of a file whose beforeAll times out
+  // in the middle of startStack (tests/src/nested/hook-timeout.fixture.ts). The hook's timeout only has to outlast
+  // spawning two processes (they never become ready, so it always ends the hook); the outer timeouts leave room for
+  // a nested vitest starting on a loaded machine.
+  it('a test file whose beforeAll times out while its stack starts leaves nothing running', { timeout: 400_000 }, async () => {
+    const file = pidsFile();
+    // The outer run's database and Redis prefix, without the variables vitest sets for its own workers.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VITEST')));
+    const nested = spawnChild(process.execPath, [VITEST, 'run', '--config', NESTED_CONFIG], {
+      cwd: REPO_ROOT,
+      env: { ...env, NESTED_PIDS_FILE: file, NESTED_HOOK_TIMEOUT_MS: '30000', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    nested.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    nested.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => nested.once('exit', (exitCode) => resolve(exitCode)));
+    expect(output).toMatch(/Hook timed out in 30000ms/);
+    expect(code).toBe(1);
+    expect(existsSync(file), output).toBe(true);
+    const pids = JSON.parse(readFileSync(file, 'utf8')) as number[];
+    expect(pids).toHaveLength(2);
+    // The nested file's worker killed both process groups as it ended (vitest's SIGTERM or its exit).
+    await allGone(pids, "the timed-out file's process groups to be gone");
   });
 
   for (const [ending, mode] of [
