@@ -237,7 +237,7 @@ describe('caps and the rate-limit override, on two replicas', () => {
       expectData(await user.call('mutation C($id: ID!) { cancelImageJob(id: $id) { id } }', { id: created }));
       return 'CREATED';
     };
-    expectData(await create(false));
+    const first = expectData(await create(false)).createImageJob.id as string;
     // MAX_ACTIVE_IMAGE_JOBS_PER_USER (5): a second job is taken.
     expect(await tryCreate(false)).toBe('CREATED');
 
@@ -254,6 +254,10 @@ describe('caps and the rate-limit override, on two replicas', () => {
       ['maxActiveImageJobsPerUser', { before: { value: 1 }, after: { value: null } }],
     ]);
     console.info(`settings e2e: maxActiveImageJobsPerUser applied on both image replicas ${appliedWithinMs} ms after setSetting answered`);
+    // The one job kept active would stay QUEUED on the run's shared image queue, for another file's worker to take and
+    // settle through its own billing (as catalog's did: db1bfd6, 6e38ac3).
+    expect(expectData(await user.call('mutation C($id: ID!) { cancelImageJob(id: $id) { id status } }', { id: first })).cancelImageJob.status).toBe('CANCELED');
+    expect(await sg.db.imageJob.count({ where: { userId: user.id, status: { in: ['QUEUED', 'RUNNING'] } } })).toBe(0);
   }, 120_000);
 
   it('rateLimitPerUserPerMinute: on both gateway replicas a user is held to the new per-minute limit, and to RATE_LIMIT_PER_USER once unset', async () => {
