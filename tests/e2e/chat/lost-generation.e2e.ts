@@ -18,6 +18,7 @@ import {
   SEND_MESSAGE,
   withTimeout,
   type ChatUser,
+  type StreamEvent,
 } from '../../src/chat-helpers.ts';
 
 let sg: Supergraph;
@@ -46,6 +47,23 @@ async function startAnswer(user: ChatUser) {
   return { conversationId, messageId: sent.assistantMessage.id as string, stream };
 }
 
+/**
+ * The ending both cases share: a well-formed stream to `done`, FAILED INTERRUPTED (the server writing it went away)
+ * with the text the subscriber was given, non-empty, stored so and settled for it.
+ */
+async function expectInterruptedWithText(messageId: string, events: StreamEvent[]) {
+  const final = expectWellFormedStream(events);
+  expect(final.status).toBe('FAILED');
+  expect(final.errorCode).toBe('INTERRUPTED');
+  expect(final.content).toBe(joinDeltas(events));
+  expect(final.content.length).toBeGreaterThan(0);
+  const stored = await sg.db.message.findUniqueOrThrow({ where: { id: messageId } });
+  const reservation = await sg.db.reservation.findFirstOrThrow({ where: { referenceId: messageId } });
+  expect(reservation.status).toBe('SETTLED');
+  expect(stored.creditsCharged).toBe(reservation.settledAmount);
+  return { final, stored, reservation };
+}
+
 describe('a generation whose Redis record is lost', () => {
   it('ends FAILED with the text of its stream, charged for it, and the turn can be regenerated', async () => {
     const user = await createChatUser(sg, 1_000);
@@ -53,18 +71,8 @@ describe('a generation whose Redis record is lost', () => {
     expect(await sg.redis.del(`chat:gen:{${messageId}}`)).toBe(1);
 
     const events = await withTimeout(stream.finished, 20_000, 'the stream to end');
-    const final = expectWellFormedStream(events);
-    expect(final.status).toBe('FAILED');
-    // The code a client explains it from: the server writing it went away, the text so far kept.
-    expect(final.errorCode).toBe('INTERRUPTED');
-    expect(final.content).toBe(joinDeltas(events));
-    expect(final.content.length).toBeGreaterThan(0);
-
-    const stored = await sg.db.message.findUniqueOrThrow({ where: { id: messageId } });
+    const { stored } = await expectInterruptedWithText(messageId, events);
     expect(stored.status).toBe('FAILED');
-    const reservation = await sg.db.reservation.findFirstOrThrow({ where: { referenceId: messageId } });
-    expect(reservation.status).toBe('SETTLED');
-    expect(stored.creditsCharged).toBe(reservation.settledAmount);
     expect((await balanceOf(sg.db, user.id)).reserved).toBe(0);
 
     // The turn is no longer "still being generated": regenerate answers normally.
@@ -85,17 +93,8 @@ describe('a generation whose Redis record is lost', () => {
 
     const events = await withTimeout(stream.finished, 20_000, 'the stream to end');
     // Every seq once, in order, up to `done`, and the final text is exactly what the subscriber was given.
-    const final = expectWellFormedStream(events);
-    expect(final.status).toBe('FAILED');
-    expect(final.errorCode).toBe('INTERRUPTED');
-    expect(final.content).toBe(joinDeltas(events));
-    expect(final.content.length).toBeGreaterThan(0);
-
-    const stored = await sg.db.message.findUniqueOrThrow({ where: { id: messageId } });
+    const { final, stored, reservation } = await expectInterruptedWithText(messageId, events);
     expect(stored).toMatchObject({ status: 'FAILED', errorCode: 'INTERRUPTED', content: final.content });
-    const reservation = await sg.db.reservation.findFirstOrThrow({ where: { referenceId: messageId } });
-    expect(reservation.status).toBe('SETTLED');
-    expect(stored.creditsCharged).toBe(reservation.settledAmount);
     expect(await balanceOf(sg.db, user.id)).toEqual({ available: 1_000 - reservation.settledAmount!, reserved: 0 });
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { Prisma, type ConversationDb, type Db, type TenantScoped } from '@firefly/db';
 import { keysetWhere } from '@firefly/server-kit';
-import type { ChatModelRow, ConversationRow, ConversationStore } from '../domain/ports.ts';
+import type { ChatModelRow, ConversationFields, ConversationRow, ConversationStore } from '../domain/ports.ts';
 
 const select = {
   id: true,
@@ -25,16 +25,11 @@ const select = {
 export type ConversationSql = Pick<Db, '$queryRaw'>;
 
 /** One row of {@link findOwnedWithModelSql}: the conversation's columns, then the model's (`m_`, null without one). */
-interface ConversationWithModelRow {
+interface ConversationWithModelRow extends Omit<ConversationFields, 'enableSearch'> {
   id: string;
   tenantId: string;
   userId: string;
-  title: string;
-  modelId: string;
-  systemPrompt: string | null;
-  temperature: number | null;
-  topP: number | null;
-  maxTokens: number | null;
+  /** MariaDB's BOOLEAN (TINYINT) as the driver hands it over. */
   enableSearch: boolean | number | bigint;
   createdAt: Date | string;
   updatedAt: Date | string;
