@@ -198,11 +198,14 @@ export async function runImagesBench(): Promise<void> {
       const run: Run = { jobId: job.id, sub: collect(userClients[n % USERS]!.client, JOB_UPDATES, { jobId: job.id }), arrivals: [] };
       into.push(run);
       await Promise.race([run.sub.outcome, new Promise((resolve) => setTimeout(resolve, 180_000))]);
-      // Arrival times on the wall clock (as the worker stamps its entries), taken by the client when each message came
-      // in — not by a timer sampling the results, which cost CPU of its own and stamped events late.
+      // Arrival times on the wall clock (as the worker stamps its entries: Date.now()), taken by the client when each
+      // message came in — not by a timer sampling the results, which cost CPU of its own and stamped events late. Read
+      // with Date.now() itself, not performance.timeOrigin + performance.now(): that sum runs on the monotonic clock
+      // from this process's start and strays from Date.now() (kvm-clock here: 2.4 and 5.7 ms ahead at two fresh
+      // processes' start, 0.2–1 ms ahead after 10–90 s), which made every latency look up to that much longer.
       for (const result of run.sub.results) {
         const event = result.data?.imageJobUpdated;
-        run.arrivals.push({ status: event?.status ?? 'ERROR', progress: event?.progress ?? -1, at: performance.timeOrigin + result.receivedAt });
+        run.arrivals.push({ status: event?.status ?? 'ERROR', progress: event?.progress ?? -1, at: result.receivedAtWallMs });
       }
     };
     /** `count` jobs, `IN_FLIGHT` at a time. */

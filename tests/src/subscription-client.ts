@@ -46,7 +46,13 @@ export function connectClient(url: string, options: { token?: string; connection
 export type Outcome = { kind: 'complete' } | { kind: 'error'; error: unknown };
 
 export interface Collected<T = Record<string, unknown>> {
-  results: Array<ExecutionResult<T> & { receivedAt: number }>;
+  /**
+   * receivedAt: performance.now() when the message came in (to compare with other performance.now() readings);
+   * receivedAtWallMs: Date.now() at the same moment, to compare with a stamp another process took with Date.now()
+   * (performance.timeOrigin + performance.now() is not that clock: it runs on the monotonic clock from the process's
+   * start and strays from the wall clock by up to a few ms, see tests/bench/images.ts).
+   */
+  results: Array<ExecutionResult<T> & { receivedAt: number; receivedAtWallMs: number }>;
   /** Settles when the operation ends (complete or error). */
   outcome: Promise<Outcome>;
   /** Completes the operation from the client side (graphql-ws sends `complete`). */
@@ -65,7 +71,7 @@ export function collect<T = Record<string, unknown>>(client: Client, query: stri
     { query, ...(variables ? { variables } : {}) },
     {
       next: (result) => {
-        results.push({ ...(result as ExecutionResult<T>), receivedAt: performance.now() });
+        results.push({ ...(result as ExecutionResult<T>), receivedAt: performance.now(), receivedAtWallMs: Date.now() });
         for (const waiter of [...waiters]) {
           if (results.length >= waiter.n) {
             waiters.splice(waiters.indexOf(waiter), 1);
