@@ -19,7 +19,7 @@ export function createConversationContext(deps: ConversationDeps, services: Conv
   const db = scopeToTenant(deps.db, base.tenantId);
   const conversations = createConversationRepository(db, base.tenantId, deps.db);
   const messages = createMessageRepository(db, base.tenantId);
-  const modelRepository = createChatModelRepository(deps.db, db);
+  const modelRepository = createChatModelRepository(deps.db, db, base.tenantId, deps.db);
   // The catalog is read once per request, however many aliases ask for it.
   const models = { ...modelRepository, listActive: oncePerRequest(modelRepository.listActive) };
   const catalogAdmin: ChatCatalogAdmin = {

@@ -27,7 +27,7 @@ const statements = () => queries.map((q) => q.query).filter((sql) => !sql.starts
 function tenant() {
   const tenantId = `t-${randomUUID()}`;
   const scoped = scopeToTenant(db, tenantId);
-  return { tenantId, conversations: createConversationRepository(scoped, tenantId, db), models: createChatModelRepository(db, scoped) };
+  return { tenantId, conversations: createConversationRepository(scoped, tenantId, db), models: createChatModelRepository(db, scoped, tenantId, db) };
 }
 
 async function conversationOf(tenantId: string, userId: string, fields: { modelId?: string; deletedAt?: Date } = {}) {
@@ -100,5 +100,25 @@ describe("the conversation and its model for an answer (sendMessage, regenerateM
     expect((await conversations.findOwnedWithModel(deactivated.id, userId))?.model?.active).toBe(false);
     const gone = await conversationOf(tenantId, userId, { modelId: `gone-${randomUUID()}` });
     expect(await conversations.findOwnedWithModel(gone.id, userId)).toMatchObject({ conversation: { id: gone.id }, model: null });
+  });
+});
+
+describe('the models of listed conversations (findByIds, through the request DataLoader)', () => {
+  it('reads what findById reads for each, in one statement, a model hidden from the tenant as inactive for that tenant only', async () => {
+    const [mine, other] = [tenant(), tenant()];
+    const deactivated = await inactiveChatModel();
+    await db.tenantChatModel.create({ data: { tenantId: mine.tenantId, modelId: 'qwen-plus', hidden: true } });
+    const ids = ['qwen-turbo', 'qwen-plus', deactivated, `gone-${randomUUID()}`];
+    for (const { models } of [mine, other]) {
+      const each = (await Promise.all(ids.map((id) => models.findById(id)))).filter((model) => model !== null);
+      queries.length = 0;
+      const found = await models.findByIds(ids);
+      expect(statements()).toHaveLength(1);
+      expect([...found].sort((a, b) => a.id.localeCompare(b.id))).toEqual([...each].sort((a, b) => a.id.localeCompare(b.id)));
+    }
+    const active = async (models: typeof mine.models) => Object.fromEntries((await models.findByIds(ids)).map((model) => [model.id, model.active]));
+    expect(await active(mine.models)).toEqual({ 'qwen-turbo': true, 'qwen-plus': false, [deactivated]: false });
+    expect(await active(other.models)).toEqual({ 'qwen-turbo': true, 'qwen-plus': true, [deactivated]: false });
+    expect(await mine.models.findByIds([])).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { Prisma, type ConversationDb, type Db, type TenantScoped } from '@firefly/db';
 import { keysetWhere } from '@firefly/server-kit';
-import type { ChatModelRow, ConversationFields, ConversationRow, ConversationStore } from '../domain/ports.ts';
+import type { ConversationFields, ConversationRow, ConversationStore } from '../domain/ports.ts';
+import { chatModelOf, truthy, type ChatModelJoinRow } from './models.ts';
 
 const select = {
   id: true,
@@ -25,7 +26,7 @@ const select = {
 export type ConversationSql = Pick<Db, '$queryRaw'>;
 
 /** One row of {@link findOwnedWithModelSql}: the conversation's columns, then the model's (`m_`, null without one). */
-interface ConversationWithModelRow extends Omit<ConversationFields, 'enableSearch'> {
+interface ConversationWithModelRow extends Omit<ConversationFields, 'enableSearch'>, ChatModelJoinRow {
   id: string;
   tenantId: string;
   userId: string;
@@ -33,15 +34,6 @@ interface ConversationWithModelRow extends Omit<ConversationFields, 'enableSearc
   enableSearch: boolean | number | bigint;
   createdAt: Date | string;
   updatedAt: Date | string;
-  m_id: string | null;
-  m_name: string | null;
-  m_description: string | null;
-  m_maxInputTokens: number | bigint | null;
-  m_maxOutputTokens: number | bigint | null;
-  m_active: boolean | number | bigint | null;
-  m_provider: string | null;
-  /** 1 when the tenant has hidden the model. */
-  hiddenForTenant: boolean | number | bigint | null;
 }
 
 /** Conversations of one tenant; deleted ones (soft delete) are invisible. */
@@ -72,7 +64,7 @@ export function createConversationRepository(db: TenantScoped<ConversationDb>, t
         WHERE c.\`id\` = ${id} AND c.\`tenantId\` = ${tenantId} AND c.\`userId\` = ${userId} AND c.\`deletedAt\` IS NULL
         LIMIT 1`);
       const row = rows[0];
-      return row ? { conversation: conversationOf(row), model: modelOf(row) } : null;
+      return row ? { conversation: conversationOf(row), model: chatModelOf(row) } : null;
     },
     /** A user's conversations, most recently created first. */
     listByUser(userId, page) {
@@ -114,23 +106,4 @@ function conversationOf(row: ConversationWithModelRow): ConversationRow {
     createdAt: new Date(row.createdAt),
     updatedAt: new Date(row.updatedAt),
   };
-}
-
-function modelOf(row: ConversationWithModelRow): ChatModelRow | null {
-  if (row.m_id === null) return null;
-  return {
-    id: row.m_id,
-    name: row.m_name!,
-    description: row.m_description,
-    maxInputTokens: Number(row.m_maxInputTokens),
-    maxOutputTokens: Number(row.m_maxOutputTokens),
-    // Hidden from this tenant reads as inactive, as in the catalog (models.ts).
-    active: truthy(row.m_active) && !truthy(row.hiddenForTenant),
-    provider: row.m_provider!,
-  };
-}
-
-/** A BOOLEAN (TINYINT(1)) column as raw SQL answers it: a boolean, or 0/1. */
-function truthy(value: boolean | number | bigint | null): boolean {
-  return value !== null && value !== false && Number(value) !== 0;
 }

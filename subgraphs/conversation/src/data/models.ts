@@ -1,4 +1,4 @@
-import { recordAudit, transact, type AuditActor, type ConversationDb, type TenantScoped } from '@firefly/db';
+import { Prisma, recordAudit, transact, type AuditActor, type ConversationDb, type Db, type TenantScoped } from '@firefly/db';
 import type { ChatModelCatalog, ChatModelRow } from '../domain/ports.ts';
 import type { NewChatModel } from '../domain/upsert-chat-model.ts';
 import type { TenantChatModelRow } from '../domain/tenant-chat-models.ts';
@@ -10,20 +10,32 @@ const order = [{ sortOrder: 'asc' }, { id: 'asc' }] as const;
  * The chat model catalog as one tenant sees it: the platform-wide rows, where a model the tenant has hidden
  * (TenantChatModel, read through the tenant-scoped client) reads as inactive — out of `chatModels`, refused to new
  * conversations and answers by the same checks as a deactivated model. The overrides are read with the models, in
- * parallel, so a lookup costs no extra round trip in sequence.
+ * parallel, so a lookup costs no extra round trip in sequence. findByIds (the `model` of every listed conversation,
+ * through the request's DataLoader) reads both in one raw statement instead, the tenant named explicitly (`sql`:
+ * raw SQL is not tenant-scoped).
  */
-export function createChatModelRepository(db: ConversationDb, tenantDb: TenantScoped<ConversationDb>): ChatModelCatalog {
+export function createChatModelRepository(db: ConversationDb, tenantDb: TenantScoped<ConversationDb>, tenantId: string, sql: Pick<Db, '$queryRaw'>): ChatModelCatalog {
   const hiddenIds = async (): Promise<Set<string>> =>
     new Set((await tenantDb.tenantChatModel.findMany({ where: { hidden: true }, select: { modelId: true } })).map((row) => row.modelId));
-  const asSeen = <T extends { id: string; active: boolean }>(row: T, hidden: ReadonlySet<string>): T => (hidden.has(row.id) ? { ...row, active: false } : row);
   return {
     async listActive() {
       const [rows, hidden] = await Promise.all([db.chatModel.findMany({ where: { active: true }, orderBy: [...order], select }), hiddenIds()]);
       return rows.filter((row) => !hidden.has(row.id));
     },
+    /**
+     * The models and the tenant's hiding of them in one statement (a LEFT JOIN by TenantChatModel's primary key):
+     * the same rows as findMany + hiddenIds, one statement and one Prisma query less on every list of conversations.
+     */
     async findByIds(ids) {
-      const [rows, hidden] = await Promise.all([db.chatModel.findMany({ where: { id: { in: [...ids] } }, select }), hiddenIds()]);
-      return rows.map((row) => asSeen(row, hidden));
+      if (ids.length === 0) return [];
+      const rows = await sql.$queryRaw<ChatModelJoinRow[]>(Prisma.sql`
+        SELECT m.\`id\` AS \`m_id\`, m.\`name\` AS \`m_name\`, m.\`description\` AS \`m_description\`, m.\`maxInputTokens\` AS \`m_maxInputTokens\`,
+               m.\`maxOutputTokens\` AS \`m_maxOutputTokens\`, m.\`active\` AS \`m_active\`, m.\`provider\` AS \`m_provider\`,
+               t.\`hidden\` AS \`hiddenForTenant\`
+        FROM \`ChatModel\` m
+        LEFT JOIN \`TenantChatModel\` t ON t.\`tenantId\` = ${tenantId} AND t.\`modelId\` = m.\`id\` AND t.\`hidden\` = TRUE
+        WHERE m.\`id\` IN (${Prisma.join([...ids])})`);
+      return rows.map((row) => chatModelOf(row)!);
     },
     async findById(id) {
       const [row, override] = await Promise.all([
@@ -93,4 +105,36 @@ export function createChatModelWriter(db: ConversationDb) {
       });
     },
   };
+}
+
+/** A ChatModel row as raw SQL reads it (columns `m_`, null when a LEFT JOIN found none) with the tenant's hiding of it. */
+export interface ChatModelJoinRow {
+  m_id: string | null;
+  m_name: string | null;
+  m_description: string | null;
+  m_maxInputTokens: number | bigint | null;
+  m_maxOutputTokens: number | bigint | null;
+  m_active: boolean | number | bigint | null;
+  m_provider: string | null;
+  /** 1 when the tenant has hidden the model. */
+  hiddenForTenant: boolean | number | bigint | null;
+}
+
+/** The model of a {@link ChatModelJoinRow}; null without one. Hidden from the tenant reads as inactive, as in the catalog. */
+export function chatModelOf(row: ChatModelJoinRow): ChatModelRow | null {
+  if (row.m_id === null) return null;
+  return {
+    id: row.m_id,
+    name: row.m_name!,
+    description: row.m_description,
+    maxInputTokens: Number(row.m_maxInputTokens),
+    maxOutputTokens: Number(row.m_maxOutputTokens),
+    active: truthy(row.m_active) && !truthy(row.hiddenForTenant),
+    provider: row.m_provider!,
+  };
+}
+
+/** A BOOLEAN (TINYINT(1)) column as raw SQL answers it: a boolean, or 0/1. */
+export function truthy(value: boolean | number | bigint | null): boolean {
+  return value !== null && value !== false && Number(value) !== 0;
 }
