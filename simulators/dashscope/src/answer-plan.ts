@@ -1,5 +1,5 @@
 import { composeReasoning, composeReply, type ReplyMessage } from './reply.ts';
-import { estimatePromptTokens, estimateTokens, splitUnits } from './tokens.ts';
+import { estimatePromptTokens, splitUnits, tenths } from './tokens.ts';
 
 export interface AnswerRequest {
   messages: readonly ReplyMessage[];
@@ -39,34 +39,45 @@ export function planAnswer(request: AnswerRequest, minDeltas: number): AnswerPla
     if (at !== -1) reply = reply.slice(0, at);
   }
 
+  // Token counts are kept in tenths as running sums of the units' own counts (tokens.ts: additive over units), not
+  // recounted over the growing text for every unit: that made planning quadratic in the answer's length.
+  const tokensOf = (tenthsCount: number) => Math.ceil(tenthsCount / 10);
   const deltas: PlannedDelta[] = [];
   const reasoningUnits = splitUnits(reasoning);
-  const reasoningTokens = estimateTokens(reasoning);
+  let reasoningTenths = 0;
   for (let i = 0; i < reasoningUnits.length; i += 4) {
-    const text = reasoningUnits.slice(i, i + 4).join('');
-    deltas.push({ reasoning: text, content: '', outputTokens: estimateTokens(reasoningUnits.slice(0, i + 4).join('')) });
+    const slice = reasoningUnits.slice(i, i + 4);
+    for (const unit of slice) reasoningTenths += tenths(unit);
+    deltas.push({ reasoning: slice.join(''), content: '', outputTokens: tokensOf(reasoningTenths) });
   }
+  const reasoningTokens = tokensOf(reasoningTenths);
 
   const units = splitUnits(reply);
   // Two or three units per delta reads like real Qwen streaming; fewer when needed to reach `minDeltas`.
   const perDelta = Math.max(1, Math.min(3, Math.floor(units.length / Math.max(1, minDeltas))));
   let content = '';
+  let contentTenths = 0;
   let finishReason: 'stop' | 'length' = 'stop';
   let pending = '';
+  let pendingTenths = 0;
   let pendingCount = 0;
   const flush = (): void => {
     if (pending === '') return;
     content += pending;
-    deltas.push({ reasoning: '', content: pending, outputTokens: reasoningTokens + estimateTokens(content) });
+    contentTenths += pendingTenths;
+    deltas.push({ reasoning: '', content: pending, outputTokens: reasoningTokens + tokensOf(contentTenths) });
     pending = '';
+    pendingTenths = 0;
     pendingCount = 0;
   };
   for (const unit of units) {
-    if (request.maxTokens !== undefined && estimateTokens(content + pending + unit) > request.maxTokens) {
+    const unitTenths = tenths(unit);
+    if (request.maxTokens !== undefined && tokensOf(contentTenths + pendingTenths + unitTenths) > request.maxTokens) {
       finishReason = 'length';
       break;
     }
     pending += unit;
+    pendingTenths += unitTenths;
     pendingCount += 1;
     if (pendingCount === perDelta) flush();
   }
@@ -77,7 +88,7 @@ export function planAnswer(request: AnswerRequest, minDeltas: number): AnswerPla
     deltas,
     content,
     reasoning,
-    outputTokens: reasoningTokens + estimateTokens(content),
+    outputTokens: reasoningTokens + tokensOf(contentTenths),
     reasoningTokens,
     finishReason,
   };

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseFaultSpec } from '../faults.ts';
 import { composeReply, isChinese } from '../reply.ts';
 import { startDashScopeSimulator } from '../simulator.ts';
-import { estimatePromptTokens, estimateTokens, splitUnits } from '../tokens.ts';
+import { planAnswer } from '../answer-plan.ts';
+import { estimatePromptTokens, estimateTokens, splitUnits, tenths } from '../tokens.ts';
 import type { DashScopeSimulator } from '../types.ts';
 
 let sim: DashScopeSimulator;
@@ -73,6 +74,26 @@ describe('token estimate', () => {
       expect(splitUnits(text).join('')).toBe(text);
     }
     expect(splitUnits('Hello, big world')).toEqual(['Hello', ',', ' big', ' world']);
+  });
+
+  it('counts ASCII and other scripts alike whether counted whole or unit by unit, as usage after every delta shows', () => {
+    // Mixed scripts, combining marks, a non-ASCII space, digits and underscores inside words, emoji.
+    const text = 'Ca\u0301fe\u00a0naïve_2 日本語テキスト, 한국어! x+y=z\t🔥 ok_ok 42';
+    expect(estimateTokens(text)).toBe(Math.ceil(splitUnits(text).reduce((sum, unit) => sum + tenths(unit), 0) / 10));
+    expect(estimateTokens('snake_case_9 x')).toBe(3); // two words 2.6, rounded up
+    expect(estimateTokens('a\u00a0b')).toBe(3); // the no-break space separates two words
+    const plan = planAnswer({ messages: [{ role: 'user', content: text }], maxTokens: undefined, seed: 3, stop: [], thinking: true }, 60);
+    let reasoning = '';
+    let content = '';
+    for (const delta of plan.deltas) {
+      reasoning += delta.reasoning;
+      content += delta.content;
+      expect(delta.outputTokens).toBe(estimateTokens(reasoning) + (content === '' ? 0 : estimateTokens(content)));
+    }
+    expect(plan.outputTokens).toBe(estimateTokens(plan.reasoning) + estimateTokens(plan.content));
+    const capped = planAnswer({ messages: [{ role: 'user', content: text }], maxTokens: 25, seed: 3, stop: [], thinking: false }, 60);
+    expect(capped.finishReason).toBe('length');
+    expect(estimateTokens(capped.content)).toBeLessThanOrEqual(25);
   });
 });
 
