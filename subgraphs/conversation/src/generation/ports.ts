@@ -90,6 +90,8 @@ export interface RequestClaims {
   claim(key: string, ttlMs: number): Promise<string | null>;
   /** Releases the claim if `token` still holds it. */
   release(key: string, token: string): Promise<void>;
+  /** Sets the claim's expiry to `ttlMs` from now if `token` still holds it; false when it does not. */
+  renew(key: string, token: string, ttlMs: number): Promise<boolean>;
 }
 
 /** TurnStore.store found the idempotency key taken: another request with the same key stored its turn first. */
