@@ -101,10 +101,11 @@ export function useRateLimits(options: GatewayRateLimitOptions): GatewayModule {
       // A partner's account is limited per API key instead (modules/partners).
       if (identity.kind !== 'user' || actsAsPartnerAccount(identity)) return;
       const who = `${identity.tenantId}:${identity.userId}`;
-      const verdict = await consume(perUser(), who);
+      // A subscription counts against both limits, asked of Redis at once (one round trip before the stream starts,
+      // not two); a start refused by the per-user limit has then used one of the user's subscription starts too.
+      const [verdict, started] = await Promise.all([consume(perUser(), who), operation.operationType === 'subscription' ? consume(subscribes, who) : undefined]);
       if (!verdict.allowed) throw rateLimited(verdict.retryAfterSeconds, 'Too many requests for this account; try again later');
-      if (operation.operationType !== 'subscription') return;
-      const started = await consume(subscribes, who);
+      if (!started) return;
       if (!started.allowed) throw rateLimited(started.retryAfterSeconds, 'Too many subscriptions started; try again later');
     },
     async upgrade(request) {

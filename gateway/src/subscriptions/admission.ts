@@ -6,6 +6,7 @@ import {
   specifiedRules,
   validate,
   type DocumentNode,
+  type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
 import { AppError, badUserInput, internalError } from '@firefly/errors';
@@ -51,16 +52,16 @@ export function admitSubscription(
   logger: Logger,
 ): Admission {
   const refused = (...errors: GraphQLError[]): Admission => ({ kind: 'refused', errors });
-  let document: DocumentNode;
+  // Parsed and checked against the same limits as HTTP (before graphql-js's own rules, which are not all linear),
+  // through the limits' document cache: a client subscribing to each new answer sends the same text every time.
+  let limited: ReturnType<DocumentLimits['admit']>;
   try {
-    document = limits.parse(request.query);
-  } catch (error) {
-    if (error instanceof AppError) return refused(error);
-    return error instanceof GraphQLError ? refused(withCode(error, 'GRAPHQL_PARSE_FAILED')) : refused(badUserInput('The query could not be parsed'));
+    limited = limits.admit(request.query, request);
+  } catch {
+    return refused(badUserInput('The query could not be parsed'));
   }
-  // The same limits as HTTP, before graphql-js's own rules (which are not all linear).
-  const overLimits = limits.check(document, request);
-  if (overLimits.length > 0) return refused(...overLimits);
+  if ('errors' in limited) return refused(...limited.errors.map((error) => (error instanceof AppError || error.extensions?.code ? error : withCode(error, 'GRAPHQL_PARSE_FAILED'))));
+  const document = limited.document;
   const operationName = request.operationName ?? undefined;
   const operation = getOperationAST(document, operationName);
   if (!operation) {
@@ -74,12 +75,7 @@ export function admitSubscription(
   }
 
   const schema = planner.apiGraphQLSchema;
-  let validationErrors: readonly GraphQLError[];
-  try {
-    validationErrors = validate(schema, document, specifiedRules);
-  } catch (error) {
-    validationErrors = [error instanceof GraphQLError ? error : new GraphQLError('The document could not be validated')];
-  }
+  const validationErrors = validateOnce(schema, document);
   if (validationErrors.length > 0) return refused(...validationErrors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')));
 
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
@@ -104,6 +100,27 @@ export function admitSubscription(
     plan,
     operationContext: buildOperationContext({ schema, operationDocument: document, ...(operationName ? { operationName } : {}) }),
   };
+}
+
+/**
+ * graphql-js validation of a document against an API schema, once per document object and schema: the limits' cache
+ * hands out one document per query text, and a new supergraph brings a new schema (so nothing outlives its schema).
+ */
+const validated = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, readonly GraphQLError[]>>();
+
+function validateOnce(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {
+  let bySchema = validated.get(schema);
+  if (!bySchema) validated.set(schema, (bySchema = new WeakMap()));
+  let errors = bySchema.get(document);
+  if (!errors) {
+    try {
+      errors = validate(schema, document, specifiedRules);
+    } catch (error) {
+      errors = [error instanceof GraphQLError ? error : new GraphQLError('The document could not be validated')];
+    }
+    bySchema.set(document, errors);
+  }
+  return errors;
 }
 
 /** Validation (SingleFieldSubscriptionsRule) guarantees exactly one root field, possibly inside fragments. */
