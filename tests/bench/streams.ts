@@ -467,11 +467,15 @@ export async function runStreamsBench(): Promise<void> {
     );
 
     // (a) one at a time, alternating gateway and direct so drift hits both alike. Two warm-up rounds first.
-    const seqClient = connectClient(stack.wsUrl(), { token: users[0]!.token });
+    // One socket for the whole phase, as the web client follows one answer after the other on one socket
+    // (tests/e2e/web/client.e2e.ts): each answer's subscription is timed, not a new connection's handshake.
+    const seqClient = connectClient(stack.wsUrl(), { token: users[0]!.token, lazyCloseTimeoutMs: 30_000 });
     clients.push(seqClient);
     const gatewayRuns: StreamRun[] = [];
     const directRuns: Array<{ ttftMs: number; latencies: number[] }> = [];
     const directClient = createDashScopeClient({ baseUrl: proxy.baseUrl, apiKey, maxRetries: 0 });
+    // The sequential phase is the one that measures the time to the first token, a few ms: it is watched too.
+    const endSequentialWatch = machineWatch([...stack.gateways, ...Object.values(stack.services).flat(), simulators, ...(balancer ? [balancer] : [])]);
     for (let i = -2; i < SEQUENTIAL; i++) {
       const viaGateway = await streamThroughGateway(stack, users[0]!, seqClient, `bench-a-${1_000 + i}`, proxy);
       const direct = await streamDirect(directClient, proxy, `bench-a-${5_000 + i}`);
@@ -500,6 +504,8 @@ export async function runStreamsBench(): Promise<void> {
       timeToFirstTokenPhasesP50Ms: phasesP50(gatewayRuns),
       lostDeltas: gatewayRuns.reduce((n, r) => n + r.lostDeltas, 0),
       gatewayEventResolveMeanMs: await gatewayEventMeanMs(stack),
+      /** The machine during the sequential phase (see machineWatch); `noisy`: others took more than MAX_FOREIGN. */
+      machine: endSequentialWatch(gatewayRuns.reduce((n, r) => n + r.latencies.length, 0)),
     };
     sequential.added = {
       ttftP50Ms: round(sequential.timeToFirstToken.gateway.p50Ms - sequential.timeToFirstToken.direct.p50Ms),
@@ -625,7 +631,7 @@ export async function runStreamsBench(): Promise<void> {
     const result = { at: new Date().toISOString(), tokenDelayMs: TOKEN_DELAY_MS, sequential, concurrent, targets: { addedPerTokenP50Ms: '< 5', tokensLost: 0 } };
     console.log(
       `\nadded per-token latency p50 ${sequential.added.perTokenP50Ms} ms (target < 5), p99 ${sequential.added.perTokenP99Ms} ms; ` +
-        `TTFT added p50 ${sequential.added.ttftP50Ms} ms; ${CONCURRENT} streams: ${concurrent.tokensLost.deltas} deltas / ${concurrent.tokensLost.characters} characters lost, ` +
+        `TTFT added p50 ${sequential.added.ttftP50Ms} ms (sequential phase: foreign ${Math.round(sequential.machine.foreignCpuShare * 100)}%${sequential.machine.noisy ? ' NOISY' : ' quiet'}); ${CONCURRENT} streams: ${concurrent.tokensLost.deltas} deltas / ${concurrent.tokensLost.characters} characters lost, ` +
         `p99 ${concurrent.perTokenLatency.p99Ms} ms, gateway RSS peak ${peak.rssMb} MB (before ${before.rssMb} MB); ` +
         `${concurrent.streamsStarted} started, ${concurrent.startFailures.count} starts refused or failed; ` +
         `concurrent phase: machine ${Math.round(machine.machineBusyShare * 100)}% busy, foreign ${Math.round(machine.foreignCpuShare * 100)}%, ` +

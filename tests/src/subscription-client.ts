@@ -20,7 +20,16 @@ export interface TestClient {
 }
 
 /** A graphql-ws client that never retries, so each test sees exactly what the gateway did. */
-export function connectClient(url: string, options: { token?: string; connectionParams?: Record<string, unknown>; lazy?: boolean } = {}): TestClient {
+export function connectClient(
+  url: string,
+  options: {
+    token?: string;
+    connectionParams?: Record<string, unknown>;
+    lazy?: boolean;
+    /** graphql-ws's lazyCloseTimeout: how long a lazy socket stays open once its last subscription ended (0). */
+    lazyCloseTimeoutMs?: number;
+  } = {},
+): TestClient {
   const closes: CloseInfo[] = [];
   let resolveClosed: (info: CloseInfo) => void = () => undefined;
   const closed = new Promise<CloseInfo>((resolve) => (resolveClosed = resolve));
@@ -28,6 +37,7 @@ export function connectClient(url: string, options: { token?: string; connection
     url,
     webSocketImpl: WebSocket,
     lazy: options.lazy ?? true,
+    lazyCloseTimeout: options.lazyCloseTimeoutMs ?? 0,
     retryAttempts: 0,
     shouldRetry: () => false,
     onNonLazyError: () => undefined,

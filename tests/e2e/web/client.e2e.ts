@@ -54,7 +54,7 @@ function memoryStorage(): KeyValueStorage & { data: Map<string, string> } {
 }
 
 /** A web client as the app builds it, with its own client IP and a log of what it sent over HTTP. */
-function newClient(options: { storage?: KeyValueStorage; now?: () => number } = {}) {
+function newClient(options: { storage?: KeyValueStorage; now?: () => number; onSocketState?: (state: 'connected' | 'closed') => void } = {}) {
   const sent: SentRequest[] = [];
   const ip = uniqueIp();
   const client = createFireflyClient({
@@ -64,6 +64,7 @@ function newClient(options: { storage?: KeyValueStorage; now?: () => number } = 
     manifest,
     webSocketImpl: WebSocket,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.onSocketState ? { onSocketState: options.onSocketState } : {}),
     fetch: async (input, init) => {
       const body = JSON.parse(String(init?.body)) as { operationName: string; query?: string; extensions?: { persistedQuery?: { sha256Hash: string } } };
       const headers = new Headers(init?.headers);
@@ -213,6 +214,21 @@ describe('streaming an answer', () => {
     expect(reconnects[1]).toBeGreaterThanOrEqual(9);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
     expect(text).toBe(final.content);
+  });
+
+  it("follows the next answer on the socket of the last one (no new connection per message)", async () => {
+    const states: string[] = [];
+    const { client } = newClient({ onSocketState: (state) => states.push(state) });
+    await signUp(client);
+    const follow = (messageId: string) =>
+      new Promise<string>((resolve, reject) => {
+        followMessageStream(client.apollo, messageId, { onDelta: () => undefined, onDone: (message) => resolve(message!.status), onError: reject });
+      });
+    const first = await startAnswer(client, 'A short answer, please.');
+    expect(await follow(first.messageId)).toBe('COMPLETED');
+    const second = await startAnswer(client, 'And another one.');
+    expect(await follow(second.messageId)).toBe('COMPLETED');
+    expect(states).toEqual(['connected']);
   });
 
   it('stops a generation: the partial answer is kept and the stream ends STOPPED', async () => {
