@@ -4,7 +4,10 @@ import { Supergraph } from '@apollo/federation-internals';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredentialSigner } from '@firefly/auth';
 import { BillingCallError, createCreditsClient, type CreditsClient } from '@firefly/credits-client';
-import { expectLedgerInvariant, newTenantId, newUserId, serviceIdentity, startTestBilling, userIdentity, type TestBilling } from './helpers.ts';
+import { createPriceSource } from '../data/prices.ts';
+import type { PriceSource } from '../domain/ports.ts';
+import { reserveChatCredits } from '../domain/reserve-chat-credits.ts';
+import { billingScope, expectLedgerInvariant, newTenantId, newUserId, serviceIdentity, startTestBilling, userIdentity, type TestBilling } from './helpers.ts';
 
 const INTERNAL_FIELDS = ['reserveCredits', 'reserveChatCredits', 'reserveImageCredits', 'settleReservation', 'releaseReservation', 'grantSignupCredits', 'chatCost', 'imageCost', 'setChatPrice', 'setImagePrice'];
 const RESERVE = `mutation($input: ReserveCreditsInput!) { reserveCredits(input: $input) { id status amount } }`;
@@ -236,6 +239,47 @@ describe('versioned prices', () => {
     await client.setChatPrice({ tenantId, modelId, inputPer1kTokens: 40, outputPer1kTokens: 40 });
     expect(await client.reserveChat(input)).toMatchObject({ id: first.id, amount: 30, status: 'HELD' });
     expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 70, reserved: 30 });
+  });
+
+  it('a chat hold is settled at the price it was priced at, even when the price changed before billing stamped the hold', async () => {
+    const tenantId = newTenantId();
+    const userId = newUserId();
+    const modelId = `priced-${randomUUID()}`;
+    await client.grantSignupCredits({ tenantId, userId });
+    await client.setChatPrice({ tenantId, modelId, inputPer1kTokens: 10, outputPer1kTokens: 20 });
+    // The race by hand: reserveChatCredits reads the price, the price changes, and only then is the hold stamped.
+    const prices = createPriceSource(billing.db);
+    const racing: PriceSource = {
+      ...prices,
+      async findChatPrice(...args) {
+        const price = await prices.findChatPrice(...args);
+        await prices.setChatPrice(modelId, { inputPer1kTokens: 40, outputPer1kTokens: 40 }, new Date());
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return price;
+      },
+    };
+    const hold = await reserveChatCredits(billingScope(billing.db), racing, {
+      tenantId,
+      userId,
+      modelId,
+      inputTokens: 1000,
+      outputTokens: 1000,
+      referenceId: 'msg-p',
+      ttlSeconds: 60,
+      idempotencyKey: `chat-message:${randomUUID()}`,
+    });
+    expect(hold.amount).toBe(30);
+    expect(await client.quoteChat({ tenantId, modelId, inputTokens: 1000, outputTokens: 1000 })).toBe(80);
+
+    // The settlement as conversation makes it: quoted with the reservation, then settled. The worst case costs what was held.
+    const cost = await client.quoteChat({ tenantId, modelId, inputTokens: 1000, outputTokens: 1000, reservationId: hold.id });
+    expect(cost).toBe(30);
+    expect(await client.settle({ tenantId, reservationId: hold.id, actualAmount: cost, reason: 'CHAT_USAGE' })).toMatchObject({ settledAmount: 30, shortfall: 0 });
+    expect(await expectLedgerInvariant(billing.db, tenantId, userId)).toMatchObject({ available: 70, reserved: 0 });
+    // The held price is for the held model: another model named with the reservation is priced as before.
+    await expect(client.quoteChat({ tenantId, modelId: `unpriced-${randomUUID()}`, inputTokens: 1, outputTokens: 1, reservationId: hold.id })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('a seeded price keeps applying to reservations made before its first change; images alike', async () => {

@@ -73,6 +73,9 @@ const reservationSelect = {
   status: true,
   referenceId: true,
   partnerId: true,
+  chatModelId: true,
+  chatInputPer1kTokens: true,
+  chatOutputPer1kTokens: true,
   expiresAt: true,
   createdAt: true,
   updatedAt: true,
@@ -140,7 +143,18 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
           });
           if (moved.count === 0) return { kind: 'insufficient', available: (await balanceOf(tx, account)).available };
           const now = new Date();
-          const row: ReservationRow = { ...ownerOf(account), ...reservation, settledAmount: null, status: 'HELD', createdAt: now, updatedAt: now };
+          const { chatPrice, ...held } = reservation;
+          const row: ReservationRow = {
+            ...ownerOf(account),
+            ...held,
+            chatModelId: chatPrice?.modelId ?? null,
+            chatInputPer1kTokens: chatPrice?.inputPer1kTokens ?? null,
+            chatOutputPer1kTokens: chatPrice?.outputPer1kTokens ?? null,
+            settledAmount: null,
+            status: 'HELD',
+            createdAt: now,
+            updatedAt: now,
+          };
           await insertRow(tx.reservation, row);
           return { kind: 'held', reservation: row };
         });

@@ -48,6 +48,13 @@ export interface ReservationRow {
   referenceId: string;
   /** The partner whose key made the request the hold is for; its settlement's ledger entry carries it. */
   partnerId: string | null;
+  /**
+   * A chat hold's price (reserveChatCredits): the model and the credits per 1,000 tokens the hold was priced at, which
+   * its settlement is priced at too. Null for other holds and for chat holds made before the price was stored.
+   */
+  chatModelId: string | null;
+  chatInputPer1kTokens: number | null;
+  chatOutputPer1kTokens: number | null;
   expiresAt: Date;
   createdAt: Date;
   updatedAt: Date;
@@ -75,6 +82,13 @@ export interface NewReservation {
   referenceId: string;
   partnerId: string | null;
   expiresAt: Date;
+  /** The price a chat hold was priced at (see ReservationRow); absent for other holds. */
+  chatPrice?: HeldChatPrice | undefined;
+}
+
+/** The chat price a hold was priced at, stored on it. */
+export interface HeldChatPrice extends ChatPrice {
+  modelId: string;
 }
 
 export type HoldOutcome =

@@ -1,7 +1,7 @@
 import { assertNever, badUserInput, conflict, insufficientCredits, isAppError } from '@firefly/errors';
 import type { BillingScope } from './scope.ts';
 import { reservationIdFor } from './ids.ts';
-import type { ReservationRow } from './ports.ts';
+import type { HeldChatPrice, ReservationRow } from './ports.ts';
 import { requireCredits, requireKey } from './validate.ts';
 
 export interface ReserveCreditsInput {
@@ -29,7 +29,13 @@ export interface ReserveCreditsInput {
  */
 export async function reserveCredits(scope: BillingScope, input: ReserveCreditsInput): Promise<ReservationRow> {
   requireCredits(input.amount, 'amount', { allowZero: false });
-  return reservePriced(scope, input, () => input.amount);
+  return reservePriced(scope, input, () => ({ amount: input.amount }));
+}
+
+/** An amount worked out from a price, with the chat price it was worked out at (stored on the hold). */
+interface PricedAmount {
+  amount: number;
+  chatPrice?: HeldChatPrice;
 }
 
 /**
@@ -37,7 +43,7 @@ export async function reserveCredits(scope: BillingScope, input: ReserveCreditsI
  * existing reservation (idempotency) and the account are read at the same time — one database round trip instead of
  * three before the hold, which is on the way to a chat answer's first token.
  */
-async function reservePriced(scope: BillingScope, input: Omit<ReserveCreditsInput, 'amount'>, amountOf: () => number | Promise<number>): Promise<ReservationRow> {
+async function reservePriced(scope: BillingScope, input: Omit<ReserveCreditsInput, 'amount'>, amountOf: () => PricedAmount | Promise<PricedAmount>): Promise<ReservationRow> {
   const { store, settings } = scope;
   requireKey(input.userId, 'userId');
   requireKey(input.referenceId, 'referenceId');
@@ -47,10 +53,10 @@ async function reservePriced(scope: BillingScope, input: Omit<ReserveCreditsInpu
   }
 
   const id = reservationIdFor(input.tenantId, input.userId, input.idempotencyKey);
-  const [rawAmount, existing, account] = await Promise.all([amountOf(), store.findReservation(id, input.tenantId), store.findAccount(input.tenantId, input.userId)]);
+  const [priced, existing, account] = await Promise.all([amountOf(), store.findReservation(id, input.tenantId), store.findAccount(input.tenantId, input.userId)]);
   // A priced amount may be 0: an image model priced 0 (free for the platform or one tenant) holds nothing and its job
   // settles at 0. reserveCredits refuses 0 itself; reserveChatCredits holds at least 1 credit.
-  const amount = requireCredits(rawAmount, 'amount', { allowZero: true });
+  const amount = requireCredits(priced.amount, 'amount', { allowZero: true });
   if (existing) return sameRequest(existing, { ...input, amount });
   if (!account) throw insufficientCredits({ available: 0, requested: amount });
 
@@ -61,6 +67,7 @@ async function reservePriced(scope: BillingScope, input: Omit<ReserveCreditsInpu
     referenceId: input.referenceId,
     partnerId: input.partnerId ?? null,
     expiresAt: new Date(now.getTime() + input.ttlSeconds * 1_000),
+    chatPrice: priced.chatPrice,
   });
   switch (outcome.kind) {
     case 'held':
@@ -84,7 +91,7 @@ async function reservePriced(scope: BillingScope, input: Omit<ReserveCreditsInpu
  * reservation the first attempt made for the same reference instead of failing with CONFLICT (a key reused for
  * another reference still does).
  */
-export async function reserveAtCurrentPrice(scope: BillingScope, hold: Omit<ReserveCreditsInput, 'amount'>, amountOf: () => Promise<number>): Promise<ReservationRow> {
+export async function reserveAtCurrentPrice(scope: BillingScope, hold: Omit<ReserveCreditsInput, 'amount'>, amountOf: () => Promise<PricedAmount>): Promise<ReservationRow> {
   try {
     return await reservePriced(scope, hold, amountOf);
   } catch (error) {

@@ -21,5 +21,5 @@ export interface ReserveImageCreditsInput extends Omit<ReserveCreditsInput, 'amo
 export function reserveImageCredits(scope: BillingScope, prices: PriceSource, input: ReserveImageCreditsInput): Promise<ReservationRow> {
   const { modelId, size, count, ...hold } = input;
   // Priced while the reservation and the account are read (reservePriced).
-  return reserveAtCurrentPrice(scope, hold, () => quoteImageCost(prices, { tenantId: hold.tenantId, modelId, size, count }));
+  return reserveAtCurrentPrice(scope, hold, async () => ({ amount: await quoteImageCost(prices, { tenantId: hold.tenantId, modelId, size, count }) }));
 }

@@ -1,16 +1,15 @@
 import { notFound } from '@firefly/errors';
 import { parsePage, toConnection, visibleToCaller } from '@firefly/server-kit';
 import type { BillingContext } from '../context.ts';
-import { quoteChatCost, quoteImageCost } from '../domain/quote-cost.ts';
+import { quoteChatCost, quoteImageCost, quoteReservedChatCost } from '../domain/quote-cost.ts';
 import { tenantOverrides } from '../domain/tenant-prices.ts';
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
 
-/** When the tenant's reservation was made: the moment whose prices its settlement uses. */
-async function reservedAt(ctx: BillingContext, reservationId: string | null | undefined): Promise<Date | undefined> {
-  if (reservationId == null) return undefined;
+/** The tenant's reservation (NOT_FOUND for another tenant's or a missing one), whose prices its settlement uses. */
+async function reservationOf(ctx: BillingContext, reservationId: string) {
   const reservation = await ctx.scope.store.findReservation(reservationId, ctx.tenantId);
   if (!reservation) throw notFound('Reservation', { field: 'reservationId' });
-  return reservation.createdAt;
+  return reservation;
 }
 
 export const Query: QueryResolvers = {
@@ -22,6 +21,10 @@ export const Query: QueryResolvers = {
     return toConnection(await ctx.orders.listForAdmin({ status: args.status, userId: args.userId }, page), page.take);
   },
   tenantOverrides: (_, args, ctx) => tenantOverrides(ctx.tenantPrices, ctx, args.tenantId),
-  chatCost: async (_, { reservationId, ...args }, ctx) => quoteChatCost(ctx.services.prices, { ...args, tenantId: ctx.tenantId, at: await reservedAt(ctx, reservationId) }),
-  imageCost: async (_, { reservationId, ...args }, ctx) => quoteImageCost(ctx.services.prices, { ...args, tenantId: ctx.tenantId, at: await reservedAt(ctx, reservationId) }),
+  chatCost: async (_, { reservationId, ...args }, ctx) =>
+    reservationId == null
+      ? quoteChatCost(ctx.services.prices, { ...args, tenantId: ctx.tenantId })
+      : quoteReservedChatCost(ctx.services.prices, await reservationOf(ctx, reservationId), { ...args, tenantId: ctx.tenantId }),
+  imageCost: async (_, { reservationId, ...args }, ctx) =>
+    quoteImageCost(ctx.services.prices, { ...args, tenantId: ctx.tenantId, at: reservationId == null ? undefined : (await reservationOf(ctx, reservationId)).createdAt }),
 };
