@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { openPool, transact, type Db, type ImageDb } from '@firefly/db';
+import { warmUpAtStart, type Db, type ImageDb } from '@firefly/db';
 import type { Logger } from '@firefly/logger';
 import { createWorkerData } from './data.ts';
-
-/** Thrown at the end of the warm-up transaction so that nothing it ran is kept. */
-class RollBack extends Error {}
 
 /**
  * Warms a freshly started worker before it takes its first job: opens every pooled connection (the first query of a
@@ -14,43 +11,32 @@ class RollBack extends Error {}
  * and not by the first jobs — on the images bench's cold start (IMAGES_WARMUP_JOBS=0) the two workers spent ~2 s of
  * CPU on it in the run's first seconds, on the cores that carry the first jobs' progress events.
  *
- * Everything runs for a job id made up here, inside one transaction that is always rolled back: no row matches, none
- * is locked or kept. A failure is logged and the worker starts anyway (an optimisation; the queue waits for it).
+ * Everything runs for a job id made up here, in @firefly/db's warmUpAtStart transaction, always rolled back: no row
+ * matches, none is locked or kept.
  */
 export async function warmUpWorker(client: Db, options: { poolSize: number; logger: Logger }): Promise<void> {
-  const started = performance.now();
-  try {
-    await openPool(client, options.poolSize);
-    const db: ImageDb = client;
-    const jobId = `warm-up-${randomUUID()}`;
-    await transact(
-      db,
-      async (tx) => {
-        const data = createWorkerData(tx as unknown as ImageDb);
-        await data.load(jobId);
-        await data.status(jobId);
-        await data.markRunning(jobId, 0.02);
-        await data.markSubmitting(jobId, new Date());
-        await data.claimedTaskIds([jobId]);
-        await data.recordTask(jobId, jobId);
-        await data.setProgress(jobId, 0.5);
-        await data.imagesOf(jobId);
-        await data.succeed(jobId);
-        await data.fail(jobId, { code: 'INTERNAL', message: 'warm-up' });
-        await data.recordCharge(jobId, 0);
-        await data.deleteImages(jobId);
-        // Last: no job has this id, so MySQL refuses the row (foreign key); the statement was compiled all the same.
-        await data
-          .saveImage({ id: jobId, tenantId: jobId, userId: jobId, jobId, storageKey: jobId, width: 1, height: 1, contentType: 'image/png', byteSize: 1 })
-          .catch(() => undefined);
-        throw new RollBack();
-      },
-      { maxWait: 10_000, timeout: 20_000, attempts: 1 },
-    ).catch((error: unknown) => {
-      if (!(error instanceof RollBack)) throw error;
-    });
-    options.logger.info({ ms: Math.round(performance.now() - started), connections: options.poolSize }, 'warmed up the pool and the job statements');
-  } catch (error) {
-    options.logger.warn({ err: error }, 'warming up failed; starting anyway');
-  }
+  const jobId = `warm-up-${randomUUID()}`;
+  await warmUpAtStart(client, {
+    ...options,
+    what: 'the job statements',
+    statements: async (tx) => {
+      const data = createWorkerData(tx as unknown as ImageDb);
+      await data.load(jobId);
+      await data.status(jobId);
+      await data.markRunning(jobId, 0.02);
+      await data.markSubmitting(jobId, new Date());
+      await data.claimedTaskIds([jobId]);
+      await data.recordTask(jobId, jobId);
+      await data.setProgress(jobId, 0.5);
+      await data.imagesOf(jobId);
+      await data.succeed(jobId);
+      await data.fail(jobId, { code: 'INTERNAL', message: 'warm-up' });
+      await data.recordCharge(jobId, 0);
+      await data.deleteImages(jobId);
+      // Last: no job has this id, so MySQL refuses the row (foreign key); the statement was compiled all the same.
+      await data
+        .saveImage({ id: jobId, tenantId: jobId, userId: jobId, jobId, storageKey: jobId, width: 1, height: 1, contentType: 'image/png', byteSize: 1 })
+        .catch(() => undefined);
+    },
+  });
 }

@@ -24,7 +24,7 @@ export type {
   UserTx,
 } from './views.ts';
 export { isRetryableTransactionError, transact } from './transaction.ts';
-export { openPool, openPoolAtStart } from './warm-up.ts';
+export { openPool, openPoolAtStart, warmUpAtStart, type WarmUpOptions } from './warm-up.ts';
 export { recordAudit } from './audit.ts';
 export type { AuditActor, AuditEntry } from './audit.ts';
 export type { TransactionRetry, TransactOptions } from './transaction.ts';

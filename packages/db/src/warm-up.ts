@@ -3,6 +3,9 @@
  * under its first requests (a TCP connect, the handshake and the init SQL each), and those requests wait for them —
  * the images bench saw billing's first ~20 s pay ~144 ms of pool acquire + BEGIN at p99 (#12).
  */
+import { transact } from './transaction.ts';
+import type { Db } from './client.ts';
+import type { DomainTx, ModelKey } from './views.ts';
 
 /** The part of the Prisma client this needs (any createDb client). */
 interface TransactionalDb {
@@ -54,5 +57,49 @@ export async function openPoolAtStart(db: TransactionalDb, connections: number, 
     logger.info({ ms: Math.round(performance.now() - started), connections }, 'opened the database pool');
   } catch (error) {
     logger.warn({ err: error }, 'opening the database pool failed; starting anyway');
+  }
+}
+
+/** Thrown at the end of a warm-up's transaction so that everything it ran is rolled back. */
+class RollBack extends Error {}
+
+export interface WarmUpOptions {
+  /** The pool's size (createDb's connectionLimit): every connection is opened. */
+  poolSize: number;
+  logger: WarmUpLogger;
+  /** What `statements` warm, for the log line: `warmed up the pool and <what>`. */
+  what: string;
+  /**
+   * Runs the process's hot statements once each, inside one transaction that is always rolled back (for ids made up
+   * by the caller: nothing is kept, no real row is locked). Reads through the process's own request-path clients
+   * may run here too.
+   */
+  statements: (tx: DomainTx<ModelKey>) => Promise<void>;
+}
+
+/**
+ * Warms a freshly started process before it serves (billing before it listens, an image worker before its first
+ * job): {@link openPool}, then each hot statement once, so that opening connections, loading Prisma's query compiler
+ * and each query shape's first compilation are paid here and not by the first requests. One try: a warm-up MySQL
+ * aborted is not worth repeating. A failure is logged and the process starts anyway (an optimisation; a database
+ * outage is `/readyz`'s to report).
+ */
+export async function warmUpAtStart(db: Db, options: WarmUpOptions): Promise<void> {
+  const started = performance.now();
+  try {
+    await openPool(db, options.poolSize);
+    await transact<ModelKey, void>(
+      db,
+      async (tx) => {
+        await options.statements(tx);
+        throw new RollBack();
+      },
+      { maxWait: 10_000, timeout: 20_000, attempts: 1 },
+    ).catch((error: unknown) => {
+      if (!(error instanceof RollBack)) throw error;
+    });
+    options.logger.info({ ms: Math.round(performance.now() - started), connections: options.poolSize }, `warmed up the pool and ${options.what}`);
+  } catch (error) {
+    options.logger.warn({ err: error }, 'warming up failed; starting anyway');
   }
 }
