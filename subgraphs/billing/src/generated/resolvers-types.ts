@@ -568,9 +568,10 @@ export type Query = {
   /**
    * Credits for one chat message: ceil((inputTokens * inputPer1kTokens + outputTokens * outputPer1kTokens) / 1000),
    * rounded up per message, in integers. NOT_FOUND for a model without a price. Callers use it for the reservation's
-   * upper bound (maxOutputTokens) and for the settlement (actual usage). With reservationId, the price is the one in
-   * force when that reservation was made (prices are versioned: a change never alters what an answer already reserved
-   * is charged); NOT_FOUND for an unknown reservation of the tenant.
+   * upper bound (maxOutputTokens) and for the settlement (actual usage). With reservationId, the price is the one that
+   * chat hold was priced at (stored with it, for its model), else the one in force when that reservation was made
+   * (prices are versioned: a change never alters what an answer already reserved is charged); NOT_FOUND for an unknown
+   * reservation of the tenant.
    * Access: our own services only (service credential); not part of the public API.
    */
   chatCost: Scalars['Int']['output'];
