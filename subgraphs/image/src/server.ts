@@ -18,6 +18,7 @@ export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.ur
 
 export { loadImageConfig, type ImageConfig } from './config.ts';
 export { imageHoldKeyFor, imageJobIdForKey } from './domain/create-image-job.ts';
+export { ORPHANED_HOLD_GRACE_MS, sweepOrphanedHolds } from './domain/orphaned-holds.ts';
 
 /** What the process hands the image subgraph; it releases them itself after stop(). */
 export interface ImageDeps {

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCreditsClient } from '@firefly/credits-client';
 import { DEFAULT_IMAGE_MODELS } from '@firefly/dashscope-simulator';
-import { imageHoldKeyFor, imageJobIdForKey } from '@firefly/subgraph-image';
+import { createLogger } from '@firefly/logger';
+import { imageHoldKeyFor, imageJobIdForKey, ORPHANED_HOLD_GRACE_MS, sweepOrphanedHolds } from '@firefly/subgraph-image';
 import { seedUserWithHistory } from '../../src/fixtures.ts';
 import { startSupergraph, type Supergraph } from '../../src/harness.ts';
 import { balanceOf, createChatUser, errorOf, expectData, waitFor } from '../../src/chat-helpers.ts';
@@ -243,6 +244,71 @@ describe('createImageJob → image worker → OSS', () => {
     } finally {
       if (!restarted) worker = await startImageWorker(sg);
     }
+  });
+
+  it('keeps the hold when both its INSERTs fail and an identical request stores the job on it later; the sweep releases only a hold no job uses', async () => {
+    // Two requests with one idempotencyKey and the same priced parameters share one hold (the prompts differ, which
+    // the hold and the job id do not depend on). B is held up between its hold and its INSERT (a trigger of this test
+    // waits on a row the test keeps locked); A's INSERTs are both refused meanwhile, and A fails. Only then does B's
+    // INSERT land: its job runs on the hold A must not have given back.
+    const gate = (await sg.db.creditAccount.findFirstOrThrow({ where: { userId: (await createChatUser(sg, 1)).id }, select: { id: true } })).id;
+    const user = await createChatUser(sg, 100);
+    const marker = `late-${randomUUID().slice(0, 8)}`;
+    const trigger = `late_${marker.replace(/-/g, '_')}`;
+    const key = `late-${randomUUID()}`;
+    const input = (who: string) => ({ prompt: `${marker} ${who}`, model: TURBO, size: '1280*720', count: 1, idempotencyKey: key });
+    await sg.db.$executeRawUnsafe(
+      `CREATE TRIGGER ${trigger} BEFORE INSERT ON ImageJob FOR EACH ROW
+         IF NEW.prompt = '${marker} A' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test';
+         ELSEIF NEW.prompt = '${marker} B' THEN SELECT available INTO @gate FROM CreditAccount WHERE id = '${gate}' FOR UPDATE;
+         END IF`,
+    );
+    let b!: ReturnType<ChatUserCall>;
+    try {
+      await sg.db.$transaction(
+        async (tx) => {
+          await tx.$queryRaw`SELECT id FROM CreditAccount WHERE id = ${gate} FOR UPDATE`;
+          b = user.call(CREATE_IMAGE_JOB, { input: input('B') });
+          await waitFor(async () => (await sg.db.reservation.count({ where: { userId: user.id, status: 'HELD' } })) === 1, 20_000, "B's hold");
+          const a = await user.call(CREATE_IMAGE_JOB, { input: input('A') });
+          expect(a.body.errors?.length).toBeGreaterThan(0);
+          // A failed, and left the shared hold to the sweep.
+          expect(await sg.db.reservation.findMany({ where: { userId: user.id }, select: { status: true } })).toEqual([{ status: 'HELD' }]);
+        },
+        { timeout: 30_000, maxWait: 30_000 },
+      );
+    } finally {
+      await sg.db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS ${trigger}`);
+    }
+    const job = expectData(await b).createImageJob as ImageJobView;
+    expect(await waitForFinishedJob(user, job.id)).toMatchObject({ status: 'SUCCEEDED', creditsCharged: PER_IMAGE });
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - PER_IMAGE, reserved: 0 });
+
+    // The sweep, past the grace, forgets A's parked hold: a job uses it (already settled here; nothing changes).
+    const credits = createCreditsClient({ url: sg.subgraphUrls.billing, secret: sg.internalTokenSecret, service: 'image' });
+    const sweepDeps = { db: sg.db, services: { redis: sg.redis, credits }, logger: createLogger({ service: 'e2e', level: 'silent' }) };
+    await sweepOrphanedHolds(sweepDeps, { now: Date.now() + ORPHANED_HOLD_GRACE_MS + 1 });
+    expect(await sg.db.reservation.findMany({ where: { userId: user.id }, select: { status: true, settledAmount: true } })).toEqual([{ status: 'SETTLED', settledAmount: PER_IMAGE }]);
+
+    // A request whose INSERTs both fail and whose job no one stores: its hold stays HELD until the grace is over, then
+    // the sweep releases it.
+    const lone = `lone-${randomUUID().slice(0, 8)}`;
+    const refuse = `refuse_${lone.replace(/-/g, '_')}`;
+    await sg.db.$executeRawUnsafe(
+      `CREATE TRIGGER ${refuse} BEFORE INSERT ON ImageJob FOR EACH ROW
+         IF NEW.prompt = '${lone}' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'; END IF`,
+    );
+    try {
+      const failed = await user.call(CREATE_IMAGE_JOB, { input: { prompt: lone, model: TURBO, size: '1280*720', count: 1, idempotencyKey: `lone-${randomUUID()}` } });
+      expect(failed.body.errors?.length).toBeGreaterThan(0);
+    } finally {
+      await sg.db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS ${refuse}`);
+    }
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - 2 * PER_IMAGE, reserved: PER_IMAGE });
+    await sweepOrphanedHolds(sweepDeps);
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - 2 * PER_IMAGE, reserved: PER_IMAGE });
+    await sweepOrphanedHolds(sweepDeps, { now: Date.now() + ORPHANED_HOLD_GRACE_MS + 1 });
+    expect(await balanceOf(sg.db, user.id)).toEqual({ available: 100 - PER_IMAGE, reserved: 0 });
   });
 
   it('refuses what the catalog does not allow, naming the field, and creates nothing without enough credits', async () => {

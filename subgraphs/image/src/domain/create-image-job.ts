@@ -4,6 +4,7 @@ import { publishJobChange } from '@firefly/image-jobs';
 import type { Logger } from '@firefly/logger';
 import type { ImageJobRow } from '../data/jobs.ts';
 import type { ImageContext } from '../context.ts';
+import { parkOrphanedHold } from './orphaned-holds.ts';
 import { checkReferenceImage } from './uploads.ts';
 
 export interface CreateImageJobInput {
@@ -39,7 +40,8 @@ interface Owner {
  * The same key with other parameters still answers the first job (the key names the request, not its content) —
  * sent at the same time, each holds for its own parameters, the job stored runs on its own hold, and the other
  * request gives its hold back. (With one hold for the key, a 4-image request could store its job on the hold of a
- * 1-image request with the same key and be charged for one image.)
+ * 1-image request with the same key and be charged for one image.) A request that cannot store its job does not give
+ * its hold back (an identical request may still store the job on it): the sweep releases it once orphaned.
  */
 export async function createImageJob(ctx: ImageContext, owner: Owner, input: CreateImageJobInput): Promise<ImageJobRow> {
   const key = input.idempotencyKey?.trim() || null;
@@ -117,13 +119,15 @@ export async function createImageJob(ctx: ImageContext, owner: Owner, input: Cre
     // fail is the hold looked at and given back.
     job = await ctx.jobs.create(row).catch(() => ctx.jobs.create(row));
   } catch (error) {
-    // With a key, an identical request at the same time shares this hold: if it stored the job, the job runs on this
-    // hold, so it is answered and the hold stays (released, the job's images would never be charged). A duplicate
-    // whose INSERT lands only after this look still runs on a released hold, uncharged (left open: it needs both of
-    // this request's INSERTs to fail, not as a duplicate, while the other's lands later still).
-    const stored = key !== null ? await ctx.jobs.findByIds([jobId]).then((rows) => rows[0], () => undefined) : undefined;
+    // Not given back here: with a key, an identical request shares this hold and may store the job on it — already
+    // (answered below) or only later, its INSERT still on the way — and without one, an INSERT whose answer was lost
+    // may have stored the job all the same. A job on a released hold runs uncharged, so the hold is parked for the
+    // sweep, which releases it once no request can still store a job on it and none did (orphaned-holds.ts).
+    const stored = await ctx.jobs.findByIds([jobId]).then((rows) => rows[0], () => undefined);
     if (stored && stored.reservationId === reservation.id) return ensureQueued(ctx, stored);
-    await credits.release({ ...scope, reservationId: reservation.id }).catch((releaseError: unknown) => ctx.logger.warn({ err: releaseError }, 'could not release the hold of a job that was not created'));
+    await parkOrphanedHold(ctx, { tenantId: owner.tenantId, reservationId: reservation.id, jobId }).catch((parkError: unknown) =>
+      ctx.logger.warn({ err: parkError, reservationId: reservation.id }, 'could not park the hold of a job that was not created; billing releases it at expiry'),
+    );
     throw error;
   }
   if (job === null) {
