@@ -474,8 +474,9 @@ export async function runStreamsBench(): Promise<void> {
     const gatewayRuns: StreamRun[] = [];
     const directRuns: Array<{ ttftMs: number; latencies: number[] }> = [];
     const directClient = createDashScopeClient({ baseUrl: proxy.baseUrl, apiKey, maxRetries: 0 });
-    // The sequential phase is the one that measures the time to the first token, a few ms: it is watched too.
-    const endSequentialWatch = machineWatch([...stack.gateways, ...Object.values(stack.services).flat(), simulators, ...(balancer ? [balancer] : [])]);
+    // Every process of the platform, watched in both phases: the sequential one measures the time to the first token.
+    const platform = [...stack.gateways, ...Object.values(stack.services).flat(), simulators, ...(balancer ? [balancer] : [])];
+    const endSequentialWatch = machineWatch(platform);
     for (let i = -2; i < SEQUENTIAL; i++) {
       const viaGateway = await streamThroughGateway(stack, users[0]!, seqClient, `bench-a-${1_000 + i}`, proxy);
       const direct = await streamDirect(directClient, proxy, `bench-a-${5_000 + i}`);
@@ -535,7 +536,6 @@ export async function runStreamsBench(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     })();
-    const platform = [...stack.gateways, ...Object.values(stack.services).flat(), simulators, ...(balancer ? [balancer] : [])];
     const endWatch = machineWatch(platform);
     const rampStarted = performance.now();
     const startFailures: string[] = [];
