@@ -1,5 +1,5 @@
 import { createDb } from '@firefly/db';
-import { createLogger } from '@firefly/logger';
+import { recordingLogger } from '@firefly/logger/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { warmUpWorker } from '../warm-up.ts';
 
@@ -7,15 +7,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
   }
-}
-
-/** A logger that records what the warm-up said (its outcome is only told there). */
-function recordingLogger() {
-  const said: { level: string; message: string }[] = [];
-  const logger = createLogger({ service: 'image-worker-test', level: 'silent' });
-  logger.info = ((_details: object, message: string) => void said.push({ level: 'info', message })) as typeof logger.info;
-  logger.warn = ((_details: object, message: string) => void said.push({ level: 'warn', message })) as typeof logger.warn;
-  return { logger, said };
 }
 
 describe('image worker start-up warm-up', () => {
@@ -27,7 +18,7 @@ describe('image worker start-up warm-up', () => {
   it('opens the pool and runs every job statement once, leaving no job or image behind', async () => {
     const jobsBefore = await db.imageJob.count();
     const imagesBefore = await db.image.count();
-    const { logger, said } = recordingLogger();
+    const { logger, said } = recordingLogger('image-worker-test');
     await warmUpWorker(db, { poolSize: 4, logger });
     // It got to the end (the rolled-back transaction is its normal path, not a failure).
     expect(said).toEqual([{ level: 'info', message: 'warmed up the pool and the job statements' }]);
@@ -41,7 +32,7 @@ describe('image worker start-up warm-up', () => {
 
   it('lets the worker start when the database cannot be reached, saying so', async () => {
     const unreachable = createDb({ url: 'mysql://root@127.0.0.1:1/firefly', connectionLimit: 2, connectTimeoutMs: 500, acquireTimeoutMs: 1_000 });
-    const { logger, said } = recordingLogger();
+    const { logger, said } = recordingLogger('image-worker-test');
     try {
       await warmUpWorker(unreachable, { poolSize: 2, logger });
     } finally {

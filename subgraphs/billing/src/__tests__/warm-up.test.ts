@@ -1,24 +1,15 @@
 import { createDb } from '@firefly/db';
-import { createLogger } from '@firefly/logger';
+import { recordingLogger } from '@firefly/logger/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { warmUpBilling } from '../warm-up.ts';
 import { openTestDb } from './helpers.ts';
-
-/** A logger that records what the warm-up said (its outcome is only told there). */
-function recordingLogger() {
-  const said: { level: string; message: string }[] = [];
-  const logger = createLogger({ service: 'billing-test', level: 'silent' });
-  logger.info = ((_details: object, message: string) => void said.push({ level: 'info', message })) as typeof logger.info;
-  logger.warn = ((_details: object, message: string) => void said.push({ level: 'warn', message })) as typeof logger.warn;
-  return { logger, said };
-}
 
 describe('billing start-up warm-up', () => {
   const db = openTestDb({ connectionLimit: 4 });
   afterAll(() => db.$disconnect());
 
   it('opens the pool and runs the credit paths, leaving no account, hold or ledger entry behind', async () => {
-    const { logger, said } = recordingLogger();
+    const { logger, said } = recordingLogger('billing-test');
     await warmUpBilling(db, { poolSize: 4, logger });
     // It got to the end (the rolled-back transaction is its normal path, not a failure).
     expect(said).toEqual([{ level: 'info', message: 'warmed up the pool and the credit paths' }]);
@@ -33,7 +24,7 @@ describe('billing start-up warm-up', () => {
 
   it('lets the process start when the database cannot be reached, saying so', async () => {
     const unreachable = createDb({ url: 'mysql://root@127.0.0.1:1/firefly', connectionLimit: 2, connectTimeoutMs: 500, acquireTimeoutMs: 1_000 });
-    const { logger, said } = recordingLogger();
+    const { logger, said } = recordingLogger('billing-test');
     try {
       await warmUpBilling(unreachable, { poolSize: 2, logger });
     } finally {
