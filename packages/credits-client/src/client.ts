@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import { request } from 'undici';
 import { CREDENTIAL_HEADER, createCredentialSigner } from '@firefly/auth';
 import { AppError, ErrorCode, isErrorCode, upstreamUnavailable, type ErrorDetails } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
@@ -22,8 +23,6 @@ export interface CreditsClientOptions {
   retryDelayMs?: number;
   /** Logs retries (warn). Default: none. */
   logger?: Logger;
-  /** For tests and custom agents. Default: the global `fetch`. */
-  fetch?: typeof fetch;
 }
 
 /** Codes that describe the request (the answer will not change on retry): passed on to our caller as they are. */
@@ -51,7 +50,6 @@ interface GraphQLBody {
  */
 export function createCreditsClient(options: CreditsClientOptions): CreditsClient {
   const sign = createCredentialSigner({ secret: options.secret, issuer: options.service });
-  const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const retries = options.retries ?? 2;
   const retryDelayMs = options.retryDelayMs ?? 100;
@@ -82,29 +80,40 @@ export function createCreditsClient(options: CreditsClientOptions): CreditsClien
     signal: AbortSignal | undefined,
   ): Promise<Outcome<T>> {
     const credential = await sign({ kind: 'service', tenantId: scope.tenantId, requestId, service: options.service, ...(scope.partner ? { partner: scope.partner } : {}) });
-    let response: Response;
+    if (signal?.aborted) return { ok: false, retryable: false, error: upstreamUnavailable('The billing call was aborted') };
+    // undici's request API on the process's keep-alive pool, not `fetch`: the WHATWG machinery (Request, Headers,
+    // a chain of promise steps before the request is queued) kept the thread ~1 ms per call, which delayed what
+    // the caller started alongside — the chat answer's DashScope request is written in the same turn of the loop.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const onAbort = () => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let status: number;
     let body: GraphQLBody | undefined;
     try {
-      const timeout = AbortSignal.timeout(timeoutMs);
-      response = await doFetch(options.url, {
+      const response = await request(options.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', [CREDENTIAL_HEADER]: credential },
         body: JSON.stringify({ operationName, query, variables }),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        signal: controller.signal,
       });
-      body = (await response.json().catch(() => undefined)) as GraphQLBody | undefined;
+      status = response.statusCode;
+      body = parseBody(await response.body.text());
     } catch (error) {
       if (signal?.aborted) return { ok: false, retryable: false, error: upstreamUnavailable('The billing call was aborted', {}, error) };
       return { ok: false, retryable: true, error: upstreamUnavailable('The billing service is unavailable', {}, error) };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
 
     const first = body?.errors?.[0];
-    if (first) return { ok: false, ...mapGraphQLError(first, response.status) };
-    if (response.status === 401 || response.status === 403) {
-      return { ok: false, retryable: false, error: internal(`billing refused the service credential (HTTP ${response.status})`) };
+    if (first) return { ok: false, ...mapGraphQLError(first, status) };
+    if (status === 401 || status === 403) {
+      return { ok: false, retryable: false, error: internal(`billing refused the service credential (HTTP ${status})`) };
     }
-    if (!response.ok || !body?.data || !(field in body.data)) {
-      return { ok: false, retryable: response.status >= 500 || response.status === 429, error: upstreamUnavailable('The billing service is unavailable', { status: response.status }) };
+    if (status < 200 || status > 299 || !body?.data || !(field in body.data)) {
+      return { ok: false, retryable: status >= 500 || status === 429, error: upstreamUnavailable('The billing service is unavailable', { status }) };
     }
     return { ok: true, value: body.data[field] as T };
   }
@@ -139,6 +148,15 @@ export function createCreditsClient(options: CreditsClientOptions): CreditsClien
     setImagePrice: ({ tenantId, requestId, ...input }, callOptions) =>
       call<boolean>({ tenantId, requestId }, 'SetImagePrice', SET_IMAGE_PRICE, input, 'setImagePrice', callOptions),
   };
+}
+
+/** The answer's JSON, or undefined when it is not JSON (a proxy's HTML error page, a cut-off body). */
+function parseBody(text: string): GraphQLBody | undefined {
+  try {
+    return JSON.parse(text) as GraphQLBody;
+  } catch {
+    return undefined;
+  }
 }
 
 function mapGraphQLError(error: NonNullable<GraphQLBody['errors']>[number], status: number): { retryable: boolean; error: AppError | BillingCallError } {
