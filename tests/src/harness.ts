@@ -16,6 +16,7 @@ import { createGatewayServer, loadGatewayConfig } from '@firefly/gateway';
 import type { SubgraphServer } from '@firefly/server-kit';
 import { createTokenAuthenticator } from '@firefly/gateway/auth';
 import { freePort } from './processes.ts';
+import { getGlobalDispatcher } from 'undici';
 
 export interface Supergraph {
   gatewayUrl: string;
@@ -117,7 +118,9 @@ export async function startSupergraph(
     DASHSCOPE_BASE_URL: simulator.baseUrl,
     DASHSCOPE_API_KEY: simulator.apiKey,
   };
-  const imageCredits = createCreditsClient({ url: 'http://billing.invalid/graphql', secret: internalTokenSecret, service: 'image', fetch: (_url, init) => fetch(billingUrl, init) });
+  // Billing's calls go wherever billing listens by then.
+  const toBilling = getGlobalDispatcher().compose((dispatch) => (request, handler) => dispatch({ ...request, origin: new URL(billingUrl).origin }, handler));
+  const imageCredits = createCreditsClient({ url: 'http://billing.invalid/graphql', secret: internalTokenSecret, service: 'image', dispatcher: toBilling });
   const conversationCredits = createCreditsClient({
     url: 'http://billing.invalid/graphql',
     secret: internalTokenSecret,
@@ -125,7 +128,7 @@ export async function startSupergraph(
     // As main.ts wires it: the configured per-attempt timeout.
     timeoutMs: conversationConfig.BILLING_TIMEOUT_MS,
     logger,
-    fetch: (_url, init) => fetch(billingUrl, init),
+    dispatcher: toBilling,
   });
 
   // Payments run against the payment simulator with a fresh key set; its notifications go to the gateway, whose port

@@ -7,6 +7,7 @@ import { createObjectStorage } from '@firefly/oss';
 import { buildImageWorker, loadImageWorkerConfig } from '@firefly/image-worker';
 import type { Supergraph } from './harness.ts';
 import { waitFor, type ChatUser } from './chat-helpers.ts';
+import { getGlobalDispatcher } from 'undici';
 
 const IMAGE_JOB_FIELDS = `id status progress error errorCode errorService creditsCharged count size model prompt finishedAt images { id url width height contentType }`;
 export const CREATE_IMAGE_JOB = `mutation CreateImageJob($input: CreateImageJobInput!) { createImageJob(input: $input) { ${IMAGE_JOB_FIELDS} } }`;
@@ -31,16 +32,16 @@ export async function startImageWorker(sg: Supergraph, env: Record<string, strin
   const config = loadImageWorkerConfig({ ...sg.imageEnv, BILLING_SUBGRAPH_URL: sg.subgraphUrls.billing, ...FAST_WORKER_ENV, ...env });
   const logger = createLogger({ service: 'image-worker-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const billingCalls: TestImageWorker['billingCalls'] = [];
-  const recordingFetch: typeof fetch = (input, init) => {
-    const body = JSON.parse(String(init?.body ?? '{}')) as { operationName?: string; variables?: Record<string, unknown> };
+  const recording = getGlobalDispatcher().compose((dispatch) => (request, handler) => {
+    const body = JSON.parse(String(request.body ?? '{}')) as { operationName?: string; variables?: Record<string, unknown> };
     billingCalls.push({ operationName: body.operationName ?? '', variables: body.variables ?? {} });
-    return fetch(input, init);
-  };
+    return dispatch(request, handler);
+  });
   const worker = buildImageWorker(config, {
     db: sg.db,
     redis: sg.redis,
     logger,
-    credits: createCreditsClient({ url: sg.subgraphUrls.billing, secret: sg.internalTokenSecret, service: 'image', fetch: recordingFetch }),
+    credits: createCreditsClient({ url: sg.subgraphUrls.billing, secret: sg.internalTokenSecret, service: 'image', dispatcher: recording }),
     dashscope: createDashScopeImageClient({ baseUrl: config.dashscope.baseUrl, apiKey: config.dashscope.apiKey }),
     storage: createObjectStorage(config.oss),
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { CREDENTIAL_HEADER, createCredentialSigner } from '@firefly/auth';
 import { AppError, ErrorCode, isErrorCode, upstreamUnavailable, type ErrorDetails } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
@@ -23,6 +23,8 @@ export interface CreditsClientOptions {
   retryDelayMs?: number;
   /** Logs retries (warn). Default: none. */
   logger?: Logger;
+  /** The undici dispatcher the calls go through (tests compose interceptors on one). Default: undici's global one. */
+  dispatcher?: Dispatcher;
 }
 
 /** Codes that describe the request (the answer will not change on retry): passed on to our caller as they are. */
@@ -96,6 +98,7 @@ export function createCreditsClient(options: CreditsClientOptions): CreditsClien
         headers: { 'content-type': 'application/json', accept: 'application/json', [CREDENTIAL_HEADER]: credential },
         body: JSON.stringify({ operationName, query, variables }),
         signal: controller.signal,
+        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       });
       status = response.statusCode;
       body = parseBody(await response.body.text());
