@@ -222,6 +222,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
   app.set('trust proxy', trustProxy);
   const resolveCaller = createCallerResolver({ config, logger, trustProxy, authenticate: options.authenticate, partnerKeys, tenants: tenants.directory });
   const beforeOperation = createOperationStart(modules);
+  const callerKnown = modules.flatMap((module) => (module.callerKnown ? [module.callerKnown] : []));
   const afterOperation = createOperationEnd(modules, logger);
 
   const resilience: SubgraphResilience = {
@@ -364,6 +365,7 @@ export async function createGatewayServer(options: GatewayOptions): Promise<Gate
         const caller = await resolveCaller(req, req.get('authorization'));
         res.locals.caller = caller;
         res.locals.operation.identity = caller.identity;
+        for (const hook of callerKnown) hook(res.locals.operation);
         next();
       } catch (error) {
         next(error);

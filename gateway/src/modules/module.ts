@@ -69,6 +69,11 @@ export interface GatewayModule {
   /** graphql-ws: the socket of an accepted upgrade closed. */
   readonly upgradeClosed?: (request: IncomingMessage) => void;
   /**
+   * HTTP: the request's caller is known (`operation.identity`), before its body is read: start what
+   * `beforeOperation` will need, so that it runs while the body is read and the document checked. Must not throw.
+   */
+  readonly callerKnown?: (operation: OperationRecord) => void;
+  /**
    * Before an operation runs, on either transport, once its document is known and accepted: throw an AppError to
    * refuse it (rate limits).
    */

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Identity } from '@firefly/auth';
 import type { RateLimitSetting } from '@firefly/config';
 import { rateLimited } from '@firefly/errors';
 import type { Logger } from '@firefly/logger';
@@ -7,7 +8,7 @@ import type { Redis } from '@firefly/redis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { sendErrors } from './http-errors.ts';
 import { actsAsPartnerAccount, hasApiKey } from './partners/index.ts';
-import type { GatewayModule } from './module.ts';
+import type { GatewayModule, OperationRecord } from './module.ts';
 
 export interface GatewayRateLimitOptions {
   /** Counters live here, so every gateway replica shares them. */
@@ -85,6 +86,13 @@ export function useRateLimits(options: GatewayRateLimitOptions): GatewayModule {
   }
 
   const socketsPerIp = new Map<string, number>();
+  // Whom the per-user limit counts: signed-in users; a partner's account is limited per API key instead (modules/partners).
+  const counted = (identity: Identity | undefined): string | undefined =>
+    identity?.kind === 'user' && !actsAsPartnerAccount(identity) ? `${identity.tenantId}:${identity.userId}` : undefined;
+  // HTTP: the per-user count of a request, asked of Redis as soon as its caller is known — it does not depend on
+  // the document — while the body is read and the document checked; beforeOperation takes its verdict. A request
+  // whose document is refused has then been counted too, like every anonymous request (counted before its body).
+  const earlyCounts = new WeakMap<OperationRecord, Promise<Verdict>>();
 
   return {
     name: 'rate-limits',
@@ -96,14 +104,20 @@ export function useRateLimits(options: GatewayRateLimitOptions): GatewayModule {
       const error = rateLimited(verdict.retryAfterSeconds, 'Too many requests from this address; try again later');
       sendErrors(res, [{ message: error.message, extensions: error.extensions }], 429);
     },
+    callerKnown(operation) {
+      const who = counted(operation.identity);
+      if (who !== undefined) earlyCounts.set(operation, consume(perUser(), who));
+    },
     async beforeOperation(context) {
       const { identity, operation } = context;
-      // A partner's account is limited per API key instead (modules/partners).
-      if (identity.kind !== 'user' || actsAsPartnerAccount(identity)) return;
-      const who = `${identity.tenantId}:${identity.userId}`;
+      const who = counted(identity);
+      if (who === undefined) return;
       // A subscription counts against both limits, asked of Redis at once (one round trip before the stream starts,
       // not two); a start refused by the per-user limit has then used one of the user's subscription starts too.
-      const [verdict, started] = await Promise.all([consume(perUser(), who), operation.operationType === 'subscription' ? consume(subscribes, who) : undefined]);
+      const [verdict, started] = await Promise.all([
+        earlyCounts.get(operation) ?? consume(perUser(), who),
+        operation.operationType === 'subscription' ? consume(subscribes, who) : undefined,
+      ]);
       if (!verdict.allowed) throw rateLimited(verdict.retryAfterSeconds, 'Too many requests for this account; try again later');
       if (!started) return;
       if (!started.allowed) throw rateLimited(started.retryAfterSeconds, 'Too many subscriptions started; try again later');
