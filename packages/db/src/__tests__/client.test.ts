@@ -48,6 +48,19 @@ describe('createDb', () => {
     expect(rows[0]?.createdAt.toISOString()).toBe(at.toISOString());
   });
 
+  it('sends a statement on a connection idle for a second straight away, without pinging it first', async () => {
+    // One connection, so both statements run on it; its own counter of admin commands counts the pool's pings.
+    const single = createDb({ url: scratch.url, connectionLimit: 1 });
+    try {
+      const pings = async () => Number((await single.$queryRawUnsafe<Array<{ Value: string }>>("SHOW SESSION STATUS LIKE 'Com_admin_commands'"))[0]!.Value);
+      const before = await pings();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await pings()).toBe(before);
+    } finally {
+      await single.$disconnect();
+    }
+  });
+
   it('refuses a URL without a database and a bad connection limit', () => {
     expect(() => createDb({ url: 'mysql://root@127.0.0.1:3306' })).toThrow(/must name a database/);
     expect(() => createDb({ url: 'mysql://root@127.0.0.1:3306/x?connection_limit=zero' })).toThrow(/connection_limit/);
