@@ -29,7 +29,7 @@ export function createBillingContext(deps: BillingDeps, services: BillingService
   // The catalog is read once per request, however many aliases ask for it.
   const products = { ...productRepository, listActive: oncePerRequest(productRepository.listActive) };
   const ledger = createLedgerRepository(db, base.tenantId);
-  const scope: BillingScope = { store: services.metrics.observeCreditStore(createCreditStore(db)), settings: services.settings, logger: base.logger };
+  const scope: BillingScope = { store: services.metrics.observeCreditStore(createCreditStore(db, { tenantId: base.tenantId, accountIds: services.accountIds })), settings: services.settings, logger: base.logger };
   const payments: PaymentScope = { orders: createOrderStore(db), providers: services.providers, settings: services.orderSettings, logger: base.logger, events: services.events };
   const catalog: ProductCatalogScope = {
     products: productRepository,

@@ -26,7 +26,7 @@ export { createUserSmsClient } from './data/user-sms-client.ts';
 
 /** What the process hands the billing subgraph; it releases them itself after stop(). */
 export interface BillingDeps {
-  /** The process's Prisma client (`createDb()`): billing's model delegates plus `$queryRaw` for per-user pages. */
+  /** The process's Prisma client (`createDb()`): billing's model delegates plus raw SQL (data/raw-sql.ts). */
   db: BillingDb & BillingSql;
   /** Counters of the `@rateLimit` fields (shared by every replica). */
   redis: Redis;

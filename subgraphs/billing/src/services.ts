@@ -1,6 +1,6 @@
 import type { RuntimeSettings } from '@firefly/platform-state';
 import type { BillingConfig } from './config.ts';
-import { createCreditStore } from './data/credit-store.ts';
+import { createAccountIdCache, createCreditStore, type AccountIdCache } from './data/credit-store.ts';
 import { createNotificationLog, type NotificationLog } from './data/notification-log.ts';
 import { createOrderPaidNoticeStore } from './data/order-paid-notices.ts';
 import { createUserSmsClient } from './data/user-sms-client.ts';
@@ -19,6 +19,8 @@ import type { BillingDeps } from './server.ts';
 /** Billing's process-wide services, built once per server and shared by every request and job. */
 export interface BillingServices {
   store: CreditStore;
+  /** Account ids by owner, shared by this store and every request's (credit-store.ts). */
+  accountIds: AccountIdCache;
   prices: PriceSource;
   settings: CreditSettings;
   orders: OrderStore;
@@ -43,8 +45,10 @@ export function createBillingServices(config: BillingConfig, deps: BillingDeps, 
     settings: { maxAttempts: config.ORDER_SMS_MAX_ATTEMPTS, retryBaseMs: config.ORDER_SMS_RETRY_SECONDS * 1_000, leaseMs: 60_000 },
     onOutcome: (outcome) => metrics.orderSms.inc({ outcome }),
   });
+  const accountIds = createAccountIdCache();
   return {
-    store: metrics.observeCreditStore(createCreditStore(deps.db)),
+    store: metrics.observeCreditStore(createCreditStore(deps.db, { accountIds })),
+    accountIds,
     prices: createPriceSource(deps.db),
     // Sign-up grant and order TTL: a value set at run time (setSetting, shared through Redis), else the environment's.
     settings: {

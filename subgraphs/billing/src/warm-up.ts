@@ -4,6 +4,7 @@ import type { Logger } from '@firefly/logger';
 import { createBalanceLoader } from './data/accounts.ts';
 import { createCreditStore } from './data/credit-store.ts';
 import { createPriceSource } from './data/prices.ts';
+import type { BillingSql } from './data/raw-sql.ts';
 import { releaseReservation } from './domain/release-reservation.ts';
 import { reserveCredits } from './domain/reserve-credits.ts';
 import { reserveImageCredits } from './domain/reserve-image-credits.ts';
@@ -35,7 +36,7 @@ export async function warmUpBilling(client: Db, options: { poolSize: number; log
       const inTx = new Proxy(tx, {
         get: (target, property, receiver) =>
           property === '$transaction' ? (body: (inner: typeof tx) => Promise<unknown>) => body(tx) : Reflect.get(target, property, receiver),
-      }) as unknown as BillingDb;
+      }) as unknown as BillingDb & BillingSql;
       const scope: BillingScope = { store: createCreditStore(inTx), settings: DEFAULT_CREDIT_SETTINGS, logger: options.logger };
       const prices = createPriceSource(inTx);
       const account = await scope.store.ensureAccount(tenantId, userId);

@@ -56,16 +56,27 @@ describe('statements per credit transaction', () => {
     return sent.slice(sent.indexOf('UPDATE CreditAccount'));
   };
 
-  it('a hold is the conditional UPDATE and the INSERT of the reservation: nothing is read back while the lock is held', async () => {
+  it('a hold is the conditional UPDATE and the INSERT of the reservation: nothing is read before it or back while the lock is held', async () => {
     const user = await fundedUser(10);
     queries.length = 0;
     const reservation = await reserveCredits(deps, reserveInput(user, 3));
     expect(underTheLock()).toEqual(['UPDATE CreditAccount', 'INSERT Reservation', 'COMMIT']);
-    // Before the hold: the reservation (idempotency) and the account, read at the same time.
-    expect(queries.map((q) => kind(q.query)).slice(0, 2).sort()).toEqual(['SELECT CreditAccount', 'SELECT Reservation']);
-    expect(queries).toHaveLength(5);
+    // Neither the reservation (idempotency: the primary key decides) nor the account (its id is remembered) is read first.
+    expect(queries).toHaveLength(3);
     // The row answered is the row stored.
     expect(await deps.store.findReservation(reservation.id, user.tenantId)).toEqual(reservation);
+  });
+
+  it("a hold for an account this process has not seen yet reads the account's id once", async () => {
+    const user = await fundedUser(10);
+    const fresh = billingScope(db);
+    queries.length = 0;
+    await reserveCredits(fresh, reserveInput(user, 3));
+    expect(queries.map((q) => kind(q.query))).toEqual(['SELECT CreditAccount', 'UPDATE CreditAccount', 'INSERT Reservation', 'COMMIT']);
+    queries.length = 0;
+    await reserveCredits(fresh, reserveInput(user, 3));
+    expect(queries.map((q) => kind(q.query))).toEqual(['UPDATE CreditAccount', 'INSERT Reservation', 'COMMIT']);
+    expect(await expectLedgerInvariant(db, user.tenantId, user.userId)).toEqual({ available: 4, reserved: 6, entries: 1 });
   });
 
   it('a booking reads the balance once under its lock and writes the entry and the audit event without reading them back', async () => {
@@ -89,15 +100,28 @@ describe('statements per credit transaction', () => {
     expect(await deps.store.book(account, { delta: 7, reason: 'GRANT', referenceId: null, idempotencyKey: outcome.entry.idempotencyKey, note: 'n' })).toEqual({ kind: 'duplicate' });
   });
 
-  it('a settlement books its charge without reading the entry back', async () => {
+  it('a settlement locks the reservation with its account, moves both in one UPDATE and books its charge without reading the entry back', async () => {
     const user = await fundedUser(10);
     const reservation = await reserveCredits(deps, reserveInput(user, 4));
     queries.length = 0;
-    await settleReservation(deps, { tenantId: user.tenantId, reservationId: reservation.id, actualAmount: 2, reason: 'CHAT_USAGE', referenceId: reservation.referenceId });
-    const sent = underTheLock();
-    expect(sent.at(-2)).toBe('INSERT LedgerEntry');
-    expect(sent.filter((statement) => statement === 'SELECT LedgerEntry')).toEqual([]);
+    const { reservation: settled } = await settleReservation(deps, { tenantId: user.tenantId, reservationId: reservation.id, actualAmount: 2, reason: 'CHAT_USAGE', referenceId: reservation.referenceId });
+    const sent = queries.map((q) => kind(q.query));
+    expect(sent).toEqual(['SELECT Reservation', 'UPDATE Reservation', 'INSERT LedgerEntry', 'COMMIT']);
+    expect(queries[0]!.query).toMatch(/JOIN `CreditAccount` a .* FOR UPDATE$/s);
+    expect(queries[1]!.query).toMatch(/JOIN `CreditAccount` a .* WHERE r\.`id` = \? AND r\.`status` = 'HELD'/s);
+    // The row answered is the row stored.
+    expect(await deps.store.findReservation(reservation.id, user.tenantId)).toEqual(settled);
     await expectLedgerInvariant(db, user.tenantId, user.userId);
+  });
+
+  it('a settle or release of a reservation that is no longer HELD writes nothing', async () => {
+    const user = await fundedUser(10);
+    const reservation = await reserveCredits(deps, reserveInput(user, 4));
+    await settleReservation(deps, { tenantId: user.tenantId, reservationId: reservation.id, actualAmount: 2, reason: 'CHAT_USAGE' });
+    queries.length = 0;
+    await settleReservation(deps, { tenantId: user.tenantId, reservationId: reservation.id, actualAmount: 2, reason: 'CHAT_USAGE' });
+    await releaseReservation(deps, { tenantId: user.tenantId, reservationId: reservation.id });
+    expect(queries.map((q) => kind(q.query))).toEqual(['SELECT Reservation', 'COMMIT', 'SELECT Reservation', 'COMMIT']);
   });
 });
 
@@ -134,6 +158,43 @@ describe('reservations under concurrency', () => {
     expect(rejected).toEqual([]);
     expect(new Set(fulfilled.map((r) => r.id)).size).toBe(1);
     expect(await expectLedgerInvariant(db, user.tenantId, user.userId)).toMatchObject({ available: 70, reserved: 30 });
+  });
+
+  it('a retry of a hold that was settled meanwhile returns it as it is and holds nothing again', async () => {
+    const user = await fundedUser(100);
+    const input = reserveInput(user, 30);
+    const first = await reserveCredits(deps, input);
+    await settleReservation(deps, { tenantId: user.tenantId, reservationId: first.id, actualAmount: 10, reason: 'IMAGE_USAGE' });
+    expect(await reserveCredits(deps, input)).toMatchObject({ id: first.id, status: 'SETTLED', settledAmount: 10 });
+    expect(await expectLedgerInvariant(db, user.tenantId, user.userId)).toEqual({ available: 90, reserved: 0, entries: 2 });
+  });
+
+  it('retries of a hold racing its settlement: held once, charged once, every retry answers the one reservation', async () => {
+    const user = await fundedUser(1_000);
+    const input = reserveInput(user, 30);
+    const first = await reserveCredits(deps, input);
+    const { fulfilled, rejected } = await settleAll<unknown>([
+      ...Array.from({ length: 10 }, () => reserveCredits(deps, input)),
+      settleReservation(deps, { tenantId: user.tenantId, reservationId: first.id, actualAmount: 20, reason: 'IMAGE_USAGE' }),
+      ...Array.from({ length: 10 }, () => reserveCredits(deps, input)),
+    ]);
+    expect(rejected).toEqual([]);
+    expect(fulfilled.every((r) => ('id' in (r as object) ? (r as { id: string }).id : (r as { reservation: { id: string } }).reservation.id) === first.id)).toBe(true);
+    expect(await expectLedgerInvariant(db, user.tenantId, user.userId)).toEqual({ available: 980, reserved: 0, entries: 2 });
+  });
+
+  it("a hold takes the credits of the tenant's own account: the same user id in another tenant is another account", async () => {
+    const userId = newUserId();
+    const rich = { tenantId: newTenantId(), userId };
+    await adjustCredits(deps, { ...rich, delta: 100, note: 'funding', adminUserId: 'test' });
+    const poor = { tenantId: newTenantId(), userId };
+    await expect(reserveCredits(deps, reserveInput(poor, 10))).rejects.toMatchObject({ code: 'INSUFFICIENT_CREDITS', extensions: { available: 0, requested: 10 } });
+    await adjustCredits(deps, { ...poor, delta: 5, note: 'funding', adminUserId: 'test' });
+    await expect(reserveCredits(deps, reserveInput(poor, 10))).rejects.toMatchObject({ code: 'INSUFFICIENT_CREDITS', extensions: { available: 5, requested: 10 } });
+    const held = await reserveCredits(deps, reserveInput(poor, 5));
+    expect(held.accountId).toBe((await deps.store.findAccount(poor.tenantId, userId))?.id);
+    expect(await expectLedgerInvariant(db, poor.tenantId, userId)).toEqual({ available: 0, reserved: 5, entries: 1 });
+    expect(await expectLedgerInvariant(db, rich.tenantId, userId)).toEqual({ available: 100, reserved: 0, entries: 1 });
   });
 
   it('a retry after the balance ran out still returns the original reservation', async () => {

@@ -38,6 +38,22 @@ describe('a request reaches its own tenant only, whatever its queries forget', (
     expect(await request.scope.store.findReservation(held.id, null)).toBeNull();
   });
 
+  it("the credit store's raw statements (hold, settle, release) are confined to the request's tenant as well", async () => {
+    const other = { tenantId: newTenantId(), userId: newUserId() };
+    const jobs = billingScope(db);
+    await adjustCredits(jobs, { ...other, delta: 50, note: 'funding', adminUserId: 'test' });
+    const held = await reserveCredits(jobs, { ...other, amount: 10, referenceId: `job-${randomUUID()}`, ttlSeconds: 600, idempotencyKey: randomUUID() });
+
+    const request = contextOf(newTenantId(), other.userId);
+    // Closing by id without a tenant (as the sweeper may): the request's own tenant only, so nothing is found.
+    expect(await request.scope.store.close({ id: held.id, tenantId: null }, { status: 'RELEASED', decide: () => ({ charged: 0, entry: null }) })).toEqual({ kind: 'missing' });
+    // Naming the other tenant: refused, not carried out.
+    await expect(request.scope.store.close({ id: held.id, tenantId: other.tenantId }, { status: 'RELEASED', decide: () => ({ charged: 0, entry: null }) })).rejects.toBeInstanceOf(TenantScopeError);
+    await expect(request.scope.store.hold(other, { id: `rsv-${randomUUID()}`, amount: 5, referenceId: 'x', partnerId: null, expiresAt: new Date(Date.now() + 60_000) })).rejects.toBeInstanceOf(TenantScopeError);
+    expect(await db.creditAccount.findUniqueOrThrow({ where: { tenantId_userId: other } })).toMatchObject({ available: 40, reserved: 10 });
+    expect(await db.reservation.findUniqueOrThrow({ where: { id: held.id } })).toMatchObject({ status: 'HELD' });
+  });
+
   it('a write that names another tenant is refused, not carried out', async () => {
     const request = contextOf(newTenantId(), newUserId());
     const victim = newTenantId();

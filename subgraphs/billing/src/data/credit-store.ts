@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { isUniqueConstraintError, recordAudit, transact as runTransaction, type BillingDb, type BillingTx } from '@firefly/db';
+import { isUniqueConstraintError, Prisma, recordAudit, TenantScopeError, transact as runTransaction, type BillingDb, type BillingTx } from '@firefly/db';
 import { newSortableId } from '../domain/ids.ts';
 import type { AccountRef, AccountRow, Balance, CloseOutcome, CreditStore, HoldOutcome, BookOutcome, LedgerEntryRow, ReservationRow } from '../domain/ports.ts';
+import type { BillingSql } from './raw-sql.ts';
 
 /*
  * LOCKING STRATEGY — why the balance can neither go negative nor lose or invent a credit under concurrency.
  *
- * 1. The CreditAccount row is the mutex of its credits. Every transaction that moves credits starts with an UPDATE
- *    of that row, which takes InnoDB's exclusive row lock and keeps it until COMMIT/ROLLBACK. So all money-moving
- *    transactions of one account run one after another, and every later statement of a transaction (reading the
- *    reservation's status, reading the balance to compute balanceAfter or a settlement, inserting the ledger entry)
+ * 1. The CreditAccount row is the mutex of its credits. Every transaction that moves credits takes InnoDB's exclusive
+ *    lock on that row (an UPDATE of it, or the locking read of a close) and keeps it until COMMIT/ROLLBACK. So all
+ *    money-moving transactions of one account run one after another, and every later statement of a transaction
+ *    (reading the balance to compute balanceAfter or a settlement, inserting the ledger entry or the reservation)
  *    sees a state no one else can change until it commits. Other accounts are not blocked.
  * 2. Spending is a conditional atomic UPDATE:
  *      UPDATE CreditAccount SET available = available - :n, reserved = reserved + :n WHERE id = :id AND available >= :n
@@ -17,25 +18,40 @@ import type { AccountRef, AccountRow, Balance, CloseOutcome, CreditStore, HoldOu
  *    current version, never a snapshot), so two spenders can never both pass the check on the same credits:
  *    the second waits for the first's lock, then re-evaluates `available >= :n` on the new value. 0 rows affected
  *    means insufficient credits and nothing was written. Prisma's `updateMany` sends exactly this one statement
- *    (pinned down by __tests__/credits.test.ts); `update` would not do for this, and there is no SELECT … FOR UPDATE in Prisma.
+ *    (pinned down by __tests__/credits.test.ts); `update` would not do for this. A hold reads nothing before it: the
+ *    account's id is remembered from an earlier call (AccountIdCache), and the reservation's primary key decides
+ *    idempotency (3).
  * 3. The same transaction writes the ledger entry / reservation row, so the account and its history change
  *    together or not at all. Idempotency is enforced by unique keys, not by find-then-insert: LedgerEntry
  *    (accountId, idempotencyKey) and the Reservation primary key (derived from the caller's idempotency key). A
  *    duplicate insert fails, the whole transaction rolls back (undoing its account UPDATE), and the caller reads
- *    back the original. A settle/release "claims" the reservation by re-reading its status under the account lock;
- *    a second, concurrent settle of the same reservation waits for the lock, then sees SETTLED and books nothing.
- * 4. Lock order is always account row first, then its reservation/ledger rows (inserts take the foreign-key S lock
- *    on the account row we already hold X on), so transactions of one account cannot deadlock each other. READ
- *    COMMITTED (the session level of every pooled connection, see @firefly/db's transact) keeps InnoDB from taking gap locks on the secondary indexes (no phantom-range locking needed:
- *    nothing here scans a range while writing), and makes every plain read see the latest committed row. A
- *    deadlock or lock-wait abort that MySQL still reports is retried by @firefly/db's transact(): every transaction here
- *    is idempotent.
+ *    back the original. A settle/release "claims" the reservation with one locking read of the reservation and its
+ *    account (SELECT … FOR UPDATE, both rows): a second, concurrent settle of the same reservation waits for that
+ *    lock, then sees SETTLED and books nothing. The claim and the account's move are then one UPDATE of both rows,
+ *    conditioned on the reservation still being HELD and on the balance (the database's last word).
+ * 4. Lock order: a hold or a booking locks the account row, then inserts its children (the inserts take the
+ *    foreign-key S lock on the account row they already hold X on, so no lock is ever upgraded). A close locks the
+ *    reservation row, then its account (the locking read reads the reservation by primary key first). No transaction
+ *    locks an existing reservation after its account, so closes of one account queue on the account row and cannot
+ *    deadlock each other or a hold. The one crossing: a hold whose INSERT collides with an existing reservation (a
+ *    retry of a hold that was made) waits for that reservation's lock while holding the account's; should that very
+ *    reservation be being closed at that moment, InnoDB reports the deadlock at once and transact() runs the loser
+ *    again. READ COMMITTED (the session level of every pooled connection, see @firefly/db's transact) keeps InnoDB
+ *    from taking gap locks on the secondary indexes (no phantom-range locking needed: nothing here scans a range
+ *    while writing), and makes every plain read see the latest committed row. A deadlock or lock-wait abort that
+ *    MySQL still reports is retried by @firefly/db's transact(): every transaction here is idempotent.
  * 5. Accounts are created outside these transactions with INSERT IGNORE on the unique (tenantId, userId), so two
  *    first-time callers cannot create two accounts, and no transaction ever upgrades a shared lock to exclusive.
  *
  * Invariant (tested after every concurrency test): for every account, sum(LedgerEntry.delta) = available +
  * reserved, reserved = sum(amount of HELD reservations), both ≥ 0, and balanceAfter is the running sum of deltas.
  * A hold books no ledger entry (credits only move from available to reserved); a settlement books -charged once.
+ *
+ * Tenants: a request's store runs over a client confined to its tenant (scopeToTenant), which does not filter raw
+ * SQL (the close's two statements); such a store is told its tenant (options.tenantId), and its raw statements are
+ * confined to it the same way.
+ *
+ * The SQL here is the subset MySQL 8 and MariaDB share (no RETURNING, no UPDATE … RETURNING).
  */
 
 /** Tuning of the credit transactions. */
@@ -46,7 +62,39 @@ export interface CreditStoreOptions {
   timeoutMs?: number;
   /** Tries of a transaction MySQL aborted (deadlock, lock-wait timeout) or that could not start in time. Default 6. */
   attempts?: number;
+  /**
+   * The tenant the store's client is confined to (scopeToTenant), if any: its raw statements, which that client does
+   * not filter, are confined to it too — a call naming another tenant throws TenantScopeError, as the client would.
+   */
+  tenantId?: string;
+  /** Where account ids are remembered; share one per process among the stores of its requests. Default: the store's own. */
+  accountIds?: AccountIdCache;
 }
+
+/**
+ * Account ids by owner (tenant, user), remembered so that a hold needs no read before its UPDATE. An account's id
+ * never changes and no account is ever deleted (its ledger entries and reservations reference it), so a remembered id
+ * never goes stale. Ids read through a store's client are remembered (committed rows; the warm-up's store, which
+ * reads inside a transaction it rolls back, has a cache of its own), at most `max` of them (the oldest go first).
+ */
+export interface AccountIdCache {
+  get(key: string): string | undefined;
+  set(key: string, accountId: string): void;
+}
+
+export function createAccountIdCache(max = 50_000): AccountIdCache {
+  const ids = new Map<string, string>();
+  return {
+    get: (key) => ids.get(key),
+    set(key, accountId) {
+      if (ids.has(key)) return;
+      if (ids.size >= max) ids.delete(ids.keys().next().value as string);
+      ids.set(key, accountId);
+    },
+  };
+}
+
+const accountKey = (tenantId: string, userId: string) => `${tenantId}\u0000${userId}`;
 
 const accountSelect = { id: true, tenantId: true, userId: true, available: true, reserved: true } as const;
 const entrySelect = {
@@ -81,7 +129,10 @@ const reservationSelect = {
   updatedAt: true,
 } as const;
 
-export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {}): CreditStore {
+/** A reservation row as a close's locking read answers it, with its account's balance. */
+interface LockedReservation extends ReservationRow, Balance {}
+
+export function createCreditStore(db: BillingDb & BillingSql, options: CreditStoreOptions = {}): CreditStore {
   const txOptions = {
     maxWait: options.maxWaitMs ?? 10_000,
     timeout: options.timeoutMs ?? 10_000,
@@ -90,9 +141,20 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
   // Every body below is replayable: ids come from the caller (or bookingStamp(), taken afresh under the lock of
   // each try, which is what its ordering promise needs), and nothing but the database is touched.
   const transact = <T>(fn: (tx: BillingTx) => Promise<T>): Promise<T> => runTransaction(db, fn, txOptions);
+  /** The tenant a raw statement is confined to: the one asked for, which must be the store's own if it has one. */
+  const confined = <T extends string | null>(tenantId: T): T | string => {
+    if (options.tenantId === undefined) return tenantId;
+    if (tenantId !== null && tenantId !== options.tenantId) throw new TenantScopeError(`credit store of tenant ${options.tenantId} asked about tenant ${tenantId}`);
+    return options.tenantId;
+  };
 
-  const findAccount = (tenantId: string, userId: string): Promise<AccountRow | null> =>
-    db.creditAccount.findUnique({ where: { tenantId_userId: { tenantId, userId } }, select: accountSelect });
+  const accountIds = options.accountIds ?? createAccountIdCache();
+  /** The account as committed now; its id is remembered (see AccountIdCache). */
+  const findAccount = async (tenantId: string, userId: string): Promise<AccountRow | null> => {
+    const account = await db.creditAccount.findUnique({ where: { tenantId_userId: { tenantId, userId } }, select: accountSelect });
+    if (account) accountIds.set(accountKey(tenantId, userId), account.id);
+    return account;
+  };
 
   return {
     findAccount,
@@ -101,7 +163,9 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
       const found = await findAccount(tenantId, userId);
       if (found) return found;
       await db.creditAccount.createMany({ data: [{ id: randomUUID(), tenantId, userId }], skipDuplicates: true });
-      return db.creditAccount.findUniqueOrThrow({ where: { tenantId_userId: { tenantId, userId } }, select: accountSelect });
+      const created = await findAccount(tenantId, userId);
+      if (!created) throw new Error(`the credit account of ${userId} in tenant ${tenantId} was created but cannot be read`);
+      return created;
     },
 
     findEntry(accountId, idempotencyKey) {
@@ -134,14 +198,20 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
       return db.reservation.findFirst({ where: { id, ...(tenantId === null ? {} : { tenantId }) }, select: reservationSelect });
     },
 
-    async hold(account, reservation): Promise<HoldOutcome> {
+    async hold(owner, reservation): Promise<HoldOutcome> {
+      const tenantId = confined(owner.tenantId);
+      const key = accountKey(tenantId, owner.userId);
+      // The account's id, known from an earlier call (it never changes), else read here. No account: nothing to hold.
+      const accountId = accountIds.get(key) ?? (await findAccount(tenantId, owner.userId))?.id;
+      if (accountId === undefined) return { kind: 'refused' };
+      const account = { id: accountId, tenantId, userId: owner.userId };
       try {
         return await transact(async (tx): Promise<HoldOutcome> => {
           const moved = await tx.creditAccount.updateMany({
             where: { id: account.id, available: { gte: reservation.amount } },
             data: { available: { decrement: reservation.amount }, reserved: { increment: reservation.amount } },
           });
-          if (moved.count === 0) return { kind: 'insufficient', available: (await balanceOf(tx, account)).available };
+          if (moved.count === 0) return { kind: 'refused' };
           const now = new Date();
           const { chatPrice, ...held } = reservation;
           const row: ReservationRow = {
@@ -164,42 +234,48 @@ export function createCreditStore(db: BillingDb, options: CreditStoreOptions = {
       }
     },
 
-    close(reservation, request) {
+    close(target, request) {
+      const tenantId = confined(target.tenantId);
       return transact(async (tx): Promise<CloseOutcome> => {
-        const now = new Date();
-        const account = { id: reservation.accountId, tenantId: reservation.tenantId, userId: reservation.userId };
-        // The account lock first (see the top of this file); the write itself is only a touch of updatedAt.
-        const locked = await tx.creditAccount.updateMany({ where: { id: account.id }, data: { updatedAt: now } });
-        if (locked.count !== 1) throw new Error(`credit account ${account.id} of reservation ${reservation.id} is missing`);
-
-        const current = await tx.reservation.findUnique({ where: { id: reservation.id }, select: reservationSelect });
-        if (!current) throw new Error(`reservation ${reservation.id} disappeared`);
+        const sql = rawSqlOf(tx);
+        // The claim: the reservation and its account, both locked, in one statement (see the top of this file).
+        const rows = await sql.$queryRaw<LockedReservation[]>(Prisma.sql`SELECT r.\`id\`, r.\`tenantId\`, r.\`accountId\`, r.\`userId\`, r.\`amount\`, r.\`settledAmount\`, r.\`status\`, r.\`referenceId\`, r.\`partnerId\`,
+            r.\`chatModelId\`, r.\`chatInputPer1kTokens\`, r.\`chatOutputPer1kTokens\`, r.\`expiresAt\`, r.\`createdAt\`, r.\`updatedAt\`,
+            a.\`available\`, a.\`reserved\`
+          FROM \`Reservation\` r JOIN \`CreditAccount\` a ON a.\`id\` = r.\`accountId\`
+          WHERE r.\`id\` = ${target.id}${tenantId === null ? Prisma.empty : Prisma.sql` AND r.\`tenantId\` = ${tenantId}`}
+          FOR UPDATE`);
+        const locked = rows[0];
+        if (!locked) return { kind: 'missing' };
+        const { available, reserved, ...current } = locked;
         if (current.status !== 'HELD' || (request.expiredBy && current.expiresAt > request.expiredBy)) return { kind: 'unchanged', reservation: current };
 
-        const balance = await balanceOf(tx, account);
+        const now = new Date();
         const hold = current.amount;
-        const { charged, entry } = request.decide(balance.available);
-        if (!Number.isSafeInteger(charged) || charged < 0 || charged > hold + balance.available) {
-          throw new Error(`refusing to charge ${charged} for a hold of ${hold} with ${balance.available} available`);
+        const { charged, entry } = request.decide(current, available);
+        if (!Number.isSafeInteger(charged) || charged < 0 || charged > hold + available) {
+          throw new Error(`refusing to charge ${charged} for a hold of ${hold} with ${available} available`);
         }
-        // Under the lock these guards always hold; they are the database's last word against a negative balance.
-        const moved = await tx.creditAccount.updateMany({
-          where: { id: account.id, reserved: { gte: hold }, available: { gte: charged - hold } },
-          data: { available: { increment: hold - charged }, reserved: { decrement: hold } },
-        });
-        if (moved.count !== 1) throw new Error(`credit account ${account.id} does not hold reservation ${reservation.id}`);
         const settledAmount = request.status === 'SETTLED' ? charged : null;
-        const closed = await tx.reservation.updateMany({ where: { id: current.id, status: 'HELD' }, data: { status: request.status, settledAmount, updatedAt: now } });
-        if (closed.count !== 1) throw new Error(`reservation ${reservation.id} changed under its account lock`);
+        // The claim and the move in one statement. Under the lock these guards always hold; they are the database's
+        // last word against a negative balance and a second close.
+        const matched = await sql.$executeRaw(Prisma.sql`UPDATE \`Reservation\` r JOIN \`CreditAccount\` a ON a.\`id\` = r.\`accountId\`
+          SET a.\`available\` = a.\`available\` + ${hold - charged}, a.\`reserved\` = a.\`reserved\` - ${hold}, a.\`updatedAt\` = ${now},
+            r.\`status\` = ${request.status}, r.\`settledAmount\` = ${settledAmount}, r.\`updatedAt\` = ${now}
+          WHERE r.\`id\` = ${current.id} AND r.\`status\` = 'HELD' AND a.\`reserved\` >= ${hold} AND a.\`available\` >= ${charged - hold}`);
+        // Both rows or neither (an inner join of the two rows locked above).
+        if (matched === 0) throw new Error(`reservation ${current.id} or its account ${current.accountId} changed under their lock`);
         if (entry && charged > 0) {
           // A partner's hold books a partner's charge (the tag was taken with the hold, from the service credential).
           await insertRow(tx.ledgerEntry, {
-            ...ownerOf(account),
+            tenantId: current.tenantId,
+            accountId: current.accountId,
+            userId: current.userId,
             ...entry,
             ...bookingStamp(),
             partnerId: current.partnerId,
             delta: -charged,
-            balanceAfter: balance.available + balance.reserved - charged,
+            balanceAfter: available + reserved - charged,
           });
         }
         return { kind: 'closed', reservation: { ...current, status: request.status, settledAmount, updatedAt: now }, charged };
@@ -241,6 +317,14 @@ async function insertRow<Row>(delegate: { createMany(args: { data: Row[] }): Pro
 
 function ownerOf(account: AccountRef) {
   return { tenantId: account.tenantId, accountId: account.id, userId: account.userId };
+}
+
+/**
+ * The raw statements of a credit transaction. transact() hands its body the interactive transaction of the client it
+ * was given — this store's, which has `$queryRaw`/`$executeRaw` (BillingSql) — under the narrower BillingTx view.
+ */
+function rawSqlOf(tx: BillingTx): BillingSql {
+  return tx as unknown as BillingSql;
 }
 
 async function balanceOf(tx: BillingTx, account: AccountRef): Promise<Balance> {

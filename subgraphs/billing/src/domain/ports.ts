@@ -91,11 +91,27 @@ export interface HeldChatPrice extends ChatPrice {
   modelId: string;
 }
 
+/** Whose credits a hold takes: the account is found by its owner, in the hold's own statements. */
+export interface AccountOwner {
+  tenantId: string;
+  userId: string;
+}
+
 export type HoldOutcome =
   | { kind: 'held'; reservation: ReservationRow }
   /** A reservation with this id exists: nothing was held. */
   | { kind: 'duplicate' }
-  | { kind: 'insufficient'; available: number };
+  /**
+   * The owner has no account, or fewer than `amount` credits available: nothing was held. (A reservation with this id
+   * may exist all the same: the check of the balance comes before the insert.)
+   */
+  | { kind: 'refused' };
+
+/** The reservation a close is for: its id, and the tenant it must belong to (null: any tenant, the sweeper). */
+export interface ReservationRef {
+  id: string;
+  tenantId: string | null;
+}
 
 /** How a HELD reservation is closed, decided under the account lock from the account's current `available`. */
 export interface CloseDecision {
@@ -109,14 +125,16 @@ export interface CloseRequest {
   status: 'SETTLED' | 'RELEASED';
   /** Only close when the reservation expired at or before this instant (the sweeper). */
   expiredBy?: Date;
-  /** `available` excludes the hold being closed. */
-  decide: (available: number) => CloseDecision;
+  /** From the HELD reservation as it is under the lock; `available` excludes its hold. May run more than once (a retried transaction). */
+  decide: (reservation: ReservationRow, available: number) => CloseDecision;
 }
 
 export type CloseOutcome =
   | { kind: 'closed'; reservation: ReservationRow; charged: number }
   /** Not HELD any more (or not expired yet, for the sweeper): nothing changed. */
-  | { kind: 'unchanged'; reservation: ReservationRow };
+  | { kind: 'unchanged'; reservation: ReservationRow }
+  /** No such reservation (in that tenant). */
+  | { kind: 'missing' };
 
 export interface CreditStore {
   findAccount(tenantId: string, userId: string): Promise<AccountRow | null>;
@@ -127,8 +145,10 @@ export interface CreditStore {
   book(account: AccountRef, entry: NewLedgerEntry, audit?: AuditEntry): Promise<BookOutcome>;
   /** `tenantId` null: any tenant (the sweeper). */
   findReservation(id: string, tenantId: string | null): Promise<ReservationRow | null>;
-  hold(account: AccountRef, reservation: NewReservation): Promise<HoldOutcome>;
-  close(reservation: ReservationRow, request: CloseRequest): Promise<CloseOutcome>;
+  /** Holds `reservation.amount` of the owner's available credits and stores the reservation, or neither. */
+  hold(owner: AccountOwner, reservation: NewReservation): Promise<HoldOutcome>;
+  /** Settles or releases a HELD reservation exactly once, under its account's lock. */
+  close(reservation: ReservationRef, request: CloseRequest): Promise<CloseOutcome>;
   /** HELD reservations of every tenant whose expiry is at or before `now`, oldest expiry first. */
   listExpired(now: Date, limit: number): Promise<ReservationRow[]>;
 }

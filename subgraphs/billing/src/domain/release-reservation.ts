@@ -13,9 +13,7 @@ export interface ReleaseReservationInput {
  * so a caller may always release on its failure path without knowing whether it had settled.
  */
 export async function releaseReservation(scope: BillingScope, input: ReleaseReservationInput): Promise<ReservationRow> {
-  const reservation = await scope.store.findReservation(input.reservationId, input.tenantId);
-  if (!reservation) throw notFound('Reservation');
-  if (reservation.status !== 'HELD') return reservation;
-  const outcome = await scope.store.close(reservation, { status: 'RELEASED', decide: () => ({ charged: 0, entry: null }) });
+  const outcome = await scope.store.close({ id: input.reservationId, tenantId: input.tenantId }, { status: 'RELEASED', decide: () => ({ charged: 0, entry: null }) });
+  if (outcome.kind === 'missing') throw notFound('Reservation');
   return outcome.reservation;
 }

@@ -39,9 +39,10 @@ interface PricedAmount {
 }
 
 /**
- * {@link reserveCredits} for an amount still being worked out (reserveChatCredits' price lookup): the amount, the
- * existing reservation (idempotency) and the account are read at the same time — one database round trip instead of
- * three before the hold, which is on the way to a chat answer's first token.
+ * {@link reserveCredits} for an amount still being worked out (reserveChatCredits' price lookup). Nothing is read
+ * before the hold: the hold's own statements find the account (none, or too few credits: nothing is held), and the
+ * reservation's primary key (derived from the idempotency key) refuses a second hold. Only then, when the hold did not
+ * happen, is the reservation read: a retry, even one racing the original, answers with the original.
  */
 async function reservePriced(scope: BillingScope, input: Omit<ReserveCreditsInput, 'amount'>, amountOf: () => PricedAmount | Promise<PricedAmount>): Promise<ReservationRow> {
   const { store, settings } = scope;
@@ -53,32 +54,33 @@ async function reservePriced(scope: BillingScope, input: Omit<ReserveCreditsInpu
   }
 
   const id = reservationIdFor(input.tenantId, input.userId, input.idempotencyKey);
-  const [priced, existing, account] = await Promise.all([amountOf(), store.findReservation(id, input.tenantId), store.findAccount(input.tenantId, input.userId)]);
+  const priced = await amountOf();
   // A priced amount may be 0: an image model priced 0 (free for the platform or one tenant) holds nothing and its job
   // settles at 0. reserveCredits refuses 0 itself; reserveChatCredits holds at least 1 credit.
   const amount = requireCredits(priced.amount, 'amount', { allowZero: true });
-  if (existing) return sameRequest(existing, { ...input, amount });
-  if (!account) throw insufficientCredits({ available: 0, requested: amount });
 
   const now = scope.now?.() ?? new Date();
-  const outcome = await store.hold(account, {
-    id,
-    amount,
-    referenceId: input.referenceId,
-    partnerId: input.partnerId ?? null,
-    expiresAt: new Date(now.getTime() + input.ttlSeconds * 1_000),
-    chatPrice: priced.chatPrice,
-  });
+  const outcome = await store.hold(
+    { tenantId: input.tenantId, userId: input.userId },
+    {
+      id,
+      amount,
+      referenceId: input.referenceId,
+      partnerId: input.partnerId ?? null,
+      expiresAt: new Date(now.getTime() + input.ttlSeconds * 1_000),
+      chatPrice: priced.chatPrice,
+    },
+  );
   switch (outcome.kind) {
     case 'held':
       return outcome.reservation;
     case 'duplicate':
-    case 'insufficient': {
-      // A concurrent retry of the same request may have won the race: answer as it did.
-      const winner = await store.findReservation(id, input.tenantId);
-      if (winner) return sameRequest(winner, { ...input, amount });
+    case 'refused': {
+      // A retry of the same request (or a concurrent one that won the race) answers as the original did.
+      const [existing, account] = await Promise.all([store.findReservation(id, input.tenantId), outcome.kind === 'refused' ? store.findAccount(input.tenantId, input.userId) : null]);
+      if (existing) return sameRequest(existing, { ...input, amount });
       if (outcome.kind === 'duplicate') throw new Error(`reservation ${id} collided but cannot be read back`);
-      throw insufficientCredits({ available: outcome.available, requested: amount });
+      throw insufficientCredits({ available: account?.available ?? 0, requested: amount });
     }
     default:
       return assertNever(outcome);

@@ -38,14 +38,11 @@ export async function settleReservation(scope: BillingScope, input: SettleReserv
   }
   if (input.referenceId != null) requireKey(input.referenceId, 'referenceId');
 
-  const reservation = await scope.store.findReservation(input.reservationId, input.tenantId);
-  if (!reservation) throw notFound('Reservation');
-  if (reservation.status !== 'HELD') return { reservation: alreadyClosed(reservation), shortfall: 0 };
-
   let settlement: Settlement | undefined;
-  const outcome = await scope.store.close(reservation, {
+  // Read, claimed and charged under the lock in one transaction; a SETTLED or RELEASED reservation changes nothing.
+  const outcome = await scope.store.close({ id: input.reservationId, tenantId: input.tenantId }, {
     status: 'SETTLED',
-    decide: (available) => {
+    decide: (reservation, available) => {
       settlement = computeSettlement({ hold: reservation.amount, actual, available });
       const entry =
         settlement.charged === 0
@@ -60,12 +57,15 @@ export async function settleReservation(scope: BillingScope, input: SettleReserv
     },
   });
   switch (outcome.kind) {
+    case 'missing':
+      throw notFound('Reservation');
     case 'closed': {
+      const { reservation } = outcome;
       const shortfall = settlement?.shortfall ?? 0;
       if (shortfall > 0) {
         scope.logger.warn({ reservationId: reservation.id, hold: reservation.amount, actual, charged: outcome.charged, shortfall }, 'settlement exceeded hold + available; shortfall written off');
       }
-      return { reservation: outcome.reservation, shortfall };
+      return { reservation, shortfall };
     }
     case 'unchanged':
       return { reservation: alreadyClosed(outcome.reservation), shortfall: 0 };

@@ -29,7 +29,7 @@ export async function sweepExpiredReservations(options: SweepOptions): Promise<n
     const expired = await options.store.listExpired(now, batchSize);
     for (const reservation of expired) {
       try {
-        const outcome = await options.store.close(reservation, { status: 'RELEASED', expiredBy: now, decide: () => ({ charged: 0, entry: null }) });
+        const outcome = await options.store.close({ id: reservation.id, tenantId: reservation.tenantId }, { status: 'RELEASED', expiredBy: now, decide: () => ({ charged: 0, entry: null }) });
         if (outcome.kind === 'closed') released++;
       } catch (error) {
         options.logger.error({ err: error, reservationId: reservation.id }, 'could not release an expired reservation');
