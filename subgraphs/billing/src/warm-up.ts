@@ -23,7 +23,6 @@ import { DEFAULT_CREDIT_SETTINGS, type BillingScope } from './domain/scope.ts';
  * is kept and no other account's row is locked.
  */
 export async function warmUpBilling(client: Db, options: { poolSize: number; logger: Logger }): Promise<void> {
-  const db: BillingDb = client;
   const tenantId = DEFAULT_TENANT_ID;
   const userId = `warm-up-${randomUUID()}`;
   await warmUpAtStart(client, {
@@ -31,7 +30,7 @@ export async function warmUpBilling(client: Db, options: { poolSize: number; log
     what: 'the credit paths',
     statements: async (tx) => {
       // The request path's own scoped client (scopeToTenant caches it per tenant) and loader: read-only, finds nothing.
-      await createBalanceLoader(scopeToTenant(db, tenantId), tenantId).load(userId);
+      await createBalanceLoader(scopeToTenant(client, tenantId), tenantId).load(userId);
       // The credit store and prices over this transaction: their own transactions become this one.
       const inTx = new Proxy(tx, {
         get: (target, property, receiver) =>
