@@ -29,7 +29,10 @@ const schema = z.object({
   IMAGE_JOB_ATTEMPTS: positiveInt(5),
   /** First retry delay of a job; doubled each attempt. Default 2000. */
   IMAGE_JOB_BACKOFF_MS: positiveInt(2_000),
-  /** First delay between two polls of a DashScope task; grows ×1.5 per poll up to IMAGE_TASK_POLL_MAX_MS. Default 1000. */
+  /**
+   * Wait before the first poll of a task just submitted (a resumed task is polled at once), and first delay between
+   * two polls; grows ×1.5 per poll up to IMAGE_TASK_POLL_MAX_MS. Default 1000.
+   */
   IMAGE_TASK_POLL_INITIAL_MS: positiveInt(1_000),
   IMAGE_TASK_POLL_MAX_MS: positiveInt(5_000),
   /**

@@ -65,7 +65,9 @@ export function createWorkerData(db: ImageDb) {
      */
     async recordTask(jobId: string, taskId: string): Promise<string | null> {
       try {
-        await db.imageJob.updateMany({ where: { id: jobId, taskId: null }, data: { taskId } });
+        // Stored by this call: no other task can be on the row (it was null, and the column is written once).
+        const { count } = await db.imageJob.updateMany({ where: { id: jobId, taskId: null }, data: { taskId } });
+        if (count === 1) return taskId;
       } catch (error) {
         // Another job holds this task (it adopted it as the task of its own interrupted submit): not ours to follow.
         if (isUniqueConstraintError(error)) return null;

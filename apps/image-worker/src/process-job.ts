@@ -102,17 +102,23 @@ export async function runImageJob(deps: JobRunnerDeps, jobId: string, lastAttemp
     return;
   }
   try {
+    /** This runner moved the job out of QUEUED just now: no runner before it can have submitted a task for it. */
+    let takenFromQueue = false;
     if (job.status === 'QUEUED') {
       if (!(await data.markRunning(jobId, 0.02))) throw new JobLeft();
+      takenFromQueue = true;
       job.status = 'RUNNING';
       job.progress = 0.02;
       // Images are stored only while RUNNING, and this job was QUEUED until now: it has none.
       await publish(deps, jobId, 'RUNNING', 0.02, true);
     }
-    const taskId = job.taskId ?? (await submit(deps, job, log, stillOurs));
+    const submitted = job.taskId === null;
+    const taskId = job.taskId ?? (await submit(deps, job, log, stillOurs, takenFromQueue));
     // RUNNING 0.02 just went out (or, for a resumed job, long ago): the next step waits its interval from now.
     const steps = createStepThrottle(deps.settings.progressMinIntervalMs);
-    const state = await pollUntilDone(deps, job, taskId, log, steps);
+    // A task submitted a moment ago is still PENDING: its first poll waits pollInitialMs. A resumed one (a worker
+    // died, a retry) may have finished meanwhile and is polled at once.
+    const state = await pollUntilDone(deps, job, taskId, log, steps, submitted);
     await collectResults(deps, job, state, log, steps);
   } catch (error) {
     if (error instanceof JobLeft) {
@@ -156,10 +162,15 @@ function asJobError(error: unknown, what: string): Error {
   return new TransientJobError(`${what}: ${error instanceof Error ? error.message : String(error)}`, 'dashscope');
 }
 
-async function submit(deps: JobRunnerDeps, job: WorkerJob, log: Logger, stillOurs: () => Promise<boolean>): Promise<string> {
+/**
+ * `takenFromQueue`: this runner moved the row from QUEUED to RUNNING (a conditional update only one runner wins) and
+ * still holds the run lease, so the row has neither a task nor a submit mark (both are written only while RUNNING, by
+ * the lease's holder) and is not read again.
+ */
+async function submit(deps: JobRunnerDeps, job: WorkerJob, log: Logger, stillOurs: () => Promise<boolean>, takenFromQueue: boolean): Promise<string> {
   // Another runner may have taken the job over meanwhile: never submit a second task for it.
   if (!(await stillOurs())) throw new LeaseLostError('the run lease was lost before submitting the task');
-  const row = await deps.data.load(job.id);
+  const row = takenFromQueue ? { taskId: null, submitStartedAt: null } : await deps.data.load(job.id);
   if (row?.taskId) return row.taskId;
   if (row?.submitStartedAt) {
     // An earlier submit began and recorded no task: DashScope may have made one (there is no idempotency key).
@@ -264,12 +275,17 @@ function createStepThrottle(minIntervalMs: number) {
 
 type StepThrottle = ReturnType<typeof createStepThrottle>;
 
-async function pollUntilDone(deps: JobRunnerDeps, job: WorkerJob, taskId: string, log: Logger, steps: StepThrottle): Promise<ImageTaskState> {
+async function pollUntilDone(deps: JobRunnerDeps, job: WorkerJob, taskId: string, log: Logger, steps: StepThrottle, justSubmitted: boolean): Promise<ImageTaskState> {
   const { settings } = deps;
   let delay = settings.pollInitialMs;
   let progress = job.progress;
   let failures = 0;
   const startedAt = Date.now();
+  if (justSubmitted) {
+    // DashScope answers a task it accepted a moment ago PENDING: a poll now would learn nothing.
+    if (!(await deps.sleep(delay))) throw new TransientJobError('the worker is shutting down');
+    delay = Math.min(Math.round(delay * 1.5), settings.pollMaxMs);
+  }
   for (;;) {
     if ((await deps.data.status(job.id)) !== 'RUNNING') {
       // Cancelled (or finished elsewhere): a PENDING task can still be cancelled at DashScope; results are discarded.
@@ -324,9 +340,13 @@ async function collectResults(deps: JobRunnerDeps, job: WorkerJob, state: ImageT
   const produced = slots.filter((slot) => slot.url);
   let stored = 0;
   let progress = 0.8;
+  // The poll that saw the task SUCCEEDED read the row RUNNING just before: the first download goes ahead without
+  // another read (a cancel meanwhile is caught before the next one, and by succeed(), which discards the images).
+  let checked = true;
   for (const [n, slot] of slots.entries()) {
     if (!slot.url) continue;
-    if ((await deps.data.status(job.id)) !== 'RUNNING') throw new JobLeft();
+    if (!checked && (await deps.data.status(job.id)) !== 'RUNNING') throw new JobLeft();
+    checked = false;
     const imageId = `${job.id}-${n}`;
     let bytes: Buffer;
     try {
@@ -367,7 +387,8 @@ async function collectResults(deps: JobRunnerDeps, job: WorkerJob, state: ImageT
   deps.observe.finished('SUCCEEDED', undefined, (Date.now() - job.createdAt.getTime()) / 1000);
   // Subscribers hear of the end once the charge is on the row too (they read the row for each event).
   try {
-    await settleCredits(deps, job, 'SUCCEEDED');
+    // This runner's succeed() ended the job just now, so the row is as loaded when the job began: not settled yet.
+    await settleCredits(deps, job, 'SUCCEEDED', job);
   } finally {
     await publish(deps, job.id, 'SUCCEEDED', 1);
   }
@@ -397,8 +418,10 @@ async function failJob(deps: JobRunnerDeps, job: WorkerJob, code: string, messag
  * release everything. Billing's calls are idempotent by reservation, and creditsCharged records that it happened,
  * so a worker that died in between finishes the job's accounting on the next attempt.
  */
-async function settleCredits(deps: JobRunnerDeps, job: WorkerJob, status: ImageJobStatus): Promise<void> {
-  const row = await deps.data.load(job.id);
+async function settleCredits(deps: JobRunnerDeps, job: WorkerJob, status: ImageJobStatus, current?: WorkerJob): Promise<void> {
+  // `current`: the row as it stands, known to the caller (else read). Settling twice is harmless (billing answers a
+  // reservation's settlement again, and the charge is recorded once); the read only spares billing a call.
+  const row = current ?? (await deps.data.load(job.id));
   if (!row || row.creditsCharged !== null || !row.reservationId) return;
   const scope = { tenantId: row.tenantId };
   try {
