@@ -6,7 +6,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import express, { type Express } from 'express';
-import { parse, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { parse, validate, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { CREDENTIAL_HEADER, CREDENTIAL_PARAM, CredentialError, createCredentialVerifier, type Identity } from '@firefly/auth';
@@ -40,6 +40,9 @@ function classifyRedisError(error: unknown): AppError | undefined {
   const reason = redisUnavailableReason(error);
   return reason ? upstreamUnavailable('Redis is unavailable', { service: 'redis', reason }) : undefined;
 }
+
+/** Distinct subscription documents a subgraph keeps parsed and validated (the oldest makes room). */
+const WS_DOCUMENT_CACHE_SIZE = 200;
 
 /** Resolvers per type name: scalars, and objects of field resolvers (see SubgraphServerOptions.resolvers). */
 export type SubgraphResolvers = Readonly<Record<string, object | undefined>>;
@@ -139,9 +142,31 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
   const formatWsErrors = (errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
     errors.map((error) => (error.originalError ? formatError(error.toJSON(), error) : error.toJSON()));
 
+  /**
+   * Subscription documents parsed and validated once: the gateway opens every subscription of a field with the same
+   * document (only the variables differ), and graphql-ws would parse and validate it again for each one. Only valid
+   * documents are kept (a request that fails is answered as graphql-ws does); a syntax error throws as it did there.
+   */
+  const wsDocuments = new Map<string, DocumentNode>();
+  const wsDocument = (query: string): DocumentNode | readonly GraphQLError[] => {
+    const known = wsDocuments.get(query);
+    if (known) return known;
+    const document = parse(query);
+    const errors = validate(schema, document);
+    if (errors.length > 0) return errors;
+    if (wsDocuments.size >= WS_DOCUMENT_CACHE_SIZE) wsDocuments.delete(wsDocuments.keys().next().value!);
+    wsDocuments.set(query, document);
+    return document;
+  };
+
   const wsCleanup = useServer<Record<string, unknown>, { identity?: Identity }>(
     {
       schema,
+      onSubscribe: (_ctx, _id, payload) => {
+        const document = wsDocument(payload.query);
+        if (!('kind' in document)) return document;
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+      },
       onConnect: async (ctx) => {
         try {
           ctx.extra.identity = await verifyCredential(ctx.connectionParams?.[CREDENTIAL_PARAM] as string | undefined);
