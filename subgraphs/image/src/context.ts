@@ -39,8 +39,8 @@ export function createImageContext(deps: ImageDeps, services: ImageServices, bas
     tenantCatalogAdmin,
     jobs,
     images,
-    // The catalog is read once per request, however many aliases ask for it.
-    models: { ...modelRepository, listActive: oncePerRequest(modelRepository.listActive) },
+    // The catalog is read once per request, however many aliases ask for it, and kept while its version stands.
+    models: { ...modelRepository, listActive: oncePerRequest(() => services.catalog.listActive(base.tenantId, modelRepository.listActive)) },
     loaders: createLoaders(jobs, images),
   };
 }

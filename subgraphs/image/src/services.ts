@@ -5,6 +5,7 @@ import { createObjectStorage, type ObjectStorage } from '@firefly/oss';
 import type { RuntimeSettings } from '@firefly/platform-state';
 import { createSharedStreamReader, type Redis, type SharedStreamReader } from '@firefly/redis';
 import type { ImageConfig } from './config.ts';
+import { createImageCatalogCache, type ImageCatalogCache } from './data/catalog-cache.ts';
 import type { ImageDeps } from './server.ts';
 
 /** The image subgraph's process-wide services, built once per server and shared by every request. */
@@ -12,6 +13,8 @@ export interface ImageServices {
   /** The images bucket (signed URLs, uploads, deletions). */
   storage: ObjectStorage;
   uploads: { maxBytes: number; ttlSeconds: number };
+  /** Each tenant's active image models, kept while the catalog version stands. */
+  catalog: ImageCatalogCache;
   /** Image models that take a reference image. */
   referenceModels: ReadonlySet<string>;
   /** The queue image workers take jobs from. */
@@ -35,6 +38,7 @@ export function createImageServices(config: ImageConfig, deps: ImageDeps, runtim
     storage: createObjectStorage(config.oss),
     uploads: { maxBytes: config.UPLOAD_MAX_BYTES, ttlSeconds: config.UPLOAD_URL_TTL_SECONDS },
     referenceModels: config.IMAGE_REFERENCE_MODELS,
+    catalog: createImageCatalogCache(deps.redis),
     queue: createImageQueue({
       redisUrl: config.REDIS_URL,
       keyPrefix: config.REDIS_KEY_PREFIX,
