@@ -58,8 +58,30 @@ export function createImageJobRepository(db: TenantScoped<ImageDb>, tenantId: st
       /** DashScope's ref_mode: repaint | refonly. */
       referenceMode: string | null;
     }) {
+      // One INSERT: create() with a select would wrap it in a transaction with a SELECT of the row just written. The
+      // row handed back is the one written (createdAt is the client's clock either way: Prisma's now() default).
+      const stored: ImageJobRow = {
+        id: job.id,
+        tenantId,
+        userId: job.userId,
+        prompt: job.prompt,
+        negativePrompt: job.negativePrompt,
+        model: job.model,
+        size: job.size,
+        count: job.count,
+        status: 'QUEUED',
+        progress: 0,
+        error: null,
+        errorCode: null,
+        errorService: null,
+        reservationId: job.reservationId,
+        creditsCharged: null,
+        createdAt: new Date(),
+        finishedAt: null,
+      };
       try {
-        return await db.imageJob.create({ data: { ...job, tenantId, status: 'QUEUED', progress: 0 }, select });
+        await db.imageJob.createMany({ data: [{ ...job, tenantId, status: 'QUEUED', progress: 0, createdAt: stored.createdAt }] });
+        return stored;
       } catch (error) {
         if (isUniqueConstraintError(error)) return null;
         throw error;
