@@ -1,6 +1,6 @@
 import type { CreditsClient } from '@firefly/credits-client';
 import { isDashScopeError, type DashScopeImageClient, type ImageTaskState } from '@firefly/dashscope';
-import { publishJobChange, readImageFacts, TERMINAL_STATUSES, type ImageJobStatus } from '@firefly/image-jobs';
+import { latestJobStatus, publishJobChange, readImageFacts, TERMINAL_STATUSES, type ImageJobStatus } from '@firefly/image-jobs';
 import type { Logger } from '@firefly/logger';
 import type { ObjectStorage } from '@firefly/oss';
 import type { Redis } from '@firefly/redis';
@@ -257,6 +257,9 @@ async function resolveInterruptedSubmit(deps: JobRunnerDeps, job: WorkerJob, mar
   return null;
 }
 
+/** Longest a polling runner goes without reading its job's row (see pollUntilDone's `left`). */
+const ROW_RECHECK_MS = 5_000;
+
 /**
  * Progress steps of one job go out at most once per interval: every step is a row write, a stream entry, and an
  * event each subscriber's gateway resolves with fetches to other subgraphs (the owner's balance). Steps that come
@@ -281,13 +284,30 @@ async function pollUntilDone(deps: JobRunnerDeps, job: WorkerJob, taskId: string
   let progress = job.progress;
   let failures = 0;
   const startedAt = Date.now();
+  // When the row was last read RUNNING (a just-submitted job's was moved or read by this runner a moment ago).
+  let rowReadAt = justSubmitted ? startedAt : 0;
+  /**
+   * Whether the job left this runner (cancelled, failed by the sweep, finished by another runner). Everything that
+   * ends a job appends its terminal state to the job's progress stream after the row, so a poll reads the stream's
+   * newest entry (one Redis read) and reads the row only when that entry is terminal — or when the row was last read
+   * ROW_RECHECK_MS ago or more, or the stream cannot be read, so an entry lost to a Redis hiccup delays noticing by
+   * that much at most. The row decides; a job noticed late still ends right (succeed() is conditional on RUNNING).
+   */
+  const left = async (): Promise<boolean> => {
+    if (Date.now() - rowReadAt < ROW_RECHECK_MS) {
+      const latest = await latestJobStatus(deps.redis, job.id).catch(() => undefined);
+      if (latest !== undefined && !(latest !== null && TERMINAL_STATUSES.has(latest))) return false;
+    }
+    rowReadAt = Date.now();
+    return (await deps.data.status(job.id)) !== 'RUNNING';
+  };
   if (justSubmitted) {
     // DashScope answers a task it accepted a moment ago PENDING: a poll now would learn nothing.
     if (!(await deps.sleep(delay))) throw new TransientJobError('the worker is shutting down');
     delay = Math.min(Math.round(delay * 1.5), settings.pollMaxMs);
   }
   for (;;) {
-    if ((await deps.data.status(job.id)) !== 'RUNNING') {
+    if (await left()) {
       // Cancelled (or finished elsewhere): a PENDING task can still be cancelled at DashScope; results are discarded.
       await deps.dashscope.cancel(taskId).catch(() => false);
       throw new JobLeft();
@@ -340,8 +360,8 @@ async function collectResults(deps: JobRunnerDeps, job: WorkerJob, state: ImageT
   const produced = slots.filter((slot) => slot.url);
   let stored = 0;
   let progress = 0.8;
-  // The poll that saw the task SUCCEEDED read the row RUNNING just before: the first download goes ahead without
-  // another read (a cancel meanwhile is caught before the next one, and by succeed(), which discards the images).
+  // The poll that saw the task SUCCEEDED found the job still this runner's just before: the first download goes ahead
+  // without a read (a cancel meanwhile is caught before the next one, and by succeed(), which discards the images).
   let checked = true;
   for (const [n, slot] of slots.entries()) {
     if (!slot.url) continue;

@@ -39,6 +39,17 @@ export async function publishJobChange(redis: Redis, jobId: string, change: JobC
 }
 
 /**
+ * Status of the newest entry of a job's stream (null when it has none): a cheap sign that the job left its runner
+ * (cancelImageJob, the sweep and a runner that finished it publish their terminal state), to be confirmed on the row.
+ */
+export async function latestJobStatus(redis: Redis, jobId: string): Promise<ImageJobStatus | null> {
+  const newest = (await redis.xrevrange(jobStreamKey(jobId), '+', '-', 'COUNT', 1)) as [string, string[]][];
+  const fields = newest[0]?.[1] ?? [];
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 's') return fields[i + 1] as ImageJobStatus;
+  return null;
+}
+
+/**
  * Id of the newest entry of a job's stream, `0-0` when it has none. A subscriber takes it BEFORE reading the row and
  * follows from it: every change after it arrives as an entry, every change before it is already in the row read.
  */
