@@ -388,7 +388,9 @@ async function collectResults(deps: JobRunnerDeps, job: WorkerJob, state: ImageT
     await deps.data.saveImage({ id: imageId, tenantId: job.tenantId, userId: job.userId, jobId: job.id, storageKey, width: facts.width, height: facts.height, contentType: facts.contentType, byteSize: bytes.length });
     stored += 1;
     progress = Math.round((0.8 + (0.19 * stored) / produced.length) * 1000) / 1000;
-    if (steps.due() && (await deps.data.setProgress(job.id, progress))) {
+    // After the last image the next change is SUCCEEDED itself (progress 1): a step just before it would be a row
+    // write, a stream entry and an event that the end supersedes at once.
+    if (stored < produced.length && steps.due() && (await deps.data.setProgress(job.id, progress))) {
       steps.taken();
       await publish(deps, job.id, 'RUNNING', progress);
     }
