@@ -1,7 +1,7 @@
 import ApolloServerPluginResponseCache from '@apollo/server-plugin-response-cache';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '@firefly/logger';
-import { CATALOG_VERSION_KEY, type Redis } from '@firefly/redis';
+import { readCatalogVersion, type Redis } from '@firefly/redis';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayModule } from './module.ts';
 import { redisKeyValueCache } from './redis-key-value-cache.ts';
@@ -39,7 +39,7 @@ export function useResponseCache(options: ResponseCacheOptions): GatewayModule {
     async extraCacheKeyData({ contextValue }) {
       const { identity } = contextValue;
       try {
-        const version = (await redis.get(CATALOG_VERSION_KEY)) ?? '0';
+        const version = await readCatalogVersion(redis);
         catalogVersions.set(contextValue, version);
         return { tenant: identity.tenantId, catalog: version };
       } catch (error) {

@@ -137,10 +137,16 @@ export async function closeRedis(client: Redis): Promise<void> {
 
 /**
  * Version of the public catalogs (chat and image models, products): the subgraph that changes one bumps it, and the
- * gateway's response cache puts it in every cache key, so a cached catalog answer is never served after a change,
- * on any replica. Shared by every process under the same key prefix.
+ * gateway's response cache puts it in every cache key (the image subgraph keeps each tenant's image models under
+ * it), so a cached catalog is never used after a change, on any replica. Shared by every process under the same key
+ * prefix.
  */
 export const CATALOG_VERSION_KEY = 'catalog:version';
+
+/** The catalog version now (`0` before any change); throws when Redis cannot be read. */
+export async function readCatalogVersion(client: Redis): Promise<string> {
+  return (await client.get(CATALOG_VERSION_KEY)) ?? '0';
+}
 
 /** Marks every cached catalog answer stale (call after an ADMIN changed a model or a product). */
 export async function bumpCatalogVersion(client: Redis): Promise<void> {

@@ -1,4 +1,4 @@
-import { CATALOG_VERSION_KEY, type Redis } from '@firefly/redis';
+import { readCatalogVersion, type Redis } from '@firefly/redis';
 import type { ImageModelView } from '../domain/upsert-image-model.ts';
 
 /** Longest a tenant's catalog is kept without a re-read, should a change fail to bump the version (Redis down then). */
@@ -23,7 +23,7 @@ export function createImageCatalogCache(redis: Redis, maxAgeMs = MAX_AGE_MS): Im
     async listActive(tenantId, read) {
       let version: string;
       try {
-        version = (await redis.get(CATALOG_VERSION_KEY)) ?? '0';
+        version = await readCatalogVersion(redis);
       } catch {
         return read();
       }
